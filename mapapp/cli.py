@@ -1,0 +1,105 @@
+"""The ``mapapp`` command: serve, init. A thin click layer over library functions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import MapappError
+
+
+@click.group()
+def main() -> None:
+    """mapapp: the planning map of Besançon's digital economy."""
+
+
+@main.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
+)
+@click.option(
+    "--port", default=8000, show_default=True, type=int, help="Port to listen on."
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=int,
+    help="Worker threads of the WSGI server.",
+)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the app with waitress (a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    app = _app_or_exit()
+    click.echo(
+        f"mapapp: serving http://{host}:{port}/ (data version "
+        f"{app.extensions['mapapp.store'].data_version()})"
+    )
+    waitress_serve(app, host=host, port=port, threads=threads, ident="mapapp")
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Rebuild the store even if it exists.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Seed folder (default: MAPAPP_DATA_DIR or the shipped geodata/).",
+)
+def init(force: bool, data_dir: Path | None) -> None:
+    """Build the store from the seed data (an existing store is kept unless --force)."""
+    from .config import from_env, parse_bbox, resource_dir
+    from .store import init_store, open_store
+    from .views import store_url
+
+    settings = from_env()
+    app = _bare_app(settings)
+    store = open_store(store_url(app), parse_bbox(settings["STUDY_AREA"]))
+    seed = data_dir or Path(settings["DATA_DIR"] or resource_dir("geodata"))
+    try:
+        version = init_store(store, seed, force=force)
+    except MapappError as exc:
+        click.echo(
+            f"mapapp init: the seed in {seed} is invalid; the store was not "
+            f"changed.\n{exc.message}",
+            err=True,
+        )
+        sys.exit(1)
+    if version is None:
+        click.echo(
+            f"mapapp init: a store already exists at {store_url(app)}; "
+            "use --force to rebuild it from the seed."
+        )
+        return
+    counts = ", ".join(f"{n} {store.count(n)}" for n in store.layer_names())
+    click.echo(
+        f"mapapp init: store built at {store_url(app)} (data version "
+        f"{version}): {counts}"
+    )
+
+
+def _bare_app(settings: dict):
+    """A Flask app object for its instance path only (no store opened)."""
+    from flask import Flask
+
+    instance = settings.get("INSTANCE_PATH") or None
+    app = Flask(
+        "mapapp", instance_path=str(Path(instance).resolve()) if instance else None
+    )
+    app.config.from_mapping(settings)
+    return app
+
+
+def _app_or_exit():
+    from . import create_app
+
+    try:
+        return create_app()
+    except MapappError as exc:
+        click.echo(f"mapapp: cannot start: {exc.message}", err=True)
+        sys.exit(1)
+    except ValueError as exc:
+        click.echo(f"mapapp: cannot start: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,71 @@
+"""Typed errors carrying an HTTP status and a message safe to show a visitor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class MapappError(Exception):
+    """Base error: ``status`` for HTTP, ``message`` safe to show."""
+
+    status = 500
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict:
+        return {"error": self.message, "status": self.status}
+
+
+class BadRequest(MapappError):
+    status = 400
+
+
+class NotFound(MapappError):
+    status = 404
+
+
+class Conflict(MapappError):
+    """A write based on a stale version (If-Match failed)."""
+
+    status = 412
+
+
+@dataclass
+class Problem:
+    """One validation problem: where it is and what is wrong."""
+
+    file: str
+    feature: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: feature {self.feature}: {self.field}: {self.message}"
+
+
+class ValidationError(MapappError):
+    """Data that does not meet its layer's schema; lists every problem found."""
+
+    status = 422
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = [str(p) for p in problems[:20]]
+        if len(problems) > 20:
+            lines.append(f"... and {len(problems) - 20} more problems")
+        super().__init__("\n".join(lines))
+
+    def to_dict(self) -> dict:
+        return {
+            "error": "validation failed",
+            "status": self.status,
+            "problems": [p.__dict__ for p in self.problems],
+        }
+
+
+class StoreError(MapappError):
+    """The store cannot be opened or written (corrupt file, missing table...)."""
+
+    status = 500

@@ -1,0 +1,183 @@
+"""Build folium maps of the registered layers.
+
+The data never goes through folium's popup or tooltip helpers (they insert text as
+HTML, or inside JavaScript template literals, without escaping). Each layer becomes a
+:class:`DataLayer` element whose configuration and GeoJSON are serialised with
+:func:`safe_json`; the project's ``map.js`` draws them and builds every popup,
+tooltip and legend with DOM text nodes, so a name such as ``<img onerror=...>`` or
+``${alert(1)}`` is shown as text and never runs.
+"""
+
+from __future__ import annotations
+
+import re
+
+import folium
+import geopandas as gpd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from ..assets import map_assets
+from ..layers import COVERAGE_CLASSES, LayerSpec, tr
+from .geojson import safe_json, to_geojson
+from .tiles import TileConfig
+
+BESANCON = (47.2378, 6.0241)
+
+
+class DataLayer(MacroElement):
+    """One layer drawn by map.js from inline GeoJSON or from an API URL."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "mapapp.addLayer({{ this._parent.get_name() }}, {{ this.config_json }});\n"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self._name = "DataLayer"
+        self.config_json = safe_json(config)
+
+
+class MapFinish(MacroElement):
+    """Controls added once every layer is on the map: layer switch, legend, scale."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "mapapp.finish({{ this._parent.get_name() }}, {{ this.options_json }});\n"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, options: dict):
+        super().__init__()
+        self._name = "MapFinish"
+        self.options_json = safe_json(options)
+
+
+def new_map(
+    tiles: TileConfig,
+    asset_prefix: str = "/assets",
+    center: tuple[float, float] = BESANCON,
+    zoom: int = 13,
+    **options,
+) -> folium.Map:
+    """An empty map using only this server's scripts; extra options go to L.map."""
+    m = folium.Map(
+        location=list(center),
+        zoom_start=zoom,
+        tiles=None,
+        control_scale=False,
+        maxZoom=tiles.max_zoom,
+        minZoom=8,
+        **options,
+    )
+    m.default_js, m.default_css = map_assets(asset_prefix)
+    if tiles.url:
+        folium.TileLayer(
+            tiles=tiles.url,
+            attr=tiles.attribution,
+            name=tiles.name,
+            max_zoom=tiles.max_zoom,
+            control=False,
+        ).add_to(m)
+    return m
+
+
+def layer_config(spec: LayerSpec, lang: str) -> dict:
+    """Everything map.js needs to draw, style and explain one layer, in ``lang``."""
+    fields = {}
+    for name in (spec.label_field,) + spec.popup:
+        f = spec.field(name)
+        fields[name] = {
+            "label": tr(f.label, lang),
+            "type": f.type,
+            "choices": {k: tr(v, lang) for k, v in (f.choices or {}).items()},
+        }
+    config = {
+        "name": spec.name,
+        "title": tr(spec.title, lang),
+        "geometry": spec.geometry,
+        "color": spec.color,
+        "cluster": spec.cluster,
+        "categoryField": spec.category_field,
+        "categories": [
+            {"value": c.value, "label": tr(c.label, lang), "color": c.color}
+            for c in spec.categories
+        ],
+        "popup": list(spec.popup),
+        "labelField": spec.label_field,
+        "fields": fields,
+    }
+    if spec.name == "fibre":
+        config["classes"] = [
+            {"min": lo, "max": hi, "label": label, "color": color}
+            for lo, hi, label, color in COVERAGE_CLASSES
+        ]
+    return config
+
+
+def add_layer(
+    m: folium.Map,
+    spec: LayerSpec,
+    lang: str,
+    gdf: gpd.GeoDataFrame | None = None,
+    url: str | None = None,
+    visible: bool = True,
+) -> folium.Map:
+    """Add one layer to ``m``: inline from ``gdf`` or fetched from ``url``."""
+    config = layer_config(spec, lang)
+    config["visible"] = visible
+    if gdf is not None:
+        config["data"] = to_geojson(gdf, drop=("version",))
+    elif url is not None:
+        config["url"] = url
+    else:
+        raise ValueError("add_layer needs a GeoDataFrame or a URL")
+    DataLayer(config).add_to(m)
+    return m
+
+
+def build_map(
+    layers: dict[str, tuple[LayerSpec, gpd.GeoDataFrame | str]],
+    lang: str,
+    tiles: TileConfig,
+    ui: dict,
+    asset_prefix: str = "/assets",
+    m: folium.Map | None = None,
+    **options,
+) -> folium.Map:
+    """A full map: every given layer (frame or URL), then the controls.
+
+    ``layers`` maps names to ``(spec, GeoDataFrame or API URL)``; ``ui`` holds the
+    interface strings and options map.js needs (legend on/off, labels...).
+    """
+    if m is None:
+        m = new_map(tiles, asset_prefix, **options)
+    visible = ui.get("visible")
+    for name, (spec, source) in layers.items():
+        show = visible is None or name in visible
+        if isinstance(source, str):
+            add_layer(m, spec, lang, url=source, visible=show)
+        else:
+            add_layer(m, spec, lang, gdf=source, visible=show)
+    MapFinish(ui).add_to(m)
+    return m
+
+
+_VIEWPORT = re.compile(r"<meta name=\"viewport\".*?/>", re.S)
+
+
+def split_rendered(m: folium.Map) -> dict[str, str]:
+    """Render ``m`` and return its header, body and script parts for a template.
+
+    Folium's viewport tag forbids zooming the page (an accessibility failure,
+    WCAG 1.4.4); it is dropped and the page template sets its own.
+    """
+    root = m.get_root()
+    root.render()
+    return {
+        "header": _VIEWPORT.sub("", root.header.render()),
+        "html": root.html.render(),
+        "script": root.script.render(),
+    }

@@ -1,0 +1,74 @@
+"""GeoJSON for the web (RFC 7946): WGS84, coordinates rounded to 5 decimals (~1 m)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+PRECISION = 5
+
+
+def _clean(value: object) -> object:
+    """JSON-safe scalar: numpy types to Python, NaN/NA to None."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def features(gdf: gpd.GeoDataFrame, drop: tuple[str, ...] = ()) -> list[dict]:
+    """The frame's rows as GeoJSON Feature dicts (id from the ``id`` column)."""
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    geoms = shapely.transform(gdf.geometry.values, lambda c: np.round(c, PRECISION))
+    columns = [c for c in gdf.columns if c != gdf.geometry.name and c not in drop]
+    records = gdf[columns].to_dict("records")
+    out = []
+    for rec, geom in zip(records, geoms, strict=True):
+        props = {
+            k: v for k, v in ((k, _clean(v)) for k, v in rec.items()) if v is not None
+        }
+        if geom is None or geom.is_empty:
+            geometry = None
+        elif geom.geom_type == "Point":
+            geometry = {"type": "Point", "coordinates": [geom.x, geom.y]}
+        else:
+            geometry = shapely.geometry.mapping(geom)
+        out.append(
+            {
+                "type": "Feature",
+                "id": props.get("id"),
+                "properties": props,
+                "geometry": geometry,
+            }
+        )
+    return out
+
+
+def to_geojson(gdf: gpd.GeoDataFrame, drop: tuple[str, ...] = (), **members) -> dict:
+    """A FeatureCollection dict; extra top-level members may be given."""
+    return {"type": "FeatureCollection", **members, "features": features(gdf, drop)}
+
+
+def safe_json(data: object) -> str:
+    """JSON that is safe inside an HTML ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` become unicode escapes, so data can never close the
+    script element or open a comment; U+2028/2029 are escaped for old parsers.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )

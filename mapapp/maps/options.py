@@ -1,0 +1,157 @@
+"""Map view options from a query string (the public URL contract of `/` and `/embed`).
+
+A bad value is never an error: it is ignored, its default is used, and the reason
+is kept in ``ignored`` (shown to the integrator on `/share`, logged, never a 500).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .tiles import PROVIDERS
+
+BESANCON = (47.2378, 6.0241)
+DEFAULT_ZOOM = 13
+TRUE = {"1", "true", "yes", "on", "oui"}
+FALSE = {"0", "false", "no", "off", "non"}
+
+
+@dataclass
+class MapOptions:
+    """What a map page shows; every field has the default a bare URL gets."""
+
+    layers: tuple[str, ...] | None = None  # None: every public layer
+    center: tuple[float, float] = BESANCON
+    zoom: int = DEFAULT_ZOOM
+    lang: str | None = None
+    legend: bool = True
+    search: bool = True
+    fullscreen: bool = True
+    scrollzoom: bool = False
+    feature: str | None = None
+    basemap: str | None = None  # a provider name, or None for the server's setting
+    ignored: list[str] = field(default_factory=list)
+
+    def key(self) -> tuple:
+        """A hashable key of everything that changes the rendered page."""
+        return (
+            self.layers,
+            self.center,
+            self.zoom,
+            self.legend,
+            self.search,
+            self.fullscreen,
+            self.scrollzoom,
+            self.feature,
+            self.basemap,
+        )
+
+    def query(self) -> dict[str, str]:
+        """The options that differ from the defaults, as query parameters."""
+        base = MapOptions()
+        out: dict[str, str] = {}
+        if self.layers is not None:
+            out["layers"] = ",".join(self.layers)
+        if self.center != base.center:
+            out["center"] = f"{self.center[0]:.5f},{self.center[1]:.5f}"
+        if self.zoom != base.zoom:
+            out["zoom"] = str(self.zoom)
+        if self.lang:
+            out["lang"] = self.lang
+        for name in ("legend", "search", "fullscreen", "scrollzoom"):
+            if getattr(self, name) != getattr(base, name):
+                out[name] = "1" if getattr(self, name) else "0"
+        if self.feature:
+            out["feature"] = self.feature
+        if self.basemap:
+            out["basemap"] = self.basemap
+        return out
+
+
+def _flag(
+    args: Mapping[str, str], name: str, default: bool, ignored: list[str]
+) -> bool:
+    raw = args.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    ignored.append(f"{name}: expected 1 or 0, got {raw!r}")
+    return default
+
+
+def parse_map_options(
+    args: Mapping[str, str],
+    layer_names: list[str],
+    area: tuple[float, float, float, float],
+    scrollzoom_default: bool = False,
+) -> MapOptions:
+    """Read the map options from query arguments, ignoring bad values."""
+    opts = MapOptions(scrollzoom=scrollzoom_default)
+    ignored = opts.ignored
+    if "layers" in args:
+        wanted = [n.strip() for n in args["layers"].split(",") if n.strip()]
+        unknown = [n for n in wanted if n not in layer_names]
+        if unknown:
+            ignored.append(f"layers: unknown layer(s) {', '.join(unknown)}")
+        known = tuple(n for n in layer_names if n in wanted)
+        opts.layers = known if (known or not wanted) else None
+    if "center" in args:
+        match = re.fullmatch(
+            r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", args["center"]
+        )
+        lat, lon = (
+            (float(match.group(1)), float(match.group(2))) if match else (None, None)
+        )
+        margin = 0.5
+        if match and (
+            area[1] - margin <= lat <= area[3] + margin
+            and area[0] - margin <= lon <= area[2] + margin
+        ):
+            opts.center = (lat, lon)
+        else:
+            ignored.append(
+                f"center: expected lat,lon near the study area, got {args['center']!r}"
+            )
+    if "zoom" in args:
+        try:
+            zoom = int(args["zoom"])
+            if not 8 <= zoom <= 19:
+                raise ValueError
+            opts.zoom = zoom
+        except ValueError:
+            ignored.append(
+                f"zoom: expected an integer from 8 to 19, got {args['zoom']!r}"
+            )
+    if "lang" in args:
+        if args["lang"] in ("fr", "en"):
+            opts.lang = args["lang"]
+        else:
+            ignored.append(f"lang: expected fr or en, got {args['lang']!r}")
+    opts.legend = _flag(args, "legend", True, ignored)
+    opts.search = _flag(args, "search", True, ignored)
+    opts.fullscreen = _flag(args, "fullscreen", True, ignored)
+    opts.scrollzoom = _flag(args, "scrollzoom", scrollzoom_default, ignored)
+    if "feature" in args:
+        value = args["feature"]
+        if (
+            re.fullmatch(r"[a-z_]+:[\w.\-]{1,100}", value)
+            and value.split(":", 1)[0] in layer_names
+        ):
+            opts.feature = value
+        else:
+            ignored.append(f"feature: expected layer:id, got {value!r}")
+    if "basemap" in args:
+        if args["basemap"] in PROVIDERS:
+            opts.basemap = args["basemap"]
+        else:
+            ignored.append(
+                f"basemap: expected one of {', '.join(PROVIDERS)}, "
+                f"got {args['basemap']!r}"
+            )
+    return opts

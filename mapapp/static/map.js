@@ -1,0 +1,458 @@
+/* mapapp public map: draws the layers configured by the server and the controls.
+ *
+ * Every string that comes from data is put in the page as a text node
+ * (textContent), never as HTML, so names such as "<img onerror=...>" or "${...}"
+ * show as text. Links are only made for http(s) URLs.
+ */
+(function () {
+  "use strict";
+
+  var mapapp = {};
+  window.mapapp = mapapp;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function state(map) {
+    if (!map._mapapp) {
+      map._mapapp = { layers: {}, order: [], pending: 0, ready: [] };
+      /* Zones under outlines under points, whatever order the layers come in. */
+      map.createPane("mapapp-zones").style.zIndex = 380;
+      map.createPane("mapapp-outlines").style.zIndex = 390;
+    }
+    return map._mapapp;
+  }
+
+  function safeUrl(value) {
+    try {
+      var url = new URL(String(value), window.location.href);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function normalise(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  function categoryColor(cfg, props) {
+    if (cfg.classes) {
+      var cov = props.coverage;
+      for (var i = 0; i < cfg.classes.length; i++) {
+        if (cov >= cfg.classes[i].min && cov < cfg.classes[i].max) return cfg.classes[i].color;
+      }
+      return "#cccccc";
+    }
+    var value = cfg.categoryField ? props[cfg.categoryField] : null;
+    for (var j = 0; j < cfg.categories.length; j++) {
+      if (cfg.categories[j].value === value) return cfg.categories[j].color;
+    }
+    return cfg.color;
+  }
+
+  function formatValue(field, value, i18n) {
+    if (field.choices && Object.prototype.hasOwnProperty.call(field.choices, value)) {
+      return field.choices[value];
+    }
+    if (field.type === "float" && typeof value === "number" && value <= 1) {
+      return Math.round(value * 1000) / 10 + " %";
+    }
+    if (typeof value === "number") return value.toLocaleString(i18n.locale);
+    if (typeof value === "boolean") return value ? i18n.yes : i18n.no;
+    return String(value);
+  }
+
+  /* The popup of one feature, built from text nodes only. */
+  function popupContent(cfg, feature, i18n) {
+    var p = feature.properties || {};
+    var box = el("div", "mapapp-popup");
+    box.setAttribute("lang", i18n.lang);
+    box.appendChild(el("h3", "mapapp-popup-title", p[cfg.labelField] || p.id));
+    box.appendChild(el("p", "mapapp-popup-layer", cfg.title));
+    var flags = el("p", "mapapp-flags");
+    if (p.precision === "approximate") flags.appendChild(el("span", "mapapp-flag", i18n.approximate));
+    if (p.illustrative) flags.appendChild(el("span", "mapapp-flag mapapp-flag-illustrative", i18n.illustrative));
+    if (flags.childNodes.length) box.appendChild(flags);
+    var dl = el("dl");
+    cfg.popup.forEach(function (name) {
+      var value = p[name];
+      if (value === undefined || value === null || value === "") return;
+      var field = cfg.fields[name];
+      dl.appendChild(el("dt", null, field.label));
+      var dd = el("dd");
+      var url = name === "website" ? safeUrl(value) : null;
+      if (url) {
+        var a = el("a", null, String(value).replace(/^https?:\/\//, ""));
+        a.href = url;
+        a.rel = "noopener noreferrer nofollow";
+        a.target = "_blank";
+        dd.appendChild(a);
+      } else {
+        dd.textContent = formatValue(field, value, i18n);
+      }
+      dl.appendChild(dd);
+    });
+    box.appendChild(dl);
+    if (p.notes) box.appendChild(el("p", "mapapp-notes", p.notes));
+    var src = el("p", "mapapp-source");
+    src.appendChild(el("span", null, i18n.source + " : "));
+    var srcUrl = safeUrl(p.source_url);
+    if (srcUrl) {
+      var link = el("a", null, p.source);
+      link.href = srcUrl;
+      link.rel = "noopener noreferrer nofollow";
+      link.target = "_blank";
+      src.appendChild(link);
+    } else {
+      src.appendChild(el("span", null, p.source));
+    }
+    if (p.source_date) src.appendChild(el("span", null, " (" + p.source_date + ")"));
+    box.appendChild(src);
+    return box;
+  }
+
+  function drawLayer(map, entry, data) {
+    var cfg = entry.cfg;
+    var i18n = state(map).i18n || mapapp.defaultI18n;
+    var group = entry.group;
+    var geo = L.geoJSON(data, {
+      pane: cfg.geometry === "Point" ? "overlayPane" : (cfg.classes ? "mapapp-zones" : "mapapp-outlines"),
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, { radius: 7 });
+      },
+      style: function (feature) {
+        var fill = categoryColor(cfg, feature.properties || {});
+        if (cfg.geometry === "Point") {  /* GeoJSON styles circle markers too */
+          return { radius: 7, weight: 1.5, color: "#ffffff", opacity: 1, fillColor: fill, fillOpacity: 0.95 };
+        }
+        return { color: cfg.classes ? "#555555" : fill, weight: cfg.classes ? 1 : 2,
+                 fillColor: fill, fillOpacity: cfg.classes ? 0.55 : 0.15 };
+      },
+      onEachFeature: function (feature, layer) {
+        var p = feature.properties || {};
+        var label = p[cfg.labelField] || p.id;
+        var tip = el("span", null, label);
+        layer.bindTooltip(tip, { direction: "top", sticky: cfg.geometry !== "Point" });
+        layer.bindPopup(function () { return popupContent(cfg, feature, i18n); },
+                        { maxWidth: 320, autoPanPadding: [20, 20] });
+        layer.on("popupopen", function () { mapapp.remember(map, cfg.name, p.id); });
+        layer.on("popupclose", function () { mapapp.remember(map, null, null); });
+        entry.features.push({ id: p.id, name: label, key: normalise(label), layer: layer });
+      }
+    });
+    if (cfg.geometry === "Point") {
+      group.addLayers ? group.addLayers(geo.getLayers()) : geo.eachLayer(function (l) { group.addLayer(l); });
+    } else {
+      geo.eachLayer(function (l) { group.addLayer(l); });
+    }
+    entry.count = entry.features.length;
+    entry.loaded = true;
+    var s = state(map);
+    s.pending -= 1;
+    if (s.pending === 0) s.ready.splice(0).forEach(function (fn) { fn(); });
+    map.fire("mapapp:layerloaded", { name: cfg.name, count: entry.count });
+  }
+
+  /* Add one configured layer (inline GeoJSON or a URL to fetch). */
+  mapapp.addLayer = function (map, cfg) {
+    var s = state(map);
+    var group = cfg.cluster && L.markerClusterGroup
+      ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 45 })
+      : L.featureGroup();
+    var entry = { cfg: cfg, group: group, features: [], loaded: false, count: 0 };
+    s.layers[cfg.name] = entry;
+    s.order.push(cfg.name);
+    s.pending += 1;
+    if (cfg.visible !== false) group.addTo(map);
+    if (cfg.data) {
+      drawLayer(map, entry, cfg.data);
+    } else {
+      fetch(cfg.url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.json();
+        })
+        .then(function (data) { drawLayer(map, entry, data); })
+        .catch(function (err) {
+          entry.error = String(err);
+          drawLayer(map, entry, { type: "FeatureCollection", features: [] });
+          mapapp.announce(map, (s.i18n || mapapp.defaultI18n).loadError + " " + cfg.title);
+        });
+    }
+  };
+
+  mapapp.whenReady = function (map, fn) {
+    var s = state(map);
+    if (s.pending === 0) fn(); else s.ready.push(fn);
+  };
+
+  mapapp.defaultI18n = {
+    lang: "fr", locale: "fr-FR", approximate: "Localisation approximative",
+    illustrative: "Valeurs illustratives", source: "Source", yes: "oui", no: "non",
+    loadError: "Impossible de charger la couche", legend: "Légende", layers: "Couches",
+    search: "Rechercher un lieu", searchLabel: "Rechercher par nom", noResult: "Aucun résultat",
+    results: "résultats", fullscreen: "Plein écran", exitFullscreen: "Quitter le plein écran",
+    locate: "Me localiser", locateError: "Position indisponible", reset: "Vue initiale",
+    youAreHere: "Vous êtes ici"
+  };
+
+  /* A polite live region for short messages (screen readers read them). */
+  mapapp.announce = function (map, message) {
+    var s = state(map);
+    if (!s.live) {
+      s.live = el("div", "mapapp-live");
+      s.live.setAttribute("role", "status");
+      s.live.setAttribute("aria-live", "polite");
+      map.getContainer().appendChild(s.live);
+    }
+    s.live.textContent = message;
+  };
+
+  /* Keep the view in the URL so a copied link reopens it (permalink). */
+  mapapp.remember = function (map, layer, id) {
+    var s = state(map);
+    if (!s.options || !s.options.permalink) return;
+    if (layer !== undefined) s.openFeature = layer ? layer + ":" + id : null;
+    var params = new URLSearchParams(window.location.search);
+    var c = map.getCenter();
+    params.set("center", c.lat.toFixed(5) + "," + c.lng.toFixed(5));
+    params.set("zoom", String(map.getZoom()));
+    var visible = s.order.filter(function (n) { return map.hasLayer(s.layers[n].group); });
+    params.set("layers", visible.join(","));
+    if (s.openFeature) params.set("feature", s.openFeature); else params.delete("feature");
+    var url = window.location.pathname + "?" + params.toString() + window.location.hash;
+    try { window.history.replaceState(null, "", url); } catch (e) { /* sandboxed frame */ }
+  };
+
+  function button(container, className, label, onClick) {
+    var b = el("button", "mapapp-button " + className);
+    b.type = "button";
+    b.title = label;
+    b.setAttribute("aria-label", label);
+    L.DomEvent.disableClickPropagation(b);
+    L.DomEvent.on(b, "click", function (e) { L.DomEvent.preventDefault(e); onClick(b); });
+    container.appendChild(b);
+    return b;
+  }
+
+  function legendControl(map, s, i18n) {
+    var ctl = L.control({ position: "bottomright" });
+    ctl.onAdd = function () {
+      var box = el("details", "mapapp-legend leaflet-control");
+      if (window.innerWidth > 600) box.open = true;
+      box.appendChild(el("summary", null, i18n.legend));
+      s.order.forEach(function (name) {
+        var cfg = s.layers[name].cfg;
+        var section = el("section", "mapapp-legend-layer");
+        section.dataset.layer = name;
+        section.appendChild(el("h4", null, cfg.title));
+        var items = cfg.classes
+          ? cfg.classes.map(function (c) { return { label: c.label, color: c.color }; })
+          : cfg.categories;
+        var ul = el("ul");
+        items.forEach(function (item) {
+          var li = el("li");
+          var sw = el("span", "mapapp-swatch" + (cfg.geometry === "Point" ? " mapapp-swatch-point" : ""));
+          sw.style.background = item.color;
+          sw.setAttribute("aria-hidden", "true");
+          li.appendChild(sw);
+          li.appendChild(el("span", null, item.label));
+          ul.appendChild(li);
+        });
+        section.appendChild(ul);
+        section.hidden = !map.hasLayer(s.layers[name].group);
+        box.appendChild(section);
+      });
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    ctl.addTo(map);
+    function sync() {
+      var box = ctl.getContainer();
+      s.order.forEach(function (name) {
+        var sec = box.querySelector('[data-layer="' + name + '"]');
+        if (sec) sec.hidden = !map.hasLayer(s.layers[name].group);
+      });
+    }
+    map.on("overlayadd overlayremove", sync);
+  }
+
+  function searchControl(map, s, i18n) {
+    var ctl = L.control({ position: "topleft" });
+    ctl.onAdd = function () {
+      var box = el("div", "mapapp-search leaflet-control");
+      box.setAttribute("role", "search");
+      var id = "mapapp-search-" + L.stamp(map);
+      var label = el("label", "mapapp-visually-hidden", i18n.searchLabel);
+      label.htmlFor = id;
+      var input = el("input");
+      input.id = id;
+      input.type = "search";
+      input.placeholder = i18n.search;
+      input.autocomplete = "off";
+      var list = el("ul", "mapapp-search-results");
+      var status = el("p", "mapapp-visually-hidden");
+      status.setAttribute("aria-live", "polite");
+      box.appendChild(label);
+      box.appendChild(input);
+      box.appendChild(list);
+      box.appendChild(status);
+      function choose(hit) {
+        list.textContent = "";
+        input.value = hit.name;
+        var group = s.layers[hit.layerName].group;
+        if (!map.hasLayer(group)) group.addTo(map);
+        if (group.zoomToShowLayer) {
+          group.zoomToShowLayer(hit.layer, function () { hit.layer.openPopup(); });
+        } else if (hit.layer.getBounds) {
+          map.fitBounds(hit.layer.getBounds(), { maxZoom: 16 });
+          hit.layer.openPopup();
+        } else {
+          map.setView(hit.layer.getLatLng(), Math.max(map.getZoom(), 16));
+          hit.layer.openPopup();
+        }
+      }
+      function run() {
+        var q = normalise(input.value.trim());
+        list.textContent = "";
+        if (q.length < 2) { status.textContent = ""; return; }
+        var hits = [];
+        s.order.forEach(function (name) {
+          s.layers[name].features.forEach(function (f) {
+            if (hits.length < 8 && f.key.indexOf(q) !== -1) {
+              hits.push({ name: f.name, layer: f.layer, layerName: name, title: s.layers[name].cfg.title });
+            }
+          });
+        });
+        hits.forEach(function (hit) {
+          var li = el("li");
+          var b = el("button", "mapapp-search-hit");
+          b.type = "button";
+          b.appendChild(el("span", "mapapp-search-name", hit.name));
+          b.appendChild(el("span", "mapapp-search-layer", hit.title));
+          L.DomEvent.on(b, "click", function () { choose(hit); });
+          li.appendChild(b);
+          list.appendChild(li);
+        });
+        status.textContent = hits.length ? hits.length + " " + i18n.results : i18n.noResult;
+        if (!hits.length) list.appendChild(el("li", "mapapp-search-empty", i18n.noResult));
+        s.lastHits = hits;
+      }
+      L.DomEvent.on(input, "input", run);
+      L.DomEvent.on(input, "keydown", function (e) {
+        if (e.key === "Enter" && s.lastHits && s.lastHits.length) { choose(s.lastHits[0]); }
+        if (e.key === "ArrowDown") {
+          var first = list.querySelector("button");
+          if (first) { first.focus(); L.DomEvent.preventDefault(e); }
+        }
+        if (e.key === "Escape") { input.value = ""; list.textContent = ""; }
+      });
+      L.DomEvent.on(list, "keydown", function (e) {
+        var buttons = Array.prototype.slice.call(list.querySelectorAll("button"));
+        var i = buttons.indexOf(document.activeElement);
+        if (e.key === "ArrowDown" && i < buttons.length - 1) { buttons[i + 1].focus(); L.DomEvent.preventDefault(e); }
+        if (e.key === "ArrowUp") { (i > 0 ? buttons[i - 1] : input).focus(); L.DomEvent.preventDefault(e); }
+      });
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    ctl.addTo(map);
+  }
+
+  function toolsControl(map, s, i18n, options) {
+    var ctl = L.control({ position: "topleft" });
+    ctl.onAdd = function () {
+      var bar = el("div", "leaflet-bar mapapp-tools leaflet-control");
+      if (options.reset) {
+        button(bar, "mapapp-reset", i18n.reset, function () {
+          map.setView(options.home.center, options.home.zoom);
+        });
+      }
+      if (options.fullscreen) {
+        var container = map.getContainer();
+        button(bar, "mapapp-fullscreen", i18n.fullscreen, function (b) {
+          var full = document.fullscreenElement === container ||
+            container.classList.contains("mapapp-is-fullscreen");
+          if (full) {
+            if (document.fullscreenElement) document.exitFullscreen();
+            container.classList.remove("mapapp-is-fullscreen");
+          } else if (container.requestFullscreen) {
+            container.requestFullscreen().catch(function () {
+              container.classList.add("mapapp-is-fullscreen");
+              map.invalidateSize();
+            });
+          } else {
+            container.classList.add("mapapp-is-fullscreen");
+          }
+          b.setAttribute("aria-pressed", String(!full));
+          b.title = full ? i18n.fullscreen : i18n.exitFullscreen;
+          setTimeout(function () { map.invalidateSize(); }, 200);
+        });
+      }
+      if (options.locate) {
+        var here = null;
+        button(bar, "mapapp-locate", i18n.locate, function () {
+          map.locate({ setView: true, maxZoom: 16 });
+        });
+        map.on("locationfound", function (e) {
+          if (here) map.removeLayer(here);
+          here = L.circle(e.latlng, { radius: e.accuracy, weight: 1, color: "#136aec" })
+            .bindTooltip(el("span", null, i18n.youAreHere)).addTo(map);
+        });
+        map.on("locationerror", function () { mapapp.announce(map, i18n.locateError); });
+      }
+      return bar;
+    };
+    ctl.addTo(map);
+  }
+
+  function openFeature(map, s, ref) {
+    if (!ref) return;
+    var parts = String(ref).split(":");
+    var entry = s.layers[parts[0]];
+    if (!entry) return;
+    var id = parts.slice(1).join(":");
+    var hit = entry.features.filter(function (f) { return String(f.id) === id; })[0];
+    if (!hit) return;
+    if (!map.hasLayer(entry.group)) entry.group.addTo(map);
+    if (entry.group.zoomToShowLayer) {
+      entry.group.zoomToShowLayer(hit.layer, function () { hit.layer.openPopup(); });
+    } else {
+      hit.layer.openPopup();
+    }
+  }
+
+  /* Controls added once every layer is configured. */
+  mapapp.finish = function (map, options) {
+    var s = state(map);
+    options = options || {};
+    var i18n = Object.assign({}, mapapp.defaultI18n, options.i18n || {});
+    s.i18n = i18n;
+    s.options = options;
+    var overlays = {};
+    s.order.forEach(function (name) {
+      var holder = el("span", null, s.layers[name].cfg.title);
+      overlays[holder.outerHTML] = s.layers[name].group;
+    });
+    if (options.layerControl !== false) {
+      L.control.layers(null, overlays, { collapsed: window.innerWidth < 700 || !!options.collapsed }).addTo(map);
+    }
+    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    if (options.search) searchControl(map, s, i18n);
+    if (options.reset || options.fullscreen || options.locate) toolsControl(map, s, i18n, options);
+    if (options.legend) legendControl(map, s, i18n);
+    map.on("moveend overlayadd overlayremove", function () { mapapp.remember(map); });
+    mapapp.whenReady(map, function () {
+      openFeature(map, s, options.feature);
+      map.getContainer().setAttribute("data-mapapp-ready", "true");
+      map.fire("mapapp:ready");
+    });
+  };
+})();

@@ -1,0 +1,607 @@
+"""GeoPackage store: an OGC GeoPackage (SQLite) that QGIS and GDAL open as it is.
+
+The file is written with the standard library's sqlite3: core tables, one feature
+table per layer with a spatial index (the GeoPackage RTree extension, whose triggers
+call ``ST_*`` functions that GDAL provides and that this module registers), and a
+``mapapp_meta`` table holding the data version. WAL journal with synchronous=FULL:
+an acknowledged write survives a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import struct
+import tempfile
+import threading
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from ..errors import BadRequest, Conflict, NotFound, StoreError, ValidationError
+from ..layers import REGISTRY, LayerSpec, get_spec, validate_records
+from .base import Bbox, Store
+
+SRS_ID = 4326
+SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
+GEOM_TYPES = {"Point": "POINT", "Polygon": "MULTIPOLYGON"}
+APPLICATION_ID = 0x47504B47  # "GPKG"
+USER_VERSION = 10300  # GeoPackage 1.3
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def encode_geometry(geom: BaseGeometry | None) -> bytes | None:
+    """Encode a shapely geometry as a GeoPackage binary blob (header + WKB)."""
+    if geom is None:
+        return None
+    if geom.is_empty:
+        return (
+            b"GP"
+            + bytes([0, 0b00010001])
+            + struct.pack("<i", SRS_ID)
+            + shapely.to_wkb(geom, byte_order=1)
+        )
+    minx, miny, maxx, maxy = geom.bounds
+    header = b"GP" + bytes([0, 0b00000011]) + struct.pack("<i", SRS_ID)
+    envelope = struct.pack("<4d", minx, maxx, miny, maxy)
+    return header + envelope + shapely.to_wkb(geom, byte_order=1)
+
+
+def _wkb_of(blob: bytes) -> bytes:
+    """Strip the GeoPackage header from a geometry blob."""
+    if blob[:2] != b"GP":
+        raise StoreError("corrupt geometry blob (no GP magic)")
+    flags = blob[3]
+    return blob[8 + _ENVELOPE_BYTES.get((flags >> 1) & 0b111, 0) :]
+
+
+def decode_geometries(blobs: list[bytes | None]) -> np.ndarray:
+    """Decode many GeoPackage blobs at once into shapely geometries."""
+    wkbs = [None if b is None else _wkb_of(b) for b in blobs]
+    return shapely.from_wkb(wkbs)
+
+
+def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    """(minx, maxx, miny, maxy) of a blob, reading its header or its geometry."""
+    if blob is None or blob[3] & 0b00010000:
+        return None
+    flags = blob[3]
+    if (flags >> 1) & 0b111:
+        order = "<" if flags & 1 else ">"
+        return struct.unpack(order + "4d", blob[8:40])
+    x0, y0, x1, y1 = shapely.from_wkb(_wkb_of(blob)).bounds
+    return x0, x1, y0, y1
+
+
+def _register_functions(conn: sqlite3.Connection) -> None:
+    """SQL functions the RTree triggers of a GeoPackage expect (GDAL has them too)."""
+
+    def part(i):
+        return lambda blob: None if (env := _envelope(blob)) is None else env[i]
+
+    conn.create_function("ST_MinX", 1, part(0), deterministic=True)
+    conn.create_function("ST_MaxX", 1, part(1), deterministic=True)
+    conn.create_function("ST_MinY", 1, part(2), deterministic=True)
+    conn.create_function("ST_MaxY", 1, part(3), deterministic=True)
+    conn.create_function(
+        "ST_IsEmpty",
+        1,
+        lambda blob: 1 if blob is None or blob[3] & 0b00010000 else 0,
+        deterministic=True,
+    )
+
+
+def _q(name: str) -> str:
+    """Quote an SQL identifier (names come from the registry, never from a request)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _python_value(value: object) -> object:
+    """Turn pandas/numpy scalars into values sqlite3 accepts; NA into None."""
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _as_stored_geometry(geom: BaseGeometry, spec: LayerSpec) -> BaseGeometry:
+    """Polygon layers are stored as MultiPolygon (one declared type for QGIS)."""
+    if spec.geometry == "Polygon" and isinstance(geom, Polygon):
+        return MultiPolygon([geom])
+    return geom
+
+
+class GeoPackageStore(Store):
+    """The default store, one GeoPackage file."""
+
+    def __init__(self, path: Path, area: Bbox):
+        self.path = Path(path)
+        self.area = area
+        self._local = threading.local()
+
+    # --- connections ---------------------------------------------------------------
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            path, isolation_level=None, timeout=30, check_same_thread=False
+        )
+        _register_functions(conn)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (sqlite3 connections are not shared)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if not self.path.is_file():
+                raise StoreError(f"no store at {self.path}; run `mapapp init`")
+            conn = self._connect(self.path)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # --- reading -------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        if not self.path.is_file():
+            return False
+        try:
+            row = self.conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name='mapapp_meta'"
+            ).fetchone()
+        except sqlite3.DatabaseError:
+            return False
+        return bool(row[0])
+
+    def layer_names(self) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT table_name FROM gpkg_contents WHERE data_type='features' "
+            "ORDER BY rowid"
+        ).fetchall()
+        return [r[0] for r in rows if r[0] in REGISTRY]
+
+    def data_version(self) -> int:
+        try:
+            row = self.conn.execute(
+                "SELECT value FROM mapapp_meta WHERE key='data_version'"
+            ).fetchone()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path} is not a mapapp store: {exc}") from None
+        return int(row[0]) if row else 0
+
+    def _spec(self, layer: str) -> LayerSpec:
+        spec = get_spec(layer)
+        if layer not in self.layer_names():
+            raise NotFound(f"layer {layer!r} is not in the store")
+        return spec
+
+    def _where(
+        self,
+        spec: LayerSpec,
+        bbox: Bbox | None,
+        filters: dict | None,
+        published_only: bool,
+    ) -> tuple[str, list]:
+        clauses, params = [], []
+        if bbox is not None:
+            clauses.append(
+                f"fid IN (SELECT id FROM {_q(f'rtree_{spec.name}_geom')} "
+                "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
+            )
+            params += [bbox[0], bbox[2], bbox[1], bbox[3]]
+        for name, value in (filters or {}).items():
+            if name not in spec.field_names:
+                raise BadRequest(
+                    f"unknown filter field {name!r} for layer {spec.name!r}"
+                )
+            clauses.append(f"{_q(name)} = ?")
+            params.append(value)
+        if published_only and spec.publishable:
+            clauses.append("published = 1")
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        return where, params
+
+    def read(
+        self,
+        layer: str,
+        bbox: Bbox | None = None,
+        filters: dict[str, object] | None = None,
+        published_only: bool = False,
+    ) -> gpd.GeoDataFrame:
+        spec = self._spec(layer)
+        where, params = self._where(spec, bbox, filters, published_only)
+        cols = spec.field_names + ["version"]
+        sql = (
+            f"SELECT {', '.join(_q(c) for c in cols)}, geom FROM {_q(layer)}"
+            f"{where} ORDER BY fid"
+        )
+        rows = self.conn.execute(sql, params).fetchall()
+        return self._frame(spec, cols, rows)
+
+    def _frame(self, spec: LayerSpec, cols: list[str], rows: list) -> gpd.GeoDataFrame:
+        geoms = decode_geometries([r[-1] for r in rows]) if rows else []
+        data = pd.DataFrame([r[:-1] for r in rows], columns=cols)
+        for f in spec.fields:
+            if f.type == "bool":
+                data[f.name] = (
+                    data[f.name]
+                    .map(lambda v: None if v is None or pd.isna(v) else bool(v))
+                    .astype(object)
+                )
+        return gpd.GeoDataFrame(data, geometry=list(geoms), crs="EPSG:4326")
+
+    def count(self, layer: str, published_only: bool = False) -> int:
+        spec = self._spec(layer)
+        where, params = self._where(spec, None, None, published_only)
+        return self.conn.execute(
+            f"SELECT count(*) FROM {_q(layer)}{where}", params
+        ).fetchone()[0]
+
+    def get(self, layer: str, fid: str) -> dict:
+        spec = self._spec(layer)
+        return self._get(spec, fid)
+
+    def _get(self, spec: LayerSpec, fid: str) -> dict:
+        cols = spec.field_names + ["version"]
+        row = self.conn.execute(
+            f"SELECT {', '.join(_q(c) for c in cols)}, geom FROM {_q(spec.name)} "
+            "WHERE id = ?",
+            (fid,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no feature {fid!r} in layer {spec.name!r}")
+        frame = self._frame(spec, cols, [row])
+        return _feature_dict(frame.iloc[0], spec)
+
+    # --- writing -------------------------------------------------------------------
+
+    def _validate(
+        self, spec: LayerSpec, props: dict, geom: BaseGeometry, source: str
+    ) -> None:
+        problems = validate_records(
+            [{"properties": props, "geometry": geom}], spec, self.area, source
+        )
+        if problems:
+            raise ValidationError(problems)
+
+    def _bump(self, conn: sqlite3.Connection, table: str | None = None) -> int:
+        conn.execute(
+            "UPDATE mapapp_meta SET value = CAST(value AS INTEGER) + 1 "
+            "WHERE key = 'data_version'"
+        )
+        if table:
+            conn.execute(
+                "UPDATE gpkg_contents SET last_change = "
+                "strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+                (table,),
+            )
+        return int(
+            conn.execute(
+                "SELECT value FROM mapapp_meta WHERE key='data_version'"
+            ).fetchone()[0]
+        )
+
+    def add(self, layer: str, properties: dict, geometry: BaseGeometry) -> dict:
+        spec = self._spec(layer)
+        self._validate(spec, properties, geometry, f"new feature in {layer}")
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute(
+                f"SELECT 1 FROM {_q(layer)} WHERE id = ?", (properties["id"],)
+            ).fetchone():
+                raise Conflict(
+                    f"a feature with id {properties['id']!r} already exists "
+                    f"in {layer!r}"
+                )
+            _insert_rows(conn, spec, [properties], [geometry])
+            self._bump(conn, layer)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return self._get(spec, properties["id"])
+
+    def update(
+        self,
+        layer: str,
+        fid: str,
+        properties: dict | None = None,
+        geometry: BaseGeometry | None = None,
+        expected_version: int | None = None,
+    ) -> dict:
+        spec = self._spec(layer)
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = self._get(spec, fid)
+            if expected_version is not None and current["version"] != expected_version:
+                raise Conflict(
+                    f"feature {fid!r} is at version {current['version']}, "
+                    f"not {expected_version}: someone saved it first"
+                )
+            props = {**current["properties"], **(properties or {})}
+            props["id"] = fid
+            geom = geometry if geometry is not None else current["geometry"]
+            self._validate(spec, props, geom, f"feature {fid} in {layer}")
+            sets = ", ".join(f"{_q(n)} = ?" for n in spec.field_names)
+            values = [_python_value(props.get(n)) for n in spec.field_names]
+            conn.execute(
+                f"UPDATE {_q(layer)} SET {sets}, geom = ?, version = version + 1 "
+                "WHERE id = ?",
+                values + [encode_geometry(_as_stored_geometry(geom, spec)), fid],
+            )
+            self._bump(conn, layer)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return self._get(spec, fid)
+
+    def delete(self, layer: str, fid: str, expected_version: int | None = None) -> None:
+        spec = self._spec(layer)
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = self._get(spec, fid)
+            if expected_version is not None and current["version"] != expected_version:
+                raise Conflict(
+                    f"feature {fid!r} is at version {current['version']}, "
+                    f"not {expected_version}: someone saved it first"
+                )
+            conn.execute(f"DELETE FROM {_q(layer)} WHERE id = ?", (fid,))
+            self._bump(conn, layer)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def replace_layers(self, layers: dict[str, gpd.GeoDataFrame]) -> int:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for name, frame in layers.items():
+                spec = self._spec(name)
+                conn.execute(f"DELETE FROM {_q(name)}")
+                _insert_frame(conn, spec, frame)
+                self._bump(conn, name)
+            version = int(
+                conn.execute(
+                    "SELECT value FROM mapapp_meta WHERE key='data_version'"
+                ).fetchone()[0]
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return version
+
+    def check(self) -> list[str]:
+        problems = []
+        conn = self.conn
+        result = conn.execute("PRAGMA integrity_check").fetchall()
+        if result != [("ok",)]:
+            problems += [r[0] for r in result]
+        for name in self.layer_names():
+            n_rows = conn.execute(
+                f"SELECT count(*) FROM {_q(name)} WHERE geom IS NOT NULL"
+            ).fetchone()[0]
+            n_index = conn.execute(
+                f"SELECT count(*) FROM {_q(f'rtree_{name}_geom')}"
+            ).fetchone()[0]
+            if n_rows != n_index:
+                problems.append(
+                    f"{name}: {n_rows} geometries but {n_index} index entries"
+                )
+        return problems
+
+    # --- creation ------------------------------------------------------------------
+
+    def create(self, layers: dict[str, gpd.GeoDataFrame]) -> int:
+        """Build a new store from validated layers; replace the old file atomically.
+
+        The new file is written beside the old one and renamed over it only once
+        complete, so a failure leaves the existing store as it was. The new data
+        version continues from the old store's, so caches never mistake the two.
+        """
+        previous = 0
+        if self.path.is_file():
+            try:
+                previous = self.data_version()
+            except (StoreError, sqlite3.DatabaseError):
+                previous = 0
+            self.close()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=".mapapp-", suffix=".gpkg", dir=self.path.parent
+        )
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            _register_functions(conn)
+            conn.execute("PRAGMA journal_mode=DELETE")
+            _create_core(conn)
+            for spec in REGISTRY.values():
+                _create_layer(conn, spec)
+            conn.execute("BEGIN")
+            for name, spec in REGISTRY.items():
+                if name in layers:
+                    _insert_frame(conn, spec, layers[name])
+            conn.execute(
+                "INSERT INTO mapapp_meta VALUES ('data_version', ?)",
+                (str(previous + 1),),
+            )
+            conn.execute("COMMIT")
+            conn.close()
+            os.replace(tmp, self.path)
+            for suffix in ("-wal", "-shm"):  # journals of the old file, now stale
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return previous + 1
+
+
+def _feature_dict(row: pd.Series, spec: LayerSpec) -> dict:
+    props = {n: _python_value(row[n]) for n in spec.field_names}
+    return {
+        "id": props["id"],
+        "properties": props,
+        "geometry": row.geometry,
+        "version": int(row["version"]),
+    }
+
+
+def _insert_frame(
+    conn: sqlite3.Connection, spec: LayerSpec, frame: gpd.GeoDataFrame
+) -> None:
+    frame = frame.to_crs(4326) if frame.crs and frame.crs.to_epsg() != 4326 else frame
+    records = frame.drop(columns="geometry").to_dict("records")
+    _insert_rows(conn, spec, records, list(frame.geometry))
+
+
+def _insert_rows(
+    conn: sqlite3.Connection,
+    spec: LayerSpec,
+    records: list[dict],
+    geoms: list[BaseGeometry],
+) -> None:
+    names = spec.field_names
+    placeholders = ", ".join("?" for _ in range(len(names) + 1))
+    sql = (
+        f"INSERT INTO {_q(spec.name)} ({', '.join(_q(n) for n in names)}, geom) "
+        f"VALUES ({placeholders})"
+    )
+    conn.executemany(
+        sql,
+        (
+            [_python_value(rec.get(n)) for n in names]
+            + [encode_geometry(_as_stored_geometry(g, spec))]
+            for rec, g in zip(records, geoms, strict=True)
+        ),
+    )
+
+
+def _create_core(conn: sqlite3.Connection) -> None:
+    """The GeoPackage core tables, the WGS84 SRS and mapapp's own metadata table."""
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {USER_VERSION}")
+    conn.executescript("""
+    CREATE TABLE gpkg_spatial_ref_sys (
+      srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
+      organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
+      definition TEXT NOT NULL, description TEXT);
+    CREATE TABLE gpkg_contents (
+      table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+      identifier TEXT UNIQUE, description TEXT DEFAULT '',
+      last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+      min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+      CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id)
+        REFERENCES gpkg_spatial_ref_sys(srs_id));
+    CREATE TABLE gpkg_geometry_columns (
+      table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+      geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL,
+      z TINYINT NOT NULL, m TINYINT NOT NULL,
+      CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+      CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+      CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id)
+        REFERENCES gpkg_spatial_ref_sys (srs_id));
+    CREATE TABLE gpkg_extensions (
+      table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+      definition TEXT NOT NULL, scope TEXT NOT NULL,
+      CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+    CREATE TABLE mapapp_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """)
+    wgs84 = (
+        'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
+        'AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,'
+        'AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
+        'AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4326"]]'
+    )
+    conn.executemany(
+        "INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", None),
+            ("Undefined geographic SRS", 0, "NONE", 0, "undefined", None),
+            ("WGS 84 geodetic", 4326, "EPSG", 4326, wgs84, "longitude/latitude WGS84"),
+        ],
+    )
+
+
+def _create_layer(conn: sqlite3.Connection, spec: LayerSpec) -> None:
+    """One feature table with its spatial index and the index's triggers."""
+    t = spec.name
+    columns = ", ".join(
+        f"{_q(f.name)} {SQL_TYPES[f.type]}"
+        + (" NOT NULL UNIQUE" if f.name == "id" else "")
+        for f in spec.fields
+    )
+    conn.execute(
+        f"CREATE TABLE {_q(t)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, "
+        f"geom {GEOM_TYPES[spec.geometry]}, {columns}, "
+        "version INTEGER NOT NULL DEFAULT 1)"
+    )
+    conn.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, "
+        "description, srs_id, min_x, min_y, max_x, max_y) "
+        "VALUES (?, 'features', ?, ?, 4326, -180, -90, 180, 90)",
+        (t, t, spec.title["fr"]),
+    )
+    conn.execute(
+        "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)",
+        (t, GEOM_TYPES[spec.geometry]),
+    )
+    conn.execute(
+        "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', "
+        "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+        (t,),
+    )
+    rt = f"rtree_{t}_geom"
+    conn.execute(
+        f"CREATE VIRTUAL TABLE {_q(rt)} USING rtree(id, minx, maxx, miny, maxy)"
+    )
+    env = "ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
+    conn.executescript(f"""
+    CREATE TRIGGER {_q(rt + "_insert")} AFTER INSERT ON {_q(t)}
+      WHEN (NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
+      BEGIN INSERT OR REPLACE INTO {_q(rt)} VALUES (NEW.fid, {env}); END;
+    CREATE TRIGGER {_q(rt + "_update1")} AFTER UPDATE OF geom ON {_q(t)}
+      WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+      BEGIN INSERT OR REPLACE INTO {_q(rt)} VALUES (NEW.fid, {env}); END;
+    CREATE TRIGGER {_q(rt + "_update2")} AFTER UPDATE OF geom ON {_q(t)}
+      WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+      BEGIN DELETE FROM {_q(rt)} WHERE id = OLD.fid; END;
+    CREATE TRIGGER {_q(rt + "_update3")} AFTER UPDATE ON {_q(t)}
+      WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+      BEGIN DELETE FROM {_q(rt)} WHERE id = OLD.fid;
+            INSERT OR REPLACE INTO {_q(rt)} VALUES (NEW.fid, {env}); END;
+    CREATE TRIGGER {_q(rt + "_update4")} AFTER UPDATE ON {_q(t)}
+      WHEN OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+      BEGIN DELETE FROM {_q(rt)} WHERE id IN (OLD.fid, NEW.fid); END;
+    CREATE TRIGGER {_q(rt + "_delete")} AFTER DELETE ON {_q(t)}
+      WHEN OLD.geom NOT NULL
+      BEGIN DELETE FROM {_q(rt)} WHERE id = OLD.fid; END;
+    """)

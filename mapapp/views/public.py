@@ -1,0 +1,173 @@
+"""Public pages: the map, its embed, and the self-hosted assets."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from ..assets import asset_dir
+from ..layers import REGISTRY
+from ..maps import build_map, split_rendered
+from ..maps.options import MapOptions, parse_map_options
+from ..maps.tiles import PROVIDERS
+from . import content_security_policy, current_lang, get_store
+
+bp = Blueprint("public", __name__)
+
+
+def public_layer_names() -> list[str]:
+    return [name for name, spec in REGISTRY.items() if spec.public]
+
+
+def ui_strings(lang: str) -> dict:
+    """Interface strings map.js shows, in the page language."""
+    return {
+        "lang": lang,
+        "locale": "fr-FR" if lang == "fr" else "en-GB",
+        "approximate": _("Approximate location"),
+        "illustrative": _("Illustrative values"),
+        "source": _("Source"),
+        "yes": _("yes"),
+        "no": _("no"),
+        "loadError": _("Could not load the layer"),
+        "legend": _("Legend"),
+        "layers": _("Layers"),
+        "search": _("Search a place"),
+        "searchLabel": _("Search by name"),
+        "noResult": _("No result"),
+        "results": _("results"),
+        "fullscreen": _("Full screen"),
+        "exitFullscreen": _("Leave full screen"),
+        "locate": _("Show my location"),
+        "locateError": _("Location unavailable"),
+        "reset": _("Initial view"),
+        "youAreHere": _("You are here"),
+    }
+
+
+def gesture_text() -> dict:
+    return {
+        "touch": _("Use two fingers to move the map"),
+        "scroll": _("Use ctrl + scroll to zoom the map"),
+        "scrollMac": _("Use \u2318 + scroll to zoom the map"),
+    }
+
+
+def render_map_page(
+    template: str, opts: MapOptions, include: list[str], embed: bool
+) -> tuple[str, str]:
+    """Build the folium map for ``opts`` and render it into ``template``."""
+    store = get_store()
+    lang = current_lang()
+    tiles = current_app.extensions["mapapp.tiles"]
+    if opts.basemap and (tiles.url or opts.basemap == "none"):
+        tiles = PROVIDERS[opts.basemap]
+    limit = int(current_app.config["INLINE_MAX_FEATURES"])
+    layers = {}
+    for name in include:
+        spec = REGISTRY[name]
+        if store.count(name, published_only=True) <= limit:
+            frame = store.read(name, published_only=True)
+            layers[name] = (spec, frame.drop(columns=["published"], errors="ignore"))
+        else:
+            layers[name] = (spec, url_for("api.layer_geojson", name=name))
+    ui = {
+        "i18n": ui_strings(lang),
+        "legend": opts.legend,
+        "search": opts.search,
+        "fullscreen": opts.fullscreen,
+        "locate": True,
+        "reset": True,
+        "permalink": True,
+        "feature": opts.feature,
+        "visible": list(opts.layers) if opts.layers is not None else None,
+        "home": {"center": list(opts.center), "zoom": opts.zoom},
+    }
+    m = build_map(
+        layers,
+        lang,
+        tiles,
+        ui,
+        asset_prefix=url_for("public.index").rstrip("/") + "/assets",
+        center=opts.center,
+        zoom=opts.zoom,
+        gestureHandling=not opts.scrollzoom,
+        gestureHandlingOptions={"text": gesture_text(), "duration": 1200},
+    )
+    parts = split_rendered(m)
+    html = render_template(
+        template,
+        map=parts,
+        lang=lang,
+        opts=opts,
+        layer_titles={n: REGISTRY[n].title for n in include},
+    )
+    return html, lang
+
+
+def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool):
+    """Serve a map page from the page cache (keyed on the data version), with 304."""
+    cache = current_app.extensions["mapapp.pages"]
+    lang = current_lang()
+    key = (template, get_store().data_version(), lang, opts.key(), tuple(include))
+    item = cache.get(key)
+    if item is None:
+        html, _lang = render_map_page(template, opts, include, embed)
+        item = cache.put(key, html)
+    if request.if_none_match.contains(item["etag"]):
+        response = current_app.response_class(status=304)
+    else:
+        gz = "gzip" in request.headers.get("Accept-Encoding", "")
+        response = current_app.response_class(
+            item["gzip"] if gz else item["body"], mimetype="text/html"
+        )
+        if gz:
+            response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(item["etag"])
+    response.headers["Vary"] = "Accept-Encoding, Accept-Language, Cookie"
+    response.headers["Cache-Control"] = "no-cache"
+    frame = current_app.config.get("EMBED_FRAME_ANCESTORS", "*") if embed else "'none'"
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        current_app, item["script_hashes"], frame_ancestors=frame
+    )
+    return response
+
+
+@bp.get("/")
+def index():
+    """The public map: every public layer, header, legend, language switch."""
+    names = public_layer_names()
+    opts = parse_map_options(
+        request.args,
+        names,
+        current_app.config["STUDY_AREA_BBOX"],
+        scrollzoom_default=True,
+    )
+    return cached_page("public/index.html", opts, names, embed=False)
+
+
+@bp.get("/embed")
+def embed():
+    """The map alone, for iframes; options in the query string (docs/embed.md)."""
+    names = public_layer_names()
+    opts = parse_map_options(request.args, names, current_app.config["STUDY_AREA_BBOX"])
+    include = list(opts.layers) if opts.layers else names
+    return cached_page("public/embed.html", opts, include, embed=True)
+
+
+@bp.get("/assets/<package>/<path:filename>")
+def assets(package: str, filename: str):
+    """Front-end files from pip packages and the project's own static folder."""
+    folder = asset_dir(package)
+    if folder is None:
+        abort(404)
+    response = send_from_directory(folder, filename, max_age=24 * 3600)
+    return response

@@ -1,0 +1,88 @@
+"""Shared fixtures: an app on a temporary store, its client, the CLI runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mapapp import create_app
+from mapapp.config import resource_dir
+
+SEED = resource_dir("geodata")
+
+
+@pytest.fixture
+def seed_dir(tmp_path: Path) -> Path:
+    """A private copy of the shipped seed data, safe to modify."""
+    target = tmp_path / "seed"
+    shutil.copytree(SEED, target)
+    return target
+
+
+def edit_seed(seed: Path, layer: str, change) -> None:
+    """Apply ``change(feature_collection)`` to one seed file."""
+    path = seed / f"{layer}.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.fixture
+def app(tmp_path: Path, seed_dir: Path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATA_DIR": str(seed_dir),
+            "TILES": "none",
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    yield app
+    app.extensions["mapapp.store"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def store(app):
+    return app.extensions["mapapp.store"]
+
+
+@pytest.fixture
+def runner(tmp_path: Path, seed_dir: Path, monkeypatch):
+    monkeypatch.setenv("MAPAPP_INSTANCE_PATH", str(tmp_path / "cli-instance"))
+    monkeypatch.setenv("MAPAPP_DATA_DIR", str(seed_dir))
+    monkeypatch.setenv("MAPAPP_TILES", "none")
+    return CliRunner()
+
+
+class LiveServer:
+    """The app served by waitress in a thread, on a free port."""
+
+    def __init__(self, app):
+        from waitress.server import create_server
+
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=4)
+        self.port = self.server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.close()
+
+
+@pytest.fixture
+def live_server(app):
+    server = LiveServer(app)
+    yield server
+    server.stop()

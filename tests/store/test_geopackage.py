@@ -1,0 +1,66 @@
+"""GeoPackage specifics: a real GeoPackage that GDAL (QGIS's reader) opens."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pyogrio
+import pytest
+
+from mapapp.config import GRAND_BESANCON_BBOX as AREA
+from mapapp.store.geopackage import GeoPackageStore, decode_geometries, encode_geometry
+
+
+@pytest.fixture
+def gpkg(tmp_path, seed_layers):
+    store = GeoPackageStore(tmp_path / "s.gpkg", AREA)
+    store.create(seed_layers)
+    yield store
+    store.close()
+
+
+def test_geopackage_is_read_by_gdal(gpkg, seed_layers):
+    layers = dict(pyogrio.list_layers(gpkg.path))
+    assert layers["companies"] == "Point"
+    assert layers["fibre"] == "MultiPolygon"
+    frame = pyogrio.read_dataframe(gpkg.path, layer="schools")
+    assert frame.crs.to_epsg() == 4326
+    assert sorted(frame["id"]) == sorted(seed_layers["schools"]["id"])
+
+
+def test_geopackage_header_and_application_id(gpkg):
+    conn = sqlite3.connect(gpkg.path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
+    assert conn.execute("SELECT count(*) FROM gpkg_contents").fetchone()[0] == 6
+    conn.close()
+
+
+def test_geopackage_edit_seen_by_gdal(gpkg):
+    gpkg.update("coworking", "le-numerique", {"desks": 150})
+    frame = pyogrio.read_dataframe(
+        gpkg.path, layer="coworking", where="id = 'le-numerique'"
+    )
+    assert int(frame["desks"].iloc[0]) == 150
+
+
+def test_geometry_blob_round_trip(seed_layers):
+    geoms = list(seed_layers["fibre"].geometry[:3]) + [None]
+    back = decode_geometries([encode_geometry(g) for g in geoms])
+    assert back[3] is None
+    assert all(a.equals(b) for a, b in zip(geoms[:3], back[:3], strict=True))
+
+
+def test_failed_create_keeps_the_existing_store(gpkg, seed_layers, monkeypatch):
+    import mapapp.store.geopackage as mod
+
+    version = gpkg.data_version()
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(mod, "_insert_frame", boom)
+    with pytest.raises(RuntimeError):
+        gpkg.create(seed_layers)
+    assert gpkg.data_version() == version
+    assert gpkg.count("companies") == len(seed_layers["companies"])
+    assert list(gpkg.path.parent.glob(".mapapp-*")) == []

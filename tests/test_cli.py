@@ -1,0 +1,137 @@
+"""The mapapp command: init (safe on bad seeds) and serve (a real WSGI server)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from mapapp.cli import main
+from mapapp.config import GRAND_BESANCON_BBOX as AREA
+from mapapp.store.geopackage import GeoPackageStore
+from tests.conftest import edit_seed
+
+
+def store_at(tmp_path: Path) -> GeoPackageStore:
+    return GeoPackageStore(tmp_path / "cli-instance" / "mapapp.gpkg", AREA)
+
+
+def test_init_builds_then_keeps_the_store(runner, tmp_path):
+    result = runner.invoke(main, ["init"])
+    assert result.exit_code == 0, result.output
+    assert "companies 23" in result.output
+    again = runner.invoke(main, ["init"])
+    assert again.exit_code == 0 and "already exists" in again.output
+    forced = runner.invoke(main, ["init", "--force"])
+    assert forced.exit_code == 0 and "data version 2" in forced.output
+
+
+def swap_first_company(data):
+    x, y = data["features"][0]["geometry"]["coordinates"]
+    data["features"][0]["geometry"]["coordinates"] = [y, x]
+
+
+def drop_a_company_name(data):
+    data["features"][2]["properties"]["name"] = ""
+
+
+def bowtie_first_zone(data):
+    data["features"][0]["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [
+            [[6.00, 47.23], [6.02, 47.25], [6.02, 47.23], [6.00, 47.25], [6.00, 47.23]]
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "layer,change,words",
+    [
+        ("companies", swap_first_company, ["flowbird", "swapped"]),
+        ("companies", drop_a_company_name, ["'ier'", "name", "required"]),
+        ("fibre", bowtie_first_zone, ["fibre-q01", "Self-intersection"]),
+    ],
+)
+def test_init_on_a_bad_seed_fails_and_keeps_the_store(
+    runner, tmp_path, seed_dir, layer, change, words
+):
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    store = store_at(tmp_path)
+    before = (store.data_version(), store.count("companies"), store.count("fibre"))
+    store.close()
+    edit_seed(seed_dir, layer, change)
+    result = runner.invoke(main, ["init", "--force"])
+    assert result.exit_code == 1
+    for word in words:
+        assert word in result.output, result.output
+    assert f"{layer}.geojson" in result.output
+    store = store_at(tmp_path)
+    assert (
+        store.data_version(),
+        store.count("companies"),
+        store.count("fibre"),
+    ) == before
+    assert store.check() == []
+    store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_waitress(tmp_path, seed_dir):
+    port = free_port()
+    env = {
+        **os.environ,
+        "MAPAPP_INSTANCE_PATH": str(tmp_path / "srv"),
+        "MAPAPP_DATA_DIR": str(seed_dir),
+        "MAPAPP_TILES": "none",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mapapp", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as r:
+                    assert r.status == 200
+                    assert r.headers["Server"] == "mapapp"
+                    break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_serve_refuses_an_invalid_seed(tmp_path, seed_dir):
+    edit_seed(seed_dir, "companies", swap_first_company)
+    env = {
+        **os.environ,
+        "MAPAPP_INSTANCE_PATH": str(tmp_path / "srv"),
+        "MAPAPP_DATA_DIR": str(seed_dir),
+        "MAPAPP_TILES": "none",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "mapapp", "serve", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "swapped" in result.stderr

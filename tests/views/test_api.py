@@ -1,0 +1,100 @@
+"""The JSON API: layers as GeoJSON, ETags, errors, liveness."""
+
+from __future__ import annotations
+
+import pytest
+from shapely.geometry import Point, shape
+
+from mapapp.config import GRAND_BESANCON_BBOX as AREA
+
+LAYERS = ["companies", "coworking", "schools", "fibre", "context", "perimeters"]
+
+
+def test_healthz(client, store):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "data_version": store.data_version()}
+
+
+def test_layers_index(client):
+    names = [layer["name"] for layer in client.get("/api/layers").json["layers"]]
+    assert names == LAYERS
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layer_geojson_is_valid_and_inside_the_area(client, name):
+    response = client.get(f"/api/layers/{name}.geojson")
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    data = response.json
+    assert data["type"] == "FeatureCollection" and data["features"]
+    for feature in data["features"]:
+        geom = shape(feature["geometry"])
+        assert geom.is_valid and not geom.is_empty
+        minx, miny, maxx, maxy = geom.bounds
+        assert (
+            AREA[0] <= minx and maxx <= AREA[2] and AREA[1] <= miny and maxy <= AREA[3]
+        )
+        props = feature["properties"]
+        assert {"source", "source_date", "precision"} <= set(props)
+        assert feature["id"] == props["id"]
+
+
+def test_layer_geojson_rounds_coordinates_to_5_decimals(client, store):
+    store.update("context", "gare-viotte", geometry=Point(6.021812345, 47.247412345))
+    data = client.get("/api/layers/context.geojson").json
+    viotte = next(f for f in data["features"] if f["id"] == "gare-viotte")
+    assert viotte["geometry"]["coordinates"] == [6.02181, 47.24741]
+
+
+def test_layer_geojson_hides_unpublished(client):
+    ids = {
+        f["id"] for f in client.get("/api/layers/coworking.geojson").json["features"]
+    }
+    assert "le-numerique" in ids
+    assert "proposition-clairs-soleils" not in ids
+    props = client.get("/api/layers/coworking.geojson").json["features"][0][
+        "properties"
+    ]
+    assert "published" not in props and "version" not in props
+
+
+def test_layer_geojson_etag_and_304(client, store):
+    first = client.get("/api/layers/schools.geojson")
+    etag = first.headers["ETag"]
+    again = client.get("/api/layers/schools.geojson", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    store.update("schools", "isba", {"students": 300})
+    changed = client.get("/api/layers/schools.geojson", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_layer_geojson_bbox_and_filter(client):
+    temis = client.get(
+        "/api/layers/companies.geojson?bbox=5.985,47.247,5.996,47.256"
+    ).json
+    ids = {f["id"] for f in temis["features"]}
+    assert "smartesting" in ids and "maty" not in ids
+    software = client.get("/api/layers/companies.geojson?sector=software").json
+    assert {f["properties"]["sector"] for f in software["features"]} == {"software"}
+
+
+@pytest.mark.parametrize(
+    "query,word",
+    [
+        ("bbox=1,2,3", "bbox"),
+        ("colour=red", "colour"),
+        ("published=0", "published"),
+        ("bbox=6,47,5,48", "bbox"),
+    ],
+)
+def test_layer_geojson_bad_query_is_400_naming_the_parameter(client, query, word):
+    response = client.get(f"/api/layers/coworking.geojson?{query}")
+    assert response.status_code == 400
+    assert response.json["error"].startswith(word)
+
+
+def test_unknown_layer_is_json_404(client):
+    response = client.get("/api/layers/nope.geojson")
+    assert response.status_code == 404
+    assert response.is_json and "nope" in response.json["error"]
