@@ -21,15 +21,23 @@ def test_map_draws_every_layer(watched, live_server):
         for (const [name, e] of Object.entries(map._mapapp.layers)) out[name] = e.count;
         return out;
     }""")
-    assert counts == {"companies": 23, "coworking": 10, "schools": 16, "fibre": 14,
-                      "context": 5, "perimeters": 3}
+    assert counts == {
+        "companies": 23,
+        "coworking": 10,
+        "schools": 16,
+        "fibre": 14,
+        "context": 5,
+        "perimeters": 3,
+    }
     # zones, outlines and unclustered markers are SVG paths on the page
     assert page.locator("path.leaflet-interactive").count() > 30
     assert watched.errors == [] and watched.outside == []
 
 
 def test_marker_click_opens_a_text_only_popup(watched, live_server):
-    page = open_map(watched, live_server, "/?layers=context&zoom=15&center=47.2474,6.0218")
+    page = open_map(
+        watched, live_server, "/?layers=context&zoom=15&center=47.2474,6.0218"
+    )
     page.locator("path.leaflet-interactive").first.click(force=True)
     popup = page.locator(".mapapp-popup")
     popup.wait_for(timeout=5000)
