@@ -26,6 +26,12 @@ class NotFound(MapappError):
     status = 404
 
 
+class Gone(MapappError):
+    """A resource of an older data version (a map page to reload)."""
+
+    status = 410
+
+
 class Conflict(MapappError):
     """A write based on a stale version (If-Match failed)."""
 

@@ -121,25 +121,31 @@ def add_layer(
     m: folium.Map,
     spec: LayerSpec,
     lang: str,
-    gdf: gpd.GeoDataFrame | None = None,
-    url: str | None = None,
+    source: gpd.GeoDataFrame | str | dict,
     visible: bool = True,
 ) -> folium.Map:
-    """Add one layer to ``m``: inline from ``gdf`` or fetched from ``url``."""
+    """Add one layer to ``m``.
+
+    ``source`` is a GeoDataFrame (inlined as GeoJSON), the URL of a GeoJSON layer to
+    fetch, or, for large point layers, ``{"points": url, "item": url with {index},
+    "search": url}`` (compact arrays, popups fetched on demand, server-side search).
+    """
     config = layer_config(spec, lang)
     config["visible"] = visible
-    if gdf is not None:
-        config["data"] = to_geojson(gdf, drop=("version",))
-    elif url is not None:
-        config["url"] = url
+    if isinstance(source, gpd.GeoDataFrame):
+        config["data"] = to_geojson(source, drop=("version",))
+    elif isinstance(source, str):
+        config["url"] = source
+    elif isinstance(source, dict) and {"points", "item", "search"} <= set(source):
+        config["remote"] = source
     else:
-        raise ValueError("add_layer needs a GeoDataFrame or a URL")
+        raise ValueError("add_layer needs a GeoDataFrame, a URL or a remote config")
     DataLayer(config).add_to(m)
     return m
 
 
 def build_map(
-    layers: dict[str, tuple[LayerSpec, gpd.GeoDataFrame | str]],
+    layers: dict[str, tuple[LayerSpec, gpd.GeoDataFrame | str | dict]],
     lang: str,
     tiles: TileConfig,
     ui: dict,
@@ -147,20 +153,16 @@ def build_map(
     m: folium.Map | None = None,
     **options,
 ) -> folium.Map:
-    """A full map: every given layer (frame or URL), then the controls.
+    """A full map: every given layer, then the controls.
 
-    ``layers`` maps names to ``(spec, GeoDataFrame or API URL)``; ``ui`` holds the
-    interface strings and options map.js needs (legend on/off, labels...).
+    ``layers`` maps names to ``(spec, source)`` (see :func:`add_layer`); ``ui`` holds
+    the interface strings and options map.js needs (legend on/off, labels...).
     """
     if m is None:
         m = new_map(tiles, asset_prefix, **options)
     visible = ui.get("visible")
     for name, (spec, source) in layers.items():
-        show = visible is None or name in visible
-        if isinstance(source, str):
-            add_layer(m, spec, lang, url=source, visible=show)
-        else:
-            add_layer(m, spec, lang, gdf=source, visible=show)
+        add_layer(m, spec, lang, source, visible=visible is None or name in visible)
     MapFinish(ui).add_to(m)
     return m
 

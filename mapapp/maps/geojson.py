@@ -13,8 +13,8 @@ import shapely
 PRECISION = 5
 
 
-def _clean(value: object) -> object:
-    """JSON-safe scalar: numpy types to Python, NaN/NA to None."""
+def clean_value(value: object) -> object:
+    """A plain Python scalar: numpy types to Python, NaN/NA to None."""
     if value is None or value is pd.NA:
         return None
     if isinstance(value, np.generic):
@@ -34,7 +34,9 @@ def features(gdf: gpd.GeoDataFrame, drop: tuple[str, ...] = ()) -> list[dict]:
     out = []
     for rec, geom in zip(records, geoms, strict=True):
         props = {
-            k: v for k, v in ((k, _clean(v)) for k, v in rec.items()) if v is not None
+            k: v
+            for k, v in ((k, clean_value(v)) for k, v in rec.items())
+            if v is not None
         }
         if geom is None or geom.is_empty:
             geometry = None

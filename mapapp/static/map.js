@@ -118,7 +118,6 @@
 
   function drawLayer(map, entry, data) {
     var cfg = entry.cfg;
-    var i18n = state(map).i18n || mapapp.defaultI18n;
     var group = entry.group;
     var geo = L.geoJSON(data, {
       pane: cfg.geometry === "Point" ? "overlayPane" : (cfg.classes ? "mapapp-zones" : "mapapp-outlines"),
@@ -138,7 +137,9 @@
         var label = p[cfg.labelField] || p.id;
         var tip = el("span", null, label);
         layer.bindTooltip(tip, { direction: "top", sticky: cfg.geometry !== "Point" });
-        layer.bindPopup(function () { return popupContent(cfg, feature, i18n); },
+        layer.bindPopup(function () {
+          return popupContent(cfg, feature, state(map).i18n || mapapp.defaultI18n);
+        },
                         { maxWidth: 320, autoPanPadding: [20, 20] });
         layer.on("popupopen", function () { mapapp.remember(map, cfg.name, p.id); });
         layer.on("popupclose", function () { mapapp.remember(map, null, null); });
@@ -158,6 +159,96 @@
     map.fire("mapapp:layerloaded", { name: cfg.name, count: entry.count });
   }
 
+  function pointStyle(color) {
+    return { radius: 7, weight: 1.5, color: "#ffffff", opacity: 1, fillColor: color, fillOpacity: 0.95 };
+  }
+
+  function fetchJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      });
+  }
+
+  /* A large layer: compact integer arrays; popups and tooltips fetched on demand. */
+  function drawRemote(map, entry, data) {
+    var cfg = entry.cfg;
+    var renderer = L.canvas({ padding: 0.3 });
+    var colors = data.categories.map(function (value) {
+      for (var j = 0; j < cfg.categories.length; j++) {
+        if (cfg.categories[j].value === value) return cfg.categories[j].color;
+      }
+      return cfg.color;
+    });
+    var markers = new Array(data.count);
+    var x = 0, y = 0;
+    for (var i = 0; i < data.count; i++) {
+      x += data.dx[i];
+      y += data.dy[i];
+      var m = L.circleMarker([y / data.scale, x / data.scale],
+        Object.assign({ renderer: renderer }, pointStyle(colors[data.c[i]] || cfg.color)));
+      m._mapappIndex = i;
+      markers[i] = m;
+    }
+    entry.markers = markers;
+    entry.group.on("click", function (e) { mapapp.openRemote(map, entry, e.layer); });
+    if (entry.group.addLayers) entry.group.addLayers(markers);
+    else markers.forEach(function (mk) { entry.group.addLayer(mk); });
+    entry.count = data.count;
+    entry.loaded = true;
+    var s = state(map);
+    s.pending -= 1;
+    if (s.pending === 0) s.ready.splice(0).forEach(function (fn) { fn(); });
+    map.fire("mapapp:layerloaded", { name: cfg.name, count: entry.count });
+  }
+
+  /* Bring a layer out of its cluster (zooming in, spiderfying coincident points),
+     then call done. markercluster's zoomToShowLayer only works for icon markers. */
+  function reveal(map, group, layer, done) {
+    if (!map.hasLayer(group)) group.addTo(map);
+    if (!group.getVisibleParent) {
+      if (layer.getBounds) map.fitBounds(layer.getBounds(), { maxZoom: 16 });
+      else map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16));
+      done();
+      return;
+    }
+    var target = Math.max(map.getZoom(), 18);
+    function finish() {
+      var parent = group.getVisibleParent(layer);
+      if (parent && parent !== layer && parent.spiderfy) {
+        group.once("spiderfied", function () { done(); });
+        parent.spiderfy();
+      } else {
+        done();
+      }
+    }
+    function settle() {
+      if (group._inZoomAnimation) group.once("animationend", settle); else finish();
+    }
+    if (map.getZoom() === target && map.getBounds().contains(layer.getLatLng())) {
+      finish();
+      return;
+    }
+    map.once("moveend", function () { setTimeout(settle, 0); });
+    map.setView(layer.getLatLng(), target, { animate: false });
+  }
+  mapapp.reveal = reveal;
+
+  /* Fetch one feature of a large layer and open its popup on its marker. */
+  mapapp.openRemote = function (map, entry, marker) {
+    var i18n = state(map).i18n || mapapp.defaultI18n;
+    var url = entry.cfg.remote.item.replace("{index}", String(marker._mapappIndex));
+    return fetchJSON(url).then(function (feature) {
+      if (!marker.getPopup()) {
+        marker.bindPopup(popupContent(entry.cfg, feature, i18n), { maxWidth: 320 });
+        marker.on("popupclose", function () { mapapp.remember(map, null, null); });
+      }
+      marker.openPopup();
+      mapapp.remember(map, entry.cfg.name, feature.id);
+    }).catch(function () { mapapp.announce(map, i18n.loadError + " " + entry.cfg.title); });
+  };
+
   /* Add one configured layer (inline GeoJSON or a URL to fetch). */
   mapapp.addLayer = function (map, cfg) {
     var s = state(map);
@@ -171,6 +262,14 @@
     if (cfg.visible !== false) group.addTo(map);
     if (cfg.data) {
       drawLayer(map, entry, cfg.data);
+    } else if (cfg.remote) {
+      entry.remoteLayer = true;
+      fetchJSON(cfg.remote.points)
+        .then(function (data) { drawRemote(map, entry, data); })
+        .catch(function () {
+          drawRemote(map, entry, { count: 0, dx: [], dy: [], c: [], categories: [], scale: 1 });
+          mapapp.announce(map, (s.i18n || mapapp.defaultI18n).loadError + " " + cfg.title);
+        });
     } else {
       fetch(cfg.url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
         .then(function (r) {
@@ -306,17 +405,15 @@
       function choose(hit) {
         list.textContent = "";
         input.value = hit.name;
-        var group = s.layers[hit.layerName].group;
+        var entry = s.layers[hit.layerName];
+        var group = entry.group;
         if (!map.hasLayer(group)) group.addTo(map);
-        if (group.zoomToShowLayer) {
-          group.zoomToShowLayer(hit.layer, function () { hit.layer.openPopup(); });
-        } else if (hit.layer.getBounds) {
-          map.fitBounds(hit.layer.getBounds(), { maxZoom: 16 });
-          hit.layer.openPopup();
-        } else {
-          map.setView(hit.layer.getLatLng(), Math.max(map.getZoom(), 16));
-          hit.layer.openPopup();
+        if (hit.remoteIndex !== undefined) {
+          var marker = entry.markers[hit.remoteIndex];
+          reveal(map, group, marker, function () { mapapp.openRemote(map, entry, marker); });
+          return;
         }
+        reveal(map, group, hit.layer, function () { hit.layer.openPopup(); });
       }
       function run() {
         var q = normalise(input.value.trim());
@@ -330,13 +427,42 @@
             }
           });
         });
+        render(hits);
+        var remote = s.order.filter(function (n) { return s.layers[n].remoteLayer; });
+        if (remote.length && hits.length < 8) {
+          var token = s.searchToken = (s.searchToken || 0) + 1;
+          clearTimeout(s.searchTimer);
+          s.searchTimer = setTimeout(function () {
+            remote.forEach(function (name) {
+              fetchJSON(s.layers[name].cfg.remote.search + "&q=" + encodeURIComponent(input.value.trim()))
+                .then(function (res) {
+                  if (token !== s.searchToken) return;
+                  res.hits.forEach(function (h) {
+                    if (hits.length >= 8) return;
+                    hits.push({ name: h.name, title: s.layers[name].cfg.title, layerName: name,
+                                remoteIndex: h.index, latlng: [h.lat, h.lon] });
+                  });
+                  render(hits);
+                }).catch(function () { /* the local results stay */ });
+            });
+          }, 200);
+        }
+      }
+      function render(hits) {
+        list.textContent = "";
         hits.forEach(function (hit) {
           var li = el("li");
           var b = el("button", "mapapp-search-hit");
           b.type = "button";
           b.appendChild(el("span", "mapapp-search-name", hit.name));
           b.appendChild(el("span", "mapapp-search-layer", hit.title));
-          L.DomEvent.on(b, "click", function () { choose(hit); });
+          L.DomEvent.on(b, "click", function (e) {
+            /* choose() empties the list: let the click finish first, or Leaflet,
+               no longer finding the control above the detached button, takes it
+               for a click on the map and closes the popup just opened. */
+            L.DomEvent.stop(e);
+            setTimeout(function () { choose(hit); }, 0);
+          });
           li.appendChild(b);
           list.appendChild(li);
         });
@@ -413,19 +539,26 @@
     ctl.addTo(map);
   }
 
-  function openFeature(map, s, ref) {
+  function openFeature(map, s, ref, remoteIndex) {
     if (!ref) return;
+    var name = String(ref).split(":")[0];
+    if (s.layers[name] && s.layers[name].remoteLayer) {
+      var entry = s.layers[name];
+      var marker = remoteIndex !== null && remoteIndex !== undefined ? entry.markers[remoteIndex] : null;
+      if (!marker) return;
+      reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker); });
+      return;
+    }
     var parts = String(ref).split(":");
-    var entry = s.layers[parts[0]];
-    if (!entry) return;
+    var local = s.layers[parts[0]];
+    if (!local) return;
     var id = parts.slice(1).join(":");
-    var hit = entry.features.filter(function (f) { return String(f.id) === id; })[0];
+    var hit = local.features.filter(function (f) { return String(f.id) === id; })[0];
     if (!hit) return;
-    if (!map.hasLayer(entry.group)) entry.group.addTo(map);
-    if (entry.group.zoomToShowLayer) {
-      entry.group.zoomToShowLayer(hit.layer, function () { hit.layer.openPopup(); });
+    if (local.group.getVisibleParent) {
+      reveal(map, local.group, hit.layer, function () { hit.layer.openPopup(); });
     } else {
-      hit.layer.openPopup();
+      hit.layer.openPopup();  /* the page opened on the view the link asked for */
     }
   }
 
@@ -450,7 +583,7 @@
     if (options.legend) legendControl(map, s, i18n);
     map.on("moveend overlayadd overlayremove", function () { mapapp.remember(map); });
     mapapp.whenReady(map, function () {
-      openFeature(map, s, options.feature);
+      openFeature(map, s, options.feature, options.featureIndex);
       map.getContainer().setAttribute("data-mapapp-ready", "true");
       map.fire("mapapp:ready");
     });

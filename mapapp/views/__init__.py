@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import parse_bbox, resource_dir
 from ..errors import MapappError
+from ..maps.snapshots import LayerSnapshots
 from ..maps.tiles import resolve_tiles
 from ..store import Store, init_store, open_store
 
@@ -45,6 +46,11 @@ def current_lang() -> str:
 def get_store() -> Store:
     """The application's store."""
     return current_app.extensions["mapapp.store"]
+
+
+def snapshot(name: str):
+    """The current published snapshot of a layer (see maps/snapshots.py)."""
+    return current_app.extensions["mapapp.snapshots"].get(get_store(), name)
 
 
 def store_url(app: Flask) -> str:
@@ -150,6 +156,7 @@ def init_app(app: Flask) -> None:
     init_store(store, seed_dir(app))  # first start only: an existing store is kept
     app.extensions["mapapp.store"] = store
     app.extensions["mapapp.pages"] = PageCache()
+    app.extensions["mapapp.snapshots"] = LayerSnapshots()
 
     Babel(
         app,

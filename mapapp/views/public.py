@@ -13,12 +13,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from .. import listing
 from ..assets import asset_dir
-from ..layers import REGISTRY
+from ..layers import REGISTRY, tr
+from ..listing import parse_list_query
 from ..maps import build_map, split_rendered
 from ..maps.options import MapOptions, parse_map_options
 from ..maps.tiles import PROVIDERS
-from . import content_security_policy, current_lang, get_store
+from . import content_security_policy, current_lang, get_store, snapshot
 
 bp = Blueprint("public", __name__)
 
@@ -61,6 +63,22 @@ def gesture_text() -> dict:
     }
 
 
+def remote_source(name: str, version: int) -> dict:
+    """URLs map.js uses for a large point layer (compact arrays, items, search)."""
+    return {
+        "points": url_for("api.layer_points", name=name, v=version),
+        "item": url_for("api.layer_item", name=name, index=0, v=version).replace(
+            "/items/0?", "/items/{index}?"
+        ),
+        "search": url_for("api.search", layers=name),
+    }
+
+
+def _index_of(snap, fid: str) -> int | None:
+    matches = snap.frame.index[snap.frame["id"] == fid]
+    return int(matches[0]) if len(matches) else None
+
+
 def render_map_page(
     template: str, opts: MapOptions, include: list[str], embed: bool
 ) -> tuple[str, str]:
@@ -72,11 +90,17 @@ def render_map_page(
         tiles = PROVIDERS[opts.basemap]
     limit = int(current_app.config["INLINE_MAX_FEATURES"])
     layers = {}
+    feature_index = None
     for name in include:
         spec = REGISTRY[name]
         if store.count(name, published_only=True) <= limit:
             frame = store.read(name, published_only=True)
             layers[name] = (spec, frame.drop(columns=["published"], errors="ignore"))
+        elif spec.geometry == "Point":
+            snap = snapshot(name)
+            layers[name] = (spec, remote_source(name, snap.version))
+            if opts.feature and opts.feature.split(":", 1)[0] == name:
+                feature_index = _index_of(snap, opts.feature.split(":", 1)[1])
         else:
             layers[name] = (spec, url_for("api.layer_geojson", name=name))
     ui = {
@@ -86,8 +110,10 @@ def render_map_page(
         "fullscreen": opts.fullscreen,
         "locate": True,
         "reset": True,
+        "collapsed": embed,
         "permalink": True,
         "feature": opts.feature,
+        "featureIndex": feature_index,
         "visible": list(opts.layers) if opts.layers is not None else None,
         "home": {"center": list(opts.center), "zoom": opts.zoom},
     }
@@ -171,3 +197,69 @@ def assets(package: str, filename: str):
         abort(404)
     response = send_from_directory(folder, filename, max_age=24 * 3600)
     return response
+
+
+@bp.get("/list")
+def list_view():
+    """The accessible alternative to the map: tables of the published features."""
+    names = public_layer_names()
+    query = parse_list_query(request.args, names)
+    lang = current_lang()
+    sections = []
+    for name in [query.layer] if query.layer else names:
+        spec = REGISTRY[name]
+        items = listing.rows(snapshot(name).frame, spec, query, lang)
+        shown, pages = listing.page_of(items, query.page)
+        sections.append(
+            {
+                "spec": spec,
+                "title": tr(spec.title, lang),
+                "rows": shown,
+                "total": len(items),
+                "pages": pages,
+                "page": min(query.page, pages),
+            }
+        )
+    categories = [
+        (
+            tr(REGISTRY[n].title, lang),
+            [(f"{n}:{c.value}", tr(c.label, lang)) for c in REGISTRY[n].categories],
+        )
+        for n in names
+        if REGISTRY[n].categories
+    ]
+    return render_template(
+        "public/list.html",
+        lang=lang,
+        query=query,
+        sections=sections,
+        categories=categories,
+        layers=[(n, tr(REGISTRY[n].title, lang)) for n in names],
+    )
+
+
+@bp.get("/share")
+def share():
+    """The embed builder: pick options, preview the map, copy the iframe snippet."""
+    names = public_layer_names()
+    args = request.args.to_dict()
+    if "width" in args:  # the form itself, submitted without JavaScript
+        for flag in ("legend", "search", "fullscreen", "scrollzoom"):
+            args[flag] = "1" if flag in args else "0"
+        args["layers"] = ",".join(request.args.getlist("layer"))
+        args = {k: v for k, v in args.items() if v != ""}
+    opts = parse_map_options(args, names, current_app.config["STUDY_AREA_BBOX"])
+    lang = current_lang()
+    if opts.lang is None:
+        opts.lang = lang
+    embed_url = url_for("public.embed", _external=True, **opts.query())
+    return render_template(
+        "public/share.html",
+        lang=lang,
+        opts=opts,
+        embed_url=embed_url,
+        layers=[(n, tr(REGISTRY[n].title, lang)) for n in names],
+        basemaps=list(PROVIDERS),
+        width=request.args.get("width", "100%"),
+        height=request.args.get("height", "500"),
+    )

@@ -54,7 +54,7 @@ class Watched:
         url = request.url
         if url.startswith(("data:", "about:", "blob:")):
             return
-        if urlparse(url).hostname not in (self.home, None):
+        if urlparse(url).hostname not in (self.home, "localhost", None):
             self.outside.append(url)
 
 
@@ -67,3 +67,19 @@ def watched(browser, live_server):
     w = Watched(page, "127.0.0.1")
     yield w
     context.close()
+
+
+def map_counts(page) -> dict:
+    """Features drawn per layer, read from map.js's state."""
+    return page.evaluate("""() => {
+        const map = Object.values(window).find(v => v && v._mapapp);
+        const out = {};
+        for (const [name, e] of Object.entries(map._mapapp.layers)) out[name] = e.count;
+        return out;
+    }""")
+
+
+def open_map(watched, url: str):
+    watched.page.goto(url)
+    watched.page.wait_for_selector(".folium-map[data-mapapp-ready=true]", timeout=20000)
+    return watched.page

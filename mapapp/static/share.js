@@ -1,0 +1,72 @@
+/* The embed builder: keeps the preview and the <iframe> snippet in step with the form. */
+(function () {
+  "use strict";
+  var form = document.getElementById("share-form");
+  if (!form) return;
+  var preview = document.getElementById("share-preview");
+  var code = document.getElementById("share-code");
+  var link = document.getElementById("share-link");
+  var copy = document.getElementById("copy-code");
+  var status = document.getElementById("copy-status");
+  var useView = document.getElementById("use-view");
+  var base = form.dataset.embed;
+  var defaults = { legend: true, search: true, fullscreen: true, scrollzoom: false };
+
+  function embedUrl() {
+    var params = new URLSearchParams();
+    var boxes = form.querySelectorAll('input[name="layer"]');
+    var chosen = Array.prototype.filter.call(boxes, function (b) { return b.checked; })
+      .map(function (b) { return b.value; });
+    if (chosen.length !== boxes.length) params.set("layers", chosen.join(","));
+    var center = form.elements.center.value, zoom = form.elements.zoom.value;
+    if (center !== "47.23780,6.02410") params.set("center", center);
+    if (zoom !== "13") params.set("zoom", zoom);
+    params.set("lang", form.elements.lang.value);
+    Object.keys(defaults).forEach(function (name) {
+      var on = form.elements[name].checked;
+      if (on !== defaults[name]) params.set(name, on ? "1" : "0");
+    });
+    if (form.elements.basemap.value) params.set("basemap", form.elements.basemap.value);
+    return base + "?" + params.toString();
+  }
+
+  function escapeAttr(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+  }
+
+  function update() {
+    var url = embedUrl();
+    var width = form.elements.width.value.trim() || "100%";
+    var height = parseInt(form.elements.height.value, 10) || 500;
+    code.value = '<iframe src="' + escapeAttr(url) + '" title="' + escapeAttr(form.dataset.title) +
+      '" width="' + escapeAttr(width) + '" height="' + height +
+      '" style="border:0" loading="lazy" allow="fullscreen; geolocation"' +
+      ' referrerpolicy="strict-origin-when-cross-origin"></iframe>';
+    if (preview.src !== url) preview.src = url;
+    preview.height = String(height);
+    link.href = url;
+  }
+
+  form.addEventListener("change", update);
+  form.addEventListener("input", function (e) {
+    if (e.target.name === "width" || e.target.name === "height") update();
+  });
+  copy.hidden = false;
+  copy.addEventListener("click", function () {
+    code.select();
+    var done = function () { status.textContent = copy.dataset.done || "✓"; };
+    if (navigator.clipboard) navigator.clipboard.writeText(code.value).then(done, function () {
+      document.execCommand("copy"); done();
+    });
+    else { document.execCommand("copy"); done(); }
+  });
+  useView.hidden = false;
+  useView.addEventListener("click", function () {
+    try {
+      var params = new URLSearchParams(preview.contentWindow.location.search);
+      if (params.get("center")) form.elements.center.value = params.get("center");
+      if (params.get("zoom")) form.elements.zoom.value = params.get("zoom");
+      update();
+    } catch (e) { /* the preview is same-origin; nothing to do otherwise */ }
+  });
+})();

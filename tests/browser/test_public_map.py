@@ -1,0 +1,234 @@
+"""The public map, /embed, /share and /list as a visitor meets them in Chromium."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from shapely.geometry import Point
+
+from tests.browser.conftest import map_counts, open_map
+
+pytestmark = pytest.mark.browser
+
+
+def test_toggling_a_layer_hides_it(watched, live_server):
+    page = open_map(watched, live_server.url + "/?lang=fr")
+    before = page.locator("path.leaflet-interactive").count()
+    page.get_by_label("Couverture fibre (FttH)").uncheck()
+    after = page.locator("path.leaflet-interactive").count()
+    assert before - after == 14
+    assert "layers=companies%2Ccoworking%2Cschools%2Ccontext%2Cperimeters" in page.url
+    assert page.locator('.mapapp-legend [data-layer="fibre"]').is_hidden()
+
+
+def test_language_switch(watched, live_server):
+    page = open_map(watched, live_server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    page.get_by_role("link", name="English").click()
+    page.wait_for_selector(".folium-map[data-mapapp-ready=true]")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_label("Digital companies").count() == 1
+    page.goto(live_server.url + "/list")  # the choice is kept in a cookie
+    assert page.locator("h1").inner_text().startswith("Places of the digital")
+
+
+def test_search_finds_a_feature_and_opens_its_popup(watched, live_server):
+    page = open_map(watched, live_server.url + "/?lang=fr")
+    page.get_by_label("Rechercher par nom").fill("numerique")
+    page.locator(".mapapp-search-hit", has_text="Le Numérique – tiers-lieu").click()
+    popup = page.locator(".mapapp-popup")
+    popup.wait_for()
+    assert "En travaux" in popup.inner_text() and "2027" in popup.inner_text()
+    assert "feature=coworking%3Ale-numerique" in page.url
+
+
+def test_permalink_reopens_the_same_view(watched, live_server):
+    page = open_map(watched, live_server.url + "/?lang=fr")
+    page.evaluate("""() => { const m = Object.values(window).find(v => v && v._mapapp);
+                             m.setView([47.25, 5.99], 16); }""")
+    page.wait_for_function("() => location.search.includes('zoom=16')")
+    url = page.url
+    assert "center=47.25000%2C5.99000" in url
+    page2 = open_map(watched, url)
+    zoom = page2.evaluate(
+        "() => Object.values(window).find(v => v && v._mapapp).getZoom()"
+    )
+    assert zoom == 16
+
+
+def test_feature_option_opens_its_popup(watched, live_server):
+    open_map(watched, live_server.url + "/embed?feature=schools:isba&lang=en")
+    popup = watched.page.locator(".mapapp-popup")
+    popup.wait_for()
+    assert "ISBA" in popup.inner_text() and "Approximate location" in popup.inner_text()
+
+
+class HostPage(BaseHTTPRequestHandler):
+    target = ""
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        body = (
+            f"<!doctype html><title>host</title><h1>Un site partenaire</h1>"
+            f'<iframe id="f" src="{self.target}" width="600" height="400" '
+            f'title="carte"></iframe>'
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_embed_works_inside_an_iframe_of_another_origin(watched, live_server):
+    HostPage.target = live_server.url + "/embed?layers=coworking,schools"
+    host = ThreadingHTTPServer(("127.0.0.1", 0), HostPage)
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    try:
+        page = watched.page
+        page.goto(f"http://localhost:{host.server_address[1]}/")
+        frame = page.frame_locator("#f")
+        frame.locator(".folium-map[data-mapapp-ready=true]").wait_for(timeout=20000)
+        assert frame.locator("path.leaflet-interactive").count() >= 20
+        assert watched.errors == []
+    finally:
+        host.shutdown()
+
+
+def test_other_pages_refuse_to_be_framed(watched, live_server):
+    HostPage.target = live_server.url + "/list"
+    host = ThreadingHTTPServer(("127.0.0.1", 0), HostPage)
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    try:
+        page = watched.page
+        page.goto(f"http://localhost:{host.server_address[1]}/")
+        page.wait_for_timeout(800)
+        frame = page.frame(url=lambda u: "/list" in u)
+        assert frame is None or frame.locator("h1").count() == 0
+    finally:
+        host.shutdown()
+
+
+def test_phone_width_is_usable(browser, live_server):
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        locale="fr-FR",
+        has_touch=True,
+        is_mobile=True,
+    )
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.wait_for_selector(".folium-map[data-mapapp-ready=true]")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 360
+    assert page.locator(".leaflet-control-layers-toggle").is_visible()
+    assert page.get_by_label("Rechercher par nom").is_visible()
+    page.goto(live_server.url + "/list")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    context.close()
+
+
+def test_share_builder_updates_preview_and_snippet(watched, live_server):
+    page = watched.page
+    page.goto(live_server.url + "/share?lang=fr")
+    page.locator("#copy-code").wait_for()
+    page.locator('input[name="layer"][value="companies"]').uncheck()
+    snippet = page.locator("#share-code").input_value()
+    assert "layers=coworking%2Cschools%2Cfibre%2Ccontext%2Cperimeters" in snippet
+    assert 'loading="lazy"' in snippet and 'allow="fullscreen; geolocation"' in snippet
+    src = page.locator("#share-preview").get_attribute("src")
+    assert "layers=coworking" in src
+    assert watched.errors == [] and watched.outside == []
+
+
+def test_list_is_keyboard_usable(watched, live_server):
+    page = watched.page
+    page.goto(live_server.url + "/list?lang=fr")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.className") == "skip-link"
+    page.get_by_label("Catégorie").select_option("schools:lycee")
+    page.get_by_role("button", name="Filtrer").click()
+    assert page.locator("table").count() == 1
+    link = page.get_by_role("link", name="Voir sur la carte : Lycée Jules-Haag")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".mapapp-popup")
+    assert "Lycée Jules-Haag" in page.locator(".mapapp-popup").inner_text()
+
+
+HOSTILE = [
+    '<img src=x onerror="window.__pwned=1">',
+    "</script><script>window.__pwned=2</script>",
+    "`${window.__pwned=3}` ${window.__pwned=4}",
+    '"><svg onload=window.__pwned=5>',
+]
+
+
+def test_hostile_data_is_shown_as_text_everywhere(watched, live_server, store):
+    for i, name in enumerate(HOSTILE):
+        store.add(
+            "coworking",
+            {
+                "id": f"hostile-{i}",
+                "name": name,
+                "kind": "coworking",
+                "status": "open",
+                "operator": name,
+                "address": name,
+                "notes": name,
+                "source": name,
+                "source_date": "2026",
+                "precision": "approximate",
+                "published": True,
+                "website": "javascript:window.__pwned=6",
+                "source_url": "javascript:alert(7)",
+            },
+            Point(6.0 + i * 0.002, 47.24),
+        )
+    page = open_map(watched, live_server.url + "/?layers=coworking&lang=fr")
+    assert map_counts(page)["coworking"] == 14
+    page.get_by_label("Rechercher par nom").fill("pwned")
+    hits = page.locator(".mapapp-search-hit")
+    assert hits.count() == 4
+    for i in range(4):
+        page.get_by_label("Rechercher par nom").fill("pwned")
+        name = page.locator(".mapapp-search-name").nth(i).inner_text()
+        assert name in HOSTILE  # shown as typed, not as markup
+        page.locator(".mapapp-search-hit").nth(i).click()
+        popup = page.locator(".mapapp-popup", has_text=name)
+        popup.wait_for()
+        assert popup.locator("h3").inner_text() == name
+        assert popup.locator("a[href^='javascript']").count() == 0
+    embed = open_map(watched, live_server.url + "/embed?feature=coworking:hostile-1")
+    embed.locator(".mapapp-popup", has_text=HOSTILE[1]).wait_for()
+    page.goto(live_server.url + "/list?layer=coworking")
+    assert HOSTILE[0] in page.locator("table").inner_text()
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert page.evaluate("() => window.__pwned") is None
+    assert not [e for e in watched.errors if "pwned" in e]
+
+
+def test_large_layers_load_compact_and_fetch_popups(watched, live_server, app):
+    app.config["INLINE_MAX_FEATURES"] = 5  # every layer above 5 features is "large"
+    page = open_map(watched, live_server.url + "/?lang=en")
+    counts = map_counts(page)
+    assert counts["companies"] == 23 and counts["schools"] == 16
+    # a click on a marker fetches its feature and opens the popup
+    page.evaluate("""() => {
+        const map = Object.values(window).find(v => v && v._mapapp);
+        const entry = map._mapapp.layers.context;
+        return mapapp.openRemote(map, entry, entry.markers[0]);
+    }""") if counts["context"] > 5 else None
+    page.get_by_label("Search by name").fill("smartest")
+    page.locator(".mapapp-search-hit", has_text="Smartesting").click()
+    popup = page.locator(".mapapp-popup", has_text="Smartesting")
+    popup.wait_for()
+    assert "Software publishing" in popup.inner_text()
+    assert "feature=companies%3Asmartesting" in page.url
+    # the permalink reopens that popup through the snapshot index
+    page2 = open_map(watched, page.url)
+    page2.locator(".mapapp-popup", has_text="Smartesting").wait_for()
+    assert watched.errors == [] and watched.outside == []

@@ -1,0 +1,74 @@
+"""Map options from the query string: good values taken, bad ones ignored."""
+
+from __future__ import annotations
+
+import pytest
+
+from mapapp.config import GRAND_BESANCON_BBOX as AREA
+from mapapp.maps.options import MapOptions, parse_map_options
+
+NAMES = ["companies", "coworking", "schools", "fibre", "context", "perimeters"]
+
+
+def parse(**args):
+    return parse_map_options(args, NAMES, AREA)
+
+
+def test_defaults():
+    opts = parse()
+    assert opts == MapOptions()
+    assert opts.scrollzoom is False and opts.legend is True
+    assert opts.query() == {}
+
+
+def test_good_values():
+    opts = parse(
+        layers="coworking,fibre",
+        center="47.22,5.96",
+        zoom="15",
+        lang="en",
+        legend="0",
+        search="no",
+        fullscreen="off",
+        scrollzoom="1",
+        feature="coworking:le-numerique",
+        basemap="osm",
+    )
+    assert opts.layers == ("coworking", "fibre")
+    assert opts.center == (47.22, 5.96) and opts.zoom == 15 and opts.lang == "en"
+    assert (opts.legend, opts.search, opts.fullscreen, opts.scrollzoom) == (
+        False,
+        False,
+        False,
+        True,
+    )
+    assert opts.feature == "coworking:le-numerique" and opts.basemap == "osm"
+    assert opts.ignored == []
+    assert parse(**opts.query()).key() == opts.key()
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("layers", "nope"),
+        ("center", "abc"),
+        ("center", "5.96,47.22"),
+        ("center", "91,0"),
+        ("zoom", "x"),
+        ("zoom", "42"),
+        ("lang", "de"),
+        ("legend", "maybe"),
+        ("feature", "<script>"),
+        ("feature", "unknown:id"),
+        ("basemap", "google"),
+    ],
+)
+def test_bad_values_are_ignored_with_a_reason(name, value):
+    opts = parse(**{name: value})
+    assert opts.key() == MapOptions().key()
+    assert len(opts.ignored) == 1 and opts.ignored[0].startswith(name)
+
+
+def test_partly_known_layers_keep_the_known_ones():
+    opts = parse(layers="coworking,nope")
+    assert opts.layers == ("coworking",) and "nope" in opts.ignored[0]

@@ -1,0 +1,54 @@
+"""The list view's rows: filter by text and category, sort, paginate."""
+
+from __future__ import annotations
+
+import pytest
+
+from mapapp.config import GRAND_BESANCON_BBOX as AREA
+from mapapp.layers import get_spec, load_seed
+from mapapp.listing import ListQuery, page_of, parse_list_query, rows
+from tests.conftest import SEED
+
+NAMES = ["companies", "coworking", "schools", "fibre", "context", "perimeters"]
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return load_seed(SEED, AREA)
+
+
+def test_rows_sorted_by_name_with_labels(seed):
+    out = rows(seed["schools"], get_spec("schools"), ListQuery(), "fr")
+    names = [r["name"] for r in out]
+    assert names == sorted(names, key=lambda n: n.lower().replace("é", "e"))
+    haag = next(r for r in out if r["id"] == "lycee-jules-haag")
+    assert haag["category"] == "Lycée" and haag["approximate"] is False
+
+
+def test_rows_text_filter_ignores_accents(seed):
+    out = rows(seed["coworking"], get_spec("coworking"), ListQuery(q="numerique"), "en")
+    assert {r["id"] for r in out} >= {"le-numerique", "fabrique-numerique-planoise"}
+
+
+def test_rows_category_filter_and_descending_sort(seed):
+    query = ListQuery(category="coworking:proposed", sort="name", descending=True)
+    out = rows(seed["coworking"], get_spec("coworking"), query, "en")
+    assert out and {r["category"] for r in out} == {"Proposed"}
+    assert [r["name"] for r in out] == sorted((r["name"] for r in out), reverse=True)
+
+
+def test_parse_list_query_rejects_unknown_values():
+    q = parse_list_query(
+        {"layer": "nope", "category": "x:y", "sort": "evil", "page": "-3"}, NAMES
+    )
+    assert (q.layer, q.category, q.sort, q.page) == ("", "", "name", 1)
+    q = parse_list_query({"category": "schools:lycee"}, NAMES)
+    assert q.layer == "schools"
+
+
+def test_page_of():
+    items = list(range(250))
+    first, pages = page_of(items, 1)
+    assert pages == 3 and first[0] == 0 and len(first) == 100
+    last, _ = page_of(items, 9)
+    assert last == items[200:]

@@ -1,0 +1,128 @@
+"""/embed options, /share builder, /list view, and the large-layer API."""
+
+from __future__ import annotations
+
+import pytest
+
+BAD_OPTIONS = [
+    "layers=%3Cscript%3E",
+    "center=abc",
+    "center=1e400,2",
+    "zoom=-1",
+    "zoom=99999999999",
+    "lang=xx",
+    "legend=2",
+    "feature=%27%22%3E",
+    "basemap=javascript:alert(1)",
+    "scrollzoom=%00",
+    "layers=,,,",
+    "center=47.2,",
+]
+
+
+@pytest.mark.parametrize("query", BAD_OPTIONS)
+def test_embed_bad_option_is_ignored_not_an_error(client, query):
+    response = client.get(f"/embed?{query}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<script>alert" not in html and "javascript:alert" not in html
+
+
+def test_embed_layers_option_limits_the_layers(client):
+    html = client.get("/embed?layers=coworking,fibre").get_data(as_text=True)
+    assert '"name":"coworking"' in html and '"name":"fibre"' in html
+    assert '"name":"companies"' not in html
+
+
+def test_embed_options_reach_the_map(client):
+    html = client.get(
+        "/embed?center=47.22,5.96&zoom=15&legend=0&search=0"
+        "&scrollzoom=1&feature=coworking:le-numerique"
+    ).get_data(as_text=True)
+    assert "center: [47.22, 5.96]" in html and '"zoom": 15' in html
+    assert '"legend":false' in html and '"search":false' in html
+    assert '"gestureHandling": false' in html
+    assert '"feature":"coworking:le-numerique"' in html
+
+
+def test_embed_default_disables_scroll_zoom(client):
+    assert '"gestureHandling": true' in client.get("/embed").get_data(as_text=True)
+
+
+def test_embed_basemap_cannot_add_outside_tiles_when_server_has_none(client):
+    html = client.get("/embed?basemap=osm").get_data(as_text=True)
+    assert "tile.openstreetmap" not in html
+
+
+def test_share_page_builds_the_snippet(client):
+    html = client.get("/share?layers=coworking&lang=en").get_data(as_text=True)
+    assert 'id="share-preview"' in html
+    assert "/embed?layers=coworking&amp;lang=en" in html
+    snippet = html.split('id="share-code"')[1].split("</textarea>")[0]
+    for attr in (
+        "title=&#34;",
+        "loading=&#34;lazy&#34;",
+        "allow=&#34;fullscreen; geolocation&#34;",
+    ):
+        assert attr in snippet.replace('"', "&#34;").replace("&quot;", "&#34;"), attr
+    assert "<code>scrollzoom</code>" in html
+
+
+def test_share_form_without_javascript(client):
+    html = client.get(
+        "/share?width=600&height=400&layer=schools&lang=fr&legend=1"
+    ).get_data(as_text=True)
+    assert "layers=schools" in html and "search=0" in html and "fullscreen=0" in html
+
+
+def test_share_page_cannot_be_framed(client):
+    assert (
+        "frame-ancestors 'none'"
+        in client.get("/share").headers["Content-Security-Policy"]
+    )
+
+
+def test_list_shows_tables_with_map_links(client):
+    html = client.get("/list?lang=fr").get_data(as_text=True)
+    assert '<html lang="fr">' in html
+    assert html.count("<table>") == 6
+    assert "Lycée Jules-Haag" in html
+    assert "feature=schools:lycee-jules-haag" in html
+    assert "proposition-clairs-soleils" not in html  # unpublished
+    assert 'aria-sort="ascending"' in html
+
+
+def test_list_filters_and_sorts(client):
+    html = client.get("/list?category=coworking:proposed&sort=name&dir=desc").get_data(
+        as_text=True
+    )
+    assert html.count("<table>") == 1 and 'aria-sort="descending"' in html
+    assert "Le Numérique" not in html and "Proposition" in html
+    empty = client.get("/list?q=zzzzzz").get_data(as_text=True)
+    assert "<table>" not in empty
+
+
+def test_points_items_and_search_api(client, store):
+    version = store.data_version()
+    points = client.get(f"/api/layers/companies.points?v={version}")
+    assert points.status_code == 200 and points.json["count"] == 23
+    assert "immutable" in points.headers["Cache-Control"]
+    item = client.get(f"/api/layers/companies/items/0?v={version}").json
+    assert item["type"] == "Feature" and item["properties"]["name"]
+    assert client.get(f"/api/layers/companies/items/999?v={version}").status_code == 404
+    assert client.get("/api/layers/companies/items/0?v=0").status_code == 410
+    assert client.get("/api/layers/fibre.points").status_code == 404
+    hits = client.get("/api/search?q=SMARTEST").json["hits"]
+    assert hits[0]["name"] == "Smartesting" and hits[0]["layer"] == "companies"
+    hit_item = client.get(
+        f"/api/layers/companies/items/{hits[0]['index']}?v={version}"
+    ).json
+    assert hit_item["id"] == "smartesting"
+    assert client.get("/api/search?q=a").status_code == 400
+
+
+def test_large_layers_are_fetched_not_inlined(app, client):
+    app.config["INLINE_MAX_FEATURES"] = 5
+    html = client.get("/embed?layers=companies,schools").get_data(as_text=True)
+    assert '"remote":{"points":"/api/layers/companies.points?v=' in html
+    assert "Smartesting" not in html  # names come with the popups, not the page
