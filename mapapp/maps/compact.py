@@ -33,8 +33,10 @@ def spatial_order(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The frame sorted along a Z-order curve of its points (ties by id)."""
     if gdf.empty:
         return gdf
-    pts = gdf.geometry.representative_point()
-    x, y = pts.x.to_numpy(), pts.y.to_numpy()
+    geoms = gdf.geometry
+    if not (geoms.geom_type == "Point").all():
+        geoms = geoms.representative_point()
+    x, y = geoms.x.to_numpy(), geoms.y.to_numpy()
     qx = ((x - x.min()) / max(np.ptp(x), 1e-9) * 65535).astype(np.uint32)
     qy = ((y - y.min()) / max(np.ptp(y), 1e-9) * 65535).astype(np.uint32)
     code = _spread(qx) | (_spread(qy) << 1)
@@ -48,7 +50,10 @@ def compact_points(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> dict
     ys = np.round(gdf.geometry.y.to_numpy() * SCALE).astype(np.int64)
     categories = [c.value for c in spec.categories]
     lookup = {v: i for i, v in enumerate(categories)}
-    values = gdf[spec.category_field] if spec.category_field else [None] * len(gdf)
+    if spec.category_field:
+        codes = gdf[spec.category_field].map(lookup).fillna(-1).astype(int).tolist()
+    else:
+        codes = [-1] * len(gdf)
     return {
         "layer": spec.name,
         "version": version,
@@ -57,11 +62,14 @@ def compact_points(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> dict
         "categories": categories,
         "dx": np.diff(xs, prepend=0).tolist(),
         "dy": np.diff(ys, prepend=0).tolist(),
-        "c": [lookup.get(v, -1) for v in values],
+        "c": codes,
     }
 
 
 def normalise(text: object) -> str:
     """Lower-case text without accents, for accent-insensitive search."""
-    decomposed = unicodedata.normalize("NFD", str(text or ""))
+    text = str(text or "")
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()

@@ -26,8 +26,15 @@ class Snapshot:
     spec: LayerSpec
     version: int
     frame: gpd.GeoDataFrame
-    keys: list[str]
     _compact: tuple[bytes, bytes] | None = field(default=None, repr=False)
+    _keys: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def keys(self) -> list[str]:
+        """Accent-free lower-case names, built on the first search."""
+        if self._keys is None:
+            self._keys = [normalise(v) for v in self.frame[self.spec.label_field]]
+        return self._keys
 
     def compact(self) -> tuple[bytes, bytes]:
         """(JSON bytes, gzip bytes) of the compact payload, computed once."""
@@ -54,24 +61,29 @@ class LayerSnapshots:
 
     def __init__(self, size: int = 16):
         self.size = size
-        self._items: OrderedDict[tuple[str, int], Snapshot] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int, bool], Snapshot] = OrderedDict()
         self._lock = Lock()
 
-    def get(self, store: Store, name: str) -> Snapshot:
-        """The current snapshot of a public layer (built on first use)."""
+    def get(self, store: Store, name: str, full: bool = False) -> Snapshot:
+        """The current snapshot of a public layer (built on first use).
+
+        By default only what the map needs is read (id, label, category, geometry);
+        ``full`` reads every field (for the list view).
+        """
         spec = get_spec(name)
         version = store.data_version()
-        key = (name, version)
+        key = (name, version, full)
         with self._lock:
             snap = self._items.get(key)
             if snap is not None:
                 self._items.move_to_end(key)
                 return snap
-        frame = store.read(name, published_only=True)
+        wanted = ("id", spec.label_field, spec.category_field)
+        columns = None if full else [c for c in wanted if c]
+        frame = store.read(name, published_only=True, columns=columns)
         frame = frame.drop(columns=["published", "version"], errors="ignore")
         frame = spatial_order(frame)
-        keys = [normalise(v) for v in frame[spec.label_field]]
-        snap = Snapshot(spec, version, frame, keys)
+        snap = Snapshot(spec, version, frame)
         with self._lock:
             self._items[key] = snap
             while len(self._items) > self.size:

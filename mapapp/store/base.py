@@ -40,9 +40,11 @@ class Store(ABC):
         bbox: Bbox | None = None,
         filters: dict[str, object] | None = None,
         published_only: bool = False,
+        columns: list[str] | None = None,
     ) -> gpd.GeoDataFrame:
         """Read a layer as a GeoDataFrame (EPSG:4326, columns: fields + ``version``).
 
+        ``columns`` limits the fields read (``id`` always comes), for speed.
         ``bbox`` (min_lon, min_lat, max_lon, max_lat) keeps features whose envelope
         meets it; ``filters`` maps field names to required values (equality);
         ``published_only`` drops features of publishable layers not marked published.

@@ -230,10 +230,17 @@ class GeoPackageStore(Store):
         bbox: Bbox | None = None,
         filters: dict[str, object] | None = None,
         published_only: bool = False,
+        columns: list[str] | None = None,
     ) -> gpd.GeoDataFrame:
         spec = self._spec(layer)
         where, params = self._where(spec, bbox, filters, published_only)
-        cols = spec.field_names + ["version"]
+        if columns is None:
+            cols = spec.field_names + ["version"]
+        else:
+            unknown = set(columns) - set(spec.field_names) - {"version"}
+            if unknown:
+                raise BadRequest(f"unknown field(s) {sorted(unknown)} in {layer!r}")
+            cols = ["id"] + [c for c in columns if c != "id"]
         sql = (
             f"SELECT {', '.join(_q(c) for c in cols)}, geom FROM {_q(layer)}"
             f"{where} ORDER BY fid"
@@ -245,7 +252,7 @@ class GeoPackageStore(Store):
         geoms = decode_geometries([r[-1] for r in rows]) if rows else []
         data = pd.DataFrame([r[:-1] for r in rows], columns=cols)
         for f in spec.fields:
-            if f.type == "bool":
+            if f.type == "bool" and f.name in data.columns:
                 data[f.name] = (
                     data[f.name]
                     .map(lambda v: None if v is None or pd.isna(v) else bool(v))

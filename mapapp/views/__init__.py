@@ -48,9 +48,9 @@ def get_store() -> Store:
     return current_app.extensions["mapapp.store"]
 
 
-def snapshot(name: str):
+def snapshot(name: str, full: bool = False):
     """The current published snapshot of a layer (see maps/snapshots.py)."""
-    return current_app.extensions["mapapp.snapshots"].get(get_store(), name)
+    return current_app.extensions["mapapp.snapshots"].get(get_store(), name, full)
 
 
 def store_url(app: Flask) -> str:
@@ -62,6 +62,22 @@ def store_url(app: Flask) -> str:
 def seed_dir(app: Flask) -> Path:
     """The seed data folder: MAPAPP_DATA_DIR or the shipped ``geodata/``."""
     return Path(app.config["DATA_DIR"] or resource_dir("geodata"))
+
+
+def send_cached(item: dict, mimetype: str):
+    """A response for a cached item: 304, gzip or plain, with its ETag."""
+    if request.if_none_match.contains(item["etag"]):
+        response = current_app.response_class(status=304)
+    else:
+        use_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+        response = current_app.response_class(
+            item["gzip"] if use_gzip else item["body"], mimetype=mimetype
+        )
+        if use_gzip:
+            response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(item["etag"])
+    response.headers["Vary"] = "Accept-Encoding, Accept-Language, Cookie"
+    return response
 
 
 class PageCache:
@@ -83,14 +99,14 @@ class PageCache:
                 self._items.move_to_end(key)
             return item
 
-    def put(self, key: tuple, body: str) -> dict:
+    def put(self, key: tuple, body: str, html: bool = True) -> dict:
         raw = body.encode("utf-8")
         digest = hashlib.sha256(repr(key).encode() + raw).hexdigest()[:20]
         item = {
             "body": raw,
             "gzip": gzip.compress(raw, 6),
             "etag": digest,
-            "script_hashes": inline_script_hashes(body),
+            "script_hashes": inline_script_hashes(body) if html else [],
         }
         with self._lock:
             self._items[key] = item

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+import geopandas as gpd
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from ..config import parse_bbox
 from ..errors import BadRequest, Gone, NotFound
 from ..layers import REGISTRY, get_spec, tr
 from ..maps.compact import normalise
 from ..maps.geojson import features, to_geojson
-from . import current_lang, get_store, snapshot
+from . import current_lang, get_store, send_cached, snapshot
 
 bp = Blueprint("api", __name__)
 
@@ -84,22 +84,21 @@ def layer_geojson(name: str):
     if not spec.public:
         raise NotFound(f"unknown layer {name!r}")
     store = get_store()
-    version = store.data_version()
     query = request.query_string.decode("utf-8", "replace")
-    etag = hashlib.sha256(f"{name}|{version}|{query}".encode()).hexdigest()[:24]
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-        response.set_etag(etag)
-        return response
-    bbox, filters = parse_layer_query(spec, request.args)
-    frame = store.read(name, bbox=bbox, filters=filters, published_only=True)
-    if spec.publishable:
-        frame = frame.drop(columns=["published"])
-    body = json.dumps(
-        to_geojson(frame, drop=("version",)), ensure_ascii=False, separators=(",", ":")
-    )
-    response = current_app.response_class(body, mimetype="application/geo+json")
-    response.set_etag(etag)
+    key = ("geojson", name, store.data_version(), query)
+    cache = current_app.extensions["mapapp.pages"]
+    item = cache.get(key)
+    if item is None:
+        bbox, filters = parse_layer_query(spec, request.args)
+        frame = store.read(name, bbox=bbox, filters=filters, published_only=True)
+        frame = frame.drop(columns=["published"], errors="ignore")
+        body = json.dumps(
+            to_geojson(frame, drop=("version",)),
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        item = cache.put(key, body, html=False)
+    response = send_cached(item, "application/geo+json")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -151,7 +150,11 @@ def layer_item(name: str, index: int):
     snap = _current(name)
     if not 0 <= index < len(snap.frame):
         raise NotFound(f"no feature at position {index} in {name!r}")
-    feature = features(snap.frame.iloc[[index]])[0]
+    found = get_store().get(name, str(snap.frame["id"].iloc[index]))
+    row = gpd.GeoDataFrame(
+        [found["properties"]], geometry=[found["geometry"]], crs="EPSG:4326"
+    )
+    feature = features(row.drop(columns=["published"], errors="ignore"))[0]
     response = jsonify(feature)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import mimetypes
+import os
+from functools import lru_cache
+
 from flask import (
     Blueprint,
     abort,
     current_app,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
+from werkzeug.security import safe_join
 
 from .. import listing
 from ..assets import asset_dir
@@ -20,7 +26,7 @@ from ..listing import parse_list_query
 from ..maps import build_map, split_rendered
 from ..maps.options import MapOptions, parse_map_options
 from ..maps.tiles import PROVIDERS
-from . import content_security_policy, current_lang, get_store, snapshot
+from . import content_security_policy, current_lang, get_store, send_cached, snapshot
 
 bp = Blueprint("public", __name__)
 
@@ -97,10 +103,11 @@ def render_map_page(
             frame = store.read(name, published_only=True)
             layers[name] = (spec, frame.drop(columns=["published"], errors="ignore"))
         elif spec.geometry == "Point":
-            snap = snapshot(name)
-            layers[name] = (spec, remote_source(name, snap.version))
+            # the page needs only the data version; the data comes with its own request
+            layers[name] = (spec, remote_source(name, store.data_version()))
             if opts.feature and opts.feature.split(":", 1)[0] == name:
-                feature_index = _index_of(snap, opts.feature.split(":", 1)[1])
+                fid = opts.feature.split(":", 1)[1]
+                feature_index = _index_of(snapshot(name), fid)
         else:
             layers[name] = (spec, url_for("api.layer_geojson", name=name))
     ui = {
@@ -148,17 +155,7 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
     if item is None:
         html, _lang = render_map_page(template, opts, include, embed)
         item = cache.put(key, html)
-    if request.if_none_match.contains(item["etag"]):
-        response = current_app.response_class(status=304)
-    else:
-        gz = "gzip" in request.headers.get("Accept-Encoding", "")
-        response = current_app.response_class(
-            item["gzip"] if gz else item["body"], mimetype="text/html"
-        )
-        if gz:
-            response.headers["Content-Encoding"] = "gzip"
-    response.set_etag(item["etag"])
-    response.headers["Vary"] = "Accept-Encoding, Accept-Language, Cookie"
+    response = send_cached(item, "text/html")
     response.headers["Cache-Control"] = "no-cache"
     frame = current_app.config.get("EMBED_FRAME_ANCESTORS", "*") if embed else "'none'"
     response.headers["Content-Security-Policy"] = content_security_policy(
@@ -191,12 +188,46 @@ def embed():
 
 @bp.get("/assets/<package>/<path:filename>")
 def assets(package: str, filename: str):
-    """Front-end files from pip packages and the project's own static folder."""
+    """Front-end files from pip packages and the project's own static folder.
+
+    Served from memory, gzip-compressed when the browser accepts it, with an ETag.
+    """
     folder = asset_dir(package)
-    if folder is None:
+    path = safe_join(str(folder), filename) if folder else None
+    if path is None or not os.path.isfile(path):
         abort(404)
-    response = send_from_directory(folder, filename, max_age=24 * 3600)
+    item = _asset(path)
+    if request.if_none_match.contains(item["etag"]):
+        response = current_app.response_class(status=304)
+    else:
+        use_gzip = item["gzip"] is not None and "gzip" in request.headers.get(
+            "Accept-Encoding", ""
+        )
+        response = current_app.response_class(
+            item["gzip"] if use_gzip else item["body"], mimetype=item["mimetype"]
+        )
+        if use_gzip:
+            response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(item["etag"])
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+@lru_cache(maxsize=256)
+def _asset(path: str) -> dict:
+    with open(path, "rb") as f:
+        body = f.read()
+    mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    compressible = mimetype.startswith("text/") or mimetype.endswith(
+        ("javascript", "json", "svg+xml")
+    )
+    return {
+        "body": body,
+        "gzip": gzip.compress(body, 9) if compressible else None,
+        "mimetype": mimetype,
+        "etag": hashlib.sha256(body).hexdigest()[:20],
+    }
 
 
 @bp.get("/list")
@@ -208,7 +239,7 @@ def list_view():
     sections = []
     for name in [query.layer] if query.layer else names:
         spec = REGISTRY[name]
-        items = listing.rows(snapshot(name).frame, spec, query, lang)
+        items = listing.rows(snapshot(name, full=True).frame, spec, query, lang)
         shown, pages = listing.page_of(items, query.page)
         sections.append(
             {
