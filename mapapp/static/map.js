@@ -100,7 +100,7 @@
     box.appendChild(dl);
     if (p.notes) box.appendChild(el("p", "mapapp-notes", p.notes));
     var src = el("p", "mapapp-source");
-    src.appendChild(el("span", null, i18n.source + " : "));
+    src.appendChild(el("span", null, i18n.source + (i18n.lang === "fr" ? " : " : ": ")));
     var srcUrl = safeUrl(p.source_url);
     if (srcUrl) {
       var link = el("a", null, p.source);

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-PAGES = ["/", "/embed", "/?lang=en", "/embed?lang=en"]
+PAGES = ["/", "/embed", "/?lang=en", "/embed?lang=en", "/share", "/list", "/nope"]
 
 
 def test_map_page_is_french_by_default(client):
