@@ -5,7 +5,8 @@
 Serves the app with waitress on generated companies, opens ``/embed`` in Debian's
 Chromium (Playwright) and reports: time until every layer is drawn
 (``data-mapapp-ready``), then the time to zoom in by three levels and to bring one
-marker out of its cluster and open its popup (a fetched feature), all as a visitor would wait for them.
+marker out of its cluster and open its popup (a fetched feature), all as a visitor
+would wait for them.
 """
 
 from __future__ import annotations
