@@ -80,6 +80,111 @@ def init(force: bool, data_dir: Path | None) -> None:
     )
 
 
+def _open_store():
+    """The configured store, built from the seed first if it does not exist yet."""
+    from .config import from_env, parse_bbox, resource_dir
+    from .store import init_store, open_store
+    from .views import store_url
+
+    settings = from_env()
+    store = open_store(
+        store_url(_bare_app(settings)), parse_bbox(settings["STUDY_AREA"])
+    )
+    init_store(store, Path(settings["DATA_DIR"] or resource_dir("geodata")))
+    return store
+
+
+def _fail(message: str) -> None:
+    click.echo(f"mapapp: {message}", err=True)
+    sys.exit(1)
+
+
+@main.group()
+def users() -> None:
+    """Planner accounts: add, list, remove, passwd, token."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["planner", "admin"]),
+    default="planner",
+    show_default=True,
+    help="A planner edits; an admin also imports data and manages users.",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of a prompt.",
+)
+def users_add(name: str, role: str, password_stdin: bool) -> None:
+    """Create an account (the password is asked, or read from standard input)."""
+    from . import accounts
+
+    password = _read_password(password_stdin)
+    try:
+        accounts.create_user(_open_store(), name, role, password)
+    except MapappError as exc:
+        _fail(exc.message)
+    click.echo(f"mapapp: user {name} created ({role})")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List the accounts."""
+    rows = _open_store().list_users()
+    if not rows:
+        click.echo("no users yet: mapapp users add NAME --role admin")
+    for row in rows:
+        click.echo(f"{row['name']}\t{row['role']}\t{row['created']}")
+
+
+@users.command("remove")
+@click.argument("name")
+def users_remove(name: str) -> None:
+    """Delete an account and its API tokens."""
+    try:
+        _open_store().remove_user(name)
+    except MapappError as exc:
+        _fail(exc.message)
+    click.echo(f"mapapp: user {name} removed")
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def users_passwd(name: str, password_stdin: bool) -> None:
+    """Change an account's password."""
+    from . import accounts
+
+    password = _read_password(password_stdin)
+    try:
+        accounts.change_password(_open_store(), name, password)
+    except MapappError as exc:
+        _fail(exc.message)
+    click.echo(f"mapapp: password of {name} changed")
+
+
+@users.command("token")
+@click.argument("name")
+def users_token(name: str) -> None:
+    """Print a new API token for scripts (send it as "Authorization: Bearer ...")."""
+    from . import accounts
+
+    try:
+        token = accounts.new_token(_open_store(), name)
+    except MapappError as exc:
+        _fail(exc.message)
+    click.echo(token)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 def _bare_app(settings: dict):
     """A Flask app object for its instance path only (no store opened)."""
     from flask import Flask

@@ -33,9 +33,13 @@ class Gone(MapappError):
 
 
 class Conflict(MapappError):
-    """A write based on a stale version (If-Match failed)."""
+    """A write based on a stale version (If-Match failed); carries the current state."""
 
     status = 412
+
+    def __init__(self, message: str, current: dict | None = None):
+        super().__init__(message)
+        self.current = current
 
 
 @dataclass

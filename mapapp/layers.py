@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import shapely
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 
 from .errors import NotFound, Problem, ValidationError
@@ -68,6 +69,7 @@ class LayerSpec:
     public: bool = True
     publishable: bool = False  # has a `published` flag filtering the public view
     cluster: bool = False
+    editable: bool = False  # planners edit it on the map (others come from imports)
     label_field: str = "name"  # the field that names a feature (popup title, search)
 
     def field(self, name: str) -> Field:
@@ -315,6 +317,7 @@ register(
         categories=_categories(COWORKING_STATUS),
         color="#f46d43",
         publishable=True,
+        editable=True,
     )
 )
 
@@ -482,6 +485,7 @@ register(
         categories=_categories(PERIMETER_STATUS),
         color="#6a3d9a",
         publishable=True,
+        editable=True,
     )
 )
 
@@ -634,7 +638,7 @@ def records_from_geojson(data: dict, source: str) -> list[dict]:
             props["id"] = str(feat["id"])
         try:
             geom = shape(feat["geometry"]) if feat.get("geometry") else None
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, ShapelyError) as exc:
             raise ValidationError(
                 [
                     Problem(

@@ -135,3 +135,44 @@ def test_serve_refuses_an_invalid_seed(tmp_path, seed_dir):
     )
     assert result.returncode == 1
     assert "swapped" in result.stderr
+
+
+def test_users_commands(runner):
+    add = runner.invoke(
+        main,
+        ["users", "add", "alice", "--role", "admin", "--password-stdin"],
+        input="long-enough-password\n",
+    )
+    assert add.exit_code == 0, add.output
+    prompt = runner.invoke(
+        main,
+        ["users", "add", "bob"],
+        input="another-long-password\nanother-long-password\n",
+    )
+    assert prompt.exit_code == 0, prompt.output
+    listed = runner.invoke(main, ["users", "list"])
+    assert "alice\tadmin" in listed.output and "bob\tplanner" in listed.output
+    token = runner.invoke(main, ["users", "token", "alice"]).output.strip()
+    assert token.startswith("mapapp_") and len(token) > 30
+    passwd = runner.invoke(
+        main,
+        ["users", "passwd", "bob", "--password-stdin"],
+        input="a-third-long-password\n",
+    )
+    assert passwd.exit_code == 0
+    assert runner.invoke(main, ["users", "remove", "bob"]).exit_code == 0
+    assert "bob" not in runner.invoke(main, ["users", "list"]).output
+
+
+@pytest.mark.parametrize(
+    "args,stdin,words",
+    [
+        (["users", "add", "carol", "--password-stdin"], "short\n", "password"),
+        (["users", "add", "x y", "--password-stdin"], "long-enough-password\n", "name"),
+        (["users", "remove", "nobody"], "", "no user"),
+        (["users", "token", "nobody"], "", "no user"),
+    ],
+)
+def test_users_errors_exit_non_zero(runner, args, stdin, words):
+    result = runner.invoke(main, args, input=stdin)
+    assert result.exit_code == 1 and words in result.output

@@ -15,10 +15,12 @@ def test_wheel_includes_templates_geodata_and_translations(tmp_path):
     builder = builders.WheelBuilder(str(ROOT))
     wheel = next(builder.build(directory=str(tmp_path), versions=["standard"]))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for expected in ("mapapp/_templates/public/index.html",
-                     "mapapp/_geodata/companies.geojson",
-                     "mapapp/_geodata/SOURCES.md",
-                     "mapapp/translations/fr/LC_MESSAGES/messages.mo",
-                     "mapapp/static/map.js"):
+    for expected in (
+        "mapapp/_templates/public/index.html",
+        "mapapp/_geodata/companies.geojson",
+        "mapapp/_geodata/SOURCES.md",
+        "mapapp/translations/fr/LC_MESSAGES/messages.mo",
+        "mapapp/static/map.js",
+    ):
         assert expected in names, expected
     assert not any(n.startswith(("tests/", "benchmarks/")) for n in names)

@@ -74,3 +74,15 @@ def safe_json(data: object) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+
+
+def stored_feature(feature: dict) -> dict:
+    """A feature as the store returns it (properties, geometry, version) as GeoJSON."""
+    props = {k: clean_value(v) for k, v in feature["properties"].items()}
+    return {
+        "type": "Feature",
+        "id": feature["id"],
+        "properties": {k: v for k, v in props.items() if v is not None},
+        "geometry": shapely.geometry.mapping(feature["geometry"]),
+        "version": feature["version"],
+    }

@@ -116,48 +116,84 @@
     return box;
   }
 
-  function drawLayer(map, entry, data) {
+  /* Leaflet layers for a FeatureCollection of one configured layer, registered for
+     search and added to the layer's group. */
+  function makeLayers(map, entry, data) {
     var cfg = entry.cfg;
-    var group = entry.group;
     var geo = L.geoJSON(data, {
       pane: cfg.geometry === "Point" ? "overlayPane" : (cfg.classes ? "mapapp-zones" : "mapapp-outlines"),
       pointToLayer: function (feature, latlng) {
         return L.circleMarker(latlng, { radius: 7 });
       },
       style: function (feature) {
-        var fill = categoryColor(cfg, feature.properties || {});
+        var p = feature.properties || {};
+        var fill = categoryColor(cfg, p);
+        var draft = p.published === false;  /* planners see unpublished items dashed */
         if (cfg.geometry === "Point") {  /* GeoJSON styles circle markers too */
-          return { radius: 7, weight: 1.5, color: "#ffffff", opacity: 1, fillColor: fill, fillOpacity: 0.95 };
+          return { radius: 7, weight: draft ? 2.5 : 1.5, color: draft ? "#1d2530" : "#ffffff",
+                   dashArray: draft ? "3 3" : null, opacity: 1, fillColor: fill,
+                   fillOpacity: draft ? 0.55 : 0.95 };
         }
         return { color: cfg.classes ? "#555555" : fill, weight: cfg.classes ? 1 : 2,
+                 dashArray: draft ? "6 4" : null,
                  fillColor: fill, fillOpacity: cfg.classes ? 0.55 : 0.15 };
       },
       onEachFeature: function (feature, layer) {
         var p = feature.properties || {};
         var label = p[cfg.labelField] || p.id;
-        var tip = el("span", null, label);
-        layer.bindTooltip(tip, { direction: "top", sticky: cfg.geometry !== "Point" });
+        layer.feature = feature;
+        layer.bindTooltip(el("span", null, label), { direction: "top", sticky: cfg.geometry !== "Point" });
         layer.bindPopup(function () {
-          return popupContent(cfg, feature, state(map).i18n || mapapp.defaultI18n);
-        },
-                        { maxWidth: 320, autoPanPadding: [20, 20] });
-        layer.on("popupopen", function () { mapapp.remember(map, cfg.name, p.id); });
+          return popupContent(cfg, layer.feature, state(map).i18n || mapapp.defaultI18n);
+        }, { maxWidth: 320, autoPanPadding: [20, 20] });
+        layer.on("popupopen", function () {
+          mapapp.remember(map, cfg.name, p.id);
+          map.fire("mapapp:featureopen", { layerName: cfg.name, id: p.id, layer: layer,
+                                           feature: layer.feature });
+        });
         layer.on("popupclose", function () { mapapp.remember(map, null, null); });
         entry.features.push({ id: p.id, name: label, key: normalise(label), layer: layer });
       }
     });
-    if (cfg.geometry === "Point") {
-      group.addLayers ? group.addLayers(geo.getLayers()) : geo.eachLayer(function (l) { group.addLayer(l); });
-    } else {
-      geo.eachLayer(function (l) { group.addLayer(l); });
-    }
+    var made = geo.getLayers();
+    if (entry.group.addLayers) entry.group.addLayers(made);
+    else made.forEach(function (l) { entry.group.addLayer(l); });
     entry.count = entry.features.length;
+    return made;
+  }
+
+  function drawLayer(map, entry, data) {
+    makeLayers(map, entry, data);
     entry.loaded = true;
     var s = state(map);
     s.pending -= 1;
     if (s.pending === 0) s.ready.splice(0).forEach(function (fn) { fn(); });
-    map.fire("mapapp:layerloaded", { name: cfg.name, count: entry.count });
+    map.fire("mapapp:layerloaded", { name: entry.cfg.name, count: entry.count });
   }
+
+  /* Remove one feature (by id) from a drawn layer. */
+  mapapp.removeFeature = function (map, layerName, id) {
+    var entry = state(map).layers[layerName];
+    entry.features = entry.features.filter(function (f) {
+      if (String(f.id) !== String(id)) return true;
+      entry.group.removeLayer(f.layer);
+      return false;
+    });
+    entry.count = entry.features.length;
+  };
+
+  /* Add or replace one feature (a GeoJSON Feature) in a drawn layer; returns its
+     Leaflet layer. Used by the planner tools after a save. */
+  mapapp.upsertFeature = function (map, layerName, feature) {
+    var entry = state(map).layers[layerName];
+    mapapp.removeFeature(map, layerName, feature.id);
+    return makeLayers(map, entry, { type: "FeatureCollection", features: [feature] })[0];
+  };
+
+  mapapp.findFeature = function (map, layerName, id) {
+    var entry = state(map).layers[layerName];
+    return entry.features.filter(function (f) { return String(f.id) === String(id); })[0];
+  };
 
   function pointStyle(color) {
     return { radius: 7, weight: 1.5, color: "#ffffff", opacity: 1, fillColor: color, fillOpacity: 0.95 };

@@ -60,8 +60,18 @@ class Store(ABC):
         """One feature as ``{"id", "properties", "geometry", "version"}``; NotFound."""
 
     @abstractmethod
-    def add(self, layer: str, properties: dict, geometry: BaseGeometry) -> dict:
-        """Validate and insert one feature; return it as :meth:`get` would."""
+    def add(
+        self,
+        layer: str,
+        properties: dict,
+        geometry: BaseGeometry,
+        author: str | None = None,
+    ) -> dict:
+        """Validate and insert one feature; return it as :meth:`get` would.
+
+        Every change (add, update, delete, restore) is recorded in the history, with
+        ``author`` and the state before and after, in the same transaction.
+        """
 
     @abstractmethod
     def update(
@@ -71,6 +81,7 @@ class Store(ABC):
         properties: dict | None = None,
         geometry: BaseGeometry | None = None,
         expected_version: int | None = None,
+        author: str | None = None,
     ) -> dict:
         """Change some fields and/or the geometry of one feature.
 
@@ -79,8 +90,80 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def delete(self, layer: str, fid: str, expected_version: int | None = None) -> None:
-        """Remove one feature (Conflict on a stale ``expected_version``)."""
+    def delete(
+        self,
+        layer: str,
+        fid: str,
+        expected_version: int | None = None,
+        author: str | None = None,
+    ) -> None:
+        """Remove one feature (Conflict on a stale ``expected_version``).
+
+        Recoverable: the history keeps its last state (see :meth:`restore`).
+        """
+
+    @abstractmethod
+    def history(self, layer: str, fid: str) -> list[dict]:
+        """The changes of one feature, newest first: ``{"id", "version", "action",
+        "author", "at", "before", "after"}`` (states as GeoJSON-like dicts)."""
+
+    @abstractmethod
+    def deleted(self, layer: str) -> list[dict]:
+        """Features of a layer whose last change is a deletion (to recover them)."""
+
+    @abstractmethod
+    def restore(
+        self,
+        layer: str,
+        fid: str,
+        history_id: int,
+        author: str | None = None,
+        expected_version: int | None = None,
+    ) -> dict:
+        """Bring a feature back to the state of one history entry (re-adding it when
+        deleted); recorded as a change of its own."""
+
+    # --- accounts: users, API tokens, failed sign-in attempts ----------------------
+
+    @abstractmethod
+    def add_user(self, name: str, role: str, password_hash: str) -> None:
+        """Create a user (Conflict if the name is taken)."""
+
+    @abstractmethod
+    def get_user(self, name: str) -> dict | None:
+        """``{"name", "role", "password_hash", "created"}`` or None."""
+
+    @abstractmethod
+    def list_users(self) -> list[dict]:
+        """Every user as ``{"name", "role", "created"}``, by name."""
+
+    @abstractmethod
+    def remove_user(self, name: str) -> None:
+        """Delete a user and their tokens (NotFound if unknown)."""
+
+    @abstractmethod
+    def set_password(self, name: str, password_hash: str) -> None:
+        """Change a user's password hash (NotFound if unknown)."""
+
+    @abstractmethod
+    def add_token(self, name: str, token_hash: str) -> None:
+        """Store the hash of a new API token of a user."""
+
+    @abstractmethod
+    def user_for_token(self, token_hash: str) -> dict | None:
+        """``{"name", "role"}`` of the token's user, or None."""
+
+    @abstractmethod
+    def note_failure(self, key: str, at: float) -> None:
+        """Record a failed sign-in for ``key`` (an account or an address)."""
+
+    @abstractmethod
+    def failures_since(self, key: str, since: float) -> int:
+        """Failed sign-ins recorded for ``key`` since the time ``since``."""
+
+    @abstractmethod
+    def clear_failures(self, key: str) -> None:
+        """Forget the failures of ``key`` (after a successful sign-in)."""
 
     @abstractmethod
     def create(self, layers: dict[str, gpd.GeoDataFrame]) -> int:

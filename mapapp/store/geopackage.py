@@ -9,18 +9,20 @@ an acknowledged write survives a crash.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import struct
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import BadRequest, Conflict, NotFound, StoreError, ValidationError
@@ -144,6 +146,15 @@ class GeoPackageStore(Store):
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
+        if (
+            conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'mapapp_meta'"
+            ).fetchone()
+            and not conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'mapapp_history'"
+            ).fetchone()
+        ):
+            conn.executescript(ACCOUNT_TABLES)
         return conn
 
     @property
@@ -311,12 +322,62 @@ class GeoPackageStore(Store):
             ).fetchone()[0]
         )
 
-    def add(self, layer: str, properties: dict, geometry: BaseGeometry) -> dict:
-        spec = self._spec(layer)
-        self._validate(spec, properties, geometry, f"new feature in {layer}")
+    @contextmanager
+    def _write(self):
+        """One write transaction (BEGIN IMMEDIATE: writers queue, readers go on)."""
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _log(
+        self,
+        conn,
+        layer: str,
+        fid: str,
+        action: str,
+        author: str | None,
+        before: dict | None,
+        after: dict | None,
+    ) -> None:
+        version = (after or before or {}).get("version")
+        conn.execute(
+            "INSERT INTO mapapp_history (layer, feature_id, version, action, author, "
+            "at, before, after) VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ',"
+            "'now'), ?, ?)",
+            (
+                layer,
+                fid,
+                version,
+                action,
+                author,
+                _state_json(before),
+                _state_json(after),
+            ),
+        )
+
+    def _check_version(self, current: dict, expected: int | None) -> None:
+        if expected is not None and current["version"] != expected:
+            raise Conflict(
+                f"feature {current['id']!r} is at version {current['version']}, "
+                f"not {expected}: someone saved it first",
+                current=current,
+            )
+
+    def add(
+        self,
+        layer: str,
+        properties: dict,
+        geometry: BaseGeometry,
+        author: str | None = None,
+    ) -> dict:
+        spec = self._spec(layer)
+        self._validate(spec, properties, geometry, f"new feature in {layer}")
+        with self._write() as conn:
             if conn.execute(
                 f"SELECT 1 FROM {_q(layer)} WHERE id = ?", (properties["id"],)
             ).fetchone():
@@ -325,12 +386,10 @@ class GeoPackageStore(Store):
                     f"in {layer!r}"
                 )
             _insert_rows(conn, spec, [properties], [geometry])
+            saved = self._get(spec, properties["id"])
+            self._log(conn, layer, saved["id"], "add", author, None, saved)
             self._bump(conn, layer)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return self._get(spec, properties["id"])
+        return saved
 
     def update(
         self,
@@ -339,17 +398,12 @@ class GeoPackageStore(Store):
         properties: dict | None = None,
         geometry: BaseGeometry | None = None,
         expected_version: int | None = None,
+        author: str | None = None,
     ) -> dict:
         spec = self._spec(layer)
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write() as conn:
             current = self._get(spec, fid)
-            if expected_version is not None and current["version"] != expected_version:
-                raise Conflict(
-                    f"feature {fid!r} is at version {current['version']}, "
-                    f"not {expected_version}: someone saved it first"
-                )
+            self._check_version(current, expected_version)
             props = {**current["properties"], **(properties or {})}
             props["id"] = fid
             geom = geometry if geometry is not None else current["geometry"]
@@ -361,35 +415,202 @@ class GeoPackageStore(Store):
                 "WHERE id = ?",
                 values + [encode_geometry(_as_stored_geometry(geom, spec)), fid],
             )
+            saved = self._get(spec, fid)
+            self._log(conn, layer, fid, "update", author, current, saved)
             self._bump(conn, layer)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return self._get(spec, fid)
+        return saved
 
-    def delete(self, layer: str, fid: str, expected_version: int | None = None) -> None:
+    def delete(
+        self,
+        layer: str,
+        fid: str,
+        expected_version: int | None = None,
+        author: str | None = None,
+    ) -> None:
         spec = self._spec(layer)
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write() as conn:
             current = self._get(spec, fid)
-            if expected_version is not None and current["version"] != expected_version:
-                raise Conflict(
-                    f"feature {fid!r} is at version {current['version']}, "
-                    f"not {expected_version}: someone saved it first"
-                )
+            self._check_version(current, expected_version)
             conn.execute(f"DELETE FROM {_q(layer)} WHERE id = ?", (fid,))
+            self._log(conn, layer, fid, "delete", author, current, None)
             self._bump(conn, layer)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+
+    def history(self, layer: str, fid: str) -> list[dict]:
+        self._spec(layer)
+        rows = self.conn.execute(
+            "SELECT hid, version, action, author, at, before, after FROM "
+            "mapapp_history WHERE layer = ? AND feature_id = ? ORDER BY hid DESC",
+            (layer, fid),
+        ).fetchall()
+        return [
+            {
+                "id": r[0],
+                "version": r[1],
+                "action": r[2],
+                "author": r[3],
+                "at": r[4],
+                "before": _state_load(r[5]),
+                "after": _state_load(r[6]),
+            }
+            for r in rows
+        ]
+
+    def deleted(self, layer: str) -> list[dict]:
+        spec = self._spec(layer)
+        rows = self.conn.execute(
+            "SELECT h.hid, h.feature_id, h.author, h.at, h.before "
+            "FROM mapapp_history h "
+            "WHERE h.layer = ? AND h.action = 'delete' AND h.hid = (SELECT max(hid) "
+            "FROM mapapp_history WHERE layer = h.layer AND feature_id = h.feature_id) "
+            "ORDER BY h.hid DESC",
+            (spec.name,),
+        ).fetchall()
+        return [
+            {
+                "history_id": r[0],
+                "id": r[1],
+                "author": r[2],
+                "at": r[3],
+                "state": _state_load(r[4]),
+            }
+            for r in rows
+        ]
+
+    def restore(
+        self,
+        layer: str,
+        fid: str,
+        history_id: int,
+        author: str | None = None,
+        expected_version: int | None = None,
+    ) -> dict:
+        spec = self._spec(layer)
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT action, before, after FROM mapapp_history WHERE hid = ? AND "
+                "layer = ? AND feature_id = ?",
+                (history_id, layer, fid),
+            ).fetchone()
+            if row is None:
+                raise NotFound(
+                    f"no history entry {history_id} for {fid!r} in {layer!r}"
+                )
+            state = _state_load(row[2] if row[0] != "delete" else row[1])
+            geom = shape(state["geometry"])
+            props = {**state["properties"], "id": fid}
+            self._validate(spec, props, geom, f"restored feature {fid} in {layer}")
+            exists = conn.execute(
+                f"SELECT 1 FROM {_q(layer)} WHERE id = ?", (fid,)
+            ).fetchone()
+            if exists:
+                current = self._get(spec, fid)
+                self._check_version(current, expected_version)
+                sets = ", ".join(f"{_q(n)} = ?" for n in spec.field_names)
+                values = [_python_value(props.get(n)) for n in spec.field_names]
+                conn.execute(
+                    f"UPDATE {_q(layer)} SET {sets}, geom = ?, version = version + 1 "
+                    "WHERE id = ?",
+                    values + [encode_geometry(_as_stored_geometry(geom, spec)), fid],
+                )
+            else:
+                current = None
+                _insert_rows(conn, spec, [props], [geom])
+                last = state.get("version") or 0
+                conn.execute(
+                    f"UPDATE {_q(layer)} SET version = ? WHERE id = ?", (last + 1, fid)
+                )
+            saved = self._get(spec, fid)
+            self._log(conn, layer, fid, "restore", author, current, saved)
+            self._bump(conn, layer)
+        return saved
+
+    # --- accounts ------------------------------------------------------------------
+
+    def add_user(self, name: str, role: str, password_hash: str) -> None:
+        with self._write() as conn:
+            if conn.execute(
+                "SELECT 1 FROM mapapp_users WHERE name = ?", (name,)
+            ).fetchone():
+                raise Conflict(f"user {name!r} already exists")
+            conn.execute(
+                "INSERT INTO mapapp_users VALUES (?, ?, ?, strftime("
+                "'%Y-%m-%dT%H:%M:%SZ','now'))",
+                (name, role, password_hash),
+            )
+
+    def get_user(self, name: str) -> dict | None:
+        row = self.conn.execute(
+            "SELECT name, role, password_hash, created FROM mapapp_users "
+            "WHERE name = ?",
+            (name,),
+        ).fetchone()
+        return (
+            None
+            if row is None
+            else dict(
+                zip(("name", "role", "password_hash", "created"), row, strict=True)
+            )
+        )
+
+    def list_users(self) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT name, role, created FROM mapapp_users ORDER BY name"
+        ).fetchall()
+        return [dict(zip(("name", "role", "created"), r, strict=True)) for r in rows]
+
+    def remove_user(self, name: str) -> None:
+        with self._write() as conn:
+            if not conn.execute(
+                "DELETE FROM mapapp_users WHERE name = ?", (name,)
+            ).rowcount:
+                raise NotFound(f"no user {name!r}")
+            conn.execute("DELETE FROM mapapp_tokens WHERE user = ?", (name,))
+
+    def set_password(self, name: str, password_hash: str) -> None:
+        with self._write() as conn:
+            if not conn.execute(
+                "UPDATE mapapp_users SET password_hash = ? WHERE name = ?",
+                (password_hash, name),
+            ).rowcount:
+                raise NotFound(f"no user {name!r}")
+
+    def add_token(self, name: str, token_hash: str) -> None:
+        with self._write() as conn:
+            if not conn.execute(
+                "SELECT 1 FROM mapapp_users WHERE name = ?", (name,)
+            ).fetchone():
+                raise NotFound(f"no user {name!r}")
+            conn.execute(
+                "INSERT INTO mapapp_tokens VALUES (?, ?, strftime("
+                "'%Y-%m-%dT%H:%M:%SZ','now'))",
+                (token_hash, name),
+            )
+
+    def user_for_token(self, token_hash: str) -> dict | None:
+        row = self.conn.execute(
+            "SELECT u.name, u.role FROM mapapp_tokens t JOIN mapapp_users u "
+            "ON u.name = t.user WHERE t.token_hash = ?",
+            (token_hash,),
+        ).fetchone()
+        return None if row is None else {"name": row[0], "role": row[1]}
+
+    def note_failure(self, key: str, at: float) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT INTO mapapp_attempts VALUES (?, ?)", (key, at))
+            conn.execute("DELETE FROM mapapp_attempts WHERE at < ?", (at - 86400,))
+
+    def failures_since(self, key: str, since: float) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM mapapp_attempts WHERE key = ? AND at >= ?",
+            (key, since),
+        ).fetchone()[0]
+
+    def clear_failures(self, key: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM mapapp_attempts WHERE key = ?", (key,))
 
     def replace_layers(self, layers: dict[str, gpd.GeoDataFrame]) -> int:
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write() as conn:
             for name, frame in layers.items():
                 spec = self._spec(name)
                 conn.execute(f"DELETE FROM {_q(name)}")
@@ -400,10 +621,6 @@ class GeoPackageStore(Store):
                     "SELECT value FROM mapapp_meta WHERE key='data_version'"
                 ).fetchone()[0]
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return version
 
     def check(self) -> list[str]:
@@ -463,6 +680,14 @@ class GeoPackageStore(Store):
                 (str(previous + 1),),
             )
             conn.execute("COMMIT")
+            if previous:  # keep the accounts and the history of the old store
+                conn.execute("ATTACH DATABASE ? AS old", (str(self.path),))
+                for table in ("mapapp_users", "mapapp_tokens", "mapapp_history"):
+                    if conn.execute(
+                        "SELECT 1 FROM old.sqlite_master WHERE name = ?", (table,)
+                    ).fetchone():
+                        conn.execute(f"INSERT INTO {table} SELECT * FROM old.{table}")
+                conn.execute("DETACH DATABASE old")
             conn.close()
             os.replace(tmp, self.path)
             for suffix in ("-wal", "-shm"):  # journals of the old file, now stale
@@ -512,11 +737,49 @@ def _insert_rows(
     )
 
 
+ACCOUNT_TABLES = """
+CREATE TABLE IF NOT EXISTS mapapp_users (
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+  created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mapapp_tokens (
+  token_hash TEXT PRIMARY KEY, user TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mapapp_attempts (key TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS mapapp_attempts_key ON mapapp_attempts (key, at);
+CREATE TABLE IF NOT EXISTS mapapp_history (
+  hid INTEGER PRIMARY KEY AUTOINCREMENT, layer TEXT NOT NULL,
+  feature_id TEXT NOT NULL, version INTEGER, action TEXT NOT NULL, author TEXT,
+  at TEXT NOT NULL, before TEXT, after TEXT);
+CREATE INDEX IF NOT EXISTS mapapp_history_feature
+  ON mapapp_history (layer, feature_id);
+"""
+
+
+def _state_json(feature: dict | None) -> str | None:
+    """A feature (as get() returns it) as JSON text for the history table."""
+    if feature is None:
+        return None
+    return json.dumps(
+        {
+            "properties": {
+                k: _python_value(v) for k, v in feature["properties"].items()
+            },
+            "geometry": mapping(feature["geometry"]),
+            "version": feature["version"],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _state_load(text: str | None) -> dict | None:
+    return None if text is None else json.loads(text)
+
+
 def _create_core(conn: sqlite3.Connection) -> None:
     """The GeoPackage core tables, the WGS84 SRS and mapapp's own metadata table."""
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {USER_VERSION}")
-    conn.executescript("""
+    conn.executescript(
+        """
     CREATE TABLE gpkg_spatial_ref_sys (
       srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
       organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
@@ -541,7 +804,9 @@ def _create_core(conn: sqlite3.Connection) -> None:
       definition TEXT NOT NULL, scope TEXT NOT NULL,
       CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
     CREATE TABLE mapapp_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    """)
+    """
+        + ACCOUNT_TABLES
+    )
     wgs84 = (
         'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
         'AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,'

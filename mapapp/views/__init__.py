@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import parse_bbox, resource_dir
 from ..errors import MapappError
+from ..maps.geojson import stored_feature
 from ..maps.snapshots import LayerSnapshots
 from ..maps.tiles import resolve_tiles
 from ..store import Store, init_store, open_store
@@ -182,10 +183,12 @@ def init_app(app: Flask) -> None:
         ),
     )
 
-    from . import api, public
+    from . import api, auth, planner, public
 
+    auth.init_auth(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(planner.bp)
 
     @app.context_processor
     def template_helpers():
@@ -199,7 +202,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(MapappError)
     def handle_mapapp_error(exc: MapappError):
         if request.path.startswith("/api/"):
-            return jsonify(exc.to_dict()), exc.status
+            payload = exc.to_dict()
+            current = getattr(exc, "current", None)
+            if current is not None:  # 412: the state that was saved first
+                payload["current"] = stored_feature(current)
+            response = jsonify(payload)
+            if current is not None:
+                response.headers["ETag"] = f'"{current["version"]}"'
+            return response, exc.status
         return _error_response(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)

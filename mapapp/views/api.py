@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+from shapely.errors import ShapelyError
+from shapely.geometry import shape
 
 from ..config import parse_bbox
-from ..errors import BadRequest, Gone, NotFound
+from ..errors import BadRequest, Gone, MapappError, NotFound
 from ..layers import REGISTRY, get_spec, tr
 from ..maps.compact import normalise
-from ..maps.geojson import features, to_geojson
+from ..maps.geojson import features, stored_feature, to_geojson
 from . import current_lang, get_store, send_cached, snapshot
+from .auth import Forbidden, login_required
 
 bp = Blueprint("api", __name__)
 
-RESERVED = {"bbox", "lang", "limit"}
+
+class PreconditionRequired(MapappError):
+    status = 428
+
+
+RESERVED = {"bbox", "lang", "limit", "include"}
 SEARCH_LIMIT = 8
 
 
@@ -85,13 +94,17 @@ def layer_geojson(name: str):
         raise NotFound(f"unknown layer {name!r}")
     store = get_store()
     query = request.query_string.decode("utf-8", "replace")
-    key = ("geojson", name, store.data_version(), query)
+    everything = request.args.get("include") == "unpublished" and g.get("user")
+    key = ("geojson", name, store.data_version(), query, bool(everything))
     cache = current_app.extensions["mapapp.pages"]
     item = cache.get(key)
     if item is None:
         bbox, filters = parse_layer_query(spec, request.args)
-        frame = store.read(name, bbox=bbox, filters=filters, published_only=True)
-        frame = frame.drop(columns=["published"], errors="ignore")
+        frame = store.read(
+            name, bbox=bbox, filters=filters, published_only=not everything
+        )
+        if not everything:
+            frame = frame.drop(columns=["published"], errors="ignore")
         body = json.dumps(
             to_geojson(frame, drop=("version",)),
             ensure_ascii=False,
@@ -99,8 +112,11 @@ def layer_geojson(name: str):
         )
         item = cache.put(key, body, html=False)
     response = send_cached(item, "application/geo+json")
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    if everything:
+        response.headers["Cache-Control"] = "private, no-store"
+    else:
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -192,3 +208,152 @@ def search():
         if len(hits) >= SEARCH_LIMIT:
             break
     return jsonify({"query": query, "normalised": normalise(query), "hits": hits})
+
+
+# --- editing (planners): features with versions, If-Match, history ---------------
+
+
+def editable_spec(name: str):
+    spec = get_spec(name)
+    if not spec.editable:
+        raise Forbidden(
+            f"layer {name!r} is not edited on the map (it comes from imports)"
+        )
+    return spec
+
+
+feature_json = stored_feature
+
+
+def with_etag(payload: dict, version: int, status: int = 200):
+    response = jsonify(payload)
+    response.status_code = status
+    response.headers["ETag"] = f'"{version}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def if_match() -> int:
+    """The version a write is based on, from If-Match (required)."""
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw:
+        raise PreconditionRequired("If-Match: send the ETag (version) you read")
+    try:
+        return int(raw.strip('"').removeprefix("W/").strip('"'))
+    except ValueError:
+        raise BadRequest(
+            f'If-Match: expected a version such as "3", got {raw!r}'
+        ) from None
+
+
+def read_feature_body() -> tuple[dict, object | None]:
+    """(properties, geometry or None) from a GeoJSON Feature request body."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("body: expected a GeoJSON Feature (JSON object)")
+    props = body.get("properties") or {}
+    if not isinstance(props, dict):
+        raise BadRequest("properties: expected an object")
+    geometry = None
+    if body.get("geometry") is not None:
+        try:
+            geometry = shape(body["geometry"])
+        except (ValueError, TypeError, KeyError, AttributeError, ShapelyError) as exc:
+            raise BadRequest(f"geometry: not a GeoJSON geometry ({exc})") from None
+    if body.get("id") is not None and "id" not in props:
+        props["id"] = str(body["id"])
+    return props, geometry
+
+
+def new_id(store, layer: str, props: dict) -> str:
+    """A readable unique id from the name (``le-numerique-2`` when taken)."""
+    base = re.sub(r"[^a-z0-9]+", "-", normalise(props.get("name") or layer)).strip("-")
+    base = (base or layer)[:60]
+    candidate, n = base, 1
+    while True:
+        try:
+            store.get(layer, candidate)
+        except NotFound:
+            return candidate
+        n += 1
+        candidate = f"{base}-{n}"
+
+
+@bp.get("/api/layers/<name>/features/<fid>")
+@login_required()
+def feature_get(name: str, fid: str):
+    """One feature, published or not, with its version as ETag."""
+    feature = get_store().get(name, fid)
+    return with_etag(feature_json(feature), feature["version"])
+
+
+@bp.post("/api/layers/<name>/features")
+@login_required()
+def feature_create(name: str):
+    """Add a feature (a GeoJSON Feature); 201 with its version."""
+    editable_spec(name)
+    props, geometry = read_feature_body()
+    store = get_store()
+    props.setdefault("id", new_id(store, name, props))
+    saved = store.add(name, props, geometry, author=g.user["name"])
+    response = with_etag(feature_json(saved), saved["version"], status=201)
+    response.headers["Location"] = url_for(
+        "api.feature_get", name=name, fid=saved["id"]
+    )
+    return response
+
+
+@bp.patch("/api/layers/<name>/features/<fid>")
+@login_required()
+def feature_update(name: str, fid: str):
+    """Change fields and/or geometry; If-Match required, 412 if someone saved first."""
+    editable_spec(name)
+    expected = if_match()
+    props, geometry = read_feature_body()
+    props.pop("id", None)
+    saved = get_store().update(
+        name, fid, props, geometry, expected_version=expected, author=g.user["name"]
+    )
+    return with_etag(feature_json(saved), saved["version"])
+
+
+@bp.delete("/api/layers/<name>/features/<fid>")
+@login_required()
+def feature_delete(name: str, fid: str):
+    """Delete (recoverable from the history); If-Match required."""
+    editable_spec(name)
+    get_store().delete(name, fid, expected_version=if_match(), author=g.user["name"])
+    return "", 204
+
+
+@bp.get("/api/layers/<name>/features/<fid>/history")
+@login_required()
+def feature_history(name: str, fid: str):
+    """Every change of a feature: who, when, before and after."""
+    return jsonify(
+        {"layer": name, "id": fid, "history": get_store().history(name, fid)}
+    )
+
+
+@bp.post("/api/layers/<name>/features/<fid>/restore")
+@login_required()
+def feature_restore(name: str, fid: str):
+    """Bring back the state of one history entry (also undeletes)."""
+    editable_spec(name)
+    body = request.get_json(silent=True) or {}
+    try:
+        history_id = int(body.get("history_id"))
+    except (TypeError, ValueError):
+        raise BadRequest("history_id: expected the id of a history entry") from None
+    expected = if_match() if request.headers.get("If-Match") else None
+    saved = get_store().restore(
+        name, fid, history_id, author=g.user["name"], expected_version=expected
+    )
+    return with_etag(feature_json(saved), saved["version"])
+
+
+@bp.get("/api/layers/<name>/deleted")
+@login_required()
+def layer_deleted(name: str):
+    """Features deleted and not restored, with the entry that restores them."""
+    return jsonify({"layer": name, "deleted": get_store().deleted(name)})

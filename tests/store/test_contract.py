@@ -170,3 +170,67 @@ def test_store_create_continues_the_data_version(store, seed_layers):
 
 def test_store_check_passes(store):
     assert store.check() == []
+
+
+def test_store_history_records_who_and_what(store):
+    store.add("coworking", new_site(), Point(6.02, 47.24), author="alice")
+    store.update("coworking", "test-site", {"desks": 30}, author="bob")
+    store.delete("coworking", "test-site", author="alice")
+    history = store.history("coworking", "test-site")
+    assert [(h["action"], h["author"]) for h in history] == [
+        ("delete", "alice"),
+        ("update", "bob"),
+        ("add", "alice"),
+    ]
+    assert history[1]["before"]["properties"]["desks"] == 20
+    assert history[1]["after"]["properties"]["desks"] == 30
+    assert [d["id"] for d in store.deleted("coworking")] == ["test-site"]
+
+
+def test_store_restore_undeletes_and_rolls_back(store):
+    store.add("coworking", new_site(), Point(6.02, 47.24), author="alice")
+    store.update("coworking", "test-site", {"desks": 30}, author="alice")
+    store.delete("coworking", "test-site", author="alice")
+    entry = store.deleted("coworking")[0]
+    back = store.restore("coworking", "test-site", entry["history_id"], author="bob")
+    assert back["properties"]["desks"] == 30 and back["version"] == 3
+    first = store.history("coworking", "test-site")[-1]  # the creation
+    older = store.restore(
+        "coworking", "test-site", first["id"], author="bob", expected_version=3
+    )
+    assert older["properties"]["desks"] == 20 and older["version"] == 4
+    assert store.deleted("coworking") == []
+    with pytest.raises(Conflict):
+        store.restore("coworking", "test-site", first["id"], expected_version=1)
+
+
+def test_store_accounts(store):
+    store.add_user("alice", "admin", "hash-a")
+    with pytest.raises(Conflict):
+        store.add_user("alice", "planner", "x")
+    assert store.get_user("alice")["password_hash"] == "hash-a"
+    store.set_password("alice", "hash-b")
+    assert store.get_user("alice")["password_hash"] == "hash-b"
+    store.add_token("alice", "tokenhash")
+    assert store.user_for_token("tokenhash") == {"name": "alice", "role": "admin"}
+    assert [u["name"] for u in store.list_users()] == ["alice"]
+    store.remove_user("alice")
+    assert store.get_user("alice") is None and store.user_for_token("tokenhash") is None
+    with pytest.raises(NotFound):
+        store.remove_user("alice")
+
+
+def test_store_failures_window(store):
+    store.note_failure("user:x", 1000.0)
+    store.note_failure("user:x", 2000.0)
+    assert store.failures_since("user:x", 1500.0) == 1
+    store.clear_failures("user:x")
+    assert store.failures_since("user:x", 0) == 0
+
+
+def test_store_create_keeps_accounts_and_history(store, seed_layers):
+    store.add_user("alice", "admin", "hash")
+    store.add("coworking", new_site(), Point(6.02, 47.24), author="alice")
+    store.create(seed_layers)
+    assert store.get_user("alice") is not None
+    assert store.history("coworking", "test-site")[0]["action"] == "add"
