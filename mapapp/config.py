@@ -89,6 +89,19 @@ SETTINGS: tuple[Setting, ...] = (
         "can never be framed.",
     ),
     Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto "
+        "headers are trusted (sign-in rate limits per address, Secure cookies behind "
+        "HTTPS).",
+    ),
+    Setting(
+        "SUITABILITY_CELL_M",
+        250,
+        "Cell size in metres of the site-suitability grid (planners may ask for 100 "
+        "to 1000).",
+    ),
+    Setting(
         "INLINE_MAX_FEATURES",
         2000,
         "Layers up to this many features are "

@@ -13,6 +13,14 @@ def test_every_setting_is_documented_in_the_readme():
         assert f"`{setting.env}`" in readme, setting.env
 
 
+def test_readme_documents_no_unknown_setting():
+    readme = (resource_dir("geodata").parent / "README.md").read_text(encoding="utf-8")
+    names = {s.env for s in SETTINGS}
+    import re
+
+    assert set(re.findall(r"`(MAPAPP_[A-Z_]+)`", readme)) <= names
+
+
 def test_from_env_reads_and_types_values():
     values = from_env({"MAPAPP_TILES": "none", "MAPAPP_INLINE_MAX_FEATURES": "10"})
     assert values["TILES"] == "none"

@@ -190,6 +190,25 @@
     return makeLayers(map, entry, { type: "FeatureCollection", features: [feature] })[0];
   };
 
+  /* Show only the features of a layer whose properties pass ``keep`` (null: all). */
+  mapapp.setFilter = function (map, layerName, keep) {
+    var entry = state(map).layers[layerName];
+    if (!entry || entry.remoteLayer) return;
+    var show = [], hide = [];
+    entry.features.forEach(function (f) {
+      var ok = !keep || keep(f.layer.feature ? f.layer.feature.properties || {} : {});
+      var has = entry.group.hasLayer(f.layer);
+      if (ok && !has) show.push(f.layer);
+      if (!ok && has) hide.push(f.layer);
+    });
+    if (entry.group.removeLayers) entry.group.removeLayers(hide);
+    else hide.forEach(function (l) { entry.group.removeLayer(l); });
+    if (entry.group.addLayers) entry.group.addLayers(show);
+    else show.forEach(function (l) { entry.group.addLayer(l); });
+  };
+
+  mapapp.layerEntry = function (map, layerName) { return state(map).layers[layerName]; };
+
   mapapp.findFeature = function (map, layerName, id) {
     var entry = state(map).layers[layerName];
     return entry.features.filter(function (f) { return String(f.id) === String(id); })[0];

@@ -371,7 +371,8 @@
   /* --- selecting, adding, drawing, uploading ------------------------------------- */
 
   map.on("mapapp:featureopen", function (e) {
-    if (drawing) {  /* a click on a feature while drawing places the point there */
+    var measuring = window.mapappAnalysis && window.mapappAnalysis.measuring;
+    if (drawing || measuring) {  /* a click on a feature places the point there */
       var at = e.layer.getPopup().getLatLng();
       e.layer.closePopup();
       map.fire("click", { latlng: at });

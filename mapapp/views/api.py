@@ -7,14 +7,19 @@ import re
 
 import geopandas as gpd
 from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask_babel import gettext as _
 from shapely.errors import ShapelyError
-from shapely.geometry import shape
+from shapely.geometry import mapping, shape
 
+from ..analysis.catchments import catchment, to_metric
+from ..analysis.indicators import key_figures
+from ..analysis.suitability import CRITERIA, score_at, top_cells
 from ..config import parse_bbox
 from ..errors import BadRequest, Gone, MapappError, NotFound
 from ..layers import REGISTRY, get_spec, tr
 from ..maps.compact import normalise
 from ..maps.geojson import features, stored_feature, to_geojson
+from . import analysis as analysis_views
 from . import current_lang, get_store, send_cached, snapshot
 from .auth import Forbidden, login_required
 
@@ -357,3 +362,132 @@ def feature_restore(name: str, fid: str):
 def layer_deleted(name: str):
     """Features deleted and not restored, with the entry that restores them."""
     return jsonify({"layer": name, "deleted": get_store().deleted(name)})
+
+
+# --- analyses (planners): catchments, suitability, scenarios, key figures --------
+
+
+def _catchment_place(data_filters):
+    """The place of a catchment: lat/lon, or a coworking site or perimeter by id."""
+    layer, fid = request.args.get("layer"), request.args.get("id")
+    if layer or fid:
+        if layer not in ("coworking", "perimeters") or not fid:
+            raise BadRequest(
+                _(
+                    "Parameters layer and id: give layer=coworking or "
+                    "layer=perimeters and the id of one of its items."
+                )
+            )
+        feature = get_store().get(layer, fid)
+        return feature["geometry"], {
+            "layer": layer,
+            "id": fid,
+            "name": feature["properties"].get("name"),
+        }
+    return analysis_views.place_from_request(), None
+
+
+@bp.get("/api/analysis/catchment")
+@login_required()
+def analysis_catchment():
+    """Figures within walking distance of a place, a coworking site or a perimeter."""
+    filters = analysis_views.request_filters()
+    radius = analysis_views.radius_from_request()
+    place, target = _catchment_place(filters)
+    result = catchment(analysis_views.prepared(filters), place, radius)
+    result["area"] = mapping(result["area"])
+    result["place"] = mapping(place) if place.geom_type == "Point" else None
+    result["target"] = target
+    return jsonify(result)
+
+
+@bp.get("/api/analysis/suitability")
+@login_required()
+def analysis_suitability():
+    """The suitability grid (GeoJSON cells) and the five best cells, explained."""
+    filters = analysis_views.request_filters()
+    weights = analysis_views.weights_from_request()
+    cell = analysis_views.cell_from_request()
+    cells = analysis_views.grid_for(filters, weights, cell)
+    out = cells[["score", "rank", "geometry"]].to_crs(4326)
+    out["score"] = out["score"].round(4)
+    return jsonify(
+        {
+            "cell_m": cell,
+            "weights": weights,
+            "criteria": list(CRITERIA),
+            "top": top_cells(cells, 5),
+            "cells": to_geojson(out.assign(id=out["rank"].astype(str))),
+        }
+    )
+
+
+def scenario_rows(filters: dict, radius: float, weights: dict, cell: int) -> list[dict]:
+    """The planned or proposed coworking sites and the candidate perimeters with
+    their catchment figures, fibre, station distance and suitability."""
+    store = get_store()
+    data = analysis_views.prepared(filters)
+    cells = analysis_views.grid_for(filters, weights, cell)
+    rows = []
+    sites = store.read("coworking")
+    sites = sites[sites["status"].isin(("planned", "proposed", "under_construction"))]
+    for layer, frame in (
+        ("coworking", sites),
+        ("perimeters", store.read("perimeters")),
+    ):
+        for _i, row in frame.iterrows():
+            c = catchment(data, row.geometry, radius)
+            place_m = to_metric(row.geometry)
+            rows.append(
+                {
+                    "layer": layer,
+                    "id": row["id"],
+                    "name": row["name"],
+                    "status": row["status"],
+                    "published": bool(row.get("published")),
+                    "companies": c["companies"]["count"],
+                    "jobs_estimate": c["companies"]["jobs_estimate"],
+                    "schools": c["schools"]["count"],
+                    "students": c["schools"]["students"],
+                    "coworking_desks": c["coworking"]["desks"],
+                    "fibre_coverage": c["fibre_coverage"],
+                    "nearest_station_m": c["nearest_station_m"],
+                    "suitability": score_at(cells, place_m),
+                }
+            )
+    return rows
+
+
+@bp.get("/api/analysis/scenarios")
+@login_required()
+def analysis_scenarios():
+    """Planned coworking sites and candidate perimeters side by side."""
+    filters = analysis_views.request_filters()
+    return jsonify(
+        {
+            "radius_m": analysis_views.radius_from_request(),
+            "rows": scenario_rows(
+                filters,
+                analysis_views.radius_from_request(),
+                analysis_views.weights_from_request(),
+                analysis_views.cell_from_request(),
+            ),
+        }
+    )
+
+
+@bp.get("/api/analysis/figures")
+@login_required()
+def analysis_figures():
+    """Key figures of the whole area and, with ``perimeter=<id>``, of one perimeter."""
+    filters = analysis_views.request_filters()
+    data = analysis_views.prepared(filters)
+    out = {"area": key_figures(data)}
+    if request.args.get("perimeter"):
+        feature = get_store().get("perimeters", request.args["perimeter"])
+        out["perimeter"] = {
+            "id": feature["id"],
+            "name": feature["properties"]["name"],
+            **key_figures(data, to_metric(feature["geometry"])),
+        }
+    return jsonify(out)

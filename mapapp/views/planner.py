@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, render_template, url_for
+import csv
+import io
+import json
+import os
+import tempfile
+from datetime import date
+
+import pyogrio
+from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..layers import REGISTRY, tr
-from ..maps import build_map, safe_json, split_rendered
+from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
+from ..analysis.catchments import to_metric
+from ..analysis.charts import bar_chart
+from ..analysis.filters import apply_filters
+from ..analysis.indicators import key_figures
+from ..analysis.suitability import CRITERIA
+from ..errors import BadRequest, NotFound
+from ..layers import COVERAGE_CLASSES, REGISTRY, tr
+from ..maps import build_map, safe_json, split_rendered, to_geojson
+from ..maps.geojson import clean_value
 from ..maps.options import MapOptions
+from . import analysis as analysis_views
 from . import content_security_policy, current_lang, get_store
 from .auth import csrf_token, login_required
 from .public import gesture_text, ui_strings
@@ -42,6 +59,7 @@ def editor_config(lang: str) -> dict:
             ],
         }
     return {
+        "analysis": analysis_config(lang),
         "csrf": csrf_token(),
         "user": g.user["name"],
         "area": list(current_app.config["STUDY_AREA_BBOX"]),
@@ -91,6 +109,115 @@ def editor_config(lang: str) -> dict:
             },
             "by": _("by"),
             "version": _("version"),
+        },
+    }
+
+
+def analysis_config(lang: str) -> dict:
+    """Filters, criteria and endpoints the analysis tools of planner.js need."""
+    store = get_store()
+
+    def choices(layer: str, field: str) -> list:
+        return [
+            [k, tr(v, lang)] for k, v in REGISTRY[layer].field(field).choices.items()
+        ]
+
+    communes = sorted(
+        c
+        for c in store.read("companies", columns=["commune_code"])["commune_code"]
+        .dropna()
+        .unique()
+    )
+    return {
+        "filters": {
+            "companies.sector": [_("Sector"), choices("companies", "sector")],
+            "companies.headcount_class": [
+                _("Headcount class"),
+                choices("companies", "headcount_class"),
+            ],
+            "companies.commune_code": [
+                _("Commune (INSEE code)"),
+                [[c, c] for c in communes],
+            ],
+            "coworking.status": [_("Coworking status"), choices("coworking", "status")],
+            "schools.kind": [_("Kind of school"), choices("schools", "kind")],
+            "fibre.coverage_class": [
+                _("Fibre coverage class"),
+                [[str(i), c[2]] for i, c in enumerate(COVERAGE_CLASSES)],
+            ],
+        },
+        "criteria": [
+            [
+                k,
+                {
+                    "jobs": _("Digital jobs within walking distance"),
+                    "training": _("Training places within walking distance"),
+                    "fibre": _("Fibre coverage"),
+                    "station": _("Near a railway station"),
+                    "underserved": _("Far from existing coworking (under-served)"),
+                }[k],
+            ]
+            for k in CRITERIA
+        ],
+        "statuses": {
+            name: {
+                k: tr(v, lang)
+                for k, v in REGISTRY[name].field("status").choices.items()
+            }
+            for name in ("coworking", "perimeters")
+        },
+        "sectors": {
+            k: tr(v, lang)
+            for k, v in REGISTRY["companies"].field("sector").choices.items()
+        },
+        "defaults": {
+            "radius": DEFAULT_RADIUS_M,
+            "min": MIN_RADIUS_M,
+            "max": MAX_RADIUS_M,
+            "cell": current_app.config["SUITABILITY_CELL_M"],
+        },
+        "urls": {
+            "catchment": url_for("api.analysis_catchment"),
+            "suitability": url_for("api.analysis_suitability"),
+            "scenarios": url_for("api.analysis_scenarios"),
+            "figures": url_for("api.analysis_figures"),
+            "scenariosCsv": url_for("planner.scenarios_csv"),
+            "figuresCsv": url_for("planner.figures_csv"),
+            "figuresSvg": url_for("planner.figures_svg"),
+            "export": url_for("planner.export", name="__layer__", fmt="__fmt__"),
+        },
+        "layers": [[n, tr(s.title, lang)] for n, s in REGISTRY.items()],
+        "t": {
+            "companies": _("Digital establishments"),
+            "jobs": _("Estimated jobs"),
+            "withoutHeadcount": _("without a headcount class"),
+            "schools": _("Training places"),
+            "students": _("Students"),
+            "withoutStudents": _("without a student count"),
+            "coworking": _("Coworking places"),
+            "desks": _("Desks"),
+            "fibre": _("Fibre coverage"),
+            "station": _("Nearest station"),
+            "unknown": _("unknown"),
+            "measure": _("Click the map to measure"),
+            "rank": _("Rank"),
+            "score": _("Score"),
+            "place": _("Place"),
+            "showOnMap": _("Show"),
+            "name": _("Name"),
+            "layer": _("Layer"),
+            "status": _("Status"),
+            "suitability": _("Suitability"),
+            "computing": _("Computing…"),
+            "scoreLegend": _("Suitability score"),
+            "whole": _("Whole area"),
+            "perimeter": _("Perimeter"),
+            "ftth": _("Share of premises with FTTH"),
+            "illustrative": _(
+                "Fibre figures are illustrative until ARCEP data is imported."
+            ),
+            "openPlanned": _("open / planned"),
+            "error": _("The analysis failed:"),
         },
     }
 
@@ -148,5 +275,155 @@ def index():
     response.headers["Content-Security-Policy"] = content_security_policy(
         current_app, inline_script_hashes(html)
     )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- downloads: filtered layers, scenarios, key figures --------------------------
+
+
+def _csv_response(rows: list[dict], filename: str):
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    response = current_app.response_class(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _download(body, mimetype: str, filename: str):
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/export/<name>.<fmt>")
+@login_required()
+def export(name: str, fmt: str):
+    """The planner's filtered selection of a layer as GeoJSON, CSV or GeoPackage."""
+    if name not in REGISTRY:
+        raise NotFound(_("Unknown layer %(name)s.", name=name))
+    if fmt not in ("geojson", "csv", "gpkg"):
+        raise BadRequest(_("Unknown format %(fmt)s: geojson, csv or gpkg.", fmt=fmt))
+    filters = analysis_views.request_filters()
+    frame = apply_filters(name, get_store().read(name), filters).drop(columns="version")
+    stamp = date.today().isoformat()
+    filename = f"mapapp-{name}-{stamp}.{fmt}"
+    if fmt == "geojson":
+        body = json.dumps(to_geojson(frame), ensure_ascii=False)
+        return _download(body, "application/geo+json", filename)
+    if fmt == "csv":
+        rows = frame.drop(columns="geometry").to_dict("records")
+        for row, geom in zip(rows, frame.geometry, strict=True):
+            point = geom.representative_point()
+            row["longitude"], row["latitude"] = round(point.x, 5), round(point.y, 5)
+            row["wkt"] = geom.wkt if geom.geom_type != "Point" else ""
+        return _csv_response(
+            [{k: clean_value(v) for k, v in r.items()} for r in rows], filename
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, filename)
+        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
+        with open(path, "rb") as f:
+            body = f.read()
+    return _download(body, "application/geopackage+sqlite3", filename)
+
+
+@bp.get("/scenarios.csv")
+@login_required()
+def scenarios_csv():
+    """The scenario comparison table as CSV."""
+    from .api import scenario_rows
+
+    filters = analysis_views.request_filters()
+    rows = scenario_rows(
+        filters,
+        analysis_views.radius_from_request(),
+        analysis_views.weights_from_request(),
+        analysis_views.cell_from_request(),
+    )
+    return _csv_response(rows, f"mapapp-scenarios-{date.today().isoformat()}.csv")
+
+
+def _figure_rows(figures: dict, lang: str) -> list[dict]:
+    sector_field = REGISTRY["companies"].field("sector")
+    rows = [
+        {"indicator": _("Digital establishments"), "value": figures["establishments"]},
+        {"indicator": _("Estimated jobs"), "value": figures["jobs_estimate"]},
+    ]
+    for sector, v in figures["by_sector"].items():
+        label = tr(sector_field.choices.get(sector), lang) or sector
+        rows.append(
+            {
+                "indicator": _("Establishments: %(s)s", s=label),
+                "value": v["establishments"],
+            }
+        )
+        rows.append(
+            {
+                "indicator": _("Estimated jobs: %(s)s", s=label),
+                "value": v["jobs_estimate"],
+            }
+        )
+    rows += [
+        {"indicator": _("Training places"), "value": figures["training_places"]},
+        {"indicator": _("Students (where known)"), "value": figures["students"]},
+        {"indicator": _("Coworking places open"), "value": figures["coworking_open"]},
+        {
+            "indicator": _("Coworking places planned"),
+            "value": figures["coworking_planned"],
+        },
+        {"indicator": _("Desks open"), "value": figures["desks_open"]},
+        {"indicator": _("Desks planned"), "value": figures["desks_planned"]},
+        {"indicator": _("Premises"), "value": figures["premises"]},
+        {"indicator": _("FTTH-ready premises"), "value": figures["ftth_premises"]},
+        {"indicator": _("Share of premises with FTTH"), "value": figures["ftth_share"]},
+    ]
+    return rows
+
+
+def _figures(perimeter: str | None):
+    filters = analysis_views.request_filters()
+    data = analysis_views.prepared(filters)
+    if perimeter:
+        feature = get_store().get("perimeters", perimeter)
+        return key_figures(data, to_metric(feature["geometry"])), feature["properties"][
+            "name"
+        ]
+    return key_figures(data), _("Whole area")
+
+
+@bp.get("/figures.csv")
+@login_required()
+def figures_csv():
+    """Key figures (whole area or ``perimeter=<id>``) as CSV."""
+    figures, scope = _figures(request.args.get("perimeter"))
+    rows = [{"scope": scope, **row} for row in _figure_rows(figures, current_lang())]
+    return _csv_response(rows, f"mapapp-key-figures-{date.today().isoformat()}.csv")
+
+
+@bp.get("/figures.svg")
+@login_required()
+def figures_svg():
+    """Estimated digital jobs by sector as an SVG bar chart."""
+    lang = current_lang()
+    figures, scope = _figures(request.args.get("perimeter"))
+    spec = REGISTRY["companies"]
+    bars = [
+        (
+            tr(spec.field("sector").choices.get(s), lang) or s,
+            v["jobs_estimate"],
+            spec.color_of(s),
+        )
+        for s, v in figures["by_sector"].items()
+    ]
+    svg = bar_chart(
+        _("Estimated digital jobs by sector – %(scope)s", scope=scope),
+        sorted(bars, key=lambda b: -b[1]),
+    )
+    response = current_app.response_class(svg, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-store"
     return response

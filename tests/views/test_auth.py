@@ -118,6 +118,7 @@ def _routes(app):
         "index": "0",
         "package": "mapapp",
         "filename": "map.js",
+        "fmt": "csv",
     }
     for rule in app.url_map.iter_rules():
         path = rule.rule

@@ -1,0 +1,88 @@
+"""The planner's filters: layer -> field -> allowed values, from a query string.
+
+Query parameters are ``<layer>.<field>=v1,v2`` (e.g. ``companies.sector=software``);
+for the fibre layer, ``fibre.coverage_class=0,4`` keeps zones in those ARCEP classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+
+from ..errors import BadRequest
+from ..layers import COVERAGE_CLASSES, REGISTRY, coverage_class
+
+FILTERABLE = {
+    "companies": ("sector", "headcount_class", "commune_code"),
+    "coworking": ("status",),
+    "schools": ("kind",),
+    "fibre": ("coverage_class",),
+}
+
+
+class FilterError(BadRequest):
+    """A bad filter parameter: ``param``, and the ``unknown`` values if any."""
+
+    def __init__(self, message: str, param: str, unknown: list[str] | None = None):
+        super().__init__(message)
+        self.param = param
+        self.unknown = unknown
+
+
+def parse_filters(args: Mapping[str, str]) -> dict[str, dict[str, set[str]]]:
+    """Filters from query arguments; BadRequest names an unknown field or value."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for key, raw in args.items():
+        if "." not in key:
+            continue
+        layer, field = key.split(".", 1)
+        if layer not in REGISTRY:
+            continue  # not about a layer (weights are "w.<criterion>")
+        if layer not in FILTERABLE or field not in FILTERABLE[layer]:
+            raise BadRequest(
+                f"{key}: not a filter; filters are "
+                + ", ".join(f"{lay}.{f}" for lay, fs in FILTERABLE.items() for f in fs)
+            )
+        values = {v for v in raw.split(",") if v != ""}
+        if not values:
+            continue
+        allowed = _allowed(layer, field)
+        if allowed is not None:
+            unknown = sorted(values - allowed)
+            if unknown:
+                raise BadRequest(
+                    f"{key}: unknown value(s) {', '.join(unknown)}; "
+                    f"expected some of {', '.join(sorted(allowed))}"
+                )
+        out.setdefault(layer, {})[field] = values
+    return out
+
+
+def _allowed(layer: str, field: str) -> set[str] | None:
+    if field == "coverage_class":
+        return {str(i) for i in range(len(COVERAGE_CLASSES))}
+    choices = REGISTRY[layer].field(field).choices
+    return set(choices) if choices else None  # free values (commune codes)
+
+
+def apply_filters(
+    name: str, frame: gpd.GeoDataFrame, filters: dict[str, dict[str, set[str]]]
+) -> gpd.GeoDataFrame:
+    """The rows of one layer that pass its filters."""
+    for field, values in filters.get(name, {}).items():
+        if field == "coverage_class":
+            classes = frame["coverage"].map(coverage_class).astype("Int64").astype(str)
+            frame = frame[classes.isin(values)]
+        else:
+            frame = frame[frame[field].astype(str).isin(values)]
+    return frame
+
+
+def filter_query(filters: dict[str, dict[str, set[str]]]) -> dict[str, str]:
+    """The filters back as query parameters (sorted, for stable URLs)."""
+    return {
+        f"{layer}.{field}": ",".join(sorted(values))
+        for layer, fields in sorted(filters.items())
+        for field, values in sorted(fields.items())
+    }

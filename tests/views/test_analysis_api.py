@@ -1,0 +1,145 @@
+"""The analysis JSON twins, their errors (in the page language) and the downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pyogrio
+import pytest
+
+from mapapp import accounts
+
+
+@pytest.fixture
+def api(client, store):
+    accounts.create_user(store, "bot", "planner", "long-enough-password")
+    token = accounts.new_token(store, "bot")
+
+    def get(path, **kwargs):
+        return client.get(path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+    return get
+
+
+def test_catchment_twin(api):
+    r = api("/api/analysis/catchment?lat=47.25&lon=5.99&radius=800")
+    assert r.status_code == 200
+    data = r.json
+    assert data["radius_m"] == 800
+    for key in (
+        "companies",
+        "schools",
+        "coworking",
+        "fibre_coverage",
+        "nearest_station_m",
+    ):
+        assert key in data
+    assert {"count", "jobs_estimate", "by_sector"} <= set(data["companies"])
+    assert {"count", "students"} <= set(data["schools"])
+    assert {"count", "desks"} <= set(data["coworking"])
+    assert data["companies"]["count"] >= 8  # the TEMIS firms
+    assert data["area"]["type"] == "Polygon"
+
+
+def test_catchment_of_a_site_and_a_perimeter(api):
+    site = api("/api/analysis/catchment?layer=coworking&id=le-numerique").json
+    assert site["target"]["name"].startswith("Le Numérique")
+    perimeter = api(
+        "/api/analysis/catchment?layer=perimeters&id=perimetre-temis-bouloie&radius=200"
+    ).json
+    assert perimeter["companies"]["count"] >= 8
+
+
+@pytest.mark.parametrize(
+    "query,param",
+    [
+        ("lat=95&lon=6", "lat"),
+        ("lat=47.2&lon=abc", "lon"),
+        ("lon=6", "lat"),
+        ("lat=47.2&lon=6&radius=50", "radius"),
+        ("lat=47.2&lon=6&radius=4000", "radius"),
+        ("lat=48.85&lon=2.35", "lat"),
+        ("lat=47.2&lon=6&companies.sector=banking", "companies.sector"),
+    ],
+)
+def test_catchment_errors_name_the_parameter(api, query, param):
+    r = api(f"/api/analysis/catchment?{query}&lang=en")
+    assert r.status_code == 400 and param in r.json["error"]
+
+
+def test_errors_are_in_the_page_language(api):
+    fr = api("/api/analysis/catchment?lat=47.2&lon=6&radius=9000&lang=fr").json["error"]
+    en = api("/api/analysis/catchment?lat=47.2&lon=6&radius=9000&lang=en").json["error"]
+    assert "doit être compris entre" in fr and "must be between" in en
+
+
+def test_suitability_twin_and_weights(api):
+    r = api("/api/analysis/suitability?cell=500")
+    assert r.status_code == 200 and r.json["cell_m"] == 500
+    assert len(r.json["top"]) == 5 and r.json["cells"]["features"]
+    jobs = api(
+        "/api/analysis/suitability?cell=500&w.jobs=5&w.training=0&w.fibre=0"
+        "&w.station=0&w.underserved=0"
+    ).json["top"][0]
+    under = api(
+        "/api/analysis/suitability?cell=500&w.jobs=0&w.training=0&w.fibre=0"
+        "&w.station=0&w.underserved=5"
+    ).json["top"][0]
+    assert (jobs["lat"], jobs["lon"]) != (under["lat"], under["lon"])
+    assert api("/api/analysis/suitability?w.beauty=2").status_code == 400
+    zero = "&".join(
+        f"w.{c}=0" for c in ("jobs", "training", "fibre", "station", "underserved")
+    )
+    assert api(f"/api/analysis/suitability?{zero}").status_code == 400
+
+
+def test_scenarios_and_figures(api):
+    rows = api("/api/analysis/scenarios").json["rows"]
+    ids = {(r["layer"], r["id"]) for r in rows}
+    assert ("coworking", "le-numerique") in ids
+    assert ("perimeters", "perimetre-planoise") in ids
+    assert ("coworking", "village-by-ca") not in ids  # open, not a scenario
+    figures = api("/api/analysis/figures?perimeter=perimetre-temis-bouloie").json
+    assert figures["area"]["establishments"] == 23
+    assert 0 < figures["perimeter"]["establishments"] < 23
+    assert figures["area"]["fibre_illustrative"] is True
+
+
+def test_filters_change_the_figures(api):
+    all_ = api("/api/analysis/figures").json["area"]["establishments"]
+    software = api("/api/analysis/figures?companies.sector=software").json["area"]
+    assert software["establishments"] == 5 < all_
+
+
+def test_exports_in_three_formats(api, tmp_path):
+    gj = api("/planner/export/companies.geojson?companies.sector=software")
+    assert gj.status_code == 200 and len(json.loads(gj.data)["features"]) == 5
+    rows = list(
+        csv.DictReader(
+            io.StringIO(api("/planner/export/schools.csv").get_data(as_text=True))
+        )
+    )
+    assert len(rows) == 16 and {"name", "longitude", "latitude"} <= set(rows[0])
+    gpkg = api("/planner/export/coworking.gpkg")
+    path = tmp_path / "export.gpkg"
+    path.write_bytes(gpkg.data)
+    frame = pyogrio.read_dataframe(path)
+    assert len(frame) == 11  # unpublished included for planners
+    assert api("/planner/export/companies.shp").status_code == 400
+
+
+def test_csv_and_svg_downloads(api):
+    scen = api("/planner/scenarios.csv").get_data(as_text=True)
+    assert scen.startswith("layer,id,name,status")
+    figs = api("/planner/figures.csv?lang=fr").get_data(as_text=True)
+    assert "Établissements numériques" in figs
+    svg = api("/planner/figures.svg?lang=en")
+    assert svg.mimetype == "image/svg+xml" and b"<script" not in svg.data
+    assert b"Estimated digital jobs by sector" in svg.data
+
+
+def test_analysis_needs_sign_in(client):
+    assert client.get("/api/analysis/catchment?lat=47.2&lon=6").status_code == 401
+    assert client.get("/planner/export/companies.csv").status_code == 302
