@@ -36,7 +36,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)
-    app.config["MAX_CONTENT_LENGTH"] = 20 * 1024 * 1024
+    # a little above the upload limit, so the upload page can say which file is too big
+    app.config["MAX_CONTENT_LENGTH"] = (
+        (int(app.config["UPLOAD_MAX_MB"]) + 1) * 1024 * 1024
+    )
 
     from .views import init_app
 

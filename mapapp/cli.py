@@ -80,6 +80,98 @@ def init(force: bool, data_dir: Path | None) -> None:
     )
 
 
+@main.command("import")
+@click.argument(
+    "kind", type=click.Choice(["sirene", "education", "fibre", "zones", "generic"])
+)
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Read and report; write nothing.")
+@click.option(
+    "--commune",
+    "communes",
+    multiple=True,
+    help="INSEE commune code to keep (repeatable); default: every Doubs "
+    "commune inside the study area.",
+)
+@click.option(
+    "--geoloc",
+    type=click.Path(path_type=Path),
+    help="sirene: the geolocation file to join on siret.",
+)
+@click.option("--wide", is_flag=True, help="sirene: the wider digital NAF set.")
+@click.option("--edition", help="Edition of the data (e.g. 2026-10), shown as source.")
+@click.option("--layer", help="generic: the layer to import into.")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="generic: take FIELD from COLUMN (repeatable).",
+)
+@click.option(
+    "--set",
+    "defaults",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="generic: a value for FIELD where the file has none (repeatable).",
+)
+@click.option("--source", help="generic: the source to record on every feature.")
+@click.option(
+    "--mode",
+    type=click.Choice(["replace", "merge"]),
+    help="Replace the layer (default for official files) or merge by id "
+    "(default for generic).",
+)
+def import_(
+    kind,
+    file,
+    dry_run,
+    communes,
+    geoloc,
+    wide,
+    edition,
+    layer,
+    mapping,
+    defaults,
+    source,
+    mode,
+):
+    """Import an official open-data file into its layer (one transaction)."""
+    from .importers import run_import
+
+    store = _open_store()
+    options = {
+        "communes": list(communes),
+        "geoloc": geoloc,
+        "wide": wide,
+        "edition": edition,
+        "layer": layer,
+        "source": source,
+        "mapping": dict(m.split("=", 1) for m in mapping if "=" in m),
+        "defaults": dict(d.split("=", 1) for d in defaults if "=" in d),
+    }
+    size = file.stat().st_size if file.is_file() else 0
+    with click.progressbar(
+        length=max(size // 120, 1), label=f"reading {file.name}", file=sys.stderr
+    ) as bar:
+        try:
+            report = run_import(
+                store,
+                kind,
+                file,
+                dry_run=dry_run,
+                progress=lambda n: bar.update(n),
+                **options,
+                **({"mode": mode} if mode else {}),
+            )
+        except MapappError as exc:
+            _fail(f"import failed, the store is unchanged: {exc.message}")
+    if mode and report.mode != mode:
+        report.mode = mode
+    for line in report.lines():
+        click.echo(line)
+
+
 def _open_store():
     """The configured store, built from the seed first if it does not exist yet."""
     from .config import from_env, parse_bbox, resource_dir

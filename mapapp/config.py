@@ -102,6 +102,12 @@ SETTINGS: tuple[Setting, ...] = (
         "to 1000).",
     ),
     Setting(
+        "UPLOAD_MAX_MB",
+        50,
+        "Largest file (megabytes) the admin upload page accepts; bigger files are "
+        "imported with `mapapp import`.",
+    ),
+    Setting(
         "INLINE_MAX_FEATURES",
         2000,
         "Layers up to this many features are "

@@ -709,3 +709,37 @@ def load_seed(
 def all_specs() -> list[LayerSpec]:
     """The registered layers in registration order."""
     return list(REGISTRY.values())
+
+
+register(
+    LayerSpec(
+        name="zones",
+        title=_label(
+            "Zones de référence (IRIS, communes)", "Reference zones (IRIS, communes)"
+        ),
+        geometry="Polygon",
+        fields=COMMON_FIELDS
+        + (
+            Field(
+                "zone_code", "str", _label("Code de zone", "Zone code"), required=True
+            ),
+            Field("zone_name", "str", _label("Zone", "Zone"), required=True),
+            Field(
+                "zone_kind",
+                "str",
+                _label("Type de zone", "Kind of zone"),
+                required=True,
+                choices={
+                    "iris": _label("IRIS", "IRIS"),
+                    "commune": _label("Commune", "Commune"),
+                    "quarter": _label("Quartier", "Quarter"),
+                },
+            ),
+            Field("commune_code", "str", _label("Code commune", "Commune code")),
+        ),
+        popup=("zone_code", "zone_kind"),
+        label_field="zone_name",
+        color="#999999",
+        public=False,  # contours to aggregate fibre figures into, not a map layer
+    )
+)

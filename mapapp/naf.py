@@ -110,3 +110,44 @@ def sector_of(naf_code: str | None) -> str:
         if prefixes and code.startswith(prefixes):
             return key
     return "digital_adjacent"
+
+
+# Official NAF rév.2 wording of the ICT sub-classes (OPEN-DATA.md §1.5).
+NAF_LABELS = {
+    "26.11Z": "Fabrication de composants électroniques",
+    "26.12Z": "Fabrication de cartes électroniques assemblées",
+    "26.20Z": "Fabrication d'ordinateurs et d'équipements périphériques",
+    "26.30Z": "Fabrication d'équipements de communication",
+    "26.40Z": "Fabrication de produits électroniques grand public",
+    "26.80Z": "Fabrication de supports magnétiques et optiques",
+    "46.51Z": "Commerce de gros d'ordinateurs, d'équipements informatiques "
+    "périphériques et de logiciels",
+    "46.52Z": "Commerce de gros de composants et d'équipements électroniques et de "
+    "télécommunication",
+    "58.21Z": "Édition de jeux électroniques",
+    "58.29A": "Édition de logiciels système et de réseau",
+    "58.29B": "Édition de logiciels outils de développement et de langages",
+    "58.29C": "Édition de logiciels applicatifs",
+    "61.10Z": "Télécommunications filaires",
+    "61.20Z": "Télécommunications sans fil",
+    "61.30Z": "Télécommunications par satellite",
+    "61.90Z": "Autres activités de télécommunication",
+    "62.01Z": "Programmation informatique",
+    "62.02A": "Conseil en systèmes et logiciels informatiques",
+    "62.02B": "Tierce maintenance de systèmes et d'applications informatiques",
+    "62.03Z": "Gestion d'installations informatiques",
+    "62.09Z": "Autres activités informatiques",
+    "63.11Z": "Traitement de données, hébergement et activités connexes",
+    "63.12Z": "Portails Internet",
+    "95.11Z": "Réparation d'ordinateurs et d'équipements périphériques",
+    "95.12Z": "Réparation d'équipements de communication",
+}
+
+# The optional wider "numérique élargi" set: content, media and digital-adjacent
+# activities some planners count in (INSEE's TCSI aggregate goes further).
+WIDE_PREFIXES = ("58.1", "59.", "60.", "63.9", "73.11", "74.10")
+
+
+def in_digital_set(code: str, wide: bool = False) -> bool:
+    """True when a NAF rév.2 code is in the ICT set (or the wider set)."""
+    return code in ICT_CODES or (wide and code.startswith(WIDE_PREFIXES))

@@ -47,15 +47,14 @@ def problems_of(props, geom, layer="companies"):
     )
 
 
-def test_registry_has_the_six_layers():
+def test_registry_has_the_seven_layers():
     assert list(REGISTRY) == [
         "companies",
         "coworking",
         "schools",
         "fibre",
         "context",
-        "perimeters",
-    ]
+        "perimeters", "zones"]
 
 
 def test_tr_falls_back_to_french():

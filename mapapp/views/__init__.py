@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import Babel
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..config import parse_bbox, resource_dir
@@ -211,6 +212,12 @@ def init_app(app: Flask) -> None:
                 response.headers["ETag"] = f'"{current["version"]}"'
             return response, exc.status
         return _error_response(exc.status, exc.message)
+
+    @app.errorhandler(413)
+    def handle_too_large(exc):
+        limit = app.config.get("UPLOAD_MAX_MB")
+        return _error_response(413, _("The file is larger than %(limit)s MB: import it "
+                                      "with the command `mapapp import`.", limit=limit))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):

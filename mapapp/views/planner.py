@@ -6,8 +6,11 @@ import csv
 import io
 import json
 import os
+import re
+import secrets
 import tempfile
 from datetime import date
+from pathlib import Path
 
 import pyogrio
 from flask import Blueprint, current_app, g, render_template, request, url_for
@@ -19,7 +22,8 @@ from ..analysis.charts import bar_chart
 from ..analysis.filters import apply_filters
 from ..analysis.indicators import key_figures
 from ..analysis.suitability import CRITERIA
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, MapappError, NotFound
+from ..importers import run_import
 from ..layers import COVERAGE_CLASSES, REGISTRY, tr
 from ..maps import build_map, safe_json, split_rendered, to_geojson
 from ..maps.geojson import clean_value
@@ -427,3 +431,123 @@ def figures_svg():
     response = current_app.response_class(svg, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- the admin upload page: preview (dry run), then import -------------------------
+
+IMPORT_KINDS = ("sirene", "education", "fibre", "zones", "generic")
+
+
+def _upload_dir() -> str:
+    path = os.path.join(current_app.instance_path, "uploads")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _import_options(form) -> dict:
+    communes = [
+        c.strip()
+        for c in form.get("communes", "").replace(";", ",").split(",")
+        if c.strip()
+    ]
+    return {
+        "communes": communes,
+        "edition": form.get("edition") or None,
+        "layer": form.get("layer") or None,
+        "wide": form.get("wide") == "1",
+    }
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required(role="admin")
+def import_page():
+    """Upload an official file: the report is shown before anything is written."""
+    lang = current_lang()
+    context = {
+        "lang": lang,
+        "kinds": IMPORT_KINDS,
+        "report": None,
+        "error": None,
+        "token": None,
+        "limit": current_app.config["UPLOAD_MAX_MB"],
+        "layers": list(REGISTRY),
+        "form": request.form,
+    }
+    if request.method == "GET":
+        return render_template("planner/import.html", **context)
+    kind = request.form.get("kind", "")
+    upload = request.files.get("file")
+    limit = int(current_app.config["UPLOAD_MAX_MB"]) * 1024 * 1024
+    status = 200
+    try:
+        if kind not in IMPORT_KINDS:
+            raise BadRequest(_("Choose the kind of file."))
+        if upload is None or not upload.filename:
+            raise BadRequest(_("Choose a file to upload."))
+        name = os.path.basename(upload.filename).replace("/", "_")[:120]
+        token = secrets.token_urlsafe(16)
+        path = os.path.join(_upload_dir(), f"{token}-{name}")
+        upload.save(path)
+        if os.path.getsize(path) > limit:
+            os.unlink(path)
+            raise BadRequest(
+                _(
+                    "%(file)s is larger than %(limit)s MB: import it with "
+                    "the command `mapapp import`.",
+                    file=name,
+                    limit=current_app.config["UPLOAD_MAX_MB"],
+                )
+            )
+        options = _import_options(request.form)
+        report = run_import(get_store(), kind, Path(path), dry_run=True, **options)
+        report.file = name
+        with open(path + ".json", "w", encoding="utf-8") as f:
+            json.dump({"kind": kind, "options": options, "name": name}, f)
+        context.update(report=report, token=token)
+    except MapappError as exc:
+        context["error"], status = exc.message, 400
+    return render_template("planner/import.html", **context), status
+
+
+@bp.post("/import/confirm")
+@login_required(role="admin")
+def import_confirm():
+    """Run the import previewed on the upload page (one transaction)."""
+    token = request.form.get("token", "")
+    matches = (
+        [
+            f
+            for f in os.listdir(_upload_dir())
+            if f.startswith(f"{token}-") and not f.endswith(".json")
+        ]
+        if re.fullmatch(r"[\w-]{10,40}", token)
+        else []
+    )
+    context = {
+        "lang": current_lang(),
+        "kinds": IMPORT_KINDS,
+        "report": None,
+        "error": None,
+        "token": None,
+        "layers": list(REGISTRY),
+        "form": {},
+        "limit": current_app.config["UPLOAD_MAX_MB"],
+    }
+    if not matches:
+        context["error"] = _("This preview has expired: upload the file again.")
+        return render_template("planner/import.html", **context), 400
+    path = os.path.join(_upload_dir(), matches[0])
+    with open(path + ".json", encoding="utf-8") as f:
+        saved = json.load(f)
+    try:
+        report = run_import(get_store(), saved["kind"], Path(path), **saved["options"])
+        report.file = saved["name"]
+        context.update(report=report, done=True)
+        status = 200
+    except MapappError as exc:
+        context["error"], status = exc.message, 400
+    finally:
+        for leftover in (path, path + ".json"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    return render_template("planner/import.html", **context), status

@@ -31,7 +31,7 @@ def test_geopackage_is_read_by_gdal(gpkg, seed_layers):
 def test_geopackage_header_and_application_id(gpkg):
     conn = sqlite3.connect(gpkg.path)
     assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
-    assert conn.execute("SELECT count(*) FROM gpkg_contents").fetchone()[0] == 6
+    assert conn.execute("SELECT count(*) FROM gpkg_contents").fetchone()[0] == 7
     conn.close()
 
 

@@ -1,0 +1,185 @@
+"""Importers of official French open data, one module per format, chosen by name.
+
+Every importer reads a file into the rows of one layer and returns an
+:class:`ImportReport`: rows read, kept, dropped by reason with a few examples. The
+rows are validated against the layer's schema; file-level problems raise
+:class:`~.reading.ImportFileError` before anything is written. Writing is one
+transaction of the store (``replace`` the layer, or ``merge`` by id), and only when
+something changes, so the data version moves only then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from ..errors import BadRequest
+from ..layers import get_spec, to_frame, validate_records
+from ..store import Store
+
+EXAMPLES = 3
+
+
+@dataclass
+class ImportReport:
+    """What an import read, kept and dropped, and whether it wrote."""
+
+    kind: str
+    file: str
+    layer: str
+    mode: str = "replace"
+    rows_read: int = 0
+    kept: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    written: bool = False
+    data_version: int | None = None
+    frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    def drop(self, reason: str, example: str, count: int = 1) -> None:
+        """Count ``count`` rows dropped for ``reason``, keeping a few examples."""
+        self.dropped[reason] = self.dropped.get(reason, 0) + count
+        shown = self.examples.setdefault(reason, [])
+        if len(shown) < EXAMPLES:
+            shown.append(example)
+
+    def lines(self) -> list[str]:
+        """The report as text lines (the CLI prints them; the upload page shows them)."""
+        out = [
+            f"{self.kind} import of {self.file} into layer {self.layer!r} "
+            f"({self.mode}): {self.rows_read} rows read, {self.kept} kept, "
+            f"{sum(self.dropped.values())} dropped"
+        ]
+        for reason, count in sorted(self.dropped.items(), key=lambda kv: -kv[1]):
+            out.append(f"  dropped {count}: {reason}")
+            for example in self.examples.get(reason, []):
+                out.append(f"      e.g. {example}")
+        out += [f"  note: {n}" for n in self.notes]
+        if self.written:
+            out.append(f"  written: data version {self.data_version}")
+        else:
+            out.append(
+                "  nothing written (dry run)"
+                if self.data_version is None
+                else "  nothing written: no change"
+            )
+        return out
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "frame"}
+
+
+Reader = Callable[..., ImportReport]
+IMPORTERS: dict[str, Reader] = {}
+
+
+def register(kind: str):
+    """Register an importer under ``kind`` (built-ins use this too)."""
+
+    def decorator(fn: Reader) -> Reader:
+        IMPORTERS[kind] = fn
+        return fn
+
+    return decorator
+
+
+def finish(report: ImportReport, rows: list[dict], geoms: list, area) -> ImportReport:
+    """Validate rows against the layer, drop the bad ones with their reason, build the
+    frame; merge duplicates by id (the last one wins, counted)."""
+    spec = get_spec(report.layer)
+    by_id: dict[str, int] = {}
+    records = []
+    for props, geom in zip(rows, geoms, strict=True):
+        rec = {"properties": props, "geometry": geom}
+        if props["id"] in by_id:
+            report.drop(
+                "duplicate identifier merged (the last row is kept)", props["id"]
+            )
+            records[by_id[props["id"]]] = rec
+            continue
+        by_id[props["id"]] = len(records)
+        records.append(rec)
+    kept = []
+    for rec in records:
+        problems = validate_records([rec], spec, area, report.file)
+        if problems:
+            p = problems[0]
+            label = rec["properties"].get(spec.label_field) or rec["properties"]["id"]
+            report.drop(_reason(p.field, p.message), f"{label}: {p.message}")
+            continue
+        kept.append(rec)
+    report.kept = len(kept)
+    report.frame = to_frame(kept, spec)
+    return report
+
+
+def _reason(field_name: str, message: str) -> str:
+    if "outside the study area" in message:
+        return "outside the study area"
+    if "swapped" in message:
+        return "latitude and longitude swapped"
+    if field_name == "geometry":
+        return "invalid geometry"
+    return f"{field_name}: {message.split(':')[0]}"
+
+
+def write(store: Store, report: ImportReport, dry_run: bool) -> ImportReport:
+    """Write the report's frame in one transaction unless ``dry_run`` or unchanged."""
+    if dry_run:
+        return report
+    frame = report.frame
+    if report.kept == 0:
+        raise BadRequest(
+            f"{report.file}: no row could be imported "
+            f"({sum(report.dropped.values())} dropped); nothing written"
+        )
+    if report.mode == "merge":
+        current = store.read(report.layer).drop(columns=["version"])
+        keep = current[~current["id"].isin(frame["id"])]
+        frame = gpd.GeoDataFrame(
+            pd.concat([keep, frame], ignore_index=True), geometry="geometry", crs=4326
+        )
+    if _same(store, report.layer, frame):
+        report.data_version = store.data_version()
+        return report
+    report.data_version = store.replace_layers({report.layer: frame})
+    report.written = True
+    return report
+
+
+def _same(store: Store, layer: str, frame: gpd.GeoDataFrame) -> bool:
+    """True when the layer already holds exactly these features."""
+    current = store.read(layer).drop(columns=["version"])
+    if len(current) != len(frame):
+        return False
+    a = current.sort_values("id").reset_index(drop=True)
+    b = frame.sort_values("id").reset_index(drop=True)[list(a.columns)]
+    if not a.geometry.geom_equals_exact(b.geometry, 1e-7).all():
+        return False
+    left = a.drop(columns="geometry").astype(object).where(a.notna(), None)
+    right = b.drop(columns="geometry").astype(object).where(b.notna(), None)
+    return left.equals(right)
+
+
+def run_import(
+    store: Store,
+    kind: str,
+    path: Path,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    **options,
+) -> ImportReport:
+    """Read ``path`` with the importer ``kind`` and write it (unless ``dry_run``)."""
+    from . import arcep, education, generic, sirene, zones  # noqa: F401 - registration
+
+    if kind not in IMPORTERS:
+        raise BadRequest(f"unknown import kind {kind!r}; kinds: {', '.join(IMPORTERS)}")
+    report = IMPORTERS[kind](
+        Path(path), store=store, area=store.area, progress=progress, **options
+    )
+    return write(store, report, dry_run)

@@ -1,0 +1,219 @@
+"""ARCEP fibre data -> ``fibre``: building points aggregated into zones, or commune
+statistics on commune contours.
+
+- Cartefibre building file (``x,y`` in WGS84, ``imb_etat``): each building counts
+  the premises of its size class (``catg_loc_imb``: 1, 6.5, 23.5, 67.5, 100; an
+  estimate, the file has no exact count) and is FTTH-ready when ``deploye``.
+- MCI building base (``imb_x,imb_y`` in EPSG:3857, ``imb_nbr_logloc`` premises) with
+  an eligibility column (``elig_ftth``, ``ftth`` or ``techno``=FO).
+- MCI commune statistics (``code_insee;nbr;elig_ftth``): one zone per commune, on the
+  commune contours of the ``zones`` layer.
+
+Buildings go into the ``zones`` layer when it holds contours (IRIS), else into the
+current fibre zones (the shipped quarters).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from . import ImportReport, finish, register
+from .reading import ImportFileError, pick, sniff
+
+CLASS_PREMISES = {
+    "individuel": 1.0,
+    "entre 2 et 11": 6.5,
+    "entre 12 et 35": 23.5,
+    "entre 36 et 99": 67.5,
+    "100 et plus": 100.0,
+}
+CHUNK_ROWS = 200_000
+
+
+def _variant(path: Path) -> str:
+    for name, required in (
+        ("cartefibre", [["x"], ["y"], ["imb_etat"]]),
+        ("mci_buildings", [["imb_x"], ["imb_y"], ["imb_nbr_logloc"]]),
+        ("mci_communes", [["code_insee"], ["nbr"], ["elig_ftth"]]),
+    ):
+        try:
+            sniff(path, required, name)
+            return name
+        except ImportFileError:
+            continue
+    head = sniff(path, [], "ARCEP").header
+    raise ImportFileError(
+        f"{path.name}: not an ARCEP file; expected the Cartefibre buildings (x, y, "
+        f"imb_etat), the MCI building base (imb_x, imb_y, imb_nbr_logloc) or the MCI "
+        f"commune statistics (code_insee, nbr, elig_ftth); found {', '.join(head[:10])}"
+    )
+
+
+@register("fibre")
+def read_fibre(
+    path: Path, store=None, area=None, progress=None, edition=None, **_options
+) -> ImportReport:
+    """Read an ARCEP file into ``fibre`` zones with premises and coverage."""
+    variant = _variant(path)
+    report = ImportReport("fibre", path.name, "fibre")
+    report.notes.append(f"recognised as: {variant}")
+    edition = edition or f"{date.today():%Y-%m}"
+    if variant == "mci_communes":
+        return _communes(path, store, area, report, edition, progress)
+    zones = _target_zones(store, report)
+    premises = np.zeros(len(zones))
+    ftth = np.zeros(len(zones))
+    fmt = sniff(path, [], variant)
+    x_col, y_col = ("x", "y") if variant == "cartefibre" else ("imb_x", "imb_y")
+    for chunk in pd.read_csv(
+        path,
+        sep=fmt.delimiter,
+        encoding=fmt.encoding,
+        dtype=str,
+        na_filter=False,
+        chunksize=CHUNK_ROWS,
+    ):
+        chunk.columns = [c.strip().lower() for c in chunk.columns]
+        report.rows_read += len(chunk)
+        if progress:
+            progress(len(chunk))
+        x = pd.to_numeric(chunk[x_col], errors="coerce").to_numpy()
+        y = pd.to_numeric(chunk[y_col], errors="coerce").to_numpy()
+        bad = np.isnan(x) | np.isnan(y)
+        if bad.any():
+            report.drop("no coordinates", str(chunk.index[bad][0] + 2), int(bad.sum()))
+        if variant == "mci_buildings":
+            x, y = Transformer.from_crs(3857, 4326, always_xy=True).transform(x, y)
+            count = pd.to_numeric(chunk["imb_nbr_logloc"], errors="coerce").fillna(1)
+            ready = _eligible(chunk, path)
+        else:
+            count = (
+                chunk.get("catg_loc_imb", pd.Series("individuel", index=chunk.index))
+                .str.strip()
+                .str.lower()
+                .map(CLASS_PREMISES)
+                .fillna(1.0)
+            )
+            ready = chunk["imb_etat"].str.strip().str.lower() == "deploye"
+        pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=4326)
+        left, right = zones.sindex.query(pts.values, predicate="within")
+        outside = len(chunk) - int(bad.sum()) - len(np.unique(left))
+        if outside > 0:
+            report.drop("building outside every zone", "-", outside)
+        np.add.at(premises, right, count.to_numpy()[left])
+        np.add.at(ftth, right, (count.to_numpy() * ready.to_numpy())[left])
+    if variant == "cartefibre":
+        report.notes.append(
+            "premises estimated from the building size class "
+            "(catg_loc_imb); the Cartefibre file has no exact count"
+        )
+    rows, geoms = [], []
+    for i, zone in enumerate(zones.to_dict("records")):
+        if premises[i] <= 0:
+            report.drop("zone without any building", zone["zone_name"])
+            continue
+        rows.append(
+            _zone_row(
+                zone,
+                int(premises[i] + 0.5),  # half up: 8.5 premises -> 9
+                int(ftth[i] + 0.5),
+                edition,
+                f"ARCEP {variant} {edition}",
+            )
+        )
+        geoms.append(zones.geometry.iloc[i])
+    return finish(report, rows, geoms, area)
+
+
+def _eligible(chunk: pd.DataFrame, path: Path) -> pd.Series:
+    for col in ("elig_ftth", "ftth", "eligible_ftth"):
+        if col in chunk:
+            return chunk[col].str.strip().isin(("1", "true", "oui", "True", "O"))
+    if "techno" in chunk:
+        return chunk["techno"].str.upper().str.contains("FO|FTTH")
+    raise ImportFileError(
+        f"{path.name}: the MCI building base has no eligibility "
+        "column (elig_ftth, ftth or techno); join it with the "
+        "'eligibilite/actuel' file first"
+    )
+
+
+def _target_zones(store, report) -> gpd.GeoDataFrame:
+    zones = store.read("zones")
+    if len(zones):
+        report.notes.append(f"aggregated into the {len(zones)} imported zones")
+        return zones.reset_index(drop=True)
+    current = store.read("fibre")
+    if current.empty:
+        raise ImportFileError(
+            "no zones to aggregate into: import IRIS or commune "
+            "contours first (mapapp import zones FILE)"
+        )
+    report.notes.append(f"aggregated into the {len(current)} current fibre zones")
+    return current.reset_index(drop=True)
+
+
+def _zone_row(zone: dict, premises: int, ftth: int, edition: str, source: str) -> dict:
+    return {
+        "id": f"fibre-{zone['zone_code']}".lower(),
+        "zone_code": zone["zone_code"],
+        "zone_name": zone["zone_name"],
+        "premises": premises,
+        "ftth_premises": min(ftth, premises),
+        "coverage": round(min(ftth, premises) / premises, 3),
+        "as_of": edition,
+        "source": source,
+        "source_date": edition,
+        "illustrative": False,
+        "source_url": "https://www.data.gouv.fr/datasets/ma-connexion-internet",
+        "precision": "exact",
+    }
+
+
+def _communes(path, store, area, report, edition, progress) -> ImportReport:
+    fmt = sniff(
+        path, [["code_insee"], ["nbr"], ["elig_ftth"]], "MCI commune statistics"
+    )
+    frame = pd.read_csv(
+        path, sep=fmt.delimiter, encoding=fmt.encoding, dtype=str, na_filter=False
+    )
+    report.rows_read = len(frame)
+    if progress:
+        progress(len(frame))
+    code, nbr, ftth = (pick(fmt, n) for n in ("code_insee", "nbr", "elig_ftth"))
+    zones = store.read("zones")
+    zones = zones[zones["zone_kind"] == "commune"].set_index("zone_code")
+    if zones.empty:
+        raise ImportFileError(
+            "commune statistics need commune contours: import them "
+            "first (mapapp import zones communes.geojson)"
+        )
+    rows, geoms = [], []
+    for rec in frame.to_dict("records"):
+        insee = rec[code].strip().zfill(5)
+        if insee not in zones.index:
+            report.drop("commune without contour (outside the study area?)", insee)
+            continue
+        premises = int(float(rec[nbr].replace("\u202f", "") or 0))
+        ready = int(float(rec[ftth].replace("\u202f", "") or 0))
+        if premises <= 0:
+            report.drop("no premises", insee)
+            continue
+        zone = zones.loc[insee]
+        rows.append(
+            _zone_row(
+                {"zone_code": insee, "zone_name": zone["zone_name"]},
+                premises,
+                ready,
+                edition,
+                f"ARCEP MCI communes {edition}",
+            )
+        )
+        geoms.append(zone.geometry)
+    return finish(report, rows, geoms, area)

@@ -1,0 +1,122 @@
+"""Any layer from GeoJSON, GeoPackage or CSV (longitude/latitude columns), with a
+column mapping ``--map field=column`` and provenance given on the command line."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point
+
+from ..errors import BadRequest
+from ..layers import REGISTRY, get_spec
+from . import ImportReport, finish, register
+from .reading import ImportFileError, norm, pick, sniff
+from .zones import read_vector, repair
+
+LON = ("longitude", "lon", "lng", "x", "x_longitude")
+LAT = ("latitude", "lat", "y", "y_latitude")
+
+
+@register("generic")
+def read_generic(
+    path: Path,
+    store=None,
+    area=None,
+    progress=None,
+    layer=None,
+    mapping=None,
+    source=None,
+    mode="merge",
+    defaults=None,
+    **_options,
+) -> ImportReport:
+    """Read a GeoJSON, GeoPackage or CSV file into ``layer`` (merged by id)."""
+    if layer not in REGISTRY:
+        raise BadRequest(f"--layer: one of {', '.join(REGISTRY)}")
+    spec = get_spec(layer)
+    mapping = dict(mapping or {})
+    if path.suffix.lower() == ".csv":
+        fmt = sniff(path, [list(LON), list(LAT)], "CSV with longitude and latitude")
+        frame = pd.read_csv(
+            path,
+            sep=fmt.delimiter,
+            encoding=fmt.encoding,
+            dtype=str,
+            keep_default_na=False,
+        )
+        lon = pd.to_numeric(frame[pick(fmt, *LON)], errors="coerce")
+        lat = pd.to_numeric(frame[pick(fmt, *LAT)], errors="coerce")
+        geoms = [
+            None if np.isnan(a) or np.isnan(b) else Point(a, b)
+            for a, b in zip(lon, lat, strict=True)
+        ]
+    else:
+        frame = read_vector(path, f"a vector file for layer {layer!r}")
+        geoms = list(frame.geometry)
+        frame = frame.drop(columns="geometry")
+    report = ImportReport("generic", path.name, layer, mode=mode)
+    report.rows_read = len(frame)
+    columns = {norm(c): c for c in frame.columns}
+    for name in defaults or {}:
+        if name not in spec.field_names:
+            raise BadRequest(f"--set {name}=…: {name!r} is not a field of {layer!r}")
+    for target, col in mapping.items():
+        if target not in spec.field_names:
+            raise BadRequest(
+                f"--map {target}=…: {target!r} is not a field of {layer!r}"
+            )
+        if norm(col) not in columns:
+            raise ImportFileError(
+                f"{path.name}: --map {target}={col}: no column {col!r}"
+            )
+    rows, kept = [], []
+    for rec, geom in zip(frame.to_dict("records"), geoms, strict=True):
+        props = {}
+        for f in spec.fields:
+            col = mapping.get(f.name) or columns.get(norm(f.name))
+            value = rec.get(columns.get(norm(col), col)) if col else None
+            if value in ("", None) or (isinstance(value, float) and np.isnan(value)):
+                continue
+            props[f.name] = _typed(value, f.type)
+        for name, value in (defaults or {}).items():
+            props.setdefault(name, _typed(value, spec.field(name).type))
+        props.setdefault("source", source or f"Import {path.name}")
+        props.setdefault("source_date", f"{date.today():%Y-%m-%d}")
+        props.setdefault("precision", "address")
+        if "id" not in props:
+            props["id"] = slug(props.get(spec.label_field)) or None
+        if not props["id"]:
+            report.drop("no id and no name to make one from", str(rec)[:60])
+            continue
+        if geom is not None and spec.geometry == "Polygon":
+            geom = repair(geom, report, props["id"])
+            if geom is None:
+                continue
+        rows.append(props)
+        kept.append(geom)
+    return finish(report, rows, kept, area)
+
+
+def slug(text) -> str:
+    """A readable id from a name: ``Coworking A`` -> ``coworking-a``."""
+    return re.sub(r"[^a-z0-9]+", "-", norm(str(text or ""))).strip("-")[:60]
+
+
+def _typed(value, ftype: str):
+    if ftype == "int":
+        try:
+            return int(float(value))
+        except ValueError:
+            return value  # validation names the field and the bad value
+    if ftype == "float":
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if ftype == "bool":
+        return str(value).strip().lower() in ("1", "true", "oui", "yes", "o")
+    return str(value)

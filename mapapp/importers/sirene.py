@@ -1,0 +1,285 @@
+"""SIRENE (INSEE) establishments -> ``companies``.
+
+Reads the StockEtablissement CSV in chunks (the national file has about 40 million
+rows), keeps the active establishments (``A``) of the chosen communes whose NAF rév.2
+code is in the digital set, and places them with, in this order: the geolocation file
+joined on ``siret`` (``--geoloc``: ``x_longitude``/``y_latitude``, else ``x``/``y`` in
+the row's ``epsg``), the Etalab geocoded variant's ``longitude``/``latitude``, or the
+stock's own Lambert-93 columns. Geocoding quality 33 (commune centroid) is kept and
+marked approximate.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+from shapely import points
+
+from ..naf import HEADCOUNT_CLASSES, NAF_LABELS, in_digital_set, sector_of
+from . import ImportReport, finish, register
+from .reading import ImportFileError, pick, sniff
+
+CHUNK_ROWS = 200_000
+REQUIRED = [
+    ["siret"],
+    ["siren"],
+    ["etatAdministratifEtablissement"],
+    ["codeCommuneEtablissement"],
+    ["activitePrincipaleEtablissement"],
+]
+OPTIONAL = [
+    "nomenclatureActivitePrincipaleEtablissement",
+    "trancheEffectifsEtablissement",
+    "denominationUsuelleEtablissement",
+    "enseigne1Etablissement",
+    "enseigne2Etablissement",
+    "enseigne3Etablissement",
+    "numeroVoieEtablissement",
+    "indiceRepetitionEtablissement",
+    "typeVoieEtablissement",
+    "libelleVoieEtablissement",
+    "codePostalEtablissement",
+    "libelleCommuneEtablissement",
+    "coordonneeLambertAbscisseEtablissement",
+    "coordonneeLambertOrdonneeEtablissement",
+    "longitude",
+    "latitude",
+    "geo_score",
+]
+_TO_WGS84 = {}
+
+
+def _transformer(epsg: int) -> Transformer:
+    if epsg not in _TO_WGS84:
+        _TO_WGS84[epsg] = Transformer.from_crs(epsg, 4326, always_xy=True)
+    return _TO_WGS84[epsg]
+
+
+def _float(series: pd.Series) -> np.ndarray:
+    values = pd.to_numeric(series.str.replace(",", ".", regex=False), errors="coerce")
+    return np.array(values, dtype=float)  # a writable copy
+
+
+@register("sirene")
+def read_sirene(
+    path: Path,
+    store=None,
+    area=None,
+    progress=None,
+    communes=None,
+    geoloc: Path | None = None,
+    wide: bool = False,
+    edition: str | None = None,
+    **_options,
+) -> ImportReport:
+    """Read a SIRENE stock file into a report of ``companies`` rows."""
+    fmt = sniff(path, REQUIRED, "SIRENE StockEtablissement")
+    cols = {name: pick(fmt, name) for name in [r[0] for r in REQUIRED] + OPTIONAL}
+    usecols = [c for c in cols.values() if c]
+    wanted = set(communes or [])
+    report = ImportReport("sirene", path.name, "companies")
+    edition = edition or date.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m")
+    kept_parts = []
+    reader = pd.read_csv(
+        path,
+        sep=fmt.delimiter,
+        encoding=fmt.encoding,
+        dtype=str,
+        usecols=usecols,
+        chunksize=CHUNK_ROWS,
+        na_filter=False,
+        on_bad_lines="error",
+        engine="c",
+    )
+    try:
+        for chunk in reader:
+            report.rows_read += len(chunk)
+            kept_parts.append(_filter_chunk(chunk, cols, wanted, wide, report))
+            if progress:
+                progress(len(chunk))
+    except pd.errors.ParserError as exc:
+        raise ImportFileError(f"{path.name}: {exc}") from None
+    kept = pd.concat(kept_parts, ignore_index=True) if kept_parts else pd.DataFrame()
+    lon, lat, approx = _coordinates(kept, cols, geoloc, report)
+    rows, geoms = [], []
+    for i, row in enumerate(kept.to_dict("records")):
+        if np.isnan(lon[i]) or np.isnan(lat[i]):
+            report.drop(
+                "no coordinates (neither geolocation nor Lambert-93)",
+                row[cols["siret"]],
+            )
+            continue
+        rows.append(_properties(row, cols, edition, approx[i]))
+        geoms.append((lon[i], lat[i]))
+    report.notes.append(
+        "display name: the usual name, else the first sign, else "
+        "'SIREN <n>' (the legal unit's name needs StockUniteLegale)"
+    )
+    if not wanted:
+        report.notes.append(
+            "communes: every Doubs commune (25…) inside the study "
+            "area; use --commune to choose"
+        )
+    return finish(report, rows, list(points(geoms)) if geoms else [], area)
+
+
+def _filter_chunk(
+    chunk: pd.DataFrame, cols: dict, wanted: set, wide: bool, report: ImportReport
+) -> pd.DataFrame:
+    state = chunk[cols["etatAdministratifEtablissement"]]
+    closed = state != "A"
+    if closed.any():
+        report.drop(
+            "closed establishment (état F)",
+            chunk.loc[closed, cols["siret"]].iloc[0],
+            int(closed.sum()),
+        )
+    chunk = chunk[~closed]
+    commune = chunk[cols["codeCommuneEtablissement"]]
+    inside = commune.isin(wanted) if wanted else commune.str.startswith("25")
+    if (~inside).any():
+        report.drop(
+            "outside the chosen communes",
+            commune[~inside].iloc[0],
+            int((~inside).sum()),
+        )
+    chunk = chunk[inside]
+    naf = chunk[cols["activitePrincipaleEtablissement"]].str.strip()
+    nomenclature = cols.get("nomenclatureActivitePrincipaleEtablissement")
+    rev2 = chunk[nomenclature].isin(("NAFRev2", "")) if nomenclature else True
+    digital = naf.map(lambda c: in_digital_set(c, wide)) & rev2
+    if (~digital).any():
+        report.drop(
+            "NAF code outside the digital set",
+            naf[~digital].iloc[0],
+            int((~digital).sum()),
+        )
+    return chunk[digital]
+
+
+def _coordinates(
+    kept: pd.DataFrame, cols: dict, geoloc: Path | None, report: ImportReport
+):
+    n = len(kept)
+    lon, lat = np.full(n, np.nan), np.full(n, np.nan)
+    approx = np.zeros(n, dtype=bool)
+    if n == 0:
+        return lon, lat, approx
+    if geoloc:
+        lon, lat, approx = _from_geoloc(Path(geoloc), kept[cols["siret"]], report)
+    if cols["longitude"] and cols["latitude"]:
+        missing = np.isnan(lon)
+        lon[missing] = _float(kept[cols["longitude"]])[missing]
+        lat[missing] = _float(kept[cols["latitude"]])[missing]
+    x_col = cols["coordonneeLambertAbscisseEtablissement"]
+    y_col = cols["coordonneeLambertOrdonneeEtablissement"]
+    if x_col and y_col:
+        missing = np.isnan(lon)
+        x, y = _float(kept[x_col]), _float(kept[y_col])
+        fx, fy = _transformer(2154).transform(x[missing], y[missing])
+        lon[missing], lat[missing] = fx, fy
+    return lon, lat, approx
+
+
+def _from_geoloc(path: Path, sirets: pd.Series, report: ImportReport):
+    """Coordinates from the INSEE geolocation file joined on ``siret``."""
+    fmt = sniff(path, [["siret"]], "SIRENE geolocation")
+    cols = {
+        n: pick(fmt, n)
+        for n in ("siret", "x_longitude", "y_latitude", "x", "y", "epsg", "qualite_xy")
+    }
+    wanted = set(sirets)
+    parts = []
+    for chunk in pd.read_csv(
+        path,
+        sep=fmt.delimiter,
+        encoding=fmt.encoding,
+        dtype=str,
+        usecols=[c for c in cols.values() if c],
+        chunksize=CHUNK_ROWS,
+        na_filter=False,
+    ):
+        parts.append(chunk[chunk[cols["siret"]].isin(wanted)])
+    geo = pd.concat(parts).drop_duplicates(cols["siret"]).set_index(cols["siret"])
+    geo = geo.reindex(sirets.to_numpy())
+    n = len(sirets)
+    lon, lat = np.full(n, np.nan), np.full(n, np.nan)
+    if cols["x_longitude"] and cols["y_latitude"]:
+        lon = _float(geo[cols["x_longitude"]].fillna(""))
+        lat = _float(geo[cols["y_latitude"]].fillna(""))
+    if cols["x"] and cols["y"] and cols["epsg"]:
+        epsg = pd.to_numeric(geo[cols["epsg"]], errors="coerce")
+        x, y = _float(geo[cols["x"]].fillna("")), _float(geo[cols["y"]].fillna(""))
+        for code in epsg.dropna().unique():
+            rows = (epsg.to_numpy() == code) & np.isnan(lon)
+            if rows.any():
+                lon[rows], lat[rows] = _transformer(int(code)).transform(
+                    x[rows], y[rows]
+                )
+    quality = geo[cols["qualite_xy"]].fillna("") if cols["qualite_xy"] else None
+    approx = (quality == "33").to_numpy() if quality is not None else np.zeros(n, bool)
+    found = int((~np.isnan(lon)).sum())
+    report.notes.append(
+        f"geolocation file {path.name}: {found} of {n} establishments "
+        f"placed, {int(approx.sum())} at the commune centroid "
+        "(quality 33, marked approximate)"
+    )
+    return lon, lat, approx
+
+
+def _properties(row: dict, cols: dict, edition: str, approximate: bool) -> dict:
+    def get(name):
+        col = cols.get(name)
+        value = (row.get(col) or "").strip() if col else ""
+        return value if value and value != "[ND]" else None
+
+    siret, siren = get("siret"), get("siren")
+    naf = get("activitePrincipaleEtablissement")
+    name = (
+        get("denominationUsuelleEtablissement")
+        or get("enseigne1Etablissement")
+        or get("enseigne2Etablissement")
+        or get("enseigne3Etablissement")
+        or f"SIREN {siren}"
+    )
+    street = " ".join(
+        p
+        for p in (
+            get("numeroVoieEtablissement"),
+            get("indiceRepetitionEtablissement"),
+            get("typeVoieEtablissement"),
+            get("libelleVoieEtablissement"),
+        )
+        if p
+    )
+    town = " ".join(
+        p
+        for p in (get("codePostalEtablissement"), get("libelleCommuneEtablissement"))
+        if p
+    )
+    headcount = get("trancheEffectifsEtablissement")
+    return {
+        "id": siret,
+        "siret": siret,
+        "siren": siren,
+        "name": name,
+        "naf_code": naf,
+        "naf_label": NAF_LABELS.get(naf),
+        "naf_inferred": False,
+        "sector": sector_of(naf),
+        "headcount_class": headcount if headcount in HEADCOUNT_CLASSES else None,
+        "address": ", ".join(p for p in (street, town) if p) or None,
+        "commune_code": get("codeCommuneEtablissement"),
+        "source": f"SIRENE {edition}",
+        "source_date": edition,
+        "source_url": "https://www.data.gouv.fr/fr/datasets/base-sirene-des-entreprises"
+        "-et-de-leurs-etablissements-siren-siret/",
+        "precision": "approximate" if approximate else "address",
+        "notes": "Géocodage au centroïde de la commune (qualité 33)."
+        if approximate
+        else None,
+    }

@@ -1,0 +1,115 @@
+"""Reference zones -> ``zones``: IRIS contours (IGN/INSEE, Lambert-93, old and new
+column names) and commune contours (IGN Admin Express GeoJSON with ``code``, ``nom``).
+The fibre importer aggregates building points into these zones."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pyogrio
+import shapely
+from shapely.validation import make_valid
+
+from . import ImportReport, finish, register
+from .reading import ImportFileError, norm
+
+IRIS_CODE = ("code_iris", "dcomiris")
+IRIS_NAME = ("nom_iris",)
+COMMUNE_CODE = ("insee_com", "code_insee", "depcom", "code")
+COMMUNE_NAME = ("nom_com", "nom_commune", "nom")
+
+
+def read_vector(path: Path, kind: str):
+    """A vector file (GeoJSON, GeoPackage, Shapefile) in WGS84, or a clear error."""
+    if not path.is_file():
+        raise ImportFileError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ImportFileError(f"{path.name}: the file is empty; expected {kind}")
+    try:
+        frame = pyogrio.read_dataframe(path)
+    except Exception as exc:  # noqa: BLE001 - GDAL's errors are many; all mean "unreadable"
+        raise ImportFileError(
+            f"{path.name}: not a readable vector file ({exc}); expected {kind}"
+        ) from None
+    if frame.crs is None:
+        frame = frame.set_crs(4326)
+    return frame.to_crs(4326)
+
+
+def _col(frame, names):
+    lookup = {norm(c): c for c in frame.columns}
+    for name in names:
+        if name in lookup:
+            return lookup[name]
+    return None
+
+
+def repair(geom, report: ImportReport, label: str):
+    """A valid polygonal geometry, repaired when safe, else None (counted)."""
+    if geom is None or geom.is_empty:
+        report.drop("empty geometry", label)
+        return None
+    if geom.is_valid:
+        return geom
+    fixed = make_valid(geom)
+    polys = shapely.get_parts(fixed)
+    polys = [p for p in polys if p.geom_type in ("Polygon", "MultiPolygon")]
+    if not polys or abs(sum(p.area for p in polys) - geom.area) > 0.01 * max(
+        geom.area, 1e-12
+    ):
+        report.drop("invalid geometry that cannot be repaired safely", label)
+        return None
+    report.notes.append(f"repaired geometry of {label}")
+    return shapely.union_all(polys)
+
+
+@register("zones")
+def read_zones(
+    path: Path, store=None, area=None, progress=None, **_options
+) -> ImportReport:
+    """IRIS or commune contours into ``zones`` rows."""
+    frame = read_vector(path, "IRIS or commune contours")
+    report = ImportReport("zones", path.name, "zones")
+    report.rows_read = len(frame)
+    iris = _col(frame, IRIS_CODE)
+    code_col = iris or _col(frame, COMMUNE_CODE)
+    name_col = _col(frame, IRIS_NAME) if iris else _col(frame, COMMUNE_NAME)
+    commune_col = _col(frame, COMMUNE_CODE)
+    if code_col is None or name_col is None:
+        raise ImportFileError(
+            f"{path.name}: expected CODE_IRIS and NOM_IRIS (IRIS) or "
+            f"code and nom (communes); found {', '.join(frame.columns)}"
+        )
+    minx, miny, maxx, maxy = area
+    rows, geoms = [], []
+    for rec, geom in zip(
+        frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True
+    ):
+        code = str(rec[code_col])
+        label = f"{code} {rec[name_col]}"
+        if geom is not None and not geom.is_empty:
+            gx0, gy0, gx1, gy1 = geom.bounds
+            if gx1 < minx or gx0 > maxx or gy1 < miny or gy0 > maxy:
+                report.drop("outside the study area", label)
+                continue
+            if not (gx0 >= minx and gx1 <= maxx and gy0 >= miny and gy1 <= maxy):
+                report.drop("crosses the edge of the study area", label)
+                continue
+        geom = repair(geom, report, label)
+        if geom is None:
+            continue
+        rows.append(
+            {
+                "id": f"{'iris' if iris else 'commune'}-{code}",
+                "zone_code": code,
+                "zone_name": str(rec[name_col]),
+                "zone_kind": "iris" if iris else "commune",
+                "commune_code": str(rec[commune_col]) if commune_col else None,
+                "source": f"{'IRIS' if iris else 'Contours communaux'} ({path.name})",
+                "source_date": date.today().isoformat(),
+                "precision": "exact",
+            }
+        )
+        geoms.append(geom)
+    return finish(report, rows, geoms, area)

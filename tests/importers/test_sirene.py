@@ -1,0 +1,73 @@
+"""SIRENE import: filters, names, coordinates, report, atomic write."""
+
+from __future__ import annotations
+
+import pytest
+
+from mapapp.importers import run_import
+from mapapp.importers.reading import ImportFileError
+from tests.importers import fixtures
+
+
+def test_sirene_keeps_active_digital_establishments_of_the_communes(store, tmp_path):
+    report = run_import(store, "sirene", fixtures.sirene(tmp_path), edition="2026-10")
+    assert report.written and report.rows_read == 9
+    companies = store.read("companies").set_index("id")
+    assert set(companies.index) == {"81234567800011", "81234567800029", "81234567800037"}
+    assert companies.loc["81234567800011", "name"] == "LOGICIELS DU DOUBS (MAJ)"
+    assert companies.loc["81234567800029", "name"] == "ATELIER WEB BISONTIN"
+    assert companies.loc["81234567800037", "name"] == "SIREN 812345678"
+    row = companies.loc["81234567800011"]
+    assert row["sector"] == "software" and row["headcount_class"] == "11"
+    assert row["source"] == "SIRENE 2026-10" and row["precision"] == "address"
+    assert row["address"] == "12 RUE DE LA REPUBLIQUE, 25000 BESANCON"
+    assert row.geometry.x == pytest.approx(6.0241, abs=1e-4)
+    assert companies.loc["81234567800037", "headcount_class"] == "NN"
+    reasons = report.dropped
+    assert reasons["closed establishment (état F)"] == 1
+    assert reasons["NAF code outside the digital set"] == 1
+    assert reasons["outside the chosen communes"] == 1
+    assert reasons["outside the study area"] == 1
+    assert reasons["no coordinates (neither geolocation nor Lambert-93)"] == 1
+    assert reasons["duplicate identifier merged (the last row is kept)"] == 1
+    text = "\n".join(report.lines())
+    assert "9 rows read, 3 kept" in text and "e.g." in text
+
+
+def test_sirene_with_the_geolocation_file(store, tmp_path):
+    report = run_import(store, "sirene", fixtures.sirene(tmp_path),
+                        geoloc=fixtures.geoloc(tmp_path))
+    companies = store.read("companies").set_index("id")
+    assert "81234567800086" in companies.index  # placed by the geolocation file
+    assert companies.loc["81234567800037", "precision"] == "approximate"  # quality 33
+    assert any("quality 33" in n for n in report.notes)
+
+
+def test_sirene_chosen_communes_and_dry_run(store, tmp_path):
+    version = store.data_version()
+    report = run_import(store, "sirene", fixtures.sirene(tmp_path), dry_run=True,
+                        communes=["25056"])
+    assert not report.written and report.kept == 3
+    assert store.data_version() == version and store.count("companies") == 23
+
+
+def test_sirene_unchanged_import_writes_nothing(store, tmp_path):
+    path = fixtures.sirene(tmp_path)
+    first = run_import(store, "sirene", path, edition="2026-10")
+    again = run_import(store, "sirene", path, edition="2026-10")
+    assert first.written and not again.written
+    assert again.data_version == first.data_version
+
+
+def test_sirene_semicolon_and_cp1252_are_read(store, tmp_path):
+    report = run_import(store, "sirene", fixtures.sirene(tmp_path, sep=";",
+                                                         encoding="cp1252"), dry_run=True)
+    assert report.kept == 3
+
+
+def test_sirene_missing_column(store, tmp_path):
+    path = fixtures.sirene(tmp_path)
+    text = path.read_text().replace("etatAdministratifEtablissement", "etat", 1)
+    path.write_text(text)
+    with pytest.raises(ImportFileError, match="missing column.*etatAdministratif"):
+        run_import(store, "sirene", path)

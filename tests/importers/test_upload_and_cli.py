@@ -1,0 +1,83 @@
+"""The admin upload page (preview, then import) and `mapapp import`."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from mapapp import accounts
+from mapapp.cli import main
+from tests.importers import fixtures
+from tests.views.test_auth import login
+
+
+@pytest.fixture
+def admin(client, store):
+    accounts.create_user(store, "root", "admin", "long-enough-password")
+    login(client, name="root")
+    page = client.get("/planner/import").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def upload(client, token, path, kind="sirene"):
+    with open(path, "rb") as f:
+        data = {"csrf_token": token, "kind": kind, "communes": "25056",
+                "file": (io.BytesIO(f.read()), path.name)}
+    return client.post("/planner/import", data=data, content_type="multipart/form-data")
+
+
+def test_preview_then_import(client, store, admin, tmp_path):
+    version = store.data_version()
+    preview = upload(client, admin, fixtures.sirene(tmp_path))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "9 rows read, 3 kept" in html
+    assert store.data_version() == version  # nothing written by the preview
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    done = client.post("/planner/import/confirm", data={"csrf_token": admin,
+                                                        "token": token})
+    assert done.status_code == 200 and "written: data version" in done.get_data(
+        as_text=True)
+    assert store.count("companies") == 3
+    again = client.post("/planner/import/confirm", data={"csrf_token": admin,
+                                                         "token": token})
+    assert again.status_code == 400  # the upload is used once
+
+
+def test_upload_errors_are_specific(client, store, admin, tmp_path):
+    bad = tmp_path / "empty.csv"
+    bad.write_bytes(b"")
+    r = upload(client, admin, bad)
+    assert r.status_code == 400 and "empty.csv" in r.get_data(as_text=True)
+    assert store.count("companies") == 23
+
+
+def test_upload_too_large(app, client, admin, tmp_path):
+    app.config["UPLOAD_MAX_MB"] = 0  # every file is too large now
+    r = upload(client, admin, fixtures.sirene(tmp_path))
+    assert r.status_code == 400 and "mapapp import" in r.get_data(as_text=True)
+
+
+def test_planners_cannot_import(client, store, tmp_path):
+    accounts.create_user(store, "pl", "planner", "long-enough-password")
+    login(client, name="pl")
+    assert client.get("/planner/import").status_code == 403
+
+
+def test_cli_import_prints_the_report(runner, tmp_path):
+    path = fixtures.sirene(tmp_path)
+    dry = runner.invoke(main, ["import", "sirene", str(path), "--dry-run",
+                               "--commune", "25056"])
+    assert dry.exit_code == 0, dry.output
+    assert "3 kept" in dry.output and "nothing written (dry run)" in dry.output
+    real = runner.invoke(main, ["import", "sirene", str(path), "--edition", "2026-10"])
+    assert real.exit_code == 0 and "written: data version" in real.output
+
+
+def test_cli_import_fails_with_a_non_zero_exit(runner, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("siret;nom\n1;x\n")
+    result = runner.invoke(main, ["import", "sirene", str(bad)])
+    assert result.exit_code == 1
+    assert "store is unchanged" in result.output and "missing column" in result.output
