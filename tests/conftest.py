@@ -86,3 +86,6 @@ def live_server(app):
     server = LiveServer(app)
     yield server
     server.stop()
+
+
+from tests.postgis import pg_database  # noqa: E402, F401 - the session fixture, for all tests

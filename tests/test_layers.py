@@ -54,7 +54,9 @@ def test_registry_has_the_seven_layers():
         "schools",
         "fibre",
         "context",
-        "perimeters", "zones"]
+        "perimeters",
+        "zones",
+    ]
 
 
 def test_tr_falls_back_to_french():

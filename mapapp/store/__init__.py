@@ -8,11 +8,12 @@ from .base import Store
 
 
 def open_store(url: str, area: tuple[float, float, float, float]) -> Store:
-    """Open the store named by ``url`` (a GeoPackage path; PostGIS comes later)."""
+    """Open the store named by ``url``: a ``postgresql://`` URL for PostGIS, else the
+    path of a GeoPackage."""
     if url.startswith(("postgresql://", "postgres://")):
-        from ..errors import StoreError
+        from .postgis import PostGISStore
 
-        raise StoreError("the PostGIS backend is not available in this version")
+        return PostGISStore(url, area)
     from .geopackage import GeoPackageStore
 
     return GeoPackageStore(Path(url), area)

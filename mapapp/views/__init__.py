@@ -102,7 +102,11 @@ class PageCache:
             return item
 
     def put(self, key: tuple, body: str, html: bool = True) -> dict:
-        raw = body.encode("utf-8")
+        raw = (
+            body.encode("utf-8")
+            if html or not key[0] == "download"
+            else body.encode("latin-1")
+        )
         digest = hashlib.sha256(repr(key).encode() + raw).hexdigest()[:20]
         item = {
             "body": raw,
@@ -184,12 +188,13 @@ def init_app(app: Flask) -> None:
         ),
     )
 
-    from . import api, auth, planner, public
+    from . import api, auth, ogc, planner, public
 
     auth.init_auth(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(planner.bp)
+    app.register_blueprint(ogc.bp)
 
     @app.context_processor
     def template_helpers():
@@ -216,8 +221,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(413)
     def handle_too_large(exc):
         limit = app.config.get("UPLOAD_MAX_MB")
-        return _error_response(413, _("The file is larger than %(limit)s MB: import it "
-                                      "with the command `mapapp import`.", limit=limit))
+        return _error_response(
+            413,
+            _(
+                "The file is larger than %(limit)s MB: import it "
+                "with the command `mapapp import`.",
+                limit=limit,
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):

@@ -8,11 +8,9 @@ import json
 import os
 import re
 import secrets
-import tempfile
 from datetime import date
 from pathlib import Path
 
-import pyogrio
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -23,10 +21,10 @@ from ..analysis.filters import apply_filters
 from ..analysis.indicators import key_figures
 from ..analysis.suitability import CRITERIA
 from ..errors import BadRequest, MapappError, NotFound
+from ..exports import FORMATS, export_bytes, layer_metadata
 from ..importers import run_import
 from ..layers import COVERAGE_CLASSES, REGISTRY, tr
-from ..maps import build_map, safe_json, split_rendered, to_geojson
-from ..maps.geojson import clean_value
+from ..maps import build_map, safe_json, split_rendered
 from ..maps.options import MapOptions
 from . import analysis as analysis_views
 from . import content_security_policy, current_lang, get_store
@@ -310,30 +308,14 @@ def export(name: str, fmt: str):
     """The planner's filtered selection of a layer as GeoJSON, CSV or GeoPackage."""
     if name not in REGISTRY:
         raise NotFound(_("Unknown layer %(name)s.", name=name))
-    if fmt not in ("geojson", "csv", "gpkg"):
+    if fmt not in FORMATS:
         raise BadRequest(_("Unknown format %(fmt)s: geojson, csv or gpkg.", fmt=fmt))
     filters = analysis_views.request_filters()
-    frame = apply_filters(name, get_store().read(name), filters).drop(columns="version")
-    stamp = date.today().isoformat()
-    filename = f"mapapp-{name}-{stamp}.{fmt}"
-    if fmt == "geojson":
-        body = json.dumps(to_geojson(frame), ensure_ascii=False)
-        return _download(body, "application/geo+json", filename)
-    if fmt == "csv":
-        rows = frame.drop(columns="geometry").to_dict("records")
-        for row, geom in zip(rows, frame.geometry, strict=True):
-            point = geom.representative_point()
-            row["longitude"], row["latitude"] = round(point.x, 5), round(point.y, 5)
-            row["wkt"] = geom.wkt if geom.geom_type != "Point" else ""
-        return _csv_response(
-            [{k: clean_value(v) for k, v in r.items()} for r in rows], filename
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, filename)
-        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
-        with open(path, "rb") as f:
-            body = f.read()
-    return _download(body, "application/geopackage+sqlite3", filename)
+    frame = apply_filters(name, get_store().read(name), filters)
+    body = export_bytes(frame, name, fmt, layer_metadata(frame))
+    return _download(
+        body, FORMATS[fmt], f"mapapp-{name}-{date.today().isoformat()}.{fmt}"
+    )
 
 
 @bp.get("/scenarios.csv")

@@ -21,6 +21,7 @@ from werkzeug.security import safe_join
 
 from .. import listing
 from ..assets import asset_dir
+from ..exports import FORMATS, export_bytes, layer_metadata
 from ..layers import REGISTRY, tr
 from ..listing import parse_list_query
 from ..maps import build_map, split_rendered
@@ -293,4 +294,39 @@ def share():
         basemaps=list(PROVIDERS),
         width=request.args.get("width", "100%"),
         height=request.args.get("height", "500"),
+    )
+
+
+@bp.get("/download/<name>.<fmt>")
+def download(name: str, fmt: str):
+    """A public layer (published features only) as GeoJSON, CSV or GeoPackage."""
+    spec = REGISTRY.get(name)
+    if spec is None or not spec.public or fmt not in FORMATS:
+        abort(404)
+    frame = snapshot(name, full=True).frame
+    cache = current_app.extensions["mapapp.pages"]
+    key = ("download", name, fmt, get_store().data_version())
+    item = cache.get(key)
+    if item is None:
+        body = export_bytes(frame, name, fmt, layer_metadata(frame))
+        item = cache.put(key, body.decode("latin-1"), html=False)  # bytes kept as-is
+    response = send_cached(item, FORMATS[fmt])
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="mapapp-{name}.{fmt}"'
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/data")
+def data():
+    """Open data: each public layer's sources, date, licence and downloads."""
+    lang = current_lang()
+    layers = []
+    for name, spec in REGISTRY.items():
+        if spec.public:
+            meta = layer_metadata(snapshot(name, full=True).frame)
+            layers.append({"name": name, "title": tr(spec.title, lang), **meta})
+    return render_template(
+        "public/data.html", lang=lang, layers=layers, formats=list(FORMATS)
     )

@@ -34,11 +34,15 @@ def test_onisep_both_header_versions(store, tmp_path, version):
 
 
 def test_cartefibre_buildings_aggregate_into_the_quarters(store, tmp_path):
-    report = run_import(store, "fibre", fixtures.cartefibre(tmp_path), edition="2026-06")
+    report = run_import(
+        store, "fibre", fixtures.cartefibre(tmp_path), edition="2026-06"
+    )
     fibre = store.read("fibre").set_index("zone_code")
     centre = fibre.loc["25056-Q01"]
     assert centre["premises"] == 9  # 1 + 6.5 + 1, rounded
-    assert centre["ftth_premises"] == 8 and centre["coverage"] == pytest.approx(0.889, abs=1e-3)
+    assert centre["ftth_premises"] == 8 and centre["coverage"] == pytest.approx(
+        0.889, abs=1e-3
+    )
     assert not centre["illustrative"] and centre["source"].startswith("ARCEP")
     assert fibre.loc["25056-Q09", "premises"] == 24  # 23.5
     assert report.dropped["building outside every zone"] == 1
@@ -46,25 +50,53 @@ def test_cartefibre_buildings_aggregate_into_the_quarters(store, tmp_path):
 
 
 def test_commune_contours_then_mci_commune_statistics(store, tmp_path):
-    contours = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": "25056", "nom": "Besançon"},
-         "geometry": {"type": "Polygon", "coordinates": [[[5.95, 47.21], [6.08, 47.21],
-                                                          [6.08, 47.31], [5.95, 47.31],
-                                                          [5.95, 47.21]]]}},
-        {"type": "Feature", "properties": {"code": "75056", "nom": "Paris"},
-         "geometry": {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8],
-                                                          [2.4, 48.9], [2.3, 48.8]]]}}]}
+    contours = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": "25056", "nom": "Besançon"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [5.95, 47.21],
+                            [6.08, 47.21],
+                            [6.08, 47.31],
+                            [5.95, 47.31],
+                            [5.95, 47.21],
+                        ]
+                    ],
+                },
+            },
+            {
+                "type": "Feature",
+                "properties": {"code": "75056", "nom": "Paris"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.8]]
+                    ],
+                },
+            },
+        ],
+    }
     path = tmp_path / "communes.geojson"
     path.write_text(json.dumps(contours))
     zones = run_import(store, "zones", path)
     assert zones.kept == 1 and zones.dropped["outside the study area"] == 1
     stats = tmp_path / "commune_techno.csv"
-    stats.write_text("code_insee;nom_com;code_dep;code_reg;type;date;nbr;elig_ftth\n"
-                     "25056;Besançon;25;27;all;2026-06;83400;74500\n"
-                     "39300;Lons;39;27;all;2026-06;10000;9000\n", encoding="utf-8")
+    stats.write_text(
+        "code_insee;nom_com;code_dep;code_reg;type;date;nbr;elig_ftth\n"
+        "25056;Besançon;25;27;all;2026-06;83400;74500\n"
+        "39300;Lons;39;27;all;2026-06;10000;9000\n",
+        encoding="utf-8",
+    )
     report = run_import(store, "fibre", stats, edition="2026-06")
     fibre = store.read("fibre")
-    assert len(fibre) == 1 and fibre.iloc[0]["coverage"] == pytest.approx(0.893, abs=1e-3)
+    assert len(fibre) == 1 and fibre.iloc[0]["coverage"] == pytest.approx(
+        0.893, abs=1e-3
+    )
     assert report.dropped["commune without contour (outside the study area?)"] == 1
 
 
@@ -73,9 +105,17 @@ def test_iris_contours_in_lambert93_are_reprojected(store, tmp_path):
     from shapely.geometry import box
 
     iris = gpd.GeoDataFrame(
-        {"INSEE_COM": ["25056"], "NOM_COM": ["Besançon"], "IRIS": ["0101"],
-         "CODE_IRIS": ["250560101"], "NOM_IRIS": ["Centre"], "TYP_IRIS": ["H"]},
-        geometry=[box(928000, 6686000, 929000, 6687000)], crs=2154)
+        {
+            "INSEE_COM": ["25056"],
+            "NOM_COM": ["Besançon"],
+            "IRIS": ["0101"],
+            "CODE_IRIS": ["250560101"],
+            "NOM_IRIS": ["Centre"],
+            "TYP_IRIS": ["H"],
+        },
+        geometry=[box(928000, 6686000, 929000, 6687000)],
+        crs=2154,
+    )
     path = tmp_path / "iris.gpkg"
     iris.to_file(path)
     run_import(store, "zones", path)
@@ -86,13 +126,23 @@ def test_iris_contours_in_lambert93_are_reprojected(store, tmp_path):
 
 def test_generic_csv_with_a_column_mapping(store, tmp_path):
     path = tmp_path / "sites.csv"
-    path.write_text("nom;statut;lon;lat;postes\n"
-                    "Coworking A;open;6.02;47.24;12\n"
-                    "Coworking B;planned;6.03;47.25;x\n"
-                    "Coworking C;open;47.25;6.03;5\n", encoding="utf-8")
-    report = run_import(store, "generic", path, layer="coworking", source="Enquête 2026",
-                        mapping={"name": "nom", "status": "statut", "desks": "postes"},
-                        defaults={"kind": "coworking", "published": "1"}, mode="merge")
+    path.write_text(
+        "nom;statut;lon;lat;postes\n"
+        "Coworking A;open;6.02;47.24;12\n"
+        "Coworking B;planned;6.03;47.25;x\n"
+        "Coworking C;open;47.25;6.03;5\n",
+        encoding="utf-8",
+    )
+    report = run_import(
+        store,
+        "generic",
+        path,
+        layer="coworking",
+        source="Enquête 2026",
+        mapping={"name": "nom", "status": "statut", "desks": "postes"},
+        defaults={"kind": "coworking", "published": "1"},
+        mode="merge",
+    )
     cow = store.read("coworking").set_index("id")
     assert "coworking-a" in cow.index and cow.loc["coworking-a", "desks"] == 12
     assert "le-numerique" in cow.index  # merged, not replaced
@@ -100,15 +150,19 @@ def test_generic_csv_with_a_column_mapping(store, tmp_path):
     assert any(k.startswith("desks") for k in report.dropped)
 
 
-@pytest.mark.parametrize("content,words", [
-    (b"", "empty"),
-    (b"\n\n", "line 1 is empty"),
-    (b"siret|siren|etat\n1|2|3\n", "missing column"),
-    (b"a b c\n1 2 3\n", "single column"),
-    (b"PK\x03\x04rest-of-zip", "compressed archive"),
-])
-def test_malformed_files_get_a_specific_error_and_change_nothing(store, tmp_path,
-                                                                 content, words):
+@pytest.mark.parametrize(
+    "content,words",
+    [
+        (b"", "empty"),
+        (b"\n\n", "line 1 is empty"),
+        (b"siret|siren|etat\n1|2|3\n", "missing column"),
+        (b"a b c\n1 2 3\n", "single column"),
+        (b"PK\x03\x04rest-of-zip", "compressed archive"),
+    ],
+)
+def test_malformed_files_get_a_specific_error_and_change_nothing(
+    store, tmp_path, content, words
+):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
     version = store.data_version()
@@ -137,8 +191,9 @@ def test_unknown_kind_and_nothing_to_import(store, tmp_path):
     with pytest.raises(BadRequest, match="unknown import kind"):
         run_import(store, "cadastre", tmp_path / "x.csv")
     path = tmp_path / "empty-result.csv"
-    fixtures.write_csv(path, fixtures.SIRENE_COLUMNS,
-                       [fixtures.sirene_row("81234567800045", etat="F")])
+    fixtures.write_csv(
+        path, fixtures.SIRENE_COLUMNS, [fixtures.sirene_row("81234567800045", etat="F")]
+    )
     with pytest.raises(BadRequest, match="no row could be imported"):
         run_import(store, "sirene", path)
     assert store.count("companies") == 23

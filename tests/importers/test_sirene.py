@@ -13,7 +13,11 @@ def test_sirene_keeps_active_digital_establishments_of_the_communes(store, tmp_p
     report = run_import(store, "sirene", fixtures.sirene(tmp_path), edition="2026-10")
     assert report.written and report.rows_read == 9
     companies = store.read("companies").set_index("id")
-    assert set(companies.index) == {"81234567800011", "81234567800029", "81234567800037"}
+    assert set(companies.index) == {
+        "81234567800011",
+        "81234567800029",
+        "81234567800037",
+    }
     assert companies.loc["81234567800011", "name"] == "LOGICIELS DU DOUBS (MAJ)"
     assert companies.loc["81234567800029", "name"] == "ATELIER WEB BISONTIN"
     assert companies.loc["81234567800037", "name"] == "SIREN 812345678"
@@ -35,8 +39,9 @@ def test_sirene_keeps_active_digital_establishments_of_the_communes(store, tmp_p
 
 
 def test_sirene_with_the_geolocation_file(store, tmp_path):
-    report = run_import(store, "sirene", fixtures.sirene(tmp_path),
-                        geoloc=fixtures.geoloc(tmp_path))
+    report = run_import(
+        store, "sirene", fixtures.sirene(tmp_path), geoloc=fixtures.geoloc(tmp_path)
+    )
     companies = store.read("companies").set_index("id")
     assert "81234567800086" in companies.index  # placed by the geolocation file
     assert companies.loc["81234567800037", "precision"] == "approximate"  # quality 33
@@ -45,8 +50,9 @@ def test_sirene_with_the_geolocation_file(store, tmp_path):
 
 def test_sirene_chosen_communes_and_dry_run(store, tmp_path):
     version = store.data_version()
-    report = run_import(store, "sirene", fixtures.sirene(tmp_path), dry_run=True,
-                        communes=["25056"])
+    report = run_import(
+        store, "sirene", fixtures.sirene(tmp_path), dry_run=True, communes=["25056"]
+    )
     assert not report.written and report.kept == 3
     assert store.data_version() == version and store.count("companies") == 23
 
@@ -60,8 +66,12 @@ def test_sirene_unchanged_import_writes_nothing(store, tmp_path):
 
 
 def test_sirene_semicolon_and_cp1252_are_read(store, tmp_path):
-    report = run_import(store, "sirene", fixtures.sirene(tmp_path, sep=";",
-                                                         encoding="cp1252"), dry_run=True)
+    report = run_import(
+        store,
+        "sirene",
+        fixtures.sirene(tmp_path, sep=";", encoding="cp1252"),
+        dry_run=True,
+    )
     assert report.kept == 3
 
 

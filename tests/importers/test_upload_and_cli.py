@@ -23,8 +23,12 @@ def admin(client, store):
 
 def upload(client, token, path, kind="sirene"):
     with open(path, "rb") as f:
-        data = {"csrf_token": token, "kind": kind, "communes": "25056",
-                "file": (io.BytesIO(f.read()), path.name)}
+        data = {
+            "csrf_token": token,
+            "kind": kind,
+            "communes": "25056",
+            "file": (io.BytesIO(f.read()), path.name),
+        }
     return client.post("/planner/import", data=data, content_type="multipart/form-data")
 
 
@@ -35,13 +39,16 @@ def test_preview_then_import(client, store, admin, tmp_path):
     assert preview.status_code == 200 and "9 rows read, 3 kept" in html
     assert store.data_version() == version  # nothing written by the preview
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
-    done = client.post("/planner/import/confirm", data={"csrf_token": admin,
-                                                        "token": token})
+    done = client.post(
+        "/planner/import/confirm", data={"csrf_token": admin, "token": token}
+    )
     assert done.status_code == 200 and "written: data version" in done.get_data(
-        as_text=True)
+        as_text=True
+    )
     assert store.count("companies") == 3
-    again = client.post("/planner/import/confirm", data={"csrf_token": admin,
-                                                         "token": token})
+    again = client.post(
+        "/planner/import/confirm", data={"csrf_token": admin, "token": token}
+    )
     assert again.status_code == 400  # the upload is used once
 
 
@@ -67,8 +74,9 @@ def test_planners_cannot_import(client, store, tmp_path):
 
 def test_cli_import_prints_the_report(runner, tmp_path):
     path = fixtures.sirene(tmp_path)
-    dry = runner.invoke(main, ["import", "sirene", str(path), "--dry-run",
-                               "--commune", "25056"])
+    dry = runner.invoke(
+        main, ["import", "sirene", str(path), "--dry-run", "--commune", "25056"]
+    )
     assert dry.exit_code == 0, dry.output
     assert "3 kept" in dry.output and "nothing written (dry run)" in dry.output
     real = runner.invoke(main, ["import", "sirene", str(path), "--edition", "2026-10"])

@@ -8,8 +8,9 @@ from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.layers import load_seed
 from mapapp.store.geopackage import GeoPackageStore
 from tests.conftest import SEED
+from tests.postgis import schema_url
 
-BACKENDS = ["geopackage"]
+BACKENDS = ["geopackage", pytest.param("postgis", marks=pytest.mark.postgis)]
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +22,10 @@ def seed_layers():
 def store(request, tmp_path, seed_layers):
     if request.param == "geopackage":
         s = GeoPackageStore(tmp_path / "store.gpkg", AREA)
+    else:
+        from mapapp.store.postgis import PostGISStore
+
+        s = PostGISStore(schema_url(request.getfixturevalue("pg_database")), AREA)
     s.create(seed_layers)
     yield s
     s.close()

@@ -32,7 +32,9 @@ def test_store_lists_layers(store):
         "schools",
         "fibre",
         "context",
-        "perimeters", "zones"]
+        "perimeters",
+        "zones",
+    ]
 
 
 def test_store_read_returns_fields_version_and_wgs84(store, seed_layers):

@@ -141,6 +141,14 @@ PUBLIC_GET = {
     "api.layer_item",
     "api.search",
     "auth.login",
+    "public.download",
+    "public.data",
+    "ogc.landing",
+    "ogc.conformance",
+    "ogc.collections",
+    "ogc.collection",
+    "ogc.items",
+    "ogc.item",
 }
 PUBLIC_POST = {"auth.login", "auth.logout"}  # sign-in and sign-out themselves
 

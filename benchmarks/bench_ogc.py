@@ -1,0 +1,137 @@
+"""Latency and throughput of the OGC API items endpoint with 100,000 features, on the
+GeoPackage and on PostGIS, with bbox queries.
+
+    .venv/bin/python benchmarks/bench_ogc.py [--rows 100000] [--pg postgresql://postgres@127.0.0.1:5432]
+
+Each backend serves the app with waitress (8 threads, in another process); wrk sends
+bbox queries of about 1 km around Besançon (limit 100) for 10 s on 16 connections,
+after one warming request (the snapshot of the data version is built once). New
+bbox queries (nothing cached but the snapshot) are timed apart from repeated ones
+(answered from the response cache of the data version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.generate import companies  # noqa: E402
+from mapapp.config import GRAND_BESANCON_BBOX as AREA  # noqa: E402
+from mapapp.config import resource_dir  # noqa: E402
+from mapapp.store import init_store, open_store  # noqa: E402
+from tests.test_cli import free_port  # noqa: E402
+
+QUERY = "/ogc/collections/companies/items?bbox=6.015,47.232,6.030,47.242&limit=100"
+
+
+def prepare(url: str, rows: int) -> None:
+    store = open_store(url, AREA)
+    init_store(store, resource_dir("geodata"), force=True)
+    store.replace_layers({"companies": companies(rows)})
+    store.close()
+
+
+def measure(name: str, env: dict) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mapapp",
+            "serve",
+            "--port",
+            str(port),
+            "--threads",
+            "8",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        start = time.perf_counter()
+        urllib.request.urlopen(base + QUERY).read()
+        first = time.perf_counter() - start
+        times, unique = [], []
+        for i in range(50):
+            start = time.perf_counter()
+            urllib.request.urlopen(base + QUERY).read()
+            times.append(time.perf_counter() - start)
+            d = i * 0.0003  # a new bbox each time: nothing cached but the snapshot
+            q = (
+                f"/ogc/collections/companies/items?bbox={6.015 + d:.4f},{47.232 + d:.4f},"
+                f"{6.030 + d:.4f},{47.242 + d:.4f}&limit=100"
+            )
+            start = time.perf_counter()
+            urllib.request.urlopen(base + q).read()
+            unique.append(time.perf_counter() - start)
+        times.sort()
+        unique.sort()
+        out = subprocess.run(
+            ["wrk", "-t2", "-c16", "-d10s", base + QUERY],
+            capture_output=True,
+            text=True,
+        ).stdout
+        rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        print(
+            f"{name}: first request (snapshot) {first:.2f} s; new bbox query median "
+            f"{unique[25] * 1000:.1f} ms (p95 {unique[47] * 1000:.1f}); repeated query "
+            f"median {times[25] * 1000:.1f} ms, p95 {times[47] * 1000:.1f} ms; "
+            f"{float(rps.group(1)) if rps else 0:,.0f} req/s (wrk, 16 connections)",
+            flush=True,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
+    a = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        gpkg = str(Path(tmp) / "bench.gpkg")
+        prepare(gpkg, a.rows)
+        env = {
+            **os.environ,
+            "MAPAPP_DATABASE_URL": gpkg,
+            "MAPAPP_TILES": "none",
+            "MAPAPP_INSTANCE_PATH": tmp,
+        }
+        measure(f"GeoPackage, {a.rows:,} companies", env)
+        import psycopg
+
+        db = f"mapapp_bench_{uuid.uuid4().hex[:6]}"
+        with psycopg.connect(f"{a.pg}/postgres", autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{db}"')
+        try:
+            url = f"{a.pg}/{db}"
+            prepare(url, a.rows)
+            measure(
+                f"PostGIS, {a.rows:,} companies", {**env, "MAPAPP_DATABASE_URL": url}
+            )
+        finally:
+            with psycopg.connect(f"{a.pg}/postgres", autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""OGC API - Features: JSON and HTML, paging, bbox, filters, GDAL as a client."""
+
+from __future__ import annotations
+
+import json
+
+import pyogrio
+import pytest
+
+PUBLIC = ["companies", "coworking", "schools", "fibre", "context", "perimeters"]
+
+
+def test_landing_and_conformance(client):
+    landing = client.get("/ogc/?f=json").json
+    rels = {link["rel"] for link in landing["links"]}
+    assert {"self", "conformance", "data", "license"} <= rels
+    conf = client.get("/ogc/conformance").json["conformsTo"]
+    assert any(c.endswith("/conf/core") for c in conf)
+    assert any(c.endswith("/conf/geojson") for c in conf)
+
+
+def test_collections_list_only_public_layers(client):
+    data = client.get("/ogc/collections").json
+    assert [c["id"] for c in data["collections"]] == PUBLIC
+    coworking = client.get("/ogc/collections/coworking").json
+    assert coworking["license"].startswith("Licence Ouverte")
+    assert coworking["extent"]["spatial"]["bbox"][0][0] > 5.7
+    assert any(link["rel"] == "items" for link in coworking["links"])
+    assert {
+        link["type"] for link in coworking["links"] if link["rel"] == "enclosure"
+    } == {"application/geo+json", "text/csv", "application/geopackage+sqlite3"}
+    assert client.get("/ogc/collections/zones").status_code == 404
+
+
+def test_items_paging(client):
+    page = client.get("/ogc/collections/companies/items?limit=10")
+    assert page.mimetype == "application/geo+json"
+    data = page.json
+    assert data["numberMatched"] == 23 and data["numberReturned"] == 10
+    nxt = next(link["href"] for link in data["links"] if link["rel"] == "next")
+    assert "offset=10" in nxt
+    last = client.get("/ogc/collections/companies/items?limit=10&offset=20").json
+    assert last["numberReturned"] == 3
+    assert not any(link["rel"] == "next" for link in last["links"])
+    assert any(link["rel"] == "prev" for link in last["links"])
+    ids = (
+        [f["id"] for f in data["features"]]
+        + [
+            f["id"]
+            for f in client.get(
+                "/ogc/collections/companies/items?limit=10&offset=10"
+            ).json["features"]
+        ]
+        + [f["id"] for f in last["features"]]
+    )
+    assert len(set(ids)) == 23
+
+
+def test_items_bbox_and_property_filter(client):
+    temis = client.get(
+        "/ogc/collections/companies/items?bbox=5.985,47.247,5.996,47.256"
+    ).json
+    assert {"smartesting", "silmach"} <= {f["id"] for f in temis["features"]}
+    assert "maty" not in {f["id"] for f in temis["features"]}
+    proposed = client.get("/ogc/collections/coworking/items?status=proposed").json
+    assert proposed["numberMatched"] == 3  # the unpublished fourth is not served
+    assert {f["properties"]["status"] for f in proposed["features"]} == {"proposed"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=abc",
+        "offset=-1",
+        "bbox=1,2,3",
+        "colour=red",
+        "published=false",
+        "f=xml",
+        "bbox=1,2,3,4&bbox-crs=EPSG:2154",
+    ],
+)
+def test_items_bad_parameters_are_ogc_exceptions(client, query):
+    r = client.get(f"/ogc/collections/companies/items?{query}")
+    assert r.status_code == 400
+    assert r.json["code"] == "InvalidParameterValue" and r.json["description"]
+
+
+def test_item_and_missing_item(client):
+    item = client.get("/ogc/collections/schools/items/isba").json
+    assert item["properties"]["name"].startswith("ISBA")
+    assert (
+        client.get(
+            "/ogc/collections/coworking/items/proposition-clairs-soleils"
+        ).status_code
+        == 404
+    )
+    assert client.get("/ogc/collections/schools/items/nope").json["code"] == "NotFound"
+
+
+def test_html_by_f_and_by_accept(client):
+    assert "<h1>" in client.get("/ogc/collections?f=html").get_data(as_text=True)
+    html = client.get(
+        "/ogc/collections/schools/items", headers={"Accept": "text/html"}
+    ).get_data(as_text=True)
+    assert "Lycée Jules-Haag" in html
+    assert client.get("/ogc/", headers={"Accept": "application/json"}).is_json
+
+
+def test_downloads_in_three_formats_with_metadata(client, tmp_path):
+    gj = client.get("/download/coworking.geojson")
+    data = json.loads(gj.data)
+    assert len(data["features"]) == 10 and data["metadata"]["licence"]["title"]
+    assert data["metadata"]["sources"]
+    rows = client.get("/download/schools.csv").get_data(as_text=True).splitlines()
+    assert len(rows) == 17 and "longitude" in rows[0]
+    path = tmp_path / "fibre.gpkg"
+    path.write_bytes(client.get("/download/fibre.gpkg").data)
+    frame = pyogrio.read_dataframe(path)
+    assert len(frame) == 14
+    assert "Licence Ouverte" in pyogrio.read_info(path)["layer_metadata"]["licence"]
+    assert client.get("/download/zones.csv").status_code == 404
+    page = client.get("/data?lang=fr").get_data(as_text=True)
+    assert "Licence Ouverte" in page and "/download/companies.gpkg" in page
+
+
+@pytest.fixture
+def server_process(tmp_path, seed_dir):
+    """The app served by `mapapp serve` in another process (GDAL holds the GIL while
+    it reads, so an in-process server thread could not answer it)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.test_cli import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "MAPAPP_INSTANCE_PATH": str(tmp_path / "srv"),
+        "MAPAPP_DATA_DIR": str(seed_dir),
+        "MAPAPP_TILES": "none",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mapapp", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_gdal_reads_every_public_collection(server_process):
+    import urllib.request
+
+    url = f"OAPIF:{server_process}/ogc/"
+    layers = dict(pyogrio.list_layers(url))
+    assert sorted(layers) == sorted(PUBLIC)
+    for name in PUBLIC:
+        frame = pyogrio.read_dataframe(url, layer=name)
+        with urllib.request.urlopen(f"{server_process}/api/layers/{name}.geojson") as r:
+            api = json.loads(r.read())
+        assert sorted(frame["id"]) == sorted(f["id"] for f in api["features"]), name
+        assert len(frame) == len(api["features"])
