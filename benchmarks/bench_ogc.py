@@ -29,7 +29,7 @@ from benchmarks.generate import companies  # noqa: E402
 from mapapp.config import GRAND_BESANCON_BBOX as AREA  # noqa: E402
 from mapapp.config import resource_dir  # noqa: E402
 from mapapp.store import init_store, open_store  # noqa: E402
-from tests.test_cli import free_port  # noqa: E402
+from tests.servers import free_port  # noqa: E402
 
 QUERY = "/ogc/collections/companies/items?bbox=6.015,47.232,6.030,47.242&limit=100"
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from mapapp.cli import main
 from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.store.geopackage import GeoPackageStore
 from tests.conftest import edit_seed
+from tests.servers import start_server, stop
 
 
 def store_at(tmp_path: Path) -> GeoPackageStore:
@@ -81,41 +80,20 @@ def test_init_on_a_bad_seed_fails_and_keeps_the_store(
     store.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_runs_waitress(tmp_path, seed_dir):
-    port = free_port()
-    env = {
-        **os.environ,
-        "MAPAPP_INSTANCE_PATH": str(tmp_path / "srv"),
-        "MAPAPP_DATA_DIR": str(seed_dir),
-        "MAPAPP_TILES": "none",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mapapp", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    proc, base = start_server(
+        {
+            "MAPAPP_INSTANCE_PATH": str(tmp_path / "srv"),
+            "MAPAPP_DATA_DIR": str(seed_dir),
+            "MAPAPP_TILES": "none",
+        }
     )
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as r:
-                    assert r.status == 200
-                    assert r.headers["Server"] == "mapapp"
-                    break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.3)
+        with urllib.request.urlopen(f"{base}/healthz") as r:
+            assert r.status == 200
+            assert r.headers["Server"] == "mapapp"
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 def test_serve_refuses_an_invalid_seed(tmp_path, seed_dir):

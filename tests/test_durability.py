@@ -7,8 +7,6 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -17,42 +15,9 @@ import urllib.request
 from mapapp import accounts
 from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.store.geopackage import GeoPackageStore
-from tests.test_cli import free_port
+from tests.servers import start_server
 
 CYCLES = 5
-
-
-def start_server(tmp_path, seed_dir, port):
-    env = {
-        **os.environ,
-        "MAPAPP_INSTANCE_PATH": str(tmp_path / "inst"),
-        "MAPAPP_DATA_DIR": str(seed_dir),
-        "MAPAPP_TILES": "none",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mapapp",
-            "serve",
-            "--port",
-            str(port),
-            "--threads",
-            "4",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
 
 
 def writer(port, token, prefix, acked, stop):
@@ -100,8 +65,15 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(tmp_path, seed_dir):
     rng = random.Random(7)
     acked: list[str] = []
     for cycle in range(CYCLES):
-        port = free_port()
-        proc = start_server(tmp_path, seed_dir, port)
+        proc, base = start_server(
+            {
+                "MAPAPP_INSTANCE_PATH": str(tmp_path / "inst"),
+                "MAPAPP_DATA_DIR": str(seed_dir),
+                "MAPAPP_TILES": "none",
+            },
+            threads=4,
+        )
+        port = int(base.rsplit(":", 1)[1])
         if cycle == 0:
             store = GeoPackageStore(path, AREA)
             accounts.create_user(store, "bot", "planner", "long-enough-password")

@@ -4,10 +4,6 @@ database stay consistent (an edit through one shows on the other, caches follow)
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
@@ -16,36 +12,20 @@ from mapapp import accounts
 from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.store.postgis import PostGISStore
 from tests.postgis import schema_url
-from tests.test_cli import free_port
+from tests.servers import start_server
 
 pytestmark = pytest.mark.postgis
 
 
 def serve(url: str, tmp_path, seed_dir, name: str):
-    port = free_port()
-    env = {
-        **os.environ,
-        "MAPAPP_DATABASE_URL": url,
-        "MAPAPP_DATA_DIR": str(seed_dir),
-        "MAPAPP_INSTANCE_PATH": str(tmp_path / name),
-        "MAPAPP_TILES": "none",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mapapp", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return start_server(
+        {
+            "MAPAPP_DATABASE_URL": url,
+            "MAPAPP_DATA_DIR": str(seed_dir),
+            "MAPAPP_INSTANCE_PATH": str(tmp_path / name),
+            "MAPAPP_TILES": "none",
+        }
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            return proc, base
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
 
 
 def get(url, headers=None):

@@ -12,18 +12,84 @@ against the layer's spec first, so a bad feature changes nothing.
 
 from __future__ import annotations
 
+import json
+import math
 from abc import ABC, abstractmethod
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
+
+from ..errors import BadRequest, Conflict, ValidationError
+from ..layers import LayerSpec, validate_records
 
 Bbox = tuple[float, float, float, float]
 
 
+def plain_value(value: object) -> object:
+    """A value a database driver accepts: numpy scalars to Python, NaN/NA to None."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def history_state(feature: dict | None) -> str | None:
+    """A feature (as :meth:`Store.get` returns it) as JSON for the history."""
+    if feature is None:
+        return None
+    return json.dumps(
+        {
+            "properties": {k: plain_value(v) for k, v in feature["properties"].items()},
+            "geometry": mapping(feature["geometry"]),
+            "version": feature["version"],
+        },
+        ensure_ascii=False,
+    )
+
+
 class Store(ABC):
-    """Abstract store; see the module docstring for the data model."""
+    """Abstract store; see the module docstring for the data model.
+
+    The concrete helpers below (validation, version checks, column choice) are shared
+    by every backend, so they all refuse the same things with the same messages.
+    """
 
     area: Bbox
+
+    def _validate(
+        self, spec: LayerSpec, props: dict, geom: BaseGeometry, source: str
+    ) -> None:
+        problems = validate_records(
+            [{"properties": props, "geometry": geom}], spec, self.area, source
+        )
+        if problems:
+            raise ValidationError(problems)
+
+    @staticmethod
+    def _check_version(current: dict, expected: int | None) -> None:
+        if expected is not None and current["version"] != expected:
+            raise Conflict(
+                f"feature {current['id']!r} is at version {current['version']}, "
+                f"not {expected}: someone saved it first",
+                current=current,
+            )
+
+    @staticmethod
+    def _columns(spec: LayerSpec, columns: list[str] | None) -> list[str]:
+        """The columns a read returns: every field and the version, or ``id`` and the
+        asked ones (BadRequest for an unknown one)."""
+        if columns is None:
+            return spec.field_names + ["version"]
+        unknown = set(columns) - set(spec.field_names) - {"version"}
+        if unknown:
+            raise BadRequest(f"unknown field(s) {sorted(unknown)} in {spec.name!r}")
+        return ["id"] + [c for c in columns if c != "id"]
 
     @abstractmethod
     def exists(self) -> bool:

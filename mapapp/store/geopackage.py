@@ -22,12 +22,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import BadRequest, Conflict, NotFound, StoreError, ValidationError
-from ..layers import REGISTRY, LayerSpec, get_spec, validate_records
-from .base import Bbox, Store
+from ..errors import BadRequest, Conflict, NotFound, StoreError
+from ..layers import REGISTRY, LayerSpec, get_spec
+from .base import Bbox, Store, history_state, plain_value
 
 SRS_ID = 4326
 SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
@@ -102,23 +102,6 @@ def _register_functions(conn: sqlite3.Connection) -> None:
 def _q(name: str) -> str:
     """Quote an SQL identifier (names come from the registry, never from a request)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def _python_value(value: object) -> object:
-    """Turn pandas/numpy scalars into values sqlite3 accepts; NA into None."""
-    if value is None:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
 
 
 def _as_stored_geometry(geom: BaseGeometry, spec: LayerSpec) -> BaseGeometry:
@@ -245,13 +228,7 @@ class GeoPackageStore(Store):
     ) -> gpd.GeoDataFrame:
         spec = self._spec(layer)
         where, params = self._where(spec, bbox, filters, published_only)
-        if columns is None:
-            cols = spec.field_names + ["version"]
-        else:
-            unknown = set(columns) - set(spec.field_names) - {"version"}
-            if unknown:
-                raise BadRequest(f"unknown field(s) {sorted(unknown)} in {layer!r}")
-            cols = ["id"] + [c for c in columns if c != "id"]
+        cols = self._columns(spec, columns)
         sql = (
             f"SELECT {', '.join(_q(c) for c in cols)}, geom FROM {_q(layer)}"
             f"{where} ORDER BY fid"
@@ -295,15 +272,6 @@ class GeoPackageStore(Store):
         return _feature_dict(frame.iloc[0], spec)
 
     # --- writing -------------------------------------------------------------------
-
-    def _validate(
-        self, spec: LayerSpec, props: dict, geom: BaseGeometry, source: str
-    ) -> None:
-        problems = validate_records(
-            [{"properties": props, "geometry": geom}], spec, self.area, source
-        )
-        if problems:
-            raise ValidationError(problems)
 
     def _bump(self, conn: sqlite3.Connection, table: str | None = None) -> int:
         conn.execute(
@@ -355,18 +323,10 @@ class GeoPackageStore(Store):
                 version,
                 action,
                 author,
-                _state_json(before),
-                _state_json(after),
+                history_state(before),
+                history_state(after),
             ),
         )
-
-    def _check_version(self, current: dict, expected: int | None) -> None:
-        if expected is not None and current["version"] != expected:
-            raise Conflict(
-                f"feature {current['id']!r} is at version {current['version']}, "
-                f"not {expected}: someone saved it first",
-                current=current,
-            )
 
     def add(
         self,
@@ -409,7 +369,7 @@ class GeoPackageStore(Store):
             geom = geometry if geometry is not None else current["geometry"]
             self._validate(spec, props, geom, f"feature {fid} in {layer}")
             sets = ", ".join(f"{_q(n)} = ?" for n in spec.field_names)
-            values = [_python_value(props.get(n)) for n in spec.field_names]
+            values = [plain_value(props.get(n)) for n in spec.field_names]
             conn.execute(
                 f"UPDATE {_q(layer)} SET {sets}, geom = ?, version = version + 1 "
                 "WHERE id = ?",
@@ -506,7 +466,7 @@ class GeoPackageStore(Store):
                 current = self._get(spec, fid)
                 self._check_version(current, expected_version)
                 sets = ", ".join(f"{_q(n)} = ?" for n in spec.field_names)
-                values = [_python_value(props.get(n)) for n in spec.field_names]
+                values = [plain_value(props.get(n)) for n in spec.field_names]
                 conn.execute(
                     f"UPDATE {_q(layer)} SET {sets}, geom = ?, version = version + 1 "
                     "WHERE id = ?",
@@ -698,7 +658,7 @@ class GeoPackageStore(Store):
 
 
 def _feature_dict(row: pd.Series, spec: LayerSpec) -> dict:
-    props = {n: _python_value(row[n]) for n in spec.field_names}
+    props = {n: plain_value(row[n]) for n in spec.field_names}
     return {
         "id": props["id"],
         "properties": props,
@@ -730,7 +690,7 @@ def _insert_rows(
     conn.executemany(
         sql,
         (
-            [_python_value(rec.get(n)) for n in names]
+            [plain_value(rec.get(n)) for n in names]
             + [encode_geometry(_as_stored_geometry(g, spec))]
             for rec, g in zip(records, geoms, strict=True)
         ),
@@ -752,22 +712,6 @@ CREATE TABLE IF NOT EXISTS mapapp_history (
 CREATE INDEX IF NOT EXISTS mapapp_history_feature
   ON mapapp_history (layer, feature_id);
 """
-
-
-def _state_json(feature: dict | None) -> str | None:
-    """A feature (as get() returns it) as JSON text for the history table."""
-    if feature is None:
-        return None
-    return json.dumps(
-        {
-            "properties": {
-                k: _python_value(v) for k, v in feature["properties"].items()
-            },
-            "geometry": mapping(feature["geometry"]),
-            "version": feature["version"],
-        },
-        ensure_ascii=False,
-    )
 
 
 def _state_load(text: str | None) -> dict | None:

@@ -9,20 +9,18 @@ caches (keyed on it) follow.
 
 from __future__ import annotations
 
-import json
 import threading
 from contextlib import contextmanager
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import BadRequest, Conflict, NotFound, StoreError, ValidationError
-from ..layers import REGISTRY, LayerSpec, get_spec, validate_records
-from .base import Bbox, Store
+from ..errors import BadRequest, Conflict, NotFound, StoreError
+from ..layers import REGISTRY, LayerSpec, get_spec
+from .base import Bbox, Store, history_state, plain_value
 
 SQL_TYPES = {
     "str": "text",
@@ -52,33 +50,10 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _value(value):
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _stored(geom: BaseGeometry, spec: LayerSpec) -> bytes:
     if spec.geometry == "Polygon" and isinstance(geom, Polygon):
         geom = MultiPolygon([geom])
     return shapely.to_wkb(geom)
-
-
-def _state(feature: dict | None) -> str | None:
-    if feature is None:
-        return None
-    return json.dumps(
-        {
-            "properties": {k: _value(v) for k, v in feature["properties"].items()},
-            "geometry": mapping(feature["geometry"]),
-            "version": feature["version"],
-        },
-        ensure_ascii=False,
-    )
 
 
 class PostGISStore(Store):
@@ -182,13 +157,7 @@ class PostGISStore(Store):
     ) -> gpd.GeoDataFrame:
         spec = self._spec(layer)
         where, params = self._where(spec, bbox, filters, published_only)
-        if columns is None:
-            cols = spec.field_names + ["version"]
-        else:
-            unknown = set(columns) - set(spec.field_names) - {"version"}
-            if unknown:
-                raise BadRequest(f"unknown field(s) {sorted(unknown)} in {layer!r}")
-            cols = ["id"] + [c for c in columns if c != "id"]
+        cols = self._columns(spec, columns)
         rows = self.conn.execute(
             f"SELECT {', '.join(_q(c) for c in cols)}, ST_AsBinary(geom) "
             f"FROM {_q(layer)}{where} ORDER BY fid",
@@ -234,13 +203,6 @@ class PostGISStore(Store):
 
     # --- writing ---------------------------------------------------------------------
 
-    def _validate(self, spec, props, geom, source):
-        problems = validate_records(
-            [{"properties": props, "geometry": geom}], spec, self.area, source
-        )
-        if problems:
-            raise ValidationError(problems)
-
     def _bump(self, conn) -> int:
         return int(
             conn.execute(
@@ -254,16 +216,16 @@ class PostGISStore(Store):
         conn.execute(
             f"INSERT INTO mapapp_history (layer, feature_id, version, action, author, at, "
             f"before, after) VALUES (%s, %s, %s, %s, %s, {NOW}, %s, %s)",
-            (layer, fid, version, action, author, _state(before), _state(after)),
+            (
+                layer,
+                fid,
+                version,
+                action,
+                author,
+                history_state(before),
+                history_state(after),
+            ),
         )
-
-    def _check_version(self, current, expected):
-        if expected is not None and current["version"] != expected:
-            raise Conflict(
-                f"feature {current['id']!r} is at version {current['version']}, "
-                f"not {expected}: someone saved it first",
-                current=current,
-            )
 
     def _insert(self, conn, spec, rows: list[dict], geoms: list) -> None:
         names = spec.field_names
@@ -276,7 +238,7 @@ class PostGISStore(Store):
             cur.executemany(
                 sql,
                 [
-                    [_value(r.get(n)) for n in names] + [_stored(g, spec)]
+                    [plain_value(r.get(n)) for n in names] + [_stored(g, spec)]
                     for r, g in zip(rows, geoms, strict=True)
                 ],
             )
@@ -286,7 +248,7 @@ class PostGISStore(Store):
         conn.execute(
             f"UPDATE {_q(spec.name)} SET {sets}, geom = ST_SetSRID(ST_GeomFromWKB(%s), "
             "4326), version = version + 1 WHERE id = %s",
-            [_value(props.get(n)) for n in spec.field_names]
+            [plain_value(props.get(n)) for n in spec.field_names]
             + [_stored(geom, spec), fid],
         )
 

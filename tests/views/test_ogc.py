@@ -128,38 +128,17 @@ def test_downloads_in_three_formats_with_metadata(client, tmp_path):
 def server_process(tmp_path, seed_dir):
     """The app served by `mapapp serve` in another process (GDAL holds the GIL while
     it reads, so an in-process server thread could not answer it)."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+    from tests.servers import start_server, stop
 
-    from tests.test_cli import free_port
-
-    port = free_port()
-    env = {
-        **os.environ,
-        "MAPAPP_INSTANCE_PATH": str(tmp_path / "srv"),
-        "MAPAPP_DATA_DIR": str(seed_dir),
-        "MAPAPP_TILES": "none",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mapapp", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    proc, base = start_server(
+        {
+            "MAPAPP_INSTANCE_PATH": str(tmp_path / "srv"),
+            "MAPAPP_DATA_DIR": str(seed_dir),
+            "MAPAPP_TILES": "none",
+        }
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    yield base
+    stop(proc)
 
 
 def test_gdal_reads_every_public_collection(server_process):

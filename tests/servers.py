@@ -1,0 +1,55 @@
+"""`mapapp serve` in another process, for the tests that need a real server apart
+(GDAL clients, SIGKILL, several app processes)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict[str, str], threads: int = 8) -> tuple[subprocess.Popen, str]:
+    """Start `mapapp serve` with ``env`` added to the environment; wait until it
+    answers /healthz and return (process, base URL)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mapapp",
+            "serve",
+            "--port",
+            str(port),
+            "--threads",
+            str(threads),
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            return proc, base
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("mapapp serve did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=10)
