@@ -16,7 +16,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from . import ImportReport, finish, register
-from .reading import ImportFileError, norm, sniff
+from .reading import ImportFileError, encoding_note, norm, sniff
 
 VARIANTS = {
     "annuaire": [
@@ -80,6 +80,8 @@ def read_education(
     report = ImportReport("education", path.name, "schools")
     report.rows_read = len(frame)
     report.notes.append(f"recognised as: {variant}")
+    if note := encoding_note(path, fmt):
+        report.notes.append(note)
     if progress:
         progress(len(frame))
     wanted = set(communes or [])

@@ -142,6 +142,16 @@ def sniff(
     return CsvFormat(encoding, delimiter, header, columns)
 
 
+def encoding_note(path: Path, fmt: CsvFormat) -> str | None:
+    """A report note when a file was not UTF-8: where the first such byte is."""
+    if fmt.encoding.startswith("utf-8"):
+        return None
+    return (
+        f"{Path(path).name} is not UTF-8 ({undecodable(Path(path))}); read as "
+        f"{fmt.encoding}: check the accents of the names"
+    )
+
+
 def pick(fmt: CsvFormat, *names: str) -> str | None:
     """The column as written in the file for the first of ``names`` present."""
     for name in names:

@@ -21,7 +21,7 @@ from shapely import points
 
 from ..naf import HEADCOUNT_CLASSES, NAF_LABELS, in_digital_set, sector_of
 from . import ImportReport, finish, register
-from .reading import ImportFileError, pick, sniff
+from .reading import ImportFileError, encoding_note, pick, sniff
 
 CHUNK_ROWS = 200_000
 REQUIRED = [
@@ -82,6 +82,8 @@ def read_sirene(
     usecols = [c for c in cols.values() if c]
     wanted = set(communes or [])
     report = ImportReport("sirene", path.name, "companies")
+    if note := encoding_note(path, fmt):
+        report.notes.append(note)
     edition = edition or date.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m")
     kept_parts = []
     reader = pd.read_csv(

@@ -197,3 +197,13 @@ def test_unknown_kind_and_nothing_to_import(store, tmp_path):
     with pytest.raises(BadRequest, match="no row could be imported"):
         run_import(store, "sirene", path)
     assert store.count("companies") == 23
+
+
+def test_cp1252_file_is_read_and_reported(store, tmp_path):
+    report = run_import(store, "education", fixtures.annuaire(tmp_path, encoding="cp1252"),
+                        dry_run=True)
+    assert report.kept == 2
+    note = next(n for n in report.notes if "not UTF-8" in n)
+    assert "line 2" in note and "cp1252" in note
+    schools = report.frame.set_index("id")
+    assert schools.loc["0250011B", "address"].startswith("1 rue Labbé")
