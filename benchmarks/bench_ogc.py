@@ -29,7 +29,7 @@ from benchmarks.generate import companies  # noqa: E402
 from mapapp.config import GRAND_BESANCON_BBOX as AREA  # noqa: E402
 from mapapp.config import resource_dir  # noqa: E402
 from mapapp.store import init_store, open_store  # noqa: E402
-from tests.servers import free_port  # noqa: E402
+from tests.servers import start_server, stop  # noqa: E402
 
 QUERY = "/ogc/collections/companies/items?bbox=6.015,47.232,6.030,47.242&limit=100"
 
@@ -42,30 +42,8 @@ def prepare(url: str, rows: int) -> None:
 
 
 def measure(name: str, env: dict) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mapapp",
-            "serve",
-            "--port",
-            str(port),
-            "--threads",
-            "8",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_server(env)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         start = time.perf_counter()
         urllib.request.urlopen(base + QUERY).read()
         first = time.perf_counter() - start
@@ -98,8 +76,7 @@ def measure(name: str, env: dict) -> None:
             flush=True,
         )
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 def main() -> None:

@@ -140,6 +140,11 @@ COMMON_FIELDS = (
     ),
     Field("notes", "str", {"fr": "Remarques", "en": "Notes"}),
 )
+# The identity of a zone, shared by the fibre zones and the reference zones.
+ZONE_FIELDS = (
+    Field("zone_code", "str", {"fr": "Code de zone", "en": "Zone code"}, required=True),
+    Field("zone_name", "str", {"fr": "Zone", "en": "Zone"}, required=True),
+)
 PUBLISHED = Field("published", "bool", {"fr": "Publié", "en": "Published"})
 
 
@@ -392,11 +397,8 @@ register(
         title=_label("Couverture fibre (FttH)", "Fibre coverage (FTTH)"),
         geometry="Polygon",
         fields=COMMON_FIELDS
+        + ZONE_FIELDS
         + (
-            Field(
-                "zone_code", "str", _label("Code de zone", "Zone code"), required=True
-            ),
-            Field("zone_name", "str", _label("Zone", "Zone"), required=True),
             Field(
                 "premises",
                 "int",
@@ -719,11 +721,8 @@ register(
         ),
         geometry="Polygon",
         fields=COMMON_FIELDS
+        + ZONE_FIELDS
         + (
-            Field(
-                "zone_code", "str", _label("Code de zone", "Zone code"), required=True
-            ),
-            Field("zone_name", "str", _label("Zone", "Zone"), required=True),
             Field(
                 "zone_kind",
                 "str",

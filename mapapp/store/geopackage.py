@@ -9,7 +9,6 @@ an acknowledged write survives a crash.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import struct
@@ -20,14 +19,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import BadRequest, Conflict, NotFound, StoreError
-from ..layers import REGISTRY, LayerSpec, get_spec
-from .base import Bbox, Store, history_state, plain_value
+from ..errors import StoreError
+from ..layers import REGISTRY, LayerSpec
+from .base import Bbox
+from .sql import SqlStore, q
 
 SRS_ID = 4326
 SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
@@ -99,11 +98,6 @@ def _register_functions(conn: sqlite3.Connection) -> None:
     )
 
 
-def _q(name: str) -> str:
-    """Quote an SQL identifier (names come from the registry, never from a request)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _as_stored_geometry(geom: BaseGeometry, spec: LayerSpec) -> BaseGeometry:
     """Polygon layers are stored as MultiPolygon (one declared type for QGIS)."""
     if spec.geometry == "Polygon" and isinstance(geom, Polygon):
@@ -111,8 +105,24 @@ def _as_stored_geometry(geom: BaseGeometry, spec: LayerSpec) -> BaseGeometry:
     return geom
 
 
-class GeoPackageStore(Store):
+class GeoPackageStore(SqlStore):
     """The default store, one GeoPackage file."""
+
+    NOW = "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
+
+    def _bbox_clause(self, spec: LayerSpec, bbox: Bbox) -> tuple[str, list]:
+        rtree = q(f"rtree_{spec.name}_geom")
+        return (
+            f"fid IN (SELECT id FROM {rtree} WHERE maxx >= ? AND minx <= ? "
+            "AND maxy >= ? AND miny <= ?)",
+            [bbox[0], bbox[2], bbox[1], bbox[3]],
+        )
+
+    def _decode(self, blobs: list) -> np.ndarray:
+        return decode_geometries(blobs)
+
+    def _encode(self, geom: BaseGeometry, spec: LayerSpec) -> bytes:
+        return encode_geometry(_as_stored_geometry(geom, spec))
 
     def __init__(self, path: Path, area: Bbox):
         self.path = Path(path)
@@ -186,103 +196,18 @@ class GeoPackageStore(Store):
             raise StoreError(f"{self.path} is not a mapapp store: {exc}") from None
         return int(row[0]) if row else 0
 
-    def _spec(self, layer: str) -> LayerSpec:
-        spec = get_spec(layer)
-        if layer not in self.layer_names():
-            raise NotFound(f"layer {layer!r} is not in the store")
-        return spec
-
-    def _where(
-        self,
-        spec: LayerSpec,
-        bbox: Bbox | None,
-        filters: dict | None,
-        published_only: bool,
-    ) -> tuple[str, list]:
-        clauses, params = [], []
-        if bbox is not None:
-            clauses.append(
-                f"fid IN (SELECT id FROM {_q(f'rtree_{spec.name}_geom')} "
-                "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
-            )
-            params += [bbox[0], bbox[2], bbox[1], bbox[3]]
-        for name, value in (filters or {}).items():
-            if name not in spec.field_names:
-                raise BadRequest(
-                    f"unknown filter field {name!r} for layer {spec.name!r}"
-                )
-            clauses.append(f"{_q(name)} = ?")
-            params.append(value)
-        if published_only and spec.publishable:
-            clauses.append("published = 1")
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        return where, params
-
-    def read(
-        self,
-        layer: str,
-        bbox: Bbox | None = None,
-        filters: dict[str, object] | None = None,
-        published_only: bool = False,
-        columns: list[str] | None = None,
-    ) -> gpd.GeoDataFrame:
-        spec = self._spec(layer)
-        where, params = self._where(spec, bbox, filters, published_only)
-        cols = self._columns(spec, columns)
-        sql = (
-            f"SELECT {', '.join(_q(c) for c in cols)}, geom FROM {_q(layer)}"
-            f"{where} ORDER BY fid"
-        )
-        rows = self.conn.execute(sql, params).fetchall()
-        return self._frame(spec, cols, rows)
-
-    def _frame(self, spec: LayerSpec, cols: list[str], rows: list) -> gpd.GeoDataFrame:
-        geoms = decode_geometries([r[-1] for r in rows]) if rows else []
-        data = pd.DataFrame([r[:-1] for r in rows], columns=cols)
-        for f in spec.fields:
-            if f.type == "bool" and f.name in data.columns:
-                data[f.name] = (
-                    data[f.name]
-                    .map(lambda v: None if v is None or pd.isna(v) else bool(v))
-                    .astype(object)
-                )
-        return gpd.GeoDataFrame(data, geometry=list(geoms), crs="EPSG:4326")
-
-    def count(self, layer: str, published_only: bool = False) -> int:
-        spec = self._spec(layer)
-        where, params = self._where(spec, None, None, published_only)
-        return self.conn.execute(
-            f"SELECT count(*) FROM {_q(layer)}{where}", params
-        ).fetchone()[0]
-
-    def get(self, layer: str, fid: str) -> dict:
-        spec = self._spec(layer)
-        return self._get(spec, fid)
-
-    def _get(self, spec: LayerSpec, fid: str) -> dict:
-        cols = spec.field_names + ["version"]
-        row = self.conn.execute(
-            f"SELECT {', '.join(_q(c) for c in cols)}, geom FROM {_q(spec.name)} "
-            "WHERE id = ?",
-            (fid,),
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"no feature {fid!r} in layer {spec.name!r}")
-        frame = self._frame(spec, cols, [row])
-        return _feature_dict(frame.iloc[0], spec)
-
     # --- writing -------------------------------------------------------------------
 
-    def _bump(self, conn: sqlite3.Connection, table: str | None = None) -> int:
+    def _bump(self, conn: sqlite3.Connection, layer: str | None = None) -> int:
         conn.execute(
             "UPDATE mapapp_meta SET value = CAST(value AS INTEGER) + 1 "
             "WHERE key = 'data_version'"
         )
-        if table:
+        if layer:
             conn.execute(
                 "UPDATE gpkg_contents SET last_change = "
                 "strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
-                (table,),
+                (layer,),
             )
         return int(
             conn.execute(
@@ -302,287 +227,6 @@ class GeoPackageStore(Store):
             conn.execute("ROLLBACK")
             raise
 
-    def _log(
-        self,
-        conn,
-        layer: str,
-        fid: str,
-        action: str,
-        author: str | None,
-        before: dict | None,
-        after: dict | None,
-    ) -> None:
-        version = (after or before or {}).get("version")
-        conn.execute(
-            "INSERT INTO mapapp_history (layer, feature_id, version, action, author, "
-            "at, before, after) VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ',"
-            "'now'), ?, ?)",
-            (
-                layer,
-                fid,
-                version,
-                action,
-                author,
-                history_state(before),
-                history_state(after),
-            ),
-        )
-
-    def add(
-        self,
-        layer: str,
-        properties: dict,
-        geometry: BaseGeometry,
-        author: str | None = None,
-    ) -> dict:
-        spec = self._spec(layer)
-        self._validate(spec, properties, geometry, f"new feature in {layer}")
-        with self._write() as conn:
-            if conn.execute(
-                f"SELECT 1 FROM {_q(layer)} WHERE id = ?", (properties["id"],)
-            ).fetchone():
-                raise Conflict(
-                    f"a feature with id {properties['id']!r} already exists "
-                    f"in {layer!r}"
-                )
-            _insert_rows(conn, spec, [properties], [geometry])
-            saved = self._get(spec, properties["id"])
-            self._log(conn, layer, saved["id"], "add", author, None, saved)
-            self._bump(conn, layer)
-        return saved
-
-    def update(
-        self,
-        layer: str,
-        fid: str,
-        properties: dict | None = None,
-        geometry: BaseGeometry | None = None,
-        expected_version: int | None = None,
-        author: str | None = None,
-    ) -> dict:
-        spec = self._spec(layer)
-        with self._write() as conn:
-            current = self._get(spec, fid)
-            self._check_version(current, expected_version)
-            props = {**current["properties"], **(properties or {})}
-            props["id"] = fid
-            geom = geometry if geometry is not None else current["geometry"]
-            self._validate(spec, props, geom, f"feature {fid} in {layer}")
-            sets = ", ".join(f"{_q(n)} = ?" for n in spec.field_names)
-            values = [plain_value(props.get(n)) for n in spec.field_names]
-            conn.execute(
-                f"UPDATE {_q(layer)} SET {sets}, geom = ?, version = version + 1 "
-                "WHERE id = ?",
-                values + [encode_geometry(_as_stored_geometry(geom, spec)), fid],
-            )
-            saved = self._get(spec, fid)
-            self._log(conn, layer, fid, "update", author, current, saved)
-            self._bump(conn, layer)
-        return saved
-
-    def delete(
-        self,
-        layer: str,
-        fid: str,
-        expected_version: int | None = None,
-        author: str | None = None,
-    ) -> None:
-        spec = self._spec(layer)
-        with self._write() as conn:
-            current = self._get(spec, fid)
-            self._check_version(current, expected_version)
-            conn.execute(f"DELETE FROM {_q(layer)} WHERE id = ?", (fid,))
-            self._log(conn, layer, fid, "delete", author, current, None)
-            self._bump(conn, layer)
-
-    def history(self, layer: str, fid: str) -> list[dict]:
-        self._spec(layer)
-        rows = self.conn.execute(
-            "SELECT hid, version, action, author, at, before, after FROM "
-            "mapapp_history WHERE layer = ? AND feature_id = ? ORDER BY hid DESC",
-            (layer, fid),
-        ).fetchall()
-        return [
-            {
-                "id": r[0],
-                "version": r[1],
-                "action": r[2],
-                "author": r[3],
-                "at": r[4],
-                "before": _state_load(r[5]),
-                "after": _state_load(r[6]),
-            }
-            for r in rows
-        ]
-
-    def deleted(self, layer: str) -> list[dict]:
-        spec = self._spec(layer)
-        rows = self.conn.execute(
-            "SELECT h.hid, h.feature_id, h.author, h.at, h.before "
-            "FROM mapapp_history h "
-            "WHERE h.layer = ? AND h.action = 'delete' AND h.hid = (SELECT max(hid) "
-            "FROM mapapp_history WHERE layer = h.layer AND feature_id = h.feature_id) "
-            "ORDER BY h.hid DESC",
-            (spec.name,),
-        ).fetchall()
-        return [
-            {
-                "history_id": r[0],
-                "id": r[1],
-                "author": r[2],
-                "at": r[3],
-                "state": _state_load(r[4]),
-            }
-            for r in rows
-        ]
-
-    def restore(
-        self,
-        layer: str,
-        fid: str,
-        history_id: int,
-        author: str | None = None,
-        expected_version: int | None = None,
-    ) -> dict:
-        spec = self._spec(layer)
-        with self._write() as conn:
-            row = conn.execute(
-                "SELECT action, before, after FROM mapapp_history WHERE hid = ? AND "
-                "layer = ? AND feature_id = ?",
-                (history_id, layer, fid),
-            ).fetchone()
-            if row is None:
-                raise NotFound(
-                    f"no history entry {history_id} for {fid!r} in {layer!r}"
-                )
-            state = _state_load(row[2] if row[0] != "delete" else row[1])
-            geom = shape(state["geometry"])
-            props = {**state["properties"], "id": fid}
-            self._validate(spec, props, geom, f"restored feature {fid} in {layer}")
-            exists = conn.execute(
-                f"SELECT 1 FROM {_q(layer)} WHERE id = ?", (fid,)
-            ).fetchone()
-            if exists:
-                current = self._get(spec, fid)
-                self._check_version(current, expected_version)
-                sets = ", ".join(f"{_q(n)} = ?" for n in spec.field_names)
-                values = [plain_value(props.get(n)) for n in spec.field_names]
-                conn.execute(
-                    f"UPDATE {_q(layer)} SET {sets}, geom = ?, version = version + 1 "
-                    "WHERE id = ?",
-                    values + [encode_geometry(_as_stored_geometry(geom, spec)), fid],
-                )
-            else:
-                current = None
-                _insert_rows(conn, spec, [props], [geom])
-                last = state.get("version") or 0
-                conn.execute(
-                    f"UPDATE {_q(layer)} SET version = ? WHERE id = ?", (last + 1, fid)
-                )
-            saved = self._get(spec, fid)
-            self._log(conn, layer, fid, "restore", author, current, saved)
-            self._bump(conn, layer)
-        return saved
-
-    # --- accounts ------------------------------------------------------------------
-
-    def add_user(self, name: str, role: str, password_hash: str) -> None:
-        with self._write() as conn:
-            if conn.execute(
-                "SELECT 1 FROM mapapp_users WHERE name = ?", (name,)
-            ).fetchone():
-                raise Conflict(f"user {name!r} already exists")
-            conn.execute(
-                "INSERT INTO mapapp_users VALUES (?, ?, ?, strftime("
-                "'%Y-%m-%dT%H:%M:%SZ','now'))",
-                (name, role, password_hash),
-            )
-
-    def get_user(self, name: str) -> dict | None:
-        row = self.conn.execute(
-            "SELECT name, role, password_hash, created FROM mapapp_users "
-            "WHERE name = ?",
-            (name,),
-        ).fetchone()
-        return (
-            None
-            if row is None
-            else dict(
-                zip(("name", "role", "password_hash", "created"), row, strict=True)
-            )
-        )
-
-    def list_users(self) -> list[dict]:
-        rows = self.conn.execute(
-            "SELECT name, role, created FROM mapapp_users ORDER BY name"
-        ).fetchall()
-        return [dict(zip(("name", "role", "created"), r, strict=True)) for r in rows]
-
-    def remove_user(self, name: str) -> None:
-        with self._write() as conn:
-            if not conn.execute(
-                "DELETE FROM mapapp_users WHERE name = ?", (name,)
-            ).rowcount:
-                raise NotFound(f"no user {name!r}")
-            conn.execute("DELETE FROM mapapp_tokens WHERE user = ?", (name,))
-
-    def set_password(self, name: str, password_hash: str) -> None:
-        with self._write() as conn:
-            if not conn.execute(
-                "UPDATE mapapp_users SET password_hash = ? WHERE name = ?",
-                (password_hash, name),
-            ).rowcount:
-                raise NotFound(f"no user {name!r}")
-
-    def add_token(self, name: str, token_hash: str) -> None:
-        with self._write() as conn:
-            if not conn.execute(
-                "SELECT 1 FROM mapapp_users WHERE name = ?", (name,)
-            ).fetchone():
-                raise NotFound(f"no user {name!r}")
-            conn.execute(
-                "INSERT INTO mapapp_tokens VALUES (?, ?, strftime("
-                "'%Y-%m-%dT%H:%M:%SZ','now'))",
-                (token_hash, name),
-            )
-
-    def user_for_token(self, token_hash: str) -> dict | None:
-        row = self.conn.execute(
-            "SELECT u.name, u.role FROM mapapp_tokens t JOIN mapapp_users u "
-            "ON u.name = t.user WHERE t.token_hash = ?",
-            (token_hash,),
-        ).fetchone()
-        return None if row is None else {"name": row[0], "role": row[1]}
-
-    def note_failure(self, key: str, at: float) -> None:
-        with self._write() as conn:
-            conn.execute("INSERT INTO mapapp_attempts VALUES (?, ?)", (key, at))
-            conn.execute("DELETE FROM mapapp_attempts WHERE at < ?", (at - 86400,))
-
-    def failures_since(self, key: str, since: float) -> int:
-        return self.conn.execute(
-            "SELECT count(*) FROM mapapp_attempts WHERE key = ? AND at >= ?",
-            (key, since),
-        ).fetchone()[0]
-
-    def clear_failures(self, key: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM mapapp_attempts WHERE key = ?", (key,))
-
-    def replace_layers(self, layers: dict[str, gpd.GeoDataFrame]) -> int:
-        with self._write() as conn:
-            for name, frame in layers.items():
-                spec = self._spec(name)
-                conn.execute(f"DELETE FROM {_q(name)}")
-                _insert_frame(conn, spec, frame)
-                self._bump(conn, name)
-            version = int(
-                conn.execute(
-                    "SELECT value FROM mapapp_meta WHERE key='data_version'"
-                ).fetchone()[0]
-            )
-        return version
-
     def check(self) -> list[str]:
         problems = []
         conn = self.conn
@@ -591,10 +235,10 @@ class GeoPackageStore(Store):
             problems += [r[0] for r in result]
         for name in self.layer_names():
             n_rows = conn.execute(
-                f"SELECT count(*) FROM {_q(name)} WHERE geom IS NOT NULL"
+                f"SELECT count(*) FROM {q(name)} WHERE geom IS NOT NULL"
             ).fetchone()[0]
             n_index = conn.execute(
-                f"SELECT count(*) FROM {_q(f'rtree_{name}_geom')}"
+                f"SELECT count(*) FROM {q(f'rtree_{name}_geom')}"
             ).fetchone()[0]
             if n_rows != n_index:
                 problems.append(
@@ -611,6 +255,7 @@ class GeoPackageStore(Store):
         complete, so a failure leaves the existing store as it was. The new data
         version continues from the old store's, so caches never mistake the two.
         """
+        self._tables = None  # the tables are rebuilt
         previous = 0
         if self.path.is_file():
             try:
@@ -634,7 +279,7 @@ class GeoPackageStore(Store):
             conn.execute("BEGIN")
             for name, spec in REGISTRY.items():
                 if name in layers:
-                    _insert_frame(conn, spec, layers[name])
+                    self._insert_frame(conn, spec, layers[name])
             conn.execute(
                 "INSERT INTO mapapp_meta VALUES ('data_version', ?)",
                 (str(previous + 1),),
@@ -657,52 +302,12 @@ class GeoPackageStore(Store):
         return previous + 1
 
 
-def _feature_dict(row: pd.Series, spec: LayerSpec) -> dict:
-    props = {n: plain_value(row[n]) for n in spec.field_names}
-    return {
-        "id": props["id"],
-        "properties": props,
-        "geometry": row.geometry,
-        "version": int(row["version"]),
-    }
-
-
-def _insert_frame(
-    conn: sqlite3.Connection, spec: LayerSpec, frame: gpd.GeoDataFrame
-) -> None:
-    frame = frame.to_crs(4326) if frame.crs and frame.crs.to_epsg() != 4326 else frame
-    records = frame.drop(columns="geometry").to_dict("records")
-    _insert_rows(conn, spec, records, list(frame.geometry))
-
-
-def _insert_rows(
-    conn: sqlite3.Connection,
-    spec: LayerSpec,
-    records: list[dict],
-    geoms: list[BaseGeometry],
-) -> None:
-    names = spec.field_names
-    placeholders = ", ".join("?" for _ in range(len(names) + 1))
-    sql = (
-        f"INSERT INTO {_q(spec.name)} ({', '.join(_q(n) for n in names)}, geom) "
-        f"VALUES ({placeholders})"
-    )
-    conn.executemany(
-        sql,
-        (
-            [plain_value(rec.get(n)) for n in names]
-            + [encode_geometry(_as_stored_geometry(g, spec))]
-            for rec, g in zip(records, geoms, strict=True)
-        ),
-    )
-
-
 ACCOUNT_TABLES = """
 CREATE TABLE IF NOT EXISTS mapapp_users (
   name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
   created TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mapapp_tokens (
-  token_hash TEXT PRIMARY KEY, user TEXT NOT NULL, created TEXT NOT NULL);
+  token_hash TEXT PRIMARY KEY, "user" TEXT NOT NULL, created TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mapapp_attempts (key TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS mapapp_attempts_key ON mapapp_attempts (key, at);
 CREATE TABLE IF NOT EXISTS mapapp_history (
@@ -712,10 +317,6 @@ CREATE TABLE IF NOT EXISTS mapapp_history (
 CREATE INDEX IF NOT EXISTS mapapp_history_feature
   ON mapapp_history (layer, feature_id);
 """
-
-
-def _state_load(text: str | None) -> dict | None:
-    return None if text is None else json.loads(text)
 
 
 def _create_core(conn: sqlite3.Connection) -> None:
@@ -771,12 +372,12 @@ def _create_layer(conn: sqlite3.Connection, spec: LayerSpec) -> None:
     """One feature table with its spatial index and the index's triggers."""
     t = spec.name
     columns = ", ".join(
-        f"{_q(f.name)} {SQL_TYPES[f.type]}"
+        f"{q(f.name)} {SQL_TYPES[f.type]}"
         + (" NOT NULL UNIQUE" if f.name == "id" else "")
         for f in spec.fields
     )
     conn.execute(
-        f"CREATE TABLE {_q(t)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, "
+        f"CREATE TABLE {q(t)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, "
         f"geom {GEOM_TYPES[spec.geometry]}, {columns}, "
         "version INTEGER NOT NULL DEFAULT 1)"
     )
@@ -797,27 +398,27 @@ def _create_layer(conn: sqlite3.Connection, spec: LayerSpec) -> None:
     )
     rt = f"rtree_{t}_geom"
     conn.execute(
-        f"CREATE VIRTUAL TABLE {_q(rt)} USING rtree(id, minx, maxx, miny, maxy)"
+        f"CREATE VIRTUAL TABLE {q(rt)} USING rtree(id, minx, maxx, miny, maxy)"
     )
     env = "ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
     conn.executescript(f"""
-    CREATE TRIGGER {_q(rt + "_insert")} AFTER INSERT ON {_q(t)}
+    CREATE TRIGGER {q(rt + "_insert")} AFTER INSERT ON {q(t)}
       WHEN (NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
-      BEGIN INSERT OR REPLACE INTO {_q(rt)} VALUES (NEW.fid, {env}); END;
-    CREATE TRIGGER {_q(rt + "_update1")} AFTER UPDATE OF geom ON {_q(t)}
+      BEGIN INSERT OR REPLACE INTO {q(rt)} VALUES (NEW.fid, {env}); END;
+    CREATE TRIGGER {q(rt + "_update1")} AFTER UPDATE OF geom ON {q(t)}
       WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
-      BEGIN INSERT OR REPLACE INTO {_q(rt)} VALUES (NEW.fid, {env}); END;
-    CREATE TRIGGER {_q(rt + "_update2")} AFTER UPDATE OF geom ON {_q(t)}
+      BEGIN INSERT OR REPLACE INTO {q(rt)} VALUES (NEW.fid, {env}); END;
+    CREATE TRIGGER {q(rt + "_update2")} AFTER UPDATE OF geom ON {q(t)}
       WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
-      BEGIN DELETE FROM {_q(rt)} WHERE id = OLD.fid; END;
-    CREATE TRIGGER {_q(rt + "_update3")} AFTER UPDATE ON {_q(t)}
+      BEGIN DELETE FROM {q(rt)} WHERE id = OLD.fid; END;
+    CREATE TRIGGER {q(rt + "_update3")} AFTER UPDATE ON {q(t)}
       WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
-      BEGIN DELETE FROM {_q(rt)} WHERE id = OLD.fid;
-            INSERT OR REPLACE INTO {_q(rt)} VALUES (NEW.fid, {env}); END;
-    CREATE TRIGGER {_q(rt + "_update4")} AFTER UPDATE ON {_q(t)}
+      BEGIN DELETE FROM {q(rt)} WHERE id = OLD.fid;
+            INSERT OR REPLACE INTO {q(rt)} VALUES (NEW.fid, {env}); END;
+    CREATE TRIGGER {q(rt + "_update4")} AFTER UPDATE ON {q(t)}
       WHEN OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
-      BEGIN DELETE FROM {_q(rt)} WHERE id IN (OLD.fid, NEW.fid); END;
-    CREATE TRIGGER {_q(rt + "_delete")} AFTER DELETE ON {_q(t)}
+      BEGIN DELETE FROM {q(rt)} WHERE id IN (OLD.fid, NEW.fid); END;
+    CREATE TRIGGER {q(rt + "_delete")} AFTER DELETE ON {q(t)}
       WHEN OLD.geom NOT NULL
-      BEGIN DELETE FROM {_q(rt)} WHERE id = OLD.fid; END;
+      BEGIN DELETE FROM {q(rt)} WHERE id = OLD.fid; END;
     """)

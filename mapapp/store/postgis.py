@@ -13,14 +13,15 @@ import threading
 from contextlib import contextmanager
 
 import geopandas as gpd
-import pandas as pd
+import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import BadRequest, Conflict, NotFound, StoreError
-from ..layers import REGISTRY, LayerSpec, get_spec
-from .base import Bbox, Store, history_state, plain_value
+from ..errors import StoreError
+from ..layers import REGISTRY, LayerSpec
+from .base import Bbox
+from .sql import SqlStore, q
 
 SQL_TYPES = {
     "str": "text",
@@ -46,18 +47,35 @@ CREATE INDEX IF NOT EXISTS mapapp_history_feature ON mapapp_history (layer, feat
 NOW = "to_char(now() AT TIME ZONE 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _stored(geom: BaseGeometry, spec: LayerSpec) -> bytes:
     if spec.geometry == "Polygon" and isinstance(geom, Polygon):
         geom = MultiPolygon([geom])
     return shapely.to_wkb(geom)
 
 
-class PostGISStore(Store):
+class PostGISStore(SqlStore):
     """The store on PostgreSQL/PostGIS, named by a ``postgresql://`` URL."""
+
+    P = "%s"
+    NOW = NOW
+    LOCK = " FOR UPDATE"
+    GEOM_OUT = "ST_AsBinary(geom)"
+    GEOM_IN = "ST_SetSRID(ST_GeomFromWKB(%s), 4326)"
+    PUBLISHED = "published IS TRUE"
+
+    def _bbox_clause(self, spec: LayerSpec, bbox: Bbox) -> tuple[str, list]:
+        return "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", list(bbox)
+
+    def _decode(self, blobs: list) -> np.ndarray:
+        return shapely.from_wkb([None if b is None else bytes(b) for b in blobs])
+
+    def _encode(self, geom: BaseGeometry, spec: LayerSpec) -> bytes:
+        return _stored(geom, spec)
+
+    @staticmethod
+    def _executemany(conn, sql: str, rows: list) -> None:
+        with conn.cursor() as cur:
+            cur.executemany(sql, rows)
 
     def __init__(self, url: str, area: Bbox):
         import psycopg
@@ -125,85 +143,9 @@ class PostGISStore(Store):
             ) from None
         return int(row[0]) if row else 0
 
-    def _spec(self, layer: str) -> LayerSpec:
-        spec = get_spec(layer)
-        if layer not in self.layer_names():
-            raise NotFound(f"layer {layer!r} is not in the store")
-        return spec
-
-    def _where(self, spec, bbox, filters, published_only) -> tuple[str, list]:
-        clauses, params = [], []
-        if bbox is not None:
-            clauses.append("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
-            params += list(bbox)
-        for name, value in (filters or {}).items():
-            if name not in spec.field_names:
-                raise BadRequest(
-                    f"unknown filter field {name!r} for layer {spec.name!r}"
-                )
-            clauses.append(f"{_q(name)} = %s")
-            params.append(value)
-        if published_only and spec.publishable:
-            clauses.append("published IS TRUE")
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-    def read(
-        self,
-        layer: str,
-        bbox: Bbox | None = None,
-        filters: dict[str, object] | None = None,
-        published_only: bool = False,
-        columns: list[str] | None = None,
-    ) -> gpd.GeoDataFrame:
-        spec = self._spec(layer)
-        where, params = self._where(spec, bbox, filters, published_only)
-        cols = self._columns(spec, columns)
-        rows = self.conn.execute(
-            f"SELECT {', '.join(_q(c) for c in cols)}, ST_AsBinary(geom) "
-            f"FROM {_q(layer)}{where} ORDER BY fid",
-            params,
-        ).fetchall()
-        geoms = (
-            shapely.from_wkb(
-                [bytes(r[-1]) if r[-1] is not None else None for r in rows]
-            )
-            if rows
-            else []
-        )
-        data = pd.DataFrame([r[:-1] for r in rows], columns=cols)
-        for f in spec.fields:
-            if f.type == "bool" and f.name in data.columns:
-                data[f.name] = data[f.name].astype(object)
-        return gpd.GeoDataFrame(data, geometry=list(geoms), crs="EPSG:4326")
-
-    def count(self, layer: str, published_only: bool = False) -> int:
-        spec = self._spec(layer)
-        where, params = self._where(spec, None, None, published_only)
-        return self._one(f"SELECT count(*) FROM {_q(layer)}{where}", params)[0]
-
-    def get(self, layer: str, fid: str) -> dict:
-        return self._get(self._spec(layer), fid)
-
-    def _get(self, spec: LayerSpec, fid: str, lock: bool = False) -> dict:
-        cols = spec.field_names + ["version"]
-        row = self._one(
-            f"SELECT {', '.join(_q(c) for c in cols)}, ST_AsBinary(geom) FROM "
-            f"{_q(spec.name)} WHERE id = %s{' FOR UPDATE' if lock else ''}",
-            (fid,),
-        )
-        if row is None:
-            raise NotFound(f"no feature {fid!r} in layer {spec.name!r}")
-        props = dict(zip(spec.field_names, row[:-2], strict=True))
-        return {
-            "id": fid,
-            "properties": props,
-            "geometry": shapely.from_wkb(bytes(row[-1])),
-            "version": int(row[-2]),
-        }
-
     # --- writing ---------------------------------------------------------------------
 
-    def _bump(self, conn) -> int:
+    def _bump(self, conn, layer: str | None = None) -> int:
         return int(
             conn.execute(
                 "UPDATE mapapp_meta SET value = (value::bigint + 1)::text WHERE "
@@ -211,267 +153,12 @@ class PostGISStore(Store):
             ).fetchone()[0]
         )
 
-    def _log(self, conn, layer, fid, action, author, before, after):
-        version = (after or before or {}).get("version")
-        conn.execute(
-            f"INSERT INTO mapapp_history (layer, feature_id, version, action, author, at, "
-            f"before, after) VALUES (%s, %s, %s, %s, %s, {NOW}, %s, %s)",
-            (
-                layer,
-                fid,
-                version,
-                action,
-                author,
-                history_state(before),
-                history_state(after),
-            ),
-        )
-
-    def _insert(self, conn, spec, rows: list[dict], geoms: list) -> None:
-        names = spec.field_names
-        sql = (
-            f"INSERT INTO {_q(spec.name)} ({', '.join(_q(n) for n in names)}, geom) "
-            f"VALUES ({', '.join(['%s'] * len(names))}, "
-            "ST_SetSRID(ST_GeomFromWKB(%s), 4326))"
-        )
-        with conn.cursor() as cur:
-            cur.executemany(
-                sql,
-                [
-                    [plain_value(r.get(n)) for n in names] + [_stored(g, spec)]
-                    for r, g in zip(rows, geoms, strict=True)
-                ],
-            )
-
-    def _set(self, conn, spec, fid, props, geom):
-        sets = ", ".join(f"{_q(n)} = %s" for n in spec.field_names)
-        conn.execute(
-            f"UPDATE {_q(spec.name)} SET {sets}, geom = ST_SetSRID(ST_GeomFromWKB(%s), "
-            "4326), version = version + 1 WHERE id = %s",
-            [plain_value(props.get(n)) for n in spec.field_names]
-            + [_stored(geom, spec), fid],
-        )
-
-    def add(self, layer, properties, geometry, author=None) -> dict:
-        spec = self._spec(layer)
-        self._validate(spec, properties, geometry, f"new feature in {layer}")
-        with self._write() as conn:
-            if conn.execute(
-                f"SELECT 1 FROM {_q(layer)} WHERE id = %s", (properties["id"],)
-            ).fetchone():
-                raise Conflict(
-                    f"a feature with id {properties['id']!r} already exists "
-                    f"in {layer!r}"
-                )
-            self._insert(conn, spec, [properties], [geometry])
-            saved = self._get(spec, properties["id"])
-            self._log(conn, layer, saved["id"], "add", author, None, saved)
-            self._bump(conn)
-        return saved
-
-    def update(
-        self,
-        layer,
-        fid,
-        properties=None,
-        geometry=None,
-        expected_version=None,
-        author=None,
-    ) -> dict:
-        spec = self._spec(layer)
-        with self._write() as conn:
-            current = self._get(spec, fid, lock=True)
-            self._check_version(current, expected_version)
-            props = {**current["properties"], **(properties or {}), "id": fid}
-            geom = geometry if geometry is not None else current["geometry"]
-            self._validate(spec, props, geom, f"feature {fid} in {layer}")
-            self._set(conn, spec, fid, props, geom)
-            saved = self._get(spec, fid)
-            self._log(conn, layer, fid, "update", author, current, saved)
-            self._bump(conn)
-        return saved
-
-    def delete(self, layer, fid, expected_version=None, author=None) -> None:
-        spec = self._spec(layer)
-        with self._write() as conn:
-            current = self._get(spec, fid, lock=True)
-            self._check_version(current, expected_version)
-            conn.execute(f"DELETE FROM {_q(layer)} WHERE id = %s", (fid,))
-            self._log(conn, layer, fid, "delete", author, current, None)
-            self._bump(conn)
-
-    def history(self, layer, fid) -> list[dict]:
-        self._spec(layer)
-        rows = self.conn.execute(
-            "SELECT hid, version, action, author, at, before, after FROM mapapp_history "
-            "WHERE layer = %s AND feature_id = %s ORDER BY hid DESC",
-            (layer, fid),
-        ).fetchall()
-        return [
-            {
-                "id": r[0],
-                "version": r[1],
-                "action": r[2],
-                "author": r[3],
-                "at": r[4],
-                "before": r[5],
-                "after": r[6],
-            }
-            for r in rows
-        ]
-
-    def deleted(self, layer) -> list[dict]:
-        spec = self._spec(layer)
-        rows = self.conn.execute(
-            "SELECT h.hid, h.feature_id, h.author, h.at, h.before FROM mapapp_history h "
-            "WHERE h.layer = %s AND h.action = 'delete' AND h.hid = (SELECT max(hid) FROM "
-            "mapapp_history WHERE layer = h.layer AND feature_id = h.feature_id) "
-            "ORDER BY h.hid DESC",
-            (spec.name,),
-        ).fetchall()
-        return [
-            {"history_id": r[0], "id": r[1], "author": r[2], "at": r[3], "state": r[4]}
-            for r in rows
-        ]
-
-    def restore(
-        self, layer, fid, history_id, author=None, expected_version=None
-    ) -> dict:
-        spec = self._spec(layer)
-        with self._write() as conn:
-            row = conn.execute(
-                "SELECT action, before, after FROM mapapp_history WHERE hid = %s AND "
-                "layer = %s AND feature_id = %s",
-                (history_id, layer, fid),
-            ).fetchone()
-            if row is None:
-                raise NotFound(
-                    f"no history entry {history_id} for {fid!r} in {layer!r}"
-                )
-            state = row[2] if row[0] != "delete" else row[1]
-            geom = shape(state["geometry"])
-            props = {**state["properties"], "id": fid}
-            self._validate(spec, props, geom, f"restored feature {fid} in {layer}")
-            exists = conn.execute(
-                f"SELECT 1 FROM {_q(layer)} WHERE id = %s FOR UPDATE", (fid,)
-            ).fetchone()
-            current = None
-            if exists:
-                current = self._get(spec, fid)
-                self._check_version(current, expected_version)
-                self._set(conn, spec, fid, props, geom)
-            else:
-                self._insert(conn, spec, [props], [geom])
-                conn.execute(
-                    f"UPDATE {_q(layer)} SET version = %s WHERE id = %s",
-                    ((state.get("version") or 0) + 1, fid),
-                )
-            saved = self._get(spec, fid)
-            self._log(conn, layer, fid, "restore", author, current, saved)
-            self._bump(conn)
-        return saved
-
-    # --- accounts --------------------------------------------------------------------
-
-    def add_user(self, name, role, password_hash) -> None:
-        with self._write() as conn:
-            if conn.execute(
-                "SELECT 1 FROM mapapp_users WHERE name = %s", (name,)
-            ).fetchone():
-                raise Conflict(f"user {name!r} already exists")
-            conn.execute(
-                f"INSERT INTO mapapp_users VALUES (%s, %s, %s, {NOW})",
-                (name, role, password_hash),
-            )
-
-    def get_user(self, name):
-        row = self._one(
-            "SELECT name, role, password_hash, created FROM mapapp_users "
-            "WHERE name = %s",
-            (name,),
-        )
-        return (
-            None
-            if row is None
-            else dict(
-                zip(("name", "role", "password_hash", "created"), row, strict=True)
-            )
-        )
-
-    def list_users(self):
-        rows = self.conn.execute(
-            "SELECT name, role, created FROM mapapp_users ORDER BY name"
-        ).fetchall()
-        return [dict(zip(("name", "role", "created"), r, strict=True)) for r in rows]
-
-    def remove_user(self, name) -> None:
-        with self._write() as conn:
-            if not conn.execute(
-                "DELETE FROM mapapp_users WHERE name = %s", (name,)
-            ).rowcount:
-                raise NotFound(f"no user {name!r}")
-            conn.execute('DELETE FROM mapapp_tokens WHERE "user" = %s', (name,))
-
-    def set_password(self, name, password_hash) -> None:
-        with self._write() as conn:
-            if not conn.execute(
-                "UPDATE mapapp_users SET password_hash = %s WHERE name = %s",
-                (password_hash, name),
-            ).rowcount:
-                raise NotFound(f"no user {name!r}")
-
-    def add_token(self, name, token_hash) -> None:
-        with self._write() as conn:
-            if not conn.execute(
-                "SELECT 1 FROM mapapp_users WHERE name = %s", (name,)
-            ).fetchone():
-                raise NotFound(f"no user {name!r}")
-            conn.execute(
-                f"INSERT INTO mapapp_tokens VALUES (%s, %s, {NOW})", (token_hash, name)
-            )
-
-    def user_for_token(self, token_hash):
-        row = self._one(
-            "SELECT u.name, u.role FROM mapapp_tokens t JOIN mapapp_users u "
-            'ON u.name = t."user" WHERE t.token_hash = %s',
-            (token_hash,),
-        )
-        return None if row is None else {"name": row[0], "role": row[1]}
-
-    def note_failure(self, key, at) -> None:
-        with self._write() as conn:
-            conn.execute("INSERT INTO mapapp_attempts VALUES (%s, %s)", (key, at))
-            conn.execute("DELETE FROM mapapp_attempts WHERE at < %s", (at - 86400,))
-
-    def failures_since(self, key, since) -> int:
-        return self._one(
-            "SELECT count(*) FROM mapapp_attempts WHERE key = %s AND at >= %s",
-            (key, since),
-        )[0]
-
-    def clear_failures(self, key) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM mapapp_attempts WHERE key = %s", (key,))
-
     # --- whole layers --------------------------------------------------------------------
-
-    def replace_layers(self, layers: dict[str, gpd.GeoDataFrame]) -> int:
-        with self._write() as conn:
-            for name, frame in layers.items():
-                spec = self._spec(name)
-                conn.execute(f"DELETE FROM {_q(name)}")
-                self._insert_frame(conn, spec, frame)
-            return self._bump(conn)
-
-    def _insert_frame(self, conn, spec, frame: gpd.GeoDataFrame) -> None:
-        if frame.crs is not None and frame.crs.to_epsg() != 4326:
-            frame = frame.to_crs(4326)
-        rows = frame.drop(columns="geometry").to_dict("records")
-        self._insert(conn, spec, rows, list(frame.geometry))
 
     def create(self, layers: dict[str, gpd.GeoDataFrame]) -> int:
         """Rebuild the layer tables in one transaction (DDL is transactional in
         PostgreSQL): a failure leaves the old tables; accounts and history stay."""
+        self._tables = None  # the tables are rebuilt
         conn = self.conn
         with conn.transaction():
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
@@ -485,18 +172,18 @@ class PostGISStore(Store):
             for spec in REGISTRY.values():
                 t = spec.name
                 columns = ", ".join(
-                    f"{_q(f.name)} {SQL_TYPES[f.type]}"
+                    f"{q(f.name)} {SQL_TYPES[f.type]}"
                     + (" NOT NULL UNIQUE" if f.name == "id" else "")
                     for f in spec.fields
                 )
-                conn.execute(f"DROP TABLE IF EXISTS {_q(t)}")
+                conn.execute(f"DROP TABLE IF EXISTS {q(t)}")
                 conn.execute(
-                    f"CREATE TABLE {_q(t)} (fid bigserial PRIMARY KEY, {columns}, "
+                    f"CREATE TABLE {q(t)} (fid bigserial PRIMARY KEY, {columns}, "
                     f"geom geometry({GEOM_TYPES[spec.geometry]}, 4326), "
                     "version integer NOT NULL DEFAULT 1)"
                 )
                 conn.execute(
-                    f"CREATE INDEX {_q(t + '_geom')} ON {_q(t)} USING gist (geom)"
+                    f"CREATE INDEX {q(t + '_geom')} ON {q(t)} USING gist (geom)"
                 )
                 if t in layers:
                     self._insert_frame(conn, spec, layers[t])
@@ -511,7 +198,7 @@ class PostGISStore(Store):
         problems = []
         for name in self.layer_names():
             bad = self._one(
-                f"SELECT count(*) FROM {_q(name)} WHERE NOT ST_IsValid(geom)"
+                f"SELECT count(*) FROM {q(name)} WHERE NOT ST_IsValid(geom)"
             )[0]
             if bad:
                 problems.append(f"{name}: {bad} invalid geometries")

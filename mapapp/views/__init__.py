@@ -156,6 +156,45 @@ def content_security_policy(
     )
 
 
+# The validation messages of layers.validate_records a planner can meet on the map,
+# in the page language (the core speaks English; the others stay as they are).
+_PROBLEMS = [
+    (re.compile(r"required field is missing or empty"), lambda m: _("Required.")),
+    (
+        re.compile(r"(?P<v>.+) is below the minimum (?P<n>.+)"),
+        lambda m: _("Must be at least %(min)s.", min=m["n"]),
+    ),
+    (
+        re.compile(r"(?P<v>.+) is above the maximum (?P<n>.+)"),
+        lambda m: _("Must be at most %(max)s.", max=m["n"]),
+    ),
+    (re.compile(r"expected (int|float), got .*"), lambda m: _("A number is needed.")),
+    (
+        re.compile(r"'(?P<v>.*)' is not one of: .*"),
+        lambda m: _("%(value)s is not an allowed value.", value=m["v"]),
+    ),
+    (re.compile(r"outside the study area.*"), lambda m: _("Outside the study area.")),
+    (
+        re.compile(r"latitude and longitude look swapped.*"),
+        lambda m: _("Latitude and longitude look swapped."),
+    ),
+    (
+        re.compile(r"invalid geometry: (?P<r>.*)"),
+        lambda m: _("Invalid shape: %(reason)s.", reason=m["r"]),
+    ),
+    (re.compile(r"missing or empty geometry"), lambda m: _("The place is missing.")),
+]
+
+
+def translate_problem(message: str) -> str:
+    """A validation message in the page language (unknown ones unchanged)."""
+    for pattern, make in _PROBLEMS:
+        match = pattern.fullmatch(message)
+        if match:
+            return make(match)
+    return message
+
+
 def _error_response(status: int, message: str):
     wants_json = (
         request.path.startswith(("/api/", "/healthz"))
@@ -209,6 +248,8 @@ def init_app(app: Flask) -> None:
     def handle_mapapp_error(exc: MapappError):
         if request.path.startswith("/api/"):
             payload = exc.to_dict()
+            for problem in payload.get("problems", []):
+                problem["message"] = translate_problem(problem["message"])
             current = getattr(exc, "current", None)
             if current is not None:  # 412: the state that was saved first
                 payload["current"] = stored_feature(current)

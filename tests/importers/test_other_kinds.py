@@ -200,8 +200,9 @@ def test_unknown_kind_and_nothing_to_import(store, tmp_path):
 
 
 def test_cp1252_file_is_read_and_reported(store, tmp_path):
-    report = run_import(store, "education", fixtures.annuaire(tmp_path, encoding="cp1252"),
-                        dry_run=True)
+    report = run_import(
+        store, "education", fixtures.annuaire(tmp_path, encoding="cp1252"), dry_run=True
+    )
     assert report.kept == 2
     note = next(n for n in report.notes if "not UTF-8" in n)
     assert "line 2" in note and "cp1252" in note

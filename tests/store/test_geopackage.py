@@ -51,14 +51,12 @@ def test_geometry_blob_round_trip(seed_layers):
 
 
 def test_failed_create_keeps_the_existing_store(gpkg, seed_layers, monkeypatch):
-    import mapapp.store.geopackage as mod
-
     version = gpkg.data_version()
 
     def boom(*_a, **_k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(mod, "_insert_frame", boom)
+    monkeypatch.setattr(GeoPackageStore, "_insert_frame", boom)
     with pytest.raises(RuntimeError):
         gpkg.create(seed_layers)
     assert gpkg.data_version() == version

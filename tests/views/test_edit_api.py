@@ -155,3 +155,16 @@ def test_signed_in_planners_see_unpublished(api, client):
     assert r.headers["Cache-Control"] == "private, no-store"
     anonymous = client.get("/api/layers/coworking.geojson?include=unpublished").json
     assert "proposition-clairs-soleils" not in {f["id"] for f in anonymous["features"]}
+
+
+def test_validation_problems_in_the_page_language(api):
+    path = "/api/layers/coworking/features/le-numerique"
+    fr = api("PATCH", path + "?lang=fr", {"properties": {"desks": -3}}, version=1)
+    assert fr.json["problems"][0]["message"] == "Doit valoir au moins 0."
+    outside = api(
+        "PATCH",
+        path + "?lang=en",
+        {"geometry": {"type": "Point", "coordinates": [2.35, 48.85]}},
+        version=1,
+    )
+    assert outside.json["problems"][0]["message"] == "Outside the study area."
