@@ -43,14 +43,14 @@ def measure(size: str, tmp: Path) -> dict:
             ready = time.perf_counter() - start
             start = time.perf_counter()
             page.evaluate("""() => new Promise(done => {
-                const m = Object.values(window).find(v => v && v._mapapp);
+                const m = window.mapapp.map;
                 m.once('moveend', () => setTimeout(done, 0));
                 m.setView([47.2378, 6.0241], 16, {animate: false});
             })""")
             zoom = time.perf_counter() - start
             start = time.perf_counter()
             page.evaluate("""() => {
-                const m = Object.values(window).find(v => v && v._mapapp);
+                const m = window.mapapp.map;
                 const e = m._mapapp.layers.companies;
                 const mk = e.markers[Math.floor(e.markers.length / 2)];
                 mapapp.reveal(m, e.group, mk, () => mapapp.openRemote(m, e, mk));

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class MapappError(Exception):
@@ -49,7 +49,9 @@ class Problem:
     file: str
     feature: str
     field: str
-    message: str
+    message: str  # in English, for logs, the CLI and import reports
+    code: str = ""  # what is wrong, for translated messages (layers/validation.py)
+    params: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.file}: feature {self.feature}: {self.field}: {self.message}"

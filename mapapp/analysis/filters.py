@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import geopandas as gpd
 
 from ..errors import BadRequest
-from ..layers import COVERAGE_CLASSES, REGISTRY, coverage_class
+from ..layers import REGISTRY
 
 FILTERABLE = {
     "companies": ("sector", "headcount_class", "commune_code"),
@@ -59,9 +59,15 @@ def parse_filters(args: Mapping[str, str]) -> dict[str, dict[str, set[str]]]:
     return out
 
 
+def class_filter(layer: str) -> str | None:
+    """The filter on a layer's value classes (``coverage_class`` for fibre)."""
+    spec = REGISTRY[layer]
+    return f"{spec.class_field}_class" if spec.classes else None
+
+
 def _allowed(layer: str, field: str) -> set[str] | None:
-    if field == "coverage_class":
-        return {str(i) for i in range(len(COVERAGE_CLASSES))}
+    if field == class_filter(layer):
+        return {str(i) for i in range(len(REGISTRY[layer].classes))}
     choices = REGISTRY[layer].field(field).choices
     return set(choices) if choices else None  # free values (commune codes)
 
@@ -71,8 +77,10 @@ def apply_filters(
 ) -> gpd.GeoDataFrame:
     """The rows of one layer that pass its filters."""
     for field, values in filters.get(name, {}).items():
-        if field == "coverage_class":
-            classes = frame["coverage"].map(coverage_class).astype("Int64").astype(str)
+        if field == class_filter(name):
+            spec = REGISTRY[name]
+            classes = frame[spec.class_field].map(spec.class_of).astype("Int64")
+            classes = classes.astype(str)
             frame = frame[classes.isin(values)]
         else:
             frame = frame[frame[field].astype(str).isin(values)]

@@ -18,7 +18,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from ..assets import map_assets
-from ..layers import COVERAGE_CLASSES, LayerSpec, tr
+from ..layers import LayerSpec, tr
 from .geojson import safe_json, to_geojson
 from .tiles import TileConfig
 
@@ -109,10 +109,11 @@ def layer_config(spec: LayerSpec, lang: str) -> dict:
         "labelField": spec.label_field,
         "fields": fields,
     }
-    if spec.name == "fibre":
+    if spec.classes:
+        config["classField"] = spec.class_field
         config["classes"] = [
-            {"min": lo, "max": hi, "label": label, "color": color}
-            for lo, hi, label, color in COVERAGE_CLASSES
+            {"min": c.low, "max": c.high, "label": c.label, "color": c.color}
+            for c in spec.classes
         ]
     return config
 

@@ -48,26 +48,39 @@ class MapOptions:
             self.basemap,
         )
 
+    def values(self) -> dict[str, str]:
+        """The view and control options as query values (``1``/``0`` for flags)."""
+        out = {
+            "center": f"{self.center[0]:.5f},{self.center[1]:.5f}",
+            "zoom": str(self.zoom),
+        }
+        for name in FLAGS:
+            out[name] = "1" if getattr(self, name) else "0"
+        return out
+
     def query(self) -> dict[str, str]:
         """The options that differ from the defaults, as query parameters."""
-        base = MapOptions()
+        defaults = option_defaults()
         out: dict[str, str] = {}
         if self.layers is not None:
             out["layers"] = ",".join(self.layers)
-        if self.center != base.center:
-            out["center"] = f"{self.center[0]:.5f},{self.center[1]:.5f}"
-        if self.zoom != base.zoom:
-            out["zoom"] = str(self.zoom)
+        out.update({k: v for k, v in self.values().items() if v != defaults[k]})
         if self.lang:
             out["lang"] = self.lang
-        for name in ("legend", "search", "fullscreen", "scrollzoom"):
-            if getattr(self, name) != getattr(base, name):
-                out[name] = "1" if getattr(self, name) else "0"
         if self.feature:
             out["feature"] = self.feature
         if self.basemap:
             out["basemap"] = self.basemap
         return out
+
+
+FLAGS = ("legend", "search", "fullscreen", "scrollzoom")
+
+
+def option_defaults() -> dict[str, str]:
+    """The default of each view and control option of ``/embed``, as a query value:
+    the one source the embed builder (share.js) and its options table read."""
+    return MapOptions().values()
 
 
 def _flag(

@@ -7,7 +7,7 @@
 
   var cfg = JSON.parse(document.getElementById("planner-config").textContent).analysis;
   var t = cfg.t;
-  var map = Object.values(window).filter(function (v) { return v && v._mapapp; })[0];
+  var map = mapapp.map;
   var api = { measuring: false };
   window.mapappAnalysis = api;
   var COLORS = { jobs: "#2166ac", training: "#00a6ca", fibre: "#43a2ca", station: "#333333",
@@ -15,12 +15,7 @@
   var SCORE_CLASSES = [[0, "#fff5eb"], [0.2, "#fdd0a2"], [0.4, "#fd8d3c"], [0.6, "#d94801"],
                        [0.8, "#7f2704"]];
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var el = mapapp.el;
 
   function fmt(value, digits) {
     if (value === null || value === undefined) return t.unknown;
@@ -90,21 +85,18 @@
     return s ? url + (url.indexOf("?") === -1 ? "?" : "&") + s : url;
   }
 
-  function coverageClass(cov) {
-    var bounds = [0.25, 0.5, 0.8, 0.95];
-    for (var i = 0; i < bounds.length; i++) if (cov < bounds[i]) return String(i);
-    return "4";
-  }
-
   function applyToMap() {
     ["companies", "coworking", "schools", "fibre"].forEach(function (layer) {
       var keys = Object.keys(filters).filter(function (k) {
         return k.split(".")[0] === layer && filters[k].length;
       });
+      var lcfg = mapapp.layerEntry(map, layer).cfg;
+      var classFilter = lcfg.classes ? lcfg.classField + "_class" : null;
       mapapp.setFilter(map, layer, keys.length ? function (p) {
         return keys.every(function (k) {
           var field = k.split(".")[1];
-          var value = field === "coverage_class" ? coverageClass(p.coverage) : String(p[field]);
+          var value = field === classFilter ? String(mapapp.classIndex(lcfg, p[lcfg.classField]))
+            : String(p[field]);
           return filters[k].indexOf(value) !== -1;
         });
       } : null);

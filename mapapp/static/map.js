@@ -10,15 +10,23 @@
   var mapapp = {};
   window.mapapp = mapapp;
 
+  /* An element with a class and a text node: data never becomes HTML. The one
+     helper of every mapapp script (planner.js and analysis.js use mapapp.el). */
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
   }
+  mapapp.el = el;
+
+  /* The page's map, set when its first layer or its controls are added: the explicit
+     handle the planner scripts use (mapapp.map). */
+  mapapp.map = null;
 
   function state(map) {
     if (!map._mapapp) {
+      mapapp.map = mapapp.map || map;
       map._mapapp = { layers: {}, order: [], pending: 0, ready: [] };
       /* Zones under outlines under points, whatever order the layers come in. */
       map.createPane("mapapp-zones").style.zIndex = 380;
@@ -39,14 +47,22 @@
   function normalise(text) {
     return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
+  mapapp.normalise = normalise;
+
+  /* The index of the class holding a value (classes of min <= v < max), or -1. */
+  function classIndex(cfg, value) {
+    if (typeof value !== "number") return -1;
+    for (var i = 0; i < cfg.classes.length; i++) {
+      if (value >= cfg.classes[i].min && value < cfg.classes[i].max) return i;
+    }
+    return value >= cfg.classes[cfg.classes.length - 1].max ? cfg.classes.length - 1 : -1;
+  }
+  mapapp.classIndex = classIndex;
 
   function categoryColor(cfg, props) {
     if (cfg.classes) {
-      var cov = props.coverage;
-      for (var i = 0; i < cfg.classes.length; i++) {
-        if (cov >= cfg.classes[i].min && cov < cfg.classes[i].max) return cfg.classes[i].color;
-      }
-      return "#cccccc";
+      var k = classIndex(cfg, props[cfg.classField]);
+      return k === -1 ? "#cccccc" : cfg.classes[k].color;
     }
     var value = cfg.categoryField ? props[cfg.categoryField] : null;
     for (var j = 0; j < cfg.categories.length; j++) {

@@ -9,7 +9,7 @@
 
   var cfg = JSON.parse(document.getElementById("planner-config").textContent);
   var t = cfg.i18n;
-  var map = Object.values(window).filter(function (v) { return v && v._mapapp; })[0];
+  var map = mapapp.map;
   var form = document.getElementById("feature-form");
   var status = document.getElementById("planner-status");
   var historyBox = document.getElementById("history");
@@ -19,12 +19,7 @@
   var handles = null;   /* Leaflet layer(s) used to move or reshape the geometry */
   var drawing = null;   /* {kind: "site"|"perimeter", points, line} while drawing */
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var el = mapapp.el;
 
   function say(message, kind) {
     status.textContent = message;

@@ -10,7 +10,9 @@
   var status = document.getElementById("copy-status");
   var useView = document.getElementById("use-view");
   var base = form.dataset.embed;
-  var defaults = { legend: true, search: true, fullscreen: true, scrollzoom: false };
+  /* The server's defaults of every option (maps/options.py), as query values. */
+  var defaults = JSON.parse(form.dataset.defaults);
+  var FLAGS = ["legend", "search", "fullscreen", "scrollzoom"];
 
   function embedUrl() {
     var params = new URLSearchParams();
@@ -19,12 +21,12 @@
       .map(function (b) { return b.value; });
     if (chosen.length !== boxes.length) params.set("layers", chosen.join(","));
     var center = form.elements.center.value, zoom = form.elements.zoom.value;
-    if (center !== "47.23780,6.02410") params.set("center", center);
-    if (zoom !== "13") params.set("zoom", zoom);
+    if (center !== defaults.center) params.set("center", center);
+    if (zoom !== defaults.zoom) params.set("zoom", zoom);
     params.set("lang", form.elements.lang.value);
-    Object.keys(defaults).forEach(function (name) {
-      var on = form.elements[name].checked;
-      if (on !== defaults[name]) params.set(name, on ? "1" : "0");
+    FLAGS.forEach(function (name) {
+      var value = form.elements[name].checked ? "1" : "0";
+      if (value !== defaults[name]) params.set(name, value);
     });
     if (form.elements.basemap.value) params.set("basemap", form.elements.basemap.value);
     return base + "?" + params.toString();

@@ -23,7 +23,7 @@ from ..analysis.suitability import CRITERIA
 from ..errors import BadRequest, MapappError, NotFound
 from ..exports import FORMATS, export_bytes, layer_metadata
 from ..importers import run_import
-from ..layers import COVERAGE_CLASSES, REGISTRY, tr
+from ..layers import REGISTRY, tr
 from ..maps import build_map, safe_json, split_rendered
 from ..maps.options import MapOptions
 from . import analysis as analysis_views
@@ -145,7 +145,7 @@ def analysis_config(lang: str) -> dict:
             "schools.kind": [_("Kind of school"), choices("schools", "kind")],
             "fibre.coverage_class": [
                 _("Fibre coverage class"),
-                [[str(i), c[2]] for i, c in enumerate(COVERAGE_CLASSES)],
+                [[str(i), c.label] for i, c in enumerate(REGISTRY["fibre"].classes)],
             ],
         },
         "criteria": [

@@ -25,7 +25,7 @@ from ..exports import FORMATS, export_bytes, layer_metadata
 from ..layers import REGISTRY, tr
 from ..listing import parse_list_query
 from ..maps import build_map, split_rendered
-from ..maps.options import MapOptions, parse_map_options
+from ..maps.options import MapOptions, option_defaults, parse_map_options
 from ..maps.tiles import PROVIDERS
 from . import content_security_policy, current_lang, get_store, send_cached, snapshot
 
@@ -292,6 +292,7 @@ def share():
         embed_url=embed_url,
         layers=[(n, tr(REGISTRY[n].title, lang)) for n in names],
         basemaps=list(PROVIDERS),
+        defaults=option_defaults(),
         width=request.args.get("width", "100%"),
         height=request.args.get("height", "500"),
     )

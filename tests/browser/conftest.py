@@ -72,7 +72,7 @@ def watched(browser, live_server):
 def map_counts(page) -> dict:
     """Features drawn per layer, read from map.js's state."""
     return page.evaluate("""() => {
-        const map = Object.values(window).find(v => v && v._mapapp);
+        const map = window.mapapp.map;
         const out = {};
         for (const [name, e] of Object.entries(map._mapapp.layers)) out[name] = e.count;
         return out;

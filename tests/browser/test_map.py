@@ -16,7 +16,7 @@ def open_map(watched, live_server, path="/"):
 def test_map_draws_every_layer(watched, live_server):
     page = open_map(watched, live_server)
     counts = page.evaluate("""() => {
-        const map = Object.values(window).find(v => v && v._mapapp);
+        const map = window.mapapp.map;
         const out = {};
         for (const [name, e] of Object.entries(map._mapapp.layers)) out[name] = e.count;
         return out;

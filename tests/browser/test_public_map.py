@@ -46,14 +46,14 @@ def test_search_finds_a_feature_and_opens_its_popup(watched, live_server):
 
 def test_permalink_reopens_the_same_view(watched, live_server):
     page = open_map(watched, live_server.url + "/?lang=fr")
-    page.evaluate("""() => { const m = Object.values(window).find(v => v && v._mapapp);
+    page.evaluate("""() => { const m = window.mapapp.map;
                              m.setView([47.25, 5.99], 16); }""")
     page.wait_for_function("() => location.search.includes('zoom=16')")
     url = page.url
     assert "center=47.25000%2C5.99000" in url
     page2 = open_map(watched, url)
     zoom = page2.evaluate(
-        "() => Object.values(window).find(v => v && v._mapapp).getZoom()"
+        "() => window.mapapp.map.getZoom()"
     )
     assert zoom == 16
 
@@ -218,7 +218,7 @@ def test_large_layers_load_compact_and_fetch_popups(watched, live_server, app):
     assert counts["companies"] == 23 and counts["schools"] == 16
     # a click on a marker fetches its feature and opens the popup
     page.evaluate("""() => {
-        const map = Object.values(window).find(v => v && v._mapapp);
+        const map = window.mapapp.map;
         const entry = map._mapapp.layers.context;
         return mapapp.openRemote(map, entry, entry.markers[0]);
     }""") if counts["context"] > 5 else None

@@ -1,0 +1,146 @@
+"""Validation of features against their layer: every problem, with where and why.
+
+Each problem carries a ``code`` and its ``params`` (translated by the web layer with
+Babel) and an English ``message`` for logs, the CLI and reports.
+"""
+
+from __future__ import annotations
+
+import math
+
+import shapely
+
+from ..errors import Problem
+from .model import Field, LayerSpec
+
+Area = tuple[float, float, float, float]
+
+_TYPES = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+}
+
+# English messages of the problem codes (the views translate the codes).
+MESSAGES = {
+    "required": "required field is missing or empty",
+    "boolean_not_allowed": "expected {type}, got a boolean",
+    "wrong_type": "expected {type}, got {got} {value}",
+    "not_a_number": "not a number",
+    "not_a_choice": "{value} is not one of: {allowed}",
+    "below_minimum": "{value} is below the minimum {minimum}",
+    "above_maximum": "{value} is above the maximum {maximum}",
+    "missing_geometry": "missing or empty geometry",
+    "wrong_geometry_type": "expected {expected}, got {got}",
+    "invalid_geometry": "invalid geometry: {reason}",
+    "swapped": "latitude and longitude look swapped: GeoJSON wants "
+    "[longitude, latitude], got x={x:.5f}, y={y:.5f}",
+    "outside_area": "outside the study area {area}: bounds {bounds}",
+    "unknown_field": "unknown field for layer {layer!r}",
+    "duplicate_id": "duplicate id, already used by feature #{first}",
+    "ftth_exceeds": "{ftth} FTTH premises exceed the {premises} premises",
+    "coverage_mismatch": "coverage {coverage} does not match "
+    "ftth_premises/premises = {ratio:.3f}",
+}
+
+
+def problem(source: str, feature: str, field: str, code: str, **params) -> Problem:
+    """A :class:`Problem` with its English message made from ``code`` and params."""
+    return Problem(
+        source, feature, field, MESSAGES[code].format(**params), code, params
+    )
+
+
+def check_value(spec_field: Field, value: object) -> tuple[str, dict] | None:
+    """Return (code, params) of what is wrong with one value, or None."""
+    expected = _TYPES[spec_field.type]
+    if isinstance(value, bool) and spec_field.type != "bool":
+        return "boolean_not_allowed", {"type": spec_field.type}
+    if not isinstance(value, expected):
+        got = type(value).__name__
+        return "wrong_type", {"type": spec_field.type, "got": got, "value": repr(value)}
+    if isinstance(value, float) and math.isnan(value):
+        return "not_a_number", {}
+    if spec_field.choices is not None and value not in spec_field.choices:
+        return "not_a_choice", {
+            "value": repr(value),
+            "allowed": ", ".join(spec_field.choices),
+        }
+    if spec_field.minimum is not None and value < spec_field.minimum:
+        return "below_minimum", {"value": value, "minimum": spec_field.minimum}
+    if spec_field.maximum is not None and value > spec_field.maximum:
+        return "above_maximum", {"value": value, "maximum": spec_field.maximum}
+    return None
+
+
+def check_geometry(geom, spec: LayerSpec, area: Area) -> tuple[str, dict] | None:
+    """Return (code, params) for a bad geometry, or None."""
+    if geom is None or geom.is_empty:
+        return "missing_geometry", {}
+    kinds = {"Point": {"Point"}, "Polygon": {"Polygon", "MultiPolygon"}}[spec.geometry]
+    if geom.geom_type not in kinds:
+        return "wrong_geometry_type", {"expected": spec.geometry, "got": geom.geom_type}
+    if not geom.is_valid:
+        return "invalid_geometry", {"reason": shapely.is_valid_reason(geom)}
+    minx, miny, maxx, maxy = area
+    gx0, gy0, gx1, gy1 = geom.bounds
+    if gx0 >= minx and gx1 <= maxx and gy0 >= miny and gy1 <= maxy:
+        return None
+    if gy0 >= minx and gy1 <= maxx and gx0 >= miny and gx1 <= maxy:
+        return "swapped", {"x": gx0, "y": gy0}
+    bounds = f"({gx0:.5f}, {gy0:.5f}, {gx1:.5f}, {gy1:.5f})"
+    return "outside_area", {"area": area, "bounds": bounds}
+
+
+def _feature_label(index: int, props: dict) -> str:
+    fid = props.get("id")
+    label = f"#{index + 1}" + (f" (id {fid!r})" if fid else "")
+    if props.get("name"):
+        label += f" {props['name']!r}"
+    return label
+
+
+def _check_fields(spec: LayerSpec, props: dict) -> list[tuple[str, str, dict]]:
+    found = []
+    for f in spec.fields:
+        value = props.get(f.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if f.required:
+                found.append((f.name, "required", {}))
+            continue
+        wrong = check_value(f, value)
+        if wrong:
+            found.append((f.name, *wrong))
+    for extra in sorted(set(props) - set(spec.field_names)):
+        found.append((extra, "unknown_field", {"layer": spec.name}))
+    return found
+
+
+def validate_records(
+    records: list[dict], spec: LayerSpec, area: Area, source: str
+) -> list[Problem]:
+    """Check records ``{"properties", "geometry"}`` against ``spec``.
+
+    Returns every problem (an empty list when all is well); ``source`` names the
+    file or request the records came from.
+    """
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, rec in enumerate(records):
+        props = rec["properties"]
+        label = _feature_label(index, props)
+        found = _check_fields(spec, props)
+        bad_geom = check_geometry(rec["geometry"], spec, area)
+        if bad_geom:
+            found.append(("geometry", *bad_geom))
+        if spec.check is not None:
+            found += spec.check(props)
+        fid = props.get("id")
+        if isinstance(fid, str) and fid:
+            if fid in seen:
+                found.append(("id", "duplicate_id", {"first": seen[fid] + 1}))
+            else:
+                seen[fid] = index
+        problems += [problem(source, label, f, code, **p) for f, code, p in found]
+    return problems
