@@ -172,6 +172,12 @@ register(
                 _label("Tranche d'effectif", "Headcount class"),
                 choices=_choices(HEADCOUNT_CLASSES),
             ),
+            # SIRENE's dateCreationEtablissement (YYYY-MM-DD), or a year from a source
+            Field(
+                "creation_date",
+                "str",
+                _label("Date de création", "Creation date"),
+            ),
             Field("address", "str", _label("Adresse", "Address")),
             Field("commune_code", "str", _label("Code commune", "Commune code")),
             Field("website", "str", _label("Site web", "Website")),
