@@ -8,24 +8,27 @@ digital-adjacent activities some planners count in; it is an option, never the d
 from __future__ import annotations
 
 # sector key -> (NAF prefixes, French label, English label, colour)
+# Colours: a palette checked for colour-blind readers (tests/test_palette.py): every
+# two sectors differ (CIEDE2000 >= 12) in normal, protan, deutan and tritan vision,
+# and no colour of another point layer is close to one of them.
 SECTORS: dict[str, tuple[tuple[str, ...], str, str, str]] = {
     "ict_manufacturing": (
         ("26.1", "26.2", "26.3", "26.4", "26.8"),
         "Industrie électronique et TIC",
         "Electronics and ICT manufacturing",
-        "#8c510a",
+        "#666633",
     ),
-    "ict_trade": (("46.5",), "Commerce de gros TIC", "ICT wholesale", "#bf812d"),
-    "software": (("58.2",), "Édition de logiciels", "Software publishing", "#1b7837"),
-    "telecom": (("61.",), "Télécommunications", "Telecommunications", "#762a83"),
-    "it_services": (("62.",), "Services informatiques", "IT services", "#2166ac"),
+    "ict_trade": (("46.5",), "Commerce de gros TIC", "ICT wholesale", "#919108"),
+    "software": (("58.2",), "Édition de logiciels", "Software publishing", "#009E73"),
+    "telecom": (("61.",), "Télécommunications", "Telecommunications", "#CC79A7"),
+    "it_services": (("62.",), "Services informatiques", "IT services", "#3D3DF5"),
     "data_hosting": (
         ("63.1",),
         "Données et hébergement",
         "Data processing and hosting",
-        "#b2182b",
+        "#225555",
     ),
-    "ict_repair": (("95.1",), "Réparation informatique", "Computer repair", "#878787"),
+    "ict_repair": (("95.1",), "Réparation informatique", "Computer repair", "#BBCC33"),
     "digital_adjacent": (
         (
             "58.1",
@@ -43,9 +46,9 @@ SECTORS: dict[str, tuple[tuple[str, ...], str, str, str]] = {
         ),
         "Numérique élargi (contenus, e-commerce, deep tech)",
         "Wider digital (content, e-commerce, deep tech)",
-        "#d6604d",
+        "#66CCEE",
     ),
-    "unknown": ((), "Activité à préciser", "Activity to be confirmed", "#bdbdbd"),
+    "unknown": ((), "Activité à préciser", "Activity to be confirmed", "#FFFFFF"),
 }
 
 ICT_CODES = frozenset(

@@ -61,34 +61,38 @@ def _categories(table: dict[str, tuple[str, str, str]]) -> tuple[Category, ...]:
 
 SECTOR_TABLE = {k: (fr, en, colour) for k, (_p, fr, en, colour) in SECTORS.items()}
 
+# Category colours of the point layers: a palette checked for colour-blind readers
+# (tests/test_palette.py: CIEDE2000 >= 12 between the colours of a layer in normal,
+# protan, deutan and tritan vision, and between any two layers' colours); each point
+# layer also has its own symbol, so colour is never the only cue (WCAG 1.4.1).
 COWORKING_STATUS = {
-    "open": ("Ouvert", "Open", "#1a9850"),
-    "under_construction": ("En travaux", "Under construction", "#fdae61"),
-    "planned": ("Programmé", "Planned", "#f46d43"),
-    "proposed": ("Proposé", "Proposed", "#9e0142"),
-    "closed": ("Fermé", "Closed", "#999999"),
+    "open": ("Ouvert", "Open", "#222277"),
+    "under_construction": ("En travaux", "Under construction", "#E1BE6A"),
+    "planned": ("Programmé", "Planned", "#D55E00"),
+    "proposed": ("Proposé", "Proposed", "#663333"),
+    "closed": ("Fermé", "Closed", "#BBBBBB"),
 }
 
 SCHOOL_KINDS = {
     "university": (
         "Université (UFR, campus)",
         "University (faculty, campus)",
-        "#2c7bb6",
+        "#006CD1",
     ),
-    "iut": ("IUT", "University institute of technology", "#00a6ca"),
-    "engineering_school": ("École d'ingénieurs", "Engineering school", "#00ccbc"),
-    "art_school": ("École d'art et de design", "Art and design school", "#90eb9d"),
-    "lycee": ("Lycée", "Lycée (upper secondary)", "#f29e2e"),
-    "training_centre": ("Centre de formation", "Training centre", "#d7191c"),
-    "distance_learning": ("Enseignement à distance", "Distance learning", "#7b3294"),
+    "iut": ("IUT", "University institute of technology", "#3DF5F5"),
+    "engineering_school": ("École d'ingénieurs", "Engineering school", "#86ACF9"),
+    "art_school": ("École d'art et de design", "Art and design school", "#F9AC86"),
+    "lycee": ("Lycée", "Lycée (upper secondary)", "#DA0B50"),
+    "training_centre": ("Centre de formation", "Training centre", "#225522"),
+    "distance_learning": ("Enseignement à distance", "Distance learning", "#77225B"),
 }
 
 CONTEXT_KINDS = {
-    "station": ("Gare", "Railway station", "#333333"),
-    "data_centre": ("Centre de données", "Data centre", "#b2182b"),
-    "technopole": ("Technopole", "Technology park", "#4d9221"),
-    "research": ("Recherche", "Research", "#5e3c99"),
-    "network": ("Réseau", "Network", "#e08214"),
+    "station": ("Gare", "Railway station", "#000000"),
+    "data_centre": ("Centre de données", "Data centre", "#DA0B0B"),
+    "technopole": ("Technopole", "Technology park", "#D286F9"),
+    "research": ("Recherche", "Research", "#555555"),
+    "network": ("Réseau", "Network", "#F98686"),
 }
 
 PERIMETER_STATUS = {
@@ -192,8 +196,9 @@ register(
         ),
         category_field="sector",
         categories=_categories(SECTOR_TABLE),
-        color="#2166ac",
+        color="#3D3DF5",
         cluster=True,
+        symbol="circle",
     )
 )
 
@@ -235,7 +240,8 @@ register(
         popup=("kind", "status", "opening", "desks", "operator", "address", "website"),
         category_field="status",
         categories=_categories(COWORKING_STATUS),
-        color="#f46d43",
+        color="#222277",
+        symbol="square",
         publishable=True,
         editable=True,
     )
@@ -302,7 +308,8 @@ register(
         ),
         category_field="kind",
         categories=_categories(SCHOOL_KINDS),
-        color="#2c7bb6",
+        color="#006CD1",
+        symbol="triangle",
     )
 )
 
@@ -375,7 +382,8 @@ register(
         popup=("kind", "description", "address", "website"),
         category_field="kind",
         categories=_categories(CONTEXT_KINDS),
-        color="#333333",
+        color="#000000",
+        symbol="diamond",
     )
 )
 

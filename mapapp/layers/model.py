@@ -78,6 +78,9 @@ class LayerSpec:
     classes: tuple[ValueClass, ...] = ()
     # Cross-field checks of one feature's properties: (field, code, params) problems.
     check: Callable[[dict], list[tuple[str, str, dict]]] | None = None
+    # The marker shape of a point layer: circle, square, triangle or diamond; each
+    # point layer has its own, so colour is never the only difference (WCAG 1.4.1).
+    symbol: str = "circle"
 
     def field(self, name: str) -> Field:
         """Return the field called ``name``."""

@@ -98,6 +98,7 @@ def layer_config(spec: LayerSpec, lang: str) -> dict:
         "name": spec.name,
         "title": tr(spec.title, lang),
         "geometry": spec.geometry,
+        "symbol": spec.symbol,
         "color": spec.color,
         "cluster": spec.cluster,
         "categoryField": spec.category_field,

@@ -3,6 +3,12 @@
  * Every string that comes from data is put in the page as a text node
  * (textContent), never as HTML, so names such as "<img onerror=...>" or "${...}"
  * show as text. Links are only made for http(s) URLs.
+ *
+ * Accessibility: the search box and the layer controls come first in the tab order;
+ * markers are not tab stops (features are reached by the search and by the data
+ * browser, a list of the places in view); a card (popup) takes the focus when it
+ * opens and gives it back when it closes. Cards and panels are drawn above every
+ * control: a bottom sheet on narrow maps, a side panel otherwise.
  */
 (function () {
   "use strict";
@@ -20,6 +26,9 @@
   }
   mapapp.el = el;
 
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var NARROW = 600;  /* px of map width below which cards are bottom sheets */
+
   /* The page's map, set when its first layer or its controls are added: the explicit
      handle the planner scripts use (mapapp.map). */
   mapapp.map = null;
@@ -31,8 +40,19 @@
       /* Zones under outlines under points, whatever order the layers come in. */
       map.createPane("mapapp-zones").style.zIndex = 380;
       map.createPane("mapapp-outlines").style.zIndex = 390;
+      /* Cards live in the map container itself, above the controls, never panned. */
+      map.createPane("mapapp-cards", map.getContainer());
     }
     return map._mapapp;
+  }
+
+  function i18nOf(map) { return state(map).i18n || mapapp.defaultI18n; }
+
+  /* A translated string with {name} placeholders filled in. */
+  function tr(i18n, key, values) {
+    var text = i18n[key] !== undefined ? i18n[key] : key;
+    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
+    return text;
   }
 
   function safeUrl(value) {
@@ -49,6 +69,88 @@
   }
   mapapp.normalise = normalise;
 
+  /* A remembered choice of the visitor (panels open or closed), when storage works. */
+  function recall(key) {
+    try { return window.localStorage.getItem("mapapp:" + key); } catch (e) { return null; }
+  }
+  function keep(key, value) {
+    try { window.localStorage.setItem("mapapp:" + key, value); } catch (e) { /* private mode */ }
+  }
+
+  /* --- symbols: every point layer has its own shape (colour is never the only cue) */
+
+  var SHAPES = {
+    square: [[-0.88, -0.88], [0.88, -0.88], [0.88, 0.88], [-0.88, 0.88]],
+    triangle: [[0, -1.3], [1.15, 0.75], [-1.15, 0.75]],
+    diamond: [[0, -1.3], [1.3, 0], [0, 1.3], [-1.3, 0]]
+  };
+
+  function shapePoints(symbol, x, y, r) {
+    return SHAPES[symbol].map(function (v) { return [x + v[0] * r, y + v[1] * r]; });
+  }
+
+  /* A circle marker drawn as the layer's shape, on SVG and canvas alike. */
+  var ShapeMarker = L.CircleMarker.extend({
+    options: { symbol: "circle" },
+    _updatePath: function () {
+      if (SHAPES[this.options.symbol]) this._renderer._updateMapappShape(this);
+      else L.CircleMarker.prototype._updatePath.call(this);
+    }
+  });
+  L.SVG.include({
+    _updateMapappShape: function (layer) {
+      if (layer._empty()) { this._setPath(layer, "M0 0"); return; }
+      var pts = shapePoints(layer.options.symbol, layer._point.x, layer._point.y, layer._radius);
+      this._setPath(layer, "M" + pts.map(function (p) {
+        return p[0].toFixed(1) + " " + p[1].toFixed(1);
+      }).join("L") + "Z");
+    }
+  });
+  L.Canvas.include({
+    _updateMapappShape: function (layer) {
+      if (!this._drawing || layer._empty()) return;
+      var ctx = this._ctx;
+      var pts = shapePoints(layer.options.symbol, layer._point.x, layer._point.y, layer._radius);
+      ctx.beginPath();
+      ctx.moveTo(pts[0][0], pts[0][1]);
+      for (var i = 1; i < pts.length; i++) ctx.lineTo(pts[i][0], pts[i][1]);
+      ctx.closePath();
+      this._fillStroke(ctx, layer);
+    }
+  });
+  mapapp.ShapeMarker = ShapeMarker;
+
+  /* A small SVG picture of a symbol, for the legend and the lists. */
+  function swatch(symbol, color, polygon) {
+    var svg = document.createElementNS(SVGNS, "svg");
+    svg.setAttribute("class", "mapapp-swatch");
+    svg.setAttribute("viewBox", "0 0 18 18");
+    svg.setAttribute("width", "18");
+    svg.setAttribute("height", "18");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var shape;
+    if (polygon) {
+      shape = document.createElementNS(SVGNS, "rect");
+      shape.setAttribute("x", "1.5"); shape.setAttribute("y", "3.5");
+      shape.setAttribute("width", "15"); shape.setAttribute("height", "11");
+    } else if (SHAPES[symbol]) {
+      shape = document.createElementNS(SVGNS, "path");
+      shape.setAttribute("d", "M" + shapePoints(symbol, 9, 9.6, 6).map(function (p) {
+        return p[0].toFixed(1) + " " + p[1].toFixed(1);
+      }).join("L") + "Z");
+    } else {
+      shape = document.createElementNS(SVGNS, "circle");
+      shape.setAttribute("cx", "9"); shape.setAttribute("cy", "9"); shape.setAttribute("r", "6.5");
+    }
+    shape.setAttribute("fill", color || "none");
+    shape.setAttribute("stroke", polygon && !color ? "#6a3d9a" : "#1d2530");
+    shape.setAttribute("stroke-width", polygon && !color ? "2.5" : "1.5");
+    svg.appendChild(shape);
+    return svg;
+  }
+  mapapp.swatch = swatch;
+
   /* The index of the class holding a value (classes of min <= v < max), or -1. */
   function classIndex(cfg, value) {
     if (typeof value !== "number") return -1;
@@ -59,16 +161,29 @@
   }
   mapapp.classIndex = classIndex;
 
-  function categoryColor(cfg, props) {
+  function categoryOf(cfg, props) {
     if (cfg.classes) {
       var k = classIndex(cfg, props[cfg.classField]);
-      return k === -1 ? "#cccccc" : cfg.classes[k].color;
+      return k === -1 ? null : { value: String(k), label: cfg.classes[k].label, color: cfg.classes[k].color };
     }
     var value = cfg.categoryField ? props[cfg.categoryField] : null;
     for (var j = 0; j < cfg.categories.length; j++) {
-      if (cfg.categories[j].value === value) return cfg.categories[j].color;
+      if (cfg.categories[j].value === value) return cfg.categories[j];
     }
-    return cfg.color;
+    return null;
+  }
+
+  function categoryColor(cfg, props) {
+    var c = categoryOf(cfg, props);
+    return c ? c.color : (cfg.classes ? "#cccccc" : cfg.color);
+  }
+
+  /* Options of a point marker: the layer's shape, a dark outline (3:1 on any base map). */
+  function pointStyle(cfg, color, draft) {
+    var symbol = cfg.symbol || "circle";
+    return { symbol: symbol, radius: symbol === "circle" ? 7 : 6.5, weight: draft ? 2.5 : 1.5,
+             color: "#1d2530", dashArray: draft ? "3 3" : null, opacity: 1,
+             fillColor: color, fillOpacity: draft ? 0.55 : 1 };
   }
 
   function formatValue(field, value, i18n) {
@@ -88,7 +203,7 @@
     var p = feature.properties || {};
     var box = el("div", "mapapp-popup");
     box.setAttribute("lang", i18n.lang);
-    box.appendChild(el("h3", "mapapp-popup-title", p[cfg.labelField] || p.id));
+    box.appendChild(el("h2", "mapapp-popup-title", p[cfg.labelField] || p.id));
     box.appendChild(el("p", "mapapp-popup-layer", cfg.title));
     var flags = el("p", "mapapp-flags");
     if (p.precision === "approximate") flags.appendChild(el("span", "mapapp-flag", i18n.approximate));
@@ -131,6 +246,127 @@
     box.appendChild(src);
     return box;
   }
+  mapapp.popupContent = popupContent;
+
+  /* --- cards: popups drawn as a side panel or a bottom sheet, above the controls --- */
+
+  var cardCount = 0;
+
+  /* Where a card or panel leaves the map visible: the part left or above it. */
+  function freeArea(map, box) {
+    var size = map.getSize();
+    if (!box || !box.offsetParent) return L.bounds([0, 0], [size.x, size.y]);
+    var frame = map.getContainer().getBoundingClientRect(), r = box.getBoundingClientRect();
+    if (r.width >= size.x - 24) return L.bounds([0, 0], [size.x, Math.max(60, r.top - frame.top)]);
+    return L.bounds([0, 0], [Math.max(60, r.left - frame.left), size.y]);
+  }
+
+  /* Pan the map so that a point is not hidden under a card or panel. */
+  function keepVisible(map, latlng, box) {
+    if (!latlng || !map._loaded) return;
+    var free = freeArea(map, box), p = map.latLngToContainerPoint(latlng), margin = 36;
+    var inside = p.x >= free.min.x + margin && p.x <= free.max.x - margin &&
+      p.y >= free.min.y + margin && p.y <= free.max.y - margin;
+    if (!inside) map.panBy(p.subtract(free.getCenter()), { animate: false });
+  }
+  mapapp.keepVisible = keepVisible;
+
+  /* A popup laid out by CSS in the map container (not in the moving map pane). */
+  var CardPopup = L.Popup.extend({
+    options: { pane: "mapapp-cards", className: "mapapp-card", closeButton: false,
+               autoPan: false, maxWidth: 100000, minWidth: 0 },
+    _initLayout: function () {
+      L.Popup.prototype._initLayout.call(this);
+      var box = this._container, self = this;
+      var i18n = this._map ? i18nOf(this._map) : mapapp.defaultI18n;
+      box.setAttribute("role", "dialog");
+      box.id = "mapapp-card-" + (++cardCount);
+      var close = el("button", "mapapp-card-close");
+      close.type = "button";
+      close.setAttribute("aria-label", i18n.closeCard || "×");
+      close.title = i18n.closeCard || "";
+      close.appendChild(el("span", null, "×")).setAttribute("aria-hidden", "true");
+      L.DomEvent.on(close, "click", function (e) { L.DomEvent.stop(e); self.close(); });
+      this._wrapper.insertBefore(close, this._contentNode);
+      L.DomEvent.on(box, "keydown", function (e) {
+        if (e.key === "Escape") { L.DomEvent.stop(e); self.close(); }
+      });
+      L.DomEvent.disableScrollPropagation(box);
+    },
+    _updateContent: function () {
+      L.Popup.prototype._updateContent.call(this);
+      var title = this._contentNode.querySelector("h2");
+      if (title) {
+        title.id = this._container.id + "-title";
+        title.tabIndex = -1;
+        this._container.setAttribute("aria-labelledby", title.id);
+      }
+      if (this._back) this._contentNode.insertBefore(this._back, this._contentNode.firstChild);
+    },
+    _updateLayout: function () {},
+    _updatePosition: function () {},
+    _animateZoom: function () {},
+    _adjustPan: function () { keepVisible(this._map, this._latlng, this._container); }
+  });
+  mapapp.CardPopup = CardPopup;
+
+  function card(source) { return new CardPopup({}, source); }
+
+  /* Focus goes into an opened card and back where it came from when it closes. */
+  function cardFocus(map) {
+    map.on("popupopen", function (e) {
+      if (!(e.popup instanceof CardPopup)) return;
+      var active = document.activeElement;
+      var box = e.popup.getElement();
+      if (!e.popup._returnFocus) {
+        e.popup._returnFocus = active && active !== document.body && !box.contains(active) ? active : null;
+      }
+      var title = box.querySelector("h2");
+      /* a card the page opens by itself (a link's feature) never takes the focus */
+      if (title && !e.popup._quiet) title.focus({ preventScroll: true });
+      e.popup._quiet = false;
+    });
+    map.on("popupclose", function (e) {
+      if (!(e.popup instanceof CardPopup)) return;
+      var target = e.popup._returnFocus;
+      e.popup._returnFocus = null;
+      var panel = state(map).panel;
+      if (target && !document.body.contains(target) && target.dataset && target.dataset.key && panel) {
+        /* the data browser redrew its list meanwhile: the same item, new button */
+        target = panel.panel.querySelector('[data-key="' + CSS.escape(target.dataset.key) + '"]');
+      }
+      var active = document.activeElement;
+      var lost = !active || active === document.body || e.popup.getElement().contains(active);
+      if (lost && target && document.body.contains(target)) target.focus({ preventScroll: true });
+      else if (lost) map.getContainer().focus({ preventScroll: true });
+    });
+  }
+
+  /* Open a card for a layer (bound popup) and send focus back to ``from`` on close. */
+  function openCard(layer, from, back, quiet) {
+    var popup = layer.getPopup();
+    if (popup) {
+      popup._returnFocus = from || null;
+      popup._back = back || null;
+      popup._quiet = !!quiet;
+    }
+    layer.openPopup();
+  }
+
+  /* A "back to the list" button for a card opened from the data browser. */
+  function backButton(map, item) {
+    var b = el("button", "mapapp-back", i18nOf(map).backToList);
+    b.type = "button";
+    L.DomEvent.on(b, "click", function (e) {
+      L.DomEvent.stop(e);
+      map.closePopup();
+      var target = typeof item === "function" ? item() : item;
+      if (target) target.focus();
+    });
+    return b;
+  }
+
+  /* --- layers ------------------------------------------------------------------- */
 
   /* Leaflet layers for a FeatureCollection of one configured layer, registered for
      search and added to the layer's group. */
@@ -139,29 +375,25 @@
     var geo = L.geoJSON(data, {
       pane: cfg.geometry === "Point" ? "overlayPane" : (cfg.classes ? "mapapp-zones" : "mapapp-outlines"),
       pointToLayer: function (feature, latlng) {
-        return L.circleMarker(latlng, { radius: 7 });
+        return new ShapeMarker(latlng, pointStyle(cfg, cfg.color, false));
       },
       style: function (feature) {
         var p = feature.properties || {};
         var fill = categoryColor(cfg, p);
         var draft = p.published === false;  /* planners see unpublished items dashed */
-        if (cfg.geometry === "Point") {  /* GeoJSON styles circle markers too */
-          return { radius: 7, weight: draft ? 2.5 : 1.5, color: draft ? "#1d2530" : "#ffffff",
-                   dashArray: draft ? "3 3" : null, opacity: 1, fillColor: fill,
-                   fillOpacity: draft ? 0.55 : 0.95 };
-        }
-        return { color: cfg.classes ? "#555555" : fill, weight: cfg.classes ? 1 : 2,
-                 dashArray: draft ? "6 4" : null,
-                 fillColor: fill, fillOpacity: cfg.classes ? 0.55 : 0.15 };
+        if (cfg.geometry === "Point") return pointStyle(cfg, fill, draft);
+        return { color: cfg.classes ? "#4a5563" : fill, weight: cfg.classes ? 1 : 3,
+                 dashArray: draft ? "6 4" : (cfg.classes ? null : "8 5"),
+                 fillColor: fill, fillOpacity: cfg.classes ? 0.55 : 0.12 };
       },
       onEachFeature: function (feature, layer) {
         var p = feature.properties || {};
         var label = p[cfg.labelField] || p.id;
         layer.feature = feature;
         layer.bindTooltip(el("span", null, label), { direction: "top", sticky: cfg.geometry !== "Point" });
-        layer.bindPopup(function () {
-          return popupContent(cfg, layer.feature, state(map).i18n || mapapp.defaultI18n);
-        }, { maxWidth: 320, autoPanPadding: [20, 20] });
+        layer.bindPopup(card(layer).setContent(function () {
+          return popupContent(cfg, layer.feature, i18nOf(map));
+        }));
         layer.on("popupopen", function () {
           mapapp.remember(map, cfg.name, p.id);
           map.fire("mapapp:featureopen", { layerName: cfg.name, id: p.id, layer: layer,
@@ -178,13 +410,17 @@
     return made;
   }
 
-  function drawLayer(map, entry, data) {
-    makeLayers(map, entry, data);
+  function layerDone(map, entry) {
     entry.loaded = true;
     var s = state(map);
     s.pending -= 1;
     if (s.pending === 0) s.ready.splice(0).forEach(function (fn) { fn(); });
     map.fire("mapapp:layerloaded", { name: entry.cfg.name, count: entry.count });
+  }
+
+  function drawLayer(map, entry, data) {
+    makeLayers(map, entry, data);
+    layerDone(map, entry);
   }
 
   /* Remove one feature (by id) from a drawn layer. */
@@ -207,12 +443,12 @@
   };
 
   /* Show only the features of a layer whose properties pass ``keep`` (null: all). */
-  mapapp.setFilter = function (map, layerName, keep) {
+  mapapp.setFilter = function (map, layerName, keepIt) {
     var entry = state(map).layers[layerName];
     if (!entry || entry.remoteLayer) return;
     var show = [], hide = [];
     entry.features.forEach(function (f) {
-      var ok = !keep || keep(f.layer.feature ? f.layer.feature.properties || {} : {});
+      var ok = !keepIt || keepIt(f.layer.feature ? f.layer.feature.properties || {} : {});
       var has = entry.group.hasLayer(f.layer);
       if (ok && !has) show.push(f.layer);
       if (!ok && has) hide.push(f.layer);
@@ -221,6 +457,7 @@
     else hide.forEach(function (l) { entry.group.removeLayer(l); });
     if (entry.group.addLayers) entry.group.addLayers(show);
     else show.forEach(function (l) { entry.group.addLayer(l); });
+    map.fire("mapapp:filter", { name: layerName });
   };
 
   mapapp.layerEntry = function (map, layerName) { return state(map).layers[layerName]; };
@@ -230,10 +467,6 @@
     return entry.features.filter(function (f) { return String(f.id) === String(id); })[0];
   };
 
-  function pointStyle(color) {
-    return { radius: 7, weight: 1.5, color: "#ffffff", opacity: 1, fillColor: color, fillOpacity: 0.95 };
-  }
-
   function fetchJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) {
@@ -241,37 +474,37 @@
         return r.json();
       });
   }
+  mapapp.fetchJSON = fetchJSON;
 
   /* A large layer: compact integer arrays; popups and tooltips fetched on demand. */
   function drawRemote(map, entry, data) {
     var cfg = entry.cfg;
     var renderer = L.canvas({ padding: 0.3 });
-    var colors = data.categories.map(function (value) {
+    var styles = data.categories.map(function (value) {
       for (var j = 0; j < cfg.categories.length; j++) {
-        if (cfg.categories[j].value === value) return cfg.categories[j].color;
+        if (cfg.categories[j].value === value) return pointStyle(cfg, cfg.categories[j].color, false);
       }
-      return cfg.color;
+      return pointStyle(cfg, cfg.color, false);
     });
+    var fallback = pointStyle(cfg, cfg.color, false);
     var markers = new Array(data.count);
     var x = 0, y = 0;
     for (var i = 0; i < data.count; i++) {
       x += data.dx[i];
       y += data.dy[i];
-      var m = L.circleMarker([y / data.scale, x / data.scale],
-        Object.assign({ renderer: renderer }, pointStyle(colors[data.c[i]] || cfg.color)));
+      var m = new ShapeMarker([y / data.scale, x / data.scale], styles[data.c[i]] || fallback);
+      m.options.renderer = renderer;
       m._mapappIndex = i;
+      m._mapappCategory = data.c[i];
       markers[i] = m;
     }
     entry.markers = markers;
+    entry.categoryValues = data.categories;
     entry.group.on("click", function (e) { mapapp.openRemote(map, entry, e.layer); });
     if (entry.group.addLayers) entry.group.addLayers(markers);
     else markers.forEach(function (mk) { entry.group.addLayer(mk); });
     entry.count = data.count;
-    entry.loaded = true;
-    var s = state(map);
-    s.pending -= 1;
-    if (s.pending === 0) s.ready.splice(0).forEach(function (fn) { fn(); });
-    map.fire("mapapp:layerloaded", { name: cfg.name, count: entry.count });
+    layerDone(map, entry);
   }
 
   /* Bring a layer out of its cluster (zooming in, spiderfying coincident points),
@@ -306,25 +539,46 @@
   }
   mapapp.reveal = reveal;
 
-  /* Fetch one feature of a large layer and open its popup on its marker. */
-  mapapp.openRemote = function (map, entry, marker) {
-    var i18n = state(map).i18n || mapapp.defaultI18n;
+  /* Fetch one feature of a large layer and open its card on its marker. */
+  mapapp.openRemote = function (map, entry, marker, from, back, quiet) {
+    var i18n = i18nOf(map);
     var url = entry.cfg.remote.item.replace("{index}", String(marker._mapappIndex));
     return fetchJSON(url).then(function (feature) {
       if (!marker.getPopup()) {
-        marker.bindPopup(popupContent(entry.cfg, feature, i18n), { maxWidth: 320 });
+        marker.bindPopup(card(marker));
         marker.on("popupclose", function () { mapapp.remember(map, null, null); });
       }
-      marker.openPopup();
+      marker.getPopup().setContent(popupContent(entry.cfg, feature, i18n));
+      openCard(marker, from, back, quiet);
       mapapp.remember(map, entry.cfg.name, feature.id);
     }).catch(function () { mapapp.announce(map, i18n.loadError + " " + entry.cfg.title); });
   };
+
+  /* A card for a feature known only by its data (a large layer's item from the API). */
+  function openDetached(map, cfg, feature, from, back) {
+    var c = feature.geometry && feature.geometry.coordinates;
+    if (!c) return;
+    var popup = card(null).setLatLng([c[1], c[0]])
+      .setContent(popupContent(cfg, feature, i18nOf(map)));
+    popup._returnFocus = from || null;
+    popup._back = back || null;
+    popup.openOn(map);
+    mapapp.remember(map, cfg.name, feature.id);
+  }
+
+  function clusterIcon(cluster) {
+    var n = cluster.getChildCount();
+    var size = n < 10 ? 30 : n < 100 ? 36 : 44;
+    return L.divIcon({ html: "<span>" + n + "</span>", className: "mapapp-cluster",
+                       iconSize: L.point(size, size) });
+  }
 
   /* Add one configured layer (inline GeoJSON or a URL to fetch). */
   mapapp.addLayer = function (map, cfg) {
     var s = state(map);
     var group = cfg.cluster && L.markerClusterGroup
-      ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 45 })
+      ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 45,
+                               iconCreateFunction: clusterIcon })
       : L.featureGroup();
     var entry = { cfg: cfg, group: group, features: [], loaded: false, count: 0 };
     s.layers[cfg.name] = entry;
@@ -339,7 +593,7 @@
         .then(function (data) { drawRemote(map, entry, data); })
         .catch(function () {
           drawRemote(map, entry, { count: 0, dx: [], dy: [], c: [], categories: [], scale: 1 });
-          mapapp.announce(map, (s.i18n || mapapp.defaultI18n).loadError + " " + cfg.title);
+          mapapp.announce(map, i18nOf(map).loadError + " " + cfg.title);
         });
     } else {
       fetch(cfg.url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
@@ -351,7 +605,7 @@
         .catch(function (err) {
           entry.error = String(err);
           drawLayer(map, entry, { type: "FeatureCollection", features: [] });
-          mapapp.announce(map, (s.i18n || mapapp.defaultI18n).loadError + " " + cfg.title);
+          mapapp.announce(map, i18nOf(map).loadError + " " + cfg.title);
         });
     }
   };
@@ -368,7 +622,7 @@
     search: "Rechercher un lieu", searchLabel: "Rechercher par nom", noResult: "Aucun résultat",
     results: "résultats", fullscreen: "Plein écran", exitFullscreen: "Quitter le plein écran",
     locate: "Me localiser", locateError: "Position indisponible", reset: "Vue initiale",
-    youAreHere: "Vous êtes ici"
+    youAreHere: "Vous êtes ici", closeCard: "Fermer la fiche", close: "Fermer"
   };
 
   /* A polite live region for short messages (screen readers read them). */
@@ -383,21 +637,59 @@
     s.live.textContent = message;
   };
 
-  /* Keep the view in the URL so a copied link reopens it (permalink). */
-  mapapp.remember = function (map, layer, id) {
+  /* --- the view in the URL ------------------------------------------------------ */
+
+  /* The view as query parameters: centre, zoom, visible layers, open feature. */
+  function viewParams(map, base) {
     var s = state(map);
-    if (!s.options || !s.options.permalink) return;
-    if (layer !== undefined) s.openFeature = layer ? layer + ":" + id : null;
-    var params = new URLSearchParams(window.location.search);
+    var params = new URLSearchParams(base || "");
     var c = map.getCenter();
     params.set("center", c.lat.toFixed(5) + "," + c.lng.toFixed(5));
     params.set("zoom", String(map.getZoom()));
     var visible = s.order.filter(function (n) { return map.hasLayer(s.layers[n].group); });
     params.set("layers", visible.join(","));
     if (s.openFeature) params.set("feature", s.openFeature); else params.delete("feature");
+    return params;
+  }
+  mapapp.viewParams = viewParams;
+
+  /* Keep the view in the URL so a copied link reopens it (permalink), and in the
+     links that carry it (the embed's "open the full map"). */
+  mapapp.remember = function (map, layer, id) {
+    var s = state(map);
+    if (layer !== undefined) s.openFeature = layer ? layer + ":" + id : null;
+    if (!s.options || !s.options.permalink) return;
+    var params = viewParams(map, window.location.search);
     var url = window.location.pathname + "?" + params.toString() + window.location.hash;
     try { window.history.replaceState(null, "", url); } catch (e) { /* sandboxed frame */ }
+    if (s.fullMapLink) s.fullMapLink.href = fullMapUrl(map);
+    map.fire("mapapp:viewchange");
   };
+
+  /* The address of the full map (/) showing this view, in this language. */
+  function fullMapUrl(map) {
+    var s = state(map);
+    var params = viewParams(map);
+    params.set("lang", i18nOf(map).lang);
+    if (s.options.basemap) params.set("basemap", s.options.basemap);
+    return (s.options.fullMapUrl || new URL("./", window.location.href).href) + "?" + params.toString();
+  }
+
+  /* The <iframe> code of /embed showing this view. */
+  function embedCode(map) {
+    var s = state(map);
+    var params = viewParams(map);
+    params.set("lang", i18nOf(map).lang);
+    var src = (s.options.embedUrl || new URL("embed", new URL("./", window.location.href)).href) +
+      "?" + params.toString();
+    var esc = function (t) { return String(t).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;"); };
+    return '<iframe src="' + esc(src) + '" title="' + esc(i18nOf(map).frameTitle || "mapapp") +
+      '" width="100%" height="500" style="border:0" loading="lazy"' +
+      ' allow="fullscreen; geolocation; clipboard-write"' +
+      ' referrerpolicy="strict-origin-when-cross-origin"></iframe>';
+  }
+
+  /* --- controls ----------------------------------------------------------------- */
 
   function button(container, className, label, onClick) {
     var b = el("button", "mapapp-button " + className);
@@ -410,114 +702,185 @@
     return b;
   }
 
-  function legendControl(map, s, i18n) {
-    var ctl = L.control({ position: "bottomright" });
+  function control(map, position, build, first) {
+    var ctl = L.control({ position: position });
     ctl.onAdd = function () {
-      var box = el("details", "mapapp-legend leaflet-control");
-      if (window.innerWidth > 600) box.open = true;
-      box.appendChild(el("summary", null, i18n.legend));
-      s.order.forEach(function (name) {
-        var cfg = s.layers[name].cfg;
-        var section = el("section", "mapapp-legend-layer");
-        section.dataset.layer = name;
-        section.appendChild(el("h4", null, cfg.title));
-        var items = cfg.classes
-          ? cfg.classes.map(function (c) { return { label: c.label, color: c.color }; })
-          : cfg.categories;
-        var ul = el("ul");
-        items.forEach(function (item) {
-          var li = el("li");
-          var sw = el("span", "mapapp-swatch" + (cfg.geometry === "Point" ? " mapapp-swatch-point" : ""));
-          sw.style.background = item.color;
-          sw.setAttribute("aria-hidden", "true");
-          li.appendChild(sw);
-          li.appendChild(el("span", null, item.label));
-          ul.appendChild(li);
-        });
-        section.appendChild(ul);
-        section.hidden = !map.hasLayer(s.layers[name].group);
-        box.appendChild(section);
-      });
+      var box = build();
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
       return box;
     };
     ctl.addTo(map);
+    var node = ctl.getContainer();
+    if (first) node.parentNode.insertBefore(node, node.parentNode.firstChild);
+    return ctl;
+  }
+
+  /* Set a layer visible or hidden, as the layer switch would. */
+  function showLayer(map, name, on) {
+    var entry = state(map).layers[name];
+    if (!entry || map.hasLayer(entry.group) === on) return;
+    if (on) map.addLayer(entry.group); else map.removeLayer(entry.group);
+    map.fire(on ? "overlayadd" : "overlayremove", { layer: entry.group, name: entry.cfg.title });
+  }
+  mapapp.showLayer = showLayer;
+
+  /* Layers and legend in one folding box: a checkbox per layer, its symbol, and the
+     categories of the visible layers. Folded by default on smaller maps; the
+     visitor's choice is remembered. */
+  function layersControl(map, s, i18n, options, bar) {
+    var box = el("details", "mapapp-legend");
+    var remembered = recall("legend");
+    var wide = map.getSize().x >= (options.legendOpenWidth || 1400);
+    var panelOpen = s.panel && s.panel.current;
+    box.open = remembered !== null ? remembered === "1" : (wide && !options.collapsed && !panelOpen);
+    (function () {
+      var summary = el("summary");
+      summary.appendChild(el("span", null, options.layerControl === false ? i18n.legend : i18n.layersLegend));
+      L.DomEvent.on(summary, "click", function () {
+        setTimeout(function () { keep("legend", box.open ? "1" : "0"); }, 0);
+      });
+      box.appendChild(summary);
+      var body = el("div", "mapapp-legend-body");
+      s.order.forEach(function (name) { body.appendChild(legendSection(map, s, name, options)); });
+      box.appendChild(body);
+    })();
+    bar.appendChild(box);
     function sync() {
-      var box = ctl.getContainer();
       s.order.forEach(function (name) {
-        var sec = box.querySelector('[data-layer="' + name + '"]');
-        if (sec) sec.hidden = !map.hasLayer(s.layers[name].group);
+        var on = map.hasLayer(s.layers[name].group);
+        var list = box.querySelector('ul[data-layer="' + name + '"]');
+        if (list) list.hidden = !on;
+        var check = box.querySelector('input[data-layer="' + name + '"]');
+        if (check) check.checked = on;
       });
     }
     map.on("overlayadd overlayremove", sync);
+    return box;
   }
 
-  function searchControl(map, s, i18n) {
-    var ctl = L.control({ position: "topleft" });
-    ctl.onAdd = function () {
+  function legendSection(map, s, name, options) {
+    var cfg = s.layers[name].cfg;
+    var polygon = cfg.geometry !== "Point";
+    var section = el("div", "mapapp-legend-layer");
+    var head = el("label", "mapapp-layer-toggle");
+    if (options.layerControl !== false) {
+      var check = el("input");
+      check.type = "checkbox";
+      check.dataset.layer = name;
+      check.checked = map.hasLayer(s.layers[name].group);
+      L.DomEvent.on(check, "change", function () { showLayer(map, name, check.checked); });
+      head.appendChild(check);
+    }
+    head.appendChild(swatch(cfg.symbol, polygon ? (cfg.classes ? cfg.classes[3].color : null) : "#ffffff", polygon));
+    head.appendChild(el("span", null, cfg.title));
+    section.appendChild(head);
+    var items = cfg.classes
+      ? cfg.classes.map(function (c) { return { label: c.label, color: c.color }; })
+      : cfg.categories;
+    var ul = el("ul");
+    ul.dataset.layer = name;
+    items.forEach(function (item) {
+      var li = el("li");
+      li.appendChild(swatch(cfg.symbol, item.color, polygon));
+      li.appendChild(el("span", null, item.label));
+      ul.appendChild(li);
+    });
+    ul.hidden = !map.hasLayer(s.layers[name].group);
+    section.appendChild(ul);
+    return section;
+  }
+
+  /* --- search: features by name, and places (quarters, communes, addresses) ------ */
+
+  function localHits(s, q, limit) {
+    var hits = [];
+    s.order.forEach(function (name) {
+      s.layers[name].features.forEach(function (f) {
+        if (hits.length < limit && f.key.indexOf(q) !== -1) {
+          hits.push({ kind: "feature", name: f.name, layer: f.layer, layerName: name,
+                      title: s.layers[name].cfg.title });
+        }
+      });
+    });
+    /* names that start with the query first */
+    return hits.sort(function (a, b) {
+      return (normalise(a.name).indexOf(q) === 0 ? 0 : 1) - (normalise(b.name).indexOf(q) === 0 ? 0 : 1);
+    });
+  }
+
+  function searchControl(map, s, i18n, options) {
+    control(map, "topleft", function () {
       var box = el("div", "mapapp-search leaflet-control");
       box.setAttribute("role", "search");
       var id = "mapapp-search-" + L.stamp(map);
-      var label = el("label", "mapapp-visually-hidden", i18n.searchLabel);
+      var label = el("label", "mapapp-visually-hidden", options.places ? i18n.searchPlacesLabel || i18n.searchLabel : i18n.searchLabel);
       label.htmlFor = id;
       var input = el("input");
       input.id = id;
       input.type = "search";
-      input.placeholder = i18n.search;
+      input.placeholder = options.places ? i18n.searchPlaces || i18n.search : i18n.search;
       input.autocomplete = "off";
+      input.setAttribute("aria-describedby", id + "-status");
       var list = el("ul", "mapapp-search-results");
+      list.id = id + "-results";
       var status = el("p", "mapapp-visually-hidden");
+      status.id = id + "-status";
       status.setAttribute("aria-live", "polite");
       box.appendChild(label);
       box.appendChild(input);
       box.appendChild(list);
       box.appendChild(status);
+      s.searchInput = input;
+
       function choose(hit) {
         list.textContent = "";
         input.value = hit.name;
+        input.focus({ preventScroll: true });
+        if (hit.kind !== "feature") { goToPlace(map, s, hit, input); return; }
         var entry = s.layers[hit.layerName];
-        var group = entry.group;
-        if (!map.hasLayer(group)) group.addTo(map);
+        if (!map.hasLayer(entry.group)) showLayer(map, hit.layerName, true);
         if (hit.remoteIndex !== undefined) {
           var marker = entry.markers[hit.remoteIndex];
-          reveal(map, group, marker, function () { mapapp.openRemote(map, entry, marker); });
+          reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, input); });
           return;
         }
-        reveal(map, group, hit.layer, function () { hit.layer.openPopup(); });
+        reveal(map, entry.group, hit.layer, function () { openCard(hit.layer, input); });
       }
       function run() {
-        var q = normalise(input.value.trim());
+        var text = input.value.trim(), q = normalise(text);
         list.textContent = "";
-        if (q.length < 2) { status.textContent = ""; return; }
-        var hits = [];
-        s.order.forEach(function (name) {
-          s.layers[name].features.forEach(function (f) {
-            if (hits.length < 8 && f.key.indexOf(q) !== -1) {
-              hits.push({ name: f.name, layer: f.layer, layerName: name, title: s.layers[name].cfg.title });
-            }
-          });
-        });
+        if (q.length < 2) { status.textContent = ""; s.lastHits = []; return; }
+        var hits = localHits(s, q, 8);
         render(hits);
+        var token = s.searchToken = (s.searchToken || 0) + 1;
+        clearTimeout(s.searchTimer);
         var remote = s.order.filter(function (n) { return s.layers[n].remoteLayer; });
-        if (remote.length && hits.length < 8) {
-          var token = s.searchToken = (s.searchToken || 0) + 1;
-          clearTimeout(s.searchTimer);
-          s.searchTimer = setTimeout(function () {
-            remote.forEach(function (name) {
-              fetchJSON(s.layers[name].cfg.remote.search + "&q=" + encodeURIComponent(input.value.trim()))
-                .then(function (res) {
-                  if (token !== s.searchToken) return;
-                  res.hits.forEach(function (h) {
-                    if (hits.length >= 8) return;
-                    hits.push({ name: h.name, title: s.layers[name].cfg.title, layerName: name,
-                                remoteIndex: h.index, latlng: [h.lat, h.lon] });
-                  });
-                  render(hits);
-                }).catch(function () { /* the local results stay */ });
+        if (!options.places && !(remote.length && hits.length < 8)) return;
+        s.searchTimer = setTimeout(function () {
+          var asks = [];
+          if (options.places) {
+            asks.push(fetchJSON(options.places + (options.places.indexOf("?") === -1 ? "?" : "&") +
+                                "q=" + encodeURIComponent(text)).then(function (res) {
+              return res.hits.map(function (h) { return Object.assign({ kind: h.kind }, h); });
+            }));
+          }
+          remote.forEach(function (name) {
+            asks.push(fetchJSON(s.layers[name].cfg.remote.search + "&q=" + encodeURIComponent(text))
+              .then(function (res) {
+                return res.hits.map(function (h) {
+                  return { kind: "feature", name: h.name, title: s.layers[name].cfg.title,
+                           layerName: name, remoteIndex: h.index };
+                });
+              }));
+          });
+          Promise.all(asks.map(function (p) { return p.catch(function () { return []; }); }))
+            .then(function (groups) {
+              if (token !== s.searchToken) return;
+              var places = options.places ? groups.shift() : [];
+              render(mergeHits(places, hits.concat([].concat.apply([], groups)).slice(0, 8)));
             });
-          }, 200);
-        }
+        }, 180);
       }
       function render(hits) {
         list.textContent = "";
@@ -526,7 +889,7 @@
           var b = el("button", "mapapp-search-hit");
           b.type = "button";
           b.appendChild(el("span", "mapapp-search-name", hit.name));
-          b.appendChild(el("span", "mapapp-search-layer", hit.title));
+          b.appendChild(el("span", "mapapp-search-layer", hitKind(hit, i18n)));
           L.DomEvent.on(b, "click", function (e) {
             /* choose() empties the list: let the click finish first, or Leaflet,
                no longer finding the control above the detached button, takes it
@@ -543,29 +906,136 @@
       }
       L.DomEvent.on(input, "input", run);
       L.DomEvent.on(input, "keydown", function (e) {
-        if (e.key === "Enter" && s.lastHits && s.lastHits.length) { choose(s.lastHits[0]); }
+        if (e.key === "Enter" && s.lastHits && s.lastHits.length) { L.DomEvent.preventDefault(e); choose(s.lastHits[0]); }
         if (e.key === "ArrowDown") {
           var first = list.querySelector("button");
           if (first) { first.focus(); L.DomEvent.preventDefault(e); }
         }
-        if (e.key === "Escape") { input.value = ""; list.textContent = ""; }
+        if (e.key === "Escape") { input.value = ""; list.textContent = ""; status.textContent = ""; }
       });
       L.DomEvent.on(list, "keydown", function (e) {
         var buttons = Array.prototype.slice.call(list.querySelectorAll("button"));
         var i = buttons.indexOf(document.activeElement);
         if (e.key === "ArrowDown" && i < buttons.length - 1) { buttons[i + 1].focus(); L.DomEvent.preventDefault(e); }
         if (e.key === "ArrowUp") { (i > 0 ? buttons[i - 1] : input).focus(); L.DomEvent.preventDefault(e); }
+        if (e.key === "Escape") { list.textContent = ""; input.focus(); }
       });
-      L.DomEvent.disableClickPropagation(box);
-      L.DomEvent.disableScrollPropagation(box);
       return box;
-    };
-    ctl.addTo(map);
+    }, true);
   }
 
+  /* Places first, without a quarter shown twice (a fibre zone is also a quarter). */
+  function mergeHits(places, features) {
+    var names = {};
+    places.forEach(function (p) { names[normalise(p.name)] = true; });
+    return places.slice(0, 5).concat(features.filter(function (f) {
+      return !(f.layerName === "fibre" && names[normalise(f.name)]);
+    }));
+  }
+
+  /* What a search result is, in words: "Address", "Quarter", or the layer's title. */
+  function hitKind(hit, i18n) {
+    if (hit.kind === "feature") return hit.title;
+    var kind = i18n["kind_" + hit.kind] || hit.kind;
+    return hit.detail ? kind + " · " + hit.detail : kind;
+  }
+
+  /* Go to a place found by the search: an address gets a marker and a card with
+     the fibre coverage there and the nearest coworking places. */
+  function goToPlace(map, s, hit, from) {
+    if (s.placeLayer) { map.removeLayer(s.placeLayer); s.placeLayer = null; }
+    if (hit.kind === "address") { openAddress(map, s, hit, from); return; }
+    if (hit.bbox) {
+      map.fitBounds([[hit.bbox[1], hit.bbox[0]], [hit.bbox[3], hit.bbox[2]]], { maxZoom: 16 });
+    } else {
+      map.setView([hit.lat, hit.lon], Math.max(map.getZoom(), 14));
+    }
+    if (hit.geometry) {
+      s.placeLayer = L.geoJSON(hit.geometry, { pane: "mapapp-outlines", interactive: false,
+        style: { color: "#1d2530", weight: 3, dashArray: "2 6", fill: false } }).addTo(map);
+    }
+    mapapp.announce(map, hitKind(hit, i18nOf(map)) + " : " + hit.name);
+    var fibre = s.layers.fibre;
+    var zone = fibre && hit.zone_code && fibre.features.filter(function (f) {
+      return f.layer.feature && f.layer.feature.properties.zone_code === hit.zone_code;
+    })[0];
+    if (zone && map.hasLayer(fibre.group)) openCard(zone.layer, from);
+  }
+
+  function openAddress(map, s, hit, from) {
+    var i18n = i18nOf(map);
+    var at = [hit.lat, hit.lon];
+    var marker = new ShapeMarker(at, { symbol: "circle", radius: 9, color: "#1d2530", weight: 3,
+                                       fillColor: "#ffffff", fillOpacity: 1, pane: "markerPane" });
+    s.placeLayer = marker.addTo(map);
+    map.setView(at, Math.max(map.getZoom(), 16), { animate: false });
+    var box = el("div", "mapapp-popup mapapp-place");
+    box.setAttribute("lang", i18n.lang);
+    box.appendChild(el("h2", "mapapp-popup-title", hit.name));
+    box.appendChild(el("p", "mapapp-popup-layer", hitKind(hit, i18n)));
+    var here = el("div", "mapapp-here");
+    here.appendChild(el("p", null, i18n.loading));
+    box.appendChild(here);
+    var src = el("p", "mapapp-source", i18n.source + (i18n.lang === "fr" ? " : " : ": ") +
+                 (hit.source || "Base Adresse Nationale") + (hit.source_date ? " (" + hit.source_date + ")" : ""));
+    box.appendChild(src);
+    marker.bindPopup(card(marker).setContent(box));
+    openCard(marker, from);
+    var url = s.options.placeContext;
+    if (!url) { here.textContent = ""; return; }
+    fetchJSON(url + (url.indexOf("?") === -1 ? "?" : "&") + "lat=" + hit.lat + "&lon=" + hit.lon)
+      .then(function (ctx) { fillHere(map, s, here, ctx, marker); })
+      .catch(function () { here.textContent = i18n.loadError; });
+  }
+
+  /* Fibre coverage at a place and the nearest coworking places, as the server said. */
+  function fillHere(map, s, box, ctx, marker) {
+    var i18n = i18nOf(map);
+    box.textContent = "";
+    box.appendChild(el("h3", null, i18n.fibreHere));
+    if (ctx.fibre) {
+      var f = ctx.fibre;
+      var p = el("p", null, tr(i18n, "fibreZone", {
+        zone: f.zone_name, coverage: Math.round(f.coverage * 1000) / 10 + " %", date: f.as_of || "" }));
+      box.appendChild(p);
+      if (f.illustrative) box.appendChild(el("p", "mapapp-flags")).appendChild(
+        el("span", "mapapp-flag mapapp-flag-illustrative", i18n.illustrative));
+    } else {
+      box.appendChild(el("p", null, i18n.noFibre));
+    }
+    box.appendChild(el("h3", null, i18n.nearestCoworking));
+    var ol = el("ol", "mapapp-nearest");
+    (ctx.coworking || []).forEach(function (c) {
+      var li = el("li");
+      var b = el("button", "mapapp-link-button", c.name);
+      b.type = "button";
+      L.DomEvent.on(b, "click", function (e) {
+        L.DomEvent.stop(e);
+        var entry = s.layers.coworking;
+        var hit = entry && entry.features.filter(function (x) { return String(x.id) === String(c.id); })[0];
+        if (!hit) return;
+        if (!map.hasLayer(entry.group)) showLayer(map, "coworking", true);
+        reveal(map, entry.group, hit.layer, function () { openCard(hit.layer, s.searchInput); });
+      });
+      li.appendChild(b);
+      li.appendChild(el("span", null, " — " + (c.status_label ? c.status_label + ", " : "") +
+        tr(i18n, "crowFlies", { distance: formatDistance(c.distance_m, i18n) })));
+      ol.appendChild(li);
+    });
+    if (!ol.childNodes.length) box.appendChild(el("p", null, i18n.noCoworking));
+    else box.appendChild(ol);
+    if (marker.isPopupOpen()) keepVisible(map, marker.getLatLng(), marker.getPopup().getElement());
+  }
+
+  function formatDistance(m, i18n) {
+    if (m < 1000) return Math.round(m / 10) * 10 + " m";
+    return (Math.round(m / 100) / 10).toLocaleString(i18n.locale) + " km";
+  }
+
+  /* --- tools: initial view, full screen, locate me --------------------------------- */
+
   function toolsControl(map, s, i18n, options) {
-    var ctl = L.control({ position: "topleft" });
-    ctl.onAdd = function () {
+    control(map, "topleft", function () {
       var bar = el("div", "leaflet-bar mapapp-tools leaflet-control");
       if (options.reset) {
         button(bar, "mapapp-reset", i18n.reset, function () {
@@ -606,8 +1076,44 @@
         map.on("locationerror", function () { mapapp.announce(map, i18n.locateError); });
       }
       return bar;
+    });
+  }
+
+  /* The embed's "open the full map" link, as a control that keeps the view. */
+  function fullMapControl(map, s, link) {
+    control(map, "bottomleft", function () {
+      var box = el("div", "mapapp-fullmap leaflet-control");
+      link.className = "";
+      box.appendChild(link);
+      return box;
+    });
+    s.fullMapLink = link;
+    link.href = fullMapUrl(map);
+  }
+
+  /* The base map's credits fold behind a button on narrow maps. */
+  function compactAttribution(map, i18n) {
+    var ctl = map.attributionControl;
+    if (!ctl) return;
+    var container = ctl.getContainer();
+    var update = ctl._update;
+    var toggle = el("button", "mapapp-attribution-toggle", "©");
+    toggle.type = "button";
+    toggle.setAttribute("aria-label", i18n.credits);
+    toggle.setAttribute("aria-expanded", "false");
+    L.DomEvent.on(toggle, "click", function (e) {
+      L.DomEvent.stop(e);
+      var open = container.classList.toggle("mapapp-attribution-open");
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+    ctl._update = function () {
+      update.call(ctl);
+      var text = el("span", "mapapp-attribution-text");
+      while (container.firstChild) text.appendChild(container.firstChild);
+      container.appendChild(toggle);
+      container.appendChild(text);
     };
-    ctl.addTo(map);
+    ctl._update();
   }
 
   function openFeature(map, s, ref, remoteIndex) {
@@ -617,7 +1123,7 @@
       var entry = s.layers[name];
       var marker = remoteIndex !== null && remoteIndex !== undefined ? entry.markers[remoteIndex] : null;
       if (!marker) return;
-      reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker); });
+      reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, null, null, true); });
       return;
     }
     var parts = String(ref).split(":");
@@ -627,10 +1133,423 @@
     var hit = local.features.filter(function (f) { return String(f.id) === id; })[0];
     if (!hit) return;
     if (local.group.getVisibleParent) {
-      reveal(map, local.group, hit.layer, function () { hit.layer.openPopup(); });
+      reveal(map, local.group, hit.layer, function () { openCard(hit.layer, null, null, true); });
     } else {
-      hit.layer.openPopup();  /* the page opened on the view the link asked for */
+      openCard(hit.layer, null, null, true);  /* the page opened on the view the link asked for */
     }
+  }
+
+  /* --- panels: about this map (info) and the places in view (data browser) -------- */
+
+  function panelsControl(map, s, i18n, options, bar) {
+    if (!options.infoPanel && !options.browse) return;
+    var panel = el("section", "mapapp-panel");
+    panel.id = "mapapp-panel-" + L.stamp(map);
+    panel.hidden = true;
+    var head = el("div", "mapapp-panel-head");
+    var title = el("h2", "mapapp-panel-title");
+    title.id = panel.id + "-title";
+    title.tabIndex = -1;
+    panel.setAttribute("aria-labelledby", title.id);
+    var close = el("button", "mapapp-card-close");
+    close.type = "button";
+    close.setAttribute("aria-label", i18n.closePanel);
+    close.title = i18n.closePanel;
+    close.appendChild(el("span", null, "×")).setAttribute("aria-hidden", "true");
+    head.appendChild(title);
+    head.appendChild(close);
+    var body = el("div", "mapapp-panel-body");
+    panel.appendChild(head);
+    panel.appendChild(body);
+    map.getContainer().appendChild(panel);
+    L.DomEvent.disableClickPropagation(panel);
+    L.DomEvent.disableScrollPropagation(panel);
+    var p = { map: map, s: s, i18n: i18n, options: options, panel: panel, title: title,
+              body: body, current: null, opener: null, buttons: {} };
+    s.panel = p;
+    function shut() {
+      var opener = p.opener;
+      panel.hidden = true;
+      p.current = null;
+      p.opener = null;
+      syncButtons(p);
+      if (opener) opener.focus({ preventScroll: true });
+    }
+    p.close = shut;
+    L.DomEvent.on(close, "click", function (e) {
+      L.DomEvent.stop(e);
+      if (p.current === "info") keep("info", "0");
+      shut();
+    });
+    L.DomEvent.on(panel, "keydown", function (e) {
+      if (e.key === "Escape" && !e.defaultPrevented) { L.DomEvent.stop(e); shut(); }
+    });
+    if (options.infoPanel) p.buttons.info = panelButton(p, bar, "info", i18n.infoButton, "i");
+    if (options.browse) p.buttons.browse = panelButton(p, bar, "browse", i18n.browseButton, "≡");
+    map.on("moveend overlayadd overlayremove mapapp:filter", function () {
+      if (p.current === "browse") renderBrowseList(p);
+    });
+    var wide = map.getSize().x >= NARROW;
+    if (options.infoPanel === "open" && recall("info") !== "0" && wide) openPanel(p, "info", null, true);
+  }
+
+  function panelButton(p, bar, kind, label, icon) {
+    var b = el("button", "mapapp-panel-button");
+    b.type = "button";
+    b.setAttribute("aria-expanded", "false");
+    b.setAttribute("aria-controls", p.panel.id);
+    b.title = label;
+    b.appendChild(el("span", "mapapp-panel-icon", icon)).setAttribute("aria-hidden", "true");
+    b.appendChild(el("span", "mapapp-panel-label", label));
+    L.DomEvent.on(b, "click", function (e) {
+      L.DomEvent.stop(e);
+      if (p.current === kind) {
+        if (kind === "info") keep("info", "0");
+        p.close();
+      } else {
+        openPanel(p, kind, b);
+      }
+    });
+    bar.appendChild(b);
+    return b;
+  }
+
+  function syncButtons(p) {
+    Object.keys(p.buttons).forEach(function (k) {
+      p.buttons[k].setAttribute("aria-expanded", String(p.current === k));
+    });
+  }
+
+  function openPanel(p, kind, opener, quiet) {
+    p.current = kind;
+    p.opener = opener || p.buttons[kind] || null;
+    p.body.textContent = "";
+    p.panel.dataset.kind = kind;
+    if (kind === "info") {
+      p.title.textContent = p.i18n.infoTitle;
+      renderInfo(p);
+    } else {
+      p.title.textContent = p.i18n.browseTitle;
+      renderBrowse(p);
+    }
+    p.panel.hidden = false;
+    p.body.scrollTop = 0;
+    syncButtons(p);
+    if (!quiet) p.title.focus({ preventScroll: true });
+  }
+  mapapp.openPanel = function (map, kind) {
+    var p = state(map).panel;
+    if (p) openPanel(p, kind, null);
+  };
+
+  function section(parent, heading) {
+    var sec = el("section", "mapapp-panel-section");
+    sec.appendChild(el("h3", null, heading));
+    parent.appendChild(sec);
+    return sec;
+  }
+
+  /* What a layer's features say about themselves: sources, dates, illustrative ones. */
+  function layerFacts(p, name) {
+    var entry = p.s.layers[name];
+    var given = (p.options.info && p.options.info.layers && p.options.info.layers[name]) || {};
+    var facts = { features: entry.count, sources: given.sources, more: given.more_sources || 0,
+                  latest: given.latest_source_date, licence: given.licence,
+                  illustrative: given.illustrative, examples: given.illustrative_examples || [] };
+    if (entry.remoteLayer || !entry.features.length) return facts;
+    var counts = {}, latest = "", illustrative = [];
+    entry.features.forEach(function (f) {
+      var props = (f.layer.feature && f.layer.feature.properties) || {};
+      if (props.source) counts[props.source] = (counts[props.source] || 0) + 1;
+      if (props.source_date && props.source_date > latest) latest = props.source_date;
+      if (props.illustrative) illustrative.push(f.name);
+    });
+    var sources = Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a]; });
+    facts.sources = facts.sources || sources.slice(0, 5);
+    facts.more = facts.sources === given.sources ? facts.more : Math.max(0, sources.length - 5);
+    facts.latest = facts.latest || latest || null;
+    facts.illustrative = illustrative.length;
+    facts.examples = illustrative.slice(0, 4);
+    return facts;
+  }
+
+  function renderInfo(p) {
+    var i18n = p.i18n, s = p.s, body = p.body;
+    body.appendChild(el("p", "mapapp-panel-intro", i18n.infoIntro));
+    var ill = section(body, i18n.illustrativeTitle);
+    ill.appendChild(el("p", null, i18n.illustrativeIntro));
+    var list = el("ul");
+    s.order.forEach(function (name) {
+      var facts = layerFacts(p, name);
+      if (!facts.illustrative) return;
+      var li = el("li", null, tr(i18n, "illustrativeCount", {
+        layer: s.layers[name].cfg.title, n: facts.illustrative, total: facts.features }));
+      if (facts.examples.length) li.appendChild(el("span", "mapapp-muted", " (" + facts.examples.join(", ") +
+        (facts.illustrative > facts.examples.length ? ", …" : "") + ")"));
+      list.appendChild(li);
+    });
+    if (list.childNodes.length) ill.appendChild(list);
+    else ill.appendChild(el("p", null, i18n.illustrativeNone));
+    renderSources(p, section(body, i18n.sourcesTitle));
+    renderShare(p, section(body, i18n.shareTitle));
+    var help = section(body, i18n.helpTitle);
+    var ul = el("ul", "mapapp-help");
+    (i18n.help || []).forEach(function (line) { ul.appendChild(el("li", null, line)); });
+    help.appendChild(ul);
+  }
+
+  function link(text, href, external) {
+    var a = el("a", null, text);
+    a.href = href;
+    if (external) { a.rel = "noopener noreferrer"; a.target = "_blank"; }
+    return a;
+  }
+
+  function renderSources(p, box) {
+    var i18n = p.i18n, s = p.s, base = new URL("./", window.location.href);
+    var pages = el("p");
+    var info = p.options.info || {};
+    pages.appendChild(link(i18n.openDataPage, info.data || new URL("data", base).href, p.options.embedded));
+    pages.appendChild(document.createTextNode(" · "));
+    pages.appendChild(link(i18n.listPage, info.list || new URL("list", base).href, p.options.embedded));
+    box.appendChild(pages);
+    s.order.forEach(function (name) {
+      var cfg = s.layers[name].cfg, facts = layerFacts(p, name);
+      var item = el("div", "mapapp-layer-facts");
+      item.appendChild(el("h4", null, cfg.title));
+      if (facts.sources && facts.sources.length) {
+        item.appendChild(el("p", null, i18n.sourcesLabel + " " + facts.sources.join(" ; ") +
+          (facts.more ? " " + tr(i18n, "andMore", { n: facts.more }) : "")));
+      }
+      if (facts.latest) item.appendChild(el("p", null, i18n.latestLabel + " " + facts.latest));
+      var lic = el("p", null, i18n.licenceLabel + " ");
+      if (facts.licence && safeUrl(facts.licence.url)) {
+        lic.appendChild(link(facts.licence.title, safeUrl(facts.licence.url), true));
+      } else {
+        lic.appendChild(link(i18n.licenceSee, info.data || new URL("data", base).href, p.options.embedded));
+      }
+      item.appendChild(lic);
+      var dl = el("p", null, i18n.downloadLabel + " ");
+      [["geojson", "GeoJSON"], ["csv", "CSV"], ["gpkg", "GeoPackage"]].forEach(function (f, k) {
+        if (k) dl.appendChild(document.createTextNode(" · "));
+        var a = link(f[1], (info.download || new URL("download/{name}.{fmt}", base).href.replace(/%7B/g, "{").replace(/%7D/g, "}"))
+          .replace("{name}", name).replace("{fmt}", f[0]));
+        a.setAttribute("aria-label", f[1] + " – " + cfg.title);
+        dl.appendChild(a);
+      });
+      item.appendChild(dl);
+      box.appendChild(item);
+    });
+  }
+
+  /* "Share this view": the link of the full map and the embed code, with copy buttons. */
+  function renderShare(p, box) {
+    var i18n = p.i18n, map = p.map;
+    var status = el("p", "mapapp-copy-status");
+    status.setAttribute("role", "status");
+    function field(labelText, value, multiline, copyLabel) {
+      var id = p.panel.id + (multiline ? "-code" : "-link");
+      var wrap = el("div", "mapapp-share-field");
+      var label = el("label", null, labelText);
+      label.htmlFor = id;
+      var input = el(multiline ? "textarea" : "input");
+      input.id = id;
+      input.readOnly = true;
+      if (multiline) input.rows = 3;
+      input.value = value;
+      var b = el("button", "mapapp-copy", copyLabel);
+      b.type = "button";
+      L.DomEvent.on(b, "click", function (e) { L.DomEvent.stop(e); copyText(input, status, i18n); });
+      wrap.appendChild(label);
+      wrap.appendChild(input);
+      wrap.appendChild(b);
+      box.appendChild(wrap);
+      return input;
+    }
+    var linkInput = field(i18n.linkLabel, fullMapUrl(map), false, i18n.copyLink);
+    var codeInput = field(i18n.codeLabel, embedCode(map), true, i18n.copyCode);
+    box.appendChild(status);
+    map.on("mapapp:viewchange", function () {
+      linkInput.value = fullMapUrl(map);
+      codeInput.value = embedCode(map);
+    });
+  }
+
+  function copyText(input, status, i18n) {
+    input.focus();
+    input.select();
+    function done() { status.textContent = i18n.copied; }
+    function manual() { status.textContent = i18n.copyManual; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () {
+        try { if (document.execCommand("copy")) done(); else manual(); } catch (e) { manual(); }
+      });
+    } else {
+      try { if (document.execCommand("copy")) done(); else manual(); } catch (e) { manual(); }
+    }
+  }
+
+  /* The data browser: per layer, the features in view, filtered like /list. */
+  function renderBrowse(p) {
+    var i18n = p.i18n, s = p.s, body = p.body;
+    var form = el("div", "mapapp-browse-filters");
+    function labelled(labelText, control, id) {
+      var wrap = el("div", "mapapp-field");
+      var label = el("label", null, labelText);
+      label.htmlFor = id;
+      control.id = id;
+      wrap.appendChild(label);
+      wrap.appendChild(control);
+      form.appendChild(wrap);
+      return control;
+    }
+    var layerSelect = labelled(i18n.layerLabel, el("select"), p.panel.id + "-layer");
+    s.order.forEach(function (name) {
+      var o = el("option", null, s.layers[name].cfg.title);
+      o.value = name;
+      layerSelect.appendChild(o);
+    });
+    var visible = s.order.filter(function (n) { return p.map.hasLayer(s.layers[n].group); });
+    layerSelect.value = p.browseLayer && s.layers[p.browseLayer] ? p.browseLayer : (visible[0] || s.order[0]);
+    var catSelect = labelled(i18n.categoryLabel, el("select"), p.panel.id + "-category");
+    var nameInput = labelled(i18n.nameLabel, el("input"), p.panel.id + "-name");
+    nameInput.type = "search";
+    nameInput.autocomplete = "off";
+    nameInput.value = p.browseName || "";
+    function fillCategories() {
+      var cfg = s.layers[layerSelect.value].cfg;
+      catSelect.textContent = "";
+      var all = el("option", null, i18n.allCategories);
+      all.value = "";
+      catSelect.appendChild(all);
+      var cats = cfg.classes
+        ? cfg.classes.map(function (c, k) { return { value: String(k), label: c.label }; })
+        : cfg.categories;
+      cats.forEach(function (c) {
+        var o = el("option", null, c.label);
+        o.value = c.value;
+        catSelect.appendChild(o);
+      });
+      catSelect.value = p.browseCategory || "";
+      catSelect.disabled = !cats.length;
+    }
+    fillCategories();
+    L.DomEvent.on(layerSelect, "change", function () {
+      p.browseLayer = layerSelect.value;
+      p.browseCategory = "";
+      fillCategories();
+      renderBrowseList(p);
+    });
+    L.DomEvent.on(catSelect, "change", function () { p.browseCategory = catSelect.value; renderBrowseList(p); });
+    L.DomEvent.on(nameInput, "input", function () { p.browseName = nameInput.value; renderBrowseList(p); });
+    body.appendChild(form);
+    p.browse = { layer: layerSelect, category: catSelect, name: nameInput };
+    p.browse.count = body.appendChild(el("p", "mapapp-browse-count"));
+    p.browse.count.setAttribute("role", "status");
+    p.browse.list = body.appendChild(el("ul", "mapapp-browse-list"));
+    p.browse.more = body.appendChild(el("p", "mapapp-muted"));
+    p.browseLayer = layerSelect.value;
+    renderBrowseList(p);
+  }
+
+  var BROWSE_MAX = 100;
+
+  function renderBrowseList(p) {
+    if (!p.browse) return;
+    var s = p.s, map = p.map, i18n = p.i18n;
+    var name = p.browse.layer.value, entry = s.layers[name];
+    var list = p.browse.list;
+    list.textContent = "";
+    p.browse.more.textContent = "";
+    if (!map.hasLayer(entry.group)) {
+      p.browse.count.textContent = i18n.layerHidden;
+      var show = el("button", "mapapp-link-button", i18n.showLayer);
+      show.type = "button";
+      L.DomEvent.on(show, "click", function (e) { L.DomEvent.stop(e); showLayer(map, name, true); });
+      list.appendChild(el("li")).appendChild(show);
+      return;
+    }
+    if (entry.remoteLayer) { browseRemote(p, entry); return; }
+    var bounds = map.getBounds(), cat = p.browse.category.value, q = normalise(p.browse.name.value.trim());
+    var found = entry.features.filter(function (f) {
+      var props = (f.layer.feature && f.layer.feature.properties) || {};
+      if (!entry.group.hasLayer(f.layer)) return false;  /* filtered out by the planner */
+      if (q && f.key.indexOf(q) === -1) return false;
+      if (cat) { var c = categoryOf(entry.cfg, props); if (!c || String(c.value) !== cat) return false; }
+      return f.layer.getBounds ? bounds.intersects(f.layer.getBounds()) : bounds.contains(f.layer.getLatLng());
+    }).sort(function (a, b) { return a.name.localeCompare(b.name, i18n.lang); });
+    p.browse.count.textContent = found.length
+      ? tr(i18n, "inView", { n: found.length.toLocaleString(i18n.locale) }) : i18n.noneInView;
+    found.slice(0, BROWSE_MAX).forEach(function (f) {
+      var props = (f.layer.feature && f.layer.feature.properties) || {};
+      browseItem(p, entry, f.name, props, name + ":" + f.id, function (from, back) {
+        reveal(map, entry.group, f.layer, function () { openCard(f.layer, from, back); });
+      });
+    });
+    if (found.length > BROWSE_MAX) {
+      p.browse.more.textContent = tr(i18n, "moreInView", { n: (found.length - BROWSE_MAX).toLocaleString(i18n.locale) });
+    }
+  }
+
+  function browseItem(p, entry, name, props, key, open) {
+    var cfg = entry.cfg, c = categoryOf(cfg, props);
+    var li = el("li");
+    var b = el("button", "mapapp-browse-item");
+    b.type = "button";
+    b.dataset.key = key;
+    b.appendChild(swatch(cfg.symbol, c ? c.color : cfg.color, cfg.geometry !== "Point"));
+    var text = el("span", "mapapp-browse-text");
+    text.appendChild(el("span", "mapapp-browse-name", name));
+    if (c) text.appendChild(el("span", "mapapp-browse-category", c.label));
+    b.appendChild(text);
+    L.DomEvent.on(b, "click", function (e) {
+      L.DomEvent.stop(e);
+      var find = function () { return p.panel.querySelector('[data-key="' + CSS.escape(key) + '"]') || p.browse.name; };
+      open(b, backButton(p.map, find));
+    });
+    li.appendChild(b);
+    p.browse.list.appendChild(li);
+  }
+
+  /* A large layer: the server lists the features in view (OGC API items with a bbox). */
+  function browseRemote(p, entry) {
+    var i18n = p.i18n, map = p.map, cfg = entry.cfg;
+    var url = p.options.browse && p.options.browse.items;
+    if (!url) { p.browse.count.textContent = i18n.noneInView; return; }
+    var b = map.getBounds();
+    var params = new URLSearchParams({ bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+      .map(function (v) { return v.toFixed(5); }).join(","), limit: "50", f: "json" });
+    var cat = p.browse.category.value;
+    if (cat && cfg.categoryField) params.set(cfg.categoryField, cat);
+    if (p.browse.name.value.trim()) params.set("q", p.browse.name.value.trim());
+    var token = p.browseToken = (p.browseToken || 0) + 1;
+    p.browse.count.textContent = i18n.loading;
+    fetchJSON(url.replace("{name}", cfg.name) + "?" + params.toString()).then(function (res) {
+      if (token !== p.browseToken) return;
+      p.browse.list.textContent = "";
+      var total = res.numberMatched !== undefined ? res.numberMatched : res.features.length;
+      p.browse.count.textContent = total ? tr(i18n, "inView", { n: total.toLocaleString(i18n.locale) }) : i18n.noneInView;
+      res.features.forEach(function (feature) {
+        var props = feature.properties || {};
+        browseItem(p, entry, props[cfg.labelField] || feature.id, props, cfg.name + ":" + feature.id,
+          function (from, back) { openDetached(map, cfg, feature, from, back); });
+      });
+      if (total > res.features.length) {
+        p.browse.more.textContent = tr(i18n, "moreInView", { n: (total - res.features.length).toLocaleString(i18n.locale) });
+      }
+    }).catch(function () { p.browse.count.textContent = i18n.loadError + " " + cfg.title; });
+  }
+
+  /* Narrow maps get bottom sheets; the class follows the map's own width. */
+  function watchWidth(map) {
+    var container = map.getContainer();
+    function check() {
+      var size = map.getSize();
+      container.classList.toggle("mapapp-narrow", size.x < NARROW);
+      container.style.setProperty("--mapapp-h", size.y + "px");
+    }
+    check();
+    map.on("resize", check);
   }
 
   /* Controls added once every layer is configured. */
@@ -640,23 +1559,30 @@
     var i18n = Object.assign({}, mapapp.defaultI18n, options.i18n || {});
     s.i18n = i18n;
     s.options = options;
-    var overlays = {};
-    s.order.forEach(function (name) {
-      var holder = el("span", null, s.layers[name].cfg.title);
-      overlays[holder.outerHTML] = s.layers[name].group;
-    });
-    if (options.layerControl !== false) {
-      L.control.layers(null, overlays, { collapsed: window.innerWidth < 700 || !!options.collapsed }).addTo(map);
-    }
-    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
-    if (options.search) searchControl(map, s, i18n);
+    var container = map.getContainer();
+    /* Controls first in the tab order (before the map's own focus stop). */
+    container.insertBefore(map._controlContainer, container.firstChild);
+    container.setAttribute("role", "region");
+    container.setAttribute("aria-label", i18n.mapLabel || i18n.layers);
+    if (L.MarkerCluster) L.MarkerCluster.prototype.options = L.extend({}, L.MarkerCluster.prototype.options, { keyboard: false });
+    watchWidth(map);
+    cardFocus(map);
+    if (options.search) searchControl(map, s, i18n, options);
     if (options.reset || options.fullscreen || options.locate) toolsControl(map, s, i18n, options);
-    if (options.legend) legendControl(map, s, i18n);
+    var bar = el("div", "mapapp-bar leaflet-control");
+    control(map, "topright", function () { return bar; }, true);
+    panelsControl(map, s, i18n, options, bar);
+    if (options.legend || options.layerControl !== false) layersControl(map, s, i18n, options, bar);
+    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    var credit = container.parentNode && container.parentNode.querySelector(".embed-credit");
+    if (credit) fullMapControl(map, s, credit);
+    compactAttribution(map, i18n);
     map.on("moveend overlayadd overlayremove", function () { mapapp.remember(map); });
     mapapp.whenReady(map, function () {
       openFeature(map, s, options.feature, options.featureIndex);
-      map.getContainer().setAttribute("data-mapapp-ready", "true");
+      container.setAttribute("data-mapapp-ready", "true");
       map.fire("mapapp:ready");
     });
   };
+
 })();

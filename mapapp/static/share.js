@@ -8,7 +8,6 @@
   var link = document.getElementById("share-link");
   var copy = document.getElementById("copy-code");
   var status = document.getElementById("copy-status");
-  var useView = document.getElementById("use-view");
   var base = form.dataset.embed;
   /* The server's defaults of every option (maps/options.py), as query values. */
   var defaults = JSON.parse(form.dataset.defaults);
@@ -36,18 +35,40 @@
     return String(text).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
   }
 
-  function update() {
+  /* Refresh the snippet and the link; reload the preview unless the change came
+     from the preview itself (the visitor panned it or toggled a layer there). */
+  function update(fromPreview) {
     var url = embedUrl();
     var width = form.elements.width.value.trim() || "100%";
     var height = parseInt(form.elements.height.value, 10) || 500;
     code.value = '<iframe src="' + escapeAttr(url) + '" title="' + escapeAttr(form.dataset.title) +
       '" width="' + escapeAttr(width) + '" height="' + height +
-      '" style="border:0" loading="lazy" allow="fullscreen; geolocation"' +
+      '" style="border:0" loading="lazy" allow="fullscreen; geolocation; clipboard-write"' +
       ' referrerpolicy="strict-origin-when-cross-origin"></iframe>';
-    if (preview.src !== url) preview.src = url;
+    if (fromPreview !== true && preview.src !== url) preview.src = url;
     preview.height = String(height);
     link.href = url;
   }
+
+  /* The preview is an embed of this server: follow its map as the visitor moves it. */
+  function follow() {
+    var inner;
+    try { inner = preview.contentWindow.mapapp && preview.contentWindow.mapapp.map; } catch (e) { return; }
+    if (!inner) return;
+    function sync() {
+      var c = inner.getCenter();
+      form.elements.center.value = c.lat.toFixed(5) + "," + c.lng.toFixed(5);
+      form.elements.zoom.value = String(inner.getZoom());
+      var layers = inner._mapapp ? inner._mapapp.layers : {};
+      Array.prototype.forEach.call(form.querySelectorAll('input[name="layer"]'), function (box) {
+        if (layers[box.value]) box.checked = inner.hasLayer(layers[box.value].group);
+      });
+      update(true);
+    }
+    inner.on("moveend overlayadd overlayremove", sync);
+  }
+  preview.addEventListener("load", follow);
+  follow();
 
   form.addEventListener("change", update);
   form.addEventListener("input", function (e) {
@@ -61,14 +82,5 @@
       document.execCommand("copy"); done();
     });
     else { document.execCommand("copy"); done(); }
-  });
-  useView.hidden = false;
-  useView.addEventListener("click", function () {
-    try {
-      var params = new URLSearchParams(preview.contentWindow.location.search);
-      if (params.get("center")) form.elements.center.value = params.get("center");
-      if (params.get("zoom")) form.elements.zoom.value = params.get("zoom");
-      update();
-    } catch (e) { /* the preview is same-origin; nothing to do otherwise */ }
   });
 })();

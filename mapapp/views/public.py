@@ -28,6 +28,7 @@ from ..maps import build_map, split_rendered
 from ..maps.options import MapOptions, option_defaults, parse_map_options
 from ..maps.tiles import PROVIDERS
 from . import content_security_policy, current_lang, get_store, send_cached, snapshot
+from .strings import map_strings
 
 bp = Blueprint("public", __name__)
 
@@ -59,6 +60,7 @@ def ui_strings(lang: str) -> dict:
         "locateError": _("Location unavailable"),
         "reset": _("Initial view"),
         "youAreHere": _("You are here"),
+        **map_strings(),
     }
 
 
@@ -124,6 +126,7 @@ def render_map_page(
         "featureIndex": feature_index,
         "visible": list(opts.layers) if opts.layers is not None else None,
         "home": {"center": list(opts.center), "zoom": opts.zoom},
+        **citizen_options(embed, opts.basemap),
     }
     m = build_map(
         layers,
@@ -145,6 +148,20 @@ def render_map_page(
         layer_titles={n: REGISTRY[n].title for n in include},
     )
     return html, lang
+
+
+def citizen_options(embed: bool, basemap: str | None) -> dict:
+    """What the citizen map adds: info panel, data browser, links that keep the view."""
+    return {
+        "infoPanel": True if embed else "open",
+        "embedded": embed,
+        "browse": {
+            "items": url_for("ogc.items", name="NAME").replace("NAME", "{name}")
+        },
+        "fullMapUrl": url_for("public.index", _external=True),
+        "embedUrl": url_for("public.embed", _external=True),
+        "basemap": basemap,
+    }
 
 
 def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool):

@@ -1,0 +1,55 @@
+"""Layer symbols and colours a colour-blind visitor can tell apart (issue 12, item 4)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from mapapp.layers import REGISTRY
+from tests.colours import CVD, delta_e, parse, simulate
+
+VISIONS = ["normal", *CVD]
+# CIEDE2000 of 12 or more: two colours a reader tells apart at marker size.
+MIN_DELTA = 12
+
+
+def point_layers():
+    return [s for s in REGISTRY.values() if s.public and s.geometry == "Point"]
+
+
+def seen(colour: str, vision: str):
+    rgb = parse(colour)
+    return rgb if vision == "normal" else simulate(rgb, vision)
+
+
+def test_every_point_layer_has_its_own_symbol():
+    symbols = [s.symbol for s in point_layers()]
+    assert len(set(symbols)) == len(symbols) == 4
+    assert set(symbols) <= {"circle", "square", "triangle", "diamond"}
+
+
+@pytest.mark.parametrize("vision", VISIONS)
+@pytest.mark.parametrize("spec", point_layers(), ids=lambda s: s.name)
+def test_categories_of_a_layer_differ_for_every_vision(spec, vision):
+    for a, b in itertools.combinations(spec.categories, 2):
+        diff = delta_e(seen(a.color, vision), seen(b.color, vision))
+        assert diff >= MIN_DELTA, (spec.name, vision, a.value, b.value, round(diff, 1))
+
+
+def test_no_colour_means_two_things_across_layers():
+    pairs = itertools.combinations(point_layers(), 2)
+    for one, other in pairs:
+        for a in one.categories:
+            for b in other.categories:
+                diff = delta_e(parse(a.color), parse(b.color))
+                assert diff >= MIN_DELTA, (one.name, a.value, other.name, b.value)
+
+
+def test_fibre_classes_get_darker_for_every_vision():
+    classes = REGISTRY["fibre"].classes
+    from tests.colours import luminance
+
+    for vision in VISIONS:
+        lum = [luminance(seen(c.color, vision)) for c in classes]
+        assert lum == sorted(lum, reverse=True), vision
