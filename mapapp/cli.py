@@ -97,7 +97,9 @@ def init(force: bool, data_dir: Path | None) -> None:
         return
     store = site.store
     counts = ", ".join(f"{n} {store.count(n)}" for n in store.layer_names())
-    click.echo(f"mapapp init: store built at {where} (data version {version}): {counts}")
+    click.echo(
+        f"mapapp init: store built at {where} (data version {version}): {counts}"
+    )
 
 
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:

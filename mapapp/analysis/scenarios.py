@@ -13,7 +13,9 @@ from .catchments import catchment, to_metric
 from .suitability import score_at
 
 
-def candidates(frames: dict[str, gpd.GeoDataFrame]) -> list[tuple[str, gpd.GeoDataFrame]]:
+def candidates(
+    frames: dict[str, gpd.GeoDataFrame],
+) -> list[tuple[str, gpd.GeoDataFrame]]:
     """(layer, frame) of what a scenario compares: the coworking sites planned, under
     construction or proposed, and every candidate perimeter."""
     sites = frames["coworking"]

@@ -479,9 +479,7 @@ def import_confirm():
         saved = json.load(f)
     status = 200
     try:
-        report = run_import(
-            site().store, saved["kind"], Path(path), **saved["options"]
-        )
+        report = run_import(site().store, saved["kind"], Path(path), **saved["options"])
         report.file = saved["name"]
         context.update(report=report, done=True)
     except MapappError as exc:
