@@ -25,9 +25,10 @@ from .analysis.suitability import score_grid
 from .cache import BoundedCache, Payload, frame_bytes
 from .config import Settings
 from .errors import NotFound
-from .layers import REGISTRY, LayerSpec, get_spec
+from .layers import REGISTRY, LayerSpec, get_spec, tr
 from .maps.compact import compact_points, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
+from .places import Zone, address_hit, fibre_at, nearest, search_zones, zone_index
 from .store import Store, init_store, open_store
 from .text import fold
 
@@ -157,6 +158,40 @@ class Site:
             if len(hits) >= limit:
                 break
         return hits
+
+    # --- places: quarters, communes and addresses, without an outside geocoder ------
+
+    def place_index(self) -> list[Zone]:
+        """The zones a visitor may search for (fibre quarters, reference zones, the
+        communes of the addresses), built once per data version."""
+
+        def make() -> list[Zone]:
+            zones = self.store.read(
+                "zones", columns=["zone_code", "zone_name", "zone_kind"]
+            )
+            fibre = self.snapshot("fibre", full=True).frame
+            return zone_index(fibre, zones, self.store.address_communes())
+
+        return self._snapshots.get_or_make(
+            ("places", self.data_version()), make, lambda z: 4096 * (len(z) + 1)
+        )
+
+    def places(self, query: str, limit: int = 8) -> list[dict]:
+        """Quarters, IRIS zones and communes, then addresses, matching ``query``."""
+        zones = search_zones(self.place_index(), query, min(4, limit))
+        addresses = self.store.search_addresses(query, limit=limit - len(zones))
+        return [z.hit() for z in zones] + [address_hit(a) for a in addresses]
+
+    def here(self, lon: float, lat: float, lang: str) -> dict:
+        """What a place has around it: the fibre coverage there and the nearest
+        published coworking places (with their distance)."""
+        status = get_spec("coworking").field("status").choices or {}
+        labels = {k: tr(v, lang) for k, v in status.items()}
+        coworking = self.snapshot("coworking", full=True).frame
+        return {
+            "fibre": fibre_at(self.snapshot("fibre", full=True).frame, lon, lat),
+            "coworking": nearest(coworking, lon, lat, labels),
+        }
 
     # --- planners' analyses -------------------------------------------------------
 

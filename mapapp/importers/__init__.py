@@ -40,6 +40,9 @@ class ImportReport:
     written: bool = False
     data_version: int | None = None
     frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    # How the import writes when it is not a layer (the addresses): (store,
+    # report, dry_run) -> report; None writes ``frame`` into ``layer``.
+    apply: Callable | None = field(default=None, repr=False)
 
     def drop(self, reason: str, example: str, count: int = 1) -> None:
         """Count ``count`` rows dropped for ``reason``, keeping a few examples."""
@@ -71,7 +74,7 @@ class ImportReport:
         return out
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "frame"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("frame", "apply")}
 
 
 Reader = Callable[..., ImportReport]
@@ -130,6 +133,8 @@ def _reason(field_name: str, message: str) -> str:
 
 def write(store: Store, report: ImportReport, dry_run: bool) -> ImportReport:
     """Write the report's frame in one transaction unless ``dry_run`` or unchanged."""
+    if report.apply is not None:
+        return report.apply(store, report, dry_run)
     if dry_run:
         return report
     frame = report.frame
@@ -184,6 +189,6 @@ def run_import(
 
 
 # The built-in importers register themselves (last: they import the names above).
-from . import sirene, education, arcep, zones, generic  # noqa: E402, F401, I001
+from . import sirene, education, arcep, zones, generic, addresses  # noqa: E402, F401, I001
 
 KINDS: tuple[str, ...] = tuple(IMPORTERS)  # the one list of import kinds

@@ -1334,7 +1334,7 @@
         if (k) dl.appendChild(document.createTextNode(" · "));
         var a = link(f[1], (info.download || new URL("download/{name}.{fmt}", base).href.replace(/%7B/g, "{").replace(/%7D/g, "}"))
           .replace("{name}", name).replace("{fmt}", f[0]));
-        a.setAttribute("aria-label", f[1] + " – " + cfg.title);
+        a.appendChild(el("span", "mapapp-visually-hidden", " – " + cfg.title));
         dl.appendChild(a);
       });
       item.appendChild(dl);

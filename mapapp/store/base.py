@@ -203,6 +203,27 @@ class Store(ABC):
         """Bring a feature back to the state of one history entry (re-adding it when
         deleted); recorded as a change of its own."""
 
+    # --- addresses: the Base Adresse Nationale of the study area (place search) ----
+
+    @abstractmethod
+    def replace_addresses(self, rows: list[tuple]) -> int:
+        """Replace every stored address in one transaction; return the data version.
+
+        Rows are tuples in the order of ``store.addresses.NAMES``.
+        """
+
+    @abstractmethod
+    def search_addresses(self, query: str, limit: int = 5) -> list[dict]:
+        """Addresses holding every word of ``query`` (accents and case ignored)."""
+
+    @abstractmethod
+    def address_communes(self) -> list[dict]:
+        """The communes of the stored addresses: code, name, extent, count."""
+
+    @abstractmethod
+    def address_count(self) -> int:
+        """Number of stored addresses (0 before the first import)."""
+
     # --- accounts: users, API tokens, failed sign-in attempts ----------------------
 
     @abstractmethod

@@ -150,6 +150,22 @@ class GeoPackageStore(SqlStore):
             conn.executescript(ACCOUNT_TABLES)
         return conn
 
+    def _has_address_table(self) -> bool:
+        return bool(
+            self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'mapapp_addresses'"
+            ).fetchone()
+        )
+
+    def _address_table_ready(self, conn) -> None:
+        """Register the addresses as a GeoPackage attributes table (QGIS lists it)."""
+        conn.execute(
+            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
+            "description, last_change) VALUES ('mapapp_addresses', 'attributes', "
+            "'mapapp_addresses', 'Base Adresse Nationale, study area', "
+            "strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
+        )
+
     @property
     def conn(self) -> sqlite3.Connection:
         """This thread's connection (sqlite3 connections are not shared)."""

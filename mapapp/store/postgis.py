@@ -111,6 +111,9 @@ class PostGISStore(SqlStore):
         with self.conn.transaction():
             yield self.conn
 
+    def _has_address_table(self) -> bool:
+        return bool(self._one("SELECT to_regclass('mapapp_addresses') IS NOT NULL")[0])
+
     def _one(self, sql, params=()):
         return self.conn.execute(sql, params).fetchone()
 

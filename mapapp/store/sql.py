@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..layers import LayerSpec, get_spec
+from .addresses import AddressTable
 from .base import Bbox, Store, history_state, plain_value
 
 
@@ -27,7 +28,7 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class SqlStore(Store):
+class SqlStore(AddressTable, Store):
     """Shared implementation over a DB-API connection; see the module docstring."""
 
     P = "?"  # the driver's placeholder

@@ -154,6 +154,21 @@ def search():
     return jsonify({"query": query, "normalised": fold(query), "hits": hits})
 
 
+@bp.get("/api/places")
+def places():
+    """Quarters, IRIS zones, communes and addresses whose name holds ``q``; each hit
+    says what it is (``kind``). No outside geocoder is asked."""
+    query = params.search_query(request.args)
+    return jsonify({"query": query, "hits": site().places(query)})
+
+
+@bp.get("/api/places/here")
+def place_here():
+    """Around ``lat``/``lon``: the fibre coverage there, the nearest coworking places."""
+    point = params.place(request.args, site().area)
+    return jsonify(site().here(point.x, point.y, current_lang()))
+
+
 # --- editing (planners): features with versions, If-Match, history ---------------
 
 

@@ -247,7 +247,7 @@ def history_id() -> int:
 
 def search_query(args: Mapping[str, str]) -> str:
     """The text of a search (at least two characters)."""
-    query = args.get("q", "").strip()
+    query = args.get("q", "").strip()[:100]
     if len(query) < 2:
         raise BadRequest("q: give at least two characters")
     return query

@@ -99,6 +99,8 @@ def citizen_options(embed: bool, basemap: str | None) -> dict:
         "browse": {
             "items": url_for("ogc.items", name="NAME").replace("NAME", "{name}")
         },
+        "places": url_for("api.places"),
+        "placeContext": url_for("api.place_here"),
         "fullMapUrl": url_for("public.index", _external=True),
         "embedUrl": url_for("public.embed", _external=True),
         "basemap": basemap,

@@ -16,6 +16,8 @@ pytestmark = pytest.mark.browser
 def test_toggling_a_layer_hides_it(watched, live_server):
     page = open_map(watched, live_server.url + "/?lang=fr")
     before = page.locator("path.leaflet-interactive").count()
+    # the layers fold behind their button on maps narrower than 1400 px (issue 12)
+    page.get_by_text("Couches et légende").click()
     page.get_by_label("Couverture fibre (FttH)").uncheck()
     after = page.locator("path.leaflet-interactive").count()
     assert before - after == 14
@@ -122,7 +124,7 @@ def test_phone_width_is_usable(browser, live_server):
     page.wait_for_selector(".folium-map[data-mapapp-ready=true]")
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 360
-    assert page.locator(".leaflet-control-layers-toggle").is_visible()
+    assert page.locator(".mapapp-legend summary").is_visible()  # layers and legend
     assert page.get_by_label("Rechercher par nom").is_visible()
     page.goto(live_server.url + "/list")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
@@ -136,7 +138,7 @@ def test_share_builder_updates_preview_and_snippet(watched, live_server):
     page.locator('input[name="layer"][value="companies"]').uncheck()
     snippet = page.locator("#share-code").input_value()
     assert "layers=coworking%2Cschools%2Cfibre%2Ccontext%2Cperimeters" in snippet
-    assert 'loading="lazy"' in snippet and 'allow="fullscreen; geolocation"' in snippet
+    assert 'loading="lazy"' in snippet and 'allow="fullscreen; geolocation; clipboard-write"' in snippet
     src = page.locator("#share-preview").get_attribute("src")
     assert "layers=coworking" in src
     assert watched.errors == [] and watched.outside == []
@@ -198,7 +200,7 @@ def test_hostile_data_is_shown_as_text_everywhere(watched, live_server, store):
         page.locator(".mapapp-search-hit").nth(i).click()
         popup = page.locator(".mapapp-popup", has_text=name)
         popup.wait_for()
-        assert popup.locator("h3").inner_text() == name
+        assert popup.locator("h2").inner_text() == name  # h2: heading order
         assert popup.locator("a[href^='javascript']").count() == 0
     embed = open_map(watched, live_server.url + "/embed?feature=coworking:hostile-1")
     embed.locator(".mapapp-popup", has_text=HOSTILE[1]).wait_for()

@@ -435,3 +435,133 @@ def cartefibre(tmp: Path) -> Path:
             ]
         )
     return write_csv(tmp / "carte_fibre_immeubles_2026_T2.csv", header, rows)
+
+
+# The Base Adresse Nationale departmental file (adresses-NN.csv.gz): semicolon CSV,
+# 23 columns in the current layout (as read in several public consumers of the
+# file); the rows below are made up for the tests, in that layout.
+BAN_COLUMNS = (
+    "id;id_fantoir;numero;rep;nom_voie;code_postal;code_insee;nom_commune;"
+    "code_insee_ancienne_commune;nom_ancienne_commune;x;y;lon;lat;type_position;"
+    "alias;nom_ld;libelle_acheminement;nom_afnor;source_position;source_nom_voie;"
+    "certification_commune;cad_parcelles"
+).split(";")
+
+
+def ban_row(
+    ident: str,
+    numero: str,
+    street: str,
+    commune_code: str,
+    commune: str,
+    lon: float | str,
+    lat: float | str,
+    postcode: str = "25000",
+    rep: str = "",
+) -> list[str]:
+    values = dict.fromkeys(BAN_COLUMNS, "")
+    values.update(
+        {
+            "id": ident,
+            "id_fantoir": ident.rsplit("_", 1)[0],
+            "numero": numero,
+            "rep": rep,
+            "nom_voie": street,
+            "code_postal": postcode,
+            "code_insee": commune_code,
+            "nom_commune": commune,
+            "lon": str(lon),
+            "lat": str(lat),
+            "type_position": "entrée",
+            "libelle_acheminement": commune.upper(),
+            "nom_afnor": street.upper(),
+            "source_position": "commune",
+            "source_nom_voie": "commune",
+            "certification_commune": "1",
+        }
+    )
+    return [values[c] for c in BAN_COLUMNS]
+
+
+BAN_ROWS = [
+    ban_row(
+        "25056_5230_00012",
+        "12",
+        "Rue du Luxembourg",
+        "25056",
+        "Besançon",
+        5.95852,
+        47.22189,
+    ),
+    ban_row(
+        "25056_5230_00014",
+        "14",
+        "Rue du Luxembourg",
+        "25056",
+        "Besançon",
+        5.95871,
+        47.22201,
+    ),
+    ban_row(
+        "25056_0412_00016",
+        "16",
+        "Route de Gray",
+        "25056",
+        "Besançon",
+        5.99012,
+        47.24731,
+        rep="bis",
+    ),
+    ban_row(
+        "25056_0093_00015",
+        "15",
+        "Avenue des Montboucons",
+        "25056",
+        "Besançon",
+        5.99634,
+        47.25402,
+    ),
+    # a commune straddling nothing: inside the study area
+    ban_row(
+        "25212_0030_00002",
+        "2",
+        "Rue de la Mairie",
+        "25212",
+        "École-Valentin",
+        5.98970,
+        47.26721,
+        postcode="25480",
+    ),
+    # outside the study area (Pontarlier): dropped with its commune
+    ban_row(
+        "25462_1180_00001",
+        "1",
+        "Rue de la République",
+        "25462",
+        "Pontarlier",
+        6.35522,
+        46.90431,
+        postcode="25300",
+    ),
+    ban_row(
+        "25462_1180_00003",
+        "3",
+        "Rue de la République",
+        "25462",
+        "Pontarlier",
+        6.35541,
+        46.90447,
+        postcode="25300",
+    ),
+]
+
+
+def write_ban(path: Path, rows=None, gz: bool = True, header=None) -> Path:
+    """Write a BAN file (gzip by default) in the official layout."""
+    import gzip
+
+    lines = [";".join(header or BAN_COLUMNS)]
+    lines += [";".join(r) for r in (BAN_ROWS if rows is None else rows)]
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path

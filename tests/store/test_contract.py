@@ -235,3 +235,68 @@ def test_store_create_keeps_accounts_and_history(store, seed_layers):
     store.create(seed_layers)
     assert store.get_user("alice") is not None
     assert store.history("coworking", "test-site")[0]["action"] == "add"
+
+
+def _address(ident, label, numero, commune_code, commune, lon, lat):
+    from mapapp.store.addresses import search_key
+
+    return (
+        ident,
+        label,
+        search_key(label),
+        numero,
+        label.split(",")[0],
+        "25000",
+        commune_code,
+        commune,
+        lon,
+        lat,
+        "entrée",
+        "2026-11",
+    )
+
+
+def test_store_addresses_replace_search_and_communes(store):
+    assert store.address_count() == 0 and store.search_addresses("gray") == []
+    before = store.data_version()
+    rows = [
+        _address(
+            "a1",
+            "16 Route de Gray, 25000 Besançon",
+            "16",
+            "25056",
+            "Besançon",
+            5.99,
+            47.247,
+        ),
+        _address(
+            "a2",
+            "161 Route de Gray, 25000 Besançon",
+            "161",
+            "25056",
+            "Besançon",
+            5.98,
+            47.25,
+        ),
+        _address(
+            "a3",
+            "2 Rue de la Mairie, 25480 École-Valentin",
+            "2",
+            "25212",
+            "École-Valentin",
+            5.9897,
+            47.2672,
+        ),
+    ]
+    assert store.replace_addresses(rows) == before + 1
+    assert store.address_count() == 3
+    assert [h["id"] for h in store.search_addresses("16 route de GRAY")] == ["a1"]
+    assert [h["id"] for h in store.search_addresses("route gray")] == ["a1", "a2"]
+    assert (
+        store.search_addresses("ecole-valentin")[0]["nom_commune"] == "École-Valentin"
+    )
+    communes = {c["code"]: c for c in store.address_communes()}
+    assert communes["25056"]["count"] == 2
+    assert communes["25056"]["west"] == pytest.approx(5.98)
+    store.replace_addresses(rows[:1])
+    assert store.address_count() == 1

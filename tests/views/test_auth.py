@@ -140,6 +140,8 @@ PUBLIC_GET = {
     "api.layer_points",
     "api.layer_item",
     "api.search",
+    "api.places",  # place search (issue 12): public like the feature search
+    "api.place_here",
     "auth.login",
     "public.download",
     "public.data",

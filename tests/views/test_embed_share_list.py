@@ -62,7 +62,7 @@ def test_share_page_builds_the_snippet(client):
     for attr in (
         "title=&#34;",
         "loading=&#34;lazy&#34;",
-        "allow=&#34;fullscreen; geolocation&#34;",
+        "allow=&#34;fullscreen; geolocation; clipboard-write&#34;",  # copy buttons
     ):
         assert attr in snippet.replace('"', "&#34;").replace("&quot;", "&#34;"), attr
     assert "<code>scrollzoom</code>" in html
