@@ -120,8 +120,13 @@
   });
   mapapp.ShapeMarker = ShapeMarker;
 
+  /* Clusters are no tab stops either: features are reached by search and the list. */
+  if (L.MarkerCluster) {
+    L.MarkerCluster.prototype.options = L.extend({}, L.MarkerCluster.prototype.options, { keyboard: false });
+  }
+
   /* A small SVG picture of a symbol, for the legend and the lists. */
-  function swatch(symbol, color, polygon) {
+  function swatch(symbol, color, polygon, outline) {
     var svg = document.createElementNS(SVGNS, "svg");
     svg.setAttribute("class", "mapapp-swatch");
     svg.setAttribute("viewBox", "0 0 18 18");
@@ -144,8 +149,12 @@
       shape.setAttribute("cx", "9"); shape.setAttribute("cy", "9"); shape.setAttribute("r", "6.5");
     }
     shape.setAttribute("fill", color || "none");
-    shape.setAttribute("stroke", polygon && !color ? "#6a3d9a" : "#1d2530");
-    shape.setAttribute("stroke-width", polygon && !color ? "2.5" : "1.5");
+    shape.setAttribute("stroke", outline ? color : "#1d2530");
+    shape.setAttribute("stroke-width", outline ? "2.5" : "1.5");
+    if (outline) {  /* perimeters: dashed outlines, as on the map */
+      shape.setAttribute("fill-opacity", "0.15");
+      shape.setAttribute("stroke-dasharray", "4 2");
+    }
     svg.appendChild(shape);
     return svg;
   }
@@ -302,6 +311,12 @@
         this._container.setAttribute("aria-labelledby", title.id);
       }
       if (this._back) this._contentNode.insertBefore(this._back, this._contentNode.firstChild);
+    },
+    onRemove: function (map) {
+      L.Popup.prototype.onRemove.call(this, map);
+      /* gone at once, not faded out: a closed card never covers the next one */
+      clearTimeout(this._removeTimeout);
+      L.DomUtil.remove(this._container);
     },
     _updateLayout: function () {},
     _updatePosition: function () {},
@@ -751,7 +766,7 @@
         var on = map.hasLayer(s.layers[name].group);
         var list = box.querySelector('ul[data-layer="' + name + '"]');
         if (list) list.hidden = !on;
-        var check = box.querySelector('input[data-layer="' + name + '"]');
+        var check = box.querySelector('input[data-toggle="' + name + '"]');
         if (check) check.checked = on;
       });
     }
@@ -767,12 +782,14 @@
     if (options.layerControl !== false) {
       var check = el("input");
       check.type = "checkbox";
-      check.dataset.layer = name;
+      check.dataset.toggle = name;
       check.checked = map.hasLayer(s.layers[name].group);
       L.DomEvent.on(check, "change", function () { showLayer(map, name, check.checked); });
       head.appendChild(check);
     }
-    head.appendChild(swatch(cfg.symbol, polygon ? (cfg.classes ? cfg.classes[3].color : null) : "#ffffff", polygon));
+    var outline = polygon && !cfg.classes;
+    head.appendChild(swatch(cfg.symbol, polygon ? (cfg.classes ? cfg.classes[3].color : cfg.color) : "#ffffff",
+                            polygon, outline));
     head.appendChild(el("span", null, cfg.title));
     section.appendChild(head);
     var items = cfg.classes
@@ -782,7 +799,7 @@
     ul.dataset.layer = name;
     items.forEach(function (item) {
       var li = el("li");
-      li.appendChild(swatch(cfg.symbol, item.color, polygon));
+      li.appendChild(swatch(cfg.symbol, item.color, polygon, outline));
       li.appendChild(el("span", null, item.label));
       ul.appendChild(li);
     });
@@ -1497,7 +1514,8 @@
     var b = el("button", "mapapp-browse-item");
     b.type = "button";
     b.dataset.key = key;
-    b.appendChild(swatch(cfg.symbol, c ? c.color : cfg.color, cfg.geometry !== "Point"));
+    b.appendChild(swatch(cfg.symbol, c ? c.color : cfg.color, cfg.geometry !== "Point",
+                         cfg.geometry !== "Point" && !cfg.classes));
     var text = el("span", "mapapp-browse-text");
     text.appendChild(el("span", "mapapp-browse-name", name));
     if (c) text.appendChild(el("span", "mapapp-browse-category", c.label));
@@ -1564,7 +1582,6 @@
     container.insertBefore(map._controlContainer, container.firstChild);
     container.setAttribute("role", "region");
     container.setAttribute("aria-label", i18n.mapLabel || i18n.layers);
-    if (L.MarkerCluster) L.MarkerCluster.prototype.options = L.extend({}, L.MarkerCluster.prototype.options, { keyboard: false });
     watchWidth(map);
     cardFocus(map);
     if (options.search) searchControl(map, s, i18n, options);
