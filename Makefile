@@ -14,6 +14,10 @@ install: $(BIN)/python
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# axe-core and Lighthouse for the accessibility tests (package-lock.json)
+	@if command -v npm >/dev/null 2>&1; then [ node_modules/.package-lock.json -nt package-lock.json ] \
+	  || npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the axe and Lighthouse tests will be skipped"; fi
 
 ## Install and serve the app on the shipped data at http://127.0.0.1:8000
 run: install

@@ -44,7 +44,7 @@
     var tr = el("tr");
     headers.forEach(function (h) { tr.appendChild(el("th", null, h)).scope = "col"; });
     head.appendChild(tr);
-    tab.appendChild(head);
+    if (headers.some(Boolean)) tab.appendChild(head);  /* no empty column headers */
     var body = el("tbody");
     rows.forEach(function (row) {
       var r = el("tr");

@@ -128,7 +128,10 @@ def test_card_opened_by_a_tap_fits_and_keeps_its_place_visible(page, path):
         const r = m.getContainer().getBoundingClientRect();
         return {x: p.x + r.left, y: p.y + r.top};
     }""")
-    assert not (box["left"] <= spot["x"] <= box["right"] and box["top"] <= spot["y"] <= box["bottom"])
+    assert not (
+        box["left"] <= spot["x"] <= box["right"]
+        and box["top"] <= spot["y"] <= box["bottom"]
+    )
 
 
 # --- 3. keyboard: search first, no marker tab stops, focus into cards and back -------
@@ -137,7 +140,9 @@ def test_card_opened_by_a_tap_fits_and_keeps_its_place_visible(page, path):
 @pytest.mark.parametrize("path", ["/?lang=fr", "/embed?lang=fr"])
 def test_search_is_reached_in_ten_tabs_and_markers_are_no_tab_stops(page, path):
     open_map(page, path)
-    presses = tabs_to(page, "el => el && el.type === 'search' && !!el.closest('.mapapp-search')")
+    presses = tabs_to(
+        page, "el => el && el.type === 'search' && !!el.closest('.mapapp-search')"
+    )
     assert presses is not None and presses <= 10, presses
     stops = page.evaluate("""() => document.querySelectorAll(
         '.leaflet-map-pane [tabindex]:not([tabindex="-1"]), .leaflet-map-pane a[href]').length""")
@@ -154,7 +159,9 @@ def test_focus_goes_into_the_card_and_back(page):
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     page.locator(".mapapp-card").wait_for()
-    page.wait_for_function("() => document.activeElement.closest('.mapapp-card') !== null")
+    page.wait_for_function(
+        "() => document.activeElement.closest('.mapapp-card') !== null"
+    )
     assert page.evaluate("() => document.activeElement.tagName") == "H2"
     page.keyboard.press("Tab")  # the close button and the card's links follow
     assert page.evaluate("() => !!document.activeElement.closest('.mapapp-card')")
@@ -351,7 +358,10 @@ def test_place_search_finds_an_imported_address(page, addresses):
     card = page.locator(".mapapp-card", has_text="12 Rue du Luxembourg")
     card.locator("text=Planoise – Châteaufarine : 98 %").wait_for()
     text = card.inner_text()
-    assert "Valeurs illustratives" in text and "Base Adresse Nationale (2026-11-02)" in text
+    assert (
+        "Valeurs illustratives" in text
+        and "Base Adresse Nationale (2026-11-02)" in text
+    )
     nearest = card.locator(".mapapp-nearest li").all_inner_texts()
     assert nearest[0].startswith("Le Numérique – tiers-lieu de Planoise")
     assert "à vol d'oiseau" in nearest[0]
@@ -374,7 +384,9 @@ def test_info_panel_tells_what_the_map_is_and_shares_the_view(page, device):
         page.get_by_role("button", name="À propos").click()
     text = panel.inner_text()
     assert "À propos de cette carte" in text
-    assert "Couverture fibre (FttH) : 14 sur 14" in text  # which values are illustrative
+    assert (
+        "Couverture fibre (FttH) : 14 sur 14" in text
+    )  # which values are illustrative
     assert "Licence" in text and "Date de source la plus récente" in text
     downloads = panel.locator("a[href*='/download/fibre.']")
     assert downloads.count() == 3
@@ -422,7 +434,10 @@ def test_data_browser_lists_the_places_in_view_and_opens_their_cards(page):
     }""")
     items = panel.locator(".mapapp-browse-item")
     assert items.count() == in_view > 0
-    assert f"{in_view} dans cette vue" in panel.locator(".mapapp-browse-count").inner_text()
+    assert (
+        f"{in_view} dans cette vue"
+        in panel.locator(".mapapp-browse-count").inner_text()
+    )
     panel.get_by_label("Catégorie").select_option(label="Ouvert")
     for text in items.all_inner_texts():
         assert text.endswith("Ouvert")

@@ -138,7 +138,10 @@ def test_share_builder_updates_preview_and_snippet(watched, live_server):
     page.locator('input[name="layer"][value="companies"]').uncheck()
     snippet = page.locator("#share-code").input_value()
     assert "layers=coworking%2Cschools%2Cfibre%2Ccontext%2Cperimeters" in snippet
-    assert 'loading="lazy"' in snippet and 'allow="fullscreen; geolocation; clipboard-write"' in snippet
+    assert (
+        'loading="lazy"' in snippet
+        and 'allow="fullscreen; geolocation; clipboard-write"' in snippet
+    )
     src = page.locator("#share-preview").get_attribute("src")
     assert "layers=coworking" in src
     assert watched.errors == [] and watched.outside == []
