@@ -9,6 +9,8 @@ without bound.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from .cache import BoundedCache, Payload, frame_bytes
 from .config import Settings
 from .errors import NotFound
 from .layers import REGISTRY, LayerSpec, get_spec, tr
-from .maps.compact import compact_points, spatial_order
+from .maps.compact import compact_binary, compact_points, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
 from .places import Zone, address_hit, fibre_at, nearest, search_zones, zone_index
 from .store import Store, init_store, open_store
@@ -48,6 +50,7 @@ class Snapshot:
     version: int
     frame: gpd.GeoDataFrame
     _compact: Payload | None = field(default=None, repr=False)
+    _binary: Payload | None = field(default=None, repr=False)
     _keys: list[str] | None = field(default=None, repr=False)
 
     @property
@@ -64,6 +67,13 @@ class Snapshot:
             raw = json.dumps(payload, separators=(",", ":")).encode()
             self._compact = Payload.of(raw)
         return self._compact
+
+    def binary(self) -> Payload:
+        """The compact point payload as bytes (maps/compact.py), computed once."""
+        if self._binary is None:
+            raw = compact_binary(self.frame, self.spec, self.version)
+            self._binary = Payload(raw, gzip.compress(raw, 9), _etag(raw))
+        return self._binary
 
     def search(self, query: str, limit: int) -> list[int]:
         """Indexes of the features whose name contains ``query`` (accents ignored)."""
@@ -84,8 +94,12 @@ class Snapshot:
     @property
     def nbytes(self) -> int:
         """Memory held (frame and compact payload)."""
-        extra = self._compact.nbytes if self._compact is not None else 0
+        extra = sum(p.nbytes for p in (self._compact, self._binary) if p is not None)
         return frame_bytes(self.frame) + extra
+
+
+def _etag(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:20]
 
 
 class Site:

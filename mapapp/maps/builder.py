@@ -72,7 +72,9 @@ def new_map(
         minZoom=8,
         **options,
     )
-    m.default_js, m.default_css = map_assets(asset_prefix)
+    m.default_js, m.default_css = map_assets(
+        asset_prefix, gestures=bool(options.get("gestureHandling", True))
+    )
     if tiles.url:
         folium.TileLayer(
             tiles=tiles.url,

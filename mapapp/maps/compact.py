@@ -9,6 +9,8 @@ position in the same order (``/api/layers/<name>/items/<index>``).
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 
@@ -62,3 +64,62 @@ def compact_points(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> dict
         "dy": np.diff(ys, prepend=0).tolist(),
         "c": codes,
     }
+
+
+def _varints(values: np.ndarray) -> bytes:
+    """Signed integers as zigzag LEB128 varints, one after the other (a value under
+    64 in absolute value takes one byte)."""
+    v = values.astype(np.int64)
+    rest = ((v << 1) ^ (v >> 63)).astype(np.uint64)
+    active = np.ones(len(rest), dtype=bool)
+    columns = []  # the k-th byte of every value, flagged when the value has one
+    while active.any():
+        byte = (rest & np.uint64(0x7F)).astype(np.uint16)
+        rest = rest >> np.uint64(7)
+        more = rest > 0
+        byte[more] |= 0x80
+        columns.append(np.where(active, byte | 0x100, 0))
+        active = active & more
+    stacked = np.stack(columns, axis=1).ravel()  # value by value, byte by byte
+    return (stacked[stacked >= 0x100] & 0xFF).astype(np.uint8).tobytes()
+
+
+MAGIC = b"MPTS"
+
+
+def compact_binary(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> bytes:
+    """The compact payload as bytes, about a sixth smaller once compressed than its
+    JSON twin (:func:`compact_points`) and decoded without a JSON parser.
+
+    Layout: ``MPTS``, a little-endian uint32 *n*, *n* bytes of JSON header (layer,
+    version, count, scale, categories), the x deltas then the y deltas as zigzag
+    varints, then one byte per point: its category's index plus one (0: none).
+    """
+    xs = np.round(gdf.geometry.x.to_numpy() * SCALE).astype(np.int64)
+    ys = np.round(gdf.geometry.y.to_numpy() * SCALE).astype(np.int64)
+    categories = [c.value for c in spec.categories][:254]
+    lookup = {v: i + 1 for i, v in enumerate(categories)}
+    if spec.category_field:
+        codes = gdf[spec.category_field].map(lookup).fillna(0).to_numpy(np.uint8)
+    else:
+        codes = np.zeros(len(gdf), dtype=np.uint8)
+    header = json.dumps(
+        {
+            "layer": spec.name,
+            "version": version,
+            "count": int(len(gdf)),
+            "scale": SCALE,
+            "categories": categories,
+        },
+        separators=(",", ":"),
+    ).encode()
+    return b"".join(
+        [
+            MAGIC,
+            len(header).to_bytes(4, "little"),
+            header,
+            _varints(np.diff(xs, prepend=0)),
+            _varints(np.diff(ys, prepend=0)),
+            codes.tobytes(),
+        ]
+    )

@@ -491,41 +491,225 @@
   }
   mapapp.fetchJSON = fetchJSON;
 
-  /* A large layer: compact integer arrays; popups and tooltips fetched on demand. */
-  function drawRemote(map, entry, data) {
-    var cfg = entry.cfg;
-    var renderer = L.canvas({ padding: 0.3 });
-    var styles = data.categories.map(function (value) {
-      for (var j = 0; j < cfg.categories.length; j++) {
-        if (cfg.categories[j].value === value) return pointStyle(cfg, cfg.categories[j].color, false);
+  /* --- large point layers: one canvas, points grouped on the fly ------------------ */
+
+  /* The compact payload as bytes (maps/compact.py): header, varint deltas, categories. */
+  function decodePoints(buffer) {
+    var bytes = new Uint8Array(buffer);
+    var view = new DataView(buffer);
+    if (String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]) !== "MPTS") throw new Error("format");
+    var length = view.getUint32(4, true);
+    var head = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+    var n = head.count, pos = 8 + length;
+    function deltas() {
+      var out = new Float64Array(n), acc = 0;
+      for (var i = 0; i < n; i++) {
+        var shift = 0, z = 0, b;
+        do { b = bytes[pos++]; z += (b & 0x7f) * Math.pow(2, shift); shift += 7; } while (b & 0x80);
+        acc += (z % 2) ? -(z + 1) / 2 : z / 2;
+        out[i] = acc / head.scale;
       }
-      return pointStyle(cfg, cfg.color, false);
-    });
-    var fallback = pointStyle(cfg, cfg.color, false);
-    var markers = new Array(data.count);
-    var x = 0, y = 0;
-    for (var i = 0; i < data.count; i++) {
-      x += data.dx[i];
-      y += data.dy[i];
-      var m = new ShapeMarker([y / data.scale, x / data.scale], styles[data.c[i]] || fallback);
-      m.options.renderer = renderer;
-      m._mapappIndex = i;
-      m._mapappCategory = data.c[i];
-      markers[i] = m;
+      return out;
     }
+    var lngs = deltas(), lats = deltas();
+    return { count: n, lngs: lngs, lats: lats, codes: bytes.subarray(pos, pos + n),
+             categories: head.categories };
+  }
+
+  /* One point of a large layer: what the search, the permalink and reveal() need. */
+  function RemotePoint(layer, i) { this._layer = layer; this._mapappIndex = i; }
+  RemotePoint.prototype.getLatLng = function () {
+    return L.latLng(this._layer.lats[this._mapappIndex], this._layer.lngs[this._mapappIndex]);
+  };
+
+  /* Every point of a large layer drawn on one canvas. Points are projected once per
+     zoom level and grouped in a grid of CELL pixels: a cell holding several points is
+     drawn as a circle with their count (a click zooms in), a lone point with its
+     layer's shape and category colour (a click opens its card). */
+  var CELL = 44, ALL_AT = 18;
+  var PointsLayer = L.Layer.extend({
+    initialize: function (cfg, data, styles) {
+      this.cfg = cfg;
+      this.lngs = data.lngs;
+      this.lats = data.lats;
+      this.codes = data.codes;
+      this.count = data.count;
+      this.styles = styles;
+      this.items = [];
+      var x = this.x0 = new Float64Array(data.count), y = this.y0 = new Float64Array(data.count);
+      for (var i = 0; i < data.count; i++) {  /* Web Mercator pixels at zoom 0 */
+        var s = Math.sin(data.lats[i] * Math.PI / 180);
+        x[i] = 256 * (0.5 + data.lngs[i] / 360);
+        y[i] = 256 * (0.5 - 0.25 * Math.log((1 + s) / (1 - s)) / Math.PI);
+      }
+    },
+    onAdd: function (map) {
+      this._canvas = L.DomUtil.create("canvas", "mapapp-points leaflet-zoom-hide");
+      this._canvas.setAttribute("aria-hidden", "true");
+      map.getPane("overlayPane").appendChild(this._canvas);
+      map.on("moveend resize", this._redraw, this);
+      map.on("click", this._click, this);
+      map.on("mousemove", this._hover, this);
+      this._redraw();
+    },
+    onRemove: function (map) {
+      L.DomUtil.remove(this._canvas);
+      map.off("moveend resize", this._redraw, this);
+      map.off("click", this._click, this);
+      map.off("mousemove", this._hover, this);
+      map.getContainer().classList.remove("mapapp-pointer");
+    },
+    _redraw: function () {
+      var map = this._map;
+      if (!map) return;
+      var size = map.getSize(), ratio = window.devicePixelRatio || 1, canvas = this._canvas;
+      canvas.width = size.x * ratio;
+      canvas.height = size.y * ratio;
+      canvas.style.width = size.x + "px";
+      canvas.style.height = size.y + "px";
+      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+      var ctx = canvas.getContext("2d");
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      this.items = this._group(map, size);
+      this._paint(ctx);
+    },
+    /* Group the points in view by cell (every point alone from zoom ALL_AT on). */
+    _group: function (map, size) {
+      var k = Math.pow(2, map.getZoom()), origin = map.getPixelBounds().min;
+      var cols = Math.ceil(size.x / CELL) + 2, rows = Math.ceil(size.y / CELL) + 2;
+      var counts = new Int32Array(cols * rows), first = new Int32Array(cols * rows);
+      var sx = new Float64Array(cols * rows), sy = new Float64Array(cols * rows);
+      var items = [], single = map.getZoom() >= ALL_AT, m = 12;
+      for (var i = 0; i < this.count; i++) {
+        var px = this.x0[i] * k - origin.x, py = this.y0[i] * k - origin.y;
+        if (px < -m || py < -m || px > size.x + m || py > size.y + m) continue;
+        if (single) { items.push({ x: px, y: py, n: 1, i: i }); continue; }
+        var c = (Math.floor(py / CELL) + 1) * cols + Math.floor(px / CELL) + 1;
+        if (!counts[c]) first[c] = i;
+        counts[c] += 1;
+        sx[c] += px;
+        sy[c] += py;
+      }
+      if (!single) {
+        for (var j = 0; j < counts.length; j++) {
+          if (!counts[j]) continue;
+          items.push({ x: sx[j] / counts[j], y: sy[j] / counts[j], n: counts[j], i: first[j] });
+        }
+      }
+      return items;
+    },
+    _paint: function (ctx) {
+      var self = this;
+      ctx.lineWidth = 1.5;
+      this.items.forEach(function (it) {
+        if (it.n === 1) {
+          var st = self.styles[self.codes[it.i]] || self.styles.fallback;
+          ctx.beginPath();
+          if (SHAPES[st.symbol]) {
+            var pts = shapePoints(st.symbol, it.x, it.y, st.radius);
+            ctx.moveTo(pts[0][0], pts[0][1]);
+            for (var p = 1; p < pts.length; p++) ctx.lineTo(pts[p][0], pts[p][1]);
+            ctx.closePath();
+          } else {
+            ctx.arc(it.x, it.y, st.radius, 0, 2 * Math.PI);
+          }
+          ctx.fillStyle = st.fillColor;
+          ctx.strokeStyle = st.color;
+          ctx.fill();
+          ctx.stroke();
+          return;
+        }
+        var r = it.n < 10 ? 14 : it.n < 100 ? 17 : it.n < 1000 ? 20 : 23;
+        it.r = r;
+        ctx.beginPath();
+        ctx.arc(it.x, it.y, r, 0, 2 * Math.PI);
+        ctx.fillStyle = "#ffffff";
+        ctx.strokeStyle = "#1d2530";
+        ctx.lineWidth = 3;
+        ctx.fill();
+        ctx.stroke();
+        ctx.lineWidth = 1.5;
+        ctx.fillStyle = "#1d2530";
+        ctx.font = "700 12px system-ui, sans-serif";
+        ctx.textAlign = "center";
+        ctx.textBaseline = "middle";
+        ctx.fillText(it.n >= 10000 ? Math.round(it.n / 1000) + "k" : String(it.n), it.x, it.y + 0.5);
+      });
+    },
+    /* The drawn item under a container point, or null. */
+    _at: function (point) {
+      var best = null, bestD = Infinity;
+      this.items.forEach(function (it) {
+        var d = Math.sqrt(Math.pow(it.x - point.x, 2) + Math.pow(it.y - point.y, 2));
+        if (d <= (it.r || 9) + 4 && d < bestD) { best = it; bestD = d; }
+      });
+      return best;
+    },
+    _click: function (e) {
+      var it = this._at(e.containerPoint);
+      if (!it) return;
+      if (it.n > 1) {
+        this._map.setView(this._map.containerPointToLatLng([it.x, it.y]),
+                          Math.min(this._map.getZoom() + 2, ALL_AT));
+      } else {
+        this.fire("pointclick", { index: it.i });
+      }
+    },
+    _hover: function (e) {
+      this._map.getContainer().classList.toggle("mapapp-pointer", !!this._at(e.containerPoint));
+    }
+  });
+  mapapp.PointsLayer = PointsLayer;
+
+  /* A large layer: compact arrays drawn on one canvas; cards fetched on demand. */
+  function drawRemote(map, entry, data) {
+    var cfg = entry.cfg, styles = { fallback: pointStyle(cfg, cfg.color, false) };
+    data.categories.forEach(function (value, k) {
+      var cat = cfg.categories.filter(function (c) { return c.value === value; })[0];
+      styles[k + 1] = pointStyle(cfg, cat ? cat.color : cfg.color, false);
+    });
+    var visible = map.hasLayer(entry.group);
+    if (visible) map.removeLayer(entry.group);
+    var layer = new PointsLayer(cfg, data, styles);
+    var markers = new Array(data.count);
+    for (var i = 0; i < data.count; i++) markers[i] = new RemotePoint(layer, i);
+    entry.group = layer;
     entry.markers = markers;
     entry.categoryValues = data.categories;
-    entry.group.on("click", function (e) { mapapp.openRemote(map, entry, e.layer); });
-    if (entry.group.addLayers) entry.group.addLayers(markers);
-    else markers.forEach(function (mk) { entry.group.addLayer(mk); });
+    layer.on("pointclick", function (e) { mapapp.openRemote(map, entry, markers[e.index]); });
+    if (visible) layer.addTo(map);
     entry.count = data.count;
     layerDone(map, entry);
+  }
+
+  /* The compact arrays of a large layer: bytes when the server offers them. */
+  function loadPoints(remote) {
+    if (!remote.binary || !window.TextDecoder) {
+      return fetchJSON(remote.points).then(function (data) {
+        var n = data.count, lngs = new Float64Array(n), lats = new Float64Array(n);
+        var codes = new Uint8Array(n), x = 0, y = 0;
+        for (var i = 0; i < n; i++) {
+          x += data.dx[i]; y += data.dy[i];
+          lngs[i] = x / data.scale; lats[i] = y / data.scale; codes[i] = data.c[i] + 1;
+        }
+        return { count: n, lngs: lngs, lats: lats, codes: codes, categories: data.categories };
+      });
+    }
+    return fetch(remote.binary, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.arrayBuffer();
+    }).then(decodePoints);
   }
 
   /* Bring a layer out of its cluster (zooming in, spiderfying coincident points),
      then call done. markercluster's zoomToShowLayer only works for icon markers. */
   function reveal(map, group, layer, done) {
     if (!map.hasLayer(group)) group.addTo(map);
+    if (group instanceof PointsLayer) {  /* every point is drawn alone from ALL_AT */
+      map.setView(layer.getLatLng(), Math.max(map.getZoom(), ALL_AT), { animate: false });
+      done();
+      return;
+    }
     if (!group.getVisibleParent) {
       if (layer.getBounds) map.fitBounds(layer.getBounds(), { maxZoom: 16 });
       else map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16));
@@ -554,17 +738,18 @@
   }
   mapapp.reveal = reveal;
 
-  /* Fetch one feature of a large layer and open its card on its marker. */
+  /* Fetch one feature of a large layer and open its card at its place. */
   mapapp.openRemote = function (map, entry, marker, from, back, quiet) {
     var i18n = i18nOf(map);
     var url = entry.cfg.remote.item.replace("{index}", String(marker._mapappIndex));
     return fetchJSON(url).then(function (feature) {
-      if (!marker.getPopup()) {
-        marker.bindPopup(card(marker));
-        marker.on("popupclose", function () { mapapp.remember(map, null, null); });
-      }
-      marker.getPopup().setContent(popupContent(entry.cfg, feature, i18n));
-      openCard(marker, from, back, quiet);
+      var popup = card(null).setLatLng(marker.getLatLng())
+        .setContent(popupContent(entry.cfg, feature, i18n));
+      popup._returnFocus = from || null;
+      popup._back = back || null;
+      popup._quiet = !!quiet;
+      popup.on("remove", function () { if (map._popup === popup || !map._popup) mapapp.remember(map, null, null); });
+      popup.openOn(map);
       mapapp.remember(map, entry.cfg.name, feature.id);
     }).catch(function () { mapapp.announce(map, i18n.loadError + " " + entry.cfg.title); });
   };
@@ -591,7 +776,7 @@
   /* Add one configured layer (inline GeoJSON or a URL to fetch). */
   mapapp.addLayer = function (map, cfg) {
     var s = state(map);
-    var group = cfg.cluster && L.markerClusterGroup
+    var group = cfg.cluster && !cfg.remote && L.markerClusterGroup
       ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 45,
                                iconCreateFunction: clusterIcon })
       : L.featureGroup();
@@ -604,10 +789,10 @@
       drawLayer(map, entry, cfg.data);
     } else if (cfg.remote) {
       entry.remoteLayer = true;
-      fetchJSON(cfg.remote.points)
+      loadPoints(cfg.remote)
         .then(function (data) { drawRemote(map, entry, data); })
         .catch(function () {
-          drawRemote(map, entry, { count: 0, dx: [], dy: [], c: [], categories: [], scale: 1 });
+          drawRemote(map, entry, { count: 0, lngs: [], lats: [], codes: [], categories: [] });
           mapapp.announce(map, i18nOf(map).loadError + " " + cfg.title);
         });
     } else {
@@ -749,17 +934,22 @@
     var wide = map.getSize().x >= (options.legendOpenWidth || 1400);
     var panelOpen = s.panel && s.panel.current;
     box.open = remembered !== null ? remembered === "1" : (wide && !options.collapsed && !panelOpen);
-    (function () {
-      var summary = el("summary");
-      summary.appendChild(el("span", null, options.layerControl === false ? i18n.legend : i18n.layersLegend));
-      L.DomEvent.on(summary, "click", function () {
-        setTimeout(function () { keep("legend", box.open ? "1" : "0"); }, 0);
-      });
-      box.appendChild(summary);
-      var body = el("div", "mapapp-legend-body");
+    var summary = el("summary");
+    summary.appendChild(el("span", null, options.layerControl === false ? i18n.legend : i18n.layersLegend));
+    box.appendChild(summary);
+    var body = null;
+    function build() {  /* built when first shown: a folded legend costs nothing */
+      if (body) return;
+      body = el("div", "mapapp-legend-body");
       s.order.forEach(function (name) { body.appendChild(legendSection(map, s, name, options)); });
       box.appendChild(body);
-    })();
+    }
+    L.DomEvent.on(summary, "click", function () {
+      build();
+      setTimeout(function () { keep("legend", box.open ? "1" : "0"); }, 0);
+    });
+    box.addEventListener("toggle", function () { if (box.open) build(); });
+    if (box.open) build();
     bar.appendChild(box);
     function sync() {
       s.order.forEach(function (name) {
@@ -1598,6 +1788,7 @@
     mapapp.whenReady(map, function () {
       openFeature(map, s, options.feature, options.featureIndex);
       container.setAttribute("data-mapapp-ready", "true");
+      if (window.performance && performance.mark) performance.mark("mapapp-ready");
       map.fire("mapapp:ready");
     });
   };

@@ -112,6 +112,18 @@ def layer_points(name: str):
     )
 
 
+@bp.get("/api/layers/<name>.bin")
+def layer_points_binary(name: str):
+    """The same compact arrays as bytes (maps/compact.py: what the map loads)."""
+    snap = public_points(name)
+    return send_payload(
+        snap.binary(),
+        "application/octet-stream",
+        "Accept-Encoding",
+        cache_control=IMMUTABLE,
+    )
+
+
 @bp.get("/api/layers/<name>/items/<int:index>")
 def layer_item(name: str, index: int):
     """One feature of a snapshot by position, for the popups of large layers."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import mimetypes
 import os
+import re
 from functools import lru_cache
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from werkzeug.security import safe_join
 
 from .. import listing
-from ..assets import asset_dir
+from ..assets import asset_dir, bundle
 from ..cache import Payload
 from ..exports import FORMATS, export_bytes, layer_metadata
 from ..layers import REGISTRY, tr
@@ -24,11 +27,15 @@ from .params import current_lang
 
 bp = Blueprint("public", __name__)
 
+# bundles are named by their content: a browser keeps them until they change
+IMMUTABLE = "public, max-age=31536000, immutable"
+
 
 def remote_source(name: str, version: int) -> dict:
     """URLs map.js uses for a large point layer (compact arrays, items, search)."""
     return {
         "points": url_for("api.layer_points", name=name, v=version),
+        "binary": url_for("api.layer_points_binary", name=name, v=version),
         "item": url_for("api.layer_item", name=name, index=0, v=version).replace(
             "/items/0?", "/items/{index}?"
         ),
@@ -82,9 +89,12 @@ def render_map_page(template: str, opts: MapOptions, include: list[str], embed: 
     parts = map_parts(
         layers, lang, tiles, ui, opts.center, opts.zoom, gestures=not opts.scrollzoom
     )
+    # large layers' data starts downloading with the scripts, not after them
+    preload = [src["binary"] for _spec, src in layers.values() if isinstance(src, dict)]
     return render_template(
         template,
         map=parts,
+        preload=preload,
         lang=lang,
         opts=opts,
         layer_titles={n: REGISTRY[n].title for n in include},
@@ -153,10 +163,32 @@ def _asset(path: str) -> tuple[Payload, str]:
     return Payload.of(body, compress=compressible), mimetype
 
 
+@lru_cache(maxsize=16)
+def _bundle(filename: str, prefix: str) -> tuple[Payload, str] | None:
+    """The map bundle named ``filename`` (its hash must be the current one)."""
+    match = re.fullmatch(r"(map|map-gestures)-[0-9a-f]{12}\.(js|css)", filename)
+    if not match:
+        return None
+    name, body = bundle(match.group(1), match.group(2), prefix)
+    if name != filename:
+        return None
+    mimetype = "text/javascript" if match.group(2) == "js" else "text/css"
+    etag = hashlib.sha256(body).hexdigest()[:20]
+    return Payload(body, gzip.compress(body, 9), etag), mimetype
+
+
 @bp.get("/assets/<package>/<path:filename>")
 def assets(package: str, filename: str):
     """Front-end files from pip packages and the project's own static folder, from
     memory, gzip-compressed when the browser accepts it, with an ETag."""
+    if package == "bundle":  # one script and one stylesheet per map page
+        found = _bundle(filename, url_for("public.index").rstrip("/") + "/assets")
+        if found is None:
+            abort(404)
+        payload, mimetype = found
+        return send_payload(
+            payload, mimetype, vary="Accept-Encoding", cache_control=IMMUTABLE
+        )
     folder = asset_dir(package)
     path = safe_join(str(folder), filename) if folder else None
     if path is None or not os.path.isfile(path):

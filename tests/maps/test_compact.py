@@ -39,3 +39,56 @@ def test_spatial_order_is_deterministic_and_local(companies):
     shuffled = companies.sample(frac=1, random_state=1)
     random_steps = np.hypot(np.diff(shuffled.geometry.x), np.diff(shuffled.geometry.y))
     assert steps.sum() < random_steps.sum()
+
+
+def read_binary(raw: bytes) -> dict:
+    """The binary compact payload read back the way map.js reads it."""
+    import json
+
+    assert raw[:4] == b"MPTS"
+    length = int.from_bytes(raw[4:8], "little")
+    head = json.loads(raw[8 : 8 + length])
+    pos, columns = 8 + length, []
+    for _axis in range(2):
+        values, acc = [], 0
+        for _ in range(head["count"]):
+            shift = z = 0
+            while True:
+                b = raw[pos]
+                pos += 1
+                z |= (b & 0x7F) << shift
+                shift += 7
+                if not b & 0x80:
+                    break
+            acc += -(z + 1) // 2 if z & 1 else z // 2
+            values.append(acc)
+        columns.append(values)
+    codes = list(raw[pos : pos + head["count"]])
+    assert pos + head["count"] == len(raw)
+    return {**head, "x": columns[0], "y": columns[1], "codes": codes}
+
+
+def test_binary_payload_holds_the_same_points_and_categories(companies):
+    from mapapp.maps.compact import compact_binary
+
+    spec = get_spec("companies")
+    as_json = compact_points(companies, spec, 3)
+    as_bytes = read_binary(compact_binary(companies, spec, 3))
+    assert as_bytes["count"] == as_json["count"] and as_bytes["version"] == 3
+    assert as_bytes["categories"] == as_json["categories"]
+    assert as_bytes["x"] == list(np.cumsum(as_json["dx"]))
+    assert as_bytes["y"] == list(np.cumsum(as_json["dy"]))
+    assert as_bytes["codes"] == [c + 1 for c in as_json["c"]]  # 0 would be "none"
+
+
+def test_binary_payload_is_smaller_than_json_once_compressed():
+    import gzip
+    import json
+
+    from benchmarks.generate import companies as generated
+    from mapapp.maps.compact import compact_binary
+
+    frame, spec = spatial_order(generated(20000)), get_spec("companies")
+    as_json = json.dumps(compact_points(frame, spec, 1), separators=(",", ":"))
+    as_bytes = compact_binary(frame, spec, 1)
+    assert len(gzip.compress(as_bytes)) < 0.9 * len(gzip.compress(as_json.encode()))

@@ -142,6 +142,7 @@ PUBLIC_GET = {
     "api.search",
     "api.places",  # place search (issue 12): public like the feature search
     "api.place_here",
+    "api.layer_points_binary",  # the compact points as bytes (issue 12)
     "auth.login",
     "public.download",
     "public.data",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 BAD_OPTIONS = [
@@ -126,3 +128,35 @@ def test_large_layers_are_fetched_not_inlined(app, client):
     html = client.get("/embed?layers=companies,schools").get_data(as_text=True)
     assert '"remote":{"points":"/api/layers/companies.points?v=' in html
     assert "Smartesting" not in html  # names come with the popups, not the page
+
+
+def test_large_layer_bytes_are_preloaded_and_served_immutable(app, client, store):
+    app.config["INLINE_MAX_FEATURES"] = 5
+    version = store.data_version()
+    html = client.get("/embed?layers=companies").get_data(as_text=True)
+    url = f"/api/layers/companies.bin?v={version}"
+    assert f'<link rel="preload" href="{url}" as="fetch" crossorigin>' in html
+    assert html.index('rel="preload"') < html.index("<script")  # before the scripts
+    raw = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert raw.status_code == 200 and raw.headers["Content-Encoding"] == "gzip"
+    assert "immutable" in raw.headers["Cache-Control"]
+    assert client.get(url).data[:4] == b"MPTS"
+    assert client.get("/api/layers/companies.bin?v=0").status_code == 410
+    assert client.get("/api/layers/fibre.bin").status_code == 404
+
+
+def test_map_pages_load_one_script_and_one_stylesheet(client):
+    html = client.get("/embed").get_data(as_text=True)
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    assert len(scripts) == len(sheets) == 1, (scripts, sheets)
+    js = client.get(scripts[0], headers={"Accept-Encoding": "gzip"})
+    assert js.status_code == 200 and "immutable" in js.headers["Cache-Control"]
+    body = client.get(scripts[0]).get_data(as_text=True)
+    assert "L.markerClusterGroup" in body and "mapapp.finish" in body
+    assert "sourceMappingURL" not in body
+    css = client.get(sheets[0]).get_data(as_text=True)
+    assert "url(images/" not in css and "/assets/leaflet/images/layers.png" in css
+    assert client.get(scripts[0].replace("-", "-0", 1)).status_code == 404
+    no_gestures = client.get("/").get_data(as_text=True)  # the page scrolls the map
+    assert "gesture" not in re.findall(r'<script src="([^"]+)"', no_gestures)[0]
