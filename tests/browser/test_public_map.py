@@ -31,6 +31,7 @@ def test_language_switch(watched, live_server):
     page.get_by_role("link", name="English").click()
     page.wait_for_selector(".folium-map[data-mapapp-ready=true]")
     assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_text("Layers and legend").click()  # folded, built when opened
     assert page.get_by_label("Digital companies").count() == 1
     page.goto(live_server.url + "/list")  # the choice is kept in a cookie
     assert page.locator("h1").inner_text().startswith("Places of the digital")
