@@ -65,7 +65,8 @@ def make_app(size: str, tmp: Path):
 
 def page_urls(html: str) -> list[str]:
     urls = re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
-    urls += [u.replace("\\u0026", "&") for u in re.findall(r'"points":"([^"]+)"', html)]
+    # a large layer's data: the bytes the map loads (its JSON twin is not fetched)
+    urls += [u.replace("\\u0026", "&") for u in re.findall(r'"binary":"([^"]+)"', html)]
     urls += re.findall(r'"url":"([^"]+\.geojson)"', html)
     return urls
 
