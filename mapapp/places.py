@@ -140,10 +140,16 @@ def distances_m(
     lon: float, lat: float, lons: np.ndarray, lats: np.ndarray
 ) -> np.ndarray:
     """Great-circle distances in metres from one point to many (haversine)."""
+    lons, lats = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
     p1, p2 = math.radians(lat), np.radians(lats)
     dphi, dlmb = p2 - p1, np.radians(lons - lon)
     a = np.sin(dphi / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
     return 2 * EARTH_M * np.arcsin(np.sqrt(a))
+
+
+def _flag(value) -> bool:
+    """A stored boolean that may be missing (None or NaN) as a plain bool."""
+    return bool(value) if value is not None and value == value else False
 
 
 def fibre_at(fibre: gpd.GeoDataFrame, lon: float, lat: float) -> dict | None:
@@ -162,7 +168,7 @@ def fibre_at(fibre: gpd.GeoDataFrame, lon: float, lat: float) -> dict | None:
         if coverage is None or coverage != coverage
         else float(coverage),
         "as_of": row.get("as_of"),
-        "illustrative": bool(row.get("illustrative") is True),
+        "illustrative": _flag(row.get("illustrative")),
         "source": row.get("source"),
     }
 
