@@ -21,7 +21,12 @@ from ..errors import BadRequest
 from ..layers import LayerSpec
 
 COMPARISONS = ("=", "<>", "<", "<=", ">", ">=")
-PYTHON_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
+PYTHON_TYPES = {
+    "str": (str,),
+    "int": (int, float),
+    "float": (int, float),
+    "bool": (bool,),
+}
 
 
 @dataclass(frozen=True)
@@ -81,11 +86,15 @@ class Intersects:
 
 @dataclass(frozen=True)
 class And:
+    """Every part holds (no part: always true)."""
+
     parts: tuple
 
 
 @dataclass(frozen=True)
 class Or:
+    """Some part holds (no part: never true)."""
+
     parts: tuple
 
 

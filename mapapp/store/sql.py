@@ -137,6 +137,8 @@ class SqlStore(Store):
     def _filter_sql(self, spec: LayerSpec, expr: Filter) -> tuple[str, list]:
         """A filter (see :mod:`.filters`) as SQL and its bound values."""
         if isinstance(expr, And | Or):
+            if not expr.parts:
+                return ("(1 = 1)" if isinstance(expr, And) else "(1 = 0)"), []
             parts = [self._filter_sql(spec, p) for p in expr.parts]
             joiner = " AND " if isinstance(expr, And) else " OR "
             return (
