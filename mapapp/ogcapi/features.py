@@ -185,6 +185,11 @@ def queryable_fields(spec: LayerSpec) -> list[Field]:
     return [f for f in spec.fields if f.name != "published"]
 
 
+def output_fields(spec: LayerSpec) -> list[Field]:
+    """The properties of a served feature: every field of the layer."""
+    return list(spec.fields)
+
+
 def queryable_types(spec: LayerSpec) -> dict[str, str]:
     """Queryable names and their types, the geometry included."""
     types = {f.name: f.type for f in queryable_fields(spec)}
@@ -329,7 +334,7 @@ def _read(store: Store, spec: LayerSpec, where, **page) -> gpd.GeoDataFrame:
         frame = store.read(spec.name, published_only=True, where=where, **page)
     except BadRequest as exc:  # the store refused the filter: say so the OGC way
         raise bad_parameter(exc.message) from None
-    return frame.drop(columns=["published", "version"], errors="ignore")
+    return frame.drop(columns=["version"])
 
 
 def _features(frame: gpd.GeoDataFrame, crs: str) -> list[dict]:

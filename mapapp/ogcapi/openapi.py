@@ -19,6 +19,7 @@ from .features import (
     OPENAPI,
     SCHEMA_JSON,
     field_schema,
+    output_fields,
     queryable_fields,
 )
 
@@ -359,7 +360,7 @@ def _geometry_schema(spec: LayerSpec) -> dict:
 
 
 def _feature_schemas(spec: LayerSpec, lang: str, links: dict) -> dict:
-    props = {f.name: field_schema(f, lang) for f in queryable_fields(spec)}
+    props = {f.name: field_schema(f, lang) for f in output_fields(spec)}
     feature = {
         "type": "object",
         "required": ["type", "geometry", "properties"],

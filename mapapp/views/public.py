@@ -27,6 +27,7 @@ from ..listing import parse_list_query
 from ..maps import build_map, split_rendered
 from ..maps.options import MapOptions, option_defaults, parse_map_options
 from ..maps.tiles import PROVIDERS
+from ..ogcapi.crs import CRS84, CrsError, parse_crs, short_name
 from . import content_security_policy, current_lang, get_store, send_cached, snapshot
 
 bp = Blueprint("public", __name__)
@@ -299,21 +300,31 @@ def share():
 
 
 @bp.get("/download/<name>.<fmt>")
+@bp.get("/download/<name>.fr.csv", defaults={"fmt": "fr.csv"})
 def download(name: str, fmt: str):
-    """A public layer (published features only) as GeoJSON, CSV or GeoPackage."""
+    """A public layer (published features only) as GeoJSON, CSV or GeoPackage;
+    ``crs=EPSG:2154`` for Lambert-93 coordinates."""
     spec = REGISTRY.get(name)
     if spec is None or not spec.public or fmt not in FORMATS:
         abort(404)
-    frame = snapshot(name, full=True).frame
+    crs = None
+    if request.args.get("crs"):
+        try:
+            uri = parse_crs(request.args["crs"])
+        except CrsError as exc:
+            abort(400, str(exc))
+        crs = None if uri == CRS84 else short_name(uri)
     cache = current_app.extensions["mapapp.pages"]
-    key = ("download", name, fmt, get_store().data_version())
+    key = ("download", name, fmt, crs, get_store().data_version())
     item = cache.get(key)
     if item is None:
-        body = export_bytes(frame, name, fmt, layer_metadata(frame))
+        frame = get_store().read(name, published_only=True)
+        body = export_bytes(frame, name, fmt, layer_metadata(frame), crs)
         item = cache.put(key, body.decode("latin-1"), html=False)  # bytes kept as-is
     response = send_cached(item, FORMATS[fmt])
+    suffix = f"-{crs.replace(':', '')}" if crs else ""
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="mapapp-{name}.{fmt}"'
+        f'attachment; filename="mapapp-{name}{suffix}.{fmt}"'
     )
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

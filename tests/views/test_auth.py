@@ -119,6 +119,7 @@ def _routes(app):
         "package": "mapapp",
         "filename": "map.js",
         "fmt": "csv",
+        "unknown": "nothing/here",
     }
     for rule in app.url_map.iter_rules():
         path = rule.rule
@@ -149,6 +150,9 @@ PUBLIC_GET = {
     "ogc.collection",
     "ogc.items",
     "ogc.item",
+    "ogc.api",
+    "ogc.queryables",
+    "ogc.not_found",
 }
 PUBLIC_POST = {"auth.login", "auth.logout"}  # sign-in and sign-out themselves
 
