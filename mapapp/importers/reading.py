@@ -11,11 +11,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BadRequest
+from ..text import fold
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (";", ",", "\t", "|")
@@ -27,10 +27,8 @@ class ImportFileError(BadRequest):
 
 def norm(name: str) -> str:
     """A header name compared loosely: lower case, no accents, no BOM or quotes."""
-    name = name.strip().strip('"').lstrip("\ufeff").strip()
-    name = unicodedata.normalize("NFD", name)
-    name = "".join(c for c in name if not unicodedata.combining(c))
-    return name.lower().replace(" ", "_").replace("°", "").replace("'", "_")
+    name = fold(name.strip().strip('"').lstrip("\ufeff").strip())
+    return name.replace(" ", "_").replace("°", "").replace("'", "_")
 
 
 @dataclass

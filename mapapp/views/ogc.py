@@ -8,11 +8,14 @@ from importlib.metadata import version as metadata_version
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from .. import ogcapi
+from ..cache import Payload
 from ..exports import FORMATS, layer_metadata
 from ..layers import REGISTRY, get_spec
-from . import current_lang, get_store, send_cached, snapshot
+from .http import send_payload, site
+from .params import current_lang
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+VARY = "Accept-Encoding, Accept-Language, Cookie"
 
 
 def wants_html() -> bool:
@@ -43,23 +46,16 @@ def respond(
                 f"ogc/{template}", data=make(), lang=current_lang(), **extra
             )
         )
-        response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+        response.headers["Vary"] = f"Accept, {VARY}"
         return response
-    cache = current_app.extensions["mapapp.pages"]
-    key = (
-        "ogc",
-        request.host,
-        request.full_path,
-        get_store().data_version(),
-        current_lang(),
+    s = site()
+    key = ("ogc", request.host, request.full_path, s.data_version(), current_lang())
+    payload = s.payload(
+        key, lambda: Payload.of(json.dumps(make(), ensure_ascii=False).encode())
     )
-    item = cache.get(key)
-    if item is None:
-        item = cache.put(key, json.dumps(make(), ensure_ascii=False), html=False)
-    response = send_cached(item, mimetype)
-    response.headers["Cache-Control"] = "no-cache"
+    # the format follows Accept: caches must keep the variants apart
+    response = send_payload(payload, mimetype, vary=f"Accept, {VARY}")
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Vary"] += ", Accept"  # the format follows Accept
     response.headers.update(headers or {})
     return response
 
@@ -78,13 +74,13 @@ def public_licences() -> list[dict]:
         for spec in REGISTRY.values()
         if spec.public
         for lic in ogcapi.features.licences_of(
-            layer_metadata(snapshot(spec.name, full=True).frame)
+            layer_metadata(site().snapshot(spec.name, full=True).frame)
         )
     ]
 
 
 def collection_info(spec) -> dict:
-    frame = snapshot(spec.name, full=True).frame
+    frame = site().snapshot(spec.name, full=True).frame
     metadata = layer_metadata(frame)
     metadata["downloads"] = {
         fmt: (url_for("public.download", name=spec.name, fmt=fmt, _external=True), mime)
@@ -183,7 +179,7 @@ def items(name: str):
     query = ogcapi.parse_items_query(request.args, spec)
 
     def make():
-        return ogcapi.items(get_store(), spec, query, base_url(), request.args)
+        return ogcapi.items(site().store, spec, query, base_url(), request.args)
 
     crs = {"Content-Crs": f"<{query.crs}>"}
     return respond(make, "items.html", ogcapi.GEOJSON, crs, spec=spec)
@@ -207,7 +203,7 @@ def item(name: str, fid: str):
     crs = ogcapi.output_crs(request.args)
 
     def make():
-        return ogcapi.item(get_store(), spec, fid, base_url(), crs)
+        return ogcapi.item(site().store, spec, fid, base_url(), crs)
 
     headers = {"Content-Crs": f"<{crs}>"}
     return respond(make, "item.html", ogcapi.GEOJSON, headers, spec=spec)

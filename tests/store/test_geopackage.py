@@ -91,9 +91,7 @@ def test_geopackage_extents_follow_edits_and_imports(gpkg, seed_layers):
     assert _extent(gpkg.path, "coworking")[2] == pytest.approx(east)
     schools = seed_layers["schools"].iloc[:2]
     gpkg.replace_layers({"schools": schools})
-    assert _extent(gpkg.path, "schools") == pytest.approx(
-        tuple(schools.total_bounds)
-    )
+    assert _extent(gpkg.path, "schools") == pytest.approx(tuple(schools.total_bounds))
 
 
 def test_geopackage_store_passes_gdal_validator(gpkg):
