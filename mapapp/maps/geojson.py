@@ -25,12 +25,17 @@ def clean_value(value: object) -> object:
 
 
 def features(
-    gdf: gpd.GeoDataFrame, drop: tuple[str, ...] = (), precision: int = PRECISION
+    gdf: gpd.GeoDataFrame,
+    drop: tuple[str, ...] = (),
+    precision: int = PRECISION,
+    nulls: bool = False,
 ) -> list[dict]:
     """The frame's rows as GeoJSON Feature dicts (id from the ``id`` column).
 
     A frame with a CRS is moved to WGS84; one without (``crs=None``) is written in
-    its own coordinates, rounded to ``precision`` decimals.
+    its own coordinates, rounded to ``precision`` decimals. Missing values are left
+    out, or written as ``null`` with ``nulls`` (every feature then lists every
+    property, which desktop GIS read as the layer's fields).
     """
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
@@ -42,7 +47,7 @@ def features(
         props = {
             k: v
             for k, v in ((k, clean_value(v)) for k, v in rec.items())
-            if v is not None
+            if nulls or v is not None
         }
         if geom is None or geom.is_empty:
             geometry = None

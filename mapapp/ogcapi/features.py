@@ -51,6 +51,10 @@ RESERVED = {
     "filter-crs",
     "datetime",  # no temporal property: accepted and ignored (Part 1, 7.15.4)
 }
+# "cql-text", the name of the 2021 draft, is what GDAL's OAPIF driver (3.6 to 3.12
+# at least) looks for before it sends a -where clause to the server; what it sends
+# (comparisons, LIKE, IS NULL, AND/OR/NOT) is CQL2 text as well.
+FILTER_LANGS = ("cql2-text", "cql-text")
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA_JSON = "application/schema+json"
@@ -302,7 +306,7 @@ def _bbox_filter(args: Mapping[str, str]) -> Filter:
 
 
 def _cql2_filter(args: Mapping[str, str], spec: LayerSpec) -> Filter:
-    if args.get("filter-lang", "cql2-text") != "cql2-text":
+    if args.get("filter-lang", "cql2-text") not in FILTER_LANGS:
         raise bad_parameter("filter-lang: only cql2-text is supported")
     crs = _crs_param(args, "filter-crs")
     try:
@@ -338,14 +342,16 @@ def _read(store: Store, spec: LayerSpec, where, **page) -> gpd.GeoDataFrame:
 
 
 def _features(frame: gpd.GeoDataFrame, crs: str) -> list[dict]:
+    # every property, null or not: clients that read the first page for the
+    # layer's fields (QGIS) then see them all
     if crs == CRS84:
-        return features(frame)
+        return features(frame, nulls=True)
     moved = gpd.GeoDataFrame(
         frame.drop(columns="geometry"),
         geometry=from_crs84(frame.geometry.values, crs),
         crs=None,  # coordinates already in the output CRS: features() keeps them
     )
-    return features(moved, precision=decimals(crs))
+    return features(moved, precision=decimals(crs), nulls=True)
 
 
 def items(

@@ -14,6 +14,7 @@ from ..layers import REGISTRY, LayerSpec, tr
 from .crs import CRS84, SUPPORTED
 from .features import (
     DEFAULT_LIMIT,
+    FILTER_LANGS,
     GEOJSON,
     MAX_LIMIT,
     OPENAPI,
@@ -225,8 +226,8 @@ def _parameters() -> dict:
         "filter": _query("filter", {"type": "string"}, "a CQL2-text expression"),
         "filter-lang": _query(
             "filter-lang",
-            {"type": "string", "enum": ["cql2-text"], "default": "cql2-text"},
-            "the filter's language",
+            {"type": "string", "enum": list(FILTER_LANGS), "default": "cql2-text"},
+            "the filter's language (cql-text: the draft's name, read as cql2-text)",
         ),
         "filter-crs": _query("filter-crs", crs_enum, "the CRS of filter geometries"),
         "featureId": {
@@ -359,8 +360,18 @@ def _geometry_schema(spec: LayerSpec) -> dict:
     }
 
 
+def _nullable(schema: dict, field) -> dict:
+    """An optional field's schema also takes null (in its enum too, as OpenAPI
+    3.0.3 asks)."""
+    if field.required:
+        return schema
+    if "enum" in schema:
+        schema["enum"] = [*schema["enum"], None]
+    return {**schema, "nullable": True}
+
+
 def _feature_schemas(spec: LayerSpec, lang: str, links: dict) -> dict:
-    props = {f.name: field_schema(f, lang) for f in output_fields(spec)}
+    props = {f.name: _nullable(field_schema(f, lang), f) for f in output_fields(spec)}
     feature = {
         "type": "object",
         "required": ["type", "geometry", "properties"],

@@ -96,7 +96,10 @@ def test_queryables_are_a_json_schema_of_the_layer(client):
         ("status = 'planned'", {"openlab-campus"}),
         ("desks > 35", {"proposition-viotte", "proposition-palente"}),
         ("desks BETWEEN 30 AND 40", {"proposition-gare-tgv", "proposition-palente"}),
-        ("status IN ('planned', 'under_construction')", {"openlab-campus", "le-numerique"}),
+        (
+            "status IN ('planned', 'under_construction')",
+            {"openlab-campus", "le-numerique"},
+        ),
         ("name LIKE 'Proposition%' AND NOT desks >= 40", {"proposition-gare-tgv"}),
         ("desks IS NULL AND status <> 'open'", {"openlab-campus", "le-numerique"}),
         ("CASEI(name) LIKE '%viotte%'", {"proposition-viotte"}),
@@ -164,7 +167,9 @@ def test_crs_default_and_epsg4326_axis_order(client):
     r = items(client, "schools", limit=1)
     assert r.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
     lon, lat = r.json["features"][0]["geometry"]["coordinates"]
-    r = items(client, "schools", limit=1, crs="http://www.opengis.net/def/crs/EPSG/0/4326")
+    r = items(
+        client, "schools", limit=1, crs="http://www.opengis.net/def/crs/EPSG/0/4326"
+    )
     assert r.json["features"][0]["geometry"]["coordinates"] == [lat, lon]
 
 
@@ -172,7 +177,9 @@ def test_bbox_crs_lambert93(client):
     to93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
     x0, y0 = to93.transform(5.985, 47.247)
     x1, y1 = to93.transform(5.996, 47.256)
-    found = ids(client, "companies", bbox=f"{x0},{y0},{x1},{y1}", **{"bbox-crs": LAMBERT93})
+    found = ids(
+        client, "companies", bbox=f"{x0},{y0},{x1},{y1}", **{"bbox-crs": LAMBERT93}
+    )
     assert {"smartesting", "silmach"} <= found and "maty" not in found
 
 
