@@ -109,8 +109,9 @@ def _geojson_bytes(frame, layer: str, metadata: dict | None, crs: str | None) ->
         "type": "name",
         "properties": {"name": f"urn:ogc:def:crs:{code[0]}::{code[1]}"},
     }
+    # no CRS on the frame: features() writes the coordinates as they are
     local = gpd.GeoDataFrame(
-        frame.drop(columns="geometry"), geometry=frame.geometry.values
+        frame.drop(columns="geometry"), geometry=list(frame.geometry)
     )
     return json.dumps(
         {
