@@ -330,7 +330,17 @@ def _property_filter(spec: LayerSpec, key: str, value: str) -> Filter:
     except (KeyError, ValueError):
         expected = {"bool": "true or false", "int": "an integer"}.get(kind, "a number")
         raise bad_parameter(f"{key}: expected {expected}") from None
+    _check_range(spec.field(key), typed)
     return Compare(key, "=", typed)
+
+
+def _check_range(field: Field, value: object) -> None:
+    """A value a field can never hold is a bad parameter, not an empty answer."""
+    if field.choices and value not in field.choices:
+        raise bad_parameter(f"{field.name}: one of {', '.join(field.choices)}")
+    low, high = field.minimum, field.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise bad_parameter(f"{field.name}: from {low} to {high}")
 
 
 def _read(store: Store, spec: LayerSpec, where, **page) -> gpd.GeoDataFrame:

@@ -200,7 +200,12 @@ def _parameters() -> dict:
     numbers = {"type": "number"}
     return {
         "f": _query("f", {"type": "string", "enum": ["json", "html"]}, "format"),
-        "lang": _query("lang", {"type": "string", "enum": ["fr", "en"]}, "language"),
+        "lang": _query(
+            "lang",
+            {"type": "string"},
+            "fr or en (titles, descriptions); another value falls back to the "
+            "cookie, then Accept-Language",
+        ),
         "limit": _query(
             "limit",
             {
