@@ -271,11 +271,13 @@ def parse_items_query(args: Mapping[str, str], spec: LayerSpec) -> ItemsQuery:
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise bad_parameter(f"limit must be 1 to {MAX_LIMIT} and offset >= 0")
     parts = []
-    if args.get("bbox"):
+    if "bbox" in args:
         parts.append(_bbox_filter(args))
-    if args.get("filter"):
+    elif "bbox-crs" in args:
+        raise bad_parameter("bbox-crs goes with a bbox")
+    if "filter" in args:
         parts.append(_cql2_filter(args, spec))
-    elif args.get("filter-lang") or args.get("filter-crs"):
+    elif "filter-lang" in args or "filter-crs" in args:
         raise bad_parameter("filter-lang and filter-crs go with a filter")
     for key, value in args.items():
         if key not in RESERVED:

@@ -136,6 +136,7 @@ PUBLIC_GET = {
     "public.list_view",
     "public.assets",
     "api.healthz",
+    "api.openapi",
     "api.layers_index",
     "api.layer_geojson",
     "api.layer_points",

@@ -54,3 +54,37 @@ def test_ogc_api_answers_as_its_definition_says(app):
     schema = schemathesis.openapi.from_wsgi("/ogc/api?f=json", app)
     labels = fuzz(schema)
     assert "GET /collections/coworking/items" in labels
+
+
+def test_api_definition_is_valid_and_generated_from_the_routes(client):
+    from openapi_spec_validator import validate
+
+    doc = client.get("/api/openapi.json").json
+    validate(doc)
+    paths = doc["paths"]
+    assert "/api/layers/{name}.geojson" in paths and "/healthz" in paths
+    patch = paths["/api/layers/{name}/features/{fid}"]["patch"]
+    assert patch["security"] == [{"bearer": []}, {"session": []}]
+    assert any(p["name"] == "If-Match" for p in patch["parameters"])
+    assert patch["requestBody"]["content"]["application/json"]
+    catchment = paths["/api/analysis/catchment"]["get"]
+    names = {p["name"] for p in catchment["parameters"]}
+    assert {"radius", "lat", "lon", "companies.sector"} <= names
+    geojson = paths["/api/layers/{name}.geojson"]["get"]
+    assert geojson["security"] == [] and any(
+        p["name"] == "bbox" for p in geojson["parameters"]
+    )
+    item = paths["/api/layers/{name}/items/{index}"]["get"]["parameters"]
+    assert {
+        "name": "index",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    } in item
+    assert set(doc["components"]["securitySchemes"]) == {"bearer", "session"}
+
+
+def test_api_answers_as_its_definition_says(app):
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    labels = fuzz(schema, examples=6)
+    assert "GET /api/layers/{name}.geojson" in labels
