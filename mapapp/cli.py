@@ -166,8 +166,6 @@ def import_(
             )
         except MapappError as exc:
             _fail(f"import failed, the store is unchanged: {exc.message}")
-    if mode and report.mode != mode:
-        report.mode = mode
     for line in report.lines():
         click.echo(line)
 

@@ -86,7 +86,7 @@ def read_generic(
             props.setdefault(name, _typed(value, spec.field(name).type))
         props.setdefault("source", source or f"Import {path.name}")
         props.setdefault("source_date", f"{date.today():%Y-%m-%d}")
-        props.setdefault("precision", "address")
+        props.setdefault("precision", "approximate")
         if "id" not in props:
             props["id"] = slug(props.get(spec.label_field)) or None
         if not props["id"]:
