@@ -4,7 +4,6 @@ fixed (geodata/SOURCES.md says what changed and why)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import geopandas as gpd
 import pytest
