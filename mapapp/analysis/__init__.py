@@ -4,6 +4,7 @@
 - :mod:`.catchments`: what lies within walking distance of a place;
 - :mod:`.suitability`: a weighted grid to rank places for the digital quarter;
 - :mod:`.indicators`: the key figures of a French Tech bid;
+- :mod:`.scenarios`: planned sites and candidate perimeters compared;
 - :mod:`.filters`: the planner's filters on layers.
 """
 
@@ -70,3 +71,8 @@ class Prepared:
             self.stations,
         ):
             _ = frame.sindex  # build the spatial index now, not on the first query
+
+    @property
+    def frames(self) -> tuple[gpd.GeoDataFrame, ...]:
+        """The prepared frames (to measure the memory they hold)."""
+        return (self.companies, self.schools, self.coworking, self.fibre, self.stations)

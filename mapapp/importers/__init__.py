@@ -179,8 +179,6 @@ def run_import(
     **options,
 ) -> ImportReport:
     """Read ``path`` with the importer ``kind`` and write it (unless ``dry_run``)."""
-    from . import arcep, education, generic, sirene, zones  # noqa: F401 - registration
-
     if kind not in IMPORTERS:
         raise BadRequest(f"unknown import kind {kind!r}; kinds: {', '.join(IMPORTERS)}")
     mode = options.get("mode")
@@ -191,3 +189,9 @@ def run_import(
     )
     report.mode = mode or report.mode
     return write(store, report, dry_run)
+
+
+# The built-in importers register themselves (last: they import the names above).
+from . import sirene, education, arcep, zones, generic  # noqa: E402, F401, I001
+
+KINDS: tuple[str, ...] = tuple(IMPORTERS)  # the one list of import kinds

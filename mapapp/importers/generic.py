@@ -3,7 +3,6 @@ column mapping ``--map field=column`` and provenance given on the command line."
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from shapely.geometry import Point
 
 from ..errors import BadRequest
 from ..layers import REGISTRY, get_spec
+from ..text import slug
 from . import ImportReport, finish, register
 from .reading import ImportFileError, norm, pick, sniff
 from .zones import read_vector, repair
@@ -99,11 +99,6 @@ def read_generic(
         rows.append(props)
         kept.append(geom)
     return finish(report, rows, kept, area)
-
-
-def slug(text) -> str:
-    """A readable id from a name: ``Coworking A`` -> ``coworking-a``."""
-    return re.sub(r"[^a-z0-9]+", "-", norm(str(text or ""))).strip("-")[:60]
 
 
 def _typed(value, ftype: str):

@@ -15,7 +15,6 @@ import codecs
 import csv
 import gzip
 import io
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import BadRequest
+from ..text import fold
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (";", ",", "\t", "|")
@@ -93,10 +93,8 @@ def inner_name(path: Path) -> str:
 
 def norm(name: str) -> str:
     """A header name compared loosely: lower case, no accents, no BOM or quotes."""
-    name = name.strip().strip('"').lstrip("\ufeff").strip()
-    name = unicodedata.normalize("NFD", name)
-    name = "".join(c for c in name if not unicodedata.combining(c))
-    return name.lower().replace(" ", "_").replace("°", "").replace("'", "_")
+    name = fold(name.strip().strip('"').lstrip("\ufeff").strip())
+    return name.replace(" ", "_").replace("°", "").replace("'", "_")
 
 
 @dataclass

@@ -29,9 +29,9 @@ _TYPES = {
 MESSAGES = {
     "required": "required field is missing or empty",
     "boolean_not_allowed": "expected {type}, got a boolean",
-    "wrong_type": "expected {type}, got {got} {value}",
+    "wrong_type": "expected {type}, got {got} {value!r}",
     "not_a_number": "not a number",
-    "not_a_choice": "{value} is not one of: {allowed}",
+    "not_a_choice": "{value!r} is not one of: {allowed}",
     "below_minimum": "{value} is below the minimum {minimum}",
     "above_maximum": "{value} is above the maximum {maximum}",
     "missing_geometry": "missing or empty geometry",
@@ -62,12 +62,12 @@ def check_value(spec_field: Field, value: object) -> tuple[str, dict] | None:
         return "boolean_not_allowed", {"type": spec_field.type}
     if not isinstance(value, expected):
         got = type(value).__name__
-        return "wrong_type", {"type": spec_field.type, "got": got, "value": repr(value)}
+        return "wrong_type", {"type": spec_field.type, "got": got, "value": value}
     if isinstance(value, float) and math.isnan(value):
         return "not_a_number", {}
     if spec_field.choices is not None and value not in spec_field.choices:
         return "not_a_choice", {
-            "value": repr(value),
+            "value": value,
             "allowed": ", ".join(spec_field.choices),
         }
     if spec_field.minimum is not None and value < spec_field.minimum:
