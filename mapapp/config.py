@@ -41,7 +41,9 @@ class Setting:
         return f"MAPAPP_{self.name}"
 
 
-# Grand Besançon Métropole, with a margin of about 2 km: lon/lat min, max.
+# The box of former releases (Grand Besançon with a margin of about 2 km), still
+# accepted as a STUDY_AREA value: it cut off most of Byans-sur-Doubs and
+# Villars-Saint-Georges, members of the metropolis since 2017.
 GRAND_BESANCON_BBOX = (5.78, 47.13, 6.20, 47.37)
 
 SETTINGS: tuple[Setting, ...] = (
@@ -78,9 +80,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "STUDY_AREA",
-        ",".join(str(v) for v in GRAND_BESANCON_BBOX),
-        "Study area as `min_lon,min_lat,max_lon,max_lat` (WGS84); points "
-        "outside are rejected. Default: Grand Besançon.",
+        "metropolis",
+        "Study area: `metropolis` (the contour of the 67 communes of Grand Besançon "
+        "Métropole), INSEE commune codes (`25056,25035`) or a box "
+        "`min_lon,min_lat,max_lon,max_lat` (WGS84). Points outside are rejected; "
+        "imported zones are kept when they reach into it.",
     ),
     Setting(
         "DEFAULT_LANG", "fr", "Interface language when none is asked: `fr` or `en`."
@@ -202,9 +206,12 @@ class Settings:
         return Path(self["DATA_DIR"] or resource_dir("geodata"))
 
     @property
-    def study_area(self) -> tuple[float, float, float, float]:
-        """The study area as (min_lon, min_lat, max_lon, max_lat)."""
-        return parse_bbox(self["STUDY_AREA"])
+    def study_area(self):
+        """The study area (:class:`mapapp.study_area.StudyArea`): the metropolis
+        contour, chosen communes or a box."""
+        from .study_area import parse_study_area
+
+        return parse_study_area(str(self["STUDY_AREA"]))
 
 
 def _absolute(name: str, value: object, base: Path) -> object:

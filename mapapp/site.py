@@ -164,26 +164,31 @@ class Site:
         """A whole layer (published or not: planners see all) with filters applied."""
         return apply_filters(name, self.store.read(name), filters)
 
-    def prepared(self, filters: dict) -> Prepared:
-        """The analysis layers for these filters at the current data version."""
-        key = (self.data_version(), tuple(sorted(filter_query(filters).items())))
+    def prepared(self, filters: dict, jobs: str = "register") -> Prepared:
+        """The analysis layers for these filters at the current data version;
+        ``jobs`` is the basis of the jobs estimate (analysis.JOBS_BASES)."""
+        key = (self.data_version(), tuple(sorted(filter_query(filters).items())), jobs)
 
         def make() -> Prepared:
-            return Prepared({n: self.filtered(n, filters) for n in ANALYSIS_LAYERS})
+            layers = {n: self.filtered(n, filters) for n in ANALYSIS_LAYERS}
+            return Prepared(layers, jobs=jobs)
 
         return self._prepared.get_or_make(
             key, make, lambda p: sum(frame_bytes(f) for f in p.frames)
         )
 
-    def grid(self, filters: dict, weights: dict, cell_m: int) -> gpd.GeoDataFrame:
-        """The scored suitability grid (cached per data version, filters, weights
-        and cell size)."""
-        data = self.prepared(filters)
+    def grid(
+        self, filters: dict, weights: dict, cell_m: int, jobs: str = "register"
+    ) -> gpd.GeoDataFrame:
+        """The scored suitability grid (cached per data version, filters, weights,
+        cell size and jobs basis)."""
+        data = self.prepared(filters, jobs)
         key = (
             self.data_version(),
             tuple(sorted(filter_query(filters).items())),
             tuple(sorted(weights.items())),
             cell_m,
+            jobs,
         )
         return self._grids.get_or_make(
             key, lambda: score_grid(data, weights, cell_m), frame_bytes
@@ -194,25 +199,38 @@ class Site:
         feature = self.store.get(layer, fid)
         return feature["geometry"], feature["properties"]
 
-    def catchment(self, filters: dict, place: BaseGeometry, radius_m: float) -> dict:
+    def catchment(
+        self,
+        filters: dict,
+        place: BaseGeometry,
+        radius_m: float,
+        jobs: str = "register",
+    ) -> dict:
         """Figures within ``radius_m`` of ``place`` (see analysis.catchments)."""
-        return catchment(self.prepared(filters), place, radius_m)
+        return catchment(self.prepared(filters, jobs), place, radius_m)
 
     def scenarios(
-        self, filters: dict, radius_m: float, weights: dict, cell_m: int
+        self,
+        filters: dict,
+        radius_m: float,
+        weights: dict,
+        cell_m: int,
+        jobs: str = "register",
     ) -> list[dict]:
         """The planned sites and candidate perimeters compared (analysis.scenarios)."""
         sites = self.store.read("coworking")
         return scenario_rows(
-            self.prepared(filters),
-            self.grid(filters, weights, cell_m),
+            self.prepared(filters, jobs),
+            self.grid(filters, weights, cell_m, jobs),
             {"coworking": sites, "perimeters": self.store.read("perimeters")},
             radius_m,
         )
 
-    def key_figures(self, filters: dict, perimeter: str | None = None) -> dict:
+    def key_figures(
+        self, filters: dict, perimeter: str | None = None, jobs: str = "register"
+    ) -> dict:
         """Key figures of the whole area, or of one perimeter (``name`` added)."""
-        data = self.prepared(filters)
+        data = self.prepared(filters, jobs)
         if not perimeter:
             return key_figures(data)
         geometry, props = self.feature_geometry("perimeters", perimeter)

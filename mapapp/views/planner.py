@@ -115,7 +115,7 @@ def editor_config(lang: str) -> dict:
         "analysis": analysis_config(lang),
         "csrf": csrf_token(),
         "user": g.user["name"],
-        "area": list(site().area),
+        "area": list(site().area.bounds),
         "layers": editable_layers(lang),
         "urls": {
             "features": url_for("api.feature_create", name="__layer__"),
@@ -303,7 +303,9 @@ def scenarios_csv():
     args = request.args
     filters = params.analysis_filters(args)
     cell = params.cell(args, int(current_app.config["SUITABILITY_CELL_M"]))
-    rows = site().scenarios(filters, params.radius(args), params.weights(args), cell)
+    rows = site().scenarios(
+        filters, params.radius(args), params.weights(args), cell, params.jobs_basis(args)
+    )
     return attachment(csv_text(rows), "text/csv", _dated("scenarios", "csv"))
 
 
@@ -339,7 +341,9 @@ def figure_rows(figures: dict, lang: str) -> list[dict]:
 def _figures() -> tuple[dict, str]:
     """(key figures, scope name) of the request's filters and ``perimeter``."""
     filters = params.analysis_filters(request.args)
-    figures = site().key_figures(filters, request.args.get("perimeter"))
+    figures = site().key_figures(
+        filters, request.args.get("perimeter"), params.jobs_basis(request.args)
+    )
     return figures, figures.get("name") or _("Whole area")
 
 

@@ -112,7 +112,7 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
 def index():
     """The public map: every public layer, header, legend, language switch."""
     names = site().public_layers()
-    opts = parse_map_options(request.args, names, site().area, scrollzoom_default=True)
+    opts = parse_map_options(request.args, names, site().area.bounds, scrollzoom_default=True)
     return cached_page("public/index.html", opts, names, embed=False)
 
 
@@ -120,7 +120,7 @@ def index():
 def embed():
     """The map alone, for iframes; options in the query string (docs/embed.md)."""
     names = site().public_layers()
-    opts = parse_map_options(request.args, names, site().area)
+    opts = parse_map_options(request.args, names, site().area.bounds)
     include = list(opts.layers) if opts.layers else names
     return cached_page("public/embed.html", opts, include, embed=True)
 
@@ -208,7 +208,7 @@ def _share_args() -> dict:
 def share():
     """The embed builder: pick options, preview the map, copy the iframe snippet."""
     names = site().public_layers()
-    opts = parse_map_options(_share_args(), names, site().area)
+    opts = parse_map_options(_share_args(), names, site().area.bounds)
     lang = current_lang()
     if opts.lang is None:
         opts.lang = lang
