@@ -116,6 +116,25 @@ SETTINGS: tuple[Setting, ...] = (
         "imported with `mapapp import`.",
     ),
     Setting(
+        "DEPARTEMENT",
+        "25",
+        "Département whose official files `mapapp fetch` and `mapapp update` "
+        "download (INSEE code; 25 is the Doubs).",
+    ),
+    Setting(
+        "SOURCE_URLS",
+        "",
+        "Base URL of official sources, to use a mirror: `sirene=https://…,ban=https://…` "
+        "(`*=…` for every source); empty keeps the publishers' URLs of the "
+        "catalogue (docs/data-sources.md).",
+    ),
+    Setting(
+        "DOWNLOAD_DIR",
+        "",
+        "Folder of the downloaded official files and their manifest; empty means "
+        "`downloads/` in the instance folder.",
+    ),
+    Setting(
         "INLINE_MAX_FEATURES",
         2000,
         "Layers up to this many features are "
@@ -126,7 +145,7 @@ SETTINGS: tuple[Setting, ...] = (
 CONFIG_FILE = "mapapp.cfg"
 # Settings naming a file or folder: a relative path in mapapp.cfg is taken from the
 # instance folder (where the file is), one in the environment from the current one.
-PATH_SETTINGS = ("DATA_DIR", "DATABASE_URL")
+PATH_SETTINGS = ("DATA_DIR", "DATABASE_URL", "DOWNLOAD_DIR")
 
 
 def _typed(setting: Setting, raw: object, origin: str) -> object:
@@ -204,6 +223,11 @@ class Settings:
     def seed_dir(self) -> Path:
         """The seed data folder: DATA_DIR or the shipped ``geodata/``."""
         return Path(self["DATA_DIR"] or resource_dir("geodata"))
+
+    @property
+    def download_dir(self) -> Path:
+        """Where ``mapapp fetch`` keeps the official files and their manifest."""
+        return Path(self["DOWNLOAD_DIR"] or self.instance_dir / "downloads")
 
     @property
     def study_area(self):

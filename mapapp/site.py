@@ -25,6 +25,7 @@ from .analysis.suitability import score_grid
 from .cache import BoundedCache, Payload, frame_bytes
 from .config import Settings
 from .errors import NotFound
+from .exports import layer_metadata
 from .layers import REGISTRY, LayerSpec, get_spec
 from .maps.compact import compact_points, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
@@ -239,6 +240,14 @@ class Site:
             "name": props.get("name"),
             **key_figures(data, to_metric(geometry)),
         }
+
+    def layer_metadata(self, name: str, frame: gpd.GeoDataFrame, lang: str = "fr"):
+        """Licences, attribution, edition, download date and counts by precision of
+        a layer (exports.layer_metadata), with what ``mapapp update`` recorded."""
+        from .refresh.manifest import layer_provenance
+
+        provenance = layer_provenance(self.settings.download_dir).get(name)
+        return layer_metadata(frame, name, lang, provenance)
 
     def communes(self) -> list[str]:
         """The commune codes of the companies (the planners' commune filter)."""

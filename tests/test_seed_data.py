@@ -26,7 +26,11 @@ def by_id(layer: str) -> dict[str, dict]:
 def point_frame() -> gpd.GeoDataFrame:
     """Every feature drawn as a point (commune-level ones are not), in Lambert-93."""
     rows = [
-        {**f["properties"], "layer": layer, "geometry": shapely.geometry.shape(f["geometry"])}
+        {
+            **f["properties"],
+            "layer": layer,
+            "geometry": shapely.geometry.shape(f["geometry"]),
+        }
         for layer in POINT_LAYERS
         for f in features(layer)
         if f["properties"]["precision"] != "commune"

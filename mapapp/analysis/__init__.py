@@ -89,9 +89,9 @@ class Prepared:
         self.fibre = metric(layers["fibre"])
         context = metric(layers["context"])
         placed_context, _at_commune = _split(context)
-        self.stations = placed_context[
-            placed_context["kind"] == "station"
-        ].reset_index(drop=True)
+        self.stations = placed_context[placed_context["kind"] == "station"].reset_index(
+            drop=True
+        )
         self.jobs_basis = jobs if jobs in JOBS_BASES else "register"
         sources = self.companies.get("headcount_source")
         classes = self.companies["headcount_class"]
@@ -124,7 +124,9 @@ class Prepared:
                 counts[name] = int(len(frame))
                 continue
             codes = frame.get("commune_code")
-            codes = codes.fillna("25056") if codes is not None else ["25056"] * len(frame)
+            codes = (
+                codes.fillna("25056") if codes is not None else ["25056"] * len(frame)
+            )
             touched = _communes_reached(tuple(sorted(set(codes))), shapes, area_m)
             counts[name] = int(sum(1 for c in codes if c in touched))
         return {"located_at_commune_level_only": counts}
@@ -135,7 +137,5 @@ def _communes_reached(codes: tuple[str, ...], shapes: dict, area_m) -> set[str]:
     known = [c for c in codes if c in shapes]
     if not known:
         return set()
-    polygons = gpd.GeoSeries([shapes[c][1] for c in known], crs=4326).to_crs(
-        METRIC_CRS
-    )
+    polygons = gpd.GeoSeries([shapes[c][1] for c in known], crs=4326).to_crs(METRIC_CRS)
     return {c for c, p in zip(known, polygons, strict=True) if p.intersects(area_m)}

@@ -197,9 +197,7 @@ def read_education(
             report.drop("no coordinates", props["name"])
             continue
         name, url = SOURCES[variant]
-        props.update(
-            source=f"{name} {edition}", source_date=edition, source_url=url
-        )
+        props.update(source=f"{name} {edition}", source_date=edition, source_url=url)
         lines.setdefault(props["id"], []).append((props, Point(lon, lat)))
     rows, geoms = _one_per_uai(lines, report)
     return finish(report, rows, geoms, area)

@@ -17,7 +17,7 @@ from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
 from ..analysis.charts import bar_chart
 from ..analysis.suitability import CRITERIA
 from ..errors import BadRequest, MapappError, NotFound
-from ..exports import FORMATS, export_bytes, layer_metadata
+from ..exports import FORMATS, export_bytes
 from ..importers import KINDS, run_import
 from ..layers import REGISTRY, tr
 from ..maps import safe_json
@@ -292,7 +292,7 @@ def export(name: str, fmt: str):
     if fmt not in FORMATS:
         raise BadRequest(_("Unknown format %(fmt)s: geojson, csv or gpkg.", fmt=fmt))
     frame = site().filtered(name, params.analysis_filters(request.args))
-    body = export_bytes(frame, name, fmt, layer_metadata(frame))
+    body = export_bytes(frame, name, fmt, site().layer_metadata(name, frame))
     return attachment(body, FORMATS[fmt], _dated(name, fmt))
 
 

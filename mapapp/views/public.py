@@ -12,8 +12,8 @@ from werkzeug.security import safe_join
 from .. import listing
 from ..assets import asset_dir
 from ..cache import Payload
-from ..exports import FORMATS, export_bytes, layer_metadata
-from ..layers import REGISTRY, tr
+from ..exports import FORMATS, export_bytes
+from ..layers import PRECISIONS, REGISTRY, tr
 from ..listing import parse_list_query
 from ..maps.options import MapOptions, option_defaults, parse_map_options
 from ..maps.tiles import PROVIDERS
@@ -235,9 +235,11 @@ def download(name: str, fmt: str):
 
     def make() -> Payload:
         frame = s.snapshot(name, full=True).frame
-        return Payload.of(export_bytes(frame, name, fmt, layer_metadata(frame)))
+        meta = s.layer_metadata(name, frame, current_lang())
+        return Payload.of(export_bytes(frame, name, fmt, meta))
 
-    payload = s.payload(("download", name, fmt, s.data_version()), make)
+    key = ("download", name, fmt, current_lang(), s.data_version())
+    payload = s.payload(key, make)
     response = send_payload(payload, FORMATS[fmt])
     response.headers["Content-Disposition"] = (
         f'attachment; filename="mapapp-{name}.{fmt}"'
@@ -252,8 +254,14 @@ def data():
     lang = current_lang()
     layers = []
     for name in site().public_layers():
-        meta = layer_metadata(site().snapshot(name, full=True).frame)
+        frame = site().snapshot(name, full=True).frame
+        meta = site().layer_metadata(name, frame, lang)
         layers.append({"name": name, "title": tr(REGISTRY[name].title, lang), **meta})
+    precisions = {k: tr(v, lang) for k, v in PRECISIONS.items()}
     return render_template(
-        "public/data.html", lang=lang, layers=layers, formats=list(FORMATS)
+        "public/data.html",
+        lang=lang,
+        layers=layers,
+        formats=list(FORMATS),
+        precisions=precisions,
     )
