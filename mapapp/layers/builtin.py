@@ -110,7 +110,10 @@ HEADCOUNT_SOURCES = {
 # year (the card says which).
 COMPANY_STATUS = {
     "active": {"fr": "En activité", "en": "Active"},
-    "unconfirmed": {"fr": "Non confirmée depuis la source", "en": "Not confirmed since"},
+    "unconfirmed": {
+        "fr": "Non confirmée depuis la source",
+        "en": "Not confirmed since",
+    },
 }
 
 COWORKING_STATUS = {

@@ -86,7 +86,5 @@ def figures():
     jobs = params.jobs_basis(request.args)
     out = {"area": site().key_figures(filters, jobs=jobs)}
     if request.args.get("perimeter"):
-        out["perimeter"] = site().key_figures(
-            filters, request.args["perimeter"], jobs
-        )
+        out["perimeter"] = site().key_figures(filters, request.args["perimeter"], jobs)
     return jsonify(out)

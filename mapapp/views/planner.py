@@ -304,7 +304,11 @@ def scenarios_csv():
     filters = params.analysis_filters(args)
     cell = params.cell(args, int(current_app.config["SUITABILITY_CELL_M"]))
     rows = site().scenarios(
-        filters, params.radius(args), params.weights(args), cell, params.jobs_basis(args)
+        filters,
+        params.radius(args),
+        params.weights(args),
+        cell,
+        params.jobs_basis(args),
     )
     return attachment(csv_text(rows), "text/csv", _dated("scenarios", "csv"))
 

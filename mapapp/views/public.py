@@ -112,7 +112,9 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
 def index():
     """The public map: every public layer, header, legend, language switch."""
     names = site().public_layers()
-    opts = parse_map_options(request.args, names, site().area.bounds, scrollzoom_default=True)
+    opts = parse_map_options(
+        request.args, names, site().area.bounds, scrollzoom_default=True
+    )
     return cached_page("public/index.html", opts, names, embed=False)
 
 
