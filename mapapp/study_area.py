@@ -80,8 +80,8 @@ class StudyArea:
         return self._tolerant.covers(geom)
 
     def intersects(self, geom: BaseGeometry) -> bool:
-        """True when ``geom`` touches the area (zones crossing its edge are kept)."""
-        return self.geometry.intersects(geom)
+        """True when ``geom`` reaches into the area (see :func:`reaches_into`)."""
+        return reaches_into(geom, self.geometry)
 
     @property
     def _tolerant(self) -> BaseGeometry:
@@ -89,6 +89,22 @@ class StudyArea:
 
     def __str__(self) -> str:
         return self.description
+
+
+# A zone reaches into the area when at least this share of it lies inside: a
+# neighbouring commune that only shares a border (or a sliver of a simplified one)
+# does not.
+MIN_SHARE_INSIDE = 0.01
+
+
+def reaches_into(geom: BaseGeometry, area: BaseGeometry) -> bool:
+    """True when a polygon has a share of its area inside ``area`` (other
+    geometries: when they meet it)."""
+    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.area == 0:
+        return area.intersects(geom)
+    if not area.intersects(geom):
+        return False
+    return area.intersection(geom).area >= MIN_SHARE_INSIDE * geom.area
 
 
 @cache

@@ -346,7 +346,8 @@ def _onisep(rec: dict):
 
 
 def _mesr(rec: dict):
-    coords = rec.get("coordonnees", "")
+    # "47.25112, 5.99307", or "[47.251, 5.99399]" in the 2019 editions
+    coords = rec.get("coordonnees", "").strip().strip("[]")
     lat = lon = None
     if "," in coords:
         lat, lon = (_num(v) for v in coords.split(",", 1))

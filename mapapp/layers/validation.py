@@ -11,6 +11,7 @@ import math
 import shapely
 
 from ..errors import Problem
+from ..study_area import reaches_into
 from .model import Field, LayerSpec
 
 # The study area: a box (min_lon, min_lat, max_lon, max_lat), or any object with
@@ -102,7 +103,7 @@ def touches_area(geom, area: Area) -> bool:
     """True when a geometry reaches into the study area."""
     if hasattr(area, "intersects"):
         return area.intersects(geom)
-    return geom.intersects(shapely.box(*area))
+    return reaches_into(geom, shapely.box(*area))
 
 
 def inside_area(geom, area: Area) -> bool:
