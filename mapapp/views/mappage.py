@@ -33,6 +33,15 @@ def ui_strings(lang: str) -> dict:
         "locateError": _("Location unavailable"),
         "reset": _("Initial view"),
         "youAreHere": _("You are here"),
+        "streetLevel": _("Located on the street only"),
+        "communeLevel": _("Located at commune level only"),
+        "communeNote": _(
+            "No source gives an address or a quarter: listed by commune, not "
+            "drawn as a point."
+        ),
+        "nafInferred": _("inferred from the activity"),
+        "confirmed": _("Confirmed by a source of"),
+        "communeCount": _("located at commune level only"),
     }
 
 
