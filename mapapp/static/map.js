@@ -180,7 +180,8 @@
       }, { maxWidth: 320 });
       list.forEach(function (f) {
         var name = f.properties[entry.cfg.labelField] || f.id;
-        entry.features.push({ id: f.properties.id, name: name, key: normalise(name), layer: marker });
+        entry.features.push({ id: f.properties.id, name: name, key: normalise(name), layer: marker,
+                              props: f.properties });
       });
       made.push(marker);
     });
@@ -271,12 +272,23 @@
   mapapp.setFilter = function (map, layerName, keep) {
     var entry = state(map).layers[layerName];
     if (!entry || entry.remoteLayer) return;
-    var show = [], hide = [];
+    var show = [], hide = [], badges = [];
     entry.features.forEach(function (f) {
-      var ok = !keep || keep(f.layer.feature ? f.layer.feature.properties || {} : {});
+      var props = f.props || (f.layer.feature ? f.layer.feature.properties || {} : {});
+      var ok = !keep || keep(props);
+      if (f.props) {  /* a commune badge: shown while one of its features passes */
+        if (badges.indexOf(f.layer) === -1) { badges.push(f.layer); f.layer._mapappShow = false; }
+        f.layer._mapappShow = f.layer._mapappShow || ok;
+        return;
+      }
       var has = entry.group.hasLayer(f.layer);
       if (ok && !has) show.push(f.layer);
       if (!ok && has) hide.push(f.layer);
+    });
+    badges.forEach(function (b) {
+      var has = entry.group.hasLayer(b);
+      if (b._mapappShow && !has) show.push(b);
+      if (!b._mapappShow && has) hide.push(b);
     });
     if (entry.group.removeLayers) entry.group.removeLayers(hide);
     else hide.forEach(function (l) { entry.group.removeLayer(l); });
