@@ -85,27 +85,7 @@ def read_sirene(
     if note := encoding_note(path, fmt):
         report.notes.append(note)
     edition = edition or date.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m")
-    kept_parts = []
-    reader = pd.read_csv(
-        path,
-        sep=fmt.delimiter,
-        encoding=fmt.encoding,
-        dtype=str,
-        usecols=usecols,
-        chunksize=CHUNK_ROWS,
-        na_filter=False,
-        on_bad_lines="error",
-        engine="c",
-    )
-    try:
-        for chunk in reader:
-            report.rows_read += len(chunk)
-            kept_parts.append(_filter_chunk(chunk, cols, wanted, wide, report))
-            if progress:
-                progress(len(chunk))
-    except pd.errors.ParserError as exc:
-        raise ImportFileError(f"{path.name}: {exc}") from None
-    kept = pd.concat(kept_parts, ignore_index=True) if kept_parts else pd.DataFrame()
+    kept = _read_kept(path, fmt, cols, usecols, wanted, wide, report, progress)
     lon, lat, approx = _coordinates(kept, cols, geoloc, report)
     rows, geoms = [], []
     for i, row in enumerate(kept.to_dict("records")):
@@ -127,6 +107,31 @@ def read_sirene(
             "area; use --commune to choose"
         )
     return finish(report, rows, list(points(geoms)) if geoms else [], area)
+
+
+def _read_kept(path, fmt, cols, usecols, wanted, wide, report, progress):
+    """The digital, active establishments of the wanted communes, read in chunks."""
+    kept_parts = []
+    reader = pd.read_csv(
+        path,
+        sep=fmt.delimiter,
+        encoding=fmt.encoding,
+        dtype=str,
+        usecols=usecols,
+        chunksize=CHUNK_ROWS,
+        na_filter=False,
+        on_bad_lines="error",
+        engine="c",
+    )
+    try:
+        for chunk in reader:
+            report.rows_read += len(chunk)
+            kept_parts.append(_filter_chunk(chunk, cols, wanted, wide, report))
+            if progress:
+                progress(len(chunk))
+    except pd.errors.ParserError as exc:
+        raise ImportFileError(f"{path.name}: {exc}") from None
+    return pd.concat(kept_parts, ignore_index=True) if kept_parts else pd.DataFrame()
 
 
 def _filter_chunk(
