@@ -77,44 +77,9 @@ def read_fibre(
     if variant == "mci_communes":
         return _communes(path, store, area, report, edition, progress)
     zones = _target_zones(store, report)
-    premises = np.zeros(len(zones))
-    ftth = np.zeros(len(zones))
-    fmt = sniff(path, [], variant)
-    x_col, y_col = ("x", "y") if variant == "cartefibre" else ("imb_x", "imb_y")
-    for chunk in _chunks(path, fmt):
-        chunk.columns = [c.strip().lower() for c in chunk.columns]
-        report.rows_read += len(chunk)
-        if progress:
-            progress(len(chunk))
-        x = pd.to_numeric(chunk[x_col], errors="coerce").to_numpy()
-        y = pd.to_numeric(chunk[y_col], errors="coerce").to_numpy()
-        bad = np.isnan(x) | np.isnan(y)
-        if bad.any():
-            report.drop("no coordinates", str(chunk.index[bad][0] + 2), int(bad.sum()))
-        if variant == "mci_buildings":
-            x, y = Transformer.from_crs(3857, 4326, always_xy=True).transform(x, y)
-            count = pd.to_numeric(chunk["imb_nbr_logloc"], errors="coerce").fillna(1)
-            ready = (
-                chunk["imb_id"].isin(fibre_ready)
-                if fibre_ready is not None
-                else _eligible(chunk, path)
-            )
-        else:
-            count = (
-                chunk.get("catg_loc_imb", pd.Series("individuel", index=chunk.index))
-                .str.strip()
-                .str.lower()
-                .map(CLASS_PREMISES)
-                .fillna(1.0)
-            )
-            ready = chunk["imb_etat"].str.strip().str.lower() == "deploye"
-        pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=4326)
-        left, right = zones.sindex.query(pts.values, predicate="within")
-        outside = len(chunk) - int(bad.sum()) - len(np.unique(left))
-        if outside > 0:
-            report.drop("building outside every zone", "-", outside)
-        np.add.at(premises, right, count.to_numpy()[left])
-        np.add.at(ftth, right, (count.to_numpy() * ready.to_numpy())[left])
+    premises, ftth = _count_buildings(
+        path, variant, zones, report, progress, fibre_ready
+    )
     if variant == "cartefibre":
         report.notes.append(
             "premises estimated from the building size class "
@@ -163,6 +128,54 @@ def _ftth_buildings(path: Path, report: ImportReport) -> set[str]:
         f"eligibility from {inner_name(path)}: {len(ready)} buildings with FTTH"
     )
     return ready
+
+
+def _premises_and_ready(
+    chunk: pd.DataFrame, variant: str, path: Path, x, y, fibre_ready=None
+):
+    """(x, y in WGS84, premises per building, FTTH-ready flags) of one chunk;
+    ``fibre_ready``: the buildings an eligibility file lists with FTTH."""
+    if variant == "mci_buildings":
+        x, y = Transformer.from_crs(3857, 4326, always_xy=True).transform(x, y)
+        count = pd.to_numeric(chunk["imb_nbr_logloc"], errors="coerce").fillna(1)
+        if fibre_ready is not None:
+            return x, y, count, chunk["imb_id"].isin(fibre_ready)
+        return x, y, count, _eligible(chunk, path)
+    count = (
+        chunk.get("catg_loc_imb", pd.Series("individuel", index=chunk.index))
+        .str.strip()
+        .str.lower()
+        .map(CLASS_PREMISES)
+        .fillna(1.0)
+    )
+    return x, y, count, chunk["imb_etat"].str.strip().str.lower() == "deploye"
+
+
+def _count_buildings(path: Path, variant: str, zones, report, progress, ready=None):
+    """Premises and FTTH-ready premises per zone, from a building-level file."""
+    premises = np.zeros(len(zones))
+    ftth = np.zeros(len(zones))
+    fmt = sniff(path, [], variant)
+    x_col, y_col = ("x", "y") if variant == "cartefibre" else ("imb_x", "imb_y")
+    for chunk in _chunks(path, fmt):
+        chunk.columns = [c.strip().lower() for c in chunk.columns]
+        report.rows_read += len(chunk)
+        if progress:
+            progress(len(chunk))
+        x = pd.to_numeric(chunk[x_col], errors="coerce").to_numpy()
+        y = pd.to_numeric(chunk[y_col], errors="coerce").to_numpy()
+        bad = np.isnan(x) | np.isnan(y)
+        if bad.any():
+            report.drop("no coordinates", str(chunk.index[bad][0] + 2), int(bad.sum()))
+        x, y, count, flags = _premises_and_ready(chunk, variant, path, x, y, ready)
+        pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=4326)
+        left, right = zones.sindex.query(pts.values, predicate="within")
+        outside = len(chunk) - int(bad.sum()) - len(np.unique(left))
+        if outside > 0:
+            report.drop("building outside every zone", "-", outside)
+        np.add.at(premises, right, count.to_numpy()[left])
+        np.add.at(ftth, right, (count.to_numpy() * flags.to_numpy())[left])
+    return premises, ftth
 
 
 def _eligible(chunk: pd.DataFrame, path: Path) -> pd.Series:

@@ -86,10 +86,22 @@ ZONE_FIELDS = (
     Field("zone_name", "str", {"fr": "Zone", "en": "Zone"}, required=True),
 )
 PUBLISHED = Field("published", "bool", {"fr": "Publié", "en": "Published"})
+NAME = Field("name", "str", {"fr": "Nom", "en": "Name"}, required=True)
 
 
 def _choices(table: dict[str, tuple]) -> dict[str, Text]:
+    """Labels of a table of values ``{value: (French, English, …)}``."""
     return {k: {"fr": v[0], "en": v[1]} for k, v in table.items()}
+
+
+def kind_field(table: dict[str, tuple]) -> Field:
+    """The required ``kind`` of a layer, one of the values of ``table``."""
+    return Field("kind", "str", _label("Type", "Type"), True, _choices(table))
+
+
+def status_field(table: dict[str, tuple]) -> Field:
+    """The required ``status`` of a layer, one of the values of ``table``."""
+    return Field("status", "str", _label("État", "Status"), True, _choices(table))
 
 
 def _categories(table: dict[str, tuple[str, str, str]]) -> tuple[Category, ...]:
@@ -200,7 +212,7 @@ register(
         geometry="Point",
         fields=COMMON_FIELDS
         + (
-            Field("name", "str", _label("Nom", "Name"), required=True),
+            NAME,
             Field("siret", "str", _label("SIRET", "SIRET")),
             Field("siren", "str", _label("SIREN", "SIREN")),
             Field("naf_code", "str", _label("Code NAF", "NAF code")),
@@ -281,21 +293,9 @@ register(
         geometry="Point",
         fields=COMMON_FIELDS
         + (
-            Field("name", "str", _label("Nom", "Name"), required=True),
-            Field(
-                "kind",
-                "str",
-                _label("Type", "Type"),
-                required=True,
-                choices=_choices(COWORKING_KINDS),
-            ),
-            Field(
-                "status",
-                "str",
-                _label("État", "Status"),
-                required=True,
-                choices={k: _label(v[0], v[1]) for k, v in COWORKING_STATUS.items()},
-            ),
+            NAME,
+            kind_field(COWORKING_KINDS),
+            status_field(COWORKING_STATUS),
             Field(
                 "desks",
                 "int",
@@ -325,15 +325,9 @@ register(
         geometry="Point",
         fields=COMMON_FIELDS
         + (
-            Field("name", "str", _label("Nom", "Name"), required=True),
+            NAME,
             Field("uai", "str", _label("UAI", "UAI")),
-            Field(
-                "kind",
-                "str",
-                _label("Type", "Type"),
-                required=True,
-                choices={k: _label(v[0], v[1]) for k, v in SCHOOL_KINDS.items()},
-            ),
+            kind_field(SCHOOL_KINDS),
             Field(
                 "status",
                 "str",
@@ -437,14 +431,8 @@ register(
         geometry="Point",
         fields=COMMON_FIELDS
         + (
-            Field("name", "str", _label("Nom", "Name"), required=True),
-            Field(
-                "kind",
-                "str",
-                _label("Type", "Type"),
-                required=True,
-                choices={k: _label(v[0], v[1]) for k, v in CONTEXT_KINDS.items()},
-            ),
+            NAME,
+            kind_field(CONTEXT_KINDS),
             Field("description", "str", _label("Description", "Description")),
             Field("address", "str", _label("Adresse", "Address")),
             Field("website", "str", _label("Site web", "Website")),
@@ -466,14 +454,8 @@ register(
         geometry="Polygon",
         fields=COMMON_FIELDS
         + (
-            Field("name", "str", _label("Nom", "Name"), required=True),
-            Field(
-                "status",
-                "str",
-                _label("État", "Status"),
-                required=True,
-                choices={k: _label(v[0], v[1]) for k, v in PERIMETER_STATUS.items()},
-            ),
+            NAME,
+            status_field(PERIMETER_STATUS),
             Field("description", "str", _label("Description", "Description")),
             PUBLISHED,
         ),

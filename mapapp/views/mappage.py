@@ -54,6 +54,23 @@ def gesture_text() -> dict:
     }
 
 
+def map_ui(center: tuple[float, float], zoom: int, **options) -> dict:
+    """The controls and behaviour of a map page for map.js: every control on, the
+    view kept in the URL, the initial view as home; ``options`` override these."""
+    return {
+        "legend": True,
+        "search": True,
+        "fullscreen": True,
+        "locate": True,
+        "reset": True,
+        "permalink": True,
+        "collapsed": False,
+        "visible": None,
+        "home": {"center": list(center), "zoom": zoom},
+        **options,
+    }
+
+
 def map_parts(
     layers: dict,
     lang: str,

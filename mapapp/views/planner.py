@@ -25,7 +25,7 @@ from ..maps.options import MapOptions
 from . import params
 from .guards import csrf_token, login_required
 from .http import attachment, csv_text, html_page, site
-from .mappage import map_parts
+from .mappage import map_parts, map_ui
 from .params import current_lang
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
@@ -253,17 +253,7 @@ def index():
         else:
             layers[name] = (spec, site().store.read(name))
     opts = MapOptions()
-    ui = {
-        "legend": True,
-        "search": True,
-        "fullscreen": True,
-        "locate": True,
-        "reset": True,
-        "permalink": True,
-        "home": {"center": list(opts.center), "zoom": opts.zoom},
-        "visible": None,
-        "collapsed": True,
-    }
+    ui = map_ui(opts.center, opts.zoom, collapsed=True)
     parts = map_parts(
         layers, lang, site().tiles, ui, opts.center, opts.zoom, gestures=False
     )

@@ -19,7 +19,7 @@ from ..maps.options import MapOptions, option_defaults, parse_map_options
 from ..maps.tiles import PROVIDERS
 from ..site import require_public
 from .http import content_security_policy, inline_script_hashes, send_payload, site
-from .mappage import map_parts
+from .mappage import map_parts, map_ui
 from .params import current_lang
 
 bp = Blueprint("public", __name__)
@@ -65,19 +65,17 @@ def render_map_page(template: str, opts: MapOptions, include: list[str], embed: 
     if opts.basemap and (tiles.url or opts.basemap == "none"):
         tiles = PROVIDERS[opts.basemap]
     layers, feature_index = map_sources(opts, include)
-    ui = {
-        "legend": opts.legend,
-        "search": opts.search,
-        "fullscreen": opts.fullscreen,
-        "locate": True,
-        "reset": True,
-        "collapsed": embed,
-        "permalink": True,
-        "feature": opts.feature,
-        "featureIndex": feature_index,
-        "visible": list(opts.layers) if opts.layers is not None else None,
-        "home": {"center": list(opts.center), "zoom": opts.zoom},
-    }
+    ui = map_ui(
+        opts.center,
+        opts.zoom,
+        legend=opts.legend,
+        search=opts.search,
+        fullscreen=opts.fullscreen,
+        collapsed=embed,
+        feature=opts.feature,
+        featureIndex=feature_index,
+        visible=list(opts.layers) if opts.layers is not None else None,
+    )
     parts = map_parts(
         layers, lang, tiles, ui, opts.center, opts.zoom, gestures=not opts.scrollzoom
     )
