@@ -100,10 +100,13 @@ class SqlStore(Store):
                 if f.name not in have
             ]
             for old, new in LEGACY_PRECISIONS.items():
-                if "precision" in have and self.conn.execute(
-                    f"SELECT 1 FROM {q(name)} WHERE precision = {self.P} LIMIT 1",
-                    (old,),
-                ).fetchone():
+                if (
+                    "precision" in have
+                    and self.conn.execute(
+                        f"SELECT 1 FROM {q(name)} WHERE precision = {self.P} LIMIT 1",
+                        (old,),
+                    ).fetchone()
+                ):
                     work.append(
                         (
                             f"UPDATE {q(name)} SET precision = {self.P} "
