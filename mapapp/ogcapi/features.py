@@ -93,7 +93,7 @@ def licences_of(metadata: dict) -> list[dict]:
     return [lic for lic in found if isinstance(lic, dict) and lic.get("url")]
 
 
-def landing(base: str, lang: str, licences: list[dict]) -> dict:
+def landing(base: str, lang: str, licences: list[dict] = ()) -> dict:
     """The landing page: what the service is and where its parts are."""
     title = {
         "fr": "mapapp – données ouvertes du numérique à Besançon",

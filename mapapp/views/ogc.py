@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from .. import ogcapi
 from ..cache import Payload
-from ..exports import FORMATS, layer_metadata
+from ..exports import FORMATS
 from ..layers import REGISTRY, get_spec
 from .http import send_payload, site
 from .params import current_lang
@@ -74,14 +74,16 @@ def public_licences() -> list[dict]:
         for spec in REGISTRY.values()
         if spec.public
         for lic in ogcapi.features.licences_of(
-            layer_metadata(site().snapshot(spec.name, full=True).frame)
+            site().layer_metadata(
+                spec.name, site().snapshot(spec.name, full=True).frame, current_lang()
+            )
         )
     ]
 
 
 def collection_info(spec) -> dict:
     frame = site().snapshot(spec.name, full=True).frame
-    metadata = layer_metadata(frame)
+    metadata = site().layer_metadata(spec.name, frame, current_lang())
     metadata["downloads"] = {
         fmt: (url_for("public.download", name=spec.name, fmt=fmt, _external=True), mime)
         for fmt, mime in FORMATS.items()
