@@ -52,20 +52,25 @@ def _box(i: int) -> str:
 
 
 VARIANTS = {
-    # name -> query string of the i-th request (each new, so nothing is cached)
-    "bbox": lambda i: f"bbox={_box(i)}&limit=100",
+    # name -> query string of the i-th request; every URL is new (boxes 100 to 249
+    # serve no other query), so no answer comes from the response cache
+    "bbox": lambda i: f"bbox={_box(100 + i)}&limit=100",
     "CQL2 filter (sector, headcount IN, LIKE)": lambda i: (
         "limit=100&filter="
         + quote(
             f"sector = 'software' AND headcount_class IN ('11', '12') "
-            f"AND name LIKE '%{i % 10}%'"
+            f"AND name LIKE '%{i:03d}%'"
         )
     ),
     "CQL2 S_INTERSECTS + comparison": lambda i: (
         "limit=100&filter="
-        + quote(f"S_INTERSECTS(geometry, BBOX({_box(i)})) AND sector <> 'unknown'")
+        + quote(
+            f"S_INTERSECTS(geometry, BBOX({_box(150 + i)})) AND sector <> 'unknown'"
+        )
     ),
-    "crs=EPSG:2154 with bbox": lambda i: f"bbox={_box(i)}&limit=100&crs={LAMBERT93}",
+    "crs=EPSG:2154 with bbox": lambda i: (
+        f"bbox={_box(200 + i)}&limit=100&crs={LAMBERT93}"
+    ),
 }
 
 
