@@ -94,6 +94,7 @@ def test_geopackage_extents_follow_edits_and_imports(gpkg, seed_layers):
     assert _extent(gpkg.path, "schools") == pytest.approx(tuple(schools.total_bounds))
 
 
+@pytest.mark.desktop
 def test_geopackage_store_passes_gdal_validator(gpkg):
     from tests.desktop_gis import validate_gpkg
 

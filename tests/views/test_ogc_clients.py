@@ -120,6 +120,7 @@ def test_gdal_where_is_evaluated_by_the_server(served, where, sent, expected):
     assert "client side" not in done.stderr
 
 
+@pytest.mark.desktop
 def test_gdal_36_where_is_evaluated_by_the_server(served):
     base, _root = served
     if not shutil.which("ogrinfo"):
@@ -232,6 +233,7 @@ def test_qgis_reads_the_downloaded_geopackages(served, qgis_view):
     assert 900_000 < lambert["extent"][0] < lambert["extent"][2] < 960_000
 
 
+@pytest.mark.desktop
 def test_downloaded_geopackages_pass_gdal_validator(served):
     from tests.desktop_gis import validate_gpkg
 
