@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import secrets
-
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from . import config
 from .errors import ValidationError
-from .site import Site
+
+if TYPE_CHECKING:  # the core imports without Flask; only the factory needs it
+    from flask import Flask
+
+    from .site import Site
 
 
 def create_app(test_config: dict | None = None, site: Site | None = None) -> Flask:
@@ -19,6 +22,10 @@ def create_app(test_config: dict | None = None, site: Site | None = None) -> Fla
     ``test_config``), the same resolution every CLI command uses. The store is
     created from the seed data on first start.
     """
+    from flask import Flask
+
+    from .site import Site
+
     if site is None:
         site = Site(config.load_settings(overrides=test_config))
         site.init_store()  # first start only: an existing store is kept

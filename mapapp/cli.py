@@ -114,8 +114,8 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
     "--commune",
     "communes",
     multiple=True,
-    help="INSEE commune code to keep (repeatable); default: every Doubs "
-    "commune inside the study area.",
+    help="INSEE commune code to keep (repeatable); default: the 67 communes of "
+    "Grand Besançon Métropole.",
 )
 @click.option(
     "--geoloc",
@@ -167,10 +167,64 @@ def import_(kind, file, dry_run, mapping, defaults, mode, **options):
             )
         except MapappError as exc:
             _fail(f"import failed, the store is unchanged: {exc.message}")
-    if mode and report.mode != mode:
-        report.mode = mode
     for line in report.lines():
         click.echo(line)
+
+
+def _download_bar():
+    """A progress callback drawing one bar per source on standard error."""
+    state: dict = {}
+
+    def step(source_id: str, done: int, total: int | None) -> None:
+        if state.get("id") != source_id:
+            if state.get("bar"):
+                state["bar"].render_finish()
+            state["id"] = source_id
+            state["bar"] = click.progressbar(
+                length=total or 0, label=f"downloading {source_id}", file=sys.stderr
+            )
+            state["done"] = 0
+        bar = state["bar"]
+        if total:
+            bar.update(done - state["done"])
+        state["done"] = done
+
+    return step
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+def fetch(sources: tuple[str, ...]) -> None:
+    """Download official sources (all, or those named) with their manifest."""
+    from .refresh.update import UpdateReport
+    from .refresh.update import fetch as fetch_sources
+
+    try:
+        results = fetch_sources(load_settings(), list(sources), _download_bar())
+    except (MapappError, ValueError) as exc:
+        _fail(getattr(exc, "message", str(exc)))
+    report = UpdateReport(results)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+def update(sources: tuple[str, ...]) -> None:
+    """Download the official sources and import what changed (one report)."""
+    from .refresh.update import update as update_sources
+
+    site = open_site()
+    try:
+        report = update_sources(site, list(sources), _download_bar())
+    except MapappError as exc:
+        _fail(exc.message)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
 
 
 @main.group()

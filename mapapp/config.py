@@ -41,7 +41,9 @@ class Setting:
         return f"MAPAPP_{self.name}"
 
 
-# Grand Besançon Métropole, with a margin of about 2 km: lon/lat min, max.
+# The box of former releases (Grand Besançon with a margin of about 2 km), still
+# accepted as a STUDY_AREA value: it cut off most of Byans-sur-Doubs and
+# Villars-Saint-Georges, members of the metropolis since 2017.
 GRAND_BESANCON_BBOX = (5.78, 47.13, 6.20, 47.37)
 
 SETTINGS: tuple[Setting, ...] = (
@@ -78,9 +80,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "STUDY_AREA",
-        ",".join(str(v) for v in GRAND_BESANCON_BBOX),
-        "Study area as `min_lon,min_lat,max_lon,max_lat` (WGS84); points "
-        "outside are rejected. Default: Grand Besançon.",
+        "metropolis",
+        "Study area: `metropolis` (the contour of the 67 communes of Grand Besançon "
+        "Métropole), INSEE commune codes (`25056,25035`) or a box "
+        "`min_lon,min_lat,max_lon,max_lat` (WGS84). Points outside are rejected; "
+        "imported zones are kept when they reach into it.",
     ),
     Setting(
         "DEFAULT_LANG", "fr", "Interface language when none is asked: `fr` or `en`."
@@ -112,6 +116,25 @@ SETTINGS: tuple[Setting, ...] = (
         "imported with `mapapp import`.",
     ),
     Setting(
+        "DEPARTEMENT",
+        "25",
+        "Département whose official files `mapapp fetch` and `mapapp update` "
+        "download (INSEE code; 25 is the Doubs).",
+    ),
+    Setting(
+        "SOURCE_URLS",
+        "",
+        "Base URL of official sources, to use a mirror: `sirene=https://…,ban=https://…` "
+        "(`*=…` for every source); empty keeps the publishers' URLs of the "
+        "catalogue (docs/data-sources.md).",
+    ),
+    Setting(
+        "DOWNLOAD_DIR",
+        "",
+        "Folder of the downloaded official files and their manifest; empty means "
+        "`downloads/` in the instance folder.",
+    ),
+    Setting(
         "INLINE_MAX_FEATURES",
         2000,
         "Layers up to this many features are "
@@ -122,7 +145,7 @@ SETTINGS: tuple[Setting, ...] = (
 CONFIG_FILE = "mapapp.cfg"
 # Settings naming a file or folder: a relative path in mapapp.cfg is taken from the
 # instance folder (where the file is), one in the environment from the current one.
-PATH_SETTINGS = ("DATA_DIR", "DATABASE_URL")
+PATH_SETTINGS = ("DATA_DIR", "DATABASE_URL", "DOWNLOAD_DIR")
 
 
 def _typed(setting: Setting, raw: object, origin: str) -> object:
@@ -202,9 +225,17 @@ class Settings:
         return Path(self["DATA_DIR"] or resource_dir("geodata"))
 
     @property
-    def study_area(self) -> tuple[float, float, float, float]:
-        """The study area as (min_lon, min_lat, max_lon, max_lat)."""
-        return parse_bbox(self["STUDY_AREA"])
+    def download_dir(self) -> Path:
+        """Where ``mapapp fetch`` keeps the official files and their manifest."""
+        return Path(self["DOWNLOAD_DIR"] or self.instance_dir / "downloads")
+
+    @property
+    def study_area(self):
+        """The study area (:class:`mapapp.study_area.StudyArea`): the metropolis
+        contour, chosen communes or a box."""
+        from .study_area import parse_study_area
+
+        return parse_study_area(str(self["STUDY_AREA"]))
 
 
 def _absolute(name: str, value: object, base: Path) -> object:

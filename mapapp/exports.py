@@ -1,4 +1,11 @@
-"""Layers as downloadable files: GeoJSON, CSV and GeoPackage, with their metadata."""
+"""Layers as downloadable files: GeoJSON, CSV and GeoPackage, with their metadata.
+
+Types stay what the layer says: integers are written as integers (``60``, not
+``60.0``), booleans as booleans (a GeoPackage integer column of subtype boolean),
+codes as text with their leading zeros (``01``, ``005880034``). Two CSV flavours:
+RFC 4180 (``,``, CRLF, UTF-8) for programs, and one for French spreadsheets (``;``
+separator, UTF-8 byte-order mark, so Excel opens accents and columns right).
+"""
 
 from __future__ import annotations
 
@@ -9,67 +16,281 @@ import os
 import tempfile
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
+import shapely
 
-from .maps.geojson import clean_value, to_geojson
+from .errors import NotFound
+from .layers import PRECISIONS, get_spec
+from .layers.builtin import LICENCES
+from .maps.geojson import clean_value, features, to_geojson
 
 FORMATS = {
     "geojson": "application/geo+json",
     "csv": "text/csv",
+    "fr.csv": "text/csv",
     "gpkg": "application/geopackage+sqlite3",
 }
+# fmt -> (separator, byte-order mark)
+CSV_FLAVOURS = {"csv": (",", ""), "fr.csv": (";", "\ufeff")}
+# GDAL 3.6 (Debian 12, several QGIS builds) warns on GeoPackage 1.4
+GPKG_VERSION = "1.3"
+# The licence of the former releases' single stamp (kept for callers that show one
+# licence; the licence of each layer is decided by layer_metadata below).
 LICENCE = {
     "title": "Licence Ouverte / Open Licence 2.0 (Etalab)",
     "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
 }
 
+# Each layer's licence and attribution. A feature whose ``licence`` field is set
+# keeps its own (the SNCF stations among the landmarks are ODbL; the illustrative
+# coworking proposals are CC0, like the perimeters). geodata/SOURCES.md explains.
+LAYER_LICENCES: dict[str, tuple[str, dict[str, str]]] = {
+    "companies": (
+        "lo-2.0",
+        {
+            "fr": "mapapp, d'après les sources citées pour chaque entreprise ; "
+            "imports : INSEE, répertoire SIRENE",
+            "en": "mapapp, from the sources cited for each company; "
+            "imports: INSEE, SIRENE register",
+        },
+    ),
+    "coworking": (
+        "lo-2.0",
+        {
+            "fr": "mapapp, d'après les sources citées ; propositions illustratives "
+            "de mapapp",
+            "en": "mapapp, from the sources cited; illustrative proposals by mapapp",
+        },
+    ),
+    "schools": (
+        "lo-2.0",
+        {
+            "fr": "mapapp, d'après les sources citées ; imports : ministère de "
+            "l'Éducation nationale, ONISEP, MESR",
+            "en": "mapapp, from the sources cited; imports: Ministry of Education, "
+            "ONISEP, MESR",
+        },
+    ),
+    "fibre": (
+        "lo-2.0",
+        {
+            "fr": "Contours : IGN – Admin Express COG 2018, INSEE (via "
+            "gregoiredavid/france-geojson) ; chiffres illustratifs de mapapp ; "
+            "imports : ARCEP",
+            "en": "Outlines: IGN – Admin Express COG 2018, INSEE (via "
+            "gregoiredavid/france-geojson); illustrative figures by mapapp; "
+            "imports: ARCEP",
+        },
+    ),
+    "context": (
+        "lo-2.0",
+        {
+            "fr": "mapapp, d'après les sources citées ; gares : SNCF Voyageurs, "
+            "référentiel des gares de voyageurs",
+            "en": "mapapp, from the sources cited; stations: SNCF Voyageurs, "
+            "passenger stations reference",
+        },
+    ),
+    "perimeters": (
+        "cc0-1.0",
+        {
+            "fr": "mapapp (périmètres illustratifs tracés pour la discussion)",
+            "en": "mapapp (illustrative perimeters drawn for discussion)",
+        },
+    ),
+    "zones": (
+        "lo-2.0",
+        {
+            "fr": "IGN et INSEE (contours IRIS, communes)",
+            "en": "IGN and INSEE (IRIS and commune contours)",
+        },
+    ),
+}
 
-def layer_metadata(frame: gpd.GeoDataFrame) -> dict:
-    """Sources (most frequent first), the latest source date and the licence."""
+
+def licence_of(key: str, lang: str = "fr") -> dict:
+    """A licence as ``{"id", "title", "url"}`` in the page language."""
+    entry = LICENCES[key]
+    return {"id": key, "title": entry.get(lang) or entry["fr"], "url": entry["url"]}
+
+
+def feature_licences(frame: gpd.GeoDataFrame, layer: str) -> list[str]:
+    """The licence key of every feature: its own, else its layer's."""
+    default = LAYER_LICENCES.get(layer, ("lo-2.0", {}))[0]
+    own = frame["licence"] if "licence" in frame else [None] * len(frame)
+    return [v if isinstance(v, str) and v in LICENCES else default for v in own]
+
+
+def layer_metadata(
+    frame: gpd.GeoDataFrame,
+    layer: str | None = None,
+    lang: str = "fr",
+    provenance: dict | None = None,
+) -> dict:
+    """What a reuser must know of a layer: sources (most frequent first), latest
+    source date, edition and download date, counts by precision, and the licences
+    with their attribution (the one place that decides them).
+
+    ``licence`` is the layer's licence (the one most of its features carry);
+    ``licences`` lists every licence in use with its number of features, so a mixed
+    layer says which features are under another one (``feature_licences``).
+    ``provenance`` is what the last ``mapapp update`` recorded for the layer
+    (edition, download date, URL), if any.
+    """
     sources = frame["source"].value_counts().index.tolist() if len(frame) else []
     dates = [d for d in frame.get("source_date", []) if isinstance(d, str) and d]
+    keys = feature_licences(frame, layer or "")
+    default, attribution = LAYER_LICENCES.get(layer or "", ("lo-2.0", {}))
+    counts = {k: keys.count(k) for k in dict.fromkeys(keys)} or {default: 0}
+    main = max(counts, key=lambda k: (counts[k], k == default))
+    precision = frame["precision"] if "precision" in frame else []
+    provenance = provenance or {}
     return {
         "sources": sources[:8],
         "more_sources": max(0, len(sources) - 8),
         "latest_source_date": max(dates) if dates else None,
+        "edition": provenance.get("edition") or (max(dates) if dates else None),
+        "downloaded": provenance.get("downloaded"),
+        "download_url": provenance.get("url"),
         "features": int(len(frame)),
-        "licence": LICENCE,
+        "precision": {p: int(sum(v == p for v in precision)) for p in PRECISIONS},
+        "licence": licence_of(main, lang),
+        "licences": [{**licence_of(k, lang), "features": n} for k, n in counts.items()],
+        "attribution": attribution.get(lang) or attribution.get("fr") or "",
     }
 
 
+def typed(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """The frame with each field in its layer type: nullable integers and booleans,
+    so writers never turn them into floats or text."""
+    try:
+        spec = get_spec(layer)
+    except NotFound:  # a frame of no registered layer stays as it is
+        return frame
+    frame = frame.copy()
+    for field in spec.fields:
+        if field.name not in frame.columns:
+            continue
+        if field.type == "int":
+            frame[field.name] = pd.array(_plain(frame[field.name]), dtype="Int64")
+        elif field.type == "bool":
+            frame[field.name] = pd.array(_plain(frame[field.name]), dtype="boolean")
+    return frame
+
+
+def _plain(column: pd.Series) -> list:
+    return [clean_value(v) for v in column]
+
+
 def export_bytes(
-    frame: gpd.GeoDataFrame, layer: str, fmt: str, metadata: dict | None = None
+    frame: gpd.GeoDataFrame,
+    layer: str,
+    fmt: str,
+    metadata: dict | None = None,
+    crs: str | None = None,
 ) -> bytes:
-    """The frame as a file of format ``geojson``, ``csv`` or ``gpkg``."""
-    frame = frame.drop(columns=["version"], errors="ignore")
+    """The frame as a file of a format of :data:`FORMATS`; coordinates in WGS84, or
+    in ``crs`` (a pyproj name such as ``EPSG:2154``) when given."""
+    frame = typed(frame.drop(columns=["version"], errors="ignore"), layer)
+    if crs is not None:
+        frame = frame.to_crs(crs)
     if fmt == "geojson":
-        extra = {"name": layer, "metadata": metadata} if metadata else {"name": layer}
-        return json.dumps(to_geojson(frame, **extra), ensure_ascii=False).encode()
-    if fmt == "csv":
-        rows = frame.drop(columns="geometry").to_dict("records")
-        for row, geom in zip(rows, frame.geometry, strict=True):
-            point = geom.representative_point()
-            row["longitude"], row["latitude"] = round(point.x, 5), round(point.y, 5)
-            row["wkt"] = geom.wkt if geom.geom_type != "Point" else ""
-        buffer = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows([{k: clean_value(v) for k, v in r.items()} for r in rows])
-        return buffer.getvalue().encode("utf-8")
+        return _geojson_bytes(frame, layer, metadata, crs)
+    if fmt in CSV_FLAVOURS:
+        separator, bom = CSV_FLAVOURS[fmt]
+        names, rows = table_rows(frame, projected=crs is not None)
+        return write_csv(names, rows, separator, bom)
     if fmt == "gpkg":
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, f"{layer}.gpkg")
-            pyogrio.write_dataframe(
-                frame,
-                path,
-                layer=layer,
-                driver="GPKG",
-                metadata={
-                    "licence": LICENCE["title"],
-                    "sources": "; ".join((metadata or {}).get("sources", [])),
-                },
-            )
-            with open(path, "rb") as f:
-                return f.read()
+        return _gpkg_bytes(frame, layer, metadata)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def _geojson_bytes(frame, layer: str, metadata: dict | None, crs: str | None) -> bytes:
+    extra = {"name": layer, "metadata": metadata} if metadata else {"name": layer}
+    if crs is None:
+        return json.dumps(to_geojson(frame, **extra), ensure_ascii=False).encode()
+    # RFC 7946 is WGS84 only; a projected file names its CRS the 2008 way, which
+    # GDAL and QGIS read
+    code = frame.crs.to_authority()
+    extra["crs"] = {
+        "type": "name",
+        "properties": {"name": f"urn:ogc:def:crs:{code[0]}::{code[1]}"},
+    }
+    # no CRS on the frame: features() writes the coordinates as they are
+    local = gpd.GeoDataFrame(
+        frame.drop(columns="geometry"), geometry=list(frame.geometry)
+    )
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            **extra,
+            "features": features(local, precision=2),
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def table_rows(frame: gpd.GeoDataFrame, projected: bool = False) -> tuple[list, list]:
+    """Column names and rows of a layer as a table: its fields, a point on each
+    feature (``longitude``/``latitude``, or ``x``/``y`` in a projected CRS) and the
+    WKT of non-point shapes."""
+    xy = ("x", "y") if projected else ("longitude", "latitude")
+    digits = 2 if projected else 5
+    names = [c for c in frame.columns if c != "geometry"] + [*xy, "wkt"]
+    rows = []
+    for record, geom in zip(
+        frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True
+    ):
+        point = geom.representative_point()
+        row = [clean_value(v) for v in record.values()]
+        row += [round(point.x, digits), round(point.y, digits)]
+        row.append(shapely.to_wkt(geom, digits) if geom.geom_type != "Point" else "")
+        rows.append(row)
+    return names, rows
+
+
+def write_csv(
+    names: list[str], rows: list[list], separator: str = ",", bom: str = ""
+) -> bytes:
+    """The one CSV writer of the downloads: a header and the rows, RFC 4180 quoting
+    and CRLF line ends; booleans as ``true``/``false``, missing values empty."""
+    buffer = io.StringIO()
+    buffer.write(bom)
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow(
+            [("true" if v else "false") if isinstance(v, bool) else v for v in row]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def _gpkg_bytes(frame: gpd.GeoDataFrame, layer: str, metadata: dict | None) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, f"{layer}.gpkg")
+        pyogrio.write_dataframe(
+            frame,
+            path,
+            layer=layer,
+            driver="GPKG",
+            dataset_options={"VERSION": GPKG_VERSION},
+            metadata=_gpkg_metadata(metadata or {}),
+        )
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def _gpkg_metadata(metadata: dict) -> dict[str, str]:
+    """The layer metadata as GeoPackage key/values (QGIS shows them)."""
+    licences = metadata.get("licences") or []
+    return {
+        "licence": (metadata.get("licence") or {}).get("title", LICENCE["title"]),
+        "licences": "; ".join(
+            f"{lic['title']} ({lic['features']}) <{lic['url']}>" for lic in licences
+        ),
+        "attribution": metadata.get("attribution", ""),
+        "sources": "; ".join(metadata.get("sources", [])),
+        "edition": metadata.get("edition") or "",
+        "downloaded": metadata.get("downloaded") or "",
+    }

@@ -27,6 +27,7 @@ from .analysis.suitability import score_grid
 from .cache import BoundedCache, Payload, frame_bytes
 from .config import Settings
 from .errors import NotFound
+from .exports import layer_metadata
 from .layers import REGISTRY, LayerSpec, get_spec, tr
 from .maps.compact import compact_binary, compact_points, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
@@ -213,26 +214,31 @@ class Site:
         """A whole layer (published or not: planners see all) with filters applied."""
         return apply_filters(name, self.store.read(name), filters)
 
-    def prepared(self, filters: dict) -> Prepared:
-        """The analysis layers for these filters at the current data version."""
-        key = (self.data_version(), tuple(sorted(filter_query(filters).items())))
+    def prepared(self, filters: dict, jobs: str = "register") -> Prepared:
+        """The analysis layers for these filters at the current data version;
+        ``jobs`` is the basis of the jobs estimate (analysis.JOBS_BASES)."""
+        key = (self.data_version(), tuple(sorted(filter_query(filters).items())), jobs)
 
         def make() -> Prepared:
-            return Prepared({n: self.filtered(n, filters) for n in ANALYSIS_LAYERS})
+            layers = {n: self.filtered(n, filters) for n in ANALYSIS_LAYERS}
+            return Prepared(layers, jobs=jobs)
 
         return self._prepared.get_or_make(
             key, make, lambda p: sum(frame_bytes(f) for f in p.frames)
         )
 
-    def grid(self, filters: dict, weights: dict, cell_m: int) -> gpd.GeoDataFrame:
-        """The scored suitability grid (cached per data version, filters, weights
-        and cell size)."""
-        data = self.prepared(filters)
+    def grid(
+        self, filters: dict, weights: dict, cell_m: int, jobs: str = "register"
+    ) -> gpd.GeoDataFrame:
+        """The scored suitability grid (cached per data version, filters, weights,
+        cell size and jobs basis)."""
+        data = self.prepared(filters, jobs)
         key = (
             self.data_version(),
             tuple(sorted(filter_query(filters).items())),
             tuple(sorted(weights.items())),
             cell_m,
+            jobs,
         )
         return self._grids.get_or_make(
             key, lambda: score_grid(data, weights, cell_m), frame_bytes
@@ -243,25 +249,38 @@ class Site:
         feature = self.store.get(layer, fid)
         return feature["geometry"], feature["properties"]
 
-    def catchment(self, filters: dict, place: BaseGeometry, radius_m: float) -> dict:
+    def catchment(
+        self,
+        filters: dict,
+        place: BaseGeometry,
+        radius_m: float,
+        jobs: str = "register",
+    ) -> dict:
         """Figures within ``radius_m`` of ``place`` (see analysis.catchments)."""
-        return catchment(self.prepared(filters), place, radius_m)
+        return catchment(self.prepared(filters, jobs), place, radius_m)
 
     def scenarios(
-        self, filters: dict, radius_m: float, weights: dict, cell_m: int
+        self,
+        filters: dict,
+        radius_m: float,
+        weights: dict,
+        cell_m: int,
+        jobs: str = "register",
     ) -> list[dict]:
         """The planned sites and candidate perimeters compared (analysis.scenarios)."""
         sites = self.store.read("coworking")
         return scenario_rows(
-            self.prepared(filters),
-            self.grid(filters, weights, cell_m),
+            self.prepared(filters, jobs),
+            self.grid(filters, weights, cell_m, jobs),
             {"coworking": sites, "perimeters": self.store.read("perimeters")},
             radius_m,
         )
 
-    def key_figures(self, filters: dict, perimeter: str | None = None) -> dict:
+    def key_figures(
+        self, filters: dict, perimeter: str | None = None, jobs: str = "register"
+    ) -> dict:
         """Key figures of the whole area, or of one perimeter (``name`` added)."""
-        data = self.prepared(filters)
+        data = self.prepared(filters, jobs)
         if not perimeter:
             return key_figures(data)
         geometry, props = self.feature_geometry("perimeters", perimeter)
@@ -270,6 +289,14 @@ class Site:
             "name": props.get("name"),
             **key_figures(data, to_metric(geometry)),
         }
+
+    def layer_metadata(self, name: str, frame: gpd.GeoDataFrame, lang: str = "fr"):
+        """Licences, attribution, edition, download date and counts by precision of
+        a layer (exports.layer_metadata), with what ``mapapp update`` recorded."""
+        from .refresh.manifest import layer_provenance
+
+        provenance = layer_provenance(self.settings.download_dir).get(name)
+        return layer_metadata(frame, name, lang, provenance)
 
     def communes(self) -> list[str]:
         """The commune codes of the companies (the planners' commune filter)."""

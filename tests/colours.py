@@ -62,9 +62,9 @@ def contrast(fg, bg) -> float:
 def blend(top, bottom):
     """``top`` (with alpha) painted over the opaque ``bottom``."""
     a = top[3] if len(top) > 3 else 1.0
-    return tuple(t * a + b * (1 - a) for t, b in zip(top[:3], bottom[:3], strict=True)) + (
-        1.0,
-    )
+    return tuple(
+        t * a + b * (1 - a) for t, b in zip(top[:3], bottom[:3], strict=True)
+    ) + (1.0,)
 
 
 def simulate(rgb, kind: str):
@@ -129,8 +129,5 @@ def delta_e(c1, c2) -> float:
         * math.sin(math.radians(60 * math.exp(-(((hbar - 275) / 25) ** 2))))
     )
     return math.sqrt(
-        (dl / sl) ** 2
-        + (dc / sc) ** 2
-        + (dhp / sh) ** 2
-        + rt * (dc / sc) * (dhp / sh)
+        (dl / sl) ** 2 + (dc / sc) ** 2 + (dhp / sh) ** 2 + rt * (dc / sc) * (dhp / sh)
     )

@@ -45,6 +45,21 @@ def edit_seed(seed: Path, layer: str, change) -> None:
 
 
 @pytest.fixture
+def core_site(tmp_path: Path, seed_store: Path):
+    """The running site without Flask, on a private copy of the seed store."""
+    from mapapp.config import load_settings
+    from mapapp.site import Site
+
+    instance = tmp_path / "core-instance"
+    instance.mkdir()
+    shutil.copyfile(seed_store, instance / "mapapp.gpkg")
+    overrides = {"INSTANCE_PATH": str(instance), "TILES": "none"}
+    site = Site(load_settings({}, overrides=overrides))
+    yield site
+    site.close()
+
+
+@pytest.fixture
 def app(tmp_path: Path, seed_store: Path):
     """The app on a private copy of the seed store."""
     instance = tmp_path / "instance"

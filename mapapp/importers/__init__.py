@@ -38,6 +38,8 @@ class ImportReport:
     examples: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     written: bool = False
+    dry_run: bool = False
+    would_change: bool = False
     data_version: int | None = None
     frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
     # How the import writes when it is not a layer (the addresses): (store,
@@ -65,12 +67,11 @@ class ImportReport:
         out += [f"  note: {n}" for n in self.notes]
         if self.written:
             out.append(f"  written: data version {self.data_version}")
+        elif self.dry_run:
+            change = "would change the layer" if self.would_change else "no change"
+            out.append(f"  nothing written (dry run): {change}")
         else:
-            out.append(
-                "  nothing written (dry run)"
-                if self.data_version is None
-                else "  nothing written: no change"
-            )
+            out.append("  nothing written: no change")
         return out
 
     def to_dict(self) -> dict:
@@ -132,24 +133,27 @@ def _reason(field_name: str, message: str) -> str:
 
 
 def write(store: Store, report: ImportReport, dry_run: bool) -> ImportReport:
-    """Write the report's frame in one transaction unless ``dry_run`` or unchanged."""
-    if report.apply is not None:
+    """Write the report's frame in one transaction unless ``dry_run`` or unchanged.
+
+    A dry run checks exactly what the real run checks (the same errors, the same
+    report) and stops before writing."""
+    report.dry_run = dry_run
+    if report.apply is not None:  # not a layer (the addresses): its own writer
         return report.apply(store, report, dry_run)
-    if dry_run:
-        return report
-    frame = report.frame
     if report.kept == 0:
         raise BadRequest(
             f"{report.file}: no row could be imported "
             f"({sum(report.dropped.values())} dropped); nothing written"
         )
+    frame = report.frame
     if report.mode == "merge":
         current = store.read(report.layer).drop(columns=["version"])
         keep = current[~current["id"].isin(frame["id"])]
         frame = gpd.GeoDataFrame(
             pd.concat([keep, frame], ignore_index=True), geometry="geometry", crs=4326
         )
-    if _same(store, report.layer, frame):
+    report.would_change = not _same(store, report.layer, frame)
+    if dry_run or not report.would_change:
         report.data_version = store.data_version()
         return report
     report.data_version = store.replace_layers({report.layer: frame})
@@ -182,9 +186,13 @@ def run_import(
     """Read ``path`` with the importer ``kind`` and write it (unless ``dry_run``)."""
     if kind not in IMPORTERS:
         raise BadRequest(f"unknown import kind {kind!r}; kinds: {', '.join(IMPORTERS)}")
+    mode = options.get("mode")
+    if mode not in (None, "replace", "merge"):
+        raise BadRequest(f"mode {mode!r}: expected replace or merge")
     report = IMPORTERS[kind](
         Path(path), store=store, area=store.area, progress=progress, **options
     )
+    report.mode = mode or report.mode
     return write(store, report, dry_run)
 
 

@@ -8,9 +8,10 @@ nom_ld;libelle_acheminement;nom_afnor;source_position;source_nom_voie;
 certification_commune;cad_parcelles``), 20 in older ones (no ``type_position``,
 ``certification_commune``, ``cad_parcelles``), more in newer ones (``id_ban_*``).
 Columns are matched by name. The file is read as a stream, gzip or not, and only the
-communes of the study area are kept: the communes given, else every commune with an
-address inside the study area (the file is sorted by commune, so one commune at a
-time is held in memory).
+communes of the study area are kept: the communes given (``--commune``), else the
+communes the study area is made of (the metropolis by default), else every commune
+with an address inside its contour (the file is sorted by commune, so one commune at
+a time is held in memory).
 """
 
 from __future__ import annotations
@@ -102,7 +103,8 @@ def _rows(path: Path, progress=None) -> Iterator[tuple[int, dict]]:
 
 
 def _inside(area, lon: float, lat: float) -> bool:
-    """True when the point lies in the study area (a bbox or a polygon)."""
+    """True when the point lies in the study area (its contour, a polygon or a box)."""
+    area = getattr(area, "geometry", area)  # a StudyArea holds its contour
     if isinstance(area, BaseGeometry):
         return bool(shapely.contains_xy(area, lon, lat))
     west, south, east, north = area
@@ -210,7 +212,10 @@ def read_addresses(
     report = ImportReport("addresses", path.name, "addresses")
     if not edition and path.is_file():  # the BAN file names no date: its own
         edition = date.fromtimestamp(path.stat().st_mtime).isoformat()
-    chooser = _Communes({str(c) for c in communes or ()}, area, report)
+    # the communes asked, else those the study area is made of, else any commune
+    # with an address inside its contour
+    wanted = set(map(str, communes or ())) or set(getattr(area, "communes", ()) or ())
+    chooser = _Communes(wanted, area, report)
     ids: set[str] = set()
     bar = (lambda n: progress(max(n // 120, 0))) if progress else None
     for line, row in _rows(path, bar):
@@ -241,13 +246,15 @@ def _writer(rows: list[tuple]):
     """Write the addresses in one transaction (not a map layer: their own table)."""
 
     def apply(store, report: ImportReport, dry_run: bool) -> ImportReport:
-        if dry_run:
-            return report
-        if not rows:
+        if not rows:  # a dry run refuses what the real run refuses
             raise ImportFileError(
                 f"{report.file}: no address of the study area "
                 f"({sum(report.dropped.values())} dropped); nothing written"
             )
+        report.would_change = True
+        if dry_run:
+            report.data_version = store.data_version()
+            return report
         report.data_version = store.replace_addresses(rows)
         report.written = True
         return report

@@ -11,9 +11,13 @@ import math
 import shapely
 
 from ..errors import Problem
+from ..study_area import reaches_into
 from .model import Field, LayerSpec
 
-Area = tuple[float, float, float, float]
+# The study area: a box (min_lon, min_lat, max_lon, max_lat), or any object with
+# ``covers(geom)``, ``bounds`` and a description (mapapp.study_area.StudyArea: the
+# metropolis contour or chosen communes).
+Area = object
 
 _TYPES = {
     "str": (str,),
@@ -83,14 +87,32 @@ def check_geometry(geom, spec: LayerSpec, area: Area) -> tuple[str, dict] | None
         return "wrong_geometry_type", {"expected": spec.geometry, "got": geom.geom_type}
     if not geom.is_valid:
         return "invalid_geometry", {"reason": shapely.is_valid_reason(geom)}
-    minx, miny, maxx, maxy = area
-    gx0, gy0, gx1, gy1 = geom.bounds
-    if gx0 >= minx and gx1 <= maxx and gy0 >= miny and gy1 <= maxy:
+    # Points lie in the study area; zones and perimeters need only reach into it
+    # (a commune or an IRIS crossing the metropolis's edge is kept whole).
+    inside = inside_area if spec.geometry == "Point" else touches_area
+    if inside(geom, area):
         return None
-    if gy0 >= minx and gy1 <= maxx and gx0 >= miny and gx1 <= maxy:
+    gx0, gy0, gx1, gy1 = geom.bounds
+    if inside(shapely.transform(geom, lambda xy: xy[:, ::-1]), area):
         return "swapped", {"x": gx0, "y": gy0}
     bounds = f"({gx0:.5f}, {gy0:.5f}, {gx1:.5f}, {gy1:.5f})"
-    return "outside_area", {"area": area, "bounds": bounds}
+    return "outside_area", {"area": str(area), "bounds": bounds}
+
+
+def touches_area(geom, area: Area) -> bool:
+    """True when a geometry reaches into the study area."""
+    if hasattr(area, "intersects"):
+        return area.intersects(geom)
+    return reaches_into(geom, shapely.box(*area))
+
+
+def inside_area(geom, area: Area) -> bool:
+    """True when a geometry lies in the study area (a box, or a contour)."""
+    if hasattr(area, "covers"):
+        return area.covers(geom)
+    minx, miny, maxx, maxy = area
+    gx0, gy0, gx1, gy1 = geom.bounds
+    return gx0 >= minx and gx1 <= maxx and gy0 >= miny and gy1 <= maxy
 
 
 def _feature_label(index: int, props: dict) -> str:

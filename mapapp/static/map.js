@@ -215,7 +215,8 @@
     box.appendChild(el("h2", "mapapp-popup-title", p[cfg.labelField] || p.id));
     box.appendChild(el("p", "mapapp-popup-layer", cfg.title));
     var flags = el("p", "mapapp-flags");
-    if (p.precision === "approximate") flags.appendChild(el("span", "mapapp-flag", i18n.approximate));
+    var placed = { approximate: i18n.approximate, street: i18n.streetLevel, commune: i18n.communeLevel };
+    if (placed[p.precision]) flags.appendChild(el("span", "mapapp-flag", placed[p.precision]));
     if (p.illustrative) flags.appendChild(el("span", "mapapp-flag mapapp-flag-illustrative", i18n.illustrative));
     if (flags.childNodes.length) box.appendChild(flags);
     var dl = el("dl");
@@ -234,6 +235,9 @@
         dd.appendChild(a);
       } else {
         dd.textContent = formatValue(field, value, i18n);
+        /* an inferred NAF code is not the register's: say so beside it */
+        if (name === "naf_code" && p.naf_inferred) dd.textContent += " (" + i18n.nafInferred + ")";
+        if (name === "headcount_source" && p.headcount_date) dd.textContent += ", " + p.headcount_date;
       }
       dl.appendChild(dd);
     });
@@ -253,6 +257,10 @@
     }
     if (p.source_date) src.appendChild(el("span", null, " (" + p.source_date + ")"));
     box.appendChild(src);
+    if (p.source_date) {
+      box.appendChild(el("p", "mapapp-confirmed", (i18n.confirmed || "") + " " + p.source_date));
+    }
+    if (p.precision === "commune" && i18n.communeNote) box.appendChild(el("p", "mapapp-notes", i18n.communeNote));
     return box;
   }
   mapapp.popupContent = popupContent;
@@ -303,6 +311,7 @@
       L.DomEvent.disableScrollPropagation(box);
     },
     _updateContent: function () {
+      var hadFocus = this._container && this._container.contains(document.activeElement);
       L.Popup.prototype._updateContent.call(this);
       var title = this._contentNode.querySelector("h2");
       if (title) {
@@ -311,6 +320,10 @@
         this._container.setAttribute("aria-labelledby", title.id);
       }
       if (this._back) this._contentNode.insertBefore(this._back, this._contentNode.firstChild);
+      /* new content (a badge's list to a card): the focus stays in the card */
+      if (hadFocus && title && !this._container.contains(document.activeElement)) {
+        title.focus({ preventScroll: true });
+      }
     },
     onRemove: function (map) {
       L.Popup.prototype.onRemove.call(this, map);
@@ -368,6 +381,12 @@
     layer.openPopup();
   }
 
+  /* Open the card of a feature of the search or the list (see openEntryFeature). */
+  function openEntryFeature(map, entry, f, from, back, quiet) {
+    /* a feature located at commune level opens its commune's badge, which lists it */
+    reveal(map, entry.group, f.layer, function () { openCard(f.layer, from, back, quiet); });
+  }
+
   /* A "back to the list" button for a card opened from the data browser. */
   function backButton(map, item) {
     var b = el("button", "mapapp-back", i18nOf(map).backToList);
@@ -383,10 +402,68 @@
 
   /* --- layers ------------------------------------------------------------------- */
 
+  /* Features located at commune level only are not drawn as points: one badge per
+     commune (at its anchor) counts them, and its popup lists them; choosing a name
+     shows that feature's card. */
+  function communeBadges(map, entry, features) {
+    var byCommune = {};
+    features.forEach(function (f) {
+      var key = (f.properties || {}).commune_code || f.geometry.coordinates.join(",");
+      (byCommune[key] = byCommune[key] || []).push(f);
+    });
+    var made = [];
+    Object.keys(byCommune).forEach(function (key) {
+      var list = byCommune[key];
+      var c = list[0].geometry.coordinates;
+      var badge = el("span", "mapapp-commune-badge", String(list.length));
+      var marker = L.marker([c[1], c[0]], {
+        icon: L.divIcon({ html: badge, className: "mapapp-commune-icon", iconSize: [28, 28] }),
+        /* no tab stop: the search and the list reach these features by keyboard */
+        keyboard: false, title: list.length + " " + (state(map).i18n || mapapp.defaultI18n).communeCount
+      });
+      var listed = function () {
+        var i18n = state(map).i18n || mapapp.defaultI18n;
+        var box = el("div", "mapapp-popup mapapp-commune-list");
+        box.appendChild(el("h2", "mapapp-popup-title", entry.cfg.title));
+        box.appendChild(el("p", "mapapp-flags", list.length + " " + i18n.communeCount));
+        var ul = el("ul");
+        list.forEach(function (f) {
+          var b = el("button", "mapapp-link-button", f.properties[entry.cfg.labelField] || f.id);
+          b.type = "button";
+          L.DomEvent.on(b, "click", function (e) {
+            L.DomEvent.stop(e);
+            marker.setPopupContent(popupContent(entry.cfg, f, i18n));
+          });
+          var li = el("li");
+          li.appendChild(b);
+          ul.appendChild(li);
+        });
+        box.appendChild(ul);
+        return box;
+      };
+      marker.bindPopup(card(marker).setContent(listed));
+      /* the badge lists its features again next time, not the last card shown */
+      marker.on("popupclose", function () { marker.getPopup().setContent(listed); });
+      list.forEach(function (f) {
+        var name = f.properties[entry.cfg.labelField] || f.id;
+        entry.features.push({ id: f.properties.id, name: name, key: normalise(name), layer: marker,
+                              props: f.properties });
+      });
+      made.push(marker);
+    });
+    return made;
+  }
+
   /* Leaflet layers for a FeatureCollection of one configured layer, registered for
      search and added to the layer's group. */
   function makeLayers(map, entry, data) {
     var cfg = entry.cfg;
+    var atCommune = (data.features || []).filter(function (f) {
+      return (f.properties || {}).precision === "commune" && f.geometry && f.geometry.type === "Point";
+    });
+    if (atCommune.length) {
+      data = { type: "FeatureCollection", features: data.features.filter(function (f) { return atCommune.indexOf(f) === -1; }) };
+    }
     var geo = L.geoJSON(data, {
       pane: cfg.geometry === "Point" ? "overlayPane" : (cfg.classes ? "mapapp-zones" : "mapapp-outlines"),
       pointToLayer: function (feature, latlng) {
@@ -418,7 +495,7 @@
         entry.features.push({ id: p.id, name: label, key: normalise(label), layer: layer });
       }
     });
-    var made = geo.getLayers();
+    var made = geo.getLayers().concat(communeBadges(map, entry, atCommune));
     if (entry.group.addLayers) entry.group.addLayers(made);
     else made.forEach(function (l) { entry.group.addLayer(l); });
     entry.count = entry.features.length;
@@ -461,12 +538,23 @@
   mapapp.setFilter = function (map, layerName, keepIt) {
     var entry = state(map).layers[layerName];
     if (!entry || entry.remoteLayer) return;
-    var show = [], hide = [];
+    var show = [], hide = [], badges = [];
     entry.features.forEach(function (f) {
-      var ok = !keepIt || keepIt(f.layer.feature ? f.layer.feature.properties || {} : {});
+      var props = f.props || (f.layer.feature ? f.layer.feature.properties || {} : {});
+      var ok = !keepIt || keepIt(props);
+      if (f.props) {  /* a commune badge: shown while one of its features passes */
+        if (badges.indexOf(f.layer) === -1) { badges.push(f.layer); f.layer._mapappShow = false; }
+        f.layer._mapappShow = f.layer._mapappShow || ok;
+        return;
+      }
       var has = entry.group.hasLayer(f.layer);
       if (ok && !has) show.push(f.layer);
       if (!ok && has) hide.push(f.layer);
+    });
+    badges.forEach(function (b) {
+      var has = entry.group.hasLayer(b);
+      if (b._mapappShow && !has) show.push(b);
+      if (!b._mapappShow && has) hide.push(b);
     });
     if (entry.group.removeLayers) entry.group.removeLayers(hide);
     else hide.forEach(function (l) { entry.group.removeLayer(l); });
@@ -822,7 +910,12 @@
     search: "Rechercher un lieu", searchLabel: "Rechercher par nom", noResult: "Aucun résultat",
     results: "résultats", fullscreen: "Plein écran", exitFullscreen: "Quitter le plein écran",
     locate: "Me localiser", locateError: "Position indisponible", reset: "Vue initiale",
-    youAreHere: "Vous êtes ici", closeCard: "Fermer la fiche", close: "Fermer"
+    youAreHere: "Vous êtes ici", closeCard: "Fermer la fiche", close: "Fermer",
+    streetLevel: "Localisation à la rue seulement",
+    communeLevel: "Localisation à la commune seulement",
+    communeNote: "Aucune source ne donne d'adresse ni de quartier : listée par commune, pas dessinée comme un point.",
+    nafInferred: "déduit de l'activité", confirmed: "Confirmé par une source de",
+    communeCount: "localisés à la commune seulement"
   };
 
   /* A polite live region for short messages (screen readers read them). */
@@ -1006,7 +1099,7 @@
       s.layers[name].features.forEach(function (f) {
         if (hits.length < limit && f.key.indexOf(q) !== -1) {
           hits.push({ kind: "feature", name: f.name, layer: f.layer, layerName: name,
-                      title: s.layers[name].cfg.title });
+                      title: s.layers[name].cfg.title, entryFeature: f });
         }
       });
     });
@@ -1052,7 +1145,7 @@
           reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, input); });
           return;
         }
-        reveal(map, entry.group, hit.layer, function () { openCard(hit.layer, input); });
+        openEntryFeature(map, entry, hit.entryFeature, input);
       }
       function run() {
         var text = input.value.trim(), q = normalise(text);
@@ -1339,8 +1432,8 @@
     var id = parts.slice(1).join(":");
     var hit = local.features.filter(function (f) { return String(f.id) === id; })[0];
     if (!hit) return;
-    if (local.group.getVisibleParent) {
-      reveal(map, local.group, hit.layer, function () { openCard(hit.layer, null, null, true); });
+    if (local.group.getVisibleParent || hit.props) {
+      openEntryFeature(map, local, hit, null, null, true);
     } else {
       openCard(hit.layer, null, null, true);  /* the page opened on the view the link asked for */
     }
@@ -1466,7 +1559,7 @@
     if (entry.remoteLayer || !entry.features.length) return facts;
     var counts = {}, latest = "", illustrative = [];
     entry.features.forEach(function (f) {
-      var props = (f.layer.feature && f.layer.feature.properties) || {};
+      var props = f.props || (f.layer.feature && f.layer.feature.properties) || {};
       if (props.source) counts[props.source] = (counts[props.source] || 0) + 1;
       if (props.source_date && props.source_date > latest) latest = props.source_date;
       if (props.illustrative) illustrative.push(f.name);
@@ -1679,7 +1772,7 @@
     if (entry.remoteLayer) { browseRemote(p, entry); return; }
     var bounds = map.getBounds(), cat = p.browse.category.value, q = normalise(p.browse.name.value.trim());
     var found = entry.features.filter(function (f) {
-      var props = (f.layer.feature && f.layer.feature.properties) || {};
+      var props = f.props || (f.layer.feature && f.layer.feature.properties) || {};
       if (!entry.group.hasLayer(f.layer)) return false;  /* filtered out by the planner */
       if (q && f.key.indexOf(q) === -1) return false;
       if (cat) { var c = categoryOf(entry.cfg, props); if (!c || String(c.value) !== cat) return false; }
@@ -1688,9 +1781,9 @@
     p.browse.count.textContent = found.length
       ? tr(i18n, "inView", { n: found.length.toLocaleString(i18n.locale) }) : i18n.noneInView;
     found.slice(0, BROWSE_MAX).forEach(function (f) {
-      var props = (f.layer.feature && f.layer.feature.properties) || {};
+      var props = f.props || (f.layer.feature && f.layer.feature.properties) || {};
       browseItem(p, entry, f.name, props, name + ":" + f.id, function (from, back) {
-        reveal(map, entry.group, f.layer, function () { openCard(f.layer, from, back); });
+        openEntryFeature(map, entry, f, from, back);
       });
     });
     if (found.length > BROWSE_MAX) {

@@ -19,8 +19,22 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..layers import LayerSpec, get_spec
+from ..layers.builtin import LEGACY_PRECISIONS
 from .addresses import AddressTable
 from .base import Bbox, Store, history_state, plain_value
+from .filters import (
+    And,
+    Between,
+    Compare,
+    Filter,
+    In,
+    Intersects,
+    IsNull,
+    Like,
+    Not,
+    Or,
+    check_filter,
+)
 
 
 def q(name: str) -> str:
@@ -37,6 +51,7 @@ class SqlStore(AddressTable, Store):
     GEOM_OUT = "geom"  # SQL selecting a geometry as bytes the backend decodes
     GEOM_IN = "?"  # SQL turning the geometry parameter into the column's value
     PUBLISHED = "published = 1"
+    LOWER = "lower"  # SQL function folding the case of a text value
 
     # --- what a backend provides ------------------------------------------------------
 
@@ -52,6 +67,15 @@ class SqlStore(AddressTable, Store):
         raise NotImplementedError
 
     def _bbox_clause(self, spec: LayerSpec, bbox: Bbox) -> tuple[str, list]:
+        raise NotImplementedError  # pragma: no cover
+
+    def _like_sql(self, column: str, pattern: str, casei: bool) -> tuple[str, list]:
+        """SQL matching ``column`` against a CQL2 LIKE pattern, case-sensitively
+        unless ``casei``."""
+        raise NotImplementedError  # pragma: no cover
+
+    def _intersects_sql(self, spec: LayerSpec, geom: BaseGeometry) -> tuple[str, list]:
+        """SQL keeping the features whose geometry intersects ``geom`` (exactly)."""
         raise NotImplementedError  # pragma: no cover
 
     def _decode(self, blobs: list) -> np.ndarray:
@@ -71,11 +95,55 @@ class SqlStore(AddressTable, Store):
 
     def _table_names(self) -> list[str]:
         """The layer tables present, asked once per store (they change only when
-        :meth:`create` rebuilds them, which forgets this)."""
+        :meth:`create` rebuilds them, which forgets this); a store written by an
+        earlier release is brought up to date the first time (:meth:`_upgrade`)."""
         names = getattr(self, "_tables", None)
         if names is None:
-            names = self._tables = self.layer_names()
+            names = self.layer_names()
+            self._upgrade(names)
+            self._tables = names
         return names
+
+    def _columns_of(self, conn, table: str) -> set[str]:  # pragma: no cover
+        """The columns a layer table has."""
+        raise NotImplementedError
+
+    SQL_TYPES: dict[str, str] = {}
+
+    def _upgrade(self, tables: list[str]) -> None:
+        """Fields added to a layer since the store was made become empty columns, and
+        values of a former vocabulary are renamed (precision ``address`` reads
+        ``exact``), in one transaction; the data version does not move."""
+        work = []
+        for name in tables:
+            spec = get_spec(name)
+            have = self._columns_of(self.conn, name)
+            work += [
+                f"ALTER TABLE {q(name)} ADD COLUMN {q(f.name)} {self.SQL_TYPES[f.type]}"
+                for f in spec.fields
+                if f.name not in have
+            ]
+            for old, new in LEGACY_PRECISIONS.items():
+                if (
+                    "precision" in have
+                    and self.conn.execute(
+                        f"SELECT 1 FROM {q(name)} WHERE precision = {self.P} LIMIT 1",
+                        (old,),
+                    ).fetchone()
+                ):
+                    work.append(
+                        (
+                            f"UPDATE {q(name)} SET precision = {self.P} "
+                            f"WHERE precision = {self.P}",
+                            (new, old),
+                        )
+                    )
+        if not work:
+            return
+        with self._write() as conn:
+            for item in work:
+                statement, params = item if isinstance(item, tuple) else (item, ())
+                conn.execute(statement, params)
 
     def _spec(self, layer: str) -> LayerSpec:
         spec = get_spec(layer)
@@ -89,6 +157,7 @@ class SqlStore(AddressTable, Store):
         bbox: Bbox | None,
         filters: dict | None,
         published_only: bool,
+        where: Filter | None = None,
     ) -> tuple[str, list]:
         clauses, params = [], []
         if bbox is not None:
@@ -102,9 +171,50 @@ class SqlStore(AddressTable, Store):
                 )
             clauses.append(f"{q(name)} = {self.P}")
             params.append(value)
+        if where is not None:
+            check_filter(where, spec)
+            clause, values = self._filter_sql(spec, where)
+            clauses.append(clause)
+            params += values
         if published_only and spec.publishable:
             clauses.append(self.PUBLISHED)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _filter_sql(self, spec: LayerSpec, expr: Filter) -> tuple[str, list]:
+        """A filter (see :mod:`.filters`) as SQL and its bound values."""
+        if isinstance(expr, And | Or):
+            if not expr.parts:
+                return ("(1 = 1)" if isinstance(expr, And) else "(1 = 0)"), []
+            parts = [self._filter_sql(spec, p) for p in expr.parts]
+            joiner = " AND " if isinstance(expr, And) else " OR "
+            return (
+                "(" + joiner.join(sql for sql, _ in parts) + ")",
+                [v for _, values in parts for v in values],
+            )
+        if isinstance(expr, Not):
+            sql, values = self._filter_sql(spec, expr.part)
+            return f"(NOT {sql})", values
+        if isinstance(expr, Intersects):
+            return self._intersects_sql(spec, expr.geometry)
+        return self._predicate_sql(expr)
+
+    def _predicate_sql(self, expr: Filter) -> tuple[str, list]:
+        col, p, neg = q(expr.field), self.P, getattr(expr, "negate", False)
+        if getattr(expr, "casei", False) and not isinstance(expr, Like):
+            col, p = f"{self.LOWER}({col})", f"{self.LOWER}({p})"
+        if isinstance(expr, Compare):
+            return f"({col} {expr.op} {p})", [plain_value(expr.value)]
+        if isinstance(expr, IsNull):
+            return f"({col} IS {'NOT ' if neg else ''}NULL)", []
+        if isinstance(expr, In):
+            marks = ", ".join([p] * len(expr.values))
+            values = [plain_value(v) for v in expr.values]
+            return f"({col} {'NOT ' if neg else ''}IN ({marks}))", values
+        if isinstance(expr, Between):
+            sql = f"({col} {'NOT ' if neg else ''}BETWEEN {p} AND {p})"
+            return sql, [expr.low, expr.high]
+        sql, values = self._like_sql(col, expr.pattern, expr.casei)
+        return (f"(NOT {sql})" if neg else sql), values
 
     def _select(self, cols: list[str], layer: str) -> str:
         return (
@@ -118,12 +228,19 @@ class SqlStore(AddressTable, Store):
         filters: dict[str, object] | None = None,
         published_only: bool = False,
         columns: list[str] | None = None,
+        where: Filter | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> gpd.GeoDataFrame:
         spec = self._spec(layer)
-        where, params = self._where(spec, bbox, filters, published_only)
+        where_sql, params = self._where(spec, bbox, filters, published_only, where)
         cols = self._columns(spec, columns)
+        page = ""
+        if limit is not None:
+            page = f" LIMIT {self.P} OFFSET {self.P}"
+            params = [*params, int(limit), int(offset)]
         rows = self.conn.execute(
-            f"{self._select(cols, layer)}{where} ORDER BY fid", params
+            f"{self._select(cols, layer)}{where_sql} ORDER BY fid{page}", params
         ).fetchall()
         return self._frame(spec, cols, rows)
 
@@ -131,19 +248,30 @@ class SqlStore(AddressTable, Store):
         geoms = self._decode([r[-1] for r in rows]) if rows else []
         data = pd.DataFrame([r[:-1] for r in rows], columns=cols)
         for f in spec.fields:
-            if f.type == "bool" and f.name in data.columns:  # SQLite keeps 0/1
+            if f.name not in data.columns:
+                continue
+            if f.type == "bool":  # SQLite keeps 0/1
                 data[f.name] = (
                     data[f.name]
                     .map(lambda v: None if v is None or pd.isna(v) else bool(v))
                     .astype(object)
                 )
+            elif f.type == "int":  # integers stay integers when some are missing
+                data[f.name] = data[f.name].astype("Int64")
         return gpd.GeoDataFrame(data, geometry=list(geoms), crs="EPSG:4326")
 
-    def count(self, layer: str, published_only: bool = False) -> int:
+    def count(
+        self,
+        layer: str,
+        published_only: bool = False,
+        bbox: Bbox | None = None,
+        filters: dict[str, object] | None = None,
+        where: Filter | None = None,
+    ) -> int:
         spec = self._spec(layer)
-        where, params = self._where(spec, None, None, published_only)
+        where_sql, params = self._where(spec, bbox, filters, published_only, where)
         return self.conn.execute(
-            f"SELECT count(*) FROM {q(layer)}{where}", params
+            f"SELECT count(*) FROM {q(layer)}{where_sql}", params
         ).fetchone()[0]
 
     def get(self, layer: str, fid: str) -> dict:

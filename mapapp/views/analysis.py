@@ -38,7 +38,8 @@ def catchment():
         described = {"layer": target[0], "id": target[1], "name": props.get("name")}
     else:
         place = params.place(request.args, site().area)
-    result = site().catchment(filters, place, radius)
+    jobs = params.jobs_basis(request.args)
+    result = site().catchment(filters, place, radius, jobs)
     result["area"] = mapping(result["area"])
     result["place"] = mapping(place) if place.geom_type == "Point" else None
     result["target"] = described
@@ -50,13 +51,15 @@ def catchment():
 def suitability():
     """The suitability grid (GeoJSON cells) and the five best cells, explained."""
     filters, weights, cell = grid_options(request.args)
-    cells = site().grid(filters, weights, cell)
+    jobs = params.jobs_basis(request.args)
+    cells = site().grid(filters, weights, cell, jobs)
     out = cells[["score", "rank", "geometry"]].to_crs(4326)
     out["score"] = out["score"].round(4)
     return jsonify(
         {
             "cell_m": cell,
             "weights": weights,
+            "jobs_basis": jobs,
             "criteria": list(CRITERIA),
             "top": top_cells(cells, 5),
             "cells": to_geojson(out.assign(id=out["rank"].astype(str))),
@@ -70,8 +73,9 @@ def scenarios():
     """Planned coworking sites and candidate perimeters side by side."""
     filters, weights, cell = grid_options(request.args)
     radius = params.radius(request.args)
-    rows = site().scenarios(filters, radius, weights, cell)
-    return jsonify({"radius_m": radius, "rows": rows})
+    jobs = params.jobs_basis(request.args)
+    rows = site().scenarios(filters, radius, weights, cell, jobs)
+    return jsonify({"radius_m": radius, "jobs_basis": jobs, "rows": rows})
 
 
 @bp.get("/figures")
@@ -79,7 +83,8 @@ def scenarios():
 def figures():
     """Key figures of the whole area and, with ``perimeter=<id>``, of one perimeter."""
     filters = params.analysis_filters(request.args)
-    out = {"area": site().key_figures(filters)}
+    jobs = params.jobs_basis(request.args)
+    out = {"area": site().key_figures(filters, jobs=jobs)}
     if request.args.get("perimeter"):
-        out["perimeter"] = site().key_figures(filters, request.args["perimeter"])
+        out["perimeter"] = site().key_figures(filters, request.args["perimeter"], jobs)
     return jsonify(out)

@@ -34,6 +34,15 @@ def ui_strings(lang: str) -> dict:
         "locateError": _("Location unavailable"),
         "reset": _("Initial view"),
         "youAreHere": _("You are here"),
+        "streetLevel": _("Located on the street only"),
+        "communeLevel": _("Located at commune level only"),
+        "communeNote": _(
+            "No source gives an address or a quarter: listed by commune, not "
+            "drawn as a point."
+        ),
+        "nafInferred": _("inferred from the activity"),
+        "confirmed": _("Confirmed by a source of"),
+        "communeCount": _("located at commune level only"),
         **map_strings(),
     }
 
@@ -44,6 +53,23 @@ def gesture_text() -> dict:
         "touch": _("Use two fingers to move the map"),
         "scroll": _("Use ctrl + scroll to zoom the map"),
         "scrollMac": _("Use \u2318 + scroll to zoom the map"),
+    }
+
+
+def map_ui(center: tuple[float, float], zoom: int, **options) -> dict:
+    """The controls and behaviour of a map page for map.js: every control on, the
+    view kept in the URL, the initial view as home; ``options`` override these."""
+    return {
+        "legend": True,
+        "search": True,
+        "fullscreen": True,
+        "locate": True,
+        "reset": True,
+        "permalink": True,
+        "collapsed": False,
+        "visible": None,
+        "home": {"center": list(center), "zoom": zoom},
+        **options,
     }
 
 

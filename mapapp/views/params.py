@@ -16,12 +16,14 @@ from shapely.errors import ShapelyError
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
+from ..analysis import DEFAULT_RADIUS_M, JOBS_BASES, MAX_RADIUS_M, MIN_RADIUS_M
 from ..analysis.filters import FilterError, parse_filters
 from ..analysis.suitability import CRITERIA, DEFAULT_WEIGHTS
 from ..config import parse_bbox
 from ..errors import BadRequest, PreconditionRequired
 from ..layers import LayerSpec
+from ..layers.validation import inside_area
+from ..ogcapi.crs import CRS84, CrsError, parse_crs, short_name
 
 LANGS = ("fr", "en")
 LANG_COOKIE = "mapapp_lang"
@@ -176,15 +178,30 @@ def cell(args: Mapping[str, str], default: int) -> int:
     return int(number(args, "cell", default, low=MIN_CELL_M, high=MAX_CELL_M))
 
 
-def place(args: Mapping[str, str], area: tuple[float, float, float, float]) -> Point:
-    """``lat`` and ``lon`` as a point inside the study area."""
+def place(args: Mapping[str, str], area) -> Point:
+    """``lat`` and ``lon`` as a point inside the study area (its contour)."""
     lat = number(args, "lat", low=-90, high=90)
     lon = number(args, "lon", low=-180, high=180)
-    if not (area[0] <= lon <= area[2] and area[1] <= lat <= area[3]):
+    if not inside_area(Point(lon, lat), area):
         raise BadRequest(
             _("Parameters lat and lon: the place is outside the study area.")
         )
     return Point(lon, lat)
+
+
+def jobs_basis(args: Mapping[str, str]) -> str:
+    """``jobs``: whose headcount bands the jobs estimate counts, ``register`` (the
+    default: SIRENE's bands only) or ``all`` (press figures too)."""
+    value = args.get("jobs") or "register"
+    if value not in JOBS_BASES:
+        raise BadRequest(
+            _(
+                "Parameter %(param)s: expected %(values)s.",
+                param="jobs",
+                values=", ".join(JOBS_BASES),
+            )
+        )
+    return value
 
 
 def catchment_target(args: Mapping[str, str]) -> tuple[str, str] | None:
@@ -260,3 +277,22 @@ def data_version(args: Mapping[str, str]) -> int | None:
         return None if raw is None else int(raw)
     except ValueError:
         raise BadRequest(f"v: expected a data version number, got {raw!r}") from None
+
+
+def download_crs(args: Mapping[str, str]) -> str | None:
+    """The ``crs`` of a download as a pyproj name (``EPSG:2154``), or None for the
+    default WGS84 longitude/latitude."""
+    raw = args.get("crs")
+    if not raw:
+        return None
+    try:
+        uri = parse_crs(raw)
+    except CrsError:
+        raise BadRequest(
+            _(
+                "Unsupported coordinate system %(crs)s: use EPSG:2154 (Lambert-93), "
+                "EPSG:3857, EPSG:4326 or CRS84.",
+                crs=repr(raw[:40]),
+            )
+        ) from None
+    return None if uri == CRS84 else short_name(uri)

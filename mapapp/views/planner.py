@@ -17,7 +17,7 @@ from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
 from ..analysis.charts import bar_chart
 from ..analysis.suitability import CRITERIA
 from ..errors import BadRequest, MapappError, NotFound
-from ..exports import FORMATS, export_bytes, layer_metadata
+from ..exports import FORMATS, export_bytes
 from ..importers import KINDS, run_import
 from ..layers import REGISTRY, tr
 from ..maps import safe_json
@@ -25,7 +25,7 @@ from ..maps.options import MapOptions
 from . import params
 from .guards import csrf_token, login_required
 from .http import attachment, csv_text, html_page, site
-from .mappage import map_parts
+from .mappage import map_parts, map_ui
 from .params import current_lang
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
@@ -115,7 +115,7 @@ def editor_config(lang: str) -> dict:
         "analysis": analysis_config(lang),
         "csrf": csrf_token(),
         "user": g.user["name"],
-        "area": list(site().area),
+        "area": list(site().area.bounds),
         "layers": editable_layers(lang),
         "urls": {
             "features": url_for("api.feature_create", name="__layer__"),
@@ -253,17 +253,7 @@ def index():
         else:
             layers[name] = (spec, site().store.read(name))
     opts = MapOptions()
-    ui = {
-        "legend": True,
-        "search": True,
-        "fullscreen": True,
-        "locate": True,
-        "reset": True,
-        "permalink": True,
-        "home": {"center": list(opts.center), "zoom": opts.zoom},
-        "visible": None,
-        "collapsed": True,
-    }
+    ui = map_ui(opts.center, opts.zoom, collapsed=True)
     parts = map_parts(
         layers, lang, site().tiles, ui, opts.center, opts.zoom, gestures=False
     )
@@ -292,7 +282,7 @@ def export(name: str, fmt: str):
     if fmt not in FORMATS:
         raise BadRequest(_("Unknown format %(fmt)s: geojson, csv or gpkg.", fmt=fmt))
     frame = site().filtered(name, params.analysis_filters(request.args))
-    body = export_bytes(frame, name, fmt, layer_metadata(frame))
+    body = export_bytes(frame, name, fmt, site().layer_metadata(name, frame))
     return attachment(body, FORMATS[fmt], _dated(name, fmt))
 
 
@@ -303,7 +293,13 @@ def scenarios_csv():
     args = request.args
     filters = params.analysis_filters(args)
     cell = params.cell(args, int(current_app.config["SUITABILITY_CELL_M"]))
-    rows = site().scenarios(filters, params.radius(args), params.weights(args), cell)
+    rows = site().scenarios(
+        filters,
+        params.radius(args),
+        params.weights(args),
+        cell,
+        params.jobs_basis(args),
+    )
     return attachment(csv_text(rows), "text/csv", _dated("scenarios", "csv"))
 
 
@@ -339,7 +335,9 @@ def figure_rows(figures: dict, lang: str) -> list[dict]:
 def _figures() -> tuple[dict, str]:
     """(key figures, scope name) of the request's filters and ``perimeter``."""
     filters = params.analysis_filters(request.args)
-    figures = site().key_figures(filters, request.args.get("perimeter"))
+    figures = site().key_figures(
+        filters, request.args.get("perimeter"), params.jobs_basis(request.args)
+    )
     return figures, figures.get("name") or _("Whole area")
 
 

@@ -15,15 +15,15 @@ from werkzeug.security import safe_join
 from .. import listing
 from ..assets import asset_dir, bundle
 from ..cache import Payload
-from ..exports import FORMATS, export_bytes, layer_metadata
-from ..layers import REGISTRY, tr
+from ..exports import FORMATS, export_bytes
+from ..layers import PRECISIONS, REGISTRY, tr
 from ..listing import parse_list_query
 from ..maps.options import MapOptions, option_defaults, parse_map_options
 from ..maps.tiles import PROVIDERS
 from ..site import require_public
 from .http import content_security_policy, inline_script_hashes, send_payload, site
-from .mappage import map_parts
-from .params import current_lang
+from .mappage import map_parts, map_ui
+from .params import current_lang, download_crs
 
 bp = Blueprint("public", __name__)
 
@@ -72,20 +72,18 @@ def render_map_page(template: str, opts: MapOptions, include: list[str], embed: 
     if opts.basemap and (tiles.url or opts.basemap == "none"):
         tiles = PROVIDERS[opts.basemap]
     layers, feature_index = map_sources(opts, include)
-    ui = {
-        "legend": opts.legend,
-        "search": opts.search,
-        "fullscreen": opts.fullscreen,
-        "locate": True,
-        "reset": True,
-        "collapsed": embed,
-        "permalink": True,
-        "feature": opts.feature,
-        "featureIndex": feature_index,
-        "visible": list(opts.layers) if opts.layers is not None else None,
-        "home": {"center": list(opts.center), "zoom": opts.zoom},
+    ui = map_ui(
+        opts.center,
+        opts.zoom,
+        legend=opts.legend,
+        search=opts.search,
+        fullscreen=opts.fullscreen,
+        collapsed=embed,
+        feature=opts.feature,
+        featureIndex=feature_index,
+        visible=list(opts.layers) if opts.layers is not None else None,
         **citizen_options(embed, opts.basemap),
-    }
+    )
     parts = map_parts(
         layers, lang, tiles, ui, opts.center, opts.zoom, gestures=not opts.scrollzoom
     )
@@ -139,7 +137,9 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
 def index():
     """The public map: every public layer, header, legend, language switch."""
     names = site().public_layers()
-    opts = parse_map_options(request.args, names, site().area, scrollzoom_default=True)
+    opts = parse_map_options(
+        request.args, names, site().area.bounds, scrollzoom_default=True
+    )
     return cached_page("public/index.html", opts, names, embed=False)
 
 
@@ -147,7 +147,7 @@ def index():
 def embed():
     """The map alone, for iframes; options in the query string (docs/embed.md)."""
     names = site().public_layers()
-    opts = parse_map_options(request.args, names, site().area)
+    opts = parse_map_options(request.args, names, site().area.bounds)
     include = list(opts.layers) if opts.layers else names
     return cached_page("public/embed.html", opts, include, embed=True)
 
@@ -257,7 +257,7 @@ def _share_args() -> dict:
 def share():
     """The embed builder: pick options, preview the map, copy the iframe snippet."""
     names = site().public_layers()
-    opts = parse_map_options(_share_args(), names, site().area)
+    opts = parse_map_options(_share_args(), names, site().area.bounds)
     lang = current_lang()
     if opts.lang is None:
         opts.lang = lang
@@ -275,21 +275,29 @@ def share():
 
 
 @bp.get("/download/<name>.<fmt>")
+@bp.get("/download/<name>.fr.csv", defaults={"fmt": "fr.csv"})
 def download(name: str, fmt: str):
-    """A public layer (published features only) as GeoJSON, CSV or GeoPackage."""
+    """A public layer (published features only) as GeoJSON, CSV or GeoPackage;
+    ``crs=EPSG:2154`` for Lambert-93 coordinates."""
     if name not in REGISTRY or fmt not in FORMATS:
         abort(404)
     require_public(name)
+    crs = download_crs(request.args)
     s = site()
 
     def make() -> Payload:
-        frame = s.snapshot(name, full=True).frame
-        return Payload.of(export_bytes(frame, name, fmt, layer_metadata(frame)))
+        # from the store: every field, ``published`` included (the snapshot
+        # leaves it out for the map)
+        frame = s.store.read(name, published_only=True)
+        meta = s.layer_metadata(name, frame, current_lang())
+        return Payload.of(export_bytes(frame, name, fmt, meta, crs))
 
-    payload = s.payload(("download", name, fmt, s.data_version()), make)
+    key = ("download", name, fmt, crs, current_lang(), s.data_version())
+    payload = s.payload(key, make)
     response = send_payload(payload, FORMATS[fmt])
+    suffix = f"-{crs.replace(':', '')}" if crs else ""
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="mapapp-{name}.{fmt}"'
+        f'attachment; filename="mapapp-{name}{suffix}.{fmt}"'
     )
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -301,8 +309,14 @@ def data():
     lang = current_lang()
     layers = []
     for name in site().public_layers():
-        meta = layer_metadata(site().snapshot(name, full=True).frame)
+        frame = site().snapshot(name, full=True).frame
+        meta = site().layer_metadata(name, frame, lang)
         layers.append({"name": name, "title": tr(REGISTRY[name].title, lang), **meta})
+    precisions = {k: tr(v, lang) for k, v in PRECISIONS.items()}
     return render_template(
-        "public/data.html", lang=lang, layers=layers, formats=list(FORMATS)
+        "public/data.html",
+        lang=lang,
+        layers=layers,
+        formats=list(FORMATS),
+        precisions=precisions,
     )

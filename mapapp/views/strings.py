@@ -32,6 +32,7 @@ def map_strings() -> dict:
         "noCoworking": _("No published coworking place."),
         "crowFlies": _("{distance} as the crow flies"),
         **_panel_strings(),
+        **_browse_strings(),
     }
 
 
@@ -92,6 +93,11 @@ def _panel_strings() -> dict:
                 "fibre zones are shaded, candidate perimeters dashed."
             ),
         ],
+    }
+
+
+def _browse_strings() -> dict:
+    return {
         "browseButton": _("List"),
         "browseTitle": _("Places in this view"),
         "layerLabel": _("Layer"),

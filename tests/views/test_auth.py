@@ -119,6 +119,7 @@ def _routes(app):
         "package": "mapapp",
         "filename": "map.js",
         "fmt": "csv",
+        "unknown": "nothing/here",
     }
     for rule in app.url_map.iter_rules():
         path = rule.rule
@@ -135,6 +136,7 @@ PUBLIC_GET = {
     "public.list_view",
     "public.assets",
     "api.healthz",
+    "api.openapi",
     "api.layers_index",
     "api.layer_geojson",
     "api.layer_points",
@@ -152,6 +154,9 @@ PUBLIC_GET = {
     "ogc.collection",
     "ogc.items",
     "ogc.item",
+    "ogc.api",
+    "ogc.queryables",
+    "ogc.not_found",
 }
 PUBLIC_POST = {"auth.login", "auth.logout"}  # sign-in and sign-out themselves
 
