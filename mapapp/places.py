@@ -69,8 +69,11 @@ def zone_index(
     fibre: gpd.GeoDataFrame | None,
     zones: gpd.GeoDataFrame | None,
     address_communes: list[dict],
+    communes: dict | None = None,
 ) -> list[Zone]:
-    """Every zone a visitor may search for, without the same name twice per kind."""
+    """Every zone a visitor may search for, without the same name twice per kind:
+    fibre quarters, imported zones, the shipped commune contours (``communes``: code
+    -> (name, geometry)), and the communes of the imported addresses."""
     found: list[Zone] = []
     if fibre is not None:
         for row in fibre.itertuples():
@@ -86,6 +89,10 @@ def zone_index(
                 )
                 found.append(_zone(kind, row.zone_name, row.zone_code, row.geometry))
     known = {z.code for z in found if z.kind == "commune"}
+    for code, (name, geom) in (communes or {}).items():
+        if code not in known:
+            found.append(_zone("commune", name, code, geom))
+            known.add(code)
     for c in address_communes:
         if c["code"] in known:
             continue

@@ -33,6 +33,7 @@ from .maps.compact import compact_binary, compact_points, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
 from .places import Zone, address_hit, fibre_at, nearest, search_zones, zone_index
 from .store import Store, init_store, open_store
+from .study_area import commune_shapes
 from .text import fold
 
 ANALYSIS_LAYERS = ("companies", "schools", "coworking", "fibre", "context")
@@ -185,7 +186,12 @@ class Site:
                 "zones", columns=["zone_code", "zone_name", "zone_kind"]
             )
             fibre = self.snapshot("fibre", full=True).frame
-            return zone_index(fibre, zones, self.store.address_communes())
+            shapes = (
+                commune_shapes()
+            )  # the shipped contours of the study area's communes
+            wanted = getattr(self.area, "communes", ()) or tuple(shapes)
+            communes = {c: shapes[c] for c in wanted if c in shapes}
+            return zone_index(fibre, zones, self.store.address_communes(), communes)
 
         return self._snapshots.get_or_make(
             ("places", self.data_version()), make, lambda z: 4096 * (len(z) + 1)
