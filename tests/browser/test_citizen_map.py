@@ -396,6 +396,9 @@ def test_info_panel_tells_what_the_map_is_and_shares_the_view(page, device):
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert "center=47.25000%2C5.99000" in copied and "zoom=15" in copied
     panel.get_by_role("button", name="Copier le code").click()
+    page.wait_for_function(
+        "async () => (await navigator.clipboard.readText()).startsWith('<iframe')"
+    )
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied.startswith("<iframe src=") and "/embed?" in copied
     panel.get_by_role("button", name="Fermer le panneau").click()
