@@ -4,7 +4,9 @@
 - :mod:`.catchments`: what lies within walking distance of a place;
 - :mod:`.suitability`: a weighted grid to rank places for the digital quarter;
 - :mod:`.indicators`: the key figures of a French Tech bid;
-- :mod:`.filters`: the planner's filters on layers.
+- :mod:`.filters`: the planner's filters on layers;
+- :mod:`.timeline`: the ecosystem over time (creations per year);
+- :mod:`.places`: place names (quarter, commune) from the zones.
 """
 
 from __future__ import annotations
@@ -44,6 +46,14 @@ def jobs_estimate(classes) -> np.ndarray:
     )
 
 
+def _years(frame: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    from .timeline import years_of
+
+    if column not in frame:
+        return np.full(len(frame), np.nan)
+    return years_of(frame[column])
+
+
 class Prepared:
     """The analysis layers in Lambert-93 with their spatial indexes, built once.
 
@@ -62,6 +72,12 @@ class Prepared:
         context = metric(layers["context"])
         self.stations = context[context["kind"] == "station"].reset_index(drop=True)
         self.jobs = jobs_estimate(self.companies["headcount_class"])
+        self.creation_years = _years(self.companies, "creation_date")
+        self.closure_years = (  # only when an import keeps closed establishments
+            _years(self.companies, "closure_date")
+            if "closure_date" in self.companies
+            else None
+        )
         for frame in (
             self.companies,
             self.schools,
