@@ -13,7 +13,9 @@ from shapely.geometry import mapping, shape
 
 from ..analysis.catchments import catchment, to_metric
 from ..analysis.indicators import key_figures
+from ..analysis.places import name_cells
 from ..analysis.suitability import CRITERIA, score_at, top_cells
+from ..analysis.timeline import ecosystem
 from ..config import parse_bbox
 from ..errors import BadRequest, Gone, MapappError, NotFound
 from ..layers import REGISTRY, get_spec, tr
@@ -416,7 +418,11 @@ def analysis_suitability():
             "cell_m": cell,
             "weights": weights,
             "criteria": list(CRITERIA),
-            "top": top_cells(cells, 5),
+            "top": name_cells(
+                top_cells(cells, 5),
+                get_store().read("zones"),
+                get_store().read("fibre"),
+            ),
             "cells": to_geojson(out.assign(id=out["rank"].astype(str))),
         }
     )
@@ -491,3 +497,32 @@ def analysis_figures():
             **key_figures(data, to_metric(feature["geometry"])),
         }
     return jsonify(out)
+
+
+def timeline_scope() -> tuple[object | None, dict]:
+    """The area of a timeline: the whole area, ``perimeter=<id>``, or the catchment
+    (``radius``) of a place (``lat``/``lon``) or of a site (``layer``/``id``)."""
+    if request.args.get("perimeter"):
+        feature = get_store().get("perimeters", request.args["perimeter"])
+        name = feature["properties"].get("name")
+        scope = {"kind": "perimeter", "id": feature["id"], "name": name}
+        return to_metric(feature["geometry"]), scope
+    if any(request.args.get(k) for k in ("lat", "lon", "layer", "id")):
+        radius = analysis_views.radius_from_request()
+        place, target = _catchment_place(None)
+        scope = {"kind": "catchment", "radius_m": radius, "target": target}
+        return to_metric(place).buffer(radius, quad_segs=16), scope
+    return None, {"kind": "area"}
+
+
+@bp.get("/api/analysis/timeline")
+@login_required()
+def analysis_timeline():
+    """Establishments created per year, net change and those existing at the end of
+    each year (whole area, a perimeter or a catchment); unknown dates counted."""
+    filters = analysis_views.request_filters()
+    data = analysis_views.prepared(filters)
+    area, scope = timeline_scope()
+    first = request.args.get("first")
+    first = int(analysis_views.number("first", low=1900, high=2100)) if first else None
+    return jsonify({"scope": scope, **ecosystem(data, area, first=first)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -17,7 +18,8 @@ from flask_babel import gettext as _
 from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
 from ..analysis.catchments import to_metric
 from ..analysis.charts import bar_chart
-from ..analysis.filters import apply_filters
+from ..analysis.dossier import MAP_LAYERS, Scope, dossier
+from ..analysis.filters import apply_filters, filter_query
 from ..analysis.indicators import key_figures
 from ..analysis.suitability import CRITERIA
 from ..errors import BadRequest, MapappError, NotFound
@@ -411,6 +413,93 @@ def figures_svg():
         sorted(bars, key=lambda b: -b[1]),
     )
     response = current_app.response_class(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- the printable dossier: whole area, a perimeter or a planned site -------------
+
+
+def _dossier_scope() -> Scope:
+    """The scope from ``layer``/``id`` (a perimeter or a coworking site), else the
+    whole area."""
+    layer, fid = request.args.get("layer"), request.args.get("id")
+    if not layer and not fid:
+        return Scope("area", _("Whole area"))
+    if layer not in ("coworking", "perimeters") or not fid:
+        raise BadRequest(
+            _(
+                "Parameters layer and id: give layer=coworking or "
+                "layer=perimeters and the id of one of its items."
+            )
+        )
+    feature = get_store().get(layer, fid)
+    kind = "perimeter" if layer == "perimeters" else "site"
+    return Scope(
+        kind, feature["properties"].get("name") or fid, fid, feature["geometry"]
+    )
+
+
+def format_number(value: float, lang: str, digits: int = 0) -> str:
+    """A number as the page language writes it (``1 234,5`` or ``1,234.5``)."""
+    text = f"{value:,.{digits}f}"
+    if lang == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def _legend(lang: str) -> list[dict]:
+    out = []
+    for name in MAP_LAYERS:
+        spec = REGISTRY[name]
+        items = (
+            [(c.label, c.color) for c in spec.classes]
+            if spec.classes
+            else [(tr(c.label, lang), c.color) for c in spec.categories]
+        ) or [(tr(spec.title, lang), spec.color)]
+        out.append({"name": name, "title": tr(spec.title, lang), "items": items})
+    return out
+
+
+@bp.get("/dossier")
+@login_required()
+def dossier_page():
+    """The printable dossier (A4): static map, key figures, catchment, timeline,
+    legend, sources and warnings; ``?print=1`` opens the print dialog."""
+    lang = current_lang()
+    filters = analysis_views.request_filters()
+    radius = analysis_views.radius_from_request()
+    scope = _dossier_scope()
+    frames = analysis_views.filtered_layers(filters)
+    result = dossier(analysis_views.prepared(filters), frames, REGISTRY, scope, radius)
+    scenarios = None
+    if scope.kind == "area":
+        from .api import scenario_rows
+
+        scenarios = scenario_rows(
+            filters, radius, analysis_views.weights_from_request(), 250
+        )
+    html = render_template(
+        "planner/dossier.html",
+        lang=lang,
+        d=result,
+        fmt=lambda v, digits=0: format_number(v, lang, digits),
+        scenarios=scenarios,
+        map_src="data:image/png;base64,"
+        + base64.b64encode(result["map_png"]).decode("ascii"),
+        legend=_legend(lang),
+        titles={n: tr(s.title, lang) for n, s in REGISTRY.items()},
+        sectors={
+            k: tr(v, lang)
+            for k, v in REGISTRY["companies"].field("sector").choices.items()
+        },
+        statuses={
+            n: {k: tr(v, lang) for k, v in REGISTRY[n].field("status").choices.items()}
+            for n in ("coworking", "perimeters")
+        },
+        filters=filter_query(filters),
+    )
+    response = current_app.response_class(html, mimetype="text/html")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
