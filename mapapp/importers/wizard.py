@@ -36,6 +36,8 @@ ARCEP_HEADERS = (
 )
 # Fields planners never map: provenance is set by the import, ids made from names.
 NOT_MAPPED = {"source", "source_url", "source_date", "illustrative", "version"}
+# Required fields the generic importer fills when no column gives them.
+FILLED_BY_IMPORT = {"id", "precision", "published"}
 # Names files use for a field, beyond its own name and its French and English
 # labels (compared without case, accents, spaces or apostrophes).
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -168,6 +170,11 @@ def suggest_layer(columns: list[str], geometry: str) -> str:
 def mapped_fields(layer: str) -> list:
     """The fields of a layer a planner maps (provenance is set by the import)."""
     return [f for f in REGISTRY[layer].fields if f.name not in NOT_MAPPED]
+
+
+def needs_value(spec_field) -> bool:
+    """True when a field must come from a column or a value for every row."""
+    return spec_field.required and spec_field.name not in FILLED_BY_IMPORT
 
 
 def _samples(frame: pd.DataFrame) -> dict[str, list[str]]:

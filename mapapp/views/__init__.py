@@ -227,12 +227,13 @@ def init_app(app: Flask) -> None:
         ),
     )
 
-    from . import api, auth, ogc, planner, public
+    from . import api, auth, imports, ogc, planner, public
 
     auth.init_auth(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(planner.bp)
+    app.register_blueprint(imports.bp)
     app.register_blueprint(ogc.bp)
 
     @app.context_processor

@@ -5,12 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import json
-import os
-import re
-import secrets
 from datetime import date
-from pathlib import Path
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,9 +17,8 @@ from ..analysis.dossier import MAP_LAYERS, Scope, dossier
 from ..analysis.filters import apply_filters, filter_query
 from ..analysis.indicators import key_figures
 from ..analysis.suitability import CRITERIA
-from ..errors import BadRequest, MapappError, NotFound
+from ..errors import BadRequest, NotFound
 from ..exports import FORMATS, export_bytes, layer_metadata
-from ..importers import run_import
 from ..layers import REGISTRY, tr
 from ..maps import build_map, safe_json, split_rendered
 from ..maps.options import MapOptions
@@ -91,13 +85,49 @@ def editor_config(lang: str) -> dict:
             "tooLow": _("Must be at least %(min)s."),
             "tooHigh": _("Must be at most %(max)s."),
             "notNumber": _("A number is needed."),
-            "clickMap": _("Click on the map where the site is."),
-            "clickCorners": _(
-                "Click the corners of the perimeter on the map, then "
-                "press Finish (at least three corners)."
+            "clickMap": _(
+                "Click on the map where the site is, or give its place below "
+                "(coordinates, the centre of the map, the arrow keys)."
             ),
-            "finish": _("Finish"),
-            "dragHint": _("Drag the site or the corners to move them, then save."),
+            "clickCorners": _(
+                "Click the corners of the perimeter on the map, or add them in the "
+                "list below (at least three corners)."
+            ),
+            "dragHint": _(
+                "Drag the site or the corners, type their coordinates or move them "
+                "with the arrow keys, then save."
+            ),
+            "location": _("Place"),
+            "locationHint": _(
+                "Click the map, type the coordinates (WGS84 degrees, e.g. 47.2378 and "
+                "6.0241), or take the centre of the map."
+            ),
+            "latitude": _("Latitude"),
+            "longitude": _("Longitude"),
+            "placeHere": _("Place at these coordinates"),
+            "useCentre": _("Use the centre of the map"),
+            "nudge": _("Move with the arrow keys"),
+            "nudgeHelp": _(
+                "With this button focused, the arrow keys move the place by 10 m "
+                "(Shift: 100 m, Alt: 1 m)."
+            ),
+            "badCoordinates": _(
+                "Type a latitude (-90 to 90) and a longitude (-180 to 180), "
+                "e.g. 47.2378 and 6.0241."
+            ),
+            "noPlace": _("The place is missing."),
+            "tooFewCorners": _("A perimeter needs at least three corners."),
+            "corners": _("Corners"),
+            "cornersHint": _(
+                "Each corner by its coordinates; the arrow keys move the corner whose "
+                "button is focused."
+            ),
+            "corner": _("Corner"),
+            "part": _("Part"),
+            "addCorner": _("Add a corner at the centre of the map"),
+            "insertCorner": _("Insert a corner after this one"),
+            "removeCorner": _("Remove this corner"),
+            "noCorner": _("No corner yet."),
             "history": _("History"),
             "noHistory": _("No change recorded yet."),
             "deletedItems": _("Deleted items"),
@@ -188,41 +218,88 @@ def analysis_config(lang: str) -> dict:
             "scenariosCsv": url_for("planner.scenarios_csv"),
             "figuresCsv": url_for("planner.figures_csv"),
             "figuresSvg": url_for("planner.figures_svg"),
+            "timeline": url_for("api.analysis_timeline"),
+            "dossier": url_for("planner.dossier_page"),
             "export": url_for("planner.export", name="__layer__", fmt="__fmt__"),
         },
         "layers": [[n, tr(s.title, lang)] for n, s in REGISTRY.items()],
-        "t": {
-            "companies": _("Digital establishments"),
-            "jobs": _("Estimated jobs"),
-            "withoutHeadcount": _("without a headcount class"),
-            "schools": _("Training places"),
-            "students": _("Students"),
-            "withoutStudents": _("without a student count"),
-            "coworking": _("Coworking places"),
-            "desks": _("Desks"),
-            "fibre": _("Fibre coverage"),
-            "station": _("Nearest station"),
-            "unknown": _("unknown"),
-            "measure": _("Click the map to measure"),
-            "rank": _("Rank"),
-            "score": _("Score"),
-            "place": _("Place"),
-            "showOnMap": _("Show"),
-            "name": _("Name"),
-            "layer": _("Layer"),
-            "status": _("Status"),
-            "suitability": _("Suitability"),
-            "computing": _("Computing…"),
-            "scoreLegend": _("Suitability score"),
-            "whole": _("Whole area"),
-            "perimeter": _("Perimeter"),
-            "ftth": _("Share of premises with FTTH"),
-            "illustrative": _(
-                "Fibre figures are illustrative until ARCEP data is imported."
-            ),
-            "openPlanned": _("open / planned"),
-            "error": _("The analysis failed:"),
-        },
+        "area": list(current_app.config["STUDY_AREA_BBOX"]),
+        "t": analysis_strings(),
+    }
+
+
+def analysis_strings() -> dict:
+    """The words of analysis.js, in the page language."""
+    return {
+        "companies": _("Digital establishments"),
+        "jobs": _("Estimated jobs"),
+        "withoutHeadcount": _("without a headcount class"),
+        "schools": _("Training places"),
+        "students": _("Students"),
+        "withoutStudents": _("without a student count"),
+        "coworking": _("Coworking places"),
+        "desks": _("Desks"),
+        "fibre": _("Fibre coverage"),
+        "station": _("Nearest station"),
+        "unknown": _("unknown"),
+        "measure": _("Click the map to measure"),
+        "rank": _("Rank"),
+        "score": _("Score"),
+        "place": _("Place"),
+        "showOnMap": _("Show on the map"),
+        "name": _("Name"),
+        "layer": _("Layer"),
+        "status": _("Status"),
+        "suitability": _("Suitability"),
+        "computing": _("Computing…"),
+        "scoreLegend": _("Suitability score"),
+        "whole": _("Whole area"),
+        "perimeter": _("Perimeter"),
+        "ftth": _("Share of premises with FTTH"),
+        "illustrative": _(
+            "Fibre figures are illustrative until ARCEP data is imported."
+        ),
+        "openPlanned": _("open / planned"),
+        "error": _("The analysis failed:"),
+        "hideResults": _("Hide the results"),
+        "showResults": _("Show the results"),
+        "oneFilter": _("1 active filter"),
+        "filtersActive": _("%(n)s active filters"),
+        "filtersReset": _("Filters reset: every feature is shown."),
+        "within": _("Within %(m)s m on foot"),
+        "indicator": _("Indicator"),
+        "value": _("Value"),
+        "dossier": _("Printable dossier"),
+        "catchmentCleared": _("Catchment cleared."),
+        "badCoordinates": _(
+            "Type a latitude (-90 to 90) and a longitude (-180 to 180), "
+            "e.g. 47.2378 and 6.0241."
+        ),
+        "outside": _("Outside the study area."),
+        "showGrid": _("Show the grid"),
+        "gridCleared": _("Suitability grid cleared."),
+        "shares": _("Share of each criterion"),
+        "chartAlt": _("Estimated digital jobs by sector"),
+        "chartTimeline": _(
+            "Establishments existing at the end of each year (light bars) and "
+            "created in the year (dark bars); the table below gives the figures."
+        ),
+        "unknownDates": _(
+            "Date unknown: %(n)s of %(total)s establishments (not counted by year)."
+        ),
+        "noClosures": _(
+            "Only establishments still active at the date of the data are in the "
+            "layer: closures are not known, so the net change equals the creations."
+        ),
+        "existingEnd": _("Existing at the end of the year"),
+        "created": _("Created"),
+        "net": _("Net change"),
+        "year": _("Year"),
+        "yearSlider": _("Establishments existing at the end of"),
+        "existingHidden": _(
+            "%(n)s at the end of %(year)s; %(unknown)s of unknown date not shown."
+        ),
+        "existingAll": _("%(n)s with a known date; %(unknown)s of unknown date."),
     }
 
 
@@ -502,123 +579,3 @@ def dossier_page():
     response = current_app.response_class(html, mimetype="text/html")
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-# --- the admin upload page: preview (dry run), then import -------------------------
-
-IMPORT_KINDS = ("sirene", "education", "fibre", "zones", "generic")
-
-
-def _upload_dir() -> str:
-    path = os.path.join(current_app.instance_path, "uploads")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
-def _import_options(form) -> dict:
-    communes = [
-        c.strip()
-        for c in form.get("communes", "").replace(";", ",").split(",")
-        if c.strip()
-    ]
-    return {
-        "communes": communes,
-        "edition": form.get("edition") or None,
-        "layer": form.get("layer") or None,
-        "wide": form.get("wide") == "1",
-    }
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@login_required(role="admin")
-def import_page():
-    """Upload an official file: the report is shown before anything is written."""
-    lang = current_lang()
-    context = {
-        "lang": lang,
-        "kinds": IMPORT_KINDS,
-        "report": None,
-        "error": None,
-        "token": None,
-        "limit": current_app.config["UPLOAD_MAX_MB"],
-        "layers": list(REGISTRY),
-        "form": request.form,
-    }
-    if request.method == "GET":
-        return render_template("planner/import.html", **context)
-    kind = request.form.get("kind", "")
-    upload = request.files.get("file")
-    limit = int(current_app.config["UPLOAD_MAX_MB"]) * 1024 * 1024
-    status = 200
-    try:
-        if kind not in IMPORT_KINDS:
-            raise BadRequest(_("Choose the kind of file."))
-        if upload is None or not upload.filename:
-            raise BadRequest(_("Choose a file to upload."))
-        name = os.path.basename(upload.filename).replace("/", "_")[:120]
-        token = secrets.token_urlsafe(16)
-        path = os.path.join(_upload_dir(), f"{token}-{name}")
-        upload.save(path)
-        if os.path.getsize(path) > limit:
-            os.unlink(path)
-            raise BadRequest(
-                _(
-                    "%(file)s is larger than %(limit)s MB: import it with "
-                    "the command `mapapp import`.",
-                    file=name,
-                    limit=current_app.config["UPLOAD_MAX_MB"],
-                )
-            )
-        options = _import_options(request.form)
-        report = run_import(get_store(), kind, Path(path), dry_run=True, **options)
-        report.file = name
-        with open(path + ".json", "w", encoding="utf-8") as f:
-            json.dump({"kind": kind, "options": options, "name": name}, f)
-        context.update(report=report, token=token)
-    except MapappError as exc:
-        context["error"], status = exc.message, 400
-    return render_template("planner/import.html", **context), status
-
-
-@bp.post("/import/confirm")
-@login_required(role="admin")
-def import_confirm():
-    """Run the import previewed on the upload page (one transaction)."""
-    token = request.form.get("token", "")
-    matches = (
-        [
-            f
-            for f in os.listdir(_upload_dir())
-            if f.startswith(f"{token}-") and not f.endswith(".json")
-        ]
-        if re.fullmatch(r"[\w-]{10,40}", token)
-        else []
-    )
-    context = {
-        "lang": current_lang(),
-        "kinds": IMPORT_KINDS,
-        "report": None,
-        "error": None,
-        "token": None,
-        "layers": list(REGISTRY),
-        "form": {},
-        "limit": current_app.config["UPLOAD_MAX_MB"],
-    }
-    if not matches:
-        context["error"] = _("This preview has expired: upload the file again.")
-        return render_template("planner/import.html", **context), 400
-    path = os.path.join(_upload_dir(), matches[0])
-    with open(path + ".json", encoding="utf-8") as f:
-        saved = json.load(f)
-    try:
-        report = run_import(get_store(), saved["kind"], Path(path), **saved["options"])
-        report.file = saved["name"]
-        context.update(report=report, done=True)
-        status = 200
-    except MapappError as exc:
-        context["error"], status = exc.message, 400
-    finally:
-        for leftover in (path, path + ".json"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
-    return render_template("planner/import.html", **context), status
