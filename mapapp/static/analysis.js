@@ -972,6 +972,7 @@
 
   sliderControl();
   showFilterState();
+  openResults(false);  /* the panel opens with the first result */
   mapapp.whenReady(map, function () {
     fillSelects();
     buildFilters();

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext
 
 from ..errors import MapappError
 from ..importers import run_import, uploads
@@ -69,31 +69,35 @@ def kind_label(kind: str, variant: str | None = None) -> str:
 def problem_text(exc: WizardProblem, name: str) -> str:
     """A file problem of the wizard in the page language."""
     texts = {
-        "empty": _l("%(file)s is empty."),
-        "archive": _l(
+        "empty": lazy_gettext("%(file)s is empty."),
+        "archive": lazy_gettext(
             "%(file)s is a compressed archive: unzip it and upload the file inside."
         ),
-        "no_header": _l("Line 1 of %(file)s is empty: a header line is expected."),
-        "single_column": _l(
+        "no_header": lazy_gettext(
+            "Line 1 of %(file)s is empty: a header line is expected."
+        ),
+        "single_column": lazy_gettext(
             "Line 1 of %(file)s has a single column: the separator is not a "
             "semicolon, a comma, a tab or |, or this is not a CSV file."
         ),
-        "too_many_columns": _l(
+        "too_many_columns": lazy_gettext(
             "%(file)s has %(n)s columns; at most %(max)s are accepted."
         ),
-        "duplicate_columns": _l("%(file)s has two columns of the same name."),
-        "unreadable_csv": _l("%(file)s cannot be read as CSV: %(detail)s"),
-        "no_coordinates": _l(
+        "duplicate_columns": lazy_gettext("%(file)s has two columns of the same name."),
+        "unreadable_csv": lazy_gettext("%(file)s cannot be read as CSV: %(detail)s"),
+        "no_coordinates": lazy_gettext(
             "%(file)s has no longitude and latitude columns (longitude/latitude, "
             "lon/lat or x/y); its columns are: %(columns)s."
         ),
-        "unreadable_vector": _l("%(file)s is not a GeoJSON or GeoPackage file."),
-        "no_features": _l("%(file)s holds no feature."),
-        "mixed_geometry": _l(
+        "unreadable_vector": lazy_gettext(
+            "%(file)s is not a GeoJSON or GeoPackage file."
+        ),
+        "no_features": lazy_gettext("%(file)s holds no feature."),
+        "mixed_geometry": lazy_gettext(
             "%(file)s mixes geometries (%(types)s): one file holds points or "
             "polygons, not both."
         ),
-        "unknown_format": _l(
+        "unknown_format": lazy_gettext(
             "Files ending in %(suffix)s are not accepted: upload a CSV, GeoJSON or "
             "GeoPackage file."
         ),
@@ -445,78 +449,89 @@ def _failed(kept: uploads.Upload, exc: MapappError, token: str):
 
 # Why importers drop rows (their English words) and validation problem codes.
 REASONS = {
-    "duplicate identifier merged (the last row is kept)": _l(
+    "duplicate identifier merged (the last row is kept)": lazy_gettext(
         "same identifier as another row (the last row is kept)"
     ),
-    "no id and no name to make one from": _l("no identifier and no name to make one"),
-    "closed establishment (état F)": _l("closed establishment (état F)"),
-    "outside the chosen communes": _l("outside the chosen communes"),
-    "NAF code outside the digital set": _l("NAF code outside the digital economy"),
-    "no coordinates (neither geolocation nor Lambert-93)": _l(
+    "no id and no name to make one from": lazy_gettext(
+        "no identifier and no name to make one"
+    ),
+    "closed establishment (état F)": lazy_gettext("closed establishment (état F)"),
+    "outside the chosen communes": lazy_gettext("outside the chosen communes"),
+    "NAF code outside the digital set": lazy_gettext(
+        "NAF code outside the digital economy"
+    ),
+    "no coordinates (neither geolocation nor Lambert-93)": lazy_gettext(
         "no coordinates (neither geolocation nor Lambert-93)"
     ),
-    "not an open lycée (Annuaire: type or état)": _l(
+    "not an open lycée (Annuaire: type or état)": lazy_gettext(
         "not an open lycée (Annuaire: type or état)"
     ),
-    "no coordinates": _l("no coordinates"),
-    "building outside every zone": _l("building outside every zone"),
-    "zone without any building": _l("zone without any building"),
-    "commune without contour (outside the study area?)": _l(
+    "no coordinates": lazy_gettext("no coordinates"),
+    "building outside every zone": lazy_gettext("building outside every zone"),
+    "zone without any building": lazy_gettext("zone without any building"),
+    "commune without contour (outside the study area?)": lazy_gettext(
         "commune without a contour (outside the study area?)"
     ),
-    "no premises": _l("no premises"),
-    "empty geometry": _l("empty geometry"),
-    "invalid geometry that cannot be repaired safely": _l(
+    "no premises": lazy_gettext("no premises"),
+    "empty geometry": lazy_gettext("empty geometry"),
+    "invalid geometry that cannot be repaired safely": lazy_gettext(
         "invalid geometry that cannot be repaired safely"
     ),
-    "outside the study area": _l("outside the study area"),
-    "crosses the edge of the study area": _l("crosses the edge of the study area"),
-    "latitude and longitude swapped": _l("latitude and longitude swapped"),
-    "invalid geometry": _l("invalid geometry"),
+    "outside the study area": lazy_gettext("outside the study area"),
+    "crosses the edge of the study area": lazy_gettext(
+        "crosses the edge of the study area"
+    ),
+    "latitude and longitude swapped": lazy_gettext("latitude and longitude swapped"),
+    "invalid geometry": lazy_gettext("invalid geometry"),
 }
 CODES = {
-    "required": _l("%(field)s missing"),
-    "not_a_choice": _l("%(field)s: not one of the allowed values"),
-    "below_minimum": _l("%(field)s below the minimum (%(minimum)s)"),
-    "above_maximum": _l("%(field)s above the maximum (%(maximum)s)"),
-    "wrong_type": _l("%(field)s: a number is needed"),
-    "boolean_not_allowed": _l("%(field)s: a number is needed"),
-    "not_a_number": _l("%(field)s: a number is needed"),
-    "unknown_field": _l("%(field)s: not a field of this layer"),
-    "duplicate_id": _l("same identifier as another row"),
-    "ftth_exceeds": _l("%(field)s: more FTTH premises than premises"),
-    "coverage_mismatch": _l("%(field)s: coverage does not match the premises"),
-    "missing_geometry": _l("no place"),
-    "wrong_geometry_type": _l("wrong kind of geometry"),
-    "invalid_geometry": _l("invalid geometry"),
-    "swapped": _l("latitude and longitude swapped"),
-    "outside_area": _l("outside the study area"),
+    "required": lazy_gettext("%(field)s missing"),
+    "not_a_choice": lazy_gettext("%(field)s: not one of the allowed values"),
+    "below_minimum": lazy_gettext("%(field)s below the minimum (%(minimum)s)"),
+    "above_maximum": lazy_gettext("%(field)s above the maximum (%(maximum)s)"),
+    "wrong_type": lazy_gettext("%(field)s: a number is needed"),
+    "boolean_not_allowed": lazy_gettext("%(field)s: a number is needed"),
+    "not_a_number": lazy_gettext("%(field)s: a number is needed"),
+    "unknown_field": lazy_gettext("%(field)s: not a field of this layer"),
+    "duplicate_id": lazy_gettext("same identifier as another row"),
+    "ftth_exceeds": lazy_gettext("%(field)s: more FTTH premises than premises"),
+    "coverage_mismatch": lazy_gettext(
+        "%(field)s: coverage does not match the premises"
+    ),
+    "missing_geometry": lazy_gettext("no place"),
+    "wrong_geometry_type": lazy_gettext("wrong kind of geometry"),
+    "invalid_geometry": lazy_gettext("invalid geometry"),
+    "swapped": lazy_gettext("latitude and longitude swapped"),
+    "outside_area": lazy_gettext("outside the study area"),
 }
 NOTES = [
-    (re.compile(r"recognised as: (?P<v>\w+)"), _l("Recognised as: %(v)s.")),
+    (re.compile(r"recognised as: (?P<v>\w+)"), lazy_gettext("Recognised as: %(v)s.")),
     (
         re.compile(r"display name: .*"),
-        _l(
+        lazy_gettext(
             "Name shown: the usual name, else the first sign, else “SIREN <number>” "
             "(the legal unit's name is in StockUniteLegale)."
         ),
     ),
     (
         re.compile(r"communes: every Doubs commune .*"),
-        _l("Communes: every Doubs commune inside the study area."),
+        lazy_gettext("Communes: every Doubs commune inside the study area."),
     ),
-    (re.compile(r"repaired geometry of (?P<v>.+)"), _l("Geometry repaired: %(v)s.")),
+    (
+        re.compile(r"repaired geometry of (?P<v>.+)"),
+        lazy_gettext("Geometry repaired: %(v)s."),
+    ),
     (
         re.compile(r"aggregated into the (?P<v>\d+) imported zones"),
-        _l("Buildings aggregated into the %(v)s imported zones."),
+        lazy_gettext("Buildings aggregated into the %(v)s imported zones."),
     ),
     (
         re.compile(r"aggregated into the (?P<v>\d+) current fibre zones"),
-        _l("Buildings aggregated into the %(v)s current fibre zones."),
+        lazy_gettext("Buildings aggregated into the %(v)s current fibre zones."),
     ),
     (
         re.compile(r".+ is not UTF-8 \((?P<v>.+)\); read as .+"),
-        _l("The file is not UTF-8 (%(v)s): check the accents of the names."),
+        lazy_gettext("The file is not UTF-8 (%(v)s): check the accents of the names."),
     ),
 ]
 
