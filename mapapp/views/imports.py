@@ -133,7 +133,7 @@ def _expired():
     )
 
 
-@bp.get("/")
+@bp.get("")
 @login_required(role="admin")
 def start():
     """Step 1: choose the file."""
@@ -142,7 +142,7 @@ def start():
     )
 
 
-@bp.post("/")
+@bp.post("")
 @login_required(role="admin")
 def upload():
     """Keep the file and recognise it; then the column step."""
