@@ -845,7 +845,7 @@
 
   /* The year slider: establishments existing at the end of the year chosen. */
   function sliderControl() {
-    var ctl = L.control({ position: "bottomleft" });
+    var ctl = L.control({ position: "topright" });
     ctl.onAdd = function () {
       var box = el("div", "timeline-control leaflet-control");
       var label = el("label", null, t.yearSlider + " ");

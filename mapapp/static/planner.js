@@ -396,7 +396,7 @@
   }
 
   function cornerName(pi, ci) {
-    var many = current && current.feature.geometry && current.feature.geometry.type === "MultiPolygon";
+    var many = rings().length > 1;
     return (many ? t.part + " " + (pi + 1) + ", " : "") + t.corner + " " + (ci + 1);
   }
 
