@@ -22,6 +22,18 @@ class BadRequest(MapappError):
     status = 400
 
 
+class Forbidden(MapappError):
+    """Signed in, but not allowed (a planner on an admin page, a read-only layer)."""
+
+    status = 403
+
+
+class CsrfError(MapappError):
+    """A state-changing request with the session cookie and no valid CSRF token."""
+
+    status = 400
+
+
 class NotFound(MapappError):
     status = 404
 
@@ -40,6 +52,12 @@ class Conflict(MapappError):
     def __init__(self, message: str, current: dict | None = None):
         super().__init__(message)
         self.current = current
+
+
+class PreconditionRequired(MapappError):
+    """A write without the If-Match header naming the version it is based on."""
+
+    status = 428
 
 
 @dataclass

@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..layers import LayerSpec
 from ..maps.static import static_map
-from . import Prepared
+from . import COMMUNE_LEVEL, Prepared
 from .catchments import catchment, to_metric
 from .indicators import key_figures
 from .timeline import ecosystem
@@ -73,12 +73,20 @@ def warnings(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, dict[str, int]]:
     return out
 
 
+def placed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The features with a place of their own (commune-level ones are not drawn)."""
+    if "precision" not in frame:
+        return frame
+    return frame[frame["precision"] != COMMUNE_LEVEL]
+
+
 def dossier(
     data: Prepared,
     frames: dict[str, gpd.GeoDataFrame],
     specs: dict[str, LayerSpec],
     scope: Scope,
     radius_m: float,
+    scenarios: list[dict] | None = None,
 ) -> dict:
     """Everything a dossier shows; ``frames`` are the (filtered) layers in WGS84.
 
@@ -101,10 +109,11 @@ def dossier(
         "figures": key_figures(data, inside),
         "catchment": around,
         "timeline": ecosystem(data, inside, first=last - TIMELINE_YEARS + 1, last=last),
+        "scenarios": scenarios,
         "sources": sources(frames),
         "warnings": warnings(frames),
         "map_png": static_map(
-            {n: (frames[n], specs[n]) for n in MAP_LAYERS if n in frames},
+            {n: (placed(frames[n]), specs[n]) for n in MAP_LAYERS if n in frames},
             focus=focus,
             outlines=outlines,
         ),

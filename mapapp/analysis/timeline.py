@@ -96,17 +96,24 @@ def ecosystem(
     last: int | None = None,
 ) -> dict:
     """:func:`timeline` of the (filtered) companies of the whole area or of a
-    metric area (a perimeter, a catchment)."""
+    metric area (a perimeter, a catchment). Establishments located at commune level
+    only count for the whole area, never for a perimeter or a catchment."""
     hit = companies_in(data, area_m)
     created = data.creation_years[hit]
     closed = data.closure_years[hit] if data.closure_years is not None else None
+    if area_m is None:
+        created = np.concatenate([created, data.commune_creation_years])
+        if closed is not None or data.commune_closure_years is not None:
+            closed = np.concatenate(
+                [
+                    _or_open(closed, len(hit)),
+                    _or_open(
+                        data.commune_closure_years, len(data.commune_creation_years)
+                    ),
+                ]
+            )
     return timeline(created, closed, first, last)
 
 
-def existing_at(created: np.ndarray, year: int) -> dict:
-    """Establishments existing at the end of ``year`` and those of unknown date."""
-    return {
-        "year": int(year),
-        "existing": int((created <= year).sum()),
-        "unknown": int(np.isnan(created).sum()),
-    }
+def _or_open(years: np.ndarray | None, n: int) -> np.ndarray:
+    return np.full(n, np.nan) if years is None else years

@@ -40,6 +40,8 @@ class ImportReport:
     # validation drops: reason -> {field, code, params, labels}, for translations
     codes: dict[str, dict] = field(default_factory=dict)
     written: bool = False
+    dry_run: bool = False
+    would_change: bool = False
     data_version: int | None = None
     frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
@@ -64,12 +66,11 @@ class ImportReport:
         out += [f"  note: {n}" for n in self.notes]
         if self.written:
             out.append(f"  written: data version {self.data_version}")
+        elif self.dry_run:
+            change = "would change the layer" if self.would_change else "no change"
+            out.append(f"  nothing written (dry run): {change}")
         else:
-            out.append(
-                "  nothing written (dry run)"
-                if self.data_version is None
-                else "  nothing written: no change"
-            )
+            out.append("  nothing written: no change")
         return out
 
     def to_dict(self) -> dict:
@@ -138,22 +139,25 @@ def _reason(field_name: str, message: str) -> str:
 
 
 def write(store: Store, report: ImportReport, dry_run: bool) -> ImportReport:
-    """Write the report's frame in one transaction unless ``dry_run`` or unchanged."""
-    if dry_run:
-        return report
-    frame = report.frame
+    """Write the report's frame in one transaction unless ``dry_run`` or unchanged.
+
+    A dry run checks exactly what the real run checks (the same errors, the same
+    report) and stops before writing."""
+    report.dry_run = dry_run
     if report.kept == 0:
         raise BadRequest(
             f"{report.file}: no row could be imported "
             f"({sum(report.dropped.values())} dropped); nothing written"
         )
+    frame = report.frame
     if report.mode == "merge":
         current = store.read(report.layer).drop(columns=["version"])
         keep = current[~current["id"].isin(frame["id"])]
         frame = gpd.GeoDataFrame(
             pd.concat([keep, frame], ignore_index=True), geometry="geometry", crs=4326
         )
-    if _same(store, report.layer, frame):
+    report.would_change = not _same(store, report.layer, frame)
+    if dry_run or not report.would_change:
         report.data_version = store.data_version()
         return report
     report.data_version = store.replace_layers({report.layer: frame})
@@ -184,11 +188,19 @@ def run_import(
     **options,
 ) -> ImportReport:
     """Read ``path`` with the importer ``kind`` and write it (unless ``dry_run``)."""
-    from . import arcep, education, generic, sirene, zones  # noqa: F401 - registration
-
     if kind not in IMPORTERS:
         raise BadRequest(f"unknown import kind {kind!r}; kinds: {', '.join(IMPORTERS)}")
+    mode = options.get("mode")
+    if mode not in (None, "replace", "merge"):
+        raise BadRequest(f"mode {mode!r}: expected replace or merge")
     report = IMPORTERS[kind](
         Path(path), store=store, area=store.area, progress=progress, **options
     )
+    report.mode = mode or report.mode
     return write(store, report, dry_run)
+
+
+# The built-in importers register themselves (last: they import the names above).
+from . import sirene, education, arcep, zones, generic  # noqa: E402, F401, I001
+
+KINDS: tuple[str, ...] = tuple(IMPORTERS)  # the one list of import kinds

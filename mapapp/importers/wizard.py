@@ -27,8 +27,6 @@ SAMPLE_ROWS = 200
 MAX_COLUMNS = 1000
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg")
-# The kinds the wizard offers, in the order it tries them (generic last).
-KINDS = ("sirene", "education", "fibre", "zones", "generic")
 ARCEP_HEADERS = (
     ("cartefibre", (("x",), ("y",), ("imb_etat",))),
     ("mci_buildings", (("imb_x",), ("imb_y",), ("imb_nbr_logloc",))),
@@ -318,3 +316,14 @@ def import_options(
         source=choices.get("source") or None,
     )
     return kind, options
+
+
+def preview(store, kind: str, path: Path, **options):
+    """The report of an import, nothing written: what ``run_import`` would keep and
+    drop. A file whose rows are all dropped gives its report (the reasons) rather
+    than an error."""
+    from . import IMPORTERS, write
+
+    report = IMPORTERS[kind](Path(path), store=store, area=store.area, **options)
+    report.mode = options.get("mode") or report.mode
+    return write(store, report, dry_run=True) if report.kept else report

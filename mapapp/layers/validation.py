@@ -11,9 +11,13 @@ import math
 import shapely
 
 from ..errors import Problem
+from ..study_area import reaches_into
 from .model import Field, LayerSpec
 
-Area = tuple[float, float, float, float]
+# The study area: a box (min_lon, min_lat, max_lon, max_lat), or any object with
+# ``covers(geom)``, ``bounds`` and a description (mapapp.study_area.StudyArea: the
+# metropolis contour or chosen communes).
+Area = object
 
 _TYPES = {
     "str": (str,),
@@ -26,9 +30,9 @@ _TYPES = {
 MESSAGES = {
     "required": "required field is missing or empty",
     "boolean_not_allowed": "expected {type}, got a boolean",
-    "wrong_type": "expected {type}, got {got} {value}",
+    "wrong_type": "expected {type}, got {got} {value!r}",
     "not_a_number": "not a number",
-    "not_a_choice": "{value} is not one of: {allowed}",
+    "not_a_choice": "{value!r} is not one of: {allowed}",
     "below_minimum": "{value} is below the minimum {minimum}",
     "above_maximum": "{value} is above the maximum {maximum}",
     "missing_geometry": "missing or empty geometry",
@@ -59,12 +63,12 @@ def check_value(spec_field: Field, value: object) -> tuple[str, dict] | None:
         return "boolean_not_allowed", {"type": spec_field.type}
     if not isinstance(value, expected):
         got = type(value).__name__
-        return "wrong_type", {"type": spec_field.type, "got": got, "value": repr(value)}
+        return "wrong_type", {"type": spec_field.type, "got": got, "value": value}
     if isinstance(value, float) and math.isnan(value):
         return "not_a_number", {}
     if spec_field.choices is not None and value not in spec_field.choices:
         return "not_a_choice", {
-            "value": repr(value),
+            "value": value,
             "allowed": ", ".join(spec_field.choices),
         }
     if spec_field.minimum is not None and value < spec_field.minimum:
@@ -83,14 +87,32 @@ def check_geometry(geom, spec: LayerSpec, area: Area) -> tuple[str, dict] | None
         return "wrong_geometry_type", {"expected": spec.geometry, "got": geom.geom_type}
     if not geom.is_valid:
         return "invalid_geometry", {"reason": shapely.is_valid_reason(geom)}
-    minx, miny, maxx, maxy = area
-    gx0, gy0, gx1, gy1 = geom.bounds
-    if gx0 >= minx and gx1 <= maxx and gy0 >= miny and gy1 <= maxy:
+    # Points lie in the study area; zones and perimeters need only reach into it
+    # (a commune or an IRIS crossing the metropolis's edge is kept whole).
+    inside = inside_area if spec.geometry == "Point" else touches_area
+    if inside(geom, area):
         return None
-    if gy0 >= minx and gy1 <= maxx and gx0 >= miny and gx1 <= maxy:
+    gx0, gy0, gx1, gy1 = geom.bounds
+    if inside(shapely.transform(geom, lambda xy: xy[:, ::-1]), area):
         return "swapped", {"x": gx0, "y": gy0}
     bounds = f"({gx0:.5f}, {gy0:.5f}, {gx1:.5f}, {gy1:.5f})"
-    return "outside_area", {"area": area, "bounds": bounds}
+    return "outside_area", {"area": str(area), "bounds": bounds}
+
+
+def touches_area(geom, area: Area) -> bool:
+    """True when a geometry reaches into the study area."""
+    if hasattr(area, "intersects"):
+        return area.intersects(geom)
+    return reaches_into(geom, shapely.box(*area))
+
+
+def inside_area(geom, area: Area) -> bool:
+    """True when a geometry lies in the study area (a box, or a contour)."""
+    if hasattr(area, "covers"):
+        return area.covers(geom)
+    minx, miny, maxx, maxy = area
+    gx0, gy0, gx1, gy1 = geom.bounds
+    return gx0 >= minx and gx1 <= maxx and gy0 >= miny and gy1 <= maxy
 
 
 def _feature_label(index: int, props: dict) -> str:

@@ -22,8 +22,9 @@ import pandas as pd
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import BadRequest, Conflict, ValidationError
+from ..errors import BadRequest, Conflict, NotFound, ValidationError
 from ..layers import LayerSpec, validate_records
+from ..text import slug
 
 Bbox = tuple[float, float, float, float]
 
@@ -90,6 +91,19 @@ class Store(ABC):
         if unknown:
             raise BadRequest(f"unknown field(s) {sorted(unknown)} in {spec.name!r}")
         return ["id"] + [c for c in columns if c != "id"]
+
+    def new_id(self, layer: str, name: object) -> str:
+        """A readable unused id made from a feature's name (``le-numerique``, then
+        ``le-numerique-2`` when taken); the layer's name when there is none."""
+        base = slug(name) or layer
+        candidate, n = base, 1
+        while True:
+            try:
+                self.get(layer, candidate)
+            except NotFound:
+                return candidate
+            n += 1
+            candidate = f"{base}-{n}"
 
     @abstractmethod
     def exists(self) -> bool:

@@ -23,11 +23,13 @@ from ..importers.wizard import (
     inspect_file,
     mapped_fields,
     needs_value,
+    preview,
     suggest_mapping,
 )
 from ..layers import REGISTRY, tr
-from . import current_lang, get_store
-from .auth import login_required
+from .guards import login_required
+from .http import html_page, site
+from .params import current_lang
 
 bp = Blueprint("imports", __name__, url_prefix="/planner/import")
 
@@ -106,7 +108,7 @@ def problem_text(exc: WizardProblem, name: str) -> str:
 
 
 def _root() -> Path:
-    return Path(current_app.instance_path) / "uploads"
+    return Path(site().settings.instance_dir) / "uploads"
 
 
 def _upload(token: str) -> uploads.Upload:
@@ -117,9 +119,10 @@ def _page(template: str, status: int = 200, **context):
     context.setdefault("lang", current_lang())
     context.setdefault("steps", STEPS)
     context.setdefault("kind_label", kind_label)
-    html = render_template(f"planner/{template}", **context)
-    response = current_app.response_class(html, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "private, no-store"
+    response = html_page(
+        render_template(f"planner/{template}", **context), private=True
+    )
+    response.status_code = status
     return response
 
 
@@ -361,7 +364,9 @@ def _is_public(name: str) -> bool:
 def _run(kept: uploads.Upload, dry_run: bool):
     summary = _summary(kept)
     kind, opts = import_options(summary, kept.state.get("layer"), kept.state)
-    return run_import(get_store(), kind, kept.path, dry_run=dry_run, **opts)
+    if dry_run:
+        return preview(site().store, kind, kept.path, **opts)
+    return run_import(site().store, kind, kept.path, **opts)
 
 
 @bp.get("/<token>/report")

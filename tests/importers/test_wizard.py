@@ -17,6 +17,7 @@ from mapapp.importers.wizard import (
     import_options,
     inspect_file,
     kind_of,
+    preview,
     suggest_layer,
     suggest_mapping,
 )
@@ -110,9 +111,7 @@ def test_options_of_a_mapped_import_run_it(store, tmp_path):
 def test_validation_drops_keep_their_code_for_translation(store, tmp_path):
     path = tmp_path / "lieux.csv"
     path.write_text(FRENCH_SITES, encoding="utf-8")
-    report = run_import(
-        store, "generic", path, dry_run=True, layer="coworking", mapping={"name": "nom"}
-    )
+    report = preview(store, "generic", path, layer="coworking", mapping={"name": "nom"})
     assert report.kept == 0
     coded = next(iter(report.codes.values()))
     assert coded["code"] == "required" and coded["field"] in ("kind", "status")

@@ -72,3 +72,15 @@ def test_bad_values_are_ignored_with_a_reason(name, value):
 def test_partly_known_layers_keep_the_known_ones():
     opts = parse(layers="coworking,nope")
     assert opts.layers == ("coworking",) and "nope" in opts.ignored[0]
+
+
+def test_the_embed_guide_states_the_defaults_the_code_uses():
+    import re
+    from pathlib import Path
+
+    from mapapp.maps.options import option_defaults
+
+    guide = (Path(__file__).parents[2] / "docs" / "embed.md").read_text("utf-8")
+    for name, value in option_defaults().items():
+        row = re.search(rf"^\| `{name}` \|[^|]*\| `([^`]*)` \|", guide, re.M)
+        assert row and row.group(1) == value, name
