@@ -10,7 +10,6 @@ import pytest
 
 from mapapp import accounts
 from tests.browser.test_planner import sign_in
-from tests.conftest import edit_seed
 
 pytestmark = pytest.mark.browser
 
@@ -276,34 +275,31 @@ def test_typed_coordinates_outside_the_area_are_refused(planner_page, store):
     assert store.count("coworking") == 11
 
 
+DATES = {
+    "smartesting": "2003",
+    "silmach": "2003-06-01",
+    "covalia": "2007-07-01",
+    "erdil": "2016-01-15",
+    "sonaxis": "2020-05-01",
+}
+
+
 @pytest.fixture
-def dated_seed(seed_dir):
-    dates = {
-        "smartesting": "2003",
-        "silmach": "2003-06-01",
-        "covalia": "2007-07-01",
-        "erdil": "2016-01-15",
-        "sonaxis": "2020-05-01",
-    }
-
-    def change(data):
-        for f in data["features"]:
-            for key, value in dates.items():
-                if key in f["properties"]["id"]:
-                    f["properties"]["creation_date"] = value
-
-    edit_seed(seed_dir, "companies", change)
-    return dates
+def dated(store):
+    """Five companies with a creation date (the shipped data gives none)."""
+    for fid, value in DATES.items():
+        store.update("companies", fid, {"creation_date": value}, author="test")
+    return DATES
 
 
-def test_the_year_slider_changes_counts(dated_seed, planner_page):
+def test_the_year_slider_changes_counts(dated, store, planner_page):
     page = planner_page
     count = page.locator("#year-count")
     page.wait_for_function("() => document.getElementById('year-count').textContent")
-    assert (
-        "5 de date connue" in count.inner_text()
-        and "18 de date inconnue" in count.inner_text()
-    )
+    unknown = store.count("companies") - len(dated)
+    assert "5 de date connue" in count.inner_text()
+    assert f"{unknown} de date inconnue" in count.inner_text()
+    placed = companies_drawn(page)
     slider = page.get_by_label("Établissements existant fin")
     slider.focus()
     page.keyboard.press("Home")
@@ -314,12 +310,15 @@ def test_the_year_slider_changes_counts(dated_seed, planner_page):
         page.keyboard.press("ArrowRight")
     assert "4 fin 2016" in count.inner_text() and companies_drawn(page) == 4
     page.keyboard.press("End")
-    assert companies_drawn(page) == 23
+    assert companies_drawn(page) == placed
     page.get_by_role("tab", name="Dans le temps").click()
     page.wait_for_selector("#timeline-result[data-ready=true]")
     row = page.locator("#timeline-result tbody tr", has_text="2007")
     assert row.locator("td").all_inner_texts()[:3] == ["1", "+1", "3"]
-    assert "18 établissements sur 23" in page.locator("#timeline-unknown").inner_text()
+    total = store.count("companies")
+    assert f"{unknown} établissements sur {total}" in page.locator(
+        "#timeline-unknown"
+    ).inner_text()
 
 
 def pdf_pages(pdf: bytes) -> list[str]:
