@@ -12,7 +12,6 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 
 from ..errors import MapappError
 from ..importers import run_import, uploads
@@ -71,40 +70,36 @@ def kind_label(kind: str, variant: str | None = None) -> str:
 def problem_text(exc: WizardProblem, name: str) -> str:
     """A file problem of the wizard in the page language."""
     texts = {
-        "empty": lazy_gettext("%(file)s is empty."),
-        "archive": lazy_gettext(
+        "empty": _("%(file)s is empty."),
+        "archive": _(
             "%(file)s is a compressed archive: unzip it and upload the file inside."
         ),
-        "no_header": lazy_gettext(
-            "Line 1 of %(file)s is empty: a header line is expected."
-        ),
-        "single_column": lazy_gettext(
+        "no_header": _("Line 1 of %(file)s is empty: a header line is expected."),
+        "single_column": _(
             "Line 1 of %(file)s has a single column: the separator is not a "
             "semicolon, a comma, a tab or |, or this is not a CSV file."
         ),
-        "too_many_columns": lazy_gettext(
+        "too_many_columns": _(
             "%(file)s has %(n)s columns; at most %(max)s are accepted."
         ),
-        "duplicate_columns": lazy_gettext("%(file)s has two columns of the same name."),
-        "unreadable_csv": lazy_gettext("%(file)s cannot be read as CSV: %(detail)s"),
-        "no_coordinates": lazy_gettext(
+        "duplicate_columns": _("%(file)s has two columns of the same name."),
+        "unreadable_csv": _("%(file)s cannot be read as CSV: %(detail)s"),
+        "no_coordinates": _(
             "%(file)s has no longitude and latitude columns (longitude/latitude, "
             "lon/lat or x/y); its columns are: %(columns)s."
         ),
-        "unreadable_vector": lazy_gettext(
-            "%(file)s is not a GeoJSON or GeoPackage file."
-        ),
-        "no_features": lazy_gettext("%(file)s holds no feature."),
-        "mixed_geometry": lazy_gettext(
+        "unreadable_vector": _("%(file)s is not a GeoJSON or GeoPackage file."),
+        "no_features": _("%(file)s holds no feature."),
+        "mixed_geometry": _(
             "%(file)s mixes geometries (%(types)s): one file holds points or "
             "polygons, not both."
         ),
-        "unknown_format": lazy_gettext(
+        "unknown_format": _(
             "Files ending in %(suffix)s are not accepted: upload a CSV, GeoJSON or "
             "GeoPackage file."
         ),
     }
-    return str(texts[exc.code]) % {"file": name, **exc.params}
+    return texts[exc.code] % {"file": name, **exc.params}
 
 
 def _root() -> Path:
@@ -452,97 +447,106 @@ def _failed(kept: uploads.Upload, exc: MapappError, token: str):
 
 # --- the report in the page language ------------------------------------------------
 
-# Why importers drop rows (their English words) and validation problem codes.
-REASONS = {
-    "duplicate identifier merged (the last row is kept)": lazy_gettext(
-        "same identifier as another row (the last row is kept)"
-    ),
-    "no id and no name to make one from": lazy_gettext(
-        "no identifier and no name to make one"
-    ),
-    "closed establishment (état F)": lazy_gettext("closed establishment (état F)"),
-    "outside the chosen communes": lazy_gettext("outside the chosen communes"),
-    "NAF code outside the digital set": lazy_gettext(
-        "NAF code outside the digital economy"
-    ),
-    "no coordinates (neither geolocation nor Lambert-93)": lazy_gettext(
-        "no coordinates (neither geolocation nor Lambert-93)"
-    ),
-    "not an open lycée (Annuaire: type or état)": lazy_gettext(
-        "not an open lycée (Annuaire: type or état)"
-    ),
-    "no coordinates": lazy_gettext("no coordinates"),
-    "building outside every zone": lazy_gettext("building outside every zone"),
-    "zone without any building": lazy_gettext("zone without any building"),
-    "commune without contour (outside the study area?)": lazy_gettext(
-        "commune without a contour (outside the study area?)"
-    ),
-    "no premises": lazy_gettext("no premises"),
-    "empty geometry": lazy_gettext("empty geometry"),
-    "invalid geometry that cannot be repaired safely": lazy_gettext(
-        "invalid geometry that cannot be repaired safely"
-    ),
-    "outside the study area": lazy_gettext("outside the study area"),
-    "crosses the edge of the study area": lazy_gettext(
-        "crosses the edge of the study area"
-    ),
-    "latitude and longitude swapped": lazy_gettext("latitude and longitude swapped"),
-    "invalid geometry": lazy_gettext("invalid geometry"),
-}
-CODES = {
-    "required": lazy_gettext("%(field)s missing"),
-    "not_a_choice": lazy_gettext("%(field)s: not one of the allowed values"),
-    "below_minimum": lazy_gettext("%(field)s below the minimum (%(minimum)s)"),
-    "above_maximum": lazy_gettext("%(field)s above the maximum (%(maximum)s)"),
-    "wrong_type": lazy_gettext("%(field)s: a number is needed"),
-    "boolean_not_allowed": lazy_gettext("%(field)s: a number is needed"),
-    "not_a_number": lazy_gettext("%(field)s: a number is needed"),
-    "unknown_field": lazy_gettext("%(field)s: not a field of this layer"),
-    "duplicate_id": lazy_gettext("same identifier as another row"),
-    "ftth_exceeds": lazy_gettext("%(field)s: more FTTH premises than premises"),
-    "coverage_mismatch": lazy_gettext(
-        "%(field)s: coverage does not match the premises"
-    ),
-    "missing_geometry": lazy_gettext("no place"),
-    "wrong_geometry_type": lazy_gettext("wrong kind of geometry"),
-    "invalid_geometry": lazy_gettext("invalid geometry"),
-    "swapped": lazy_gettext("latitude and longitude swapped"),
-    "outside_area": lazy_gettext("outside the study area"),
-}
-NOTES = [
-    (re.compile(r"recognised as: (?P<v>\w+)"), lazy_gettext("Recognised as: %(v)s.")),
-    (
-        re.compile(r"display name: .*"),
-        lazy_gettext(
-            "Name shown: the usual name, else the first sign, else “SIREN <number>” "
-            "(the legal unit's name is in StockUniteLegale)."
+
+def reasons() -> dict[str, str]:
+    """Why importers drop rows: their English words -> the page language."""
+    return {
+        "duplicate identifier merged (the last row is kept)": _(
+            "same identifier as another row (the last row is kept)"
         ),
-    ),
-    (
-        re.compile(r"communes: every Doubs commune .*"),
-        lazy_gettext("Communes: every Doubs commune inside the study area."),
-    ),
-    (
-        re.compile(r"repaired geometry of (?P<v>.+)"),
-        lazy_gettext("Geometry repaired: %(v)s."),
-    ),
-    (
-        re.compile(r"aggregated into the (?P<v>\d+) imported zones"),
-        lazy_gettext("Buildings aggregated into the %(v)s imported zones."),
-    ),
-    (
-        re.compile(r"aggregated into the (?P<v>\d+) current fibre zones"),
-        lazy_gettext("Buildings aggregated into the %(v)s current fibre zones."),
-    ),
-    (
-        re.compile(r".+ is not UTF-8 \((?P<v>.+)\); read as .+"),
-        lazy_gettext("The file is not UTF-8 (%(v)s): check the accents of the names."),
-    ),
-]
+        "no id and no name to make one from": _(
+            "no identifier and no name to make one"
+        ),
+        "closed establishment (état F)": _("closed establishment (état F)"),
+        "outside the chosen communes": _("outside the chosen communes"),
+        "NAF code outside the digital set": _("NAF code outside the digital economy"),
+        "no coordinates (neither geolocation nor Lambert-93)": _(
+            "no coordinates (neither geolocation nor Lambert-93)"
+        ),
+        "not an open lycée (Annuaire: type or état)": _(
+            "not an open lycée (Annuaire: type or état)"
+        ),
+        "empty line (neither UAI nor name)": _("empty line (neither UAI nor name)"),
+        "several official lines for one UAI, merged into one establishment": _(
+            "several official lines for one UAI, merged into one establishment"
+        ),
+        "no coordinates": _("no coordinates"),
+        "building outside every zone": _("building outside every zone"),
+        "zone without any building": _("zone without any building"),
+        "commune without contour (outside the study area?)": _(
+            "commune without a contour (outside the study area?)"
+        ),
+        "no premises": _("no premises"),
+        "empty geometry": _("empty geometry"),
+        "invalid geometry that cannot be repaired safely": _(
+            "invalid geometry that cannot be repaired safely"
+        ),
+        "outside the study area": _("outside the study area"),
+        "crosses the edge of the study area": _("crosses the edge of the study area"),
+        "latitude and longitude swapped": _("latitude and longitude swapped"),
+        "invalid geometry": _("invalid geometry"),
+    }
+
+
+def codes() -> dict[str, str]:
+    """Validation problem codes (layers/validation.py) in the page language."""
+    return {
+        "required": _("%(field)s missing"),
+        "not_a_choice": _("%(field)s: not one of the allowed values"),
+        "below_minimum": _("%(field)s below the minimum (%(minimum)s)"),
+        "above_maximum": _("%(field)s above the maximum (%(maximum)s)"),
+        "wrong_type": _("%(field)s: a number is needed"),
+        "boolean_not_allowed": _("%(field)s: a number is needed"),
+        "not_a_number": _("%(field)s: a number is needed"),
+        "unknown_field": _("%(field)s: not a field of this layer"),
+        "duplicate_id": _("same identifier as another row"),
+        "ftth_exceeds": _("%(field)s: more FTTH premises than premises"),
+        "coverage_mismatch": _("%(field)s: coverage does not match the premises"),
+        "missing_geometry": _("no place"),
+        "wrong_geometry_type": _("wrong kind of geometry"),
+        "invalid_geometry": _("invalid geometry"),
+        "swapped": _("latitude and longitude swapped"),
+        "outside_area": _("outside the study area"),
+    }
+
+
+def notes() -> list:
+    """Importers' notes (English patterns) and their words in the page language."""
+    return [
+        (re.compile(r"recognised as: (?P<v>\w+)"), _("Recognised as: %(v)s.")),
+        (
+            re.compile(r"display name: .*"),
+            _(
+                "Name shown: the usual name, else the first sign, else “SIREN <number>” "
+                "(the legal unit's name is in StockUniteLegale)."
+            ),
+        ),
+        (
+            re.compile(r"communes: every Doubs commune .*"),
+            _("Communes: every Doubs commune inside the study area."),
+        ),
+        (
+            re.compile(r"repaired geometry of (?P<v>.+)"),
+            _("Geometry repaired: %(v)s."),
+        ),
+        (
+            re.compile(r"aggregated into the (?P<v>\d+) imported zones"),
+            _("Buildings aggregated into the %(v)s imported zones."),
+        ),
+        (
+            re.compile(r"aggregated into the (?P<v>\d+) current fibre zones"),
+            _("Buildings aggregated into the %(v)s current fibre zones."),
+        ),
+        (
+            re.compile(r".+ is not UTF-8 \((?P<v>.+)\); read as .+"),
+            _("The file is not UTF-8 (%(v)s): check the accents of the names."),
+        ),
+    ]
 
 
 def _reason_text(reason: str, coded: dict | None, layer: str) -> str:
-    if coded and coded["code"] in CODES:
+    words = codes()
+    if coded and coded["code"] in words:
         spec = REGISTRY[layer]
         name = coded["field"]
         label = (
@@ -553,15 +557,15 @@ def _reason_text(reason: str, coded: dict | None, layer: str) -> str:
             else name
         )
         params = {"minimum": "", "maximum": "", **coded["params"], "field": label}
-        return str(CODES[coded["code"]]) % params
-    return str(REASONS.get(reason, reason))
+        return words[coded["code"]] % params
+    return reasons().get(reason, reason)
 
 
 def _note_text(note: str) -> str:
-    for pattern, text in NOTES:
+    for pattern, text in notes():
         match = pattern.fullmatch(note)
         if match:
-            return str(text) % match.groupdict()
+            return text % match.groupdict()
     return note
 
 

@@ -316,9 +316,10 @@ def test_the_year_slider_changes_counts(dated, store, planner_page):
     row = page.locator("#timeline-result tbody tr", has_text="2007")
     assert row.locator("td").all_inner_texts()[:3] == ["1", "+1", "3"]
     total = store.count("companies")
-    assert f"{unknown} établissements sur {total}" in page.locator(
-        "#timeline-unknown"
-    ).inner_text()
+    assert (
+        f"{unknown} établissements sur {total}"
+        in page.locator("#timeline-unknown").inner_text()
+    )
 
 
 def pdf_pages(pdf: bytes) -> list[str]:
