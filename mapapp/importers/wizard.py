@@ -20,7 +20,17 @@ from ..errors import BadRequest
 from ..layers import REGISTRY, LayerSpec
 from . import education, sirene, zones
 from .generic import LAT, LON
-from .reading import DELIMITERS, ImportFileError, detect_encoding, norm, sniff
+from .reading import (
+    DELIMITERS,
+    GZIP_MAGIC,
+    SAMPLE_BYTES,
+    ZIP_MAGIC,
+    ImportFileError,
+    detect_encoding,
+    norm,
+    open_data,
+    sniff,
+)
 
 PREVIEW_ROWS = 5
 SAMPLE_ROWS = 200
@@ -183,18 +193,28 @@ def _samples(frame: pd.DataFrame) -> dict[str, list[str]]:
     return out
 
 
-def _check_bytes(path: Path) -> None:
+def _compressed(path: Path) -> bool:
+    """True for a gzip or zip file (recognised by its first bytes)."""
     if path.stat().st_size == 0:
         raise WizardProblem("empty")
     with open(path, "rb") as f:
         head = f.read(4)
-    if head[:4] == b"PK\x03\x04" or head[:2] == b"\x1f\x8b":
-        raise WizardProblem("archive")
+    return head == ZIP_MAGIC or head.startswith(GZIP_MAGIC)
+
+
+def _sample(path: Path) -> bytes:
+    """The first bytes of the table (through gzip or zip, as the importers read)."""
+    try:
+        with open_data(path) as f:
+            return f.read(SAMPLE_BYTES)
+    except ImportFileError:
+        raise WizardProblem("archive_unreadable") from None
 
 
 def _read_csv(path: Path) -> FileSummary:
-    with open(path, "rb") as f:
-        sample = f.read(256 * 1024)
+    sample = _sample(path)
+    if not sample:
+        raise WizardProblem("empty")
     text = sample.decode(detect_encoding(path, sample), errors="replace")
     first = text.splitlines()[0] if text.splitlines() else ""
     if not first.strip():
@@ -209,14 +229,15 @@ def _read_csv(path: Path) -> FileSummary:
         raise WizardProblem("single_column")
     fmt = sniff(path, [], "CSV")
     try:
-        frame = pd.read_csv(
-            path,
-            sep=fmt.delimiter,
-            encoding=fmt.encoding,
-            dtype=str,
-            keep_default_na=False,
-            nrows=SAMPLE_ROWS,
-        )
+        with open_data(path) as stream:
+            frame = pd.read_csv(
+                stream,
+                sep=fmt.delimiter,
+                encoding=fmt.encoding,
+                dtype=str,
+                keep_default_na=False,
+                nrows=SAMPLE_ROWS,
+            )
     except (pd.errors.ParserError, ValueError) as exc:
         raise WizardProblem("unreadable_csv", {"detail": str(exc)[:160]}) from None
     kind, variant = kind_of(list(frame.columns), None)
@@ -279,8 +300,12 @@ def inspect_file(path: Path) -> FileSummary:
     """Recognise a file (CSV, GeoJSON or GeoPackage) and preview it; raise
     :class:`WizardProblem` when it cannot be imported as it is."""
     path = Path(path)
-    _check_bytes(path)
     suffix = path.suffix.lower()
+    if _compressed(path):
+        summary = _read_csv(path)
+        if summary.kind == "generic":  # only the official importers read archives
+            raise WizardProblem("archive")
+        return summary
     if suffix in CSV_SUFFIXES:
         return _read_csv(path)
     if suffix in VECTOR_SUFFIXES:

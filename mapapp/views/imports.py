@@ -74,6 +74,9 @@ def problem_text(exc: WizardProblem, name: str) -> str:
         "archive": _(
             "%(file)s is a compressed archive: unzip it and upload the file inside."
         ),
+        "archive_unreadable": _(
+            "%(file)s is a compressed archive that is damaged or holds no CSV file."
+        ),
         "no_header": _("Line 1 of %(file)s is empty: a header line is expected."),
         "single_column": _(
             "Line 1 of %(file)s has a single column: the separator is not a "

@@ -118,5 +118,5 @@ def test_an_archive_is_refused_with_its_own_name(admin_page, store, tmp_path):
     page.get_by_label("Fichier (CSV", exact=False).set_input_files(str(zipped))
     page.get_by_role("button", name="Continuer").click()
     error = page.locator("#wizard-error").inner_text()
-    assert "sirene-25.csv est une archive compressée" in error
+    assert "sirene-25.csv est une archive compressée endommagée" in error
     assert violations(page) == []

@@ -69,7 +69,7 @@ def test_polygons_go_to_zones_or_perimeters():
     ("content", "name", "code"),
     [
         (b"", "a.csv", "empty"),
-        (b"PK\x03\x04zip", "a.csv", "archive"),
+        (b"PK\x03\x04zip", "a.csv", "archive_unreadable"),
         (b"\n\nx", "a.csv", "no_header"),
         (b"a b c\n1 2 3\n", "a.csv", "single_column"),
         (b"nom;statut\nA;open\n", "a.csv", "no_coordinates"),
@@ -84,6 +84,24 @@ def test_files_that_cannot_be_imported_name_the_reason(tmp_path, content, name, 
     with pytest.raises(WizardProblem) as caught:
         inspect_file(path)
     assert caught.value.code == code
+
+
+def test_official_files_may_come_gzipped_or_zipped(tmp_path):
+    import gzip
+    import zipfile
+
+    plain = fixtures.sirene(tmp_path)
+    gz = tmp_path / "StockEtablissement.csv.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    zipped = tmp_path / "StockEtablissement_utf8.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.write(plain, "StockEtablissement_utf8.csv")
+    assert inspect_file(gz).kind == inspect_file(zipped).kind == "sirene"
+    own = tmp_path / "lieux.csv.gz"
+    own.write_bytes(gzip.compress(FRENCH_SITES.encode()))
+    with pytest.raises(WizardProblem) as caught:
+        inspect_file(own)
+    assert caught.value.code == "archive"
 
 
 def test_options_of_a_mapped_import_run_it(store, tmp_path):
