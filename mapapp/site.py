@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .analysis import Prepared
 from .analysis.catchments import catchment, to_metric
-from .analysis.dossier import MAP_LAYERS, Scope, dossier
+from .analysis.dossier import Scope, dossier
 from .analysis.filters import apply_filters, filter_query
 from .analysis.indicators import key_figures
 from .analysis.places import name_cells
@@ -292,8 +292,13 @@ class Site:
             geometry, props = self.feature_geometry(*target)
             kind = "perimeter" if target[0] == "perimeters" else "site"
             scope = Scope(kind, props.get("name") or target[1], target[1], geometry)
-        frames = {n: self.filtered(n, filters) for n in MAP_LAYERS}
         data = self.prepared(filters, jobs)
+        frames = {  # the prepared (metric, filtered) layers: no second read
+            **{
+                n: self.filtered(n, filters) for n in ("fibre", "perimeters", "context")
+            },
+            **data.layers_with_commune_level(),
+        }
         return dossier(data, frames, REGISTRY, scope, radius_m, rows)
 
     def layer_metadata(self, name: str, frame: gpd.GeoDataFrame, lang: str = "fr"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from ..naf import HEADCOUNT_CLASSES
 
@@ -52,12 +53,12 @@ def jobs_estimate(classes, sources=None, basis: str = "all") -> np.ndarray:
     """Estimated jobs per establishment (0 where the class is unknown, and, with the
     ``register`` basis, where the class comes from the press; a class of unknown
     source counts, as before sources were recorded only SIRENE imports had one)."""
-    jobs = np.array(
-        [JOBS_BY_CLASS.get(c, 0.0) if isinstance(c, str) else 0.0 for c in classes],
-        dtype=float,
-    )
+    # vectorised: a Python loop over 100,000 string cells took 0.35 s
+    values = pd.Series(np.asarray(classes, dtype=object), dtype=object)
+    jobs = np.array(values.map(JOBS_BY_CLASS).fillna(0.0), dtype=float)
     if basis == "register" and sources is not None:
-        jobs[np.asarray([s == "press" for s in sources], dtype=bool)] = 0.0
+        press = pd.Series(np.asarray(sources, dtype=object), dtype=object) == "press"
+        jobs[press.to_numpy(dtype=bool)] = 0.0
     return jobs
 
 
@@ -124,6 +125,16 @@ class Prepared:
             self.stations,
         ):
             _ = frame.sindex  # build the spatial index now, not on the first query
+
+    def layers_with_commune_level(self) -> dict[str, gpd.GeoDataFrame]:
+        """The point layers whole again: placed and commune-level features (metric;
+        coworking without the closed places)."""
+        return {
+            name: pd.concat(
+                [getattr(self, name), self.at_commune[name]], ignore_index=True
+            )
+            for name in POINT_LAYERS
+        }
 
     @property
     def frames(self) -> tuple[gpd.GeoDataFrame, ...]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
+import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from ..layers import LayerSpec
@@ -38,17 +39,23 @@ def sources(frames: dict[str, gpd.GeoDataFrame]) -> list[dict]:
     for layer, frame in frames.items():
         if frame.empty or "source" not in frame:
             continue
-        dates = frame.get("source_date")
-        for source, part in frame.groupby(frame["source"].fillna("?"), sort=True):
-            known = [d for d in (dates[part.index] if dates is not None else []) if d]
-            rows.append(
-                {
-                    "layer": layer,
-                    "source": source,
-                    "features": int(len(part)),
-                    "latest_date": max(known) if known else None,
-                }
-            )
+        dates = frame.get("source_date", pd.Series("", index=frame.index))
+        table = pd.DataFrame(
+            {
+                "source": frame["source"].fillna("?").astype(str),
+                "date": dates.fillna("").astype(str),
+            }
+        )
+        grouped = table.groupby("source", sort=True)["date"].agg(["size", "max"])
+        rows += [
+            {
+                "layer": layer,
+                "source": source,
+                "features": int(size),
+                "latest_date": latest or None,
+            }
+            for source, (size, latest) in grouped.iterrows()
+        ]
     return rows
 
 

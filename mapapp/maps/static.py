@@ -9,7 +9,10 @@ import io
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 from shapely.geometry.base import BaseGeometry
 
@@ -27,13 +30,22 @@ def _metric(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame if frame.crs.to_epsg() == METRIC else frame.to_crs(METRIC)
 
 
-def _colours(frame: gpd.GeoDataFrame, spec: LayerSpec) -> list[str]:
+def _colours(frame: gpd.GeoDataFrame, spec: LayerSpec) -> np.ndarray:
+    """Each feature's legend colour (RGBA rows), looked up once per category."""
     if spec.classes:
         classes = [spec.class_of(v) for v in frame[spec.class_field]]
-        return [spec.classes[k].color if k is not None else "#cccccc" for k in classes]
+        names = [spec.classes[k].color if k is not None else "#cccccc" for k in classes]
+        return to_rgba_array(names)
     if spec.category_field and spec.category_field in frame:
-        return [spec.color_of(v) for v in frame[spec.category_field]]
-    return [spec.color] * len(frame)
+        values = (
+            frame[spec.category_field]
+            .astype(object)
+            .where(frame[spec.category_field].notna(), None)
+        )
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        palette = to_rgba_array([spec.color_of(v) for v in uniques] or [spec.color])
+        return palette[codes]
+    return np.tile(to_rgba_array([spec.color]), (len(frame), 1))
 
 
 def _draw_polygons(ax, frame, spec: LayerSpec) -> None:
@@ -53,26 +65,35 @@ def _draw_polygons(ax, frame, spec: LayerSpec) -> None:
         if len(part):
             part.boundary.plot(
                 ax=ax,
-                color=[c for c, m in zip(colours, mask, strict=True) if m],
+                color=colours[np.asarray(mask)],
                 linewidth=1.6,
                 linestyle=style,
             )
 
 
 def _draw_points(ax, frame, spec: LayerSpec, name: str) -> None:
+    """One marker line per colour (much faster than a scatter of 100,000 points)."""
     if frame.empty:
         return
-    size = 9 if len(frame) < 2000 else (3 if len(frame) < 20000 else 0.6)
-    ax.scatter(
-        frame.geometry.x,
-        frame.geometry.y,
-        s=size * (2.2 if name != "companies" else 1),
-        c=_colours(frame, spec),
-        marker=MARKERS.get(name, "o"),
-        edgecolors="white" if len(frame) < 2000 else "none",
-        linewidths=0.4,
-        zorder=4 if name != "companies" else 3,
-    )
+    few = len(frame) < 2000
+    size = 3 if few else (1.7 if len(frame) < 20000 else 0.8)
+    x = shapely.get_x(frame.geometry.values)
+    y = shapely.get_y(frame.geometry.values)
+    colours = _colours(frame, spec)
+    unique, codes = np.unique(colours, axis=0, return_inverse=True)
+    for k, colour in enumerate(unique):
+        mask = codes.ravel() == k
+        ax.plot(
+            x[mask],
+            y[mask],
+            linestyle="none",
+            marker=MARKERS.get(name, "o"),
+            markersize=size * (1.5 if name != "companies" else 1),
+            markerfacecolor=colour,
+            markeredgecolor="white" if few else colour,
+            markeredgewidth=0.4 if few else 0,
+            zorder=4 if name != "companies" else 3,
+        )
 
 
 def _scale_bar(ax, extent) -> None:
