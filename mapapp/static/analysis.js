@@ -699,7 +699,7 @@
         }
         tr.appendChild(cell);
       });
-      var dossier = el("a", "small-link", t.dossier);
+      var dossier = el("a", "small-link", t.dossierShort);
       dossier.href = withFilters(cfg.urls.dossier, { layer: r.layer, id: r.id, radius: radius.value });
       dossier.setAttribute("aria-label", t.dossier + " : " + r.name);
       var last = el("td");
@@ -979,6 +979,9 @@
     applyToMap();
     refreshExports();
     loadSlider();
+    /* A short map leaves room for the legend or the year slider, not both. */
+    var legend = map.getContainer().querySelector(".mapapp-legend");
+    if (legend && map.getContainer().clientHeight < 700) legend.open = false;
     results.setAttribute("data-ready", "true");
   });
 })();

@@ -277,7 +277,8 @@
     var wrap = el("div", "coords");
     [["lat", t.latitude, lat], ["lon", t.longitude, lon]].forEach(function (c) {
       var field = el("div", "field");
-      var label = el("label", null, c[1] + (labelSuffix || ""));
+      var label = el("label", null, c[1]);
+      if (labelSuffix) label.appendChild(el("span", "visually-hidden", labelSuffix));
       var input = el("input");
       input.id = prefix + "-" + c[0];
       input.name = prefix + "-" + c[0];

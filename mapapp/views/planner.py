@@ -257,6 +257,7 @@ def results_strings() -> dict:
         "indicator": _("Indicator"),
         "value": _("Value"),
         "dossier": _("Printable dossier"),
+        "dossierShort": _("Dossier"),
         "catchmentCleared": _("Catchment cleared."),
         "badCoordinates": _(
             "Type a latitude (-90 to 90) and a longitude (-180 to 180), "
