@@ -1,4 +1,11 @@
-"""Layers as downloadable files: GeoJSON, CSV and GeoPackage, with their metadata."""
+"""Layers as downloadable files: GeoJSON, CSV and GeoPackage, with their metadata.
+
+Types stay what the layer says: integers are written as integers (``60``, not
+``60.0``), booleans as booleans (a GeoPackage integer column of subtype boolean),
+codes as text with their leading zeros (``01``, ``005880034``). Two CSV flavours:
+RFC 4180 (``,``, CRLF, UTF-8) for programs, and one for French spreadsheets (``;``
+separator, UTF-8 byte-order mark, so Excel opens accents and columns right).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +16,25 @@ import os
 import tempfile
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
+import shapely
 
-from .layers import PRECISIONS
+from .errors import NotFound
+from .layers import PRECISIONS, get_spec
 from .layers.builtin import LICENCES
-from .maps.geojson import clean_value, to_geojson
+from .maps.geojson import clean_value, features, to_geojson
 
 FORMATS = {
     "geojson": "application/geo+json",
     "csv": "text/csv",
+    "fr.csv": "text/csv",
     "gpkg": "application/geopackage+sqlite3",
 }
+# fmt -> (separator, byte-order mark)
+CSV_FLAVOURS = {"csv": (",", ""), "fr.csv": (";", "\ufeff")}
+# GDAL 3.6 (Debian 12, several QGIS builds) warns on GeoPackage 1.4
+GPKG_VERSION = "1.3"
 # The licence of the former releases' single stamp (kept for callers that show one
 # licence; the licence of each layer is decided by layer_metadata below).
 LICENCE = {
@@ -146,39 +161,124 @@ def layer_metadata(
     }
 
 
+def typed(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """The frame with each field in its layer type: nullable integers and booleans,
+    so writers never turn them into floats or text."""
+    try:
+        spec = get_spec(layer)
+    except NotFound:  # a frame of no registered layer stays as it is
+        return frame
+    frame = frame.copy()
+    for field in spec.fields:
+        if field.name not in frame.columns:
+            continue
+        if field.type == "int":
+            frame[field.name] = pd.array(_plain(frame[field.name]), dtype="Int64")
+        elif field.type == "bool":
+            frame[field.name] = pd.array(_plain(frame[field.name]), dtype="boolean")
+    return frame
+
+
+def _plain(column: pd.Series) -> list:
+    return [clean_value(v) for v in column]
+
+
 def export_bytes(
-    frame: gpd.GeoDataFrame, layer: str, fmt: str, metadata: dict | None = None
+    frame: gpd.GeoDataFrame,
+    layer: str,
+    fmt: str,
+    metadata: dict | None = None,
+    crs: str | None = None,
 ) -> bytes:
-    """The frame as a file of format ``geojson``, ``csv`` or ``gpkg``."""
-    frame = frame.drop(columns=["version"], errors="ignore")
+    """The frame as a file of a format of :data:`FORMATS`; coordinates in WGS84, or
+    in ``crs`` (a pyproj name such as ``EPSG:2154``) when given."""
+    frame = typed(frame.drop(columns=["version"], errors="ignore"), layer)
+    if crs is not None:
+        frame = frame.to_crs(crs)
     if fmt == "geojson":
-        extra = {"name": layer, "metadata": metadata} if metadata else {"name": layer}
-        return json.dumps(to_geojson(frame, **extra), ensure_ascii=False).encode()
-    if fmt == "csv":
-        rows = frame.drop(columns="geometry").to_dict("records")
-        for row, geom in zip(rows, frame.geometry, strict=True):
-            point = geom.representative_point()
-            row["longitude"], row["latitude"] = round(point.x, 5), round(point.y, 5)
-            row["wkt"] = geom.wkt if geom.geom_type != "Point" else ""
-        buffer = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows([{k: clean_value(v) for k, v in r.items()} for r in rows])
-        return buffer.getvalue().encode("utf-8")
+        return _geojson_bytes(frame, layer, metadata, crs)
+    if fmt in CSV_FLAVOURS:
+        separator, bom = CSV_FLAVOURS[fmt]
+        names, rows = table_rows(frame, projected=crs is not None)
+        return write_csv(names, rows, separator, bom)
     if fmt == "gpkg":
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, f"{layer}.gpkg")
-            pyogrio.write_dataframe(
-                frame,
-                path,
-                layer=layer,
-                driver="GPKG",
-                metadata=_gpkg_metadata(metadata or {}),
-            )
-            with open(path, "rb") as f:
-                return f.read()
+        return _gpkg_bytes(frame, layer, metadata)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def _geojson_bytes(frame, layer: str, metadata: dict | None, crs: str | None) -> bytes:
+    extra = {"name": layer, "metadata": metadata} if metadata else {"name": layer}
+    if crs is None:
+        return json.dumps(to_geojson(frame, **extra), ensure_ascii=False).encode()
+    # RFC 7946 is WGS84 only; a projected file names its CRS the 2008 way, which
+    # GDAL and QGIS read
+    code = frame.crs.to_authority()
+    extra["crs"] = {
+        "type": "name",
+        "properties": {"name": f"urn:ogc:def:crs:{code[0]}::{code[1]}"},
+    }
+    # no CRS on the frame: features() writes the coordinates as they are
+    local = gpd.GeoDataFrame(
+        frame.drop(columns="geometry"), geometry=list(frame.geometry)
+    )
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            **extra,
+            "features": features(local, precision=2),
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def table_rows(frame: gpd.GeoDataFrame, projected: bool = False) -> tuple[list, list]:
+    """Column names and rows of a layer as a table: its fields, a point on each
+    feature (``longitude``/``latitude``, or ``x``/``y`` in a projected CRS) and the
+    WKT of non-point shapes."""
+    xy = ("x", "y") if projected else ("longitude", "latitude")
+    digits = 2 if projected else 5
+    names = [c for c in frame.columns if c != "geometry"] + [*xy, "wkt"]
+    rows = []
+    for record, geom in zip(
+        frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True
+    ):
+        point = geom.representative_point()
+        row = [clean_value(v) for v in record.values()]
+        row += [round(point.x, digits), round(point.y, digits)]
+        row.append(shapely.to_wkt(geom, digits) if geom.geom_type != "Point" else "")
+        rows.append(row)
+    return names, rows
+
+
+def write_csv(
+    names: list[str], rows: list[list], separator: str = ",", bom: str = ""
+) -> bytes:
+    """The one CSV writer of the downloads: a header and the rows, RFC 4180 quoting
+    and CRLF line ends; booleans as ``true``/``false``, missing values empty."""
+    buffer = io.StringIO()
+    buffer.write(bom)
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow(
+            [("true" if v else "false") if isinstance(v, bool) else v for v in row]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def _gpkg_bytes(frame: gpd.GeoDataFrame, layer: str, metadata: dict | None) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, f"{layer}.gpkg")
+        pyogrio.write_dataframe(
+            frame,
+            path,
+            layer=layer,
+            driver="GPKG",
+            dataset_options={"VERSION": GPKG_VERSION},
+            metadata=_gpkg_metadata(metadata or {}),
+        )
+        with open(path, "rb") as f:
+            return f.read()
 
 
 def _gpkg_metadata(metadata: dict) -> dict[str, str]:

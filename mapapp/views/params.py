@@ -23,6 +23,7 @@ from ..config import parse_bbox
 from ..errors import BadRequest, PreconditionRequired
 from ..layers import LayerSpec
 from ..layers.validation import inside_area
+from ..ogcapi.crs import CRS84, CrsError, parse_crs, short_name
 
 LANGS = ("fr", "en")
 LANG_COOKIE = "mapapp_lang"
@@ -297,3 +298,22 @@ def first_year(args: Mapping[str, str]) -> int | None:
     if not args.get("first"):
         return None
     return int(number(args, "first", low=1900, high=2100))
+
+
+def download_crs(args: Mapping[str, str]) -> str | None:
+    """The ``crs`` of a download as a pyproj name (``EPSG:2154``), or None for the
+    default WGS84 longitude/latitude."""
+    raw = args.get("crs")
+    if not raw:
+        return None
+    try:
+        uri = parse_crs(raw)
+    except CrsError:
+        raise BadRequest(
+            _(
+                "Unsupported coordinate system %(crs)s: use EPSG:2154 (Lambert-93), "
+                "EPSG:3857, EPSG:4326 or CRS84.",
+                crs=repr(raw[:40]),
+            )
+        ) from None
+    return None if uri == CRS84 else short_name(uri)

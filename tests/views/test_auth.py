@@ -120,6 +120,7 @@ def _routes(app):
         "filename": "map.js",
         "fmt": "csv",
         "token": "an-upload-token-of-the-wizard",
+        "unknown": "nothing/here",
     }
     for rule in app.url_map.iter_rules():
         path = rule.rule
@@ -136,6 +137,7 @@ PUBLIC_GET = {
     "public.list_view",
     "public.assets",
     "api.healthz",
+    "api.openapi",
     "api.layers_index",
     "api.layer_geojson",
     "api.layer_points",
@@ -150,6 +152,9 @@ PUBLIC_GET = {
     "ogc.collection",
     "ogc.items",
     "ogc.item",
+    "ogc.api",
+    "ogc.queryables",
+    "ogc.not_found",
 }
 PUBLIC_POST = {"auth.login", "auth.logout"}  # sign-in and sign-out themselves
 
