@@ -1,7 +1,8 @@
 """Uploaded files waiting for an import, kept in one place: each upload in its own
 folder named by a random token, under its original (cleaned) name so messages and
-sources never show a temporary name, with the wizard's state beside it. An upload
-belongs to the account that sent it, is used once, and is removed after an hour."""
+sources never show a temporary name, with the wizard's state beside it (a dot file:
+a cleaned name never starts with a dot). An upload belongs to the account that sent
+it, is used once, and is removed after an hour."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..errors import BadRequest, NotFound
 
 MAX_AGE_S = 3600
 CHUNK = 1 << 20
+STATE = ".state.json"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _UNSAFE = re.compile(r"[^\w.\- ]+")
 
@@ -64,9 +66,9 @@ class Upload:
 
     def save_state(self) -> None:
         """Write the state beside the file (atomically)."""
-        tmp = self.folder / "state.json.tmp"
+        tmp = self.folder / (STATE + ".tmp")
         tmp.write_text(json.dumps(self.state, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.folder / "state.json")
+        os.replace(tmp, self.folder / STATE)
 
 
 def save(
@@ -100,10 +102,10 @@ def load(root: Path, token: str, owner: str) -> Upload:
         raise Expired()
     folder = Path(root) / token
     try:
-        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+        state = json.loads((folder / STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise Expired() from None
-    files = [p.name for p in folder.iterdir() if not p.name.startswith("state.json")]
+    files = [p.name for p in folder.iterdir() if not p.name.startswith(".")]
     if state.get("owner") != owner or len(files) != 1:
         raise Expired()
     if time.time() - state.get("created", 0) > MAX_AGE_S:

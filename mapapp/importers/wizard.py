@@ -262,7 +262,21 @@ def _read_csv(path: Path) -> FileSummary:
     return summary
 
 
+def _vector_magic(path: Path) -> None:
+    """Only what the page offers reaches GDAL: a GeoJSON (a JSON object) or a
+    GeoPackage (an SQLite file), recognised from the first bytes."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if path.suffix.lower() == ".gpkg":
+        if not head.startswith(b"SQLite format 3\x00"):
+            raise WizardProblem("unreadable_vector")
+    elif not text.startswith(b"{"):
+        raise WizardProblem("unreadable_vector")
+
+
 def _read_vector(path: Path) -> FileSummary:
+    _vector_magic(path)
     try:
         frame = zones.read_vector(path, "a vector file")
     except ImportFileError:

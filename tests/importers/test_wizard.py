@@ -75,6 +75,8 @@ def test_polygons_go_to_zones_or_perimeters():
         (b"nom;statut\nA;open\n", "a.csv", "no_coordinates"),
         (b"a;A;b\n1;2;3\n", "a.csv", "duplicate_columns"),
         (b"{not json", "a.geojson", "unreadable_vector"),
+        (b'<OGRVRTDataSource><OGRVRTLayer name="x">', "a.geojson", "unreadable_vector"),
+        (b"<?xml version='1.0'?><gml/>", "a.gpkg", "unreadable_vector"),
         (b"hello", "a.xlsx", "unknown_format"),
     ],
 )
@@ -151,6 +153,13 @@ def test_uploads_keep_the_original_name_and_belong_to_their_owner(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["state.json", ".state.json", "..", ""])
+def test_an_upload_cannot_take_the_place_of_the_state(tmp_path, name):
+    up = uploads.save(tmp_path, io.BytesIO(b"x;y\n"), name, "root", 1)
+    assert not up.path.name.startswith(".") and up.path.read_bytes() == b"x;y\n"
+    assert uploads.load(tmp_path, up.token, "root").path == up.path
+
+
 def test_too_large_uploads_leave_nothing(tmp_path):
     with pytest.raises(uploads.TooLarge):
         uploads.save(tmp_path, io.BytesIO(b"x" * (1024 * 1024 + 1)), "big.csv", "r", 1)
@@ -159,9 +168,9 @@ def test_too_large_uploads_leave_nothing(tmp_path):
 
 def test_old_uploads_are_purged(tmp_path):
     up = uploads.save(tmp_path, io.BytesIO(b"a"), "a.csv", "root", 1)
-    state = json.loads((up.folder / "state.json").read_text())
+    state = json.loads((up.folder / uploads.STATE).read_text())
     state["created"] = time.time() - uploads.MAX_AGE_S - 1
-    (up.folder / "state.json").write_text(json.dumps(state))
+    (up.folder / uploads.STATE).write_text(json.dumps(state))
     with pytest.raises(uploads.Expired):
         uploads.load(tmp_path, up.token, "root")
     other = uploads.save(tmp_path, io.BytesIO(b"b"), "b.csv", "root", 1)
