@@ -37,6 +37,8 @@ class ImportReport:
     dropped: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # validation drops: reason -> {field, code, params, labels}, for translations
+    codes: dict[str, dict] = field(default_factory=dict)
     written: bool = False
     dry_run: bool = False
     would_change: bool = False
@@ -114,7 +116,14 @@ def finish(report: ImportReport, rows: list[dict], geoms: list, area) -> ImportR
         if problems:
             p = problems[0]
             label = rec["properties"].get(spec.label_field) or rec["properties"]["id"]
-            report.drop(_reason(p.field, p.message), f"{label}: {p.message}")
+            reason = _reason(p.field, p.message)
+            report.drop(reason, f"{label}: {p.message}")
+            coded = report.codes.setdefault(
+                reason, {"field": p.field, "code": p.code, "params": p.params}
+            )
+            shown = coded.setdefault("labels", [])
+            if len(shown) < EXAMPLES:
+                shown.append(str(label))
             continue
         kept.append(rec)
     report.kept = len(kept)

@@ -279,6 +279,27 @@ def data_version(args: Mapping[str, str]) -> int | None:
         raise BadRequest(f"v: expected a data version number, got {raw!r}") from None
 
 
+def timeline_scope(args: Mapping[str, str], area) -> tuple:
+    """(target, place, radius) of a timeline: ``perimeter=<id>``, a site
+    (``layer``/``id``) or a place (``lat``/``lon``) with ``radius``; all None for
+    the whole area."""
+    if args.get("perimeter"):
+        return ("perimeters", args["perimeter"]), None, None
+    target = catchment_target(args)
+    if target:
+        return target, None, radius(args)
+    if args.get("lat") or args.get("lon"):
+        return None, place(args, area), radius(args)
+    return None, None, None
+
+
+def first_year(args: Mapping[str, str]) -> int | None:
+    """``first``: the first year of a timeline (1900 to 2100), or None."""
+    if not args.get("first"):
+        return None
+    return int(number(args, "first", low=1900, high=2100))
+
+
 def download_crs(args: Mapping[str, str]) -> str | None:
     """The ``crs`` of a download as a pyproj name (``EPSG:2154``), or None for the
     default WGS84 longitude/latitude."""

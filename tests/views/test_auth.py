@@ -119,6 +119,7 @@ def _routes(app):
         "package": "mapapp",
         "filename": "map.js",
         "fmt": "csv",
+        "token": "an-upload-token-of-the-wizard",
         "unknown": "nothing/here",
     }
     for rule in app.url_map.iter_rules():
