@@ -474,6 +474,13 @@ def reasons() -> dict[str, str]:
             "several official lines for one UAI, merged into one establishment"
         ),
         "no coordinates": _("no coordinates"),
+        # the Base Adresse Nationale (mapapp import addresses)
+        "commune outside the study area": _("commune outside the study area"),
+        "duplicate identifier (the first row is kept)": _(
+            "same identifier as another row (the first row is kept)"
+        ),
+        "coordinates out of range": _("coordinates out of range"),
+        "no street, commune or identifier": _("no street, commune or identifier"),
         "building outside every zone": _("building outside every zone"),
         "zone without any building": _("zone without any building"),
         "commune without contour (outside the study area?)": _(
