@@ -18,7 +18,7 @@ def map_strings() -> dict:
         "backToList": _("Back to the list"),
         "credits": _("Credits of the base map"),
         "frameTitle": _("Map of the digital economy of Besançon"),
-        "searchPlaces": _("Name, quarter, commune or address"),
+        "searchPlaces": _("Name, place or address"),
         "searchPlacesLabel": _("Search by name, quarter, commune or address"),
         "kind_address": _("Address"),
         "kind_quarter": _("Quarter"),
