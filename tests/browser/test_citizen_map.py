@@ -391,6 +391,10 @@ def test_info_panel_tells_what_the_map_is_and_shares_the_view(page, device):
     downloads = panel.locator("a[href*='/download/fibre.']")
     assert downloads.count() == 3
     page.evaluate("() => window.mapapp.map.setView([47.25, 5.99], 15)")
+    page.wait_for_function(  # the shared link follows the view once it has moved
+        "() => document.querySelector('.mapapp-share-field input').value"
+        ".includes('zoom=15')"
+    )
     panel.get_by_role("button", name="Copier le lien").click()
     panel.get_by_text("Copié dans le presse-papiers.").wait_for()
     copied = page.evaluate("() => navigator.clipboard.readText()")
