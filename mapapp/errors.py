@@ -42,6 +42,13 @@ class Conflict(MapappError):
         self.current = current
 
 
+class AlreadyExists(Conflict):
+    """Something with that name or id exists already (a duplicate, not a stale
+    version: 409, and no current state to show)."""
+
+    status = 409
+
+
 @dataclass
 class Problem:
     """One validation problem: where it is and what is wrong."""

@@ -7,10 +7,14 @@ Babel) and an English ``message`` for logs, the CLI and reports.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 
+import numpy as np
 import shapely
 
 from ..errors import Problem
+from ..limits import ID_PATTERN, MAX_ID_LENGTH, MAX_TEXT_LENGTH, MAX_VERTICES
 from .model import Field, LayerSpec
 
 Area = tuple[float, float, float, float]
@@ -31,7 +35,14 @@ MESSAGES = {
     "not_a_choice": "{value} is not one of: {allowed}",
     "below_minimum": "{value} is below the minimum {minimum}",
     "above_maximum": "{value} is above the maximum {maximum}",
+    "too_long": "{length} characters, more than the {maximum} allowed",
+    "bad_character": "contains a character that is not allowed in text ({char})",
+    "bad_id": "an id is 1 to {maximum} letters, digits, '-', '_' or '.', starting "
+    "with a letter or a digit; got {value}",
     "missing_geometry": "missing or empty geometry",
+    "too_many_vertices": "{count} vertices, more than the {maximum} allowed",
+    "has_z": "3-D coordinates: give longitude and latitude only",
+    "not_finite": "coordinates must be finite numbers",
     "wrong_geometry_type": "expected {expected}, got {got}",
     "invalid_geometry": "invalid geometry: {reason}",
     "swapped": "latitude and longitude look swapped: GeoJSON wants "
@@ -52,6 +63,43 @@ def problem(source: str, feature: str, field: str, code: str, **params) -> Probl
     )
 
 
+# NUL and the other C0 controls but tab and newlines, DEL, lone surrogates (which
+# cannot be encoded as UTF-8) and the two non-characters U+FFFE, U+FFFF: SQLite
+# would keep some of them and PostgreSQL refuse them, so both refuse them here.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def check_text(value: str) -> tuple[str, dict] | None:
+    """Return (code, params) when a text is too long or holds a forbidden character."""
+    if len(value) > MAX_TEXT_LENGTH:
+        return "too_long", {"length": len(value), "maximum": MAX_TEXT_LENGTH}
+    bad = _BAD_CHARS.search(value)
+    if bad:
+        return "bad_character", {"char": f"U+{ord(bad.group()):04X}"}
+    return None
+
+
+def check_id(value: object) -> tuple[str, dict] | None:
+    """Return (code, params) when a feature id is not a safe identifier."""
+    if isinstance(value, str) and ID_PATTERN.fullmatch(value):
+        return None
+    return "bad_id", {"maximum": MAX_ID_LENGTH, "value": _short(value)}
+
+
+def make_id(text: object, fallback: str) -> str:
+    """A readable id from a name (``Le Numérique`` -> ``le-numerique``), within the
+    id rules; ``fallback`` when the name has no letter or digit."""
+    folded = unicodedata.normalize("NFKD", str(text or ""))
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:60].strip("-")
+    return slug or fallback
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def check_value(spec_field: Field, value: object) -> tuple[str, dict] | None:
     """Return (code, params) of what is wrong with one value, or None."""
     expected = _TYPES[spec_field.type]
@@ -59,12 +107,20 @@ def check_value(spec_field: Field, value: object) -> tuple[str, dict] | None:
         return "boolean_not_allowed", {"type": spec_field.type}
     if not isinstance(value, expected):
         got = type(value).__name__
-        return "wrong_type", {"type": spec_field.type, "got": got, "value": repr(value)}
+        return "wrong_type", {
+            "type": spec_field.type,
+            "got": got,
+            "value": _short(value),
+        }
+    if isinstance(value, str):
+        bad = check_id(value) if spec_field.name == "id" else check_text(value)
+        if bad:
+            return bad
     if isinstance(value, float) and math.isnan(value):
         return "not_a_number", {}
     if spec_field.choices is not None and value not in spec_field.choices:
         return "not_a_choice", {
-            "value": repr(value),
+            "value": _short(value),
             "allowed": ", ".join(spec_field.choices),
         }
     if spec_field.minimum is not None and value < spec_field.minimum:
@@ -81,6 +137,13 @@ def check_geometry(geom, spec: LayerSpec, area: Area) -> tuple[str, dict] | None
     kinds = {"Point": {"Point"}, "Polygon": {"Polygon", "MultiPolygon"}}[spec.geometry]
     if geom.geom_type not in kinds:
         return "wrong_geometry_type", {"expected": spec.geometry, "got": geom.geom_type}
+    count = shapely.get_num_coordinates(geom)
+    if count > MAX_VERTICES:  # before is_valid, whose cost grows with the vertices
+        return "too_many_vertices", {"count": int(count), "maximum": MAX_VERTICES}
+    if shapely.has_z(geom):
+        return "has_z", {}
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        return "not_finite", {}
     if not geom.is_valid:
         return "invalid_geometry", {"reason": shapely.is_valid_reason(geom)}
     minx, miny, maxx, maxy = area

@@ -52,9 +52,7 @@ def test_permalink_reopens_the_same_view(watched, live_server):
     url = page.url
     assert "center=47.25000%2C5.99000" in url
     page2 = open_map(watched, url)
-    zoom = page2.evaluate(
-        "() => window.mapapp.map.getZoom()"
-    )
+    zoom = page2.evaluate("() => window.mapapp.map.getZoom()")
     assert zoom == 16
 
 
