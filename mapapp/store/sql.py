@@ -744,7 +744,7 @@ class SqlStore(Store):
         if row[3] <= now or now - row[2] > idle:
             self.end_session(session_hash)
             return None
-        if now - row[2] > SEEN_EVERY_S:
+        if now - row[2] > min(SEEN_EVERY_S, idle / 10):
             with self._pwrite() as conn:
                 conn.execute(
                     f"UPDATE {self._t('sessions')} SET seen = {self.P} WHERE "

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from flask import (
     Blueprint,
+    current_app,
     g,
     jsonify,
     redirect,
@@ -57,13 +58,12 @@ def load_user() -> None:
         g.user = accounts.user_for_token(get_store(), header[7:].strip())
         g.via_token = g.user is not None
         return
-    name = session.get("user")
-    if name:
-        user = get_store().get_user(name)
-        if user is None:  # removed since signing in
+    secret = session.get("sid")
+    if secret:
+        idle = current_app.config.get("SESSION_IDLE_MINUTES", 120) * 60
+        g.user = accounts.session_user(get_store(), secret, idle=idle)
+        if g.user is None:  # signed out elsewhere, expired, password changed…
             session.clear()
-        else:
-            g.user = {"name": user["name"], "role": user["role"]}
 
 
 def csrf_token() -> str:
@@ -154,7 +154,10 @@ def login():
             )
         if user:
             session.clear()  # a new session: no fixation
-            session["user"] = user["name"]
+            max_age = current_app.config.get("SESSION_MAX_HOURS", 12) * 3600
+            session["sid"] = accounts.start_session(
+                get_store(), user["name"], max_age=max_age
+            )
             session.permanent = True
             csrf_token()
             return redirect(_safe_next(request.args.get("next")))
@@ -170,7 +173,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with the CSRF token, so another site cannot sign you out)."""
+    """Sign out (a POST with the CSRF token, so another site cannot sign you out);
+    the session ends on the server, so a copy of the cookie is worthless."""
+    accounts.end_session(get_store(), session.get("sid", ""))
     session.clear()
     return redirect(url_for("public.index"))
 
@@ -180,7 +185,9 @@ def init_auth(app) -> None:
     app.session_interface = RequestSecureSessions()
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        hours=app.config.get("SESSION_MAX_HOURS", 12)
+    )
     app.config["SESSION_COOKIE_NAME"] = "mapapp_session"
 
     @app.before_request
