@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
+from collections.abc import Iterable
+from pathlib import Path
 
 import geopandas as gpd
-import pyogrio
 
+from . import gdal_
 from .maps.geojson import clean_value, to_geojson
 
 FORMATS = {
@@ -37,6 +37,37 @@ def layer_metadata(frame: gpd.GeoDataFrame) -> dict:
     }
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): it starts
+# with = + - @, or with a tab or carriage return that some programs skip first.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A cell value safe to open in a spreadsheet: text that would start a formula
+    gets a leading apostrophe (shown as text, never evaluated); numbers stay."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_text(
+    rows: Iterable[dict], fieldnames: list[str] | None = None, delimiter: str = ","
+) -> str:
+    """Rows as CSV text, every cell neutralised: the one CSV writer of mapapp (layer
+    downloads, planner exports, scenario and key-figure tables)."""
+    rows = list(rows)
+    if fieldnames is None:
+        fieldnames = list(rows[0]) if rows else []
+    buffer = io.StringIO()
+    if fieldnames:
+        writer = csv.DictWriter(buffer, fieldnames=fieldnames, delimiter=delimiter)
+        writer.writerow({name: neutralise(name) for name in fieldnames})
+        writer.writerows(
+            {k: neutralise(clean_value(v)) for k, v in row.items()} for row in rows
+        )
+    return buffer.getvalue()
+
+
 def export_bytes(
     frame: gpd.GeoDataFrame, layer: str, fmt: str, metadata: dict | None = None
 ) -> bytes:
@@ -51,25 +82,19 @@ def export_bytes(
             point = geom.representative_point()
             row["longitude"], row["latitude"] = round(point.x, 5), round(point.y, 5)
             row["wkt"] = geom.wkt if geom.geom_type != "Point" else ""
-        buffer = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows([{k: clean_value(v) for k, v in r.items()} for r in rows])
-        return buffer.getvalue().encode("utf-8")
+        return csv_text(rows).encode("utf-8")
     if fmt == "gpkg":
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, f"{layer}.gpkg")
-            pyogrio.write_dataframe(
+        # a new file in a private folder: GDAL never sees the working store
+        with gdal_.private_dir() as tmp:
+            path = Path(tmp) / "export.gpkg"
+            gdal_.write_gpkg(
                 frame,
                 path,
-                layer=layer,
-                driver="GPKG",
-                metadata={
+                layer,
+                {
                     "licence": LICENCE["title"],
                     "sources": "; ".join((metadata or {}).get("sources", [])),
                 },
             )
-            with open(path, "rb") as f:
-                return f.read()
+            return path.read_bytes()
     raise ValueError(f"unknown format {fmt!r}")

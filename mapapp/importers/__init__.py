@@ -10,6 +10,7 @@ something changes, so the data version moves only then.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import pandas as pd
 from ..errors import BadRequest
 from ..layers import get_spec, to_frame, validate_records
 from ..store import Store
+from .reading import ImportFileError
 
 EXAMPLES = 3
 
@@ -128,8 +130,11 @@ def _reason(field_name: str, message: str) -> str:
     return f"{field_name}: {message.split(':')[0]}"
 
 
-def write(store: Store, report: ImportReport, dry_run: bool) -> ImportReport:
-    """Write the report's frame in one transaction unless ``dry_run`` or unchanged."""
+def write(
+    store: Store, report: ImportReport, dry_run: bool, author: str | None = None
+) -> ImportReport:
+    """Write the report's frame in one transaction unless ``dry_run`` or unchanged;
+    the history records it as ``author``'s import of the file."""
     if dry_run:
         return report
     frame = report.frame
@@ -147,7 +152,11 @@ def write(store: Store, report: ImportReport, dry_run: bool) -> ImportReport:
     if _same(store, report.layer, frame):
         report.data_version = store.data_version()
         return report
-    report.data_version = store.replace_layers({report.layer: frame})
+    report.data_version = store.replace_layers(
+        {report.layer: frame},
+        author=author,
+        note=f"{report.kind} import of {report.file} ({report.mode})",
+    )
     report.written = True
     return report
 
@@ -172,14 +181,32 @@ def run_import(
     path: Path,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    author: str | None = None,
     **options,
 ) -> ImportReport:
-    """Read ``path`` with the importer ``kind`` and write it (unless ``dry_run``)."""
+    """Read ``path`` with the importer ``kind`` and write it (unless ``dry_run``),
+    recorded in the history under ``author``."""
     from . import arcep, education, generic, sirene, zones  # noqa: F401 - registration
 
     if kind not in IMPORTERS:
         raise BadRequest(f"unknown import kind {kind!r}; kinds: {', '.join(IMPORTERS)}")
-    report = IMPORTERS[kind](
-        Path(path), store=store, area=store.area, progress=progress, **options
-    )
-    return write(store, report, dry_run)
+    path = Path(path)
+    _not_the_store(store, path)
+    try:
+        report = IMPORTERS[kind](
+            path, store=store, area=store.area, progress=progress, **options
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        reason = str(exc).replace(str(path), path.name).strip()
+        raise ImportFileError(
+            f"{path.name}: not a readable CSV file ({reason})"
+        ) from None
+    return write(store, report, dry_run, author=author)
+
+
+def _not_the_store(store: Store, path: Path) -> None:
+    """Refuse to import mapapp's own files (the store, its private file)."""
+    own = [getattr(store, "path", None), getattr(store, "private_path", None)]
+    for target in filter(None, own):
+        if path.exists() and Path(target).exists() and path.samefile(target):
+            raise ImportFileError(f"{path.name}: this is mapapp's own store")

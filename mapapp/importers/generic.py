@@ -3,7 +3,6 @@ column mapping ``--map field=column`` and provenance given on the command line."
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 
@@ -13,9 +12,11 @@ from shapely.geometry import Point
 
 from ..errors import BadRequest
 from ..layers import REGISTRY, get_spec
+from ..layers.validation import make_id
 from . import ImportReport, finish, register
+from .formats import flatten, read_vector, recognise
 from .reading import ImportFileError, norm, pick, sniff
-from .zones import read_vector, repair
+from .zones import repair
 
 LON = ("longitude", "lon", "lng", "x", "x_longitude")
 LAT = ("latitude", "lat", "y", "y_latitude")
@@ -39,7 +40,8 @@ def read_generic(
         raise BadRequest(f"--layer: one of {', '.join(REGISTRY)}")
     spec = get_spec(layer)
     mapping = dict(mapping or {})
-    if path.suffix.lower() == ".csv":
+    report = ImportReport("generic", path.name, layer, mode=mode)
+    if path.is_file() and path.stat().st_size and recognise(path) == "csv":
         fmt = sniff(path, [list(LON), list(LAT)], "CSV with longitude and latitude")
         frame = pd.read_csv(
             path,
@@ -55,10 +57,9 @@ def read_generic(
             for a, b in zip(lon, lat, strict=True)
         ]
     else:
-        frame = read_vector(path, f"a vector file for layer {layer!r}")
+        frame = flatten(read_vector(path, f"a vector file for layer {layer!r}"), report)
         geoms = list(frame.geometry)
         frame = frame.drop(columns="geometry")
-    report = ImportReport("generic", path.name, layer, mode=mode)
     report.rows_read = len(frame)
     columns = {norm(c): c for c in frame.columns}
     for name in defaults or {}:
@@ -102,8 +103,8 @@ def read_generic(
 
 
 def slug(text) -> str:
-    """A readable id from a name: ``Coworking A`` -> ``coworking-a``."""
-    return re.sub(r"[^a-z0-9]+", "-", norm(str(text or ""))).strip("-")[:60]
+    """A readable id from a name: ``Coworking A`` -> ``coworking-a`` ('' if none)."""
+    return make_id(text, "")
 
 
 def _typed(value, ftype: str):

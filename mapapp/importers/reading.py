@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BadRequest
+from ..limits import MAX_CSV_COLUMNS
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (";", ",", "\t", "|")
@@ -123,8 +124,14 @@ def sniff(
         raise ImportFileError(
             f"{path.name}: line 1 is empty; expected the header line of a {kind} CSV"
         )
+    if len(text.splitlines()) < 2 and len(sample) == SAMPLE_BYTES:
+        raise ImportFileError(
+            f"{path.name}: the header line is longer than {SAMPLE_BYTES // 1024} kB; "
+            f"expected the header line of a {kind} CSV"
+        )
     delimiter = max(DELIMITERS, key=first.count)
     header = next(csv.reader(io.StringIO(first), delimiter=delimiter))
+    check_header(path, header)
     columns = {norm(h): h for h in header}
     missing = [
         names[0] for names in required if not any(norm(n) in columns for n in names)
@@ -140,6 +147,25 @@ def sniff(
             f"{', '.join(header[:12])}{'…' if len(header) > 12 else ''}"
         )
     return CsvFormat(encoding, delimiter, header, columns)
+
+
+def check_header(path: Path, header: list[str]) -> None:
+    """Refuse a header pandas would take minutes over (thousands of columns, or
+    repeated names it renames one by one) before anything parses the file."""
+    if len(header) > MAX_CSV_COLUMNS:
+        raise ImportFileError(
+            f"{path.name}: {len(header)} columns in line 1, more than the "
+            f"{MAX_CSV_COLUMNS} a CSV import reads"
+        )
+    seen: dict[str, str] = {}
+    for name in header:
+        key = norm(name)
+        if key in seen:
+            raise ImportFileError(
+                f"{path.name}: column {name.strip()[:40]!r} appears twice in line 1"
+                + (f" (as {seen[key].strip()[:40]!r})" if seen[key] != name else "")
+            )
+        seen[key] = name
 
 
 def encoding_note(path: Path, fmt: CsvFormat) -> str | None:

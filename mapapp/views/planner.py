@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
@@ -21,7 +19,7 @@ from ..analysis.filters import apply_filters
 from ..analysis.indicators import key_figures
 from ..analysis.suitability import CRITERIA
 from ..errors import BadRequest, MapappError, NotFound
-from ..exports import FORMATS, export_bytes, layer_metadata
+from ..exports import FORMATS, csv_text, export_bytes, layer_metadata
 from ..importers import run_import
 from ..layers import REGISTRY, tr
 from ..maps import build_map, safe_json, split_rendered
@@ -285,12 +283,7 @@ def index():
 
 
 def _csv_response(rows: list[dict], filename: str):
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    response = current_app.response_class(buffer.getvalue(), mimetype="text/csv")
+    response = current_app.response_class(csv_text(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
