@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import threading
 import time
@@ -101,3 +102,188 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(tmp_path, seed_dir):
         assert missing == [], f"acknowledged but lost after kill {cycle}: {missing[:5]}"
         store.close()
     assert len(acked) > 20  # the test did write under load
+
+
+class Admin:
+    """An administrator's browser over HTTP: cookies, CSRF tokens, forms, uploads."""
+
+    def __init__(self, base: str):
+        import http.cookiejar
+
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with self.opener.open(self.base + path, timeout=30) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def csrf(self, path: str) -> str:
+        page = self.get(path)[1].decode()
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def post(self, path: str, fields: dict, file: tuple | None = None):
+        boundary = "mapapp-test-boundary"
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in fields.items()
+        ]
+        if file:
+            name, data = file
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+                + data
+                + b"\r\n"
+            )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        req = urllib.request.Request(
+            self.base + path,
+            data=body,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        try:
+            with self.opener.open(req, timeout=60) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def sign_in(self, name: str, password: str) -> None:
+        token = self.csrf("/auth/login")
+        self.post(
+            "/auth/login", {"name": name, "password": password, "csrf_token": token}
+        )
+
+
+def _site(fid: str) -> bytes:
+    return json.dumps(
+        {
+            "type": "Feature",
+            "properties": {
+                "id": fid,
+                "name": fid,
+                "kind": "coworking",
+                "status": "planned",
+                "source": "durability test",
+                "source_date": "2026",
+                "precision": "exact",
+            },
+            "geometry": {"type": "Point", "coordinates": [6.02, 47.24]},
+        }
+    ).encode()
+
+
+def _add(base: str, token: str, fid: str) -> int:
+    req = urllib.request.Request(
+        f"{base}/api/layers/coworking/features",
+        data=_site(fid),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {token}",
+        },
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _gdal_attacks(store_path, tmp_path) -> list[tuple[str, bytes]]:
+    """Uploads that would make GDAL open the working store, from the worst: a VRT
+    reading the accounts with SQL, one reading a layer, one with a relative path,
+    and a real GeoPackage (GDAL then opens a file of its own)."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    sql = "SELECT name AS id, password_hash AS name FROM mapapp_users"
+    vrts = [
+        f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>{store_path}'
+        f"</SrcDataSource><SrcSQL>{sql}</SrcSQL></OGRVRTLayer></OGRVRTDataSource>",
+        f'<OGRVRTDataSource><OGRVRTLayer name="coworking"><SrcDataSource>{store_path}'
+        "</SrcDataSource><SrcLayer>coworking</SrcLayer></OGRVRTLayer>"
+        "</OGRVRTDataSource>",
+        '<OGRVRTDataSource><OGRVRTLayer name="coworking"><SrcDataSource '
+        'relativeToVRT="1">../mapapp.gpkg</SrcDataSource><SrcLayer>coworking'
+        "</SrcLayer></OGRVRTLayer></OGRVRTDataSource>",
+    ]
+    gpkg = tmp_path / "sites.gpkg"
+    gpd.GeoDataFrame(
+        {
+            "id": ["gdal-site"],
+            "name": ["GDAL site"],
+            "kind": ["coworking"],
+            "status": ["planned"],
+        },
+        geometry=[Point(6.03, 47.25)],
+        crs=4326,
+    ).to_file(gpkg, driver="GPKG")
+    return [(f"attack-{i}.vrt", v.encode()) for i, v in enumerate(vrts)] + [
+        ("sites.gpkg", gpkg.read_bytes())
+    ]
+
+
+def test_gdal_paths_over_http_then_sigkill_lose_no_acknowledged_write(
+    tmp_path, seed_dir
+):
+    """Every way a visitor or an administrator can make the server run GDAL (the
+    upload page with files naming the store, a GeoPackage import, GeoPackage
+    downloads and exports), then writes, then SIGKILL: every acknowledged write is
+    in the store, with its history entry, and the store is sound."""
+    inst = tmp_path / "inst"
+    proc, base = start_server(
+        {
+            "MAPAPP_INSTANCE_PATH": str(inst),
+            "MAPAPP_DATA_DIR": str(seed_dir),
+            "MAPAPP_TILES": "none",
+        },
+        threads=4,
+    )
+    path = inst / "mapapp.gpkg"
+    try:
+        store = GeoPackageStore(path, AREA)
+        accounts.create_user(store, "root", "admin", "long-enough-password")
+        token = accounts.new_token(store, "root")
+        store.close()
+        acked = []
+        assert _add(base, token, "before-gdal") == 201
+        acked.append("before-gdal")
+        admin = Admin(base)
+        admin.sign_in("root", "long-enough-password")
+        for name, data in _gdal_attacks(path, tmp_path):
+            csrf = admin.csrf("/planner/import")
+            status, page = admin.post(
+                "/planner/import",
+                {"csrf_token": csrf, "kind": "generic", "layer": "coworking"},
+                (name, data),
+            )
+            assert b"scrypt" not in page and b"pbkdf2" not in page
+            match = re.search(rb'name="token" value="([^"]+)"', page)
+            if match:  # the GeoPackage: import it for real
+                done = admin.post(
+                    "/planner/import/confirm",
+                    {"csrf_token": csrf, "token": match.group(1).decode()},
+                )
+                assert done[0] == 200
+        for url in ("/download/coworking.gpkg", "/planner/export/coworking.gpkg"):
+            assert admin.get(url)[0] == 200
+        for n in range(20):
+            fid = f"after-gdal-{n}"
+            assert _add(base, token, fid) == 201
+            acked.append(fid)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    store = GeoPackageStore(path, AREA)
+    assert store.check() == []
+    stored = set(store.read("coworking", columns=["id"])["id"])
+    assert [fid for fid in acked if fid not in stored] == []
+    assert "gdal-site" in stored  # the GeoPackage upload was imported
+    for fid in acked:
+        assert store.history("coworking", fid)[-1]["action"] == "add", fid
+    store.close()

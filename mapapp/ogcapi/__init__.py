@@ -7,6 +7,7 @@ return dicts; the Flask view only negotiates the format and renders. Errors are
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -169,11 +170,16 @@ def parse_items_query(args: Mapping[str, str], spec: LayerSpec) -> dict:
             ) from None
         if len(bbox) == 6:
             bbox = [bbox[0], bbox[1], bbox[3], bbox[4]]
-        if len(bbox) != 4 or bbox[0] > bbox[2] or bbox[1] > bbox[3]:
+        if (
+            len(bbox) != 4
+            or not all(math.isfinite(v) for v in bbox)
+            or bbox[0] > bbox[2]
+            or bbox[1] > bbox[3]
+        ):
             raise OgcError(
                 400,
                 "InvalidParameterValue",
-                "bbox: four numbers minx,miny,maxx,maxy in CRS84, min <= max",
+                "bbox: four finite numbers minx,miny,maxx,maxy in CRS84, min <= max",
             )
     if args.get("bbox-crs") not in (None, CRS84):
         raise OgcError(400, "InvalidParameterValue", f"bbox-crs: only {CRS84}")

@@ -156,3 +156,11 @@ def test_gdal_reads_every_public_collection(server_process):
         with urllib.request.urlopen(f"{server_process}/api/layers/{name}.geojson") as r:
             api = json.loads(r.read())
         assert sorted(ids[name]) == sorted(f["id"] for f in api["features"]), name
+
+
+@pytest.mark.parametrize(
+    "bbox", ["nan,47,6,48", "5,nan,6,48", "inf,47,6,48", "5,47,6,1e400", "-inf,0,0,0"]
+)
+def test_items_bbox_must_be_finite(client, bbox):
+    r = client.get(f"/ogc/collections/companies/items?bbox={bbox}")
+    assert r.status_code == 400 and r.json["code"] == "InvalidParameterValue"
