@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test
+.PHONY: run test install install-test translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,3 +23,11 @@ run: install
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+## Refresh the French catalogue after changing interface strings (then translate the
+## new entries in messages.po and run it again to compile)
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k ngettext:1,2 --no-location --sort-output -w 88 -o messages.pot . >/dev/null
+	$(BIN)/pybabel update -i messages.pot -d mapapp/translations -w 88 --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile -d mapapp/translations
+	rm -f messages.pot

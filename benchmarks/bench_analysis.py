@@ -45,10 +45,7 @@ def measure(size: str, tmp: Path) -> dict:
     assert response.status_code == 200, response.json
     catch, response = timed(lambda: client.get(url, headers=headers), 50)
     companies = response.json["companies"]["count"]
-    with app.test_request_context():
-        from mapapp.views import analysis as av
-
-        data = av.prepared({})
+    data = app.extensions["mapapp.site"].prepared({})
     grid, cells = timed(lambda: score_grid(data, DEFAULT_WEIGHTS, 250), 5)
     cold_api, _r = timed(
         lambda: client.get("/api/analysis/suitability?cell=250", headers=headers), 1

@@ -57,7 +57,7 @@ def make_app(size: str, tmp: Path):
     app = create_app(
         {"INSTANCE_PATH": str(tmp / size), "TILES": "none", "SECRET_KEY": "bench"}
     )
-    store = app.extensions["mapapp.store"]
+    store = app.extensions["mapapp.site"].store
     if size != "shipped":
         store.replace_layers({"companies": companies(int(size))})
     return app, store
@@ -72,8 +72,8 @@ def page_urls(html: str) -> list[str]:
 
 def cold_run(app) -> tuple[float, float, int, str]:
     """(page seconds, data seconds, data bytes, page HTML) with every cache empty."""
-    app.extensions["mapapp.pages"].clear()
-    app.extensions["mapapp.snapshots"]._items.clear()
+    app.extensions["mapapp.site"].pages.clear()
+    app.extensions["mapapp.site"]._snapshots.clear()
     client = app.test_client()
     gz = {"Accept-Encoding": "gzip"}
     start = time.perf_counter()

@@ -3,48 +3,50 @@
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
-
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from . import config
 from .errors import ValidationError
 
+if TYPE_CHECKING:  # the core imports without Flask; only the factory needs it
+    from flask import Flask
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Build the Flask application.
+    from .site import Site
 
-    Settings are layered: defaults (``config.SETTINGS``), then the instance folder's
-    ``mapapp.cfg``, then ``MAPAPP_*`` environment variables, then ``test_config``.
-    The store is created from the seed data on first start.
+
+def create_app(test_config: dict | None = None, site: Site | None = None) -> Flask:
+    """Build the Flask application over a :class:`~mapapp.site.Site`.
+
+    Settings come from :func:`mapapp.config.load_settings` (defaults, the instance
+    folder's ``mapapp.cfg``, ``MAPAPP_*`` environment variables, then
+    ``test_config``), the same resolution every CLI command uses. The store is
+    created from the seed data on first start.
     """
-    settings = config.from_env()
-    if test_config:
-        settings.update({k: v for k, v in test_config.items() if k in settings})
-    instance = settings["INSTANCE_PATH"] or None
+    from flask import Flask
+
+    from .site import Site
+
+    if site is None:
+        site = Site(config.load_settings(overrides=test_config))
+        site.init_store()  # first start only: an existing store is kept
+    settings = site.settings
     app = Flask(
         __name__,
-        instance_path=str(Path(instance).resolve()) if instance else None,
-        instance_relative_config=True,
+        instance_path=str(settings.instance_dir),
         template_folder=str(config.resource_dir("templates")),
         static_folder=None,
     )
-    app.config.from_mapping(settings)
-    app.config.from_pyfile("mapapp.cfg", silent=True)
-    app.config.update(config.from_env(only_set=True))
-    if test_config:
-        app.config.update(test_config)
+    app.config.update(settings.values)
+    app.config.update(settings.extra)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     # a little above the upload limit, so the upload page can say which file is too big
-    app.config["MAX_CONTENT_LENGTH"] = (
-        (int(app.config["UPLOAD_MAX_MB"]) + 1) * 1024 * 1024
-    )
+    app.config["MAX_CONTENT_LENGTH"] = (int(settings["UPLOAD_MAX_MB"]) + 1) * 1024**2
 
     from .views import init_app
 
-    init_app(app)
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    init_app(app, site)
+    proxies = int(settings["TRUSTED_PROXIES"] or 0)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -1,4 +1,9 @@
-"""The ``mapapp`` command: serve, init. A thin click layer over library functions."""
+"""The ``mapapp`` command: a thin click layer over the :class:`~mapapp.site.Site`.
+
+Every command resolves the settings with :func:`mapapp.config.load_settings` (the
+same defaults, ``instance/mapapp.cfg`` and ``MAPAPP_*`` variables as the server) and
+works on the site's store; only ``serve`` builds the web application, to serve it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,27 @@ from pathlib import Path
 
 import click
 
+from .accounts import ROLES
+from .config import load_settings
 from .errors import MapappError
+from .importers import KINDS
+from .site import Site
+
+
+def _fail(message: str) -> None:
+    click.echo(f"mapapp: {message}", err=True)
+    sys.exit(1)
+
+
+def open_site(init: bool = True) -> Site:
+    """The configured site; its store is built from the seed first if missing."""
+    try:
+        site = Site(load_settings())
+        if init:
+            site.init_store()
+    except (MapappError, ValueError) as exc:
+        _fail(f"cannot start: {getattr(exc, 'message', exc)}")
+    return site
 
 
 @click.group()
@@ -33,10 +58,12 @@ def serve(host: str, port: int, threads: int) -> None:
     """Serve the app with waitress (a production WSGI server)."""
     from waitress import serve as waitress_serve
 
-    app = _app_or_exit()
+    from . import create_app  # the web application, built over the same site
+
+    site = open_site()
+    app = create_app(site=site)
     click.echo(
-        f"mapapp: serving http://{host}:{port}/ (data version "
-        f"{app.extensions['mapapp.store'].data_version()})"
+        f"mapapp: serving http://{host}:{port}/ (data version {site.data_version()})"
     )
     waitress_serve(app, host=host, port=port, threads=threads, ident="mapapp")
 
@@ -50,16 +77,11 @@ def serve(host: str, port: int, threads: int) -> None:
 )
 def init(force: bool, data_dir: Path | None) -> None:
     """Build the store from the seed data (an existing store is kept unless --force)."""
-    from .config import from_env, parse_bbox, resource_dir
-    from .store import init_store, open_store
-    from .views import store_url
-
-    settings = from_env()
-    app = _bare_app(settings)
-    store = open_store(store_url(app), parse_bbox(settings["STUDY_AREA"]))
-    seed = data_dir or Path(settings["DATA_DIR"] or resource_dir("geodata"))
+    site = open_site(init=False)
+    seed = data_dir or site.settings.seed_dir
+    where = site.settings.store_url
     try:
-        version = init_store(store, seed, force=force)
+        version = site.init_store(force=force, seed=seed)
     except MapappError as exc:
         click.echo(
             f"mapapp init: the seed in {seed} is invalid; the store was not "
@@ -69,29 +91,31 @@ def init(force: bool, data_dir: Path | None) -> None:
         sys.exit(1)
     if version is None:
         click.echo(
-            f"mapapp init: a store already exists at {store_url(app)}; "
+            f"mapapp init: a store already exists at {where}; "
             "use --force to rebuild it from the seed."
         )
         return
+    store = site.store
     counts = ", ".join(f"{n} {store.count(n)}" for n in store.layer_names())
     click.echo(
-        f"mapapp init: store built at {store_url(app)} (data version "
-        f"{version}): {counts}"
+        f"mapapp init: store built at {where} (data version {version}): {counts}"
     )
 
 
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    return dict(v.split("=", 1) for v in values if "=" in v)
+
+
 @main.command("import")
-@click.argument(
-    "kind", type=click.Choice(["sirene", "education", "fibre", "zones", "generic"])
-)
+@click.argument("kind", type=click.Choice(KINDS))
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Read and report; write nothing.")
 @click.option(
     "--commune",
     "communes",
     multiple=True,
-    help="INSEE commune code to keep (repeatable); default: every Doubs "
-    "commune inside the study area.",
+    help="INSEE commune code to keep (repeatable); default: the 67 communes of "
+    "Grand Besançon Métropole.",
 )
 @click.option(
     "--geoloc",
@@ -122,73 +146,85 @@ def init(force: bool, data_dir: Path | None) -> None:
     help="Replace the layer (default for official files) or merge by id "
     "(default for generic).",
 )
-def import_(
-    kind,
-    file,
-    dry_run,
-    communes,
-    geoloc,
-    wide,
-    edition,
-    layer,
-    mapping,
-    defaults,
-    source,
-    mode,
-):
+def import_(kind, file, dry_run, mapping, defaults, mode, **options):
     """Import an official open-data file into its layer (one transaction)."""
     from .importers import run_import
 
-    store = _open_store()
-    options = {
-        "communes": list(communes),
-        "geoloc": geoloc,
-        "wide": wide,
-        "edition": edition,
-        "layer": layer,
-        "source": source,
-        "mapping": dict(m.split("=", 1) for m in mapping if "=" in m),
-        "defaults": dict(d.split("=", 1) for d in defaults if "=" in d),
-    }
+    options.update(
+        communes=list(options["communes"]),
+        mapping=_pairs(mapping),
+        defaults=_pairs(defaults),
+        **({"mode": mode} if mode else {}),
+    )
+    store = open_site().store
     size = file.stat().st_size if file.is_file() else 0
     with click.progressbar(
         length=max(size // 120, 1), label=f"reading {file.name}", file=sys.stderr
     ) as bar:
         try:
             report = run_import(
-                store,
-                kind,
-                file,
-                dry_run=dry_run,
-                progress=lambda n: bar.update(n),
-                **options,
-                **({"mode": mode} if mode else {}),
+                store, kind, file, dry_run=dry_run, progress=bar.update, **options
             )
         except MapappError as exc:
             _fail(f"import failed, the store is unchanged: {exc.message}")
-    if mode and report.mode != mode:
-        report.mode = mode
     for line in report.lines():
         click.echo(line)
 
 
-def _open_store():
-    """The configured store, built from the seed first if it does not exist yet."""
-    from .config import from_env, parse_bbox, resource_dir
-    from .store import init_store, open_store
-    from .views import store_url
+def _download_bar():
+    """A progress callback drawing one bar per source on standard error."""
+    state: dict = {}
 
-    settings = from_env()
-    store = open_store(
-        store_url(_bare_app(settings)), parse_bbox(settings["STUDY_AREA"])
-    )
-    init_store(store, Path(settings["DATA_DIR"] or resource_dir("geodata")))
-    return store
+    def step(source_id: str, done: int, total: int | None) -> None:
+        if state.get("id") != source_id:
+            if state.get("bar"):
+                state["bar"].render_finish()
+            state["id"] = source_id
+            state["bar"] = click.progressbar(
+                length=total or 0, label=f"downloading {source_id}", file=sys.stderr
+            )
+            state["done"] = 0
+        bar = state["bar"]
+        if total:
+            bar.update(done - state["done"])
+        state["done"] = done
+
+    return step
 
 
-def _fail(message: str) -> None:
-    click.echo(f"mapapp: {message}", err=True)
-    sys.exit(1)
+@main.command()
+@click.argument("sources", nargs=-1)
+def fetch(sources: tuple[str, ...]) -> None:
+    """Download official sources (all, or those named) with their manifest."""
+    from .refresh.update import UpdateReport
+    from .refresh.update import fetch as fetch_sources
+
+    try:
+        results = fetch_sources(load_settings(), list(sources), _download_bar())
+    except (MapappError, ValueError) as exc:
+        _fail(getattr(exc, "message", str(exc)))
+    report = UpdateReport(results)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+def update(sources: tuple[str, ...]) -> None:
+    """Download the official sources and import what changed (one report)."""
+    from .refresh.update import update as update_sources
+
+    site = open_site()
+    try:
+        report = update_sources(site, list(sources), _download_bar())
+    except MapappError as exc:
+        _fail(exc.message)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
 
 
 @main.group()
@@ -196,11 +232,19 @@ def users() -> None:
     """Planner accounts: add, list, remove, passwd, token."""
 
 
+def _account(action, *args) -> object:
+    """Run an accounts function on the site's store; a refusal exits with its reason."""
+    try:
+        return action(open_site().store, *args)
+    except MapappError as exc:
+        _fail(exc.message)
+
+
 @users.command("add")
 @click.argument("name")
 @click.option(
     "--role",
-    type=click.Choice(["planner", "admin"]),
+    type=click.Choice(ROLES),
     default="planner",
     show_default=True,
     help="A planner edits; an admin also imports data and manages users.",
@@ -214,18 +258,14 @@ def users_add(name: str, role: str, password_stdin: bool) -> None:
     """Create an account (the password is asked, or read from standard input)."""
     from . import accounts
 
-    password = _read_password(password_stdin)
-    try:
-        accounts.create_user(_open_store(), name, role, password)
-    except MapappError as exc:
-        _fail(exc.message)
+    _account(accounts.create_user, name, role, _read_password(password_stdin))
     click.echo(f"mapapp: user {name} created ({role})")
 
 
 @users.command("list")
 def users_list() -> None:
     """List the accounts."""
-    rows = _open_store().list_users()
+    rows = open_site().store.list_users()
     if not rows:
         click.echo("no users yet: mapapp users add NAME --role admin")
     for row in rows:
@@ -236,10 +276,7 @@ def users_list() -> None:
 @click.argument("name")
 def users_remove(name: str) -> None:
     """Delete an account and its API tokens."""
-    try:
-        _open_store().remove_user(name)
-    except MapappError as exc:
-        _fail(exc.message)
+    _account(lambda store, n: store.remove_user(n), name)
     click.echo(f"mapapp: user {name} removed")
 
 
@@ -250,11 +287,7 @@ def users_passwd(name: str, password_stdin: bool) -> None:
     """Change an account's password."""
     from . import accounts
 
-    password = _read_password(password_stdin)
-    try:
-        accounts.change_password(_open_store(), name, password)
-    except MapappError as exc:
-        _fail(exc.message)
+    _account(accounts.change_password, name, _read_password(password_stdin))
     click.echo(f"mapapp: password of {name} changed")
 
 
@@ -264,39 +297,10 @@ def users_token(name: str) -> None:
     """Print a new API token for scripts (send it as "Authorization: Bearer ...")."""
     from . import accounts
 
-    try:
-        token = accounts.new_token(_open_store(), name)
-    except MapappError as exc:
-        _fail(exc.message)
-    click.echo(token)
+    click.echo(_account(accounts.new_token, name))
 
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-
-
-def _bare_app(settings: dict):
-    """A Flask app object for its instance path only (no store opened)."""
-    from flask import Flask
-
-    instance = settings.get("INSTANCE_PATH") or None
-    app = Flask(
-        "mapapp", instance_path=str(Path(instance).resolve()) if instance else None
-    )
-    app.config.from_mapping(settings)
-    return app
-
-
-def _app_or_exit():
-    from . import create_app
-
-    try:
-        return create_app()
-    except MapappError as exc:
-        click.echo(f"mapapp: cannot start: {exc.message}", err=True)
-        sys.exit(1)
-    except ValueError as exc:
-        click.echo(f"mapapp: cannot start: {exc}", err=True)
-        sys.exit(1)

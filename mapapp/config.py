@@ -1,14 +1,18 @@
-"""Settings, declared once as data: name, default, help.
+"""Settings, declared once as data (name, default, help), resolved in one place.
 
-The table feeds the application defaults, the README's settings table and a test
-that checks every setting is documented. Each setting is read from the environment
-as ``MAPAPP_<NAME>``.
+The table feeds the defaults, the README's settings table and a test that checks
+every setting is documented. :func:`load_settings` is the only place settings are
+resolved, for the server and every CLI command alike: defaults, then the instance
+folder's ``mapapp.cfg``, then ``MAPAPP_<NAME>`` environment variables, then explicit
+overrides (tests).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -37,7 +41,9 @@ class Setting:
         return f"MAPAPP_{self.name}"
 
 
-# Grand Besançon Métropole, with a margin of about 2 km: lon/lat min, max.
+# The box of former releases (Grand Besançon with a margin of about 2 km), still
+# accepted as a STUDY_AREA value: it cut off most of Byans-sur-Doubs and
+# Villars-Saint-Georges, members of the metropolis since 2017.
 GRAND_BESANCON_BBOX = (5.78, 47.13, 6.20, 47.37)
 
 SETTINGS: tuple[Setting, ...] = (
@@ -74,9 +80,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "STUDY_AREA",
-        ",".join(str(v) for v in GRAND_BESANCON_BBOX),
-        "Study area as `min_lon,min_lat,max_lon,max_lat` (WGS84); points "
-        "outside are rejected. Default: Grand Besançon.",
+        "metropolis",
+        "Study area: `metropolis` (the contour of the 67 communes of Grand Besançon "
+        "Métropole), INSEE commune codes (`25056,25035`) or a box "
+        "`min_lon,min_lat,max_lon,max_lat` (WGS84). Points outside are rejected; "
+        "imported zones are kept when they reach into it.",
     ),
     Setting(
         "DEFAULT_LANG", "fr", "Interface language when none is asked: `fr` or `en`."
@@ -108,18 +116,68 @@ SETTINGS: tuple[Setting, ...] = (
         "imported with `mapapp import`.",
     ),
     Setting(
+        "DEPARTEMENT",
+        "25",
+        "Département whose official files `mapapp fetch` and `mapapp update` "
+        "download (INSEE code; 25 is the Doubs).",
+    ),
+    Setting(
+        "SOURCE_URLS",
+        "",
+        "Base URL of official sources, to use a mirror: `sirene=https://…,ban=https://…` "
+        "(`*=…` for every source); empty keeps the publishers' URLs of the "
+        "catalogue (docs/data-sources.md).",
+    ),
+    Setting(
+        "DOWNLOAD_DIR",
+        "",
+        "Folder of the downloaded official files and their manifest; empty means "
+        "`downloads/` in the instance folder.",
+    ),
+    Setting(
         "INLINE_MAX_FEATURES",
         2000,
         "Layers up to this many features are "
         "inlined in the map page; larger ones are fetched from the API.",
     ),
+    Setting(
+        "SESSION_IDLE_MINUTES",
+        120,
+        "A planner's sign-in ends after this many minutes without a request.",
+    ),
+    Setting(
+        "SESSION_MAX_HOURS",
+        12,
+        "Every sign-in ends this many hours after it began, however busy.",
+    ),
+    Setting(
+        "TOKEN_DAYS",
+        90,
+        "API tokens made by `mapapp users token` expire after this many days "
+        "(`--days` chooses another life for one token).",
+    ),
 )
 
-SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+CONFIG_FILE = "mapapp.cfg"
+# Settings naming a file or folder: a relative path in mapapp.cfg is taken from the
+# instance folder (where the file is), one in the environment from the current one.
+PATH_SETTINGS = ("DATA_DIR", "DATABASE_URL", "DOWNLOAD_DIR")
+
+
+def _typed(setting: Setting, raw: object, origin: str) -> object:
+    """A raw value as the setting's type; ValueError names the setting and origin."""
+    if isinstance(setting.default, int) and not isinstance(raw, int):
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            raise ValueError(
+                f"{setting.env} ({origin}): expected a whole number, got {raw!r}"
+            ) from None
+    return raw
 
 
 def from_env(
-    environ: dict[str, str] | None = None, only_set: bool = False
+    environ: Mapping[str, str] | None = None, only_set: bool = False
 ) -> dict[str, object]:
     """Read the settings from ``MAPAPP_*`` variables.
 
@@ -132,11 +190,115 @@ def from_env(
         if raw is None:
             if not only_set:
                 values[setting.name] = setting.default
-        elif isinstance(setting.default, int):
-            values[setting.name] = int(raw)
         else:
-            values[setting.name] = raw
+            values[setting.name] = _typed(setting, raw, "environment")
     return values
+
+
+def default_instance_dir() -> Path:
+    """Flask's instance folder for this package: ``instance/`` beside a checkout, or
+    ``<prefix>/var/mapapp-instance`` for an installed package."""
+    for parent in PACKAGE_DIR.parents:
+        if parent.name in ("site-packages", "dist-packages"):
+            return Path(sys.prefix) / "var" / "mapapp-instance"
+    return PACKAGE_DIR.parent / "instance"
+
+
+def read_config_file(path: Path) -> dict[str, object]:
+    """The upper-case names a ``mapapp.cfg`` (Python syntax, as Flask reads it) sets."""
+    if not path.is_file():
+        return {}
+    namespace: dict[str, object] = {"__file__": str(path)}
+    code = compile(path.read_bytes(), str(path), "exec")
+    exec(code, namespace)  # noqa: S102 - the operator's own configuration file
+    return {k: v for k, v in namespace.items() if k.isupper()}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of one running site, resolved (see :func:`load_settings`).
+
+    ``values`` maps each name of :data:`SETTINGS` to its value; ``extra`` holds the
+    other upper-case names of ``mapapp.cfg`` (Flask options such as
+    ``SESSION_COOKIE_SECURE``), passed to the Flask app as they are.
+    """
+
+    values: Mapping[str, object]
+    instance_dir: Path
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> object:
+        return self.values[name]
+
+    @property
+    def store_url(self) -> str:
+        """Where the store lives: DATABASE_URL, or ``mapapp.gpkg`` in the instance."""
+        return str(self["DATABASE_URL"] or self.instance_dir / "mapapp.gpkg")
+
+    @property
+    def seed_dir(self) -> Path:
+        """The seed data folder: DATA_DIR or the shipped ``geodata/``."""
+        return Path(self["DATA_DIR"] or resource_dir("geodata"))
+
+    @property
+    def download_dir(self) -> Path:
+        """Where ``mapapp fetch`` keeps the official files and their manifest."""
+        return Path(self["DOWNLOAD_DIR"] or self.instance_dir / "downloads")
+
+    @property
+    def study_area(self):
+        """The study area (:class:`mapapp.study_area.StudyArea`): the metropolis
+        contour, chosen communes or a box."""
+        from .study_area import parse_study_area
+
+        return parse_study_area(str(self["STUDY_AREA"]))
+
+
+def _absolute(name: str, value: object, base: Path) -> object:
+    """A relative path setting made absolute from ``base`` (URLs kept as they are)."""
+    text = str(value or "")
+    if name not in PATH_SETTINGS or not text or "://" in text:
+        return value
+    path = Path(text).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    instance_dir: str | Path | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> Settings:
+    """Resolve the settings: defaults, ``<instance>/mapapp.cfg``, ``MAPAPP_*`` from
+    ``environ`` (default: the process environment), then ``overrides``.
+
+    The instance folder is ``overrides["INSTANCE_PATH"]``, else MAPAPP_INSTANCE_PATH,
+    else ``instance_dir``, else :func:`default_instance_dir`. Raises ValueError naming
+    a bad value.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    env = from_env(environ, only_set=True)
+    chosen = overrides.get("INSTANCE_PATH") or env.get("INSTANCE_PATH") or instance_dir
+    instance = Path(chosen).expanduser().resolve() if chosen else default_instance_dir()
+    values = {s.name: s.default for s in SETTINGS}
+    from_file = read_config_file(instance / CONFIG_FILE)
+    by_name = {s.name: s for s in SETTINGS}
+    for name, value in from_file.items():
+        if name in by_name:
+            value = _typed(by_name[name], value, f"{instance / CONFIG_FILE}")
+            values[name] = _absolute(name, value, instance)
+    for name, value in env.items():
+        values[name] = _absolute(name, value, Path.cwd())
+    extra = {k: v for k, v in from_file.items() if k not in by_name}
+    for name, value in overrides.items():
+        if name in by_name:
+            values[name] = _typed(by_name[name], value, "overrides")
+        else:
+            extra[name] = value
+    values["INSTANCE_PATH"] = str(instance)
+    settings = Settings(values, instance, extra)
+    settings.study_area  # noqa: B018 - a bad STUDY_AREA fails here, with its reason
+    return settings
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:

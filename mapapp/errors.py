@@ -22,6 +22,18 @@ class BadRequest(MapappError):
     status = 400
 
 
+class Forbidden(MapappError):
+    """Signed in, but not allowed (a planner on an admin page, a read-only layer)."""
+
+    status = 403
+
+
+class CsrfError(MapappError):
+    """A state-changing request with the session cookie and no valid CSRF token."""
+
+    status = 400
+
+
 class NotFound(MapappError):
     status = 404
 
@@ -47,6 +59,12 @@ class AlreadyExists(Conflict):
     version: 409, and no current state to show)."""
 
     status = 409
+
+
+class PreconditionRequired(MapappError):
+    """A write without the If-Match header naming the version it is based on."""
+
+    status = 428
 
 
 @dataclass

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 
 from .layers import LayerSpec, tr
-from .maps.compact import normalise
 from .maps.geojson import clean_value
+from .text import fold
 
 PAGE_SIZE = 100
 SORT_KEYS = ("name", "category", "place", "date")
@@ -72,7 +72,7 @@ def rows(
     wanted_category = None
     if query.category.startswith(f"{spec.name}:"):
         wanted_category = query.category.split(":", 1)[1]
-    needle = normalise(query.q)
+    needle = fold(query.q)
     out = []
     for raw, geom in zip(
         frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True
@@ -83,7 +83,7 @@ def rows(
         if wanted_category is not None and category != wanted_category:
             continue
         place = rec.get("address") or rec.get("zone_code") or ""
-        haystack = normalise(
+        haystack = fold(
             " ".join(
                 str(v)
                 for v in (name, place, rec.get("activity"), rec.get("operator"))
@@ -102,13 +102,14 @@ def rows(
                 "source": rec.get("source") or "",
                 "source_url": rec.get("source_url") or "",
                 "date": str(rec.get("source_date") or ""),
-                "approximate": rec.get("precision") == "approximate",
+                "approximate": rec.get("precision") in ("approximate", "street"),
+                "commune_level": rec.get("precision") == "commune",
                 "illustrative": bool(rec.get("illustrative")),
                 "lat": round(point.y, 5),
                 "lon": round(point.x, 5),
             }
         )
-    out.sort(key=lambda r: normalise(r[query.sort]), reverse=query.descending)
+    out.sort(key=lambda r: fold(r[query.sort]), reverse=query.descending)
     return out
 
 

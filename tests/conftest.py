@@ -11,9 +11,21 @@ import pytest
 from click.testing import CliRunner
 
 from mapapp import create_app
-from mapapp.config import resource_dir
+from mapapp.config import GRAND_BESANCON_BBOX, resource_dir
+from mapapp.layers import load_seed
+from mapapp.store.geopackage import GeoPackageStore
 
 SEED = resource_dir("geodata")
+
+
+@pytest.fixture(scope="session")
+def seed_store(tmp_path_factory) -> Path:
+    """The store built from the shipped seed, once per test session (tests copy it)."""
+    path = tmp_path_factory.mktemp("seed-store") / "mapapp.gpkg"
+    store = GeoPackageStore(path, GRAND_BESANCON_BBOX)
+    store.create(load_seed(SEED, GRAND_BESANCON_BBOX))
+    store.close()
+    return path
 
 
 @pytest.fixture
@@ -33,18 +45,42 @@ def edit_seed(seed: Path, layer: str, change) -> None:
 
 
 @pytest.fixture
-def app(tmp_path: Path, seed_dir: Path):
+def core_site(tmp_path: Path, seed_store: Path):
+    """The running site without Flask, on a private copy of the seed store."""
+    from mapapp.config import load_settings
+    from mapapp.site import Site
+
+    instance = tmp_path / "core-instance"
+    instance.mkdir()
+    shutil.copyfile(seed_store, instance / "mapapp.gpkg")
+    overrides = {"INSTANCE_PATH": str(instance), "TILES": "none"}
+    site = Site(load_settings({}, overrides=overrides))
+    yield site
+    site.close()
+
+
+@pytest.fixture
+def app(tmp_path: Path, seed_store: Path):
+    """The app on a private copy of the seed store."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    shutil.copyfile(seed_store, instance / "mapapp.gpkg")
     app = create_app(
         {
             "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "DATA_DIR": str(seed_dir),
+            "INSTANCE_PATH": str(instance),
+            "DATA_DIR": str(SEED),
             "TILES": "none",
             "SECRET_KEY": "test-secret",
         }
     )
     yield app
-    app.extensions["mapapp.store"].close()
+    app.extensions["mapapp.site"].close()
+
+
+@pytest.fixture
+def site(app):
+    return app.extensions["mapapp.site"]
 
 
 @pytest.fixture
@@ -53,8 +89,8 @@ def client(app):
 
 
 @pytest.fixture
-def store(app):
-    return app.extensions["mapapp.store"]
+def store(site):
+    return site.store
 
 
 @pytest.fixture

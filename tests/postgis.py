@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -58,3 +58,30 @@ def schema_url(database_url: str) -> str:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     options = quote(f"-csearch_path={schema},public")
     return f"{database_url}?options={options}"
+
+
+def clone_schema(url: str) -> str:
+    """A new schema holding a copy of every table of the schema ``url`` names (its
+    first search-path entry), indexes and defaults included; its URL."""
+    import psycopg
+
+    source = unquote(url.split("search_path%3D", 1)[1]).split(",", 1)[0]
+    database = url.split("?", 1)[0]
+    target = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(database, autocommit=True) as conn, conn.transaction():
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (source,)
+            )
+        ]
+        conn.execute(f'CREATE SCHEMA "{target}"')
+        for t in tables:
+            conn.execute(
+                f'CREATE TABLE "{target}"."{t}" (LIKE "{source}"."{t}" INCLUDING ALL)'
+            )
+            # names from pg_tables and uuid4, never from a test's input
+            copy = f'INSERT INTO "{target}"."{t}" SELECT * FROM "{source}"."{t}"'  # noqa: S608
+            conn.execute(copy)
+    options = quote(f"-csearch_path={target},public")
+    return f"{database}?options={options}"

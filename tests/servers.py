@@ -17,9 +17,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict[str, str], threads: int = 8) -> tuple[subprocess.Popen, str]:
-    """Start `mapapp serve` with ``env`` added to the environment; wait until it
-    answers /healthz and return (process, base URL)."""
+def base_environment(clean: bool) -> dict[str, str]:
+    """This process's environment, without the ``MAPAPP_*`` variables if ``clean``."""
+    if not clean:
+        return dict(os.environ)
+    return {k: v for k, v in os.environ.items() if not k.startswith("MAPAPP_")}
+
+
+def start_server(
+    env: dict[str, str], threads: int = 8, clean: bool = False
+) -> tuple[subprocess.Popen, str]:
+    """Start `mapapp serve` with ``env`` added to the environment (to one without
+    any ``MAPAPP_*`` variable when ``clean``); wait until it answers /healthz and
+    return (process, base URL)."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -32,7 +42,7 @@ def start_server(env: dict[str, str], threads: int = 8) -> tuple[subprocess.Pope
             "--threads",
             str(threads),
         ],
-        env={**os.environ, **env},
+        env={**base_environment(clean), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

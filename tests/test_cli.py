@@ -24,7 +24,7 @@ def store_at(tmp_path: Path) -> GeoPackageStore:
 def test_init_builds_then_keeps_the_store(runner, tmp_path):
     result = runner.invoke(main, ["init"])
     assert result.exit_code == 0, result.output
-    assert "companies 23" in result.output
+    assert "companies 22" in result.output
     again = runner.invoke(main, ["init"])
     assert again.exit_code == 0 and "already exists" in again.output
     forced = runner.invoke(main, ["init", "--force"])

@@ -42,7 +42,7 @@ def test_init_loads_the_seed_into_postgis(pg_database, runner, monkeypatch):
 
     result = runner.invoke(main, ["init"])
     assert result.exit_code == 0, result.output
-    assert "companies 23" in result.output and "coworking 11" in result.output
+    assert "companies 22" in result.output and "coworking 11" in result.output
     store = PostGISStore(url, AREA)
     assert store.count("schools") == 16 and store.check() == []
     store.close()

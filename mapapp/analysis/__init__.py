@@ -4,6 +4,7 @@
 - :mod:`.catchments`: what lies within walking distance of a place;
 - :mod:`.suitability`: a weighted grid to rank places for the digital quarter;
 - :mod:`.indicators`: the key figures of a French Tech bid;
+- :mod:`.scenarios`: planned sites and candidate perimeters compared;
 - :mod:`.filters`: the planner's filters on layers.
 """
 
@@ -26,6 +27,14 @@ PLANNED_STATUSES = ("planned", "under_construction", "proposed")
 JOBS_BY_CLASS = {
     code: (low + high) / 2 for code, (_fr, _en, low, high) in HEADCOUNT_CLASSES.items()
 }
+# Whose headcount classes the jobs estimate counts: the SIRENE register's bands only
+# (the default), or also those taken from press articles ("all"), which count whole
+# sites whose staff is mostly not digital (a factory, a jeweller's workshop).
+JOBS_BASES = ("register", "all")
+# Features whose precision is "commune" have no place of their own: point analyses
+# leave them out and count them as "located at commune level only".
+COMMUNE_LEVEL = "commune"
+POINT_LAYERS = ("companies", "schools", "coworking")
 
 
 def metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -36,11 +45,27 @@ def metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out.reset_index(drop=True)
 
 
-def jobs_estimate(classes) -> np.ndarray:
-    """Estimated jobs per establishment (0 where the class is unknown)."""
-    return np.array(
+def jobs_estimate(classes, sources=None, basis: str = "all") -> np.ndarray:
+    """Estimated jobs per establishment (0 where the class is unknown, and, with the
+    ``register`` basis, where the class comes from the press; a class of unknown
+    source counts, as before sources were recorded only SIRENE imports had one)."""
+    jobs = np.array(
         [JOBS_BY_CLASS.get(c, 0.0) if isinstance(c, str) else 0.0 for c in classes],
         dtype=float,
+    )
+    if basis == "register" and sources is not None:
+        jobs[np.asarray([s == "press" for s in sources], dtype=bool)] = 0.0
+    return jobs
+
+
+def _split(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(features with a place of their own, commune-level ones)."""
+    if "precision" not in frame:
+        return frame, frame.iloc[0:0]
+    at_commune = (frame["precision"] == COMMUNE_LEVEL).to_numpy()
+    return (
+        frame[~at_commune].reset_index(drop=True),
+        frame[at_commune].reset_index(drop=True),
     )
 
 
@@ -51,17 +76,28 @@ class Prepared:
     any CRS (already filtered as the planner asked).
     """
 
-    def __init__(self, layers: dict[str, gpd.GeoDataFrame]):
-        self.companies = metric(layers["companies"])
-        self.schools = metric(layers["schools"])
-        self.coworking = metric(layers["coworking"])
-        self.coworking = self.coworking[
-            self.coworking["status"] != "closed"
-        ].reset_index(drop=True)
+    def __init__(self, layers: dict[str, gpd.GeoDataFrame], jobs: str = "register"):
+        coworking = metric(layers["coworking"])
+        layers = {
+            **layers,
+            "coworking": coworking[coworking["status"] != "closed"],
+        }
+        self.at_commune: dict[str, gpd.GeoDataFrame] = {}
+        for name in POINT_LAYERS:
+            placed, self.at_commune[name] = _split(metric(layers[name]))
+            setattr(self, name, placed)
         self.fibre = metric(layers["fibre"])
         context = metric(layers["context"])
-        self.stations = context[context["kind"] == "station"].reset_index(drop=True)
-        self.jobs = jobs_estimate(self.companies["headcount_class"])
+        placed_context, _at_commune = _split(context)
+        self.stations = placed_context[placed_context["kind"] == "station"].reset_index(
+            drop=True
+        )
+        self.jobs_basis = jobs if jobs in JOBS_BASES else "register"
+        sources = self.companies.get("headcount_source")
+        classes = self.companies["headcount_class"]
+        self.jobs = jobs_estimate(classes, sources, self.jobs_basis)
+        # what the other basis would add: said beside the estimate
+        self.jobs_left_out = jobs_estimate(classes, sources, "all") - self.jobs
         for frame in (
             self.companies,
             self.schools,
@@ -70,3 +106,36 @@ class Prepared:
             self.stations,
         ):
             _ = frame.sindex  # build the spatial index now, not on the first query
+
+    @property
+    def frames(self) -> tuple[gpd.GeoDataFrame, ...]:
+        """The prepared frames (to measure the memory they hold)."""
+        return (self.companies, self.schools, self.coworking, self.fibre, self.stations)
+
+    def commune_level(self, area_m=None) -> dict:
+        """Features located at commune level only, by layer: all of them, or those of
+        the communes ``area_m`` (a Lambert-93 geometry) reaches into."""
+        from ..study_area import commune_shapes
+
+        shapes = commune_shapes()
+        counts = {}
+        for name, frame in self.at_commune.items():
+            if area_m is None or frame.empty:
+                counts[name] = int(len(frame))
+                continue
+            codes = frame.get("commune_code")
+            codes = (
+                codes.fillna("25056") if codes is not None else ["25056"] * len(frame)
+            )
+            touched = _communes_reached(tuple(sorted(set(codes))), shapes, area_m)
+            counts[name] = int(sum(1 for c in codes if c in touched))
+        return {"located_at_commune_level_only": counts}
+
+
+def _communes_reached(codes: tuple[str, ...], shapes: dict, area_m) -> set[str]:
+    """Which of these communes a metric geometry reaches into."""
+    known = [c for c in codes if c in shapes]
+    if not known:
+        return set()
+    polygons = gpd.GeoSeries([shapes[c][1] for c in known], crs=4326).to_crs(METRIC_CRS)
+    return {c for c, p in zip(known, polygons, strict=True) if p.intersects(area_m)}

@@ -25,7 +25,10 @@ def catchment(data: Prepared, place: BaseGeometry, radius_m: float) -> dict:
     Counts companies (by sector, with estimated jobs), schools and their students,
     open or planned coworking places and their desks; gives the fibre coverage at
     the place and the distance to the nearest station; ``area`` is the catchment
-    polygon in WGS84.
+    polygon in WGS84. Features located at commune level only are not counted in the
+    catchment; those of the communes it reaches are counted apart. Estimated jobs
+    follow ``data.jobs_basis`` (the register's bands unless the planner asked for
+    press figures too); ``jobs_left_out`` is what the other bands would add.
     """
     place_m = to_metric(place)
     area = place_m.buffer(radius_m, quad_segs=16)
@@ -46,9 +49,12 @@ def catchment(data: Prepared, place: BaseGeometry, radius_m: float) -> dict:
     desks = cow["desks"].dropna()
     return {
         "radius_m": radius_m,
+        **data.commune_level(area),
         "companies": {
             "count": int(len(hit)),
             "jobs_estimate": round(float(jobs.sum()), 1),
+            "jobs_basis": data.jobs_basis,
+            "jobs_left_out": round(float(data.jobs_left_out[hit].sum()), 1),
             "without_headcount": int(
                 sum(1 for h in headcounts if not isinstance(h, str))
             ),

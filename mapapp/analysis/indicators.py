@@ -9,7 +9,8 @@ from . import OPEN_STATUSES, PLANNED_STATUSES, Prepared
 
 
 def key_figures(data: Prepared, perimeter_m: shapely.Geometry | None = None) -> dict:
-    """Establishments and estimated jobs by sector, training places and students,
+    """Establishments (located at a place; those located at commune level only are
+    counted apart) and estimated jobs by sector, training places and students,
     coworking desks open and planned, and the share of premises with FTTH
     (premises-weighted; for a perimeter, zones count by the share of their area
     inside it)."""
@@ -44,7 +45,10 @@ def key_figures(data: Prepared, perimeter_m: shapely.Geometry | None = None) -> 
     ftth = float((zones["ftth_premises"].to_numpy(dtype=float) * share).sum())
     return {
         "establishments": int(len(hit)),
+        **data.commune_level(perimeter_m),
         "jobs_estimate": round(float(jobs.sum()), 1),
+        "jobs_basis": data.jobs_basis,
+        "jobs_left_out": round(float(data.jobs_left_out[hit].sum()), 1),
         "by_sector": by_sector,
         "training_places": int(len(schools)),
         "students": int(schools["students"].dropna().sum()),

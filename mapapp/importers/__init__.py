@@ -40,6 +40,8 @@ class ImportReport:
     examples: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     written: bool = False
+    dry_run: bool = False
+    would_change: bool = False
     data_version: int | None = None
     frame: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
@@ -64,12 +66,11 @@ class ImportReport:
         out += [f"  note: {n}" for n in self.notes]
         if self.written:
             out.append(f"  written: data version {self.data_version}")
+        elif self.dry_run:
+            change = "would change the layer" if self.would_change else "no change"
+            out.append(f"  nothing written (dry run): {change}")
         else:
-            out.append(
-                "  nothing written (dry run)"
-                if self.data_version is None
-                else "  nothing written: no change"
-            )
+            out.append("  nothing written: no change")
         return out
 
     def to_dict(self) -> dict:
@@ -134,22 +135,25 @@ def write(
     store: Store, report: ImportReport, dry_run: bool, author: str | None = None
 ) -> ImportReport:
     """Write the report's frame in one transaction unless ``dry_run`` or unchanged;
-    the history records it as ``author``'s import of the file."""
-    if dry_run:
-        return report
-    frame = report.frame
+    the history records it as ``author``'s import of the file.
+
+    A dry run checks exactly what the real run checks (the same errors, the same
+    report) and stops before writing."""
+    report.dry_run = dry_run
     if report.kept == 0:
         raise BadRequest(
             f"{report.file}: no row could be imported "
             f"({sum(report.dropped.values())} dropped); nothing written"
         )
+    frame = report.frame
     if report.mode == "merge":
         current = store.read(report.layer).drop(columns=["version"])
         keep = current[~current["id"].isin(frame["id"])]
         frame = gpd.GeoDataFrame(
             pd.concat([keep, frame], ignore_index=True), geometry="geometry", crs=4326
         )
-    if _same(store, report.layer, frame):
+    report.would_change = not _same(store, report.layer, frame)
+    if dry_run or not report.would_change:
         report.data_version = store.data_version()
         return report
     report.data_version = store.replace_layers(
@@ -186,10 +190,11 @@ def run_import(
 ) -> ImportReport:
     """Read ``path`` with the importer ``kind`` and write it (unless ``dry_run``),
     recorded in the history under ``author``."""
-    from . import arcep, education, generic, sirene, zones  # noqa: F401 - registration
-
     if kind not in IMPORTERS:
         raise BadRequest(f"unknown import kind {kind!r}; kinds: {', '.join(IMPORTERS)}")
+    mode = options.get("mode")
+    if mode not in (None, "replace", "merge"):
+        raise BadRequest(f"mode {mode!r}: expected replace or merge")
     path = Path(path)
     _not_the_store(store, path)
     try:
@@ -201,6 +206,7 @@ def run_import(
         raise ImportFileError(
             f"{path.name}: not a readable CSV file ({reason})"
         ) from None
+    report.mode = mode or report.mode
     return write(store, report, dry_run, author=author)
 
 
@@ -210,3 +216,9 @@ def _not_the_store(store: Store, path: Path) -> None:
     for target in filter(None, own):
         if path.exists() and Path(target).exists() and path.samefile(target):
             raise ImportFileError(f"{path.name}: this is mapapp's own store")
+
+
+# The built-in importers register themselves (last: they import the names above).
+from . import sirene, education, arcep, zones, generic  # noqa: E402, F401, I001
+
+KINDS: tuple[str, ...] = tuple(IMPORTERS)  # the one list of import kinds

@@ -24,7 +24,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from . import ImportReport, finish, register
-from .reading import ImportFileError, pick, sniff
+from .reading import ImportFileError, inner_name, open_data, pick, sniff
 
 CLASS_PREMISES = {
     "individuel": 1.0,
@@ -57,57 +57,29 @@ def _variant(path: Path) -> str:
 
 @register("fibre")
 def read_fibre(
-    path: Path, store=None, area=None, progress=None, edition=None, **_options
+    path: Path,
+    store=None,
+    area=None,
+    progress=None,
+    edition=None,
+    eligibility: Path | None = None,
+    **_options,
 ) -> ImportReport:
-    """Read an ARCEP file into ``fibre`` zones with premises and coverage."""
+    """Read an ARCEP file into ``fibre`` zones with premises and coverage.
+
+    ``eligibility``: MCI's per-building eligibility file (``actuel_<dep>``), joined
+    on ``imb_id`` when the building base has no eligibility column of its own."""
     variant = _variant(path)
-    report = ImportReport("fibre", path.name, "fibre")
+    report = ImportReport("fibre", inner_name(path), "fibre")
+    fibre_ready = _ftth_buildings(Path(eligibility), report) if eligibility else None
     report.notes.append(f"recognised as: {variant}")
     edition = edition or f"{date.today():%Y-%m}"
     if variant == "mci_communes":
         return _communes(path, store, area, report, edition, progress)
     zones = _target_zones(store, report)
-    premises = np.zeros(len(zones))
-    ftth = np.zeros(len(zones))
-    fmt = sniff(path, [], variant)
-    x_col, y_col = ("x", "y") if variant == "cartefibre" else ("imb_x", "imb_y")
-    for chunk in pd.read_csv(
-        path,
-        sep=fmt.delimiter,
-        encoding=fmt.encoding,
-        dtype=str,
-        na_filter=False,
-        chunksize=CHUNK_ROWS,
-    ):
-        chunk.columns = [c.strip().lower() for c in chunk.columns]
-        report.rows_read += len(chunk)
-        if progress:
-            progress(len(chunk))
-        x = pd.to_numeric(chunk[x_col], errors="coerce").to_numpy()
-        y = pd.to_numeric(chunk[y_col], errors="coerce").to_numpy()
-        bad = np.isnan(x) | np.isnan(y)
-        if bad.any():
-            report.drop("no coordinates", str(chunk.index[bad][0] + 2), int(bad.sum()))
-        if variant == "mci_buildings":
-            x, y = Transformer.from_crs(3857, 4326, always_xy=True).transform(x, y)
-            count = pd.to_numeric(chunk["imb_nbr_logloc"], errors="coerce").fillna(1)
-            ready = _eligible(chunk, path)
-        else:
-            count = (
-                chunk.get("catg_loc_imb", pd.Series("individuel", index=chunk.index))
-                .str.strip()
-                .str.lower()
-                .map(CLASS_PREMISES)
-                .fillna(1.0)
-            )
-            ready = chunk["imb_etat"].str.strip().str.lower() == "deploye"
-        pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=4326)
-        left, right = zones.sindex.query(pts.values, predicate="within")
-        outside = len(chunk) - int(bad.sum()) - len(np.unique(left))
-        if outside > 0:
-            report.drop("building outside every zone", "-", outside)
-        np.add.at(premises, right, count.to_numpy()[left])
-        np.add.at(ftth, right, (count.to_numpy() * ready.to_numpy())[left])
+    premises, ftth = _count_buildings(
+        path, variant, zones, report, progress, fibre_ready
+    )
     if variant == "cartefibre":
         report.notes.append(
             "premises estimated from the building size class "
@@ -129,6 +101,81 @@ def read_fibre(
         )
         geoms.append(zones.geometry.iloc[i])
     return finish(report, rows, geoms, area)
+
+
+def _chunks(path: Path, fmt):
+    """The file's rows in chunks, read as published (plain, gzip or zip)."""
+    with open_data(path) as stream:
+        yield from pd.read_csv(
+            stream,
+            sep=fmt.delimiter,
+            encoding=fmt.encoding,
+            dtype=str,
+            na_filter=False,
+            chunksize=CHUNK_ROWS,
+        )
+
+
+def _ftth_buildings(path: Path, report: ImportReport) -> set[str]:
+    """Buildings the eligibility file lists with an FTTH offer (techno FO/FTTH)."""
+    fmt = sniff(path, [["imb_id"], ["techno", "technologie"]], "MCI eligibility")
+    techno = pick(fmt, "techno", "technologie")
+    ready: set[str] = set()
+    for chunk in _chunks(path, fmt):
+        fo = chunk[techno].str.upper().str.contains("FO|FTTH", regex=True)
+        ready.update(chunk.loc[fo, pick(fmt, "imb_id")])
+    report.notes.append(
+        f"eligibility from {inner_name(path)}: {len(ready)} buildings with FTTH"
+    )
+    return ready
+
+
+def _premises_and_ready(
+    chunk: pd.DataFrame, variant: str, path: Path, x, y, fibre_ready=None
+):
+    """(x, y in WGS84, premises per building, FTTH-ready flags) of one chunk;
+    ``fibre_ready``: the buildings an eligibility file lists with FTTH."""
+    if variant == "mci_buildings":
+        x, y = Transformer.from_crs(3857, 4326, always_xy=True).transform(x, y)
+        count = pd.to_numeric(chunk["imb_nbr_logloc"], errors="coerce").fillna(1)
+        if fibre_ready is not None:
+            return x, y, count, chunk["imb_id"].isin(fibre_ready)
+        return x, y, count, _eligible(chunk, path)
+    count = (
+        chunk.get("catg_loc_imb", pd.Series("individuel", index=chunk.index))
+        .str.strip()
+        .str.lower()
+        .map(CLASS_PREMISES)
+        .fillna(1.0)
+    )
+    return x, y, count, chunk["imb_etat"].str.strip().str.lower() == "deploye"
+
+
+def _count_buildings(path: Path, variant: str, zones, report, progress, ready=None):
+    """Premises and FTTH-ready premises per zone, from a building-level file."""
+    premises = np.zeros(len(zones))
+    ftth = np.zeros(len(zones))
+    fmt = sniff(path, [], variant)
+    x_col, y_col = ("x", "y") if variant == "cartefibre" else ("imb_x", "imb_y")
+    for chunk in _chunks(path, fmt):
+        chunk.columns = [c.strip().lower() for c in chunk.columns]
+        report.rows_read += len(chunk)
+        if progress:
+            progress(len(chunk))
+        x = pd.to_numeric(chunk[x_col], errors="coerce").to_numpy()
+        y = pd.to_numeric(chunk[y_col], errors="coerce").to_numpy()
+        bad = np.isnan(x) | np.isnan(y)
+        if bad.any():
+            report.drop("no coordinates", str(chunk.index[bad][0] + 2), int(bad.sum()))
+        x, y, count, flags = _premises_and_ready(chunk, variant, path, x, y, ready)
+        pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=4326)
+        left, right = zones.sindex.query(pts.values, predicate="within")
+        outside = len(chunk) - int(bad.sum()) - len(np.unique(left))
+        if outside > 0:
+            report.drop("building outside every zone", "-", outside)
+        np.add.at(premises, right, count.to_numpy()[left])
+        np.add.at(ftth, right, (count.to_numpy() * flags.to_numpy())[left])
+    return premises, ftth
 
 
 def _eligible(chunk: pd.DataFrame, path: Path) -> pd.Series:
@@ -180,9 +227,7 @@ def _communes(path, store, area, report, edition, progress) -> ImportReport:
     fmt = sniff(
         path, [["code_insee"], ["nbr"], ["elig_ftth"]], "MCI commune statistics"
     )
-    frame = pd.read_csv(
-        path, sep=fmt.delimiter, encoding=fmt.encoding, dtype=str, na_filter=False
-    )
+    frame = pd.concat(list(_chunks(path, fmt)), ignore_index=True)
     report.rows_read = len(frame)
     if progress:
         progress(len(frame))

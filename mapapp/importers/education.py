@@ -1,9 +1,13 @@
 """Schools and higher education -> ``schools``: the Annuaire de l'éducation, ONISEP
-Idéo-Structures (both header versions) and the MESR main establishments.
+Idéo-Structures (both header versions) and the MESR main establishments (field
+names or the export's labels, e.g. ``uai - identifiant``, ``libellé``).
 
-The variant is recognised from the header. Lycées of the Annuaire and every ONISEP or
-MESR structure of the chosen communes are kept; a computing section is never
-invented: ``digital_programmes`` says it must be checked.
+The variant is recognised from the header; the file may be plain, ``.csv.gz`` or
+``.zip``. Lycées of the Annuaire and every ONISEP or MESR structure of the chosen
+communes (default: the metropolis) are kept. Several lines for one UAI (a lycée
+polyvalent and its vocational section, say) make one establishment carrying what
+every line says. A computing section is never invented: ``digital_programmes``
+says it must be checked.
 """
 
 from __future__ import annotations
@@ -14,9 +18,18 @@ from pathlib import Path
 
 import pandas as pd
 from pyproj import Transformer
+from shapely.geometry import Point
 
+from ..study_area import metropolis_communes
 from . import ImportReport, finish, register
-from .reading import ImportFileError, encoding_note, norm, sniff
+from .reading import (
+    ImportFileError,
+    encoding_note,
+    inner_name,
+    norm,
+    open_data,
+    sniff,
+)
 
 VARIANTS = {
     "annuaire": [
@@ -25,21 +38,82 @@ VARIANTS = {
         ["type_etablissement"],
     ],
     "onisep": [["code_uai", "code UAI"], ["nom"], ["type", "type d'établissement"]],
-    "mesr": [["uai"], ["uo_lib"]],
+    "mesr": [["uai", "uai - identifiant"], ["uo_lib", "libellé"]],
 }
+SOURCES = {
+    "annuaire": (
+        "Annuaire de l'éducation",
+        "https://data.education.gouv.fr/explore/dataset/fr-en-annuaire-education/",
+    ),
+    "onisep": (
+        "ONISEP Idéo-Structures",
+        "https://www.data.gouv.fr/datasets/etablissements-denseignements-superieurs"
+        "-source-onisep",
+    ),
+    "mesr": (
+        "MESR établissements",
+        "https://data.enseignementsup-recherche.gouv.fr/explore/dataset/"
+        "fr-esr-principaux-etablissements-enseignement-superieur/",
+    ),
+}
+# The MESR export's labels (use_labels_for_header) -> its field names.
+MESR_LABELS = {
+    "uai_-_identifiant": "uai",
+    "libelle": "uo_lib",
+    "type_d_etablissement": "type_d_etablissement",
+    "secteur_d_etablissement": "secteur_d_etablissement",
+    "site_internet": "url",
+    "geolocalisation": "coordonnees",
+    "code_commune": "com_code",
+    "commune": "com_nom",
+    "adresse": "adresse_uai",
+    "code_postal": "code_postal_uai",
+}
+# The Annuaire's precision_localisation as the layer's precision.
+ANNUAIRE_PRECISION = {
+    "numero_de_rue": "exact",
+    "batiment": "exact",
+    "entree_principale": "exact",
+    "rue": "street",
+    "lieu-dit": "approximate",
+    "zone_d_adressage": "approximate",
+    "commune": "commune",
+    "centroide_de_commune": "commune",
+}
+# Names that say "engineering school" when the official type only says "École".
+ENGINEERING = (
+    "ingenieur",
+    "nationale_superieure",
+    "universite_de_technologie",
+    "polytechnique",
+    "sciences_appliquees",
+    "centrale",
+    "mines",
+)
+# When lines disagree on the kind, the most specific one wins.
+KIND_ORDER = (
+    "engineering_school",
+    "iut",
+    "art_school",
+    "university",
+    "lycee",
+    "distance_learning",
+    "training_centre",
+)
 TO_CHECK = "Sections numériques à vérifier (NSI, BTS SIO, BTS CIEL) : non précisé par la source."
 
 
-def kind_of(text: str) -> str:
-    """The schools layer's kind from an official type label."""
-    t = norm(text or "")
+def kind_of(text: str, name: str = "") -> str:
+    """The schools layer's kind from an official type label (and the name, when the
+    type is only "École")."""
+    t, n = norm(text or ""), norm(name or "")
     if "lycee" in t:
         return "lycee"
     if "iut" in t or "institut_universitaire_de_technologie" in t:
         return "iut"
-    if "ingenieur" in t:
+    if "ingenieur" in t or any(word in n for word in ENGINEERING):
         return "engineering_school"
-    if "art" in t and ("ecole" in t or "superieur" in t):
+    if ("art" in t and ("ecole" in t or "superieur" in t)) or "beaux-arts" in n:
         return "art_school"
     if "universite" in t or "ufr" in t or "unite_de_formation" in t:
         return "university"
@@ -66,58 +140,115 @@ def _variant(path: Path) -> str:
     )
 
 
+def _read(path: Path, variant: str, report: ImportReport) -> pd.DataFrame:
+    fmt = sniff(path, VARIANTS[variant], variant)
+    with open_data(path) as stream:
+        try:
+            frame = pd.read_csv(
+                stream,
+                sep=fmt.delimiter,
+                encoding=fmt.encoding,
+                dtype=str,
+                na_filter=False,
+            )
+        except pd.errors.ParserError as exc:
+            raise ImportFileError(f"{path.name}: {exc}") from None
+    frame.columns = [norm(c) for c in frame.columns]
+    if variant == "mesr":
+        frame = frame.rename(
+            columns={k: v for k, v in MESR_LABELS.items() if v not in frame.columns}
+        )
+    if note := encoding_note(path, fmt):
+        report.notes.append(note)
+    return frame
+
+
 @register("education")
 def read_education(
-    path: Path, store=None, area=None, progress=None, communes=None, **_options
+    path: Path,
+    store=None,
+    area=None,
+    progress=None,
+    communes=None,
+    edition=None,
+    **_options,
 ) -> ImportReport:
     """Read one of the three education files into ``schools`` rows."""
     variant = _variant(path)
-    fmt = sniff(path, VARIANTS[variant], variant)
-    frame = pd.read_csv(
-        path, sep=fmt.delimiter, encoding=fmt.encoding, dtype=str, na_filter=False
-    )
-    frame.columns = [norm(c) for c in frame.columns]
-    report = ImportReport("education", path.name, "schools")
+    report = ImportReport("education", inner_name(path), "schools")
+    frame = _read(path, variant, report)
     report.rows_read = len(frame)
     report.notes.append(f"recognised as: {variant}")
-    if note := encoding_note(path, fmt):
-        report.notes.append(note)
     if progress:
         progress(len(frame))
-    wanted = set(communes or [])
-    rows, geoms = [], []
+    wanted = set(communes or metropolis_communes())
+    edition = edition or f"{date.today():%Y-%m}"
+    lines: dict[str, list] = {}
     for rec in frame.to_dict("records"):
         row = {"annuaire": _annuaire, "onisep": _onisep, "mesr": _mesr}[variant](rec)
         if row is None:
-            report.drop(
-                "not an open lycée (Annuaire: type or état)",
-                rec.get("nom_etablissement", "?"),
-            )
+            report.drop(*_why_skipped(variant, rec))
             continue
         props, lon, lat, commune = row
-        if (wanted and commune not in wanted) or (
-            not wanted and not str(commune).startswith("25")
-        ):
+        if commune not in wanted:
             report.drop("outside the chosen communes", f"{props['name']} ({commune})")
             continue
         if lon is None or lat is None:
             report.drop("no coordinates", props["name"])
             continue
-        props.update(
-            {
-                "source": {
-                    "annuaire": "Annuaire de l'éducation",
-                    "onisep": "ONISEP Idéo-Structures",
-                    "mesr": "MESR établissements",
-                }[variant]
-                + f" {date.today():%Y-%m}",
-                "source_date": f"{date.today():%Y-%m}",
-                "precision": "address",
-            }
-        )
-        rows.append(props)
-        geoms.append(_point(lon, lat))
+        name, url = SOURCES[variant]
+        props.update(source=f"{name} {edition}", source_date=edition, source_url=url)
+        lines.setdefault(props["id"], []).append((props, Point(lon, lat)))
+    rows, geoms = _one_per_uai(lines, report)
     return finish(report, rows, geoms, area)
+
+
+def _why_skipped(variant: str, rec: dict) -> tuple[str, str]:
+    if variant == "mesr":
+        return "empty line (neither UAI nor name)", "-"
+    return (
+        "not an open lycée (Annuaire: type or état)",
+        rec.get("nom_etablissement", "?"),
+    )
+
+
+def _one_per_uai(lines: dict[str, list], report: ImportReport):
+    """One establishment per UAI, carrying what every one of its lines says."""
+    rows, geoms = [], []
+    for uai, found in lines.items():
+        props, geom = found[0]
+        if len(found) > 1:
+            props = _merge([p for p, _g in found])
+            report.drop(
+                "several official lines for one UAI, merged into one establishment",
+                f"{uai} ({len(found)} lines)",
+                len(found) - 1,
+            )
+            if props.get("nature"):
+                props["digital_programmes"] = (
+                    f"Lignes officielles : {props['nature']}. "
+                    + props["digital_programmes"]
+                )
+        props.pop("nature", None)
+        rows.append(props)
+        geoms.append(geom)
+    return rows, geoms
+
+
+def _merge(lines: list[dict]) -> dict:
+    merged = dict(lines[0])
+    merged["kind"] = min((p["kind"] for p in lines), key=KIND_ORDER.index)
+    students = [p["students"] for p in lines if p.get("students") is not None]
+    merged["students"] = max(students) if students else None
+    natures = []
+    for p in lines:
+        for part in (p.get("nature") or "").split(" ; "):
+            if part and part not in natures:
+                natures.append(part)
+    merged["nature"] = " ; ".join(natures) or None
+    for key in ("website", "address", "public_private"):
+        merged[key] = next((p[key] for p in lines if p.get(key)), None)
+    return merged
 
 
 def _num(value) -> float | None:
@@ -127,10 +258,12 @@ def _num(value) -> float | None:
         return None
 
 
-def _point(lon, lat):
-    from shapely.geometry import Point
-
-    return Point(lon, lat)
+def _lambert(rec: dict) -> tuple[float | None, float | None]:
+    epsg = re.sub(r"\D", "", rec.get("epsg_origine", "") or "2154") or "2154"
+    x, y = _num(rec["coordx_origine"]), _num(rec.get("coordy_origine", ""))
+    if x is None or y is None:
+        return None, None
+    return Transformer.from_crs(int(epsg), 4326, always_xy=True).transform(x, y)
 
 
 def _annuaire(rec: dict):
@@ -140,13 +273,9 @@ def _annuaire(rec: dict):
         return None
     lon, lat = _num(rec.get("longitude", "")), _num(rec.get("latitude", ""))
     if (lon is None or lat is None) and rec.get("coordx_origine"):
-        epsg = re.sub(r"\D", "", rec.get("epsg_origine", "") or "2154") or "2154"
-        x, y = _num(rec["coordx_origine"]), _num(rec.get("coordy_origine", ""))
-        if x is not None and y is not None:
-            lon, lat = Transformer.from_crs(int(epsg), 4326, always_xy=True).transform(
-                x, y
-            )
+        lon, lat = _lambert(rec)
     students = _num(rec.get("nombre_d_eleves", ""))
+    precision = ANNUAIRE_PRECISION.get(norm(rec.get("precision_localisation", "")))
     props = {
         "id": rec["identifiant_de_l_etablissement"],
         "uai": rec["identifiant_de_l_etablissement"],
@@ -157,20 +286,39 @@ def _annuaire(rec: dict):
         if norm(rec.get("statut_public_prive", "")).startswith("priv")
         else "public",
         "students": int(students) if students is not None else None,
-        "digital_programmes": TO_CHECK,
-        "address": ", ".join(
-            p
-            for p in (
-                rec.get("adresse_1"),
-                rec.get("code_postal"),
-                rec.get("nom_commune"),
-            )
-            if p
-        )
-        or None,
+        "digital_programmes": _lycee_programmes(rec),
+        "address": _address(
+            rec.get("adresse_1"), rec.get("code_postal"), rec.get("nom_commune")
+        ),
         "website": rec.get("web") or None,
+        "precision": precision or "exact",
+        "nature": (rec.get("libelle_nature") or "").strip() or None,
     }
     return props, lon, lat, rec.get("code_commune", "")
+
+
+def _lycee_programmes(rec: dict) -> str:
+    ways = [
+        label
+        for key, label in (
+            ("voie_generale", "générale"),
+            ("voie_technologique", "technologique"),
+            ("voie_professionnelle", "professionnelle"),
+        )
+        if rec.get(key) == "1"
+    ]
+    said = f"Voies : {', '.join(ways)}. " if ways else ""
+    if rec.get("post_bac") == "1":
+        said += "Formations post-bac. "
+    return said + TO_CHECK
+
+
+def _address(*parts) -> str | None:
+    return ", ".join(p.strip() for p in parts if p and p.strip()) or None
+
+
+def _public_private(text: str) -> str:
+    return "private" if norm(text or "").startswith("priv") else "public"
 
 
 def _onisep(rec: dict):
@@ -182,37 +330,46 @@ def _onisep(rec: dict):
         "id": uai or norm(rec.get("nom", "")),
         "uai": uai or None,
         "name": rec["nom"],
-        "kind": kind_of(kind_text),
+        "kind": kind_of(kind_text, rec["nom"]),
         "status": "open",
-        "public_private": "private"
-        if norm(rec.get("statut", "")).startswith("priv")
-        else "public",
+        "public_private": _public_private(rec.get("statut", "")),
         "digital_programmes": TO_CHECK,
-        "address": ", ".join(
-            p for p in (rec.get("adresse"), rec.get("cp"), rec.get("commune")) if p
-        )
-        or None,
+        "address": _address(rec.get("adresse"), rec.get("cp"), rec.get("commune")),
         "website": rec.get("lien_site_onisep_fr")
         or rec.get("url_et_id_onisep")
         or None,
+        "precision": "exact",
+        "nature": kind_text or None,
     }
     commune = rec.get("commune_cog", rec.get("commune_(cog)", ""))
     return props, lon, lat, commune
 
 
 def _mesr(rec: dict):
-    coords = rec.get("coordonnees", "")
+    # "47.25112, 5.99307", or "[47.251, 5.99399]" in the 2019 editions
+    coords = rec.get("coordonnees", "").strip().strip("[]")
     lat = lon = None
     if "," in coords:
         lat, lon = (_num(v) for v in coords.split(",", 1))
+    kind_text = rec.get("type_d_etablissement", "")
+    # One establishment may carry several UAIs in one cell ("0180974L;0411068N"):
+    # the first names it, all are kept.
+    uais = [u.strip() for u in re.split(r"[;,|\s]+", rec.get("uai", "")) if u.strip()]
+    if not uais and not rec.get("uo_lib", "").strip():
+        return None
     props = {
-        "id": rec["uai"],
-        "uai": rec["uai"],
+        "id": uais[0] if uais else norm(rec["uo_lib"]),
+        "uai": ", ".join(uais) or None,
         "name": rec["uo_lib"],
-        "kind": kind_of(rec.get("type_d_etablissement", "")),
+        "kind": kind_of(kind_text, rec["uo_lib"]),
         "status": "open",
-        "public_private": "public",
+        "public_private": _public_private(rec.get("secteur_d_etablissement", "")),
         "digital_programmes": TO_CHECK,
-        "address": rec.get("com_nom") or None,
+        "address": _address(
+            rec.get("adresse_uai"), rec.get("code_postal_uai"), rec.get("com_nom")
+        ),
+        "website": rec.get("url") or None,
+        "precision": "exact",
+        "nature": kind_text or None,
     }
     return props, lon, lat, rec.get("com_code", "")

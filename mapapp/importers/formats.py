@@ -1,13 +1,13 @@
 """The formats an import accepts, recognised from their content, and the safe way
 to open the vector ones with GDAL.
 
-Accepted: CSV (read by pandas, never by GDAL), GeoJSON, GeoPackage, and a Shapefile
-in a ZIP archive. Anything else is refused before GDAL sees it, with what it looks
-like (an XML file such as an OGR VRT, a plain SQLite database…). A vector file is
-copied, or extracted, into a private temporary folder under a name mapapp chooses,
-and only that copy is opened, with GDAL restricted to three drivers and no network
-(:mod:`mapapp.gdal_`): the file name, the upload's path and its content can never
-make GDAL open another file, a URL, or the working store.
+Accepted: CSV (read by pandas, never by GDAL; also gzipped or zipped), GeoJSON,
+GeoPackage, and a Shapefile in a ZIP archive. Anything else is refused before GDAL
+sees it, with what it looks like (an XML file such as an OGR VRT, a plain SQLite
+database…). A vector file is copied, or extracted, into a private temporary folder
+under a name mapapp chooses, and only that copy is opened, with GDAL restricted to
+three drivers and no network (:mod:`mapapp.gdal_`): the file name, the upload's path
+and its content can never make GDAL open another file, a URL, or the working store.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ def recognise(path: Path) -> str:
             f"expected {ACCEPTED}"
         )
     if head.startswith(b"PK\x03\x04"):
-        return "shapefile"
+        return _zip_kind(path)
+    if head.startswith(b"\x1f\x8b"):
+        return "csv"  # gzipped: only CSV files come so (read by pandas, streamed)
     text = head.removeprefix(codecs.BOM_UTF8).lstrip()
     if text.startswith(b"{"):
         return "geojson"
@@ -55,6 +57,17 @@ def recognise(path: Path) -> str:
     if b"\x00" in head:
         raise ImportFileError(f"{path.name}: a binary file; expected {ACCEPTED}")
     return "csv"
+
+
+def _zip_kind(path: Path) -> str:
+    """``shapefile`` for an archive holding a .shp, else ``csv`` (the publishers'
+    zipped tables, read by pandas)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n.lower() for n in archive.namelist()]
+    except zipfile.BadZipFile:
+        raise ImportFileError(f"{path.name}: a damaged ZIP archive") from None
+    return "shapefile" if any(n.endswith(".shp") for n in names) else "csv"
 
 
 def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:

@@ -12,7 +12,7 @@ from shapely.geometry import Point
 
 from ..errors import BadRequest
 from ..layers import REGISTRY, get_spec
-from ..layers.validation import make_id
+from ..text import slug
 from . import ImportReport, finish, register
 from .formats import flatten, read_vector, recognise
 from .reading import ImportFileError, norm, pick, sniff
@@ -20,6 +20,67 @@ from .zones import repair
 
 LON = ("longitude", "lon", "lng", "x", "x_longitude")
 LAT = ("latitude", "lat", "y", "y_latitude")
+
+
+def read_table(path: Path, report: ImportReport):
+    """(attributes frame, geometries) of a CSV with longitude and latitude columns,
+    or of a vector file (GeoJSON, GeoPackage, zipped Shapefile), told apart by their
+    content, not their name."""
+    if not _is_csv(path):
+        frame = read_vector(path, f"a vector file for layer {report.layer!r}")
+        frame = flatten(frame, report)
+        return frame.drop(columns="geometry"), list(frame.geometry)
+    fmt = sniff(path, [list(LON), list(LAT)], "CSV with longitude and latitude")
+    frame = pd.read_csv(
+        path, sep=fmt.delimiter, encoding=fmt.encoding, dtype=str, keep_default_na=False
+    )
+    lon = pd.to_numeric(frame[pick(fmt, *LON)], errors="coerce")
+    lat = pd.to_numeric(frame[pick(fmt, *LAT)], errors="coerce")
+    geoms = [
+        None if np.isnan(a) or np.isnan(b) else Point(a, b)
+        for a, b in zip(lon, lat, strict=True)
+    ]
+    return frame, geoms
+
+
+def _is_csv(path: Path) -> bool:
+    """A CSV (maybe compressed) by its content; by its name when there is none (the
+    readers then say the file is missing or empty)."""
+    if not path.is_file() or not path.stat().st_size:
+        return path.suffix.lower() == ".csv"
+    return recognise(path) == "csv"
+
+
+def _check_options(path: Path, spec, columns: dict, mapping: dict, defaults) -> None:
+    """Refuse a --set or --map naming an unknown field or column."""
+    for name in defaults or {}:
+        if name not in spec.field_names:
+            raise BadRequest(
+                f"--set {name}=…: {name!r} is not a field of {spec.name!r}"
+            )
+    for target, col in mapping.items():
+        if target not in spec.field_names:
+            raise BadRequest(
+                f"--map {target}=…: {target!r} is not a field of {spec.name!r}"
+            )
+        if norm(col) not in columns:
+            raise ImportFileError(
+                f"{path.name}: --map {target}={col}: no column {col!r}"
+            )
+
+
+def _properties(rec: dict, spec, columns: dict, mapping: dict, defaults) -> dict:
+    """One row's values for the layer's fields, typed, with the defaults given."""
+    props = {}
+    for f in spec.fields:
+        col = mapping.get(f.name) or columns.get(norm(f.name))
+        value = rec.get(columns.get(norm(col), col)) if col else None
+        if value in ("", None) or (isinstance(value, float) and np.isnan(value)):
+            continue
+        props[f.name] = _typed(value, f.type)
+    for name, value in (defaults or {}).items():
+        props.setdefault(name, _typed(value, spec.field(name).type))
+    return props
 
 
 @register("generic")
@@ -41,53 +102,16 @@ def read_generic(
     spec = get_spec(layer)
     mapping = dict(mapping or {})
     report = ImportReport("generic", path.name, layer, mode=mode)
-    if path.is_file() and path.stat().st_size and recognise(path) == "csv":
-        fmt = sniff(path, [list(LON), list(LAT)], "CSV with longitude and latitude")
-        frame = pd.read_csv(
-            path,
-            sep=fmt.delimiter,
-            encoding=fmt.encoding,
-            dtype=str,
-            keep_default_na=False,
-        )
-        lon = pd.to_numeric(frame[pick(fmt, *LON)], errors="coerce")
-        lat = pd.to_numeric(frame[pick(fmt, *LAT)], errors="coerce")
-        geoms = [
-            None if np.isnan(a) or np.isnan(b) else Point(a, b)
-            for a, b in zip(lon, lat, strict=True)
-        ]
-    else:
-        frame = flatten(read_vector(path, f"a vector file for layer {layer!r}"), report)
-        geoms = list(frame.geometry)
-        frame = frame.drop(columns="geometry")
+    frame, geoms = read_table(path, report)
     report.rows_read = len(frame)
     columns = {norm(c): c for c in frame.columns}
-    for name in defaults or {}:
-        if name not in spec.field_names:
-            raise BadRequest(f"--set {name}=…: {name!r} is not a field of {layer!r}")
-    for target, col in mapping.items():
-        if target not in spec.field_names:
-            raise BadRequest(
-                f"--map {target}=…: {target!r} is not a field of {layer!r}"
-            )
-        if norm(col) not in columns:
-            raise ImportFileError(
-                f"{path.name}: --map {target}={col}: no column {col!r}"
-            )
+    _check_options(path, spec, columns, mapping, defaults)
     rows, kept = [], []
     for rec, geom in zip(frame.to_dict("records"), geoms, strict=True):
-        props = {}
-        for f in spec.fields:
-            col = mapping.get(f.name) or columns.get(norm(f.name))
-            value = rec.get(columns.get(norm(col), col)) if col else None
-            if value in ("", None) or (isinstance(value, float) and np.isnan(value)):
-                continue
-            props[f.name] = _typed(value, f.type)
-        for name, value in (defaults or {}).items():
-            props.setdefault(name, _typed(value, spec.field(name).type))
+        props = _properties(rec, spec, columns, mapping, defaults)
         props.setdefault("source", source or f"Import {path.name}")
         props.setdefault("source_date", f"{date.today():%Y-%m-%d}")
-        props.setdefault("precision", "address")
+        props.setdefault("precision", "approximate")
         if "id" not in props:
             props["id"] = slug(props.get(spec.label_field)) or None
         if not props["id"]:
@@ -100,11 +124,6 @@ def read_generic(
         rows.append(props)
         kept.append(geom)
     return finish(report, rows, kept, area)
-
-
-def slug(text) -> str:
-    """A readable id from a name: ``Coworking A`` -> ``coworking-a`` ('' if none)."""
-    return make_id(text, "")
 
 
 def _typed(value, ftype: str):

@@ -1,5 +1,8 @@
-"""Robust reading of official CSV files: encoding, delimiter, header names.
+"""Robust reading of official CSV files: compression, encoding, delimiter, headers.
 
+Publishers ship their files as they are, gzipped (``.csv.gz``: Etalab's geocoded
+SIRENE, ARCEP's building bases) or zipped (``.zip``: INSEE's stock, ARCEP's
+Cartefibre): :func:`open_data` reads all three as one stream, never unpacked to disk.
 Producers add, rename and re-case columns over time, export in UTF-8 (with or without
 a BOM) or in cp1252, with commas or semicolons. Columns are matched by name,
 case-insensitively and without accents; every problem names the file, the line or
@@ -10,13 +13,19 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
-import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import BadRequest
 from ..limits import MAX_CSV_COLUMNS
+from ..text import fold
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (";", ",", "\t", "|")
@@ -26,12 +35,67 @@ class ImportFileError(BadRequest):
     """A file that cannot be imported as it is; the message says where and why."""
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
+
+
+def _zip_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
+    """The one table of a zip archive (the largest when several), or a clear error."""
+    tables = [
+        i
+        for i in archive.infolist()
+        if not i.is_dir() and i.filename.lower().endswith(TABLE_SUFFIXES)
+    ]
+    if not tables:
+        names = ", ".join(i.filename for i in archive.infolist()[:8]) or "nothing"
+        raise ImportFileError(
+            f"{path.name}: the zip archive holds no CSV file (found {names})"
+        )
+    return max(tables, key=lambda i: i.file_size)
+
+
+@contextmanager
+def open_data(path: Path) -> Iterator[BinaryIO]:
+    """The bytes of a CSV file, read through gzip or zip when compressed (streamed)."""
+    path = Path(path)
+    with open(path, "rb") as raw:
+        magic = raw.read(4)
+    try:
+        if magic.startswith(GZIP_MAGIC):
+            with gzip.open(path, "rb") as stream:
+                yield stream
+        elif magic == ZIP_MAGIC:
+            with zipfile.ZipFile(path) as archive:
+                with archive.open(_zip_member(archive, path)) as stream:
+                    yield stream
+        else:
+            with open(path, "rb") as stream:
+                yield stream
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ImportFileError(
+            f"{path.name}: the compressed file is damaged or truncated ({exc})"
+        ) from None
+
+
+def inner_name(path: Path) -> str:
+    """The name shown in reports: ``file.zip (table.csv)`` for an archive."""
+    path = Path(path)
+    with open(path, "rb") as raw:
+        magic = raw.read(4)
+    if magic == ZIP_MAGIC:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return f"{path.name} ({_zip_member(archive, path).filename})"
+        except zipfile.BadZipFile:
+            return path.name
+    return path.name
+
+
 def norm(name: str) -> str:
     """A header name compared loosely: lower case, no accents, no BOM or quotes."""
-    name = name.strip().strip('"').lstrip("\ufeff").strip()
-    name = unicodedata.normalize("NFD", name)
-    name = "".join(c for c in name if not unicodedata.combining(c))
-    return name.lower().replace(" ", "_").replace("°", "").replace("'", "_")
+    name = fold(name.strip().strip('"').lstrip("\ufeff").strip())
+    return name.replace(" ", "_").replace("°", "").replace("'", "_")
 
 
 @dataclass
@@ -66,23 +130,33 @@ def detect_encoding(path: Path, sample: bytes) -> str:
 
 def _check_decodes(path: Path, encoding: str) -> None:
     decoder = codecs.getincrementaldecoder(encoding)()
-    with open(path, "rb") as f:
+    with open_data(path) as f:
         while block := f.read(1 << 20):
             decoder.decode(block)
         decoder.decode(b"", final=True)
 
 
 def undecodable(path: Path) -> str | None:
-    """Where the first byte that is not UTF-8 sits: 'line N, byte 0xNN', or None."""
-    line = 1
-    with open(path, "rb") as f:
-        data = f.read()
-    try:
-        data.decode("utf-8")
-        return None
-    except UnicodeDecodeError as exc:
-        line += data[: exc.start].count(b"\n")
-        return f"line {line}, byte 0x{data[exc.start]:02x}"
+    """Where the first byte that is not UTF-8 sits: 'line N, byte 0xNN', or None.
+
+    Read block by block (a block boundary may cut a character: the few bytes of an
+    unfinished one are carried to the next block)."""
+    line, carry = 1, b""
+    with open_data(path) as f:
+        while block := f.read(1 << 20):
+            data = carry + block
+            try:
+                data.decode("utf-8")
+                carry = b""
+            except UnicodeDecodeError as exc:
+                if exc.reason == "unexpected end of data":
+                    carry = data[exc.start :]
+                    data = data[: exc.start]
+                else:
+                    line += data[: exc.start].count(b"\n")
+                    return f"line {line}, byte 0x{data[exc.start]:02x}"
+            line += data.count(b"\n")
+    return f"line {line}, byte 0x{carry[0]:02x}" if carry else None
 
 
 def sniff(
@@ -101,12 +175,11 @@ def sniff(
         raise ImportFileError(
             f"{path.name}: the file is empty; expected a {kind} CSV with a header line"
         )
-    with open(path, "rb") as f:
+    with open_data(path) as f:
         sample = f.read(SAMPLE_BYTES)
-    if sample[:4] in (b"PK\x03\x04", b"\x1f\x8b\x08\x00") or sample[:2] == b"\x1f\x8b":
+    if not sample:
         raise ImportFileError(
-            f"{path.name}: this is a compressed archive; unzip it "
-            f"first and give the {kind} CSV inside"
+            f"{path.name}: the file is empty; expected a {kind} CSV with a header line"
         )
     if strict_encoding:
         bad = undecodable(path)

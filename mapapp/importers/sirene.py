@@ -5,8 +5,14 @@ rows), keeps the active establishments (``A``) of the chosen communes whose NAF 
 code is in the digital set, and places them with, in this order: the geolocation file
 joined on ``siret`` (``--geoloc``: ``x_longitude``/``y_latitude``, else ``x``/``y`` in
 the row's ``epsg``), the Etalab geocoded variant's ``longitude``/``latitude``, or the
-stock's own Lambert-93 columns. Geocoding quality 33 (commune centroid) is kept and
-marked approximate.
+stock's own Lambert-93 columns. The file may be read as published: plain, ``.csv.gz``
+or ``.zip``.
+
+Precision comes from the geocoder's own grade: INSEE's ``qualite_xy`` (11 the house
+number found: exact; 12 the street: street; 21 and 22 a probable street:
+approximate; 33 the commune: commune level) or Etalab's ``geo_type`` (housenumber,
+street, locality, municipality). Coordinates without a grade (the stock's Lambert
+columns alone) are marked approximate.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from pyproj import Transformer
 from shapely import points
 
 from ..naf import HEADCOUNT_CLASSES, NAF_LABELS, in_digital_set, sector_of
+from ..study_area import metropolis_communes
 from . import ImportReport, finish, register
-from .reading import ImportFileError, encoding_note, pick, sniff
+from .reading import ImportFileError, encoding_note, inner_name, open_data, pick, sniff
 
 CHUNK_ROWS = 200_000
 REQUIRED = [
@@ -34,6 +41,8 @@ REQUIRED = [
 OPTIONAL = [
     "nomenclatureActivitePrincipaleEtablissement",
     "trancheEffectifsEtablissement",
+    "anneeEffectifsEtablissement",
+    "dateCreationEtablissement",
     "denominationUsuelleEtablissement",
     "enseigne1Etablissement",
     "enseigne2Etablissement",
@@ -49,7 +58,22 @@ OPTIONAL = [
     "longitude",
     "latitude",
     "geo_score",
+    "geo_type",
 ]
+# The geocoders' grades as the layer's precision (see the module docstring).
+QUALITE_XY = {
+    "11": "exact",
+    "12": "street",
+    "21": "approximate",
+    "22": "approximate",
+    "33": "commune",
+}
+GEO_TYPE = {
+    "housenumber": "exact",
+    "street": "street",
+    "locality": "approximate",
+    "municipality": "commune",
+}
 _TO_WGS84 = {}
 
 
@@ -79,34 +103,13 @@ def read_sirene(
     """Read a SIRENE stock file into a report of ``companies`` rows."""
     fmt = sniff(path, REQUIRED, "SIRENE StockEtablissement")
     cols = {name: pick(fmt, name) for name in [r[0] for r in REQUIRED] + OPTIONAL}
-    usecols = [c for c in cols.values() if c]
-    wanted = set(communes or [])
-    report = ImportReport("sirene", path.name, "companies")
+    wanted = set(communes or metropolis_communes())
+    report = ImportReport("sirene", inner_name(path), "companies")
     if note := encoding_note(path, fmt):
         report.notes.append(note)
     edition = edition or date.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m")
-    kept_parts = []
-    reader = pd.read_csv(
-        path,
-        sep=fmt.delimiter,
-        encoding=fmt.encoding,
-        dtype=str,
-        usecols=usecols,
-        chunksize=CHUNK_ROWS,
-        na_filter=False,
-        on_bad_lines="error",
-        engine="c",
-    )
-    try:
-        for chunk in reader:
-            report.rows_read += len(chunk)
-            kept_parts.append(_filter_chunk(chunk, cols, wanted, wide, report))
-            if progress:
-                progress(len(chunk))
-    except pd.errors.ParserError as exc:
-        raise ImportFileError(f"{path.name}: {exc}") from None
-    kept = pd.concat(kept_parts, ignore_index=True) if kept_parts else pd.DataFrame()
-    lon, lat, approx = _coordinates(kept, cols, geoloc, report)
+    kept = _read_stock(path, fmt, cols, wanted, wide, report, progress)
+    lon, lat, precision = _coordinates(kept, cols, geoloc, report)
     rows, geoms = [], []
     for i, row in enumerate(kept.to_dict("records")):
         if np.isnan(lon[i]) or np.isnan(lat[i]):
@@ -115,18 +118,44 @@ def read_sirene(
                 row[cols["siret"]],
             )
             continue
-        rows.append(_properties(row, cols, edition, approx[i]))
+        rows.append(_properties(row, cols, edition, precision[i]))
         geoms.append((lon[i], lat[i]))
     report.notes.append(
         "display name: the usual name, else the first sign, else "
         "'SIREN <n>' (the legal unit's name needs StockUniteLegale)"
     )
-    if not wanted:
+    if not communes:
         report.notes.append(
-            "communes: every Doubs commune (25…) inside the study "
-            "area; use --commune to choose"
+            f"communes: the {len(wanted)} communes of Grand Besançon Métropole; "
+            "use --commune to choose"
         )
     return finish(report, rows, list(points(geoms)) if geoms else [], area)
+
+
+def _read_stock(path, fmt, cols, wanted, wide, report, progress) -> pd.DataFrame:
+    """The active digital establishments of the chosen communes, read in chunks."""
+    kept_parts = []
+    with open_data(path) as stream:
+        reader = pd.read_csv(
+            stream,
+            sep=fmt.delimiter,
+            encoding=fmt.encoding,
+            dtype=str,
+            usecols=[c for c in cols.values() if c],
+            chunksize=CHUNK_ROWS,
+            na_filter=False,
+            on_bad_lines="error",
+            engine="c",
+        )
+        try:
+            for chunk in reader:
+                report.rows_read += len(chunk)
+                kept_parts.append(_filter_chunk(chunk, cols, wanted, wide, report))
+                if progress:
+                    progress(len(chunk))
+        except pd.errors.ParserError as exc:
+            raise ImportFileError(f"{path.name}: {exc}") from None
+    return pd.concat(kept_parts, ignore_index=True) if kept_parts else pd.DataFrame()
 
 
 def _filter_chunk(
@@ -142,7 +171,7 @@ def _filter_chunk(
         )
     chunk = chunk[~closed]
     commune = chunk[cols["codeCommuneEtablissement"]]
-    inside = commune.isin(wanted) if wanted else commune.str.startswith("25")
+    inside = commune.isin(wanted)
     if (~inside).any():
         report.drop(
             "outside the chosen communes",
@@ -168,15 +197,19 @@ def _coordinates(
 ):
     n = len(kept)
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
-    approx = np.zeros(n, dtype=bool)
+    precision = np.full(n, "approximate", dtype=object)
     if n == 0:
-        return lon, lat, approx
+        return lon, lat, precision
     if geoloc:
-        lon, lat, approx = _from_geoloc(Path(geoloc), kept[cols["siret"]], report)
+        lon, lat, precision = _from_geoloc(Path(geoloc), kept[cols["siret"]], report)
     if cols["longitude"] and cols["latitude"]:
         missing = np.isnan(lon)
         lon[missing] = _float(kept[cols["longitude"]])[missing]
         lat[missing] = _float(kept[cols["latitude"]])[missing]
+        if cols["geo_type"]:
+            graded = kept[cols["geo_type"]].map(GEO_TYPE).to_numpy()
+            use = missing & pd.notna(graded)
+            precision[use] = graded[use]
     x_col = cols["coordonneeLambertAbscisseEtablissement"]
     y_col = cols["coordonneeLambertOrdonneeEtablissement"]
     if x_col and y_col:
@@ -184,7 +217,7 @@ def _coordinates(
         x, y = _float(kept[x_col]), _float(kept[y_col])
         fx, fy = _transformer(2154).transform(x[missing], y[missing])
         lon[missing], lat[missing] = fx, fy
-    return lon, lat, approx
+    return lon, lat, precision
 
 
 def _from_geoloc(path: Path, sirets: pd.Series, report: ImportReport):
@@ -196,16 +229,17 @@ def _from_geoloc(path: Path, sirets: pd.Series, report: ImportReport):
     }
     wanted = set(sirets)
     parts = []
-    for chunk in pd.read_csv(
-        path,
-        sep=fmt.delimiter,
-        encoding=fmt.encoding,
-        dtype=str,
-        usecols=[c for c in cols.values() if c],
-        chunksize=CHUNK_ROWS,
-        na_filter=False,
-    ):
-        parts.append(chunk[chunk[cols["siret"]].isin(wanted)])
+    with open_data(path) as stream:
+        for chunk in pd.read_csv(
+            stream,
+            sep=fmt.delimiter,
+            encoding=fmt.encoding,
+            dtype=str,
+            usecols=[c for c in cols.values() if c],
+            chunksize=CHUNK_ROWS,
+            na_filter=False,
+        ):
+            parts.append(chunk[chunk[cols["siret"]].isin(wanted)])
     geo = pd.concat(parts).drop_duplicates(cols["siret"]).set_index(cols["siret"])
     geo = geo.reindex(sirets.to_numpy())
     n = len(sirets)
@@ -222,18 +256,21 @@ def _from_geoloc(path: Path, sirets: pd.Series, report: ImportReport):
                 lon[rows], lat[rows] = _transformer(int(code)).transform(
                     x[rows], y[rows]
                 )
-    quality = geo[cols["qualite_xy"]].fillna("") if cols["qualite_xy"] else None
-    approx = (quality == "33").to_numpy() if quality is not None else np.zeros(n, bool)
+    precision = np.full(n, "approximate", dtype=object)
+    if cols["qualite_xy"]:
+        graded = geo[cols["qualite_xy"]].map(QUALITE_XY).to_numpy()
+        precision[pd.notna(graded)] = graded[pd.notna(graded)]
     found = int((~np.isnan(lon)).sum())
+    at_commune = int(((precision == "commune") & ~np.isnan(lon)).sum())
     report.notes.append(
         f"geolocation file {path.name}: {found} of {n} establishments "
-        f"placed, {int(approx.sum())} at the commune centroid "
-        "(quality 33, marked approximate)"
+        f"placed, {at_commune} at the commune centroid "
+        "(quality 33: commune level, not drawn as a point)"
     )
-    return lon, lat, approx
+    return lon, lat, precision
 
 
-def _properties(row: dict, cols: dict, edition: str, approximate: bool) -> dict:
+def _properties(row: dict, cols: dict, edition: str, precision: str) -> dict:
     def get(name):
         col = cols.get(name)
         value = (row.get(col) or "").strip() if col else ""
@@ -264,6 +301,7 @@ def _properties(row: dict, cols: dict, edition: str, approximate: bool) -> dict:
         if p
     )
     headcount = get("trancheEffectifsEtablissement")
+    headcount = headcount if headcount in HEADCOUNT_CLASSES else None
     return {
         "id": siret,
         "siret": siret,
@@ -273,15 +311,20 @@ def _properties(row: dict, cols: dict, edition: str, approximate: bool) -> dict:
         "naf_label": NAF_LABELS.get(naf),
         "naf_inferred": False,
         "sector": sector_of(naf),
-        "headcount_class": headcount if headcount in HEADCOUNT_CLASSES else None,
+        "headcount_class": headcount,
+        "headcount_source": "register" if headcount else None,
+        "headcount_date": get("anneeEffectifsEtablissement") if headcount else None,
+        "creation_date": get("dateCreationEtablissement"),
+        "status": "active",
         "address": ", ".join(p for p in (street, town) if p) or None,
         "commune_code": get("codeCommuneEtablissement"),
         "source": f"SIRENE {edition}",
         "source_date": edition,
         "source_url": "https://www.data.gouv.fr/fr/datasets/base-sirene-des-entreprises"
         "-et-de-leurs-etablissements-siren-siret/",
-        "precision": "approximate" if approximate else "address",
-        "notes": "Géocodage au centroïde de la commune (qualité 33)."
-        if approximate
+        "precision": precision,
+        "notes": "Géocodage au centroïde de la commune (qualité 33) : localisée au "
+        "niveau de la commune seulement."
+        if precision == "commune"
         else None,
     }

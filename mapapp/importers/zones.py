@@ -10,6 +10,7 @@ from pathlib import Path
 import shapely
 from shapely.validation import make_valid
 
+from ..layers.validation import touches_area
 from . import ImportReport, finish, register
 from .formats import flatten, read_vector
 from .reading import ImportFileError, norm
@@ -49,7 +50,7 @@ def repair(geom, report: ImportReport, label: str):
 
 @register("zones")
 def read_zones(
-    path: Path, store=None, area=None, progress=None, **_options
+    path: Path, store=None, area=None, progress=None, edition=None, **_options
 ) -> ImportReport:
     """IRIS or commune contours into ``zones`` rows."""
     frame = read_vector(path, "IRIS or commune contours")
@@ -65,21 +66,15 @@ def read_zones(
             f"{path.name}: expected CODE_IRIS and NOM_IRIS (IRIS) or "
             f"code and nom (communes); found {', '.join(frame.columns)}"
         )
-    minx, miny, maxx, maxy = area
     rows, geoms = [], []
     for rec, geom in zip(
         frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True
     ):
         code = str(rec[code_col])
         label = f"{code} {rec[name_col]}"
-        if geom is not None and not geom.is_empty:
-            gx0, gy0, gx1, gy1 = geom.bounds
-            if gx1 < minx or gx0 > maxx or gy1 < miny or gy0 > maxy:
-                report.drop("outside the study area", label)
-                continue
-            if not (gx0 >= minx and gx1 <= maxx and gy0 >= miny and gy1 <= maxy):
-                report.drop("crosses the edge of the study area", label)
-                continue
+        if geom is not None and not geom.is_empty and not touches_area(geom, area):
+            report.drop("outside the study area", label)
+            continue
         geom = repair(geom, report, label)
         if geom is None:
             continue
@@ -91,7 +86,7 @@ def read_zones(
                 "zone_kind": "iris" if iris else "commune",
                 "commune_code": str(rec[commune_col]) if commune_col else None,
                 "source": f"{'IRIS' if iris else 'Contours communaux'} ({path.name})",
-                "source_date": date.today().isoformat(),
+                "source_date": edition or date.today().isoformat(),
                 "precision": "exact",
             }
         )

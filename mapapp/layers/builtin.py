@@ -11,10 +11,41 @@ from .model import Category, Field, LayerSpec, Text, ValueClass, register
 
 # --- fields shared by every layer ------------------------------------------------
 
+# How well a feature is placed (geodata/SOURCES.md):
+# - exact: coordinates given by the source, or a house number geocoded;
+# - street: on the street the source names, the number unknown;
+# - approximate: on a landmark, quarter or technopole the source names (notes say
+#   which and the margin);
+# - commune: only the commune is known; the geometry is the commune's anchor, never
+#   drawn as a point, and point analyses leave the feature out (and count it).
 PRECISIONS = {
     "exact": {"fr": "exacte", "en": "exact"},
-    "address": {"fr": "à l'adresse", "en": "address"},
+    "street": {"fr": "à la rue", "en": "street"},
     "approximate": {"fr": "approximative", "en": "approximate"},
+    "commune": {"fr": "au niveau de la commune", "en": "commune level"},
+}
+# Values of former releases and what they mean now (a store written before keeps
+# working: legacy_precision() maps them when read back).
+LEGACY_PRECISIONS = {"address": "exact"}
+
+# Licences the data may carry; the licence of a layer and of each feature is decided
+# in one place, mapapp.exports.layer_metadata.
+LICENCES = {
+    "lo-2.0": {
+        "fr": "Licence Ouverte 2.0 (Etalab)",
+        "en": "Open Licence 2.0 (Etalab)",
+        "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    },
+    "odbl-1.0": {
+        "fr": "Open Database License (ODbL) 1.0",
+        "en": "Open Database License (ODbL) 1.0",
+        "url": "https://opendatacommons.org/licenses/odbl/1-0/",
+    },
+    "cc0-1.0": {
+        "fr": "CC0 1.0 (domaine public)",
+        "en": "CC0 1.0 (public domain)",
+        "url": "https://creativecommons.org/publicdomain/zero/1.0/",
+    },
 }
 
 COMMON_FIELDS = (
@@ -40,6 +71,14 @@ COMMON_FIELDS = (
         {"fr": "Valeurs illustratives", "en": "Illustrative values"},
     ),
     Field("notes", "str", {"fr": "Remarques", "en": "Notes"}),
+    # Only where a feature's licence differs from its layer's (stations from SNCF's
+    # open data in the landmarks, say); see mapapp.exports.layer_metadata.
+    Field(
+        "licence",
+        "str",
+        {"fr": "Licence", "en": "Licence"},
+        choices={k: {"fr": v["fr"], "en": v["en"]} for k, v in LICENCES.items()},
+    ),
 )
 # The identity of a zone, shared by the fibre zones and the reference zones.
 ZONE_FIELDS = (
@@ -47,10 +86,22 @@ ZONE_FIELDS = (
     Field("zone_name", "str", {"fr": "Zone", "en": "Zone"}, required=True),
 )
 PUBLISHED = Field("published", "bool", {"fr": "Publié", "en": "Published"})
+NAME = Field("name", "str", {"fr": "Nom", "en": "Name"}, required=True)
 
 
 def _choices(table: dict[str, tuple]) -> dict[str, Text]:
+    """Labels of a table of values ``{value: (French, English, …)}``."""
     return {k: {"fr": v[0], "en": v[1]} for k, v in table.items()}
+
+
+def kind_field(table: dict[str, tuple]) -> Field:
+    """The required ``kind`` of a layer, one of the values of ``table``."""
+    return Field("kind", "str", _label("Type", "Type"), True, _choices(table))
+
+
+def status_field(table: dict[str, tuple]) -> Field:
+    """The required ``status`` of a layer, one of the values of ``table``."""
+    return Field("status", "str", _label("État", "Status"), True, _choices(table))
 
 
 def _categories(table: dict[str, tuple[str, str, str]]) -> tuple[Category, ...]:
@@ -60,6 +111,22 @@ def _categories(table: dict[str, tuple[str, str, str]]) -> tuple[Category, ...]:
 
 
 SECTOR_TABLE = {k: (fr, en, colour) for k, (_p, fr, en, colour) in SECTORS.items()}
+
+HEADCOUNT_SOURCES = {
+    "register": {"fr": "Répertoire SIRENE (INSEE)", "en": "SIRENE register (INSEE)"},
+    "press": {"fr": "Article de presse", "en": "Press article"},
+}
+
+# A company is active when the SIRENE register lists it as active or a source of the
+# last two years shows it at work; otherwise it is not confirmed since its source's
+# year (the card says which).
+COMPANY_STATUS = {
+    "active": {"fr": "En activité", "en": "Active"},
+    "unconfirmed": {
+        "fr": "Non confirmée depuis la source",
+        "en": "Not confirmed since",
+    },
+}
 
 COWORKING_STATUS = {
     "open": ("Ouvert", "Open", "#1a9850"),
@@ -145,7 +212,7 @@ register(
         geometry="Point",
         fields=COMMON_FIELDS
         + (
-            Field("name", "str", _label("Nom", "Name"), required=True),
+            NAME,
             Field("siret", "str", _label("SIRET", "SIRET")),
             Field("siren", "str", _label("SIREN", "SIREN")),
             Field("naf_code", "str", _label("Code NAF", "NAF code")),
@@ -172,6 +239,26 @@ register(
                 _label("Tranche d'effectif", "Headcount class"),
                 choices=_choices(HEADCOUNT_CLASSES),
             ),
+            # Where the headcount class comes from: the SIRENE register's band, or a
+            # press article's figure put in a band (estimated jobs count the
+            # register's bands only, unless the planner asks otherwise).
+            Field(
+                "headcount_source",
+                "str",
+                _label("Source de l'effectif", "Headcount source"),
+                choices=HEADCOUNT_SOURCES,
+            ),
+            Field(
+                "headcount_date",
+                "str",
+                _label("Date de l'effectif", "Headcount as of"),
+            ),
+            Field(
+                "status",
+                "str",
+                _label("État", "Status"),
+                choices=COMPANY_STATUS,
+            ),
             # SIRENE's dateCreationEtablissement (YYYY-MM-DD), or a year from a source
             Field(
                 "creation_date",
@@ -187,6 +274,8 @@ register(
             "sector",
             "naf_code",
             "headcount_class",
+            "headcount_source",
+            "status",
             "address",
             "website",
         ),
@@ -204,21 +293,9 @@ register(
         geometry="Point",
         fields=COMMON_FIELDS
         + (
-            Field("name", "str", _label("Nom", "Name"), required=True),
-            Field(
-                "kind",
-                "str",
-                _label("Type", "Type"),
-                required=True,
-                choices=_choices(COWORKING_KINDS),
-            ),
-            Field(
-                "status",
-                "str",
-                _label("État", "Status"),
-                required=True,
-                choices={k: _label(v[0], v[1]) for k, v in COWORKING_STATUS.items()},
-            ),
+            NAME,
+            kind_field(COWORKING_KINDS),
+            status_field(COWORKING_STATUS),
             Field(
                 "desks",
                 "int",
@@ -248,15 +325,9 @@ register(
         geometry="Point",
         fields=COMMON_FIELDS
         + (
-            Field("name", "str", _label("Nom", "Name"), required=True),
+            NAME,
             Field("uai", "str", _label("UAI", "UAI")),
-            Field(
-                "kind",
-                "str",
-                _label("Type", "Type"),
-                required=True,
-                choices={k: _label(v[0], v[1]) for k, v in SCHOOL_KINDS.items()},
-            ),
+            kind_field(SCHOOL_KINDS),
             Field(
                 "status",
                 "str",
@@ -360,14 +431,8 @@ register(
         geometry="Point",
         fields=COMMON_FIELDS
         + (
-            Field("name", "str", _label("Nom", "Name"), required=True),
-            Field(
-                "kind",
-                "str",
-                _label("Type", "Type"),
-                required=True,
-                choices={k: _label(v[0], v[1]) for k, v in CONTEXT_KINDS.items()},
-            ),
+            NAME,
+            kind_field(CONTEXT_KINDS),
             Field("description", "str", _label("Description", "Description")),
             Field("address", "str", _label("Adresse", "Address")),
             Field("website", "str", _label("Site web", "Website")),
@@ -389,14 +454,8 @@ register(
         geometry="Polygon",
         fields=COMMON_FIELDS
         + (
-            Field("name", "str", _label("Nom", "Name"), required=True),
-            Field(
-                "status",
-                "str",
-                _label("État", "Status"),
-                required=True,
-                choices={k: _label(v[0], v[1]) for k, v in PERIMETER_STATUS.items()},
-            ),
+            NAME,
+            status_field(PERIMETER_STATUS),
             Field("description", "str", _label("Description", "Description")),
             PUBLISHED,
         ),

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 
 import numpy as np
 import shapely
 
 from ..errors import Problem
 from ..limits import ID_PATTERN, MAX_ID_LENGTH, MAX_TEXT_LENGTH, MAX_VERTICES
+from ..study_area import reaches_into
 from .model import Field, LayerSpec
 
-Area = tuple[float, float, float, float]
+# The study area: a box (min_lon, min_lat, max_lon, max_lat), or any object with
+# ``covers(geom)``, ``bounds`` and a description (mapapp.study_area.StudyArea: the
+# metropolis contour or chosen communes).
+Area = object
 
 _TYPES = {
     "str": (str,),
@@ -30,15 +33,15 @@ _TYPES = {
 MESSAGES = {
     "required": "required field is missing or empty",
     "boolean_not_allowed": "expected {type}, got a boolean",
-    "wrong_type": "expected {type}, got {got} {value}",
+    "wrong_type": "expected {type}, got {got} {value!r}",
     "not_a_number": "not a number",
-    "not_a_choice": "{value} is not one of: {allowed}",
+    "not_a_choice": "{value!r} is not one of: {allowed}",
     "below_minimum": "{value} is below the minimum {minimum}",
     "above_maximum": "{value} is above the maximum {maximum}",
     "too_long": "{length} characters, more than the {maximum} allowed",
     "bad_character": "contains a character that is not allowed in text ({char})",
     "bad_id": "an id is 1 to {maximum} letters, digits, '-', '_' or '.', starting "
-    "with a letter or a digit; got {value}",
+    "with a letter or a digit; got {value!r}",
     "missing_geometry": "missing or empty geometry",
     "too_many_vertices": "{count} vertices, more than the {maximum} allowed",
     "has_z": "3-D coordinates: give longitude and latitude only",
@@ -83,21 +86,14 @@ def check_id(value: object) -> tuple[str, dict] | None:
     """Return (code, params) when a feature id is not a safe identifier."""
     if isinstance(value, str) and ID_PATTERN.fullmatch(value):
         return None
-    return "bad_id", {"maximum": MAX_ID_LENGTH, "value": _short(value)}
+    return "bad_id", {"maximum": MAX_ID_LENGTH, "value": _clip(value)}
 
 
-def make_id(text: object, fallback: str) -> str:
-    """A readable id from a name (``Le Numérique`` -> ``le-numerique``), within the
-    id rules; ``fallback`` when the name has no letter or digit."""
-    folded = unicodedata.normalize("NFKD", str(text or ""))
-    folded = "".join(c for c in folded if not unicodedata.combining(c)).lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:60].strip("-")
-    return slug or fallback
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:59] + "…"
+def _clip(value: object) -> object:
+    """A value short enough to quote in a message (long texts are cut)."""
+    if isinstance(value, str) and len(value) > 60:
+        return value[:59] + "…"
+    return value
 
 
 def check_value(spec_field: Field, value: object) -> tuple[str, dict] | None:
@@ -110,7 +106,7 @@ def check_value(spec_field: Field, value: object) -> tuple[str, dict] | None:
         return "wrong_type", {
             "type": spec_field.type,
             "got": got,
-            "value": _short(value),
+            "value": _clip(value),
         }
     if isinstance(value, str):
         bad = check_id(value) if spec_field.name == "id" else check_text(value)
@@ -120,7 +116,7 @@ def check_value(spec_field: Field, value: object) -> tuple[str, dict] | None:
         return "not_a_number", {}
     if spec_field.choices is not None and value not in spec_field.choices:
         return "not_a_choice", {
-            "value": _short(value),
+            "value": _clip(value),
             "allowed": ", ".join(spec_field.choices),
         }
     if spec_field.minimum is not None and value < spec_field.minimum:
@@ -146,14 +142,32 @@ def check_geometry(geom, spec: LayerSpec, area: Area) -> tuple[str, dict] | None
         return "not_finite", {}
     if not geom.is_valid:
         return "invalid_geometry", {"reason": shapely.is_valid_reason(geom)}
-    minx, miny, maxx, maxy = area
-    gx0, gy0, gx1, gy1 = geom.bounds
-    if gx0 >= minx and gx1 <= maxx and gy0 >= miny and gy1 <= maxy:
+    # Points lie in the study area; zones and perimeters need only reach into it
+    # (a commune or an IRIS crossing the metropolis's edge is kept whole).
+    inside = inside_area if spec.geometry == "Point" else touches_area
+    if inside(geom, area):
         return None
-    if gy0 >= minx and gy1 <= maxx and gx0 >= miny and gx1 <= maxy:
+    gx0, gy0, gx1, gy1 = geom.bounds
+    if inside(shapely.transform(geom, lambda xy: xy[:, ::-1]), area):
         return "swapped", {"x": gx0, "y": gy0}
     bounds = f"({gx0:.5f}, {gy0:.5f}, {gx1:.5f}, {gy1:.5f})"
-    return "outside_area", {"area": area, "bounds": bounds}
+    return "outside_area", {"area": str(area), "bounds": bounds}
+
+
+def touches_area(geom, area: Area) -> bool:
+    """True when a geometry reaches into the study area."""
+    if hasattr(area, "intersects"):
+        return area.intersects(geom)
+    return reaches_into(geom, shapely.box(*area))
+
+
+def inside_area(geom, area: Area) -> bool:
+    """True when a geometry lies in the study area (a box, or a contour)."""
+    if hasattr(area, "covers"):
+        return area.covers(geom)
+    minx, miny, maxx, maxy = area
+    gx0, gy0, gx1, gy1 = geom.bounds
+    return gx0 >= minx and gx1 <= maxx and gy0 >= miny and gy1 <= maxy
 
 
 def _feature_label(index: int, props: dict) -> str:

@@ -9,8 +9,6 @@ position in the same order (``/api/layers/<name>/items/<index>``).
 
 from __future__ import annotations
 
-import unicodedata
-
 import geopandas as gpd
 import numpy as np
 
@@ -64,12 +62,3 @@ def compact_points(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> dict
         "dy": np.diff(ys, prepend=0).tolist(),
         "c": codes,
     }
-
-
-def normalise(text: object) -> str:
-    """Lower-case text without accents, for accent-insensitive search."""
-    text = str(text or "")
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()

@@ -117,6 +117,65 @@ def _flag(
     return default
 
 
+def _layers(args, layer_names, opts: MapOptions) -> None:
+    wanted = [n.strip() for n in args["layers"].split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in layer_names]
+    if unknown:
+        opts.ignored.append(f"layers: unknown layer(s) {', '.join(unknown)}")
+    known = tuple(n for n in layer_names if n in wanted)
+    opts.layers = known if (known or not wanted) else None
+
+
+def _center(args, area, opts: MapOptions) -> None:
+    match = re.fullmatch(
+        r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", args["center"]
+    )
+    lat, lon = (float(match.group(1)), float(match.group(2))) if match else (0, 0)
+    margin = 0.5
+    if match and (
+        area[1] - margin <= lat <= area[3] + margin
+        and area[0] - margin <= lon <= area[2] + margin
+    ):
+        # snapped to 5 decimals (1 m): the page cache keys on it
+        opts.center = (round(lat, 5), round(lon, 5))
+    else:
+        opts.ignored.append(
+            f"center: expected lat,lon near the study area, got {args['center']!r}"
+        )
+
+
+def _zoom(args, opts: MapOptions) -> None:
+    try:
+        zoom = int(args["zoom"])
+        if not 8 <= zoom <= 19:
+            raise ValueError
+        opts.zoom = zoom
+    except ValueError:
+        opts.ignored.append(
+            f"zoom: expected an integer from 8 to 19, got {args['zoom']!r}"
+        )
+
+
+def _choice(args, name: str, allowed, opts: MapOptions) -> str | None:
+    if args[name] in allowed:
+        return args[name]
+    opts.ignored.append(
+        f"{name}: expected one of {', '.join(allowed)}, got {args[name]!r}"
+    )
+    return None
+
+
+def _feature(args, layer_names, opts: MapOptions) -> None:
+    value = args["feature"]
+    if (
+        re.fullmatch(r"[a-z_]+:[\w.\-]{1,100}", value)
+        and value.split(":", 1)[0] in layer_names
+    ):
+        opts.feature = value
+    else:
+        opts.ignored.append(f"feature: expected layer:id, got {value!r}")
+
+
 def parse_map_options(
     args: Mapping[str, str],
     layer_names: list[str],
@@ -125,66 +184,19 @@ def parse_map_options(
 ) -> MapOptions:
     """Read the map options from query arguments, ignoring bad values."""
     opts = MapOptions(scrollzoom=scrollzoom_default)
-    ignored = opts.ignored
     if "layers" in args:
-        wanted = [n.strip() for n in args["layers"].split(",") if n.strip()]
-        unknown = [n for n in wanted if n not in layer_names]
-        if unknown:
-            ignored.append(f"layers: unknown layer(s) {', '.join(unknown)}")
-        known = tuple(n for n in layer_names if n in wanted)
-        opts.layers = known if (known or not wanted) else None
+        _layers(args, layer_names, opts)
     if "center" in args:
-        match = re.fullmatch(
-            r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", args["center"]
-        )
-        lat, lon = (
-            (float(match.group(1)), float(match.group(2))) if match else (None, None)
-        )
-        margin = 0.5
-        if match and (
-            area[1] - margin <= lat <= area[3] + margin
-            and area[0] - margin <= lon <= area[2] + margin
-        ):
-            # snapped to 5 decimals (1 m): the page cache keys on it
-            opts.center = (round(lat, 5), round(lon, 5))
-        else:
-            ignored.append(
-                f"center: expected lat,lon near the study area, got {args['center']!r}"
-            )
+        _center(args, area, opts)
     if "zoom" in args:
-        try:
-            zoom = int(args["zoom"])
-            if not 8 <= zoom <= 19:
-                raise ValueError
-            opts.zoom = zoom
-        except ValueError:
-            ignored.append(
-                f"zoom: expected an integer from 8 to 19, got {args['zoom']!r}"
-            )
+        _zoom(args, opts)
     if "lang" in args:
-        if args["lang"] in ("fr", "en"):
-            opts.lang = args["lang"]
-        else:
-            ignored.append(f"lang: expected fr or en, got {args['lang']!r}")
-    opts.legend = _flag(args, "legend", True, ignored)
-    opts.search = _flag(args, "search", True, ignored)
-    opts.fullscreen = _flag(args, "fullscreen", True, ignored)
-    opts.scrollzoom = _flag(args, "scrollzoom", scrollzoom_default, ignored)
+        opts.lang = _choice(args, "lang", ("fr", "en"), opts)
+    for name in FLAGS:
+        default = scrollzoom_default if name == "scrollzoom" else True
+        setattr(opts, name, _flag(args, name, default, opts.ignored))
     if "feature" in args:
-        value = args["feature"]
-        if (
-            re.fullmatch(r"[a-z_]+:[\w.\-]{1,100}", value)
-            and value.split(":", 1)[0] in layer_names
-        ):
-            opts.feature = value
-        else:
-            ignored.append(f"feature: expected layer:id, got {value!r}")
+        _feature(args, layer_names, opts)
     if "basemap" in args:
-        if args["basemap"] in PROVIDERS:
-            opts.basemap = args["basemap"]
-        else:
-            ignored.append(
-                f"basemap: expected one of {', '.join(PROVIDERS)}, "
-                f"got {args['basemap']!r}"
-            )
+        opts.basemap = _choice(args, "basemap", tuple(PROVIDERS), opts)
     return opts

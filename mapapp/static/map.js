@@ -91,7 +91,8 @@
     box.appendChild(el("h3", "mapapp-popup-title", p[cfg.labelField] || p.id));
     box.appendChild(el("p", "mapapp-popup-layer", cfg.title));
     var flags = el("p", "mapapp-flags");
-    if (p.precision === "approximate") flags.appendChild(el("span", "mapapp-flag", i18n.approximate));
+    var placed = { approximate: i18n.approximate, street: i18n.streetLevel, commune: i18n.communeLevel };
+    if (placed[p.precision]) flags.appendChild(el("span", "mapapp-flag", placed[p.precision]));
     if (p.illustrative) flags.appendChild(el("span", "mapapp-flag mapapp-flag-illustrative", i18n.illustrative));
     if (flags.childNodes.length) box.appendChild(flags);
     var dl = el("dl");
@@ -110,6 +111,9 @@
         dd.appendChild(a);
       } else {
         dd.textContent = formatValue(field, value, i18n);
+        /* an inferred NAF code is not the register's: say so beside it */
+        if (name === "naf_code" && p.naf_inferred) dd.textContent += " (" + i18n.nafInferred + ")";
+        if (name === "headcount_source" && p.headcount_date) dd.textContent += ", " + p.headcount_date;
       }
       dl.appendChild(dd);
     });
@@ -129,13 +133,71 @@
     }
     if (p.source_date) src.appendChild(el("span", null, " (" + p.source_date + ")"));
     box.appendChild(src);
+    if (p.source_date) {
+      box.appendChild(el("p", "mapapp-confirmed", (i18n.confirmed || "") + " " + p.source_date));
+    }
+    if (p.precision === "commune" && i18n.communeNote) box.appendChild(el("p", "mapapp-notes", i18n.communeNote));
     return box;
+  }
+
+  /* Features located at commune level only are not drawn as points: one badge per
+     commune (at its anchor) counts them, and its popup lists them; choosing a name
+     shows that feature's card. */
+  function communeBadges(map, entry, features) {
+    var byCommune = {};
+    features.forEach(function (f) {
+      var key = (f.properties || {}).commune_code || f.geometry.coordinates.join(",");
+      (byCommune[key] = byCommune[key] || []).push(f);
+    });
+    var made = [];
+    Object.keys(byCommune).forEach(function (key) {
+      var list = byCommune[key];
+      var c = list[0].geometry.coordinates;
+      var badge = el("span", "mapapp-commune-badge", String(list.length));
+      var marker = L.marker([c[1], c[0]], {
+        icon: L.divIcon({ html: badge, className: "mapapp-commune-icon", iconSize: [28, 28] }),
+        keyboard: true, title: list.length + " " + (state(map).i18n || mapapp.defaultI18n).communeCount
+      });
+      marker.bindPopup(function () {
+        var i18n = state(map).i18n || mapapp.defaultI18n;
+        var box = el("div", "mapapp-popup mapapp-commune-list");
+        box.appendChild(el("h3", "mapapp-popup-title", entry.cfg.title));
+        box.appendChild(el("p", "mapapp-flags", list.length + " " + i18n.communeCount));
+        var ul = el("ul");
+        list.forEach(function (f) {
+          var b = el("button", "mapapp-link-button", f.properties[entry.cfg.labelField] || f.id);
+          b.type = "button";
+          L.DomEvent.on(b, "click", function (e) {
+            L.DomEvent.stop(e);
+            marker.setPopupContent(popupContent(entry.cfg, f, i18n));
+          });
+          var li = el("li");
+          li.appendChild(b);
+          ul.appendChild(li);
+        });
+        box.appendChild(ul);
+        return box;
+      }, { maxWidth: 320 });
+      list.forEach(function (f) {
+        var name = f.properties[entry.cfg.labelField] || f.id;
+        entry.features.push({ id: f.properties.id, name: name, key: normalise(name), layer: marker,
+                              props: f.properties });
+      });
+      made.push(marker);
+    });
+    return made;
   }
 
   /* Leaflet layers for a FeatureCollection of one configured layer, registered for
      search and added to the layer's group. */
   function makeLayers(map, entry, data) {
     var cfg = entry.cfg;
+    var atCommune = (data.features || []).filter(function (f) {
+      return (f.properties || {}).precision === "commune" && f.geometry && f.geometry.type === "Point";
+    });
+    if (atCommune.length) {
+      data = { type: "FeatureCollection", features: data.features.filter(function (f) { return atCommune.indexOf(f) === -1; }) };
+    }
     var geo = L.geoJSON(data, {
       pane: cfg.geometry === "Point" ? "overlayPane" : (cfg.classes ? "mapapp-zones" : "mapapp-outlines"),
       pointToLayer: function (feature, latlng) {
@@ -171,7 +233,7 @@
         entry.features.push({ id: p.id, name: label, key: normalise(label), layer: layer });
       }
     });
-    var made = geo.getLayers();
+    var made = geo.getLayers().concat(communeBadges(map, entry, atCommune));
     if (entry.group.addLayers) entry.group.addLayers(made);
     else made.forEach(function (l) { entry.group.addLayer(l); });
     entry.count = entry.features.length;
@@ -210,12 +272,23 @@
   mapapp.setFilter = function (map, layerName, keep) {
     var entry = state(map).layers[layerName];
     if (!entry || entry.remoteLayer) return;
-    var show = [], hide = [];
+    var show = [], hide = [], badges = [];
     entry.features.forEach(function (f) {
-      var ok = !keep || keep(f.layer.feature ? f.layer.feature.properties || {} : {});
+      var props = f.props || (f.layer.feature ? f.layer.feature.properties || {} : {});
+      var ok = !keep || keep(props);
+      if (f.props) {  /* a commune badge: shown while one of its features passes */
+        if (badges.indexOf(f.layer) === -1) { badges.push(f.layer); f.layer._mapappShow = false; }
+        f.layer._mapappShow = f.layer._mapappShow || ok;
+        return;
+      }
       var has = entry.group.hasLayer(f.layer);
       if (ok && !has) show.push(f.layer);
       if (!ok && has) hide.push(f.layer);
+    });
+    badges.forEach(function (b) {
+      var has = entry.group.hasLayer(b);
+      if (b._mapappShow && !has) show.push(b);
+      if (!b._mapappShow && has) hide.push(b);
     });
     if (entry.group.removeLayers) entry.group.removeLayers(hide);
     else hide.forEach(function (l) { entry.group.removeLayer(l); });
@@ -368,7 +441,11 @@
     search: "Rechercher un lieu", searchLabel: "Rechercher par nom", noResult: "Aucun résultat",
     results: "résultats", fullscreen: "Plein écran", exitFullscreen: "Quitter le plein écran",
     locate: "Me localiser", locateError: "Position indisponible", reset: "Vue initiale",
-    youAreHere: "Vous êtes ici"
+    youAreHere: "Vous êtes ici", streetLevel: "Localisation à la rue seulement",
+    communeLevel: "Localisation à la commune seulement",
+    communeNote: "Aucune source ne donne d'adresse ni de quartier : listée par commune, pas dessinée comme un point.",
+    nafInferred: "déduit de l'activité", confirmed: "Confirmé par une source de",
+    communeCount: "localisés à la commune seulement"
   };
 
   /* A polite live region for short messages (screen readers read them). */

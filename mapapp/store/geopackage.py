@@ -281,6 +281,11 @@ class GeoPackageStore(SqlStore):
             return False
         return bool(row[0])
 
+    SQL_TYPES = SQL_TYPES
+
+    def _columns_of(self, conn, table: str) -> set[str]:
+        return {r[1] for r in conn.execute(f"PRAGMA table_info({q(table)})")}
+
     def layer_names(self) -> list[str]:
         rows = self.conn.execute(
             "SELECT table_name FROM gpkg_contents WHERE data_type='features' "

@@ -228,6 +228,16 @@ class PostGISStore(SqlStore):
             return False
         return bool(row and row[0])
 
+    SQL_TYPES = SQL_TYPES
+
+    def _columns_of(self, conn, table: str) -> set[str]:
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = %s",
+            (table,),
+        ).fetchall()
+        return {r[0] for r in rows}
+
     def layer_names(self) -> list[str]:
         rows = self.conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = "

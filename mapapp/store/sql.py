@@ -21,8 +21,10 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import AlreadyExists, BadRequest, NotFound
 from ..layers import LayerSpec, get_spec
-from ..layers.validation import check_text, make_id
+from ..layers.builtin import LEGACY_PRECISIONS
+from ..layers.validation import check_text
 from ..limits import HISTORY_ID_MAX, ID_PATTERN
+from ..text import slug
 from .base import Bbox, Store, history_state, plain_value
 
 HISTORY_COLUMNS = "layer, feature_id, version, action, author, at, before, after, note"
@@ -110,11 +112,55 @@ class SqlStore(Store):
 
     def _table_names(self) -> list[str]:
         """The layer tables present, asked once per store (they change only when
-        :meth:`create` rebuilds them, which forgets this)."""
+        :meth:`create` rebuilds them, which forgets this); a store written by an
+        earlier release is brought up to date the first time (:meth:`_upgrade`)."""
         names = getattr(self, "_tables", None)
         if names is None:
-            names = self._tables = self.layer_names()
+            names = self.layer_names()
+            self._upgrade(names)
+            self._tables = names
         return names
+
+    def _columns_of(self, conn, table: str) -> set[str]:  # pragma: no cover
+        """The columns a layer table has."""
+        raise NotImplementedError
+
+    SQL_TYPES: dict[str, str] = {}
+
+    def _upgrade(self, tables: list[str]) -> None:
+        """Fields added to a layer since the store was made become empty columns, and
+        values of a former vocabulary are renamed (precision ``address`` reads
+        ``exact``), in one transaction; the data version does not move."""
+        work = []
+        for name in tables:
+            spec = get_spec(name)
+            have = self._columns_of(self.conn, name)
+            work += [
+                f"ALTER TABLE {q(name)} ADD COLUMN {q(f.name)} {self.SQL_TYPES[f.type]}"
+                for f in spec.fields
+                if f.name not in have
+            ]
+            for old, new in LEGACY_PRECISIONS.items():
+                if (
+                    "precision" in have
+                    and self.conn.execute(
+                        f"SELECT 1 FROM {q(name)} WHERE precision = {self.P} LIMIT 1",
+                        (old,),
+                    ).fetchone()
+                ):
+                    work.append(
+                        (
+                            f"UPDATE {q(name)} SET precision = {self.P} "
+                            f"WHERE precision = {self.P}",
+                            (new, old),
+                        )
+                    )
+        if not work:
+            return
+        with self._write() as conn:
+            for item in work:
+                statement, params = item if isinstance(item, tuple) else (item, ())
+                conn.execute(statement, params)
 
     def _spec(self, layer: str) -> LayerSpec:
         spec = get_spec(layer)
@@ -345,7 +391,7 @@ class SqlStore(Store):
 
     def _free_id(self, conn, spec: LayerSpec, props: dict) -> str:
         """A new id made from the feature's name: ``le-numerique``, then ``-2``…"""
-        base = make_id(props.get(spec.label_field), spec.name)
+        base = slug(props.get(spec.label_field)) or spec.name
         candidate, n = base, 1
         while self._exists(conn, spec.name, candidate):
             n += 1

@@ -7,9 +7,11 @@ import json
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from .. import ogcapi
-from ..exports import FORMATS, layer_metadata
+from ..cache import Payload
+from ..exports import FORMATS
 from ..layers import REGISTRY, get_spec
-from . import current_lang, get_store, send_cached, snapshot
+from .http import send_payload, site
+from .params import current_lang
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -38,19 +40,12 @@ def respond(make, template: str, mimetype: str = "application/json", **extra):
         return render_template(
             f"ogc/{template}", data=make(), lang=current_lang(), **extra
         )
-    cache = current_app.extensions["mapapp.pages"]
-    key = (
-        "ogc",
-        request.host,
-        request.full_path,
-        get_store().data_version(),
-        current_lang(),
+    s = site()
+    key = ("ogc", request.host, request.full_path, s.data_version(), current_lang())
+    payload = s.payload(
+        key, lambda: Payload.of(json.dumps(make(), ensure_ascii=False).encode())
     )
-    item = cache.get(key)
-    if item is None:
-        item = cache.put(key, json.dumps(make(), ensure_ascii=False), html=False)
-    response = send_cached(item, mimetype)
-    response.headers["Cache-Control"] = "no-cache"
+    response = send_payload(payload, mimetype)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -63,8 +58,8 @@ def public_spec(name: str):
 
 
 def collection_info(spec) -> dict:
-    frame = snapshot(spec.name, full=True).frame
-    metadata = layer_metadata(frame)
+    frame = site().snapshot(spec.name, full=True).frame
+    metadata = site().layer_metadata(spec.name, frame, current_lang())
     metadata["downloads"] = {
         fmt: (url_for("public.download", name=spec.name, fmt=fmt, _external=True), mime)
         for fmt, mime in FORMATS.items()
@@ -139,7 +134,7 @@ def items(name: str):
     query = ogcapi.parse_items_query(request.args, spec)
 
     def make():
-        frame = snapshot(name, full=True).frame
+        frame = site().snapshot(name, full=True).frame
         return ogcapi.items(spec, frame, query, base_url(), request.args)
 
     return respond(make, "items.html", mimetype=ogcapi.GEOJSON, spec=spec)
@@ -150,6 +145,8 @@ def item(name: str, fid: str):
     spec = public_spec(name)
 
     def make():
-        return ogcapi.item(spec, snapshot(name, full=True).frame, fid, base_url())
+        return ogcapi.item(
+            spec, site().snapshot(name, full=True).frame, fid, base_url()
+        )
 
     return respond(make, "item.html", mimetype=ogcapi.GEOJSON, spec=spec)

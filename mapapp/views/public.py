@@ -1,73 +1,28 @@
-"""Public pages: the map, its embed, and the self-hosted assets."""
+"""Public pages: the map, its embed, the list, the embed builder, open data, assets."""
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import mimetypes
 import os
 from functools import lru_cache
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    render_template,
-    request,
-    url_for,
-)
-from flask_babel import gettext as _
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from werkzeug.security import safe_join
 
 from .. import listing
 from ..assets import asset_dir
-from ..exports import FORMATS, export_bytes, layer_metadata
-from ..layers import REGISTRY, tr
+from ..cache import Payload
+from ..exports import FORMATS, export_bytes
+from ..layers import PRECISIONS, REGISTRY, tr
 from ..listing import parse_list_query
-from ..maps import build_map, split_rendered
 from ..maps.options import MapOptions, option_defaults, parse_map_options
 from ..maps.tiles import PROVIDERS
-from . import content_security_policy, current_lang, get_store, send_cached, snapshot
+from ..site import require_public
+from .http import content_security_policy, inline_script_hashes, send_payload, site
+from .mappage import map_parts, map_ui
+from .params import current_lang
 
 bp = Blueprint("public", __name__)
-
-
-def public_layer_names() -> list[str]:
-    return [name for name, spec in REGISTRY.items() if spec.public]
-
-
-def ui_strings(lang: str) -> dict:
-    """Interface strings map.js shows, in the page language."""
-    return {
-        "lang": lang,
-        "locale": "fr-FR" if lang == "fr" else "en-GB",
-        "approximate": _("Approximate location"),
-        "illustrative": _("Illustrative values"),
-        "source": _("Source"),
-        "yes": _("yes"),
-        "no": _("no"),
-        "loadError": _("Could not load the layer"),
-        "legend": _("Legend"),
-        "layers": _("Layers"),
-        "search": _("Search a place"),
-        "searchLabel": _("Search by name"),
-        "noResult": _("No result"),
-        "results": _("results"),
-        "fullscreen": _("Full screen"),
-        "exitFullscreen": _("Leave full screen"),
-        "locate": _("Show my location"),
-        "locateError": _("Location unavailable"),
-        "reset": _("Initial view"),
-        "youAreHere": _("You are here"),
-    }
-
-
-def gesture_text() -> dict:
-    return {
-        "touch": _("Use two fingers to move the map"),
-        "scroll": _("Use ctrl + scroll to zoom the map"),
-        "scrollMac": _("Use \u2318 + scroll to zoom the map"),
-    }
 
 
 def remote_source(name: str, version: int) -> dict:
@@ -81,86 +36,72 @@ def remote_source(name: str, version: int) -> dict:
     }
 
 
-def _index_of(snap, fid: str) -> int | None:
-    matches = snap.frame.index[snap.frame["id"] == fid]
-    return int(matches[0]) if len(matches) else None
-
-
-def render_map_page(
-    template: str, opts: MapOptions, include: list[str], embed: bool
-) -> tuple[str, str]:
-    """Build the folium map for ``opts`` and render it into ``template``."""
-    store = get_store()
-    lang = current_lang()
-    tiles = current_app.extensions["mapapp.tiles"]
-    if opts.basemap and (tiles.url or opts.basemap == "none"):
-        tiles = PROVIDERS[opts.basemap]
+def map_sources(opts: MapOptions, include: list[str]) -> tuple[dict, int | None]:
+    """(name -> (spec, source)) of a public map, and the position of the feature to
+    open in a large layer: small layers inline, large point layers as compact arrays,
+    large polygon layers by URL."""
+    s = site()
     limit = int(current_app.config["INLINE_MAX_FEATURES"])
-    layers = {}
-    feature_index = None
+    layers, feature_index = {}, None
     for name in include:
         spec = REGISTRY[name]
-        if store.count(name, published_only=True) <= limit:
-            frame = store.read(name, published_only=True)
+        if s.store.count(name, published_only=True) <= limit:
+            frame = s.store.read(name, published_only=True)
             layers[name] = (spec, frame.drop(columns=["published"], errors="ignore"))
         elif spec.geometry == "Point":
-            # the page needs only the data version; the data comes with its own request
-            layers[name] = (spec, remote_source(name, store.data_version()))
+            layers[name] = (spec, remote_source(name, s.data_version()))
             if opts.feature and opts.feature.split(":", 1)[0] == name:
                 fid = opts.feature.split(":", 1)[1]
-                feature_index = _index_of(snapshot(name), fid)
+                feature_index = s.snapshot(name).index_of(fid)
         else:
             layers[name] = (spec, url_for("api.layer_geojson", name=name))
-    ui = {
-        "i18n": ui_strings(lang),
-        "legend": opts.legend,
-        "search": opts.search,
-        "fullscreen": opts.fullscreen,
-        "locate": True,
-        "reset": True,
-        "collapsed": embed,
-        "permalink": True,
-        "feature": opts.feature,
-        "featureIndex": feature_index,
-        "visible": list(opts.layers) if opts.layers is not None else None,
-        "home": {"center": list(opts.center), "zoom": opts.zoom},
-    }
-    m = build_map(
-        layers,
-        lang,
-        tiles,
-        ui,
-        asset_prefix=url_for("public.index").rstrip("/") + "/assets",
-        center=opts.center,
-        zoom=opts.zoom,
-        gestureHandling=not opts.scrollzoom,
-        gestureHandlingOptions={"text": gesture_text(), "duration": 1200},
+    return layers, feature_index
+
+
+def render_map_page(template: str, opts: MapOptions, include: list[str], embed: bool):
+    """Build the folium map for ``opts`` and render it into ``template``."""
+    lang = current_lang()
+    tiles = site().tiles
+    if opts.basemap and (tiles.url or opts.basemap == "none"):
+        tiles = PROVIDERS[opts.basemap]
+    layers, feature_index = map_sources(opts, include)
+    ui = map_ui(
+        opts.center,
+        opts.zoom,
+        legend=opts.legend,
+        search=opts.search,
+        fullscreen=opts.fullscreen,
+        collapsed=embed,
+        feature=opts.feature,
+        featureIndex=feature_index,
+        visible=list(opts.layers) if opts.layers is not None else None,
     )
-    parts = split_rendered(m)
-    html = render_template(
+    parts = map_parts(
+        layers, lang, tiles, ui, opts.center, opts.zoom, gestures=not opts.scrollzoom
+    )
+    return render_template(
         template,
         map=parts,
         lang=lang,
         opts=opts,
         layer_titles={n: REGISTRY[n].title for n in include},
     )
-    return html, lang
 
 
 def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool):
     """Serve a map page from the page cache (keyed on the data version), with 304."""
-    cache = current_app.extensions["mapapp.pages"]
-    lang = current_lang()
-    key = (template, get_store().data_version(), lang, opts.key(), tuple(include))
-    item = cache.get(key)
-    if item is None:
-        html, _lang = render_map_page(template, opts, include, embed)
-        item = cache.put(key, html)
-    response = send_cached(item, "text/html")
-    response.headers["Cache-Control"] = "no-cache"
+    s = site()
+    key = (template, s.data_version(), current_lang(), opts.key(), tuple(include))
+
+    def make() -> Payload:
+        html = render_map_page(template, opts, include, embed)
+        return Payload.of(html.encode(), script_hashes=inline_script_hashes(html))
+
+    payload = s.payload(key, make)
+    response = send_payload(payload, "text/html")
     frame = current_app.config.get("EMBED_FRAME_ANCESTORS", "*") if embed else "'none'"
     response.headers["Content-Security-Policy"] = content_security_policy(
-        current_app, item["script_hashes"], frame_ancestors=frame
+        payload.script_hashes, frame_ancestors=frame
     )
     return response
 
@@ -168,12 +109,9 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
 @bp.get("/")
 def index():
     """The public map: every public layer, header, legend, language switch."""
-    names = public_layer_names()
+    names = site().public_layers()
     opts = parse_map_options(
-        request.args,
-        names,
-        current_app.config["STUDY_AREA_BBOX"],
-        scrollzoom_default=True,
+        request.args, names, site().area.bounds, scrollzoom_default=True
     )
     return cached_page("public/index.html", opts, names, embed=False)
 
@@ -181,77 +119,61 @@ def index():
 @bp.get("/embed")
 def embed():
     """The map alone, for iframes; options in the query string (docs/embed.md)."""
-    names = public_layer_names()
-    opts = parse_map_options(request.args, names, current_app.config["STUDY_AREA_BBOX"])
+    names = site().public_layers()
+    opts = parse_map_options(request.args, names, site().area.bounds)
     include = list(opts.layers) if opts.layers else names
     return cached_page("public/embed.html", opts, include, embed=True)
 
 
-@bp.get("/assets/<package>/<path:filename>")
-def assets(package: str, filename: str):
-    """Front-end files from pip packages and the project's own static folder.
-
-    Served from memory, gzip-compressed when the browser accepts it, with an ETag.
-    """
-    folder = asset_dir(package)
-    path = safe_join(str(folder), filename) if folder else None
-    if path is None or not os.path.isfile(path):
-        abort(404)
-    item = _asset(path)
-    if request.if_none_match.contains(item["etag"]):
-        response = current_app.response_class(status=304)
-    else:
-        use_gzip = item["gzip"] is not None and "gzip" in request.headers.get(
-            "Accept-Encoding", ""
-        )
-        response = current_app.response_class(
-            item["gzip"] if use_gzip else item["body"], mimetype=item["mimetype"]
-        )
-        if use_gzip:
-            response.headers["Content-Encoding"] = "gzip"
-    response.set_etag(item["etag"])
-    response.headers["Vary"] = "Accept-Encoding"
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    return response
-
-
 @lru_cache(maxsize=256)
-def _asset(path: str) -> dict:
+def _asset(path: str) -> tuple[Payload, str]:
     with open(path, "rb") as f:
         body = f.read()
     mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
     compressible = mimetype.startswith("text/") or mimetype.endswith(
         ("javascript", "json", "svg+xml")
     )
+    return Payload.of(body, compress=compressible), mimetype
+
+
+@bp.get("/assets/<package>/<path:filename>")
+def assets(package: str, filename: str):
+    """Front-end files from pip packages and the project's own static folder, from
+    memory, gzip-compressed when the browser accepts it, with an ETag."""
+    folder = asset_dir(package)
+    path = safe_join(str(folder), filename) if folder else None
+    if path is None or not os.path.isfile(path):
+        abort(404)
+    payload, mimetype = _asset(path)
+    return send_payload(
+        payload, mimetype, vary="Accept-Encoding", cache_control="public, max-age=86400"
+    )
+
+
+def _list_section(name: str, query, lang: str) -> dict:
+    spec = REGISTRY[name]
+    items = listing.rows(site().snapshot(name, full=True).frame, spec, query, lang)
+    shown, pages = listing.page_of(items, query.page)
     return {
-        "body": body,
-        "gzip": gzip.compress(body, 9) if compressible else None,
-        "mimetype": mimetype,
-        "etag": hashlib.sha256(body).hexdigest()[:20],
+        "spec": spec,
+        "title": tr(spec.title, lang),
+        "rows": shown,
+        "total": len(items),
+        "pages": pages,
+        "page": min(query.page, pages),
     }
 
 
 @bp.get("/list")
 def list_view():
     """The accessible alternative to the map: tables of the published features."""
-    names = public_layer_names()
+    names = site().public_layers()
     query = parse_list_query(request.args, names)
     lang = current_lang()
-    sections = []
-    for name in [query.layer] if query.layer else names:
-        spec = REGISTRY[name]
-        items = listing.rows(snapshot(name, full=True).frame, spec, query, lang)
-        shown, pages = listing.page_of(items, query.page)
-        sections.append(
-            {
-                "spec": spec,
-                "title": tr(spec.title, lang),
-                "rows": shown,
-                "total": len(items),
-                "pages": pages,
-                "page": min(query.page, pages),
-            }
-        )
+    sections = [
+        _list_section(name, query, lang)
+        for name in ([query.layer] if query.layer else names)
+    ]
     categories = [
         (
             tr(REGISTRY[n].title, lang),
@@ -270,26 +192,31 @@ def list_view():
     )
 
 
-@bp.get("/share")
-def share():
-    """The embed builder: pick options, preview the map, copy the iframe snippet."""
-    names = public_layer_names()
+def _share_args() -> dict:
+    """The builder's options from the query string, or from its own form (sent
+    without JavaScript: unchecked boxes are absent, layers are repeated)."""
     args = request.args.to_dict()
-    if "width" in args:  # the form itself, submitted without JavaScript
+    if "width" in args:
         for flag in ("legend", "search", "fullscreen", "scrollzoom"):
             args[flag] = "1" if flag in args else "0"
         args["layers"] = ",".join(request.args.getlist("layer"))
         args = {k: v for k, v in args.items() if v != ""}
-    opts = parse_map_options(args, names, current_app.config["STUDY_AREA_BBOX"])
+    return args
+
+
+@bp.get("/share")
+def share():
+    """The embed builder: pick options, preview the map, copy the iframe snippet."""
+    names = site().public_layers()
+    opts = parse_map_options(_share_args(), names, site().area.bounds)
     lang = current_lang()
     if opts.lang is None:
         opts.lang = lang
-    embed_url = url_for("public.embed", _external=True, **opts.query())
     return render_template(
         "public/share.html",
         lang=lang,
         opts=opts,
-        embed_url=embed_url,
+        embed_url=url_for("public.embed", _external=True, **opts.query()),
         layers=[(n, tr(REGISTRY[n].title, lang)) for n in names],
         basemaps=list(PROVIDERS),
         defaults=option_defaults(),
@@ -301,17 +228,19 @@ def share():
 @bp.get("/download/<name>.<fmt>")
 def download(name: str, fmt: str):
     """A public layer (published features only) as GeoJSON, CSV or GeoPackage."""
-    spec = REGISTRY.get(name)
-    if spec is None or not spec.public or fmt not in FORMATS:
+    if name not in REGISTRY or fmt not in FORMATS:
         abort(404)
-    frame = snapshot(name, full=True).frame
-    cache = current_app.extensions["mapapp.pages"]
-    key = ("download", name, fmt, get_store().data_version())
-    item = cache.get(key)
-    if item is None:
-        body = export_bytes(frame, name, fmt, layer_metadata(frame))
-        item = cache.put(key, body.decode("latin-1"), html=False)  # bytes kept as-is
-    response = send_cached(item, FORMATS[fmt])
+    require_public(name)
+    s = site()
+
+    def make() -> Payload:
+        frame = s.snapshot(name, full=True).frame
+        meta = s.layer_metadata(name, frame, current_lang())
+        return Payload.of(export_bytes(frame, name, fmt, meta))
+
+    key = ("download", name, fmt, current_lang(), s.data_version())
+    payload = s.payload(key, make)
+    response = send_payload(payload, FORMATS[fmt])
     response.headers["Content-Disposition"] = (
         f'attachment; filename="mapapp-{name}.{fmt}"'
     )
@@ -324,10 +253,15 @@ def data():
     """Open data: each public layer's sources, date, licence and downloads."""
     lang = current_lang()
     layers = []
-    for name, spec in REGISTRY.items():
-        if spec.public:
-            meta = layer_metadata(snapshot(name, full=True).frame)
-            layers.append({"name": name, "title": tr(spec.title, lang), **meta})
+    for name in site().public_layers():
+        frame = site().snapshot(name, full=True).frame
+        meta = site().layer_metadata(name, frame, lang)
+        layers.append({"name": name, "title": tr(REGISTRY[name].title, lang), **meta})
+    precisions = {k: tr(v, lang) for k, v in PRECISIONS.items()}
     return render_template(
-        "public/data.html", lang=lang, layers=layers, formats=list(FORMATS)
+        "public/data.html",
+        lang=lang,
+        layers=layers,
+        formats=list(FORMATS),
+        precisions=precisions,
     )

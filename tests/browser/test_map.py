@@ -22,7 +22,7 @@ def test_map_draws_every_layer(watched, live_server):
         return out;
     }""")
     assert counts == {
-        "companies": 23,
+        "companies": 22,
         "coworking": 10,
         "schools": 16,
         "fibre": 14,

@@ -23,15 +23,16 @@ def test_sirene_keeps_active_digital_establishments_of_the_communes(store, tmp_p
     assert companies.loc["81234567800037", "name"] == "SIREN 812345678"
     row = companies.loc["81234567800011"]
     assert row["sector"] == "software" and row["headcount_class"] == "11"
-    assert row["source"] == "SIRENE 2026-10" and row["precision"] == "address"
+    # Lambert-93 of the stock without the geocoder's grade: approximate
+    assert row["source"] == "SIRENE 2026-10" and row["precision"] == "approximate"
     assert row["address"] == "12 RUE DE LA REPUBLIQUE, 25000 BESANCON"
     assert row.geometry.x == pytest.approx(6.0241, abs=1e-4)
     assert companies.loc["81234567800037", "headcount_class"] == "NN"
     reasons = report.dropped
     assert reasons["closed establishment (état F)"] == 1
     assert reasons["NAF code outside the digital set"] == 1
-    assert reasons["outside the chosen communes"] == 1
-    assert reasons["outside the study area"] == 1
+    # by default, the 67 communes of the metropolis (25999 is not one)
+    assert reasons["outside the chosen communes"] == 2
     assert reasons["no coordinates (neither geolocation nor Lambert-93)"] == 1
     assert reasons["duplicate identifier merged (the last row is kept)"] == 1
     text = "\n".join(report.lines())
@@ -44,7 +45,7 @@ def test_sirene_with_the_geolocation_file(store, tmp_path):
     )
     companies = store.read("companies").set_index("id")
     assert "81234567800086" in companies.index  # placed by the geolocation file
-    assert companies.loc["81234567800037", "precision"] == "approximate"  # quality 33
+    assert companies.loc["81234567800037", "precision"] == "commune"  # quality 33
     assert any("quality 33" in n for n in report.notes)
 
 
@@ -54,7 +55,7 @@ def test_sirene_chosen_communes_and_dry_run(store, tmp_path):
         store, "sirene", fixtures.sirene(tmp_path), dry_run=True, communes=["25056"]
     )
     assert not report.written and report.kept == 3
-    assert store.data_version() == version and store.count("companies") == 23
+    assert store.data_version() == version and store.count("companies") == 22
 
 
 def test_sirene_unchanged_import_writes_nothing(store, tmp_path):

@@ -57,7 +57,7 @@ def test_upload_errors_are_specific(client, store, admin, tmp_path):
     bad.write_bytes(b"")
     r = upload(client, admin, bad)
     assert r.status_code == 400 and "empty.csv" in r.get_data(as_text=True)
-    assert store.count("companies") == 23
+    assert store.count("companies") == 22
 
 
 def test_upload_too_large(app, client, admin, tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.layers import get_spec, load_seed
-from mapapp.maps.compact import compact_points, normalise, spatial_order
+from mapapp.maps.compact import compact_points, spatial_order
 from tests.conftest import SEED
 
 
@@ -39,7 +39,3 @@ def test_spatial_order_is_deterministic_and_local(companies):
     shuffled = companies.sample(frac=1, random_state=1)
     random_steps = np.hypot(np.diff(shuffled.geometry.x), np.diff(shuffled.geometry.y))
     assert steps.sum() < random_steps.sum()
-
-
-def test_normalise_ignores_accents_and_case():
-    assert normalise("Médical ÉCOLE") == "medical ecole"

@@ -98,3 +98,15 @@ def test_over_precise_center_is_snapped():
     a = parse_map_options({"center": "47.2378000001,6.0241000009"}, ["companies"], AREA)
     b = parse_map_options({"center": "47.2378,6.0241"}, ["companies"], AREA)
     assert a.key() == b.key()
+
+
+def test_the_embed_guide_states_the_defaults_the_code_uses():
+    import re
+    from pathlib import Path
+
+    from mapapp.maps.options import option_defaults
+
+    guide = (Path(__file__).parents[2] / "docs" / "embed.md").read_text("utf-8")
+    for name, value in option_defaults().items():
+        row = re.search(rf"^\| `{name}` \|[^|]*\| `([^`]*)` \|", guide, re.M)
+        assert row and row.group(1) == value, name

@@ -76,3 +76,20 @@ def test_failed_create_keeps_the_existing_store(gpkg, seed_layers, monkeypatch):
     assert gpkg.data_version() == version
     assert gpkg.count("companies") == len(seed_layers["companies"])
     assert list(gpkg.path.parent.glob(".mapapp-*")) == []
+
+
+def test_a_store_of_an_earlier_release_is_brought_up_to_date(gpkg):
+    """Fields added since (headcount_source…) become columns; the former precision
+    ``address`` reads ``exact``; the data version does not move."""
+    path, version = gpkg.path, gpkg.data_version()
+    with gpkg._write() as conn:  # as the earlier release left it
+        conn.execute("ALTER TABLE companies DROP COLUMN headcount_source")
+        conn.execute("UPDATE companies SET precision = 'address' WHERE id = 'maty'")
+    gpkg.close()
+    store = GeoPackageStore(path, AREA)
+    companies = store.read("companies").set_index("id")
+    assert companies.loc["maty", "precision"] == "exact"
+    assert "headcount_source" in companies.columns
+    assert companies["headcount_source"].isna().all()
+    assert store.data_version() == version
+    store.close()

@@ -102,20 +102,23 @@ def test_scenarios_and_figures(api):
     assert ("perimeters", "perimetre-planoise") in ids
     assert ("coworking", "village-by-ca") not in ids  # open, not a scenario
     figures = api("/api/analysis/figures?perimeter=perimetre-temis-bouloie").json
-    assert figures["area"]["establishments"] == 23
-    assert 0 < figures["perimeter"]["establishments"] < 23
+    # 22 companies: 14 placed, 8 located at commune level only (counted apart)
+    assert figures["area"]["establishments"] == 14
+    assert figures["area"]["located_at_commune_level_only"]["companies"] == 8
+    assert 0 < figures["perimeter"]["establishments"] < 14
     assert figures["area"]["fibre_illustrative"] is True
 
 
 def test_filters_change_the_figures(api):
     all_ = api("/api/analysis/figures").json["area"]["establishments"]
     software = api("/api/analysis/figures?companies.sector=software").json["area"]
-    assert software["establishments"] == 5 < all_
+    assert software["establishments"] == 3 < all_  # and Onefit, at commune level
+    assert software["located_at_commune_level_only"]["companies"] == 1
 
 
 def test_exports_in_three_formats(api, tmp_path):
     gj = api("/planner/export/companies.geojson?companies.sector=software")
-    assert gj.status_code == 200 and len(json.loads(gj.data)["features"]) == 5
+    assert gj.status_code == 200 and len(json.loads(gj.data)["features"]) == 4
     rows = list(
         csv.DictReader(
             io.StringIO(api("/planner/export/schools.csv").get_data(as_text=True))
@@ -143,3 +146,20 @@ def test_csv_and_svg_downloads(api):
 def test_analysis_needs_sign_in(client):
     assert client.get("/api/analysis/catchment?lat=47.2&lon=6").status_code == 401
     assert client.get("/planner/export/companies.csv").status_code == 302
+
+
+def test_commune_level_companies_are_left_out_of_a_catchment_and_counted(api):
+    # the old city-centre point, where ten companies used to sit
+    near = api("/api/analysis/catchment?lat=47.2378&lon=6.0241&radius=300").json
+    assert near["companies"]["count"] == 0
+    assert near["located_at_commune_level_only"]["companies"] == 8  # Besançon's
+
+
+def test_jobs_estimate_counts_register_bands_unless_asked(api):
+    register = api("/api/analysis/figures").json["area"]
+    everything = api("/api/analysis/figures?jobs=all").json["area"]
+    assert register["jobs_basis"] == "register" and everything["jobs_basis"] == "all"
+    # Flowbird, Maty and SilMach have press figures only: left out, and said so
+    assert register["jobs_estimate"] == 0
+    assert register["jobs_left_out"] == everything["jobs_estimate"] > 1000
+    assert api("/api/analysis/figures?jobs=press").status_code == 400

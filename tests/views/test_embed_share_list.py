@@ -105,7 +105,7 @@ def test_list_filters_and_sorts(client):
 def test_points_items_and_search_api(client, store):
     version = store.data_version()
     points = client.get(f"/api/layers/companies.points?v={version}")
-    assert points.status_code == 200 and points.json["count"] == 23
+    assert points.status_code == 200 and points.json["count"] == 22
     assert "immutable" in points.headers["Cache-Control"]
     item = client.get(f"/api/layers/companies/items/0?v={version}").json
     assert item["type"] == "Feature" and item["properties"]["name"]

@@ -1,0 +1,54 @@
+"""Scenario comparison: planned coworking sites and candidate perimeters side by side.
+
+Each site or perimeter gets its catchment figures, the fibre coverage there, the
+distance to the nearest station and the suitability score of the grid cell it is in.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+
+from . import PLANNED_STATUSES, Prepared
+from .catchments import catchment, to_metric
+from .suitability import score_at
+
+
+def candidates(
+    frames: dict[str, gpd.GeoDataFrame],
+) -> list[tuple[str, gpd.GeoDataFrame]]:
+    """(layer, frame) of what a scenario compares: the coworking sites planned, under
+    construction or proposed, and every candidate perimeter."""
+    sites = frames["coworking"]
+    sites = sites[sites["status"].isin(PLANNED_STATUSES)]
+    return [("coworking", sites), ("perimeters", frames["perimeters"])]
+
+
+def scenario_rows(
+    data: Prepared,
+    cells: gpd.GeoDataFrame,
+    frames: dict[str, gpd.GeoDataFrame],
+    radius_m: float,
+) -> list[dict]:
+    """One row per candidate (see :func:`candidates`) with its figures."""
+    rows = []
+    for layer, frame in candidates(frames):
+        for _i, row in frame.iterrows():
+            c = catchment(data, row.geometry, radius_m)
+            rows.append(
+                {
+                    "layer": layer,
+                    "id": row["id"],
+                    "name": row["name"],
+                    "status": row["status"],
+                    "published": bool(row.get("published")),
+                    "companies": c["companies"]["count"],
+                    "jobs_estimate": c["companies"]["jobs_estimate"],
+                    "schools": c["schools"]["count"],
+                    "students": c["schools"]["students"],
+                    "coworking_desks": c["coworking"]["desks"],
+                    "fibre_coverage": c["fibre_coverage"],
+                    "nearest_station_m": c["nearest_station_m"],
+                    "suitability": score_at(cells, to_metric(row.geometry)),
+                }
+            )
+    return rows

@@ -1,0 +1,104 @@
+"""The catalogue of official sources (``sources.toml``), resolved with the settings.
+
+Each source's URL is its base URL (the catalogue's, or the one the setting
+``SOURCE_URLS`` gives for it: ``sirene=https://mirror.example,*=http://127.0.0.1:8114``)
+followed by its path, with ``{departement}`` filled from the setting DEPARTEMENT.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..errors import BadRequest
+
+CATALOGUE = Path(__file__).with_name("sources.toml")
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Source:
+    """One official file: where it is, how big it may be, what imports it."""
+
+    id: str
+    title: str
+    publisher: str
+    page: str
+    url: str
+    file: str
+    max_bytes: int
+    kind: str | None
+    licence: str
+    order: int
+    options: dict = field(default_factory=dict)
+
+
+@cache
+def _raw() -> dict:
+    with open(CATALOGUE, "rb") as f:
+        return tomllib.load(f)["sources"]
+
+
+def source_ids() -> list[str]:
+    """Every source of the catalogue, in import order."""
+    raw = _raw()
+    return sorted(raw, key=lambda k: raw[k]["order"])
+
+
+def parse_base_urls(text: str) -> dict[str, str]:
+    """``id=url,id=url`` (``*`` for every source) as a dict; BadRequest names a bad
+    entry."""
+    out = {}
+    for part in filter(None, (p.strip() for p in str(text or "").split(","))):
+        key, sep, url = part.partition("=")
+        key, url = key.strip(), url.strip().rstrip("/")
+        if not sep or (key != "*" and key not in _raw()):
+            raise BadRequest(
+                f"SOURCE_URLS: {part!r}; expected id=url with id one of "
+                f"{', '.join(source_ids())} or *"
+            )
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise BadRequest(f"SOURCE_URLS: {url!r} is not an http(s) URL")
+        out[key] = url
+    return out
+
+
+def sources(departement: str = "25", base_urls: str = "") -> list[Source]:
+    """The catalogue's sources, resolved, in import order."""
+    bases = parse_base_urls(base_urls)
+    out = []
+    for sid in source_ids():
+        raw = _raw()[sid]
+        base = bases.get(sid) or bases.get("*") or raw["base_url"]
+        out.append(
+            Source(
+                id=sid,
+                title=raw["title"],
+                publisher=raw["publisher"],
+                page=raw["page"],
+                url=base.rstrip("/") + raw["path"].format(departement=departement),
+                file=raw["file"].format(departement=departement),
+                max_bytes=int(raw["max_mb"] * MB),
+                kind=raw.get("kind"),
+                licence=raw["licence"],
+                order=raw["order"],
+                options=dict(raw.get("options", {})),
+            )
+        )
+    return out
+
+
+def select(all_sources: list[Source], ids: list[str] | None) -> list[Source]:
+    """The sources named (all when none); BadRequest names an unknown one."""
+    if not ids:
+        return all_sources
+    known = {s.id: s for s in all_sources}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise BadRequest(
+            f"unknown source(s) {', '.join(unknown)}; sources: {', '.join(known)}"
+        )
+    return [s for s in all_sources if s.id in ids]

@@ -1,0 +1,191 @@
+"""Downloads of official files: resumable, capped in size, checked, atomic.
+
+A download goes to ``<file>.part`` and is renamed to ``<file>`` only when complete,
+so the last good file stays in place whatever happens. An interrupted download is
+resumed from where it stopped (HTTP ``Range``); a server that ignores the range is
+read again from the start. A file larger than the source's cap is refused before or
+while it arrives. The server's ``ETag``/``Last-Modified`` are sent back on the next
+run, so an unchanged file is not downloaded again (``304``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..errors import BadRequest
+
+BLOCK = 1 << 16
+TIMEOUT_S = 60
+USER_AGENT = "mapapp open-data refresh"
+
+
+class DownloadError(BadRequest):
+    """A download that failed; the message says what and where."""
+
+
+@dataclass
+class Downloaded:
+    """What one download brought: the file, its size and checksum, and whether it
+    changed since the previous download."""
+
+    path: Path
+    size: int
+    sha256: str
+    changed: bool
+    resumed_from: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def edition(self) -> str | None:
+        """The publisher's date of the file (``Last-Modified``) as ``YYYY-MM``."""
+        if not self.last_modified:
+            return None
+        try:
+            return parsedate_to_datetime(self.last_modified).strftime("%Y-%m")
+        except (TypeError, ValueError):
+            return None
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _request(url: str, start: int, previous: dict) -> urllib.request.Request:
+    headers = {"User-Agent": USER_AGENT}
+    if start:
+        headers["Range"] = f"bytes={start}-"
+    elif previous.get("etag"):
+        headers["If-None-Match"] = previous["etag"]
+    elif previous.get("last_modified"):
+        headers["If-Modified-Since"] = previous["last_modified"]
+    return urllib.request.Request(url, headers=headers)  # noqa: S310 - checked scheme
+
+
+def _open(url: str, start: int, previous: dict):
+    """The HTTP response, or None for 304 Not Modified; DownloadError otherwise."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise DownloadError(f"{url}: only http and https URLs are downloaded")
+    try:
+        return urllib.request.urlopen(  # noqa: S310 - scheme checked above
+            _request(url, start, previous), timeout=TIMEOUT_S
+        )
+    except urllib.error.HTTPError as exc:
+        if exc.code == 304:
+            return None
+        if exc.code == 416 and start:
+            return "restart"
+        raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DownloadError(f"{url}: cannot connect ({reason})") from None
+
+
+def download(
+    url: str,
+    dest: Path,
+    max_bytes: int,
+    previous: dict | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Downloaded:
+    """Download ``url`` to ``dest`` (resuming ``dest.part``); see the module doc.
+
+    ``previous`` is the manifest entry of the last download (ETag, Last-Modified,
+    SHA-256); ``progress(done, total)`` is called as bytes arrive.
+    """
+    dest = Path(dest)
+    part = dest.with_name(dest.name + ".part")
+    previous = previous or {}
+    start = part.stat().st_size if part.is_file() else 0
+    response = _open(url, start, previous if dest.is_file() else {})
+    if response == "restart":  # the part is already complete or stale
+        part.unlink()
+        start, response = 0, _open(url, 0, {})
+    if response is None:
+        return _unchanged(dest, previous)
+    with response:
+        if start and response.status != 206:
+            start = 0  # the server sent the whole file: read it again
+        total = _expected_total(response, start, max_bytes, url)
+        size = _receive(response, part, start, total, max_bytes, progress, url)
+    if total is not None and size < total:
+        raise DownloadError(
+            f"{url}: truncated, {size} of {total} bytes arrived; run again to "
+            "resume the download"
+        )
+    digest = sha256_of(part)
+    os.replace(part, dest)
+    return Downloaded(
+        dest,
+        size,
+        digest,
+        changed=digest != previous.get("sha256"),
+        resumed_from=start,
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+    )
+
+
+def _unchanged(dest: Path, previous: dict) -> Downloaded:
+    size = dest.stat().st_size
+    return Downloaded(
+        dest,
+        size,
+        previous.get("sha256") or sha256_of(dest),
+        changed=False,
+        etag=previous.get("etag"),
+        last_modified=previous.get("last_modified"),
+    )
+
+
+def _expected_total(response, start: int, max_bytes: int, url: str) -> int | None:
+    length = response.headers.get("Content-Length")
+    total = start + int(length) if length and length.isdigit() else None
+    if total is not None and total > max_bytes:
+        raise DownloadError(
+            f"{url}: {total} bytes announced, more than the {max_bytes} bytes "
+            "accepted for this source (its max_mb in the catalogue)"
+        )
+    return total
+
+
+def _receive(response, part, start, total, max_bytes, progress, url) -> int:
+    """Write the body to ``part`` (appending after ``start``); return its size."""
+    size = start
+    with open(part, "ab" if start else "wb") as out:
+        try:
+            while block := response.read(BLOCK):
+                size += len(block)
+                if size > max_bytes:
+                    out.close()
+                    part.unlink()
+                    raise DownloadError(
+                        f"{url}: more than the {max_bytes} bytes accepted for this "
+                        "source; download stopped and removed"
+                    )
+                out.write(block)
+                if progress:
+                    progress(size, total)
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            out.flush()
+            raise DownloadError(
+                f"{url}: connection lost after {size} bytes ({exc}); run again "
+                "to resume the download"
+            ) from None
+        out.flush()
+        os.fsync(out.fileno())
+    return size

@@ -1,0 +1,263 @@
+"""The running site without Flask: the store, layer snapshots and analysis inputs.
+
+A :class:`Site` is built from :class:`~mapapp.config.Settings` and shared by the web
+views and every CLI command (datasette's ``Datasette`` object). It owns the store
+and the caches, all :class:`~mapapp.cache.BoundedCache` keyed on the data version,
+so a write shows everywhere at once and nothing a visitor asks for grows memory
+without bound.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+from shapely.geometry.base import BaseGeometry
+
+from .analysis import Prepared
+from .analysis.catchments import catchment, to_metric
+from .analysis.filters import apply_filters, filter_query
+from .analysis.indicators import key_figures
+from .analysis.scenarios import scenario_rows
+from .analysis.suitability import score_grid
+from .cache import BoundedCache, Payload, frame_bytes
+from .config import Settings
+from .errors import NotFound
+from .exports import layer_metadata
+from .layers import REGISTRY, LayerSpec, get_spec
+from .maps.compact import compact_points, spatial_order
+from .maps.tiles import TileConfig, resolve_tiles
+from .store import Store, init_store, open_store
+from .text import fold
+
+ANALYSIS_LAYERS = ("companies", "schools", "coworking", "fibre", "context")
+MB = 1024 * 1024
+
+
+@dataclass
+class Snapshot:
+    """One layer's published features at one data version, in a fixed order.
+
+    The compact payload, the popup items and the server-side search all index the
+    same snapshot, so an index read from one is valid in the others.
+    """
+
+    spec: LayerSpec
+    version: int
+    frame: gpd.GeoDataFrame
+    _compact: Payload | None = field(default=None, repr=False)
+    _keys: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def keys(self) -> list[str]:
+        """Accent-free lower-case names, built on the first search."""
+        if self._keys is None:
+            self._keys = [fold(v) for v in self.frame[self.spec.label_field]]
+        return self._keys
+
+    def compact(self) -> Payload:
+        """The compact point payload (JSON and gzip), computed once."""
+        if self._compact is None:
+            payload = compact_points(self.frame, self.spec, self.version)
+            raw = json.dumps(payload, separators=(",", ":")).encode()
+            self._compact = Payload.of(raw)
+        return self._compact
+
+    def search(self, query: str, limit: int) -> list[int]:
+        """Indexes of the features whose name contains ``query`` (accents ignored)."""
+        q = fold(query)
+        hits = []
+        for i, key in enumerate(self.keys):
+            if q in key:
+                hits.append(i)
+                if len(hits) >= limit:
+                    break
+        return hits
+
+    def index_of(self, fid: str) -> int | None:
+        """The position of feature ``fid`` in the snapshot, or None."""
+        matches = self.frame.index[self.frame["id"] == fid]
+        return int(matches[0]) if len(matches) else None
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held (frame and compact payload)."""
+        extra = self._compact.nbytes if self._compact is not None else 0
+        return frame_bytes(self.frame) + extra
+
+
+class Site:
+    """The store and the caches of one running site (see the module docstring)."""
+
+    def __init__(self, settings: Settings, store: Store | None = None):
+        self.settings = settings
+        self.area = settings.study_area
+        self.tiles: TileConfig = resolve_tiles(
+            str(settings["TILES"]), str(settings["TILES_ATTRIBUTION"])
+        )
+        self.store = store or open_store(settings.store_url, self.area)
+        self.pages = BoundedCache(max_entries=1024, max_bytes=128 * MB)
+        self._snapshots = BoundedCache(max_entries=32, max_bytes=512 * MB)
+        self._prepared = BoundedCache(max_entries=8, max_bytes=1024 * MB)
+        self._grids = BoundedCache(max_entries=32, max_bytes=256 * MB)
+
+    def init_store(self, force: bool = False, seed=None) -> int | None:
+        """Build the store from the seed (first start only, unless ``force``); return
+        the new data version, or None when an existing store was kept."""
+        return init_store(self.store, seed or self.settings.seed_dir, force=force)
+
+    def data_version(self) -> int:
+        """The store's data version (caches and ETags key on it)."""
+        return self.store.data_version()
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()
+
+    # --- public data ------------------------------------------------------------
+
+    def public_layers(self) -> list[str]:
+        """The names of the public layers, in registry order."""
+        return [name for name, spec in REGISTRY.items() if spec.public]
+
+    def snapshot(self, name: str, full: bool = False) -> Snapshot:
+        """The current published snapshot of a layer (built on first use).
+
+        By default only what the map needs is read (id, label, category, geometry);
+        ``full`` reads every field (lists, downloads, OGC API).
+        """
+        spec = get_spec(name)
+        version = self.data_version()
+
+        def make() -> Snapshot:
+            wanted = ("id", spec.label_field, spec.category_field, spec.class_field)
+            columns = None if full else [c for c in dict.fromkeys(wanted) if c]
+            frame = self.store.read(name, published_only=True, columns=columns)
+            frame = frame.drop(columns=["published", "version"], errors="ignore")
+            return Snapshot(spec, version, spatial_order(frame))
+
+        return self._snapshots.get_or_make(
+            (name, version, full), make, lambda s: s.nbytes
+        )
+
+    def payload(self, key: Hashable, make: Callable[[], Payload]) -> Payload:
+        """A response body from the page cache, made once per ``key`` (include the
+        data version in keys of data-dependent bodies)."""
+        return self.pages.get_or_make(key, make, lambda p: p.nbytes)
+
+    def search(
+        self, query: str, names: list[str], limit: int
+    ) -> list[tuple[Snapshot, int]]:
+        """Up to ``limit`` (snapshot, index) pairs whose name contains ``query``."""
+        hits: list[tuple[Snapshot, int]] = []
+        for name in names:
+            snap = self.snapshot(name)
+            hits += [(snap, i) for i in snap.search(query, limit - len(hits))]
+            if len(hits) >= limit:
+                break
+        return hits
+
+    # --- planners' analyses -------------------------------------------------------
+
+    def filtered(self, name: str, filters: dict) -> gpd.GeoDataFrame:
+        """A whole layer (published or not: planners see all) with filters applied."""
+        return apply_filters(name, self.store.read(name), filters)
+
+    def prepared(self, filters: dict, jobs: str = "register") -> Prepared:
+        """The analysis layers for these filters at the current data version;
+        ``jobs`` is the basis of the jobs estimate (analysis.JOBS_BASES)."""
+        key = (self.data_version(), tuple(sorted(filter_query(filters).items())), jobs)
+
+        def make() -> Prepared:
+            layers = {n: self.filtered(n, filters) for n in ANALYSIS_LAYERS}
+            return Prepared(layers, jobs=jobs)
+
+        return self._prepared.get_or_make(
+            key, make, lambda p: sum(frame_bytes(f) for f in p.frames)
+        )
+
+    def grid(
+        self, filters: dict, weights: dict, cell_m: int, jobs: str = "register"
+    ) -> gpd.GeoDataFrame:
+        """The scored suitability grid (cached per data version, filters, weights,
+        cell size and jobs basis)."""
+        data = self.prepared(filters, jobs)
+        key = (
+            self.data_version(),
+            tuple(sorted(filter_query(filters).items())),
+            tuple(sorted(weights.items())),
+            cell_m,
+            jobs,
+        )
+        return self._grids.get_or_make(
+            key, lambda: score_grid(data, weights, cell_m), frame_bytes
+        )
+
+    def feature_geometry(self, layer: str, fid: str) -> tuple[BaseGeometry, dict]:
+        """(geometry, properties) of one stored feature (NotFound if unknown)."""
+        feature = self.store.get(layer, fid)
+        return feature["geometry"], feature["properties"]
+
+    def catchment(
+        self,
+        filters: dict,
+        place: BaseGeometry,
+        radius_m: float,
+        jobs: str = "register",
+    ) -> dict:
+        """Figures within ``radius_m`` of ``place`` (see analysis.catchments)."""
+        return catchment(self.prepared(filters, jobs), place, radius_m)
+
+    def scenarios(
+        self,
+        filters: dict,
+        radius_m: float,
+        weights: dict,
+        cell_m: int,
+        jobs: str = "register",
+    ) -> list[dict]:
+        """The planned sites and candidate perimeters compared (analysis.scenarios)."""
+        sites = self.store.read("coworking")
+        return scenario_rows(
+            self.prepared(filters, jobs),
+            self.grid(filters, weights, cell_m, jobs),
+            {"coworking": sites, "perimeters": self.store.read("perimeters")},
+            radius_m,
+        )
+
+    def key_figures(
+        self, filters: dict, perimeter: str | None = None, jobs: str = "register"
+    ) -> dict:
+        """Key figures of the whole area, or of one perimeter (``name`` added)."""
+        data = self.prepared(filters, jobs)
+        if not perimeter:
+            return key_figures(data)
+        geometry, props = self.feature_geometry("perimeters", perimeter)
+        return {
+            "id": perimeter,
+            "name": props.get("name"),
+            **key_figures(data, to_metric(geometry)),
+        }
+
+    def layer_metadata(self, name: str, frame: gpd.GeoDataFrame, lang: str = "fr"):
+        """Licences, attribution, edition, download date and counts by precision of
+        a layer (exports.layer_metadata), with what ``mapapp update`` recorded."""
+        from .refresh.manifest import layer_provenance
+
+        provenance = layer_provenance(self.settings.download_dir).get(name)
+        return layer_metadata(frame, name, lang, provenance)
+
+    def communes(self) -> list[str]:
+        """The commune codes of the companies (the planners' commune filter)."""
+        codes = self.store.read("companies", columns=["commune_code"])["commune_code"]
+        return sorted(c for c in codes.dropna().unique() if c)
+
+
+def require_public(name: str) -> LayerSpec:
+    """The spec of a public layer, or NotFound."""
+    spec = get_spec(name)
+    if not spec.public:
+        raise NotFound(f"unknown layer {name!r}")
+    return spec

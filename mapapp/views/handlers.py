@@ -1,0 +1,123 @@
+"""Errors and headers of every response: typed errors as HTML or JSON in the page
+language (never a traceback), validation problems translated from their codes, and
+the security headers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from ..errors import MapappError, Problem
+from ..maps.geojson import stored_feature
+from .http import content_security_policy
+from .params import LANG_COOKIE, asked_lang, current_lang
+
+NUMBER_TYPES = ("int", "float")
+
+# Validation problems a planner can meet, in the page language, by code.
+PROBLEM_TEXTS = {
+    "required": lambda p: _("Required."),
+    "below_minimum": lambda p: _("Must be at least %(min)s.", min=p["minimum"]),
+    "above_maximum": lambda p: _("Must be at most %(max)s.", max=p["maximum"]),
+    "not_a_number": lambda p: _("A number is needed."),
+    "not_a_choice": lambda p: _("%(value)s is not an allowed value.", value=p["value"]),
+    "outside_area": lambda p: _("Outside the study area."),
+    "swapped": lambda p: _("Latitude and longitude look swapped."),
+    "invalid_geometry": lambda p: _("Invalid shape: %(reason)s.", reason=p["reason"]),
+    "missing_geometry": lambda p: _("The place is missing."),
+    "unknown_field": lambda p: _("Unknown field."),
+    "duplicate_id": lambda p: _("This identifier is already used."),
+}
+
+
+def problem_text(problem: Problem) -> str:
+    """A validation problem in the page language (the English message otherwise)."""
+    code = problem.code
+    if code in ("wrong_type", "boolean_not_allowed"):
+        code = "not_a_number" if problem.params.get("type") in NUMBER_TYPES else ""
+    make = PROBLEM_TEXTS.get(code)
+    return make(problem.params) if make else problem.message
+
+
+def error_page(status: int, message: str):
+    """The error as JSON (API paths, or asked for) or as the site's error page."""
+    wants_json = (
+        request.path.startswith(("/api/", "/healthz"))
+        or request.accept_mimetypes.best == "application/json"
+    )
+    if wants_json:
+        return jsonify({"error": message, "status": status}), status
+    return render_template(
+        "public/error.html", status=status, message=message, lang=current_lang()
+    ), status
+
+
+def api_error(exc: MapappError):
+    """A typed error of an API path as JSON, problems translated; a 412 carries the
+    state that was saved first, with its ETag."""
+    payload = exc.to_dict()
+    problems = getattr(exc, "problems", [])
+    for problem, out in zip(problems, payload.get("problems", []), strict=False):
+        out["message"] = problem_text(problem)
+    current = getattr(exc, "current", None)
+    if current is not None:
+        payload["current"] = stored_feature(current)
+    response = jsonify(payload)
+    if current is not None:
+        response.headers["ETag"] = f'"{current["version"]}"'
+    return response, exc.status
+
+
+def security_headers(response):
+    """Headers of every response: CSP, no sniffing, no framing but /embed, language."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault(
+        "Permissions-Policy", "camera=(), microphone=(), geolocation=(self)"
+    )
+    if "Content-Security-Policy" not in response.headers:
+        response.headers["Content-Security-Policy"] = content_security_policy()
+    if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    lang = asked_lang()
+    if lang and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=request.is_secure,
+            httponly=True,
+        )
+    return response
+
+
+def register_handlers(app: Flask) -> None:
+    """Error handlers and the security headers of every response."""
+
+    @app.errorhandler(MapappError)
+    def handle_mapapp_error(exc: MapappError):
+        if request.path.startswith("/api/"):
+            return api_error(exc)
+        return error_page(exc.status, exc.message)
+
+    @app.errorhandler(413)
+    def handle_too_large(exc):
+        message = _(
+            "The file is larger than %(limit)s MB: import it with the command "
+            "`mapapp import`.",
+            limit=app.config.get("UPLOAD_MAX_MB"),
+        )
+        return error_page(413, message)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(exc: HTTPException):
+        return error_page(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        app.logger.exception("unexpected error on %s", request.path)
+        return error_page(500, "Internal error / Erreur interne")
+
+    app.after_request(security_headers)

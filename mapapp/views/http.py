@@ -1,0 +1,92 @@
+"""Web helpers shared by every blueprint: the site, conditional responses, CSP.
+
+Every cached body goes out through :func:`send_payload`: ETag and ``304`` by
+werkzeug's conditional-request handling, gzip when the browser accepts it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from flask import current_app, request
+
+from ..cache import Payload
+from ..exports import csv_text  # noqa: F401 - the one CSV writer, for the blueprints
+from ..site import Site
+
+
+def site() -> Site:
+    """The running site of this app (see mapapp/site.py)."""
+    return current_app.extensions["mapapp.site"]
+
+
+def send_payload(
+    payload: Payload,
+    mimetype: str,
+    vary: str = "Accept-Encoding, Accept-Language, Cookie",
+    cache_control: str = "no-cache",
+):
+    """A response for a prepared body: ``304`` on a matching If-None-Match, else the
+    gzip or plain body, with its ETag."""
+    use_gzip = payload.gzip is not None and "gzip" in request.headers.get(
+        "Accept-Encoding", ""
+    )
+    response = current_app.response_class(
+        payload.gzip if use_gzip else payload.body, mimetype=mimetype
+    )
+    if use_gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(payload.etag)
+    response.headers["Vary"] = vary
+    response.headers["Cache-Control"] = cache_control
+    return response.make_conditional(request)
+
+
+def attachment(body: bytes | str, mimetype: str, filename: str):
+    """A private download (planners' files): never cached by the browser or a proxy."""
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def inline_script_hashes(html: str) -> tuple[str, ...]:
+    """CSP source expressions (``'sha256-…'``) of every inline script of a page."""
+    out = set()
+    for body in _INLINE_SCRIPT.findall(html):
+        digest = hashlib.sha256(body.encode("utf-8")).digest()
+        out.add(f"'sha256-{base64.b64encode(digest).decode()}'")
+    return tuple(sorted(out))
+
+
+def content_security_policy(
+    script_hashes: tuple[str, ...] = (), frame_ancestors: str = "'none'"
+) -> str:
+    """The CSP of a page: scripts from this server (and hashed inline ones) only."""
+    tiles = site().tiles
+    img = "'self' data:"
+    if tiles.url:
+        host = re.match(r"^(https?://[^/]+)", tiles.url.replace("{s}.", "*."))
+        img += f" {host.group(1)}" if host else ""
+    scripts = " ".join(["'self'", *script_hashes])
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; "
+        f"base-uri 'self'; form-action 'self'; frame-ancestors {frame_ancestors}"
+    )
+
+
+def html_page(html: str, frame_ancestors: str = "'none'", private: bool = False):
+    """An HTML response whose CSP allows its own inline scripts (by hash)."""
+    response = current_app.response_class(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        inline_script_hashes(html), frame_ancestors
+    )
+    if private:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,278 @@
+"""Request parameters parsed into plain values, with errors in the page language.
+
+Every view reads its query string, headers and JSON body through these functions,
+once per request, and hands plain values (filters, radius, weights, cell size,
+places, bboxes) to the site. A bad value is a BadRequest naming the parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from flask import current_app, g, request
+from flask_babel import gettext as _
+from shapely.errors import ShapelyError
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+
+from ..analysis import DEFAULT_RADIUS_M, JOBS_BASES, MAX_RADIUS_M, MIN_RADIUS_M
+from ..analysis.filters import FilterError, parse_filters
+from ..analysis.suitability import CRITERIA, DEFAULT_WEIGHTS
+from ..config import parse_bbox
+from ..errors import BadRequest, PreconditionRequired
+from ..layers import LayerSpec
+from ..layers.validation import inside_area
+
+LANGS = ("fr", "en")
+LANG_COOKIE = "mapapp_lang"
+MIN_CELL_M, MAX_CELL_M = 100, 1000
+CATCHMENT_TARGETS = ("coworking", "perimeters")
+RESERVED = {"bbox", "lang", "limit", "include"}
+
+
+def current_lang() -> str:
+    """The page language: ``?lang=``, then the cookie, then Accept-Language."""
+    cached = g.get("lang")
+    if cached:
+        return cached
+    lang = request.args.get("lang", "").lower()
+    if lang not in LANGS:
+        lang = request.cookies.get(LANG_COOKIE, "")
+    if lang not in LANGS:
+        lang = request.accept_languages.best_match(
+            LANGS, default=current_app.config["DEFAULT_LANG"]
+        )
+    g.lang = lang if lang in LANGS else "fr"
+    return g.lang
+
+
+def asked_lang() -> str | None:
+    """The language asked in the query string (to remember in a cookie), or None."""
+    lang = request.args.get("lang", "").lower()
+    return lang if lang in LANGS else None
+
+
+def number(
+    args: Mapping[str, str],
+    name: str,
+    default: float | None = None,
+    low: float | None = None,
+    high: float | None = None,
+) -> float:
+    """A numeric parameter, checked; errors name it and say why."""
+    raw = args.get(name)
+    if raw is None or raw == "":
+        if default is None:
+            raise BadRequest(_("Parameter %(param)s is required.", param=name))
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadRequest(
+            _(
+                "Parameter %(param)s must be a number, not %(value)s.",
+                param=name,
+                value=repr(raw[:40]),
+            )
+        ) from None
+    if (
+        not math.isfinite(value)
+        or (low is not None and value < low)
+        or (high is not None and value > high)
+    ):
+        raise BadRequest(
+            _(
+                "Parameter %(param)s must be between %(low)s and %(high)s.",
+                param=name,
+                low=low,
+                high=high,
+            )
+        )
+    return value
+
+
+def bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
+    """``bbox=min_lon,min_lat,max_lon,max_lat``, or None when absent."""
+    if not args.get("bbox"):
+        return None
+    try:
+        return parse_bbox(args["bbox"])
+    except ValueError as exc:
+        raise BadRequest(f"bbox: {exc}") from None
+
+
+_CASTS = {
+    "int": int,
+    "float": float,
+    "bool": lambda v: v.lower() in ("1", "true", "yes", "oui"),
+    "str": str,
+}
+
+
+def field_filters(spec: LayerSpec, args: Mapping[str, str]) -> dict[str, object]:
+    """``field=value`` equality filters of a layer's GeoJSON, typed by the spec."""
+    filters = {}
+    for key, value in args.items():
+        if key in RESERVED:
+            continue
+        if key not in spec.field_names or key == "published":
+            raise BadRequest(
+                f"{key}: unknown filter for layer {spec.name!r}; "
+                f"fields: {', '.join(spec.field_names)}"
+            )
+        ftype = spec.field(key).type
+        try:
+            filters[key] = _CASTS[ftype](value)
+        except ValueError:
+            raise BadRequest(f"{key}: expected a {ftype}, got {value!r}") from None
+    return filters
+
+
+def analysis_filters(args: Mapping[str, str]) -> dict:
+    """The planner's filters (``companies.sector=software,…``)."""
+    try:
+        return parse_filters(args)
+    except FilterError as exc:
+        if exc.unknown:
+            raise BadRequest(
+                _(
+                    "Parameter %(param)s: unknown value(s) %(values)s.",
+                    param=exc.param,
+                    values=", ".join(exc.unknown),
+                )
+            ) from None
+        raise BadRequest(
+            _("Parameter %(param)s is not a filter.", param=exc.param)
+        ) from None
+
+
+def radius(args: Mapping[str, str]) -> float:
+    """The catchment radius in metres (200 to 3000, default 800)."""
+    return number(args, "radius", DEFAULT_RADIUS_M, MIN_RADIUS_M, MAX_RADIUS_M)
+
+
+def weights(args: Mapping[str, str]) -> dict[str, float]:
+    """Suitability weights ``w.<criterion>=0..10``; an unknown criterion is an error."""
+    out = dict(DEFAULT_WEIGHTS)
+    for key in args:
+        if not key.startswith("w."):
+            continue
+        if key[2:] not in CRITERIA:
+            raise BadRequest(
+                _(
+                    "Parameter %(param)s: unknown criterion; criteria are %(names)s.",
+                    param=key,
+                    names=", ".join(f"w.{c}" for c in CRITERIA),
+                )
+            )
+        out[key[2:]] = number(args, key, low=0, high=10)
+    if sum(out.values()) <= 0:
+        raise BadRequest(_("Parameters w.*: at least one weight must be above zero."))
+    return out
+
+
+def cell(args: Mapping[str, str], default: int) -> int:
+    """The suitability grid's cell size in metres (100 to 1000)."""
+    return int(number(args, "cell", default, low=MIN_CELL_M, high=MAX_CELL_M))
+
+
+def place(args: Mapping[str, str], area) -> Point:
+    """``lat`` and ``lon`` as a point inside the study area (its contour)."""
+    lat = number(args, "lat", low=-90, high=90)
+    lon = number(args, "lon", low=-180, high=180)
+    if not inside_area(Point(lon, lat), area):
+        raise BadRequest(
+            _("Parameters lat and lon: the place is outside the study area.")
+        )
+    return Point(lon, lat)
+
+
+def jobs_basis(args: Mapping[str, str]) -> str:
+    """``jobs``: whose headcount bands the jobs estimate counts, ``register`` (the
+    default: SIRENE's bands only) or ``all`` (press figures too)."""
+    value = args.get("jobs") or "register"
+    if value not in JOBS_BASES:
+        raise BadRequest(
+            _(
+                "Parameter %(param)s: expected %(values)s.",
+                param="jobs",
+                values=", ".join(JOBS_BASES),
+            )
+        )
+    return value
+
+
+def catchment_target(args: Mapping[str, str]) -> tuple[str, str] | None:
+    """``layer`` and ``id`` of a coworking site or perimeter, or None for lat/lon."""
+    layer, fid = args.get("layer"), args.get("id")
+    if not (layer or fid):
+        return None
+    if layer not in CATCHMENT_TARGETS or not fid:
+        raise BadRequest(
+            _(
+                "Parameters layer and id: give layer=coworking or "
+                "layer=perimeters and the id of one of its items."
+            )
+        )
+    return layer, fid
+
+
+def if_match(required: bool = True) -> int | None:
+    """The version a write is based on, from If-Match (428 when required and absent)."""
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw:
+        if required:
+            raise PreconditionRequired("If-Match: send the ETag (version) you read")
+        return None
+    try:
+        return int(raw.strip('"').removeprefix("W/").strip('"'))
+    except ValueError:
+        raise BadRequest(
+            f'If-Match: expected a version such as "3", got {raw!r}'
+        ) from None
+
+
+def feature_body() -> tuple[dict, BaseGeometry | None]:
+    """(properties, geometry or None) from a GeoJSON Feature request body."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("body: expected a GeoJSON Feature (JSON object)")
+    props = body.get("properties") or {}
+    if not isinstance(props, dict):
+        raise BadRequest("properties: expected an object")
+    geometry = None
+    if body.get("geometry") is not None:
+        try:
+            geometry = shape(body["geometry"])
+        except (ValueError, TypeError, KeyError, AttributeError, ShapelyError) as exc:
+            raise BadRequest(f"geometry: not a GeoJSON geometry ({exc})") from None
+    if body.get("id") is not None and "id" not in props:
+        props["id"] = str(body["id"])
+    return props, geometry
+
+
+def history_id() -> int:
+    """The ``history_id`` of a restore request's JSON body."""
+    body = request.get_json(silent=True) or {}
+    try:
+        return int(body.get("history_id"))
+    except (TypeError, ValueError):
+        raise BadRequest("history_id: expected the id of a history entry") from None
+
+
+def search_query(args: Mapping[str, str]) -> str:
+    """The text of a search (at least two characters)."""
+    query = args.get("q", "").strip()
+    if len(query) < 2:
+        raise BadRequest("q: give at least two characters")
+    return query
+
+
+def data_version(args: Mapping[str, str]) -> int | None:
+    """The data version ``v`` a client holds (map pages load data with it)."""
+    raw = args.get("v")
+    try:
+        return None if raw is None else int(raw)
+    except ValueError:
+        raise BadRequest(f"v: expected a data version number, got {raw!r}") from None

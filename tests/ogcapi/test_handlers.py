@@ -1,0 +1,43 @@
+"""OGC API handlers on plain values (a layer snapshot, a base URL), without Flask."""
+
+from __future__ import annotations
+
+import pytest
+
+from mapapp import ogcapi
+from mapapp.exports import layer_metadata
+from mapapp.layers import get_spec
+
+BASE = "http://example.test/ogc/"
+
+
+def test_landing_links_its_parts():
+    page = ogcapi.landing(BASE, "fr")
+    rels = {link["rel"] for link in page["links"]}
+    assert {"self", "conformance", "data"} <= rels
+
+
+def test_collection_extent_is_the_data(core_site):
+    frame = core_site.snapshot("schools", full=True).frame
+    info = ogcapi.collection(
+        get_spec("schools"), frame, BASE, "en", layer_metadata(frame)
+    )
+    minx, miny, maxx, maxy = info["extent"]["spatial"]["bbox"][0]
+    assert 5.7 < minx < maxx < 6.3 and 47.1 < miny < maxy < 47.4
+
+
+def test_items_page_and_links(core_site):
+    spec = get_spec("companies")
+    frame = core_site.snapshot("companies", full=True).frame
+    query = ogcapi.parse_items_query({"limit": "5"}, spec)
+    page = ogcapi.items(spec, frame, query, BASE, {"limit": "5"})
+    assert page["numberReturned"] == 5 and page["numberMatched"] == len(frame)
+    assert any(link["rel"] == "next" for link in page["links"])
+
+
+def test_unknown_item_is_an_ogc_not_found(core_site):
+    spec = get_spec("schools")
+    frame = core_site.snapshot("schools", full=True).frame
+    with pytest.raises(ogcapi.OgcError) as info:
+        ogcapi.item(spec, frame, "no-such-school", BASE)
+    assert info.value.status == 404 and info.value.code == "NotFound"

@@ -1,0 +1,154 @@
+"""`mapapp fetch` and `mapapp update` against a local server in the publishers'
+layouts: every source imported, nothing rewritten when nothing changed, 404,
+truncated and resumed downloads, a changed file, one source failing."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import pytest
+
+from mapapp.cli import main
+from mapapp.config import load_settings
+from mapapp.refresh import catalogue, manifest
+from mapapp.refresh.update import fetch, fetch_one, update
+from mapapp.site import Site
+from tests.refresh import official
+from tests.refresh.mirror import Mirror
+
+
+@pytest.fixture
+def mirror():
+    server = Mirror()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def refresh_site(tmp_path, seed_store, mirror):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    shutil.copyfile(seed_store, instance / "mapapp.gpkg")
+    settings = load_settings(
+        environ={},
+        overrides={
+            "INSTANCE_PATH": str(instance),
+            "TILES": "none",
+            "SOURCE_URLS": f"*={mirror.url}",
+        },
+    )
+    site = Site(settings)
+    yield site
+    site.close()
+
+
+def test_update_imports_every_source_then_writes_nothing(
+    refresh_site, mirror, tmp_path
+):
+    official.publish(mirror, tmp_path)
+    first = update(refresh_site)
+    text = "\n".join(first.lines())
+    assert first.ok, text
+    assert "8 of 8 sources ok" in text
+    companies = refresh_site.store.read("companies").set_index("id")
+    # the three digital establishments of the metropolis, from géo-SIRENE
+    assert {"90000000100011", "90000000200019", "90000000300017"} <= set(
+        companies.index
+    )
+    assert "90000000500012" not in companies.index  # Montbéliard: not a member
+    assert companies.loc["90000000200019", "precision"] == "commune"
+    assert companies.loc["90000000100011", "source_date"] == "2026-10"  # edition
+    schools = refresh_site.store.read("schools").set_index("id")
+    assert {"0250011B", "0251215K"} <= set(schools.index)  # Annuaire + ONISEP merged
+    fibre = refresh_site.store.read("fibre").set_index("zone_code")
+    assert fibre.loc["250560101", "premises"] == 20
+    assert fibre.loc["250560101", "ftth_premises"] == 12
+    assert "as in the shipped list" in text  # INSEE's EPCI composition checked
+    entries = manifest.read(refresh_site.settings.download_dir)
+    assert entries["sirene"]["sha256"] and entries["sirene"]["size"] > 0
+    assert entries["sirene"]["url"].endswith("/geo_siret_25.csv.gz")
+    version = refresh_site.data_version()
+    again = update(refresh_site)
+    assert again.ok and refresh_site.data_version() == version
+    assert f"data version {version}: unchanged" in "\n".join(again.lines())
+    assert all("If-None-Match" in h for _p, h in mirror.requests[-8:])
+
+
+def test_a_failing_source_is_reported_while_the_others_import(
+    refresh_site, mirror, tmp_path
+):
+    paths = official.publish(mirror, tmp_path)
+    del mirror.files[paths["onisep"]]
+    report = update(refresh_site)
+    text = "\n".join(report.lines())
+    assert not report.ok
+    assert "onisep: FAILED" in text and "HTTP 404" in text
+    assert "7 of 8 sources ok; failed: onisep" in text
+    assert "0250011B" in set(refresh_site.store.read("schools")["id"])
+
+
+def test_a_truncated_download_is_resumed(refresh_site, mirror, tmp_path):
+    paths = official.publish(mirror, tmp_path)
+    body = mirror.files[paths["ban"]]
+    mirror.cut[paths["ban"]] = len(body) // 2
+    first = fetch(refresh_site.settings, ["ban"])[0]
+    assert not first.ok and "truncated" in first.error
+    folder = refresh_site.settings.download_dir
+    assert (folder / "adresses-25.csv.gz.part").stat().st_size == len(body) // 2
+    assert not (folder / "adresses-25.csv.gz").exists()
+    second = fetch(refresh_site.settings, ["ban"])[0]
+    assert second.ok and second.downloaded.resumed_from == len(body) // 2
+    assert (folder / "adresses-25.csv.gz").read_bytes() == body
+    assert mirror.requests[-1][1]["Range"] == f"bytes={len(body) // 2}-"
+
+
+def test_a_changed_file_is_downloaded_and_imported_again(
+    refresh_site, mirror, tmp_path
+):
+    paths = official.publish(mirror, tmp_path)
+    update(refresh_site, ["sirene"])
+    before = manifest.read(refresh_site.settings.download_dir)["sirene"]["sha256"]
+    version = refresh_site.data_version()
+    mirror.files[paths["sirene"]] = official.geo_sirene(extra_name=" SAS")
+    report = update(refresh_site, ["sirene"])
+    after = manifest.read(refresh_site.settings.download_dir)["sirene"]["sha256"]
+    assert report.ok and after != before
+    assert refresh_site.data_version() > version
+    names = set(refresh_site.store.read("companies")["name"])
+    assert "ENTREPRISE A SAS" in names
+
+
+def test_a_file_over_the_size_cap_is_refused(refresh_site, mirror, tmp_path):
+    official.publish(mirror, tmp_path)
+    ban = next(
+        s for s in catalogue.sources(base_urls=f"*={mirror.url}") if s.id == "ban"
+    )
+    capped = dataclasses.replace(ban, max_bytes=100)
+    result = fetch_one(capped, refresh_site.settings.download_dir)
+    assert not result.ok and "more than the 100 bytes" in result.error
+    assert not (refresh_site.settings.download_dir / ban.file).exists()
+
+
+def test_unknown_source_and_bad_base_url(refresh_site):
+    from mapapp.errors import BadRequest
+
+    with pytest.raises(BadRequest, match="unknown source"):
+        fetch(refresh_site.settings, ["cadastre"])
+    settings = load_settings(environ={}, overrides={"SOURCE_URLS": "sirene=ftp://x"})
+    with pytest.raises(BadRequest, match="not an http"):
+        fetch(settings)
+
+
+def test_cli_fetch_and_update(runner, mirror, tmp_path, monkeypatch):
+    official.publish(mirror, tmp_path)
+    monkeypatch.setenv("MAPAPP_SOURCE_URLS", f"*={mirror.url}")
+    fetched = runner.invoke(main, ["fetch", "ban", "iris"])
+    assert fetched.exit_code == 0, fetched.output
+    assert "ban: downloaded" in fetched.output and "2 of 2 sources ok" in fetched.output
+    updated = runner.invoke(main, ["update"])
+    assert updated.exit_code == 0, updated.output
+    assert "8 of 8 sources ok" in updated.output
+    mirror.files.clear()
+    failed = runner.invoke(main, ["update", "sirene"])
+    assert failed.exit_code == 1 and "HTTP 404" in failed.output

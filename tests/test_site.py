@@ -1,0 +1,64 @@
+"""The running site without Flask: snapshots, analyses and caches on the data version."""
+
+from __future__ import annotations
+
+from shapely.geometry import Point
+
+from mapapp.cache import Payload
+
+
+def test_snapshot_is_kept_until_the_data_changes(core_site):
+    first = core_site.snapshot("coworking")
+    assert core_site.snapshot("coworking") is first
+    assert "published" not in first.frame.columns
+    fid = first.frame["id"].iloc[0]
+    core_site.store.update("coworking", fid, {"notes": "changed"})
+    second = core_site.snapshot("coworking")
+    assert second is not first and second.version == first.version + 1
+
+
+def test_snapshot_holds_only_published_features(core_site):
+    store = core_site.store
+    everything = store.read("coworking")
+    unpublished = set(everything.loc[everything["published"] != True, "id"])  # noqa: E712
+    assert unpublished, "the seed has unpublished coworking sites"
+    assert not unpublished & set(core_site.snapshot("coworking", full=True).frame["id"])
+
+
+def test_search_folds_accents_across_layers(core_site):
+    hits = core_site.search("numerique", core_site.public_layers(), 8)
+    names = [snap.frame.iloc[i]["name"] for snap, i in hits]
+    assert names and all("num" in n.lower() for n in names)
+
+
+def test_prepared_inputs_follow_filters_and_version(core_site):
+    everything = core_site.prepared({})
+    software = core_site.prepared({"companies": {"sector": {"software"}}})
+    assert core_site.prepared({}) is everything
+    assert 0 < len(software.companies) < len(everything.companies)
+
+
+def test_catchment_and_scenarios(core_site):
+    place = Point(5.9905, 47.2505)
+    result = core_site.catchment({}, place, 800)
+    assert result["companies"]["count"] >= 1
+    rows = core_site.scenarios({}, 800, {"jobs": 1.0, "training": 1.0}, 250)
+    layers = {r["layer"] for r in rows}
+    assert layers == {"coworking", "perimeters"}
+    assert all(0 <= r["suitability"] <= 1 for r in rows if r["suitability"] is not None)
+
+
+def test_key_figures_of_a_perimeter_name_it(core_site):
+    perimeter = core_site.store.read("perimeters")["id"].iloc[0]
+    figures = core_site.key_figures({}, perimeter)
+    assert figures["id"] == perimeter and figures["name"]
+    assert figures["establishments"] <= core_site.key_figures({})["establishments"]
+
+
+def test_page_cache_is_bounded_in_bytes_whatever_visitors_ask(core_site):
+    body = b"x" * 100_000
+    for i in range(3000):  # 3000 distinct keys, as many distinct URLs would make
+        core_site.payload(("page", i), lambda: Payload.of(body, compress=False))
+    entries, nbytes = core_site.pages.size
+    assert nbytes <= core_site.pages.max_bytes
+    assert entries < 3000

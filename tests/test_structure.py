@@ -1,0 +1,136 @@
+"""The architecture of DESIGN.md §1, checked on the code: short functions, Flask only
+in the web wing, blueprints independent, and a core that imports without Flask."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "mapapp"
+MAX_FUNCTION_LINES = 60
+# Blueprint modules: every views module that defines a Blueprint.
+VIEWS = PACKAGE / "views"
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def imported(path: Path) -> set[str]:
+    """The modules a file imports, absolute (``..x`` resolved from its package)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1]
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = list(package[: len(package) - node.level + 1]) if node.level else []
+            name = ".".join(base + ([node.module] if node.module else []))
+            out.add(name)
+            out |= {f"{name}.{alias.name}" for alias in node.names}
+    return out
+
+
+def test_no_function_is_longer_than_sixty_lines():
+    long = []
+    for path in modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(PACKAGE)}:{node.name} {lines}")
+    assert long == []
+
+
+def test_only_the_web_wing_imports_flask():
+    outside = [
+        str(path.relative_to(PACKAGE))
+        for path in modules()
+        if any(
+            m == "flask" or m.startswith(("flask.", "flask_")) for m in imported(path)
+        )
+        and VIEWS not in path.parents
+        and path != PACKAGE / "__init__.py"
+    ]
+    assert outside == []
+
+
+def blueprint_modules() -> dict[str, Path]:
+    return {
+        f"mapapp.views.{p.stem}": p
+        for p in VIEWS.glob("*.py")
+        if "Blueprint(" in p.read_text(encoding="utf-8")
+    }
+
+
+def test_blueprints_never_import_one_another():
+    blueprints = blueprint_modules()
+    assert {"mapapp.views.public", "mapapp.views.api", "mapapp.views.planner"} <= set(
+        blueprints
+    )
+    crossings = [
+        f"{name} -> {other}"
+        for name, path in blueprints.items()
+        for other in imported(path)
+        if other in blueprints and other != name
+    ]
+    assert crossings == []
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "mapapp.site",
+        "mapapp.cli",
+        "mapapp.ogcapi",
+        "mapapp.exports",
+        "mapapp.maps",
+        "mapapp.analysis.scenarios",
+        "mapapp.importers",
+        "mapapp.store.geopackage",
+    ],
+)
+def test_the_core_imports_without_flask(module):
+    code = f"import sys; sys.modules['flask'] = None; import {module}"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "module,name",
+    [
+        ("mapapp.layers", "all_specs"),
+        ("mapapp.config", "SETTINGS_BY_NAME"),
+        ("mapapp.errors", "Unauthorized"),
+        ("mapapp.views.analysis", "CELL_SIZES"),
+    ],
+)
+def test_dead_code_is_gone(module, name):
+    __import__(module)
+    assert not hasattr(sys.modules[module], name)
+
+
+CORE_TESTS = [
+    "tests/test_site.py",
+    "tests/test_cache.py",
+    "tests/ogcapi",
+    "tests/test_exports.py",
+    "tests/maps/test_geojson.py",
+]
+
+
+def test_the_core_tests_run_without_flask():
+    root = PACKAGE.parent
+    code = (
+        "import sys; sys.modules['flask'] = None; import pytest; "
+        f"sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', *{CORE_TESTS!r}]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
