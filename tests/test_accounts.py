@@ -50,9 +50,8 @@ def test_sign_in_is_rate_limited_per_account_and_address(store):
     )
 
 
-def test_concurrent_sign_ins_cannot_pass_the_limit(app):
+def test_concurrent_sign_ins_cannot_pass_the_limit(store):
     """12 simultaneous tries with a wrong password: exactly 5 are checked."""
-    store = app.extensions["mapapp.store"]
     accounts.create_user(store, "alice", "admin", "long-enough-password")
     outcomes, barrier = [], threading.Barrier(12)
 

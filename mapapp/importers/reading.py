@@ -191,17 +191,7 @@ def sniff(
         encoding = "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
     else:
         encoding = detect_encoding(path, sample)
-    text = sample.decode(encoding, errors="replace")
-    first = text.splitlines()[0] if text.splitlines() else ""
-    if not first.strip():
-        raise ImportFileError(
-            f"{path.name}: line 1 is empty; expected the header line of a {kind} CSV"
-        )
-    if len(text.splitlines()) < 2 and len(sample) == SAMPLE_BYTES:
-        raise ImportFileError(
-            f"{path.name}: the header line is longer than {SAMPLE_BYTES // 1024} kB; "
-            f"expected the header line of a {kind} CSV"
-        )
+    first = _header_line(path, sample, encoding, kind)
     delimiter = max(DELIMITERS, key=first.count)
     header = next(csv.reader(io.StringIO(first), delimiter=delimiter))
     check_header(path, header)
@@ -220,6 +210,21 @@ def sniff(
             f"{', '.join(header[:12])}{'…' if len(header) > 12 else ''}"
         )
     return CsvFormat(encoding, delimiter, header, columns)
+
+
+def _header_line(path: Path, sample: bytes, encoding: str, kind: str) -> str:
+    """Line 1 of the sample, or ImportFileError when empty or longer than it."""
+    lines = sample.decode(encoding, errors="replace").splitlines()
+    if not lines or not lines[0].strip():
+        raise ImportFileError(
+            f"{path.name}: line 1 is empty; expected the header line of a {kind} CSV"
+        )
+    if len(lines) < 2 and len(sample) == SAMPLE_BYTES:
+        raise ImportFileError(
+            f"{path.name}: the header line is longer than {SAMPLE_BYTES // 1024} kB; "
+            f"expected the header line of a {kind} CSV"
+        )
+    return lines[0]
 
 
 def check_header(path: Path, header: list[str]) -> None:

@@ -135,17 +135,22 @@ def test_gdal_never_opens_a_path_that_is_not_its_own_copy(store):
         gdal_.read_frame(store.private_path)
 
 
+@pytest.mark.filterwarnings("ignore:The filename extension")
 def test_recognised_from_content(tmp_path):
     samples = {
         "a.txt": b'\xef\xbb\xbf  {"type": "FeatureCollection"}',
         "b.json": b"name;longitude;latitude\nx;6;47\n",
-        "c.bin": b"PK\x03\x04rest",
     }
     for name, data in samples.items():
         (tmp_path / name).write_bytes(data)
+    with zipfile.ZipFile(tmp_path / "c.bin", "w") as z:
+        z.writestr("sites.shp", b"")
+    with zipfile.ZipFile(tmp_path / "e.zip", "w") as z:
+        z.writestr("table.csv", b"a,b\n")
     assert recognise(tmp_path / "a.txt") == "geojson"
     assert recognise(tmp_path / "b.json") == "csv"
     assert recognise(tmp_path / "c.bin") == "shapefile"
+    assert recognise(tmp_path / "e.zip") == "csv"
     coworking_frame().to_file(tmp_path / "d.dat", driver="GPKG")
     assert recognise(tmp_path / "d.dat") == "gpkg"
 
