@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from .. import accounts
 from ..accounts import TooManyAttempts
 from .guards import csrf_token
-from .http import site
+from .http import html_page, site
 from .params import current_lang
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -64,12 +64,15 @@ def login():
             session.permanent = True
             csrf_token()
             return redirect(_safe_next(request.args.get("next")))
-    return render_template(
+    html = render_template(
         "auth/login.html",
         lang=current_lang(),
         error=error,
         next=request.args.get("next", ""),
-    ), status
+    )
+    response = html_page(html, private=True)  # it carries the form's CSRF token
+    response.status_code = status
+    return response
 
 
 @bp.post("/logout")

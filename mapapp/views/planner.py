@@ -3,10 +3,6 @@ map, downloads of filtered layers, scenarios and key figures, and the import pag
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import secrets
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +15,7 @@ from ..analysis.suitability import CRITERIA
 from ..errors import BadRequest, MapappError, NotFound
 from ..exports import FORMATS, export_bytes
 from ..importers import KINDS, run_import
+from ..importers.uploads import PendingUploads
 from ..layers import REGISTRY, tr
 from ..maps import safe_json
 from ..maps.options import MapOptions
@@ -373,10 +370,9 @@ def figures_svg():
 # --- the admin upload page: preview (dry run), then import -------------------------
 
 
-def _upload_dir() -> str:
-    path = os.path.join(site().settings.instance_dir, "uploads")
-    os.makedirs(path, exist_ok=True)
-    return path
+def _uploads() -> PendingUploads:
+    """Uploads waiting between their preview and their import (swept after an hour)."""
+    return PendingUploads(Path(site().settings.instance_dir) / "uploads")
 
 
 def _import_options(form) -> dict:
@@ -408,28 +404,36 @@ def import_context(**values) -> dict:
     }
 
 
-def _save_upload(kind: str, upload) -> tuple[str, str, str]:
-    """Check the form and keep the uploaded file: (token, path, file name)."""
+def _save_upload(kind: str, upload, options: dict) -> tuple[str, Path]:
+    """Check the form and keep the uploaded file: (token, path)."""
     if kind not in KINDS:
         raise BadRequest(_("Choose the kind of file."))
     if upload is None or not upload.filename:
         raise BadRequest(_("Choose a file to upload."))
-    name = os.path.basename(upload.filename).replace("/", "_")[:120]
-    token = secrets.token_urlsafe(16)
-    path = os.path.join(_upload_dir(), f"{token}-{name}")
-    upload.save(path)
+    uploads = _uploads()
+    token, path = uploads.save(
+        upload.stream, upload.filename, {"kind": kind, **options}
+    )
     limit_mb = current_app.config["UPLOAD_MAX_MB"]
-    if os.path.getsize(path) > int(limit_mb) * 1024 * 1024:
-        os.unlink(path)
+    if path.stat().st_size > int(limit_mb) * 1024 * 1024:
+        uploads.discard(token)
         raise BadRequest(
             _(
                 "%(file)s is larger than %(limit)s MB: import it with "
                 "the command `mapapp import`.",
-                file=name,
+                file=path.name,
                 limit=limit_mb,
             )
         )
-    return token, path, name
+    return token, path
+
+
+def _import_page(context: dict, status: int = 200):
+    """The upload page, never kept by a browser or a proxy (it shows reports)."""
+    html = render_template("planner/import.html", **context)
+    response = html_page(html, private=True)
+    response.status_code = status
+    return response
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -438,52 +442,44 @@ def import_page():
     """Upload an official file: the report is shown before anything is written."""
     context = import_context(form=request.form)
     if request.method == "GET":
-        return render_template("planner/import.html", **context)
+        _uploads().sweep()
+        return _import_page(context)
     kind = request.form.get("kind", "")
+    options = _import_options(request.form)
+    token = None
     try:
-        token, path, name = _save_upload(kind, request.files.get("file"))
-        options = _import_options(request.form)
-        report = run_import(site().store, kind, Path(path), dry_run=True, **options)
-        report.file = name
-        with open(path + ".json", "w", encoding="utf-8") as f:
-            json.dump({"kind": kind, "options": options, "name": name}, f)
+        token, path = _save_upload(kind, request.files.get("file"), options)
+        report = run_import(site().store, kind, path, dry_run=True, **options)
         context.update(report=report, token=token)
     except MapappError as exc:
+        if token:
+            _uploads().discard(token)  # nothing to confirm: nothing kept
         context["error"] = exc.message
-        return render_template("planner/import.html", **context), 400
-    return render_template("planner/import.html", **context)
-
-
-def _previewed(token: str) -> str | None:
-    """The path of the upload previewed under ``token``, or None (expired, forged)."""
-    if not re.fullmatch(r"[\w-]{10,40}", token):
-        return None
-    for f in os.listdir(_upload_dir()):
-        if f.startswith(f"{token}-") and not f.endswith(".json"):
-            return os.path.join(_upload_dir(), f)
-    return None
+        return _import_page(context, 400)
+    return _import_page(context)
 
 
 @bp.post("/import/confirm")
 @login_required(role="admin")
 def import_confirm():
-    """Run the import previewed on the upload page (one transaction)."""
+    """Run the import previewed on the upload page (one transaction), recorded in
+    the history under the administrator's name; the upload is then removed."""
     context = import_context()
-    path = _previewed(request.form.get("token", ""))
-    if path is None:
+    token = request.form.get("token", "")
+    pending = _uploads().get(token)
+    if pending is None:
         context["error"] = _("This preview has expired: upload the file again.")
-        return render_template("planner/import.html", **context), 400
-    with open(path + ".json", encoding="utf-8") as f:
-        saved = json.load(f)
+        return _import_page(context, 400)
+    path, saved = pending
+    options = {k: v for k, v in saved.items() if k not in ("kind", "name")}
     status = 200
     try:
-        report = run_import(site().store, saved["kind"], Path(path), **saved["options"])
-        report.file = saved["name"]
+        report = run_import(
+            site().store, saved["kind"], path, author=g.user["name"], **options
+        )
         context.update(report=report, done=True)
     except MapappError as exc:
         context["error"], status = exc.message, 400
     finally:
-        for leftover in (path, path + ".json"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
-    return render_template("planner/import.html", **context), status
+        _uploads().discard(token)
+    return _import_page(context, status)
