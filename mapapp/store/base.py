@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -33,7 +34,7 @@ import pandas as pd
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import BadRequest, Conflict, ValidationError
+from ..errors import BadRequest, Conflict, StoreError, ValidationError
 from ..layers import LayerSpec, validate_records
 
 Bbox = tuple[float, float, float, float]
@@ -326,6 +327,11 @@ class Store(ABC):
     @abstractmethod
     def data_version(self) -> int:
         """The current data version (0 for a store never written)."""
+
+    def backup(self, folder: Path) -> list[Path]:
+        """Copy the store into ``folder`` while it is in use, consistently; return
+        the files written. Backends whose database has its own tool say so."""
+        raise StoreError("this store is backed up with its database's own tools")
 
     @abstractmethod
     def check(self) -> list[str]:

@@ -342,6 +342,30 @@ class GeoPackageStore(SqlStore):
     def _snapshot(self):
         return self._transaction(self.conn, "BEGIN DEFERRED")
 
+    def backup(self, folder: Path) -> list[Path]:
+        """Copy the GeoPackage and the private file, as one consistent pair, while
+        the app runs. The GeoPackage's write lock is held meanwhile, so no change
+        commits between the two copies; a history entry moved to the private file
+        during the copy is then in both, which the outbox's numbering makes harmless
+        (it is copied again, or found there, when the pair is opened)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        pairs = [
+            (self.path, folder / f"{self.path.stem}-{stamp}.gpkg"),
+            (self.private_path, folder / f"{self.private_path.stem}-{stamp}.sqlite"),
+        ]
+        self.pconn  # noqa: B018 - the private file exists before it is copied
+        with self._write():
+            for source, target in pairs:
+                src, dst = sqlite3.connect(source), sqlite3.connect(target)
+                try:
+                    src.backup(dst)
+                finally:
+                    dst.close()
+                    src.close()
+        return [target for _source, target in pairs]
+
     def check(self) -> list[str]:
         problems = []
         conn = self.conn

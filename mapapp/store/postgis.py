@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -306,6 +307,12 @@ class PostGISStore(SqlStore):
                 (str(previous + 1),),
             )
         return previous + 1
+
+    def backup(self, folder: Path) -> list[Path]:
+        raise StoreError(
+            "back up PostGIS with pg_dump (one snapshot of the data and the private "
+            f"schema {self.private_schema}): pg_dump -Fc DATABASE > FILE.dump"
+        )
 
     def check(self) -> list[str]:
         problems = []
