@@ -82,7 +82,12 @@ def serve(
 
     site = open_site()
     app = create_app(site=site)
-    options = server.waitress_options(threads, connection_limit, channel_timeout)
+    options = server.waitress_options(
+        threads,
+        connection_limit,
+        channel_timeout,
+        int(site.settings["TRUSTED_PROXIES"] or 0),
+    )
     click.echo(
         f"mapapp: serving http://{host}:{port}/ (data version {site.data_version()}; "
         f"{threads} threads, up to {options['connection_limit']} connections, idle "

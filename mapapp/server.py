@@ -41,11 +41,17 @@ def waitress_options(
     threads: int = THREADS,
     connection_limit: int = CONNECTION_LIMIT,
     channel_timeout: int = CHANNEL_TIMEOUT_S,
+    trusted_proxies: int = 0,
 ) -> dict:
     """waitress.serve() options for these limits, the connection limit cut to the
-    file descriptors this process may open."""
+    file descriptors this process may open.
+
+    Waitress removes ``X-Forwarded-*`` headers by default; with trusted proxies
+    (``MAPAPP_TRUSTED_PROXIES``) they are passed on, and the app reads exactly that
+    many hops of them (werkzeug's ProxyFix, in ``create_app``)."""
     available = raise_file_limit(connection_limit + SPARE_DESCRIPTORS)
     return {
+        "clear_untrusted_proxy_headers": trusted_proxies <= 0,
         "threads": threads,
         "connection_limit": max(
             1, min(connection_limit, available - SPARE_DESCRIPTORS)
