@@ -24,6 +24,7 @@ import ctypes
 import glob
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -110,7 +111,9 @@ def read_frame(path: Path) -> gpd.GeoDataFrame:
     """Read the first layer of a file mapapp made in a private folder."""
     if not lock_down():
         raise GdalUnavailable("GDAL could not be restricted; no file is read")
-    return pyogrio.read_dataframe(_check_private(path))
+    with warnings.catch_warnings():  # GDAL's remarks name the private copy's path
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return pyogrio.read_dataframe(_check_private(path))
 
 
 def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, metadata: dict) -> None:

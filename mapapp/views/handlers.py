@@ -29,6 +29,24 @@ PROBLEM_TEXTS = {
     "missing_geometry": lambda p: _("The place is missing."),
     "unknown_field": lambda p: _("Unknown field."),
     "duplicate_id": lambda p: _("This identifier is already used."),
+    "too_long": lambda p: _(
+        "Too long: %(length)s characters, at most %(maximum)s.",
+        length=p["length"],
+        maximum=p["maximum"],
+    ),
+    "bad_character": lambda p: _("Contains a character that is not allowed."),
+    "bad_id": lambda p: _(
+        "An identifier is made of letters, digits, '-', '_' or '.' "
+        "(at most %(maximum)s).",
+        maximum=p["maximum"],
+    ),
+    "too_many_vertices": lambda p: _(
+        "Too detailed: %(count)s points, at most %(maximum)s.",
+        count=p["count"],
+        maximum=p["maximum"],
+    ),
+    "has_z": lambda p: _("Give longitude and latitude only (no height)."),
+    "not_finite": lambda p: _("The coordinates must be numbers."),
 }
 
 
