@@ -7,6 +7,7 @@ works on the site's store; only ``serve`` builds the web application, to serve i
 
 from __future__ import annotations
 
+import getpass
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,7 +192,13 @@ def import_(kind, file, dry_run, mapping, defaults, mode, **options):
     ) as bar:
         try:
             report = run_import(
-                store, kind, file, dry_run=dry_run, progress=bar.update, **options
+                store,
+                kind,
+                file,
+                dry_run=dry_run,
+                progress=bar.update,
+                author=f"mapapp import ({getpass.getuser()})",
+                **options,
             )
         except MapappError as exc:
             _fail(f"import failed, the store is unchanged: {exc.message}")
