@@ -14,6 +14,9 @@ install: $(BIN)/python
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# axe-core for the accessibility tests (package.json); skipped without npm
+	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --silent; \
+	else echo "npm not found: the axe-core tests will be skipped"; fi
 
 ## Install and serve the app on the shipped data at http://127.0.0.1:8000
 run: install

@@ -6,8 +6,15 @@
   requests once the layers are prepared (the first request, which reprojects and
   indexes them, is reported apart);
 - suitability: the 250 m grid over the commune of Besançon, scored from scratch
-  (``score_grid``), median of 5; and ``GET /api/analysis/suitability`` cold.
-Targets (issue 4): catchment < 50 ms (shipped) and < 200 ms (100,000); grid < 1 s.
+  (``score_grid``), median of 5; and ``GET /api/analysis/suitability`` cold (the
+  five best cells named from the zones included);
+- timeline: ``GET /api/analysis/timeline`` for the whole area, median of 20;
+- dossier: ``GET /planner/dossier`` of the whole area (static map drawn with
+  matplotlib, scenarios, key figures): the first one once the layers are prepared
+  (the scenarios' grid is made), the median of 3 then, and one after a write (the
+  layers prepared again, as for the first analysis of any kind).
+Targets (issue 4, issue 13): catchment < 50 ms, grid < 1 s with 100,000 companies;
+the dossier of the whole area < 2 s.
 """
 
 from __future__ import annotations
@@ -50,6 +57,19 @@ def measure(size: str, tmp: Path) -> dict:
     cold_api, _r = timed(
         lambda: client.get("/api/analysis/suitability?cell=250", headers=headers), 1
     )
+    timeline, response = timed(
+        lambda: client.get("/api/analysis/timeline", headers=headers), 20
+    )
+    assert response.status_code == 200, response.json
+    app.extensions["mapapp.site"]._grids.clear()
+    dossier_first, response = timed(
+        lambda: client.get("/planner/dossier", headers=headers), 1
+    )
+    assert response.status_code == 200, response.data[:300]
+    dossier, _r = timed(lambda: client.get("/planner/dossier", headers=headers), 3)
+    app.extensions["mapapp.site"]._prepared.clear()  # as after a write: all cold
+    app.extensions["mapapp.site"]._grids.clear()
+    dossier_cold, _r = timed(lambda: client.get("/planner/dossier", headers=headers), 1)
     return {
         "size": size,
         "catchment_first_s": first,
@@ -58,6 +78,11 @@ def measure(size: str, tmp: Path) -> dict:
         "grid_s": grid,
         "cells": len(cells),
         "suitability_api_cold_s": cold_api,
+        "timeline_ms": timeline * 1000,
+        "dossier_first_s": dossier_first,
+        "dossier_s": dossier,
+        "dossier_cold_s": dossier_cold,
+        "dossier_kb": len(response.data) / 1024,
     }
 
 
@@ -73,7 +98,11 @@ def main() -> None:
                 f"({r['companies_in_catchment']} companies; first request, preparing "
                 f"the layers, {r['catchment_first_s']:.2f} s) | grid 250 m "
                 f"{r['cells']} cells {r['grid_s'] * 1000:.0f} ms | suitability API "
-                f"cold {r['suitability_api_cold_s']:.2f} s",
+                f"cold {r['suitability_api_cold_s']:.2f} s | timeline "
+                f"{r['timeline_ms']:.1f} ms | dossier (whole area) first "
+                f"{r['dossier_first_s']:.2f} s, then {r['dossier_s']:.2f} s "
+                f"({r['dossier_kb']:.0f} kB); after a write (layers prepared again) "
+                f"{r['dossier_cold_s']:.2f} s",
                 flush=True,
             )
 

@@ -1,4 +1,14 @@
-"""Layers as downloadable files: GeoJSON, CSV and GeoPackage, with their metadata."""
+"""Layers as downloadable files: GeoJSON, CSV and GeoPackage, with their metadata.
+
+Types stay what the layer says: integers are written as integers (``60``, not
+``60.0``), booleans as booleans (a GeoPackage integer column of subtype boolean),
+codes as text with their leading zeros (``01``, ``005880034``). Two CSV flavours:
+RFC 4180 (``,``, CRLF, UTF-8) for programs, and one for French spreadsheets (``;``
+separator, UTF-8 byte-order mark, so Excel opens accents and columns right). Both,
+and the planners' tables, go through one writer that neutralises every cell a
+spreadsheet would run as a formula. GeoPackages are written by GDAL into a private
+temporary folder (``mapapp/gdal_.py``), never near the working store.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +19,25 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
+import shapely
 
 from . import gdal_
-from .layers import PRECISIONS
+from .errors import NotFound
+from .layers import PRECISIONS, get_spec
 from .layers.builtin import LICENCES
-from .maps.geojson import clean_value, to_geojson
+from .maps.geojson import clean_value, features, to_geojson
 
 FORMATS = {
     "geojson": "application/geo+json",
     "csv": "text/csv",
+    "fr.csv": "text/csv",
     "gpkg": "application/geopackage+sqlite3",
 }
+# fmt -> (separator, byte-order mark)
+CSV_FLAVOURS = {"csv": (",", ""), "fr.csv": (";", "\ufeff")}
+# GDAL 3.6 (Debian 12, several QGIS builds) warns on GeoPackage 1.4
+GPKG_VERSION = "1.3"
 # The licence of the former releases' single stamp (kept for callers that show one
 # licence; the licence of each layer is decided by layer_metadata below).
 LICENCE = {
@@ -146,6 +164,95 @@ def layer_metadata(
     }
 
 
+def typed(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """The frame with each field in its layer type: nullable integers and booleans,
+    so writers never turn them into floats or text."""
+    try:
+        spec = get_spec(layer)
+    except NotFound:  # a frame of no registered layer stays as it is
+        return frame
+    frame = frame.copy()
+    for field in spec.fields:
+        if field.name not in frame.columns:
+            continue
+        if field.type == "int":
+            frame[field.name] = pd.array(_plain(frame[field.name]), dtype="Int64")
+        elif field.type == "bool":
+            frame[field.name] = pd.array(_plain(frame[field.name]), dtype="boolean")
+    return frame
+
+
+def _plain(column: pd.Series) -> list:
+    return [clean_value(v) for v in column]
+
+
+def export_bytes(
+    frame: gpd.GeoDataFrame,
+    layer: str,
+    fmt: str,
+    metadata: dict | None = None,
+    crs: str | None = None,
+) -> bytes:
+    """The frame as a file of a format of :data:`FORMATS`; coordinates in WGS84, or
+    in ``crs`` (a pyproj name such as ``EPSG:2154``) when given."""
+    frame = typed(frame.drop(columns=["version"], errors="ignore"), layer)
+    if crs is not None:
+        frame = frame.to_crs(crs)
+    if fmt == "geojson":
+        return _geojson_bytes(frame, layer, metadata, crs)
+    if fmt in CSV_FLAVOURS:
+        separator, bom = CSV_FLAVOURS[fmt]
+        names, rows = table_rows(frame, projected=crs is not None)
+        return write_csv(names, rows, separator, bom)
+    if fmt == "gpkg":
+        return _gpkg_bytes(frame, layer, metadata)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _geojson_bytes(frame, layer: str, metadata: dict | None, crs: str | None) -> bytes:
+    extra = {"name": layer, "metadata": metadata} if metadata else {"name": layer}
+    if crs is None:
+        return json.dumps(to_geojson(frame, **extra), ensure_ascii=False).encode()
+    # RFC 7946 is WGS84 only; a projected file names its CRS the 2008 way, which
+    # GDAL and QGIS read
+    code = frame.crs.to_authority()
+    extra["crs"] = {
+        "type": "name",
+        "properties": {"name": f"urn:ogc:def:crs:{code[0]}::{code[1]}"},
+    }
+    # no CRS on the frame: features() writes the coordinates as they are
+    local = gpd.GeoDataFrame(
+        frame.drop(columns="geometry"), geometry=list(frame.geometry)
+    )
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            **extra,
+            "features": features(local, precision=2),
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def table_rows(frame: gpd.GeoDataFrame, projected: bool = False) -> tuple[list, list]:
+    """Column names and rows of a layer as a table: its fields, a point on each
+    feature (``longitude``/``latitude``, or ``x``/``y`` in a projected CRS) and the
+    WKT of non-point shapes."""
+    xy = ("x", "y") if projected else ("longitude", "latitude")
+    digits = 2 if projected else 5
+    names = [c for c in frame.columns if c != "geometry"] + [*xy, "wkt"]
+    rows = []
+    for record, geom in zip(
+        frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True
+    ):
+        point = geom.representative_point()
+        row = [clean_value(v) for v in record.values()]
+        row += [round(point.x, digits), round(point.y, digits)]
+        row.append(shapely.to_wkt(geom, digits) if geom.geom_type != "Point" else "")
+        rows.append(row)
+    return names, rows
+
+
 # A cell a spreadsheet would run as a formula (OWASP "CSV injection"): it starts
 # with = + - @, or with a tab or carriage return that some programs skip first.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -159,51 +266,48 @@ def neutralise(value: object) -> object:
     return value
 
 
-def csv_text(
-    rows: Iterable[dict], fieldnames: list[str] | None = None, delimiter: str = ","
-) -> str:
-    """Rows as CSV text, every cell neutralised: the one CSV writer of mapapp (layer
-    downloads, planner exports, scenario and key-figure tables)."""
-    rows = list(rows)
-    if fieldnames is None:
-        fieldnames = list(rows[0]) if rows else []
-    buffer = io.StringIO()
-    if fieldnames:
-        writer = csv.DictWriter(buffer, fieldnames=fieldnames, delimiter=delimiter)
-        writer.writerow({name: neutralise(name) for name in fieldnames})
-        writer.writerows(
-            {k: neutralise(clean_value(v)) for k, v in row.items()} for row in rows
-        )
-    return buffer.getvalue()
+def _cell(value: object) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return neutralise(value)
 
 
-def export_bytes(
-    frame: gpd.GeoDataFrame, layer: str, fmt: str, metadata: dict | None = None
+def write_csv(
+    names: list[str], rows: Iterable[list], separator: str = ",", bom: str = ""
 ) -> bytes:
-    """The frame as a file of format ``geojson``, ``csv`` or ``gpkg``."""
-    frame = frame.drop(columns=["version"], errors="ignore")
-    if fmt == "geojson":
-        extra = {"name": layer, "metadata": metadata} if metadata else {"name": layer}
-        return json.dumps(to_geojson(frame, **extra), ensure_ascii=False).encode()
-    if fmt == "csv":
-        rows = frame.drop(columns="geometry").to_dict("records")
-        for row, geom in zip(rows, frame.geometry, strict=True):
-            point = geom.representative_point()
-            row["longitude"], row["latitude"] = round(point.x, 5), round(point.y, 5)
-            row["wkt"] = geom.wkt if geom.geom_type != "Point" else ""
-        return csv_text(rows).encode("utf-8")
-    if fmt == "gpkg":
-        # a new file in a private folder: GDAL never sees the working store
-        with gdal_.private_dir() as tmp:
-            path = Path(tmp) / "export.gpkg"
-            gdal_.write_gpkg(
-                frame,
-                path,
-                layer,
-                _gpkg_metadata(metadata or {}),
-            )
-            return path.read_bytes()
-    raise ValueError(f"unknown format {fmt!r}")
+    """The one CSV writer of mapapp (downloads in both flavours, planners' exports
+    and tables): a header and the rows, RFC 4180 quoting and CRLF line ends;
+    booleans as ``true``/``false``, missing values empty, formulas neutralised."""
+    buffer = io.StringIO()
+    buffer.write(bom)
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
+    writer.writerow([_cell(n) for n in names])
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def csv_text(rows: Iterable[dict]) -> str:
+    """Rows (dicts, header from the first one's keys) as CSV text, through
+    :func:`write_csv` (the planners' scenario and key-figure tables)."""
+    rows = list(rows)
+    names = list(rows[0]) if rows else []
+    values = ([clean_value(row.get(n)) for n in names] for row in rows)
+    return write_csv(names, values).decode("utf-8") if names else ""
+
+
+def _gpkg_bytes(frame: gpd.GeoDataFrame, layer: str, metadata: dict | None) -> bytes:
+    # a new file in a private folder: GDAL never sees the working store
+    with gdal_.private_dir() as tmp:
+        path = Path(tmp) / "export.gpkg"
+        gdal_.write_gpkg(
+            frame,
+            path,
+            layer,
+            _gpkg_metadata(metadata or {}),
+            dataset_options={"VERSION": GPKG_VERSION},
+        )
+        return path.read_bytes()
 
 
 def _gpkg_metadata(metadata: dict) -> dict[str, str]:

@@ -116,12 +116,23 @@ def read_frame(path: Path) -> gpd.GeoDataFrame:
         return pyogrio.read_dataframe(_check_private(path))
 
 
-def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, metadata: dict) -> None:
+def write_gpkg(
+    frame: gpd.GeoDataFrame,
+    path: Path,
+    layer: str,
+    metadata: dict,
+    dataset_options: dict | None = None,
+) -> None:
     """Write ``frame`` as a new GeoPackage in a private folder (downloads)."""
     if not lock_down():
         raise GdalUnavailable("GDAL could not be restricted; no file is written")
     pyogrio.write_dataframe(
-        frame, _check_private(path), layer=layer, driver="GPKG", metadata=metadata
+        frame,
+        _check_private(path),
+        layer=layer,
+        driver="GPKG",
+        metadata=metadata,
+        dataset_options=dataset_options,
     )
 
 

@@ -18,10 +18,13 @@ from shapely.geometry.base import BaseGeometry
 
 from .analysis import Prepared
 from .analysis.catchments import catchment, to_metric
+from .analysis.dossier import Scope, dossier
 from .analysis.filters import apply_filters, filter_query
 from .analysis.indicators import key_figures
+from .analysis.places import name_cells
 from .analysis.scenarios import scenario_rows
-from .analysis.suitability import score_grid
+from .analysis.suitability import score_grid, top_cells
+from .analysis.timeline import ecosystem
 from .cache import BoundedCache, Payload, frame_bytes
 from .config import Settings
 from .errors import NotFound
@@ -244,6 +247,63 @@ class Site:
             "name": props.get("name"),
             **key_figures(data, to_metric(geometry)),
         }
+
+    def best_cells(self, cells: gpd.GeoDataFrame, n: int = 5) -> list[dict]:
+        """The ``n`` best cells of a grid, each named by its quarter and commune."""
+        zones, fibre = self.store.read("zones"), self.store.read("fibre")
+        return name_cells(top_cells(cells, n), zones, fibre)
+
+    def area_of(self, target: tuple[str, str] | None, place, radius_m: float):
+        """(metric area, scope) of a timeline: the whole area (None), a perimeter
+        (``target`` = ("perimeters", id)) or the catchment of a site or a place."""
+        if target is None and place is None:
+            return None, {"kind": "area"}
+        if target is not None:
+            geometry, props = self.feature_geometry(*target)
+            if target[0] == "perimeters":
+                scope = {
+                    "kind": "perimeter",
+                    "id": target[1],
+                    "name": props.get("name"),
+                }
+                return to_metric(geometry), scope
+            place = geometry
+            named = {"layer": target[0], "id": target[1], "name": props.get("name")}
+        else:
+            named = None
+        area = to_metric(place).buffer(radius_m, quad_segs=16)
+        return area, {"kind": "catchment", "radius_m": radius_m, "target": named}
+
+    def ecosystem(self, filters: dict, area_m=None, first: int | None = None) -> dict:
+        """Establishments created, net change and existing per year (timeline)."""
+        return ecosystem(self.prepared(filters), area_m, first=first)
+
+    def dossier(
+        self,
+        filters: dict,
+        target: tuple[str, str] | None,
+        radius_m: float,
+        weights: dict,
+        cell_m: int,
+        jobs: str = "register",
+    ) -> dict:
+        """The content of the printable dossier of the whole area (``target`` None),
+        a coworking site or a perimeter (analysis.dossier)."""
+        scope, rows = Scope("area"), None
+        if target is None:
+            rows = self.scenarios(filters, radius_m, weights, cell_m, jobs)
+        else:
+            geometry, props = self.feature_geometry(*target)
+            kind = "perimeter" if target[0] == "perimeters" else "site"
+            scope = Scope(kind, props.get("name") or target[1], target[1], geometry)
+        data = self.prepared(filters, jobs)
+        frames = {  # the prepared (metric, filtered) layers: no second read
+            **{
+                n: self.filtered(n, filters) for n in ("fibre", "perimeters", "context")
+            },
+            **data.layers_with_commune_level(),
+        }
+        return dossier(data, frames, REGISTRY, scope, radius_m, rows)
 
     def layer_metadata(self, name: str, frame: gpd.GeoDataFrame, lang: str = "fr"):
         """Licences, attribution, edition, download date and counts by precision of

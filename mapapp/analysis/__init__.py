@@ -5,13 +5,17 @@
 - :mod:`.suitability`: a weighted grid to rank places for the digital quarter;
 - :mod:`.indicators`: the key figures of a French Tech bid;
 - :mod:`.scenarios`: planned sites and candidate perimeters compared;
-- :mod:`.filters`: the planner's filters on layers.
+- :mod:`.filters`: the planner's filters on layers;
+- :mod:`.timeline`: the ecosystem over time (creations per year);
+- :mod:`.places`: place names (quarter, commune) from the zones;
+- :mod:`.dossier`: the content of the printable dossier.
 """
 
 from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from ..naf import HEADCOUNT_CLASSES
 
@@ -49,12 +53,12 @@ def jobs_estimate(classes, sources=None, basis: str = "all") -> np.ndarray:
     """Estimated jobs per establishment (0 where the class is unknown, and, with the
     ``register`` basis, where the class comes from the press; a class of unknown
     source counts, as before sources were recorded only SIRENE imports had one)."""
-    jobs = np.array(
-        [JOBS_BY_CLASS.get(c, 0.0) if isinstance(c, str) else 0.0 for c in classes],
-        dtype=float,
-    )
+    # vectorised: a Python loop over 100,000 string cells took 0.35 s
+    values = pd.Series(np.asarray(classes, dtype=object), dtype=object)
+    jobs = np.array(values.map(JOBS_BY_CLASS).fillna(0.0), dtype=float)
     if basis == "register" and sources is not None:
-        jobs[np.asarray([s == "press" for s in sources], dtype=bool)] = 0.0
+        press = pd.Series(np.asarray(sources, dtype=object), dtype=object) == "press"
+        jobs[press.to_numpy(dtype=bool)] = 0.0
     return jobs
 
 
@@ -67,6 +71,15 @@ def _split(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
         frame[~at_commune].reset_index(drop=True),
         frame[at_commune].reset_index(drop=True),
     )
+
+
+def _years(frame: gpd.GeoDataFrame, column: str, missing=np.nan) -> np.ndarray | None:
+    """Years of a date column (NaN where unknown); ``missing`` when it is absent."""
+    from .timeline import years_of
+
+    if column not in frame:
+        return None if missing is None else np.full(len(frame), missing)
+    return years_of(frame[column])
 
 
 class Prepared:
@@ -98,6 +111,12 @@ class Prepared:
         self.jobs = jobs_estimate(classes, sources, self.jobs_basis)
         # what the other basis would add: said beside the estimate
         self.jobs_left_out = jobs_estimate(classes, sources, "all") - self.jobs
+        # creation (and, when an import keeps them, closure) years for the timeline
+        self.creation_years = _years(self.companies, "creation_date")
+        self.closure_years = _years(self.companies, "closure_date", None)
+        at_commune = self.at_commune["companies"]
+        self.commune_creation_years = _years(at_commune, "creation_date")
+        self.commune_closure_years = _years(at_commune, "closure_date", None)
         for frame in (
             self.companies,
             self.schools,
@@ -106,6 +125,16 @@ class Prepared:
             self.stations,
         ):
             _ = frame.sindex  # build the spatial index now, not on the first query
+
+    def layers_with_commune_level(self) -> dict[str, gpd.GeoDataFrame]:
+        """The point layers whole again: placed and commune-level features (metric;
+        coworking without the closed places)."""
+        return {
+            name: pd.concat(
+                [getattr(self, name), self.at_commune[name]], ignore_index=True
+            )
+            for name in POINT_LAYERS
+        }
 
     @property
     def frames(self) -> tuple[gpd.GeoDataFrame, ...]:

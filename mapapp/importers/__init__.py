@@ -39,6 +39,8 @@ class ImportReport:
     dropped: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # validation drops: reason -> {field, code, params, labels}, for translations
+    codes: dict[str, dict] = field(default_factory=dict)
     written: bool = False
     dry_run: bool = False
     would_change: bool = False
@@ -113,7 +115,14 @@ def finish(report: ImportReport, rows: list[dict], geoms: list, area) -> ImportR
         if problems:
             p = problems[0]
             label = rec["properties"].get(spec.label_field) or rec["properties"]["id"]
-            report.drop(_reason(p.field, p.message), f"{label}: {p.message}")
+            reason = _reason(p.field, p.message)
+            report.drop(reason, f"{label}: {p.message}")
+            coded = report.codes.setdefault(
+                reason, {"field": p.field, "code": p.code, "params": p.params}
+            )
+            shown = coded.setdefault("labels", [])
+            if len(shown) < EXAMPLES:
+                shown.append(str(label))
             continue
         kept.append(rec)
     report.kept = len(kept)
@@ -195,10 +204,19 @@ def run_import(
     mode = options.get("mode")
     if mode not in (None, "replace", "merge"):
         raise BadRequest(f"mode {mode!r}: expected replace or merge")
-    path = Path(path)
+    report = read_report(store, kind, Path(path), progress, **options)
+    report.mode = mode or report.mode
+    return write(store, report, dry_run, author=author)
+
+
+def read_report(
+    store: Store, kind: str, path: Path, progress=None, **options
+) -> ImportReport:
+    """Read ``path`` with the importer ``kind`` (nothing written): its report and
+    frame. A file the CSV parser cannot read is an ImportFileError naming it."""
     _not_the_store(store, path)
     try:
-        report = IMPORTERS[kind](
+        return IMPORTERS[kind](
             path, store=store, area=store.area, progress=progress, **options
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
@@ -206,8 +224,6 @@ def run_import(
         raise ImportFileError(
             f"{path.name}: not a readable CSV file ({reason})"
         ) from None
-    report.mode = mode or report.mode
-    return write(store, report, dry_run, author=author)
 
 
 def _not_the_store(store: Store, path: Path) -> None:

@@ -77,7 +77,7 @@ def _properties(rec: dict, spec, columns: dict, mapping: dict, defaults) -> dict
         value = rec.get(columns.get(norm(col), col)) if col else None
         if value in ("", None) or (isinstance(value, float) and np.isnan(value)):
             continue
-        props[f.name] = _typed(value, f.type)
+        props[f.name] = _choice(f, _typed(value, f.type))
     for name, value in (defaults or {}).items():
         props.setdefault(name, _typed(value, spec.field(name).type))
     return props
@@ -124,6 +124,19 @@ def read_generic(
         rows.append(props)
         kept.append(geom)
     return finish(report, rows, kept, area)
+
+
+def _choice(spec_field, value):
+    """A value of a field with choices given by its French or English label
+    (``Ouvert``, ``open``) as the choice's key; other values unchanged."""
+    if not spec_field.choices or not isinstance(value, str):
+        return value
+    wanted = norm(value)
+    for key, label in spec_field.choices.items():
+        names = label.values() if isinstance(label, dict) else [label]
+        if wanted in {norm(key), *(norm(n) for n in names)}:
+            return key
+    return value
 
 
 def _typed(value, ftype: str):

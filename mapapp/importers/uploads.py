@@ -1,11 +1,8 @@
-"""Files uploaded for an import, kept between the preview and the confirmation.
-
-Each upload gets a folder of its own, named by a random token, holding the file
-under its own (cleaned) name and what the preview was asked. The folder goes when
-the import is confirmed, when the preview fails, or after ``MAX_AGE_S`` (every
-visit of the upload page sweeps the old ones), so nothing piles up. The server's
-paths never leave this module: callers get the token and the file's own name.
-"""
+"""Uploaded files waiting for an import, kept in one place: each upload in its own
+folder named by a random token, under its original (cleaned) name so messages and
+sources never show a temporary name, with the wizard's state beside it (a dot file:
+a cleaned name never starts with a dot). An upload belongs to the account that sent
+it, is used once, and is removed after an hour."""
 
 from __future__ import annotations
 
@@ -15,87 +12,132 @@ import re
 import secrets
 import shutil
 import time
-import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-MAX_AGE_S = 3600  # an unconfirmed preview expires after an hour
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,40}")
-_META = "upload.json"
+from ..errors import BadRequest, NotFound
+
+MAX_AGE_S = 3600
+CHUNK = 1 << 20
+STATE = ".state.json"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_UNSAFE = re.compile(r"[^\w.\- ]+")
+
+
+class TooLarge(BadRequest):
+    """An upload over the size limit (nothing is kept)."""
+
+    def __init__(self, name: str, limit_mb: int):
+        super().__init__(f"{name}: larger than {limit_mb} MB")
+        self.name, self.limit_mb = name, limit_mb
+
+
+class Expired(NotFound):
+    """An upload that is gone (used, cancelled, expired or someone else's)."""
+
+    def __init__(self):
+        super().__init__("this upload has expired")
 
 
 def clean_name(filename: str) -> str:
-    """A file name safe to keep and to show: no folders, no control characters, no
-    leading dot, at most 120 characters (``upload`` when nothing is left)."""
-    name = unicodedata.normalize("NFC", str(filename or "")).replace("\\", "/")
-    name = name.rsplit("/", 1)[-1]
-    name = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*')
-    name = name.strip().lstrip(".").strip()
-    if len(name) > 120:
-        stem, dot, ext = name.rpartition(".")
-        keep_ext = bool(dot) and 0 < len(ext) < 10
-        name = f"{stem[: 119 - len(ext)]}.{ext}" if keep_ext else name[:120]
-    return name or "upload"
+    """The file's own name without folders or unusual characters (``carte.csv``)."""
+    base = os.path.basename((filename or "").replace("\\", "/")).strip()
+    base = _UNSAFE.sub("_", base).strip(". ")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = stem[:80] or "fichier"
+    return f"{stem}.{suffix[:10]}" if suffix else stem
 
 
-class PendingUploads:
-    """The uploads folder of an instance (``<instance>/uploads``)."""
+@dataclass
+class Upload:
+    """One uploaded file and the wizard's state for it."""
 
-    def __init__(self, folder: Path, max_age: float = MAX_AGE_S):
-        self.folder = Path(folder)
-        self.max_age = max_age
+    token: str
+    folder: Path
+    name: str
+    state: dict = field(default_factory=dict)
 
-    def save(self, stream: BinaryIO, filename: str, meta: dict) -> tuple[str, Path]:
-        """Keep an uploaded file; return its token and its path (for the preview)."""
-        self.sweep()
-        token = secrets.token_urlsafe(18)
-        folder = self.folder / token
-        folder.mkdir(parents=True, mode=0o700)
-        path = folder / clean_name(filename)
-        if path.name == _META:
-            path = folder / f"_{_META}"
-        with open(path, "wb") as f:
-            shutil.copyfileobj(stream, f, 1 << 20)
-        (folder / _META).write_text(
-            json.dumps({**meta, "name": path.name}), encoding="utf-8"
-        )
-        return token, path
+    @property
+    def path(self) -> Path:
+        return self.folder / self.name
 
-    def get(self, token: str) -> tuple[Path, dict] | None:
-        """(path, meta) of an upload still pending, or None (unknown, expired)."""
-        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
-            return None
-        folder = self.folder / token
+    def save_state(self) -> None:
+        """Write the state beside the file (atomically)."""
+        tmp = self.folder / (STATE + ".tmp")
+        tmp.write_text(json.dumps(self.state, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, self.folder / STATE)
+
+
+def save(
+    root: Path, stream: BinaryIO, filename: str, owner: str, limit_mb: int
+) -> Upload:
+    """Store an uploaded stream (at most ``limit_mb``) for ``owner``."""
+    purge(root)
+    token = secrets.token_urlsafe(24)
+    folder = Path(root) / token
+    folder.mkdir(parents=True, mode=0o700)
+    upload = Upload(token, folder, clean_name(filename), {"owner": owner})
+    written, limit = 0, int(limit_mb) * 1024 * 1024
+    try:
+        with open(upload.path, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise TooLarge(upload.name, limit_mb)
+                out.write(chunk)
+        upload.state["created"] = time.time()
+        upload.save_state()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return upload
+
+
+def load(root: Path, token: str, owner: str) -> Upload:
+    """The upload of ``token`` if it is ``owner``'s and still there."""
+    if not _TOKEN.fullmatch(token or ""):
+        raise Expired()
+    folder = Path(root) / token
+    try:
+        state = json.loads((folder / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise Expired() from None
+    files = [p.name for p in folder.iterdir() if not p.name.startswith(".")]
+    if state.get("owner") != owner or len(files) != 1:
+        raise Expired()
+    if time.time() - state.get("created", 0) > MAX_AGE_S:
+        discard_folder(folder)
+        raise Expired()
+    return Upload(token, folder, files[0], state)
+
+
+def discard(upload: Upload) -> None:
+    """Remove an upload and its state."""
+    discard_folder(upload.folder)
+
+
+def discard_folder(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def purge(root: Path, max_age_s: float = MAX_AGE_S) -> int:
+    """Remove the uploads older than ``max_age_s``; return how many."""
+    root = Path(root)
+    if not root.is_dir():
+        return 0
+    removed, now = 0, time.time()
+    for folder in root.iterdir():
         try:
-            meta = json.loads((folder / _META).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if time.time() - (folder / _META).stat().st_mtime > self.max_age:
-            self.discard(token)
-            return None
-        return folder / meta["name"], meta
-
-    def discard(self, token: str) -> None:
-        """Remove an upload and its folder (nothing happens if it is gone)."""
-        if isinstance(token, str) and _TOKEN.fullmatch(token):
-            shutil.rmtree(self.folder / token, ignore_errors=True)
-
-    def sweep(self) -> int:
-        """Remove the uploads older than ``max_age`` and any stray file; return how
-        many went."""
-        if not self.folder.is_dir():
-            return 0
-        gone, limit = 0, time.time() - self.max_age
-        for entry in os.scandir(self.folder):
-            if entry.is_dir(follow_symlinks=False) and _TOKEN.fullmatch(entry.name):
-                if entry.stat(follow_symlinks=False).st_mtime < limit:
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                    gone += 1
-            elif (
-                entry.is_file(follow_symlinks=False)
-                and entry.stat(follow_symlinks=False).st_mtime < limit
-            ):
-                # leftovers of the older layout (token-name files beside each other)
-                Path(entry.path).unlink(missing_ok=True)
-                gone += 1
-        return gone
+            old = now - folder.stat().st_mtime > max_age_s
+        except OSError:
+            continue
+        if old:
+            if folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                folder.unlink(missing_ok=True)
+            removed += 1
+    return removed

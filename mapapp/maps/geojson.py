@@ -24,11 +24,22 @@ def clean_value(value: object) -> object:
     return value
 
 
-def features(gdf: gpd.GeoDataFrame, drop: tuple[str, ...] = ()) -> list[dict]:
-    """The frame's rows as GeoJSON Feature dicts (id from the ``id`` column)."""
+def features(
+    gdf: gpd.GeoDataFrame,
+    drop: tuple[str, ...] = (),
+    precision: int = PRECISION,
+    nulls: bool = False,
+) -> list[dict]:
+    """The frame's rows as GeoJSON Feature dicts (id from the ``id`` column).
+
+    A frame with a CRS is moved to WGS84; one without (``crs=None``) is written in
+    its own coordinates, rounded to ``precision`` decimals. Missing values are left
+    out, or written as ``null`` with ``nulls`` (every feature then lists every
+    property, which desktop GIS read as the layer's fields).
+    """
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
-    geoms = shapely.transform(gdf.geometry.values, lambda c: np.round(c, PRECISION))
+    geoms = shapely.transform(gdf.geometry.values, lambda c: np.round(c, precision))
     columns = [c for c in gdf.columns if c != gdf.geometry.name and c not in drop]
     records = gdf[columns].to_dict("records")
     out = []
@@ -36,7 +47,7 @@ def features(gdf: gpd.GeoDataFrame, drop: tuple[str, ...] = ()) -> list[dict]:
         props = {
             k: v
             for k, v in ((k, clean_value(v)) for k, v in rec.items())
-            if v is not None
+            if nulls or v is not None
         }
         if geom is None or geom.is_empty:
             geometry = None

@@ -1,6 +1,8 @@
 /* mapapp planner analyses: filters, catchments, site suitability, scenario comparison,
- * key figures and exports. Every figure comes from the server's JSON twins
- * (/api/analysis/...); the map is driven in place, never rebuilt.
+ * key figures, the ecosystem over time and exports. Every figure comes from the
+ * server's JSON twins (/api/analysis/...); the map is driven in place, never rebuilt.
+ * Results sit in the panel under the map (resizable, tabs); a row selects and zooms
+ * to its site, perimeter or cell, and a feature selected on the map selects its row.
  */
 (function () {
   "use strict";
@@ -8,19 +10,27 @@
   var cfg = JSON.parse(document.getElementById("planner-config").textContent).analysis;
   var t = cfg.t;
   var map = mapapp.map;
+  var el = mapapp.el;
   var api = { measuring: false };
   window.mapappAnalysis = api;
   var COLORS = { jobs: "#2166ac", training: "#00a6ca", fibre: "#43a2ca", station: "#333333",
                  underserved: "#f46d43" };
   var SCORE_CLASSES = [[0, "#fff5eb"], [0.2, "#fdd0a2"], [0.4, "#fd8d3c"], [0.6, "#d94801"],
                        [0.8, "#7f2704"]];
-
-  var el = mapapp.el;
+  var HIGHLIGHT = "#d7191c";
+  var SITE_STATUSES = ["planned", "proposed", "under_construction"];
+  var THIS_YEAR = new Date().getFullYear();
 
   function fmt(value, digits) {
     if (value === null || value === undefined) return t.unknown;
     return Number(value).toLocaleString(document.documentElement.lang, {
       maximumFractionDigits: digits === undefined ? 0 : digits });
+  }
+
+  function pct(value) { return value === null || value === undefined ? t.unknown : fmt(value * 100, 1) + " %"; }
+
+  function say(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_m, k) { return values[k]; });
   }
 
   function getJSON(url) {
@@ -38,8 +48,10 @@
     box.appendChild(el("p", "status status-error", t.error + " " + err.message));
   }
 
-  function table(headers, rows) {
+  /* A table: headers, then rows of cells (text or nodes); the first cell heads its row. */
+  function table(headers, rows, caption) {
     var tab = el("table");
+    if (caption) tab.appendChild(el("caption", "visually-hidden", caption));
     var head = el("thead");
     var tr = el("tr");
     headers.forEach(function (h) { tr.appendChild(el("th", null, h)).scope = "col"; });
@@ -60,6 +72,121 @@
     return tab;
   }
 
+  /* --- the results panel: tabs, resizing, hiding ---------------------------------- */
+
+  var results = document.getElementById("results");
+  var resultsBody = document.getElementById("results-body");
+  var toggle = document.getElementById("results-toggle");
+  var splitter = document.getElementById("results-splitter");
+  var tabs = Array.prototype.slice.call(results.querySelectorAll("[role=tab]"));
+  var onShow = {};
+
+  function showTab(name, focus) {
+    tabs.forEach(function (tab) {
+      var on = tab.id === "tab-" + name;
+      tab.setAttribute("aria-selected", String(on));
+      tab.tabIndex = on ? 0 : -1;
+      document.getElementById(tab.getAttribute("aria-controls")).hidden = !on;
+      if (on && focus) tab.focus();
+    });
+    openResults(true);
+    if (onShow[name]) onShow[name]();
+  }
+  api.showTab = showTab;
+
+  function activeTab() {
+    var on = tabs.filter(function (tab) { return tab.getAttribute("aria-selected") === "true"; })[0];
+    return on ? on.id.replace("tab-", "") : null;
+  }
+
+  tabs.forEach(function (tab, i) {
+    tab.addEventListener("click", function () { showTab(tab.id.replace("tab-", "")); });
+    tab.addEventListener("keydown", function (e) {
+      var next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+      if (next === undefined) return;
+      e.preventDefault();
+      showTab(tabs[(next + tabs.length) % tabs.length].id.replace("tab-", ""), true);
+    });
+  });
+
+  function openResults(open) {
+    resultsBody.hidden = !open;
+    results.classList.toggle("is-collapsed", !open);
+    splitter.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.textContent = open ? t.hideResults : t.showResults;
+    map.invalidateSize();
+  }
+  toggle.addEventListener("click", function () { openResults(resultsBody.hidden); });
+
+  function setResultsHeight(percent) {
+    percent = Math.max(10, Math.min(85, Math.round(percent)));
+    results.style.setProperty("--results-h", percent + "%");
+    splitter.setAttribute("aria-valuenow", String(percent));
+    map.invalidateSize();
+  }
+
+  splitter.addEventListener("keydown", function (e) {
+    var now = Number(splitter.getAttribute("aria-valuenow"));
+    var step = e.shiftKey ? 10 : 3;
+    var to = { ArrowUp: now + step, ArrowDown: now - step, Home: 85, End: 10 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    setResultsHeight(to);
+  });
+  splitter.addEventListener("pointerdown", function (e) {
+    var region = results.parentNode.getBoundingClientRect();
+    splitter.setPointerCapture(e.pointerId);
+    function move(ev) { setResultsHeight((region.bottom - ev.clientY) / region.height * 100); }
+    function up() {
+      splitter.removeEventListener("pointermove", move);
+      splitter.removeEventListener("pointerup", up);
+    }
+    splitter.addEventListener("pointermove", move);
+    splitter.addEventListener("pointerup", up);
+  });
+
+  /* --- highlighting on the map and selected rows ------------------------------------- */
+
+  var highlight = null;
+
+  function highlightLayer(layer) {
+    if (highlight) map.removeLayer(highlight);
+    highlight = null;
+    if (!layer) return;
+    highlight = layer.getLatLng
+      ? L.circleMarker(layer.getLatLng(), { radius: 14, color: HIGHLIGHT, weight: 3, fill: false,
+                                            interactive: false })
+      : L.geoJSON(layer.toGeoJSON(), { interactive: false,
+                                       style: { color: HIGHLIGHT, weight: 4, fill: false } });
+    highlight.addTo(map);
+  }
+
+  function zoomToLayer(layer) {
+    if (layer.getBounds) map.fitBounds(layer.getBounds(), { maxZoom: 16, padding: [30, 30] });
+    else map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16));
+  }
+
+  function markRow(tbody, row) {
+    Array.prototype.forEach.call(tbody.querySelectorAll("tr.is-selected"), function (r) {
+      r.classList.remove("is-selected");
+      r.removeAttribute("aria-current");
+    });
+    if (!row) return;
+    row.classList.add("is-selected");
+    row.setAttribute("aria-current", "true");
+    if (!resultsBody.hidden && row.offsetParent) row.scrollIntoView({ block: "nearest" });
+  }
+
+  /* A button naming a row: activating it selects the row and finds it on the map. */
+  function rowButton(text, label, onSelect) {
+    var b = el("button", "row-select", text);
+    b.type = "button";
+    b.setAttribute("aria-label", label);
+    b.addEventListener("click", onSelect);
+    return b;
+  }
+
   /* --- filters ------------------------------------------------------------------ */
 
   var filters = {};  /* "layer.field" -> [values] */
@@ -67,6 +194,7 @@
   Object.keys(cfg.filters).forEach(function (key) {
     if (params.get(key)) filters[key] = params.get(key).split(",");
   });
+  var filtersForm = document.getElementById("filters-form");
 
   function filterQuery() {
     var q = new URLSearchParams();
@@ -85,14 +213,45 @@
     return s ? url + (url.indexOf("?") === -1 ? "?" : "&") + s : url;
   }
 
+  function activeCount() {
+    return Object.keys(filters).reduce(function (n, k) { return n + filters[k].length; }, 0);
+  }
+
+  function showFilterState() {
+    var n = activeCount();
+    var badge = document.getElementById("filters-count");
+    badge.hidden = n === 0;
+    badge.textContent = String(n);
+    badge.setAttribute("aria-label", say(n === 1 ? t.oneFilter : t.filtersActive, { n: n }));
+    document.getElementById("reset-filters").disabled = n === 0;
+    document.getElementById("active-filters").hidden = n === 0;
+    document.getElementById("active-filters-text").textContent =
+      say(n === 1 ? t.oneFilter : t.filtersActive, { n: n });
+  }
+
+  function yearOf(value) {
+    var m = /^\s*(\d{4})(?:[-/]\d{1,2}(?:[-/]\d{1,2})?)?\s*$/.exec(value || "") ||
+      /^\s*\d{1,2}\/\d{1,2}\/(\d{4})\s*$/.exec(value || "");
+    if (!m) return null;
+    var y = Number(m[1]);
+    return y < 1900 || y > THIS_YEAR ? null : y;
+  }
+
   function applyToMap() {
     ["companies", "coworking", "schools", "fibre"].forEach(function (layer) {
       var keys = Object.keys(filters).filter(function (k) {
         return k.split(".")[0] === layer && filters[k].length;
       });
-      var lcfg = mapapp.layerEntry(map, layer).cfg;
+      var entry = mapapp.layerEntry(map, layer);
+      if (!entry) return;
+      var lcfg = entry.cfg;
       var classFilter = lcfg.classes ? lcfg.classField + "_class" : null;
-      mapapp.setFilter(map, layer, keys.length ? function (p) {
+      var byYear = layer === "companies" && slider.year < THIS_YEAR ? slider.year : null;
+      mapapp.setFilter(map, layer, keys.length || byYear ? function (p) {
+        if (byYear !== null) {
+          var y = yearOf(p.creation_date);
+          if (y === null || y > byYear) return false;
+        }
         return keys.every(function (k) {
           var field = k.split(".")[1];
           var value = field === classFilter ? String(mapapp.classIndex(lcfg, p[lcfg.classField]))
@@ -111,8 +270,14 @@
     catch (e) { /* ignore */ }
   }
 
+  function filtersChanged() {
+    syncUrl();
+    showFilterState();
+    applyToMap();
+    refresh();
+  }
+
   function buildFilters() {
-    var form = document.getElementById("filters-form");
     Object.keys(cfg.filters).forEach(function (key) {
       var spec = cfg.filters[key];
       var fs = el("fieldset");
@@ -130,32 +295,41 @@
         box.appendChild(label);
       });
       fs.appendChild(box);
-      form.appendChild(fs);
+      filtersForm.appendChild(fs);
     });
-    form.addEventListener("change", function (e) {
+    filtersForm.addEventListener("change", function (e) {
       var key = e.target.name;
-      filters[key] = Array.prototype.filter.call(form.elements[key] instanceof RadioNodeList
-        ? form.elements[key] : [form.elements[key]], function (i) { return i.checked; })
-        .map(function (i) { return i.value; });
-      syncUrl();
-      applyToMap();
-      refresh();
+      filters[key] = Array.prototype.filter.call(filtersForm.querySelectorAll('input[name="' + key + '"]'),
+        function (i) { return i.checked; }).map(function (i) { return i.value; });
+      filtersChanged();
     });
   }
+
+  function resetFilters() {
+    filters = {};
+    Array.prototype.forEach.call(filtersForm.querySelectorAll("input"), function (i) { i.checked = false; });
+    filtersChanged();
+    mapapp.announce(map, t.filtersReset);
+  }
+  document.getElementById("reset-filters").addEventListener("click", resetFilters);
+  document.getElementById("reset-filters-chip").addEventListener("click", resetFilters);
 
   /* --- catchment ---------------------------------------------------------------- */
 
   var radius = document.getElementById("radius");
   var radiusOut = document.getElementById("radius-out");
   var catchBox = document.getElementById("catchment-result");
-  var catchLayer = null, lastCatch = null;
+  var clearCatch = document.getElementById("clear-catchment");
+  var timelineScope = document.getElementById("timeline-scope");
+  var catchLayer = null, lastCatch = null, catchEmpty = catchBox.cloneNode(true);
 
   function showCatchment(data) {
     if (catchLayer) map.removeLayer(catchLayer);
     catchLayer = L.geoJSON(data.area, { interactive: false,
-      style: { color: "#d7191c", weight: 2, fillOpacity: 0.08, dashArray: "5 4" } }).addTo(map);
+      style: { color: HIGHLIGHT, weight: 2, fillOpacity: 0.08, dashArray: "5 4" } }).addTo(map);
     catchBox.textContent = "";
-    if (data.target) catchBox.appendChild(el("h3", null, data.target.name));
+    catchBox.appendChild(el("h3", null, (data.target ? data.target.name + " – " : "") +
+      say(t.within, { m: data.radius_m })));
     var rows = [
       [t.companies, fmt(data.companies.count) + (data.companies.without_headcount
         ? " (" + data.companies.without_headcount + " " + t.withoutHeadcount + ")" : "")],
@@ -165,40 +339,101 @@
         ? " (" + data.schools.without_students + " " + t.withoutStudents + ")" : "")],
       [t.coworking, fmt(data.coworking.count)],
       [t.desks, fmt(data.coworking.desks)],
-      [t.fibre, data.fibre_coverage === null ? t.unknown : fmt(data.fibre_coverage * 100, 1) + " %"],
+      [t.fibre, pct(data.fibre_coverage)],
       [t.station, data.nearest_station_m === null ? t.unknown : fmt(data.nearest_station_m) + " m"]
     ];
-    catchBox.appendChild(table([data.radius_m + " m", ""], rows));
+    var wrap = el("div", "figures-grid");
+    wrap.appendChild(table([t.indicator, data.radius_m + " m"], rows));
     var sectors = Object.keys(data.companies.by_sector);
     if (sectors.length) {
-      catchBox.appendChild(table([cfg.filters["companies.sector"][0], t.companies, t.jobs],
+      wrap.appendChild(table([cfg.filters["companies.sector"][0], t.companies, t.jobs],
         sectors.map(function (s) {
           var v = data.companies.by_sector[s];
           return [cfg.sectors[s] || s, fmt(v.count), fmt(v.jobs_estimate)];
         })));
     }
+    catchBox.appendChild(wrap);
+    if (data.target) {
+      var a = el("a", null, t.dossier);
+      a.href = withFilters(cfg.urls.dossier, { layer: data.target.layer, id: data.target.id,
+                                               radius: data.radius_m });
+      catchBox.appendChild(el("p")).appendChild(a);
+    }
     catchBox.setAttribute("data-ready", "true");
+    clearCatch.disabled = false;
+    timelineScope.querySelector('option[value="catchment"]').disabled = false;
   }
 
-  function runCatchment(extra) {
+  function runCatchment(extra, quiet) {
     lastCatch = extra;
     catchBox.removeAttribute("data-ready");
+    if (!quiet) showTab("catchment");
     getJSON(withFilters(cfg.urls.catchment, Object.assign({ radius: radius.value }, extra)))
       .then(showCatchment).catch(function (err) { fail(catchBox, err); });
   }
+  api.runCatchment = runCatchment;
+
+  function clearCatchment() {
+    if (catchLayer) map.removeLayer(catchLayer);
+    catchLayer = null;
+    lastCatch = null;
+    catchBox.replaceWith(catchEmpty);
+    catchBox = catchEmpty;
+    catchEmpty = catchBox.cloneNode(true);
+    clearCatch.disabled = true;
+    targetSelect.value = "";
+    var option = timelineScope.querySelector('option[value="catchment"]');
+    option.disabled = true;
+    if (timelineScope.value === "catchment") { timelineScope.value = ""; runTimeline(); }
+    mapapp.announce(map, t.catchmentCleared);
+  }
+  clearCatch.addEventListener("click", clearCatchment);
 
   radius.addEventListener("input", function () { radiusOut.textContent = radius.value; });
   radius.addEventListener("change", function () { if (lastCatch) runCatchment(lastCatch); });
 
   var measureButton = document.getElementById("measure");
-  measureButton.addEventListener("click", function () {
-    api.measuring = !api.measuring;
-    measureButton.setAttribute("aria-pressed", String(api.measuring));
-    map.getContainer().style.cursor = api.measuring ? "crosshair" : "";
-  });
+  function setMeasuring(on) {
+    api.measuring = on;
+    measureButton.setAttribute("aria-pressed", String(on));
+    map.getContainer().style.cursor = on ? "crosshair" : "";
+  }
+  api.setMeasuring = setMeasuring;
+  measureButton.addEventListener("click", function () { setMeasuring(!api.measuring); });
   map.on("click", function (e) {
     if (!api.measuring) return;
     runCatchment({ lat: e.latlng.lat.toFixed(5), lon: e.latlng.lng.toFixed(5) });
+  });
+
+  /* Measuring by form: coordinates typed, or the centre of the map. */
+  var measureForm = document.getElementById("measure-form");
+  var measureError = document.getElementById("measure-error");
+  function readCoordinate(input, low, high) {
+    var value = Number(String(input.value).trim().replace(",", "."));
+    var ok = input.value.trim() !== "" && isFinite(value) && value >= low && value <= high;
+    input.setAttribute("aria-invalid", String(!ok));
+    return ok ? value : null;
+  }
+  api.readCoordinate = readCoordinate;
+  measureForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var lat = readCoordinate(measureForm.elements.lat, -90, 90);
+    var lon = readCoordinate(measureForm.elements.lon, -180, 180);
+    if (lat === null || lon === null) { measureError.textContent = t.badCoordinates; return; }
+    var area = cfg.area;
+    if (lon < area[0] || lon > area[2] || lat < area[1] || lat > area[3]) {
+      measureError.textContent = t.outside;
+      return;
+    }
+    measureError.textContent = "";
+    map.setView([lat, lon], Math.max(map.getZoom(), 14));
+    runCatchment({ lat: lat.toFixed(5), lon: lon.toFixed(5) });
+  });
+  document.getElementById("measure-centre").addEventListener("click", function () {
+    var c = map.getCenter();
+    measureForm.elements.lat.value = c.lat.toFixed(5);
+    measureForm.elements.lon.value = c.lng.toFixed(5);
+    measureForm.requestSubmit();
   });
 
   var targetSelect = document.getElementById("catchment-target");
@@ -212,8 +447,11 @@
 
   var weightsForm = document.getElementById("weights-form");
   var suitBox = document.getElementById("suitability-result");
+  var suitEmpty = suitBox.cloneNode(true);
   var cellSelect = document.getElementById("cell");
-  var gridLayer = null, gridShown = false, suitTimer = null;
+  var gridToggle = document.getElementById("toggle-grid");
+  var gridClear = document.getElementById("clear-grid");
+  var gridLayer = null, gridShown = false, suitTimer = null, gridCells = {};
   cellSelect.value = String(cfg.defaults.cell);
 
   cfg.criteria.forEach(function (c) {
@@ -246,20 +484,48 @@
     return color;
   }
 
-  function showSuitability(data) {
+  function selectCell(rank, zoom) {
+    var tbody = suitBox.querySelector("#suitability-top tbody");
+    if (!tbody) return;
+    var row = tbody.querySelector('tr[data-rank="' + rank + '"]');
+    markRow(tbody, row);
+    var cell = gridCells[rank];
+    if (cell) {
+      highlightLayer(cell);
+      if (zoom) map.fitBounds(cell.getBounds(), { maxZoom: 16, padding: [60, 60] });
+    }
+  }
+
+  function showGrid(on) {
+    if (!gridLayer) return;
+    if (on) gridLayer.addTo(map); else map.removeLayer(gridLayer);
+    gridShown = on;
+    gridToggle.setAttribute("aria-pressed", String(on));
+    gridToggle.textContent = t.showGrid;
+  }
+
+  function drawGrid(data) {
     if (gridLayer) map.removeLayer(gridLayer);
+    gridCells = {};
     gridLayer = L.geoJSON(data.cells, {
       pane: "mapapp-zones",
       style: function (f) {
         return { color: "#555", weight: 0.3, fillColor: scoreColor(f.properties.score), fillOpacity: 0.6 };
       },
       onEachFeature: function (f, layer) {
+        gridCells[f.properties.rank] = layer;
         layer.bindTooltip(el("span", null, t.rank + " " + f.properties.rank + " — " +
           t.score + " " + fmt(f.properties.score, 3)));
+        layer.on("click", function () { if (!api.measuring) selectCell(f.properties.rank, false); });
       }
     }).addTo(map);
     gridShown = true;
-    suitBox.textContent = "";
+    gridToggle.disabled = false;
+    gridClear.disabled = false;
+    showGrid(true);
+  }
+
+  function scoreLegend() {
     var legend = el("p", "legend-row");
     legend.appendChild(el("strong", null, t.scoreLegend + " : "));
     SCORE_CLASSES.forEach(function (c, i) {
@@ -268,27 +534,41 @@
       item.style.setProperty("--c", c[1]);
       legend.appendChild(item);
     });
-    suitBox.appendChild(legend);
-    var rows = data.top.map(function (cell) {
-      var bar = el("span", "shares");
-      bar.setAttribute("role", "img");
-      var words = [];
-      cfg.criteria.forEach(function (c) {
-        var part = el("span");
-        part.style.width = (cell.shares[c[0]] * 100).toFixed(1) + "%";
-        part.style.background = COLORS[c[0]];
-        part.title = c[1] + " : " + Math.round(cell.shares[c[0]] * 100) + " %";
-        bar.appendChild(part);
-        words.push(c[1] + " " + Math.round(cell.shares[c[0]] * 100) + " %");
-      });
-      bar.setAttribute("aria-label", words.join(", "));
-      var go = el("button", "small", t.showOnMap);
-      go.type = "button";
-      go.addEventListener("click", function () { map.setView([cell.lat, cell.lon], 16); });
-      return [String(cell.rank), fmt(cell.score, 3), bar, go];
+    return legend;
+  }
+
+  function sharesBar(cell) {
+    var bar = el("span", "shares");
+    bar.setAttribute("role", "img");
+    var words = [];
+    cfg.criteria.forEach(function (c) {
+      var part = el("span");
+      part.style.width = (cell.shares[c[0]] * 100).toFixed(1) + "%";
+      part.style.background = COLORS[c[0]];
+      part.title = c[1] + " : " + Math.round(cell.shares[c[0]] * 100) + " %";
+      bar.appendChild(part);
+      words.push(c[1] + " " + Math.round(cell.shares[c[0]] * 100) + " %");
     });
-    var tab = table([t.rank, t.score, "", ""], rows);
+    bar.setAttribute("aria-label", words.join(", "));
+    return bar;
+  }
+
+  function showSuitability(data) {
+    drawGrid(data);
+    suitBox.textContent = "";
+    suitBox.appendChild(scoreLegend());
+    var rows = data.top.map(function (cell) {
+      var place = cell.place && cell.place.label ? cell.place.label
+        : fmt(cell.lat, 5) + ", " + fmt(cell.lon, 5);
+      var go = rowButton(place, t.showOnMap + " : " + t.rank + " " + cell.rank + ", " + place,
+                         function () { selectCell(cell.rank, true); });
+      return [String(cell.rank), go, fmt(cell.score, 3), sharesBar(cell)];
+    });
+    var tab = table([t.rank, t.place, t.score, t.shares], rows);
     tab.id = "suitability-top";
+    Array.prototype.forEach.call(tab.querySelectorAll("tbody tr"), function (tr, i) {
+      tr.setAttribute("data-rank", String(data.top[i].rank));
+    });
     suitBox.appendChild(tab);
     var key = el("p", "legend-row");
     cfg.criteria.forEach(function (c) {
@@ -300,117 +580,365 @@
     suitBox.setAttribute("data-ready", "true");
   }
 
-  function runSuitability() {
+  function runSuitability(quiet) {
     suitBox.removeAttribute("data-ready");
     suitBox.textContent = t.computing;
+    if (quiet !== true) showTab("suitability");
     getJSON(withFilters(cfg.urls.suitability, weightParams()))
       .then(showSuitability).catch(function (err) { fail(suitBox, err); });
   }
 
-  document.getElementById("compute-suitability").addEventListener("click", runSuitability);
+  function clearGrid() {
+    if (gridLayer) map.removeLayer(gridLayer);
+    gridLayer = null;
+    gridShown = false;
+    gridCells = {};
+    highlightLayer(null);
+    suitBox.replaceWith(suitEmpty);
+    suitBox = suitEmpty;
+    suitEmpty = suitBox.cloneNode(true);
+    gridToggle.disabled = true;
+    gridClear.disabled = true;
+    mapapp.announce(map, t.gridCleared);
+  }
+
+  document.getElementById("compute-suitability").addEventListener("click", function () { runSuitability(); });
+  gridToggle.addEventListener("click", function () { showGrid(!gridShown); });
+  gridClear.addEventListener("click", clearGrid);
   weightsForm.addEventListener("change", function () {
-    if (!gridShown) return;
+    if (!gridLayer) return;
     clearTimeout(suitTimer);
-    suitTimer = setTimeout(runSuitability, 150);
+    suitTimer = setTimeout(function () { runSuitability(true); }, 150);
   });
-  cellSelect.addEventListener("change", function () { if (gridShown) runSuitability(); });
+  cellSelect.addEventListener("change", function () { if (gridLayer) runSuitability(true); });
 
   /* --- scenarios ---------------------------------------------------------------- */
 
   var scenBox = document.getElementById("scenarios-result");
-  var scenPanel = document.getElementById("panel-scenarios");
+  var scenRows = [], scenSort = [null, false], scenSelected = null;
+  var SCEN_COLUMNS = [["name", t.name], ["status", t.status], ["companies", t.companies],
+                      ["jobs_estimate", t.jobs], ["students", t.students],
+                      ["coworking_desks", t.desks], ["fibre_coverage", t.fibre],
+                      ["nearest_station_m", t.station], ["suitability", t.suitability]];
+
+  function scenText(r, key) {
+    var v = r[key];
+    if (key === "fibre_coverage") return pct(v);
+    if (key === "suitability") return v === null ? t.unknown : fmt(v, 3);
+    if (key === "nearest_station_m") return v === null ? t.unknown : fmt(v) + " m";
+    if (key === "status") return (cfg.statuses[r.layer] || {})[v] || v;
+    return typeof v === "number" ? fmt(v) : v;
+  }
+
+  function selectScenario(layer, id, fromMap) {
+    scenSelected = { layer: layer, id: String(id) };
+    var tbody = scenBox.querySelector("tbody");
+    if (tbody) {
+      var row = Array.prototype.filter.call(tbody.querySelectorAll("tr"), function (r) {
+        return r.getAttribute("data-layer") === layer && r.getAttribute("data-id") === String(id);
+      })[0];
+      markRow(tbody, row || null);
+    }
+    var found = mapapp.findFeature(map, layer, id);
+    if (!found) return;
+    highlightLayer(found.layer);
+    if (!fromMap) {
+      zoomToLayer(found.layer);
+      if (found.layer.openTooltip) found.layer.openTooltip();
+    }
+  }
+  api.selectScenario = selectScenario;
+
+  function sortScenarios(key) {
+    var desc = key === scenSort[0] ? !scenSort[1] : key !== "name" && key !== "status";
+    scenRows.sort(function (a, c) {
+      var x = a[key], y = c[key];
+      if (x === y) return 0;
+      if (x === null) return 1;
+      if (y === null) return -1;
+      return (x < y ? -1 : 1) * (desc ? -1 : 1);
+    });
+    scenSort = [key, desc];
+    renderScenarios();
+    var th = scenBox.querySelector('th[data-key="' + key + '"] button');
+    if (th) th.focus();
+  }
+
+  function renderScenarios() {
+    scenBox.textContent = "";
+    var tab = el("table");
+    tab.id = "scenarios-table";
+    var head = el("tr");
+    SCEN_COLUMNS.forEach(function (col) {
+      var th = el("th");
+      th.scope = "col";
+      th.setAttribute("data-key", col[0]);
+      if (col[0] === scenSort[0]) th.setAttribute("aria-sort", scenSort[1] ? "descending" : "ascending");
+      var b = el("button", "sort", col[1]);
+      b.type = "button";
+      b.addEventListener("click", function () { sortScenarios(col[0]); });
+      th.appendChild(b);
+      head.appendChild(th);
+    });
+    var thead = el("thead");
+    thead.appendChild(head);
+    tab.appendChild(thead);
+    var body = el("tbody");
+    scenRows.forEach(function (r) {
+      var tr = el("tr");
+      tr.setAttribute("data-layer", r.layer);
+      tr.setAttribute("data-id", String(r.id));
+      SCEN_COLUMNS.forEach(function (col, i) {
+        var cell = el(i === 0 ? "th" : "td");
+        if (i === 0) {
+          cell.scope = "row";
+          cell.appendChild(rowButton(r.name, t.showOnMap + " : " + r.name,
+                                     function () { selectScenario(r.layer, r.id, false); }));
+        } else {
+          cell.textContent = scenText(r, col[0]);
+        }
+        tr.appendChild(cell);
+      });
+      var dossier = el("a", "small-link", t.dossierShort);
+      dossier.href = withFilters(cfg.urls.dossier, { layer: r.layer, id: r.id, radius: radius.value });
+      dossier.setAttribute("aria-label", t.dossier + " : " + r.name);
+      var last = el("td");
+      last.appendChild(dossier);
+      tr.appendChild(last);
+      body.appendChild(tr);
+    });
+    head.appendChild(el("th", null, t.dossier)).scope = "col";
+    tab.appendChild(body);
+    scenBox.appendChild(tab);
+    scenBox.setAttribute("data-ready", "true");
+    if (scenSelected) selectScenario(scenSelected.layer, scenSelected.id, true);
+  }
 
   function runScenarios() {
     var extra = Object.assign({ radius: radius.value }, weightParams());
     document.getElementById("scenarios-csv").href = withFilters(cfg.urls.scenariosCsv, extra);
+    scenBox.removeAttribute("data-ready");
     getJSON(withFilters(cfg.urls.scenarios, extra)).then(function (data) {
-      var columns = [["name", t.name], ["status", t.status], ["companies", t.companies],
-                     ["jobs_estimate", t.jobs], ["students", t.students],
-                     ["coworking_desks", t.desks], ["fibre_coverage", t.fibre],
-                     ["nearest_station_m", t.station], ["suitability", t.suitability]];
-      var rows = data.rows.slice();
-      function render(sortKey, desc) {
-        scenBox.textContent = "";
-        var tab = el("table");
-        var head = el("tr");
-        columns.forEach(function (col) {
-          var th = el("th");
-          th.scope = "col";
-          if (col[0] === sortKey) th.setAttribute("aria-sort", desc ? "descending" : "ascending");
-          var b = el("button", null, col[1]);
-          b.type = "button";
-          b.addEventListener("click", function () {
-            var d = col[0] === sortKey ? !desc : col[0] !== "name" && col[0] !== "status";
-            rows.sort(function (a, c) {
-              var x = a[col[0]], y = c[col[0]];
-              if (x === y) return 0;
-              if (x === null) return 1;
-              if (y === null) return -1;
-              return (x < y ? -1 : 1) * (d ? -1 : 1);
-            });
-            render(col[0], d);
-          });
-          th.appendChild(b);
-          head.appendChild(th);
-        });
-        var thead = el("thead");
-        thead.appendChild(head);
-        tab.appendChild(thead);
-        var body = el("tbody");
-        rows.forEach(function (r) {
-          var tr = el("tr");
-          columns.forEach(function (col, i) {
-            var v = r[col[0]];
-            var text = col[0] === "fibre_coverage" ? (v === null ? t.unknown : fmt(v * 100, 1) + " %")
-              : col[0] === "suitability" ? (v === null ? t.unknown : fmt(v, 3))
-              : col[0] === "nearest_station_m" ? fmt(v) + " m"
-              : col[0] === "status" ? (cfg.statuses[r.layer] || {})[v] || v
-              : typeof v === "number" ? fmt(v) : v;
-            var cell = el(i === 0 ? "th" : "td", null, text);
-            if (i === 0) cell.scope = "row";
-            tr.appendChild(cell);
-          });
-          body.appendChild(tr);
-        });
-        tab.appendChild(body);
-        scenBox.appendChild(tab);
-      }
-      render(null, false);
+      scenRows = data.rows.slice();
+      scenSort = [null, false];
+      renderScenarios();
     }).catch(function (err) { fail(scenBox, err); });
   }
-  scenPanel.addEventListener("toggle", function () { if (scenPanel.open) runScenarios(); });
+  onShow.scenarios = runScenarios;
+
+  map.on("mapapp:featureopen", function (e) {
+    if (e.layerName === "coworking" || e.layerName === "perimeters") selectScenario(e.layerName, e.id, true);
+  });
 
   /* --- key figures ------------------------------------------------------------------ */
 
   var figBox = document.getElementById("figures-result");
-  var figPanel = document.getElementById("panel-figures");
   var perimeterSelect = document.getElementById("figures-perimeter");
   var chart = document.getElementById("figures-chart");
 
   function runFigures() {
     var extra = { perimeter: perimeterSelect.value };
     document.getElementById("figures-csv").href = withFilters(cfg.urls.figuresCsv, extra);
+    document.getElementById("figures-dossier").href = withFilters(cfg.urls.dossier,
+      perimeterSelect.value ? { layer: "perimeters", id: perimeterSelect.value, radius: radius.value } : {});
     chart.src = withFilters(cfg.urls.figuresSvg, extra);
-    chart.alt = t.jobs;
+    chart.alt = t.chartAlt;
     chart.hidden = false;
+    figBox.removeAttribute("data-ready");
     getJSON(withFilters(cfg.urls.figures, extra)).then(function (data) {
       var f = data.perimeter || data.area;
       figBox.textContent = "";
       figBox.appendChild(el("h3", null, data.perimeter ? data.perimeter.name : t.whole));
-      figBox.appendChild(table(["", ""], [
+      figBox.appendChild(table([t.indicator, t.value], [
         [t.companies, fmt(f.establishments)], [t.jobs, fmt(f.jobs_estimate)],
         [t.schools, fmt(f.training_places)], [t.students, fmt(f.students)],
         [t.coworking + " (" + t.openPlanned + ")", fmt(f.coworking_open) + " / " + fmt(f.coworking_planned)],
         [t.desks + " (" + t.openPlanned + ")", fmt(f.desks_open) + " / " + fmt(f.desks_planned)],
-        [t.ftth, f.ftth_share === null ? t.unknown : fmt(f.ftth_share * 100, 1) + " %"]
+        [t.ftth, pct(f.ftth_share)]
       ]));
       if (f.fibre_illustrative) figBox.appendChild(el("p", "hint", t.illustrative));
+      figBox.setAttribute("data-ready", "true");
     }).catch(function (err) { fail(figBox, err); });
   }
-  figPanel.addEventListener("toggle", function () { if (figPanel.open) runFigures(); });
+  onShow.figures = runFigures;
   perimeterSelect.addEventListener("change", runFigures);
 
-  /* --- exports -------------------------------------------------------------------------- */
+  /* --- the ecosystem over time: the tab and the year slider on the map ---------------- */
+
+  var timeBox = document.getElementById("timeline-result");
+  var slider = { year: THIS_YEAR, data: null };
+
+  function timelineParams() {
+    var v = timelineScope.value;
+    if (v === "catchment" && lastCatch) return Object.assign({ radius: radius.value }, lastCatch);
+    if (v && v !== "catchment") return { perimeter: v };
+    return {};
+  }
+
+  function timelineChart(data) {
+    var ns = "http://www.w3.org/2000/svg";
+    var w = 640, h = 170, left = 36, bottom = 22, n = data.years.length;
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+    svg.setAttribute("class", "timeline-chart");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", t.chartTimeline);
+    var peak = Math.max.apply(null, data.existing.concat([1]));
+    var step = (w - left - 8) / Math.max(n, 1);
+    function add(tag, attrs, text) {
+      var node = document.createElementNS(ns, tag);
+      Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+      if (text !== undefined) node.textContent = text;
+      svg.appendChild(node);
+      return node;
+    }
+    data.years.forEach(function (y, i) {
+      var x = left + i * step;
+      var bh = (data.existing[i] / peak) * (h - bottom - 10);
+      add("rect", { x: x + 1, y: h - bottom - bh, width: Math.max(step - 2, 1), height: bh, fill: "#9ecae1" });
+      var ch = (data.created[i] / peak) * (h - bottom - 10);
+      add("rect", { x: x + step * 0.25, y: h - bottom - ch, width: Math.max(step * 0.5, 1), height: ch, fill: "#2166ac" });
+      if (n <= 15 || i % Math.ceil(n / 12) === 0) {
+        add("text", { x: x + step / 2, y: h - 6, "text-anchor": "middle", "font-size": 10 }, String(y));
+      }
+    });
+    add("text", { x: 2, y: 12, "font-size": 10 }, fmt(peak));
+    add("line", { x1: left, x2: w, y1: h - bottom, y2: h - bottom, stroke: "#555" });
+    return svg;
+  }
+
+  function showTimeline(data) {
+    timeBox.textContent = "";
+    var scope = data.scope.kind === "perimeter" ? data.scope.name
+      : data.scope.kind === "catchment" ? say(t.within, { m: data.scope.radius_m }) : t.whole;
+    timeBox.appendChild(el("h3", null, scope));
+    var note = el("p", "hint", say(t.unknownDates, { n: data.unknown, total: data.total }));
+    note.id = "timeline-unknown";
+    timeBox.appendChild(note);
+    if (!data.closures_known) timeBox.appendChild(el("p", "hint", t.noClosures));
+    var legend = el("p", "legend-row");
+    [[t.existingEnd, "#9ecae1"], [t.created, "#2166ac"]].forEach(function (k) {
+      var item = el("span", null, k[0]);
+      item.style.setProperty("--c", k[1]);
+      legend.appendChild(item);
+    });
+    timeBox.appendChild(legend);
+    timeBox.appendChild(timelineChart(data));
+    var wrap = el("div", "timeline-table-wrap");
+    var rows = data.years.map(function (y, i) {
+      return [String(y), fmt(data.created[i]), (data.net[i] > 0 ? "+" : "") + fmt(data.net[i]), fmt(data.existing[i])];
+    }).reverse();
+    var tab = table([t.year, t.created, t.net, t.existingEnd], rows);
+    tab.className = "timeline-table";
+    wrap.appendChild(tab);
+    timeBox.appendChild(wrap);
+    timeBox.setAttribute("data-ready", "true");
+  }
+
+  function runTimeline() {
+    timeBox.removeAttribute("data-ready");
+    getJSON(withFilters(cfg.urls.timeline, timelineParams()))
+      .then(showTimeline).catch(function (err) { fail(timeBox, err); });
+  }
+  onShow.timeline = runTimeline;
+  timelineScope.addEventListener("change", runTimeline);
+
+  /* The year slider: establishments existing at the end of the year chosen. */
+  function sliderControl() {
+    var ctl = L.control({ position: "topright" });
+    ctl.onAdd = function () {
+      var box = el("div", "timeline-control leaflet-control");
+      var label = el("label", null, t.yearSlider + " ");
+      label.htmlFor = "year-slider";
+      var out = el("output", null, String(THIS_YEAR));
+      out.id = "year-out";
+      label.appendChild(out);
+      var input = el("input");
+      input.type = "range";
+      input.id = "year-slider";
+      input.min = String(THIS_YEAR - 20);
+      input.max = String(THIS_YEAR);
+      input.step = "1";
+      input.value = String(THIS_YEAR);
+      var count = el("p", null, "");
+      count.id = "year-count";
+      count.setAttribute("aria-live", "polite");
+      box.appendChild(label);
+      box.appendChild(input);
+      box.appendChild(count);
+      input.addEventListener("input", function () {
+        slider.year = Number(input.value);
+        out.textContent = input.value;
+        showYear();
+        applyToMap();
+      });
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      slider.input = input;
+      slider.count = count;
+      return box;
+    };
+    ctl.addTo(map);
+  }
+
+  function showYear() {
+    var d = slider.data;
+    if (!d || !slider.count) return;
+    var i = d.years.indexOf(slider.year);
+    var existing = i === -1 ? (slider.year < d.years[0] ? d.existing_before : d.existing[d.existing.length - 1])
+      : d.existing[i];
+    slider.count.textContent = say(slider.year < THIS_YEAR ? t.existingHidden : t.existingAll,
+                                   { n: fmt(existing), unknown: fmt(d.unknown), year: slider.year });
+  }
+
+  function loadSlider() {
+    getJSON(withFilters(cfg.urls.timeline, { first: THIS_YEAR - 60 })).then(function (data) {
+      slider.data = data;
+      var known = data.years.filter(function (y, i) { return data.created[i] > 0; });
+      if (slider.input) slider.input.min = String(known.length ? known[0] : THIS_YEAR - 20);
+      showYear();
+    }).catch(function () { /* the slider then shows no count */ });
+  }
+
+  /* --- selects of planned sites and perimeters, kept up to date after edits ---------- */
+
+  function fillSelects() {
+    var keepTarget = targetSelect.value, keepPerimeter = perimeterSelect.value;
+    var keepScope = timelineScope.value;
+    [targetSelect, perimeterSelect, timelineScope].forEach(function (select) {
+      Array.prototype.slice.call(select.options).forEach(function (o) {
+        if (o.value && o.value !== "catchment") o.remove();
+      });
+    });
+    ["coworking", "perimeters"].forEach(function (name) {
+      var entry = mapapp.layerEntry(map, name);
+      if (!entry) return;
+      entry.features.slice().sort(function (a, b) { return String(a.name).localeCompare(b.name); })
+        .forEach(function (f) {
+          var p = f.layer.feature.properties;
+          if (name === "coworking" && SITE_STATUSES.indexOf(p.status) === -1) return;
+          var o = el("option", null, f.name);
+          o.value = name + ":" + f.id;
+          targetSelect.appendChild(o);
+          if (name === "perimeters") {
+            var o2 = el("option", null, f.name);
+            o2.value = f.id;
+            perimeterSelect.appendChild(o2);
+            timelineScope.insertBefore(o2.cloneNode(true), timelineScope.querySelector('option[value="catchment"]'));
+          }
+        });
+    });
+    targetSelect.value = keepTarget;
+    perimeterSelect.value = keepPerimeter;
+    timelineScope.value = keepScope;
+  }
+
+  map.on("mapapp:featuresaved mapapp:featuredeleted", function () {
+    fillSelects();
+    if (activeTab() === "scenarios" && !resultsBody.hidden) runScenarios();
+  });
+
+  /* --- exports and links --------------------------------------------------------------- */
 
   function refreshExports() {
     var list = document.getElementById("exports-list");
@@ -426,37 +954,34 @@
       });
       list.appendChild(li);
     });
+    document.getElementById("dossier-area").href = withFilters(cfg.urls.dossier);
   }
 
   function refresh() {
     refreshExports();
-    if (scenPanel.open) runScenarios();
-    if (figPanel.open) runFigures();
-    if (gridShown) runSuitability();
-    if (lastCatch) runCatchment(lastCatch);
+    loadSlider();
+    var tab = resultsBody.hidden ? null : activeTab();
+    if (tab === "scenarios") runScenarios();
+    if (tab === "figures") runFigures();
+    if (tab === "timeline") runTimeline();
+    if (gridLayer) runSuitability(true);
+    if (lastCatch) runCatchment(lastCatch, true);
   }
 
   /* --- start ----------------------------------------------------------------------- */
 
+  sliderControl();
+  showFilterState();
+  openResults(false);  /* the panel opens with the first result */
   mapapp.whenReady(map, function () {
-    ["coworking", "perimeters"].forEach(function (name) {
-      var entry = mapapp.layerEntry(map, name);
-      if (!entry) return;
-      entry.features.forEach(function (f) {
-        var p = f.layer.feature.properties;
-        if (name === "coworking" && ["planned", "proposed", "under_construction"].indexOf(p.status) === -1) return;
-        var o = el("option", null, f.name);
-        o.value = name + ":" + f.id;
-        targetSelect.appendChild(o);
-        if (name === "perimeters") {
-          var o2 = el("option", null, f.name);
-          o2.value = f.id;
-          perimeterSelect.appendChild(o2);
-        }
-      });
-    });
+    fillSelects();
     buildFilters();
     applyToMap();
     refreshExports();
+    loadSlider();
+    /* A short map leaves room for the legend or the year slider, not both. */
+    var legend = map.getContainer().querySelector(".mapapp-legend");
+    if (legend && map.getContainer().clientHeight < 700) legend.open = false;
+    results.setAttribute("data-ready", "true");
   });
 })();

@@ -3,6 +3,10 @@
  *
  * Every write sends the version it read; a 412 means someone saved first: the map
  * shows their version and the form keeps the planner's values to save again.
+ *
+ * Nothing needs a mouse: a site's place can be typed (latitude, longitude) or nudged
+ * with the arrow keys, a perimeter's corners are a list of coordinates, each
+ * nudged the same way, and the map's centre can be taken as a place.
  */
 (function () {
   "use strict";
@@ -139,12 +143,16 @@
         first = first || input;
       }
     });
-    if (!first && problems.geometry) say(problems.geometry, "error");
+    if (!first && problems.geometry) {
+      say(problems.geometry, "error");
+      geometryError(problems.geometry);
+    }
     if (first) first.focus();
   }
 
   function openForm(layerName, feature, version) {
     var layerCfg = cfg.layers[layerName];
+    if (feature.id && drawing) stopDrawing();
     current = { layer: layerName, id: feature.id || null, version: version, feature: feature };
     form.textContent = "";
     form.hidden = false;
@@ -153,9 +161,7 @@
     layerCfg.fields.forEach(function (field) {
       form.appendChild(fieldInput(field, (feature.properties || {})[field.name]));
     });
-    var geomError = el("p", "field-error");
-    geomError.id = "f-geometry-error";
-    form.appendChild(geomError);
+    form.appendChild(layerCfg.geometry === "Point" ? pointFieldset() : cornersFieldset());
     var actions = el("div", "form-actions");
     var save = el("button", null, t.save);
     save.type = "submit";
@@ -171,13 +177,14 @@
       actions.appendChild(del);
     }
     form.appendChild(actions);
-    say(t.dragHint);
+    say(feature.geometry ? t.dragHint : (layerCfg.geometry === "Point" ? t.clickMap : t.clickCorners));
     makeHandles(layerName, feature);
     if (feature.id) loadHistory(layerName, feature.id); else historyBox.hidden = true;
     form.querySelector("input, select, textarea").focus();
   }
 
   function closeForm() {
+    if (drawing) stopDrawing();
     form.hidden = true;
     form.textContent = "";
     historyBox.hidden = true;
@@ -199,40 +206,330 @@
   function makeHandles(layerName, feature) {
     clearHandles();
     var geom = feature.geometry;
-    if (!geom) return;
-    if (geom.type === "Point") {
+    if (!geom && !(current && current.corners && current.corners.length)) return;
+    if (geom && geom.type === "Point") {
       var m = L.marker([geom.coordinates[1], geom.coordinates[0]], {
         draggable: true, icon: handleIcon("site"), keyboard: true, title: t.dragHint
       }).addTo(map);
       m.on("dragend", function () {
         var ll = m.getLatLng();
-        current.feature.geometry = { type: "Point", coordinates: [round(ll.lng), round(ll.lat)] };
+        setPoint(ll.lng, ll.lat, true);
       });
+      keyNudge(m.getElement(), function (dx, dy) { nudgePoint(dx, dy); });
       handles = [m];
       return;
     }
-    var rings = geom.type === "Polygon" ? [geom.coordinates] : geom.coordinates;
-    var outline = L.polygon(rings.map(function (poly) {
-      return poly[0].slice(0, -1).map(function (c) { return [c[1], c[0]]; });
+    var outline = L[geom ? "polygon" : "polyline"](rings().map(function (ring) {
+      return ring.map(function (c) { return [c[1], c[0]]; });
     }), { color: "#d7191c", weight: 2, dashArray: "4 4", fill: false, interactive: false }).addTo(map);
     handles = [outline];
-    rings.forEach(function (poly, pi) {
-      poly[0].slice(0, -1).forEach(function (c, ci) {
-        var h = L.marker([c[1], c[0]], { draggable: true, icon: handleIcon("corner") }).addTo(map);
+    rings().forEach(function (ring, pi) {
+      ring.forEach(function (c, ci) {
+        var h = L.marker([c[1], c[0]], { draggable: true, keyboard: true, icon: handleIcon("corner"),
+                                         title: cornerName(pi, ci) }).addTo(map);
         h.on("drag", function () {
           var ll = h.getLatLng();
-          var coords = current.feature.geometry.type === "Polygon"
-            ? current.feature.geometry.coordinates[0]
-            : current.feature.geometry.coordinates[pi][0];
-          coords[ci] = [round(ll.lng), round(ll.lat)];
-          if (ci === 0) coords[coords.length - 1] = coords[0];
-          outline.setLatLngs((current.feature.geometry.type === "Polygon"
-            ? [current.feature.geometry.coordinates] : current.feature.geometry.coordinates)
-            .map(function (p) { return p[0].slice(0, -1).map(function (k) { return [k[1], k[0]]; }); }));
+          setCorner(pi, ci, ll.lng, ll.lat, false);
+          outline.setLatLngs(rings().map(function (r) {
+            return r.map(function (k) { return [k[1], k[0]]; });
+          }));
         });
+        h.on("dragend", function () { showCorners(); });
+        keyNudge(h.getElement(), function (dx, dy) { nudgeCorner(pi, ci, dx, dy); });
         handles.push(h);
       });
     });
+  }
+
+  /* --- places by keyboard: coordinates, arrow-key nudging, a list of corners ---------- */
+
+  var M_PER_DEGREE = 111320;
+
+  /* Arrow keys on ``node`` call move(dx, dy) in metres: 10 m, 100 m with Shift,
+     1 m with Alt. */
+  function keyNudge(node, move) {
+    if (!node) return;
+    node.addEventListener("keydown", function (e) {
+      var dir = { ArrowUp: [0, 1], ArrowDown: [0, -1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] }[e.key];
+      if (!dir) return;
+      e.preventDefault();
+      e.stopPropagation();
+      var step = e.shiftKey ? 100 : (e.altKey ? 1 : 10);
+      move(dir[0] * step, dir[1] * step);
+    });
+  }
+
+  function shifted(lon, lat, dx, dy) {
+    return [lon + dx / (M_PER_DEGREE * Math.cos(lat * Math.PI / 180)), lat + dy / M_PER_DEGREE];
+  }
+
+  function live(message) {
+    var box = document.getElementById("f-location-live");
+    if (box) box.textContent = message;
+  }
+
+  function inArea(lon, lat) {
+    var a = cfg.area;
+    return lon >= a[0] && lon <= a[2] && lat >= a[1] && lat <= a[3];
+  }
+
+  function coordinateInputs(prefix, lat, lon, labelSuffix) {
+    var wrap = el("div", "coords");
+    [["lat", t.latitude, lat], ["lon", t.longitude, lon]].forEach(function (c) {
+      var field = el("div", "field");
+      var label = el("label", null, c[1]);
+      if (labelSuffix) label.appendChild(el("span", "visually-hidden", labelSuffix));
+      var input = el("input");
+      input.id = prefix + "-" + c[0];
+      input.name = prefix + "-" + c[0];
+      input.inputMode = "decimal";
+      input.autocomplete = "off";
+      input.value = c[2] === null || c[2] === undefined ? "" : String(c[2]);
+      label.htmlFor = input.id;
+      field.appendChild(label);
+      field.appendChild(input);
+      wrap.appendChild(field);
+    });
+    return wrap;
+  }
+
+  function readPair(latInput, lonInput) {
+    var lat = Number(latInput.value.trim().replace(",", "."));
+    var lon = Number(lonInput.value.trim().replace(",", "."));
+    var ok = latInput.value.trim() !== "" && lonInput.value.trim() !== "" &&
+      isFinite(lat) && isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180;
+    return ok ? [lon, lat] : null;
+  }
+
+  function geometryError(message) {
+    var box = document.getElementById("f-geometry-error");
+    if (box) box.textContent = message || "";
+  }
+
+  function pointFieldset() {
+    var fs = el("fieldset", "location");
+    fs.appendChild(el("legend", null, t.location));
+    fs.appendChild(el("p", "hint", t.locationHint));
+    var c = current.feature.geometry ? current.feature.geometry.coordinates : [null, null];
+    fs.appendChild(coordinateInputs("f-point", c[1], c[0]));
+    var actions = el("div", "tool-buttons");
+    var place = el("button", "secondary", t.placeHere);
+    place.type = "button";
+    place.id = "f-point-place";
+    var centre = el("button", "secondary", t.useCentre);
+    centre.type = "button";
+    var nudge = el("button", "secondary nudge", t.nudge);
+    nudge.type = "button";
+    nudge.id = "f-point-nudge";
+    nudge.setAttribute("aria-describedby", "f-nudge-help");
+    actions.appendChild(place);
+    actions.appendChild(centre);
+    actions.appendChild(nudge);
+    fs.appendChild(actions);
+    var help = el("p", "hint", t.nudgeHelp);
+    help.id = "f-nudge-help";
+    fs.appendChild(help);
+    fs.appendChild(geometryErrorBox());
+    place.addEventListener("click", placeFromInputs);
+    fs.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && e.target.tagName === "INPUT" && /^f-point-/.test(e.target.id)) {
+        e.preventDefault();
+        placeFromInputs();
+      }
+    });
+    centre.addEventListener("click", function () {
+      var ll = map.getCenter();
+      setPoint(ll.lng, ll.lat, true);
+    });
+    keyNudge(nudge, function (dx, dy) { nudgePoint(dx, dy); });
+    return fs;
+  }
+
+  function geometryErrorBox() {
+    var wrap = el("div");
+    var error = el("p", "field-error");
+    error.id = "f-geometry-error";
+    error.setAttribute("aria-live", "polite");
+    var status = el("p", "visually-hidden");
+    status.id = "f-location-live";
+    status.setAttribute("aria-live", "polite");
+    wrap.appendChild(error);
+    wrap.appendChild(status);
+    return wrap;
+  }
+
+  function placeFromInputs() {
+    var pair = readPair(form.elements["f-point-lat"], form.elements["f-point-lon"]);
+    if (!pair) { geometryError(t.badCoordinates); return; }
+    if (!inArea(pair[0], pair[1])) { geometryError(t.outside); return; }
+    setPoint(pair[0], pair[1], true);
+    map.setView([pair[1], pair[0]], Math.max(map.getZoom(), 15));
+  }
+
+  /* The site's place: geometry, inputs and handle follow one another. */
+  function setPoint(lon, lat, redraw) {
+    if (!current) return;
+    current.feature.geometry = { type: "Point", coordinates: [round(lon), round(lat)] };
+    var latInput = form.elements["f-point-lat"], lonInput = form.elements["f-point-lon"];
+    if (latInput) { latInput.value = String(round(lat)); lonInput.value = String(round(lon)); }
+    geometryError(inArea(lon, lat) ? "" : t.outside);
+    live(t.location + " : " + round(lat) + ", " + round(lon));
+    if (redraw) {
+      if (handles && handles.length === 1 && handles[0].setLatLng) handles[0].setLatLng([lat, lon]);
+      else makeHandles(current.layer, current.feature);
+    }
+    say(t.dragHint);
+  }
+
+  function nudgePoint(dx, dy) {
+    var g = current && current.feature.geometry;
+    if (!g) { say(t.clickMap, "error"); return; }
+    var to = shifted(g.coordinates[0], g.coordinates[1], dx, dy);
+    setPoint(to[0], to[1], true);
+  }
+
+  /* Polygons: the outer ring of each part, without its closing point. */
+  function rings() {
+    var g = current && current.feature.geometry;
+    if (!g) return current && current.corners ? [current.corners] : [];
+    var parts = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+    return parts.map(function (p) { return p[0].slice(0, -1); });
+  }
+
+  function cornerName(pi, ci) {
+    var many = rings().length > 1;
+    return (many ? t.part + " " + (pi + 1) + ", " : "") + t.corner + " " + (ci + 1);
+  }
+
+  /* Write the corners back into the geometry (closed rings; holes kept). */
+  function setRings(list) {
+    var g = current.feature.geometry;
+    if (list[0].length < 3) {
+      current.corners = list[0];
+      current.feature.geometry = null;
+      return;
+    }
+    current.corners = null;
+    var closed = list.map(function (r) { return r.concat([r[0]]); });
+    if (!g || g.type === "Polygon") {
+      var holes = g ? g.coordinates.slice(1) : [];
+      current.feature.geometry = { type: "Polygon", coordinates: [closed[0]].concat(holes) };
+    } else {
+      current.feature.geometry = { type: "MultiPolygon", coordinates: g.coordinates.map(function (p, i) {
+        return [closed[i]].concat(p.slice(1));
+      }) };
+    }
+  }
+
+  function setCorner(pi, ci, lon, lat, redraw) {
+    var list = rings().map(function (r) { return r.slice(); });
+    list[pi][ci] = [round(lon), round(lat)];
+    setRings(list);
+    var latInput = form.elements["f-c" + pi + "-" + ci + "-lat"];
+    if (latInput) {
+      latInput.value = String(round(lat));
+      form.elements["f-c" + pi + "-" + ci + "-lon"].value = String(round(lon));
+    }
+    live(cornerName(pi, ci) + " : " + round(lat) + ", " + round(lon));
+    if (redraw) makeHandles(current.layer, current.feature);
+  }
+
+  function nudgeCorner(pi, ci, dx, dy) {
+    var c = rings()[pi][ci];
+    var to = shifted(c[0], c[1], dx, dy);
+    setCorner(pi, ci, to[0], to[1], true);
+    var row = document.getElementById("f-corner-" + pi + "-" + ci);
+    if (row) row.classList.add("is-active");
+  }
+
+  function changeCorners(change, focusId) {
+    var list = rings().map(function (r) { return r.slice(); });
+    if (!list.length) list = [[]];
+    change(list);
+    setRings(list);
+    makeHandles(current.layer, current.feature);
+    showCorners();
+    var next = focusId && document.getElementById(focusId);
+    if (next) next.focus();
+  }
+
+  function cornerRow(pi, ci, c, count) {
+    var li = el("li");
+    li.id = "f-corner-" + pi + "-" + ci;
+    li.appendChild(el("span", "vertex-name", cornerName(pi, ci)));
+    var coords = coordinateInputs("f-c" + pi + "-" + ci, c[1], c[0], " (" + cornerName(pi, ci) + ")");
+    Array.prototype.forEach.call(coords.querySelectorAll(".field"), function (f) { li.appendChild(f); });
+    var actions = el("div", "vertex-actions");
+    function action(text, label, fn) {
+      var b = el("button", "small secondary", text);
+      b.type = "button";
+      b.setAttribute("aria-label", label + " – " + cornerName(pi, ci));
+      b.addEventListener("click", fn);
+      actions.appendChild(b);
+      return b;
+    }
+    var nudge = action("✥", t.nudge, function () {});
+    nudge.classList.add("nudge");
+    nudge.id = "f-corner-" + pi + "-" + ci + "-nudge";
+    nudge.setAttribute("aria-describedby", "f-nudge-help");
+    keyNudge(nudge, function (dx, dy) { nudgeCorner(pi, ci, dx, dy); });
+    action("+", t.insertCorner, function () {
+      changeCorners(function (list) {
+        var r = list[pi], a = r[ci], b = r[(ci + 1) % r.length] || a;
+        r.splice(ci + 1, 0, [round((a[0] + b[0]) / 2), round((a[1] + b[1]) / 2)]);
+      }, "f-c" + pi + "-" + (ci + 1) + "-lat");
+    });
+    var remove = action("×", t.removeCorner, function () {
+      changeCorners(function (list) { list[pi].splice(ci, 1); }, "f-add-corner");
+    });
+    remove.disabled = count <= 3 && current.feature.geometry !== null;
+    li.appendChild(actions);
+    li.addEventListener("change", function (e) {
+      if (e.target.tagName !== "INPUT") return;
+      var pair = readPair(form.elements["f-c" + pi + "-" + ci + "-lat"], form.elements["f-c" + pi + "-" + ci + "-lon"]);
+      if (!pair) { geometryError(cornerName(pi, ci) + " : " + t.badCoordinates); return; }
+      geometryError(inArea(pair[0], pair[1]) ? "" : t.outside);
+      setCorner(pi, ci, pair[0], pair[1], true);
+    });
+    return li;
+  }
+
+  function showCorners() {
+    var box = document.getElementById("f-corners");
+    if (!box) return;
+    box.textContent = "";
+    rings().forEach(function (ring, pi) {
+      if (rings().length > 1) box.appendChild(el("h4", null, t.part + " " + (pi + 1)));
+      var ol = el("ol", "vertex-list");
+      ring.forEach(function (c, ci) { ol.appendChild(cornerRow(pi, ci, c, ring.length)); });
+      box.appendChild(ol);
+    });
+    if (!rings().length || !rings()[0].length) box.appendChild(el("p", "hint", t.noCorner));
+  }
+
+  function cornersFieldset() {
+    var fs = el("fieldset", "location");
+    fs.appendChild(el("legend", null, t.corners));
+    fs.appendChild(el("p", "hint", t.cornersHint));
+    var box = el("div");
+    box.id = "f-corners";
+    fs.appendChild(box);
+    var add = el("button", "secondary", t.addCorner);
+    add.type = "button";
+    add.id = "f-add-corner";
+    add.addEventListener("click", function () {
+      var ll = map.getCenter();
+      changeCorners(function (list) { list[0].push([round(ll.lng), round(ll.lat)]); });
+      var n = rings()[0].length;
+      live(cornerName(0, n - 1) + " : " + round(ll.lat) + ", " + round(ll.lng));
+    });
+    fs.appendChild(add);
+    var help = el("p", "hint", t.nudgeHelp);
+    help.id = "f-nudge-help";
+    fs.appendChild(help);
+    fs.appendChild(geometryErrorBox());
+    setTimeout(showCorners, 0);
+    return fs;
   }
 
   function round(v) { return Math.round(v * 1e5) / 1e5; }
@@ -241,6 +538,7 @@
 
   function afterSave(layerName, feature) {
     var layer = mapapp.upsertFeature(map, layerName, feature);
+    map.fire("mapapp:featuresaved", { layerName: layerName, id: feature.id });
     openForm(layerName, JSON.parse(JSON.stringify(feature)), feature.version);
     say(t.saved, "ok");
     return layer;
@@ -275,6 +573,13 @@
       return;
     }
     showProblems({});
+    if (!current.feature.geometry) {
+      geometryError(cfg.layers[current.layer].geometry === "Point" ? t.noPlace : t.tooFewCorners);
+      say(t.invalid, "error");
+      var where = form.querySelector(".location input, .location button");
+      if (where) where.focus();
+      return;
+    }
     var body = { type: "Feature", properties: read.props, geometry: current.feature.geometry };
     var layerName = current.layer;
     var target = current.id
@@ -294,6 +599,7 @@
       .then(function (res) {
         if (res.status === 204) {
           mapapp.removeFeature(map, layerName, id);
+          map.fire("mapapp:featuredeleted", { layerName: layerName, id: id });
           closeForm();
           say(t.deleted, "ok");
           loadDeleted();
@@ -330,6 +636,7 @@
       .then(function (res) {
         if (res.status === 200) {
           mapapp.upsertFeature(map, layerName, res.data);
+          map.fire("mapapp:featuresaved", { layerName: layerName, id: res.data.id });
           openForm(layerName, res.data, res.data.version);
           say(t.saved, "ok");
           loadDeleted();
@@ -380,8 +687,6 @@
   });
 
   function stopDrawing() {
-    if (drawing && drawing.line) map.removeLayer(drawing.line);
-    if (drawing && drawing.finish) drawing.finish.remove();
     map.getContainer().style.cursor = "";
     drawing = null;
   }
@@ -395,9 +700,13 @@
     openForm(layerName, { type: "Feature", properties: props, geometry: geometry }, null);
   }
 
+  /* Adding a site or drawing a perimeter opens the form at once: the place comes from
+     clicks on the map, typed coordinates, the map's centre or the arrow keys. */
   document.getElementById("add-site").addEventListener("click", function () {
     stopDrawing();
     closeForm();
+    if (window.mapappAnalysis && window.mapappAnalysis.setMeasuring) window.mapappAnalysis.setMeasuring(false);
+    newFeature("coworking", null);
     drawing = { kind: "site" };
     map.getContainer().style.cursor = "crosshair";
     say(t.clickMap);
@@ -406,31 +715,20 @@
   document.getElementById("draw-perimeter").addEventListener("click", function () {
     stopDrawing();
     closeForm();
-    drawing = { kind: "perimeter", points: [],
-                line: L.polyline([], { color: "#d7191c", dashArray: "4 4" }).addTo(map) };
+    if (window.mapappAnalysis && window.mapappAnalysis.setMeasuring) window.mapappAnalysis.setMeasuring(false);
+    newFeature("perimeters", null);
+    current.corners = [];
+    drawing = { kind: "perimeter" };
     map.getContainer().style.cursor = "crosshair";
-    var finish = el("button", "finish-drawing", t.finish);
-    finish.type = "button";
-    finish.addEventListener("click", function () {
-      if (!drawing || drawing.points.length < 3) { say(t.clickCorners, "error"); return; }
-      var ring = drawing.points.map(function (p) { return [round(p.lng), round(p.lat)]; });
-      ring.push(ring[0]);
-      stopDrawing();
-      newFeature("perimeters", { type: "Polygon", coordinates: [ring] });
-    });
-    status.parentNode.insertBefore(finish, status.nextSibling);
-    drawing.finish = finish;
     say(t.clickCorners);
   });
 
   map.on("click", function (e) {
-    if (!drawing) return;
+    if (!drawing || !current || current.id) return;
     if (drawing.kind === "site") {
-      stopDrawing();
-      newFeature("coworking", { type: "Point", coordinates: [round(e.latlng.lng), round(e.latlng.lat)] });
+      setPoint(e.latlng.lng, e.latlng.lat, true);
     } else {
-      drawing.points.push(e.latlng);
-      drawing.line.setLatLngs(drawing.points);
+      changeCorners(function (list) { list[0].push([round(e.latlng.lng), round(e.latlng.lat)]); });
     }
   });
 
@@ -443,6 +741,7 @@
         : data.type === "Feature" ? data.geometry : data;
       if (!geom || (geom.type !== "Polygon" && geom.type !== "MultiPolygon")) throw new Error("no polygon");
       stopDrawing();
+      closeForm();
       newFeature("perimeters", geom);
       var bounds = L.geoJSON(geom).getBounds();
       map.fitBounds(bounds, { maxZoom: 16 });

@@ -36,6 +36,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import BadRequest, Conflict, StoreError, ValidationError
 from ..layers import LayerSpec, validate_records
+from .filters import Filter
 
 Bbox = tuple[float, float, float, float]
 
@@ -119,19 +120,37 @@ class Store(ABC):
         filters: dict[str, object] | None = None,
         published_only: bool = False,
         columns: list[str] | None = None,
+        where: Filter | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> gpd.GeoDataFrame:
         """Read a layer as a GeoDataFrame (EPSG:4326, columns: fields + ``version``).
+
+        Types are the layer's: integer fields are pandas ``Int64`` (missing values
+        do not turn them into floats), booleans are ``True``/``False``/``None``, text
+        stays text (``"01"`` keeps its zero).
 
         ``columns`` limits the fields read (``id`` always comes), for speed.
         ``bbox`` (min_lon, min_lat, max_lon, max_lat) keeps features whose envelope
         meets it; ``filters`` maps field names to required values (equality);
-        ``published_only`` drops features of publishable layers not marked published.
-        Unknown layers raise NotFound, unknown filter fields BadRequest.
+        ``where`` is a filter expression (:mod:`.filters`) evaluated by the
+        database, with SQL's null semantics; ``published_only`` drops features of
+        publishable layers not marked published. Features come in insertion order;
+        ``limit`` and ``offset`` take one page of them.
+        Unknown layers raise NotFound; unknown fields, and values of the wrong type
+        in ``where``, BadRequest.
         """
 
     @abstractmethod
-    def count(self, layer: str, published_only: bool = False) -> int:
-        """Number of features of a layer (published ones only, if asked)."""
+    def count(
+        self,
+        layer: str,
+        published_only: bool = False,
+        bbox: Bbox | None = None,
+        filters: dict[str, object] | None = None,
+        where: Filter | None = None,
+    ) -> int:
+        """Number of features of a layer matching the same arguments as :meth:`read`."""
 
     @abstractmethod
     def get(self, layer: str, fid: str) -> dict:

@@ -33,17 +33,19 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
 from .base import Bbox
+from .filters import like_to_glob
 from .sql import HISTORY_COLUMNS, SqlStore, q
 
 log = logging.getLogger(__name__)
@@ -117,6 +119,35 @@ def _register_functions(conn: sqlite3.Connection) -> None:
         lambda blob: 1 if blob is None or blob[3] & 0b00010000 else 0,
         deterministic=True,
     )
+    # for filters (store/filters.py): Unicode case folding, exact intersection
+    conn.create_function(
+        "mapapp_lower",
+        1,
+        lambda v: v.lower() if isinstance(v, str) else v,
+        deterministic=True,
+    )
+    conn.create_function("mapapp_intersects", 2, _intersects, deterministic=True)
+
+
+def _is_box(geom: BaseGeometry) -> bool:
+    """True for a point or a rectangle along the axes (its own envelope)."""
+    if geom.geom_type == "Point":
+        return True
+    return geom.geom_type == "Polygon" and geom.area == box(*geom.bounds).area
+
+
+@lru_cache(maxsize=64)
+def _prepared(wkb: bytes) -> BaseGeometry:
+    geom = shapely.from_wkb(wkb)
+    shapely.prepare(geom)
+    return geom
+
+
+def _intersects(blob: bytes | None, wkb: bytes) -> int:
+    """1 when a GeoPackage geometry blob intersects a WKB geometry (SQL function)."""
+    if blob is None or blob[3] & 0b00010000:
+        return 0
+    return int(_prepared(wkb).intersects(shapely.from_wkb(_wkb_of(blob))))
 
 
 def _as_stored_geometry(geom: BaseGeometry, spec: LayerSpec) -> BaseGeometry:
@@ -138,6 +169,23 @@ class GeoPackageStore(SqlStore):
             "AND maxy >= ? AND miny <= ?)",
             [bbox[0], bbox[2], bbox[1], bbox[3]],
         )
+
+    LOWER = "mapapp_lower"
+
+    def _like_sql(self, column: str, pattern: str, casei: bool) -> tuple[str, list]:
+        if casei:
+            return f"({self.LOWER}({column}) GLOB ?)", [like_to_glob(pattern.lower())]
+        return f"({column} GLOB ?)", [like_to_glob(pattern)]
+
+    def _intersects_sql(self, spec: LayerSpec, geom: BaseGeometry) -> tuple[str, list]:
+        bounds = geom.bounds
+        clause, params = self._bbox_clause(spec, bounds)
+        if spec.geometry == "Point" and _is_box(geom):
+            return f"({clause})", params  # a point meets a box iff its envelope does
+        return f"({clause} AND mapapp_intersects(geom, ?))", [
+            *params,
+            shapely.to_wkb(geom),
+        ]
 
     def _decode(self, blobs: list) -> np.ndarray:
         return decode_geometries(blobs)
@@ -310,11 +358,7 @@ class GeoPackageStore(SqlStore):
             "WHERE key = 'data_version'"
         )
         if layer:
-            conn.execute(
-                "UPDATE gpkg_contents SET last_change = "
-                "strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
-                (layer,),
-            )
+            _touch_contents(conn, layer)
         return int(
             conn.execute(
                 "SELECT value FROM mapapp_meta WHERE key='data_version'"
@@ -443,6 +487,7 @@ class GeoPackageStore(SqlStore):
             for name, spec in REGISTRY.items():
                 if name in layers:
                     self._insert_frame(conn, spec, layers[name])
+                _touch_contents(conn, name)
             conn.execute(
                 "INSERT INTO mapapp_meta VALUES ('data_version', ?)", (str(version),)
             )
@@ -450,6 +495,19 @@ class GeoPackageStore(SqlStore):
             conn.execute("COMMIT")
         finally:
             conn.close()
+
+
+def _touch_contents(conn: sqlite3.Connection, layer: str) -> None:
+    """Record a change of ``layer`` in gpkg_contents: its time and its real extent
+    (from the spatial index), which desktop GIS use to "zoom to layer"."""
+    rtree = q(f"rtree_{layer}_geom")
+    conn.execute(
+        "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now'), "
+        f"min_x = (SELECT min(minx) FROM {rtree}), min_y = (SELECT min(miny) FROM "
+        f"{rtree}), max_x = (SELECT max(maxx) FROM {rtree}), max_y = (SELECT "
+        f"max(maxy) FROM {rtree}) WHERE table_name = ?",
+        (layer,),
+    )
 
 
 # The private file: accounts (users, their API tokens and sign-in sessions, failed
@@ -639,8 +697,7 @@ def _create_layer(conn: sqlite3.Connection, spec: LayerSpec) -> None:
     )
     conn.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, "
-        "description, srs_id, min_x, min_y, max_x, max_y) "
-        "VALUES (?, 'features', ?, ?, 4326, -180, -90, 180, 90)",
+        "description, srs_id) VALUES (?, 'features', ?, ?, 4326)",
         (t, t, spec.title["fr"]),
     )
     conn.execute(

@@ -85,6 +85,18 @@ class PostGISStore(SqlStore):
     def _bbox_clause(self, spec: LayerSpec, bbox: Bbox) -> tuple[str, list]:
         return "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", list(bbox)
 
+    def _like_sql(self, column: str, pattern: str, casei: bool) -> tuple[str, list]:
+        if casei:
+            return f"(lower({column}) LIKE lower(%s) ESCAPE '\\')", [pattern]
+        return f"({column} LIKE %s ESCAPE '\\')", [pattern]
+
+    def _intersects_sql(self, spec: LayerSpec, geom: BaseGeometry) -> tuple[str, list]:
+        return (
+            "(geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND "
+            "ST_Intersects(geom, ST_GeomFromWKB(%s, 4326)))",
+            [*geom.bounds, shapely.to_wkb(geom)],
+        )
+
     def _decode(self, blobs: list) -> np.ndarray:
         return shapely.from_wkb([None if b is None else bytes(b) for b in blobs])
 

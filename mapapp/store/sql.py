@@ -26,6 +26,19 @@ from ..layers.validation import check_text
 from ..limits import HISTORY_ID_MAX, ID_PATTERN
 from ..text import slug
 from .base import Bbox, Store, history_state, plain_value
+from .filters import (
+    And,
+    Between,
+    Compare,
+    Filter,
+    In,
+    Intersects,
+    IsNull,
+    Like,
+    Not,
+    Or,
+    check_filter,
+)
 
 HISTORY_COLUMNS = "layer, feature_id, version, action, author, at, before, after, note"
 SEEN_EVERY_S = 60  # a session's or token's last use is written at most this often
@@ -48,6 +61,7 @@ class SqlStore(Store):
     PUBLISHED = "published = 1"
     PRIVATE = ""  # prefix of the private tables (a schema on PostGIS)
     HISTORY_OUT = "mapapp_history"  # where a write records its history entry
+    LOWER = "lower"  # SQL function folding the case of a text value
 
     # --- what a backend provides ------------------------------------------------------
 
@@ -89,6 +103,15 @@ class SqlStore(Store):
         self._lock(conn, f"ids.{layer}")
 
     def _bbox_clause(self, spec: LayerSpec, bbox: Bbox) -> tuple[str, list]:
+        raise NotImplementedError  # pragma: no cover
+
+    def _like_sql(self, column: str, pattern: str, casei: bool) -> tuple[str, list]:
+        """SQL matching ``column`` against a CQL2 LIKE pattern, case-sensitively
+        unless ``casei``."""
+        raise NotImplementedError  # pragma: no cover
+
+    def _intersects_sql(self, spec: LayerSpec, geom: BaseGeometry) -> tuple[str, list]:
+        """SQL keeping the features whose geometry intersects ``geom`` (exactly)."""
         raise NotImplementedError  # pragma: no cover
 
     def _decode(self, blobs: list) -> np.ndarray:
@@ -193,6 +216,7 @@ class SqlStore(Store):
         bbox: Bbox | None,
         filters: dict | None,
         published_only: bool,
+        where: Filter | None = None,
     ) -> tuple[str, list]:
         clauses, params = [], []
         if bbox is not None:
@@ -208,9 +232,50 @@ class SqlStore(Store):
                 )
             clauses.append(f"{q(name)} = {self.P}")
             params.append(self._filter_value(spec, name, value))
+        if where is not None:
+            check_filter(where, spec)
+            clause, values = self._filter_sql(spec, where)
+            clauses.append(clause)
+            params += values
         if published_only and spec.publishable:
             clauses.append(self.PUBLISHED)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _filter_sql(self, spec: LayerSpec, expr: Filter) -> tuple[str, list]:
+        """A filter (see :mod:`.filters`) as SQL and its bound values."""
+        if isinstance(expr, And | Or):
+            if not expr.parts:
+                return ("(1 = 1)" if isinstance(expr, And) else "(1 = 0)"), []
+            parts = [self._filter_sql(spec, p) for p in expr.parts]
+            joiner = " AND " if isinstance(expr, And) else " OR "
+            return (
+                "(" + joiner.join(sql for sql, _ in parts) + ")",
+                [v for _, values in parts for v in values],
+            )
+        if isinstance(expr, Not):
+            sql, values = self._filter_sql(spec, expr.part)
+            return f"(NOT {sql})", values
+        if isinstance(expr, Intersects):
+            return self._intersects_sql(spec, expr.geometry)
+        return self._predicate_sql(expr)
+
+    def _predicate_sql(self, expr: Filter) -> tuple[str, list]:
+        col, p, neg = q(expr.field), self.P, getattr(expr, "negate", False)
+        if getattr(expr, "casei", False) and not isinstance(expr, Like):
+            col, p = f"{self.LOWER}({col})", f"{self.LOWER}({p})"
+        if isinstance(expr, Compare):
+            return f"({col} {expr.op} {p})", [plain_value(expr.value)]
+        if isinstance(expr, IsNull):
+            return f"({col} IS {'NOT ' if neg else ''}NULL)", []
+        if isinstance(expr, In):
+            marks = ", ".join([p] * len(expr.values))
+            values = [plain_value(v) for v in expr.values]
+            return f"({col} {'NOT ' if neg else ''}IN ({marks}))", values
+        if isinstance(expr, Between):
+            sql = f"({col} {'NOT ' if neg else ''}BETWEEN {p} AND {p})"
+            return sql, [expr.low, expr.high]
+        sql, values = self._like_sql(col, expr.pattern, expr.casei)
+        return (f"(NOT {sql})" if neg else sql), values
 
     def _select(self, cols: list[str], layer: str) -> str:
         return (
@@ -224,12 +289,19 @@ class SqlStore(Store):
         filters: dict[str, object] | None = None,
         published_only: bool = False,
         columns: list[str] | None = None,
+        where: Filter | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> gpd.GeoDataFrame:
         spec = self._spec(layer)
-        where, params = self._where(spec, bbox, filters, published_only)
+        where_sql, params = self._where(spec, bbox, filters, published_only, where)
         cols = self._columns(spec, columns)
+        page = ""
+        if limit is not None:
+            page = f" LIMIT {self.P} OFFSET {self.P}"
+            params = [*params, int(limit), int(offset)]
         rows = self.conn.execute(
-            f"{self._select(cols, layer)}{where} ORDER BY fid", params
+            f"{self._select(cols, layer)}{where_sql} ORDER BY fid{page}", params
         ).fetchall()
         return self._frame(spec, cols, rows)
 
@@ -248,19 +320,30 @@ class SqlStore(Store):
         geoms = self._decode([r[-1] for r in rows]) if rows else []
         data = pd.DataFrame([r[:-1] for r in rows], columns=cols)
         for f in spec.fields:
-            if f.type == "bool" and f.name in data.columns:  # SQLite keeps 0/1
+            if f.name not in data.columns:
+                continue
+            if f.type == "bool":  # SQLite keeps 0/1
                 data[f.name] = (
                     data[f.name]
                     .map(lambda v: None if v is None or pd.isna(v) else bool(v))
                     .astype(object)
                 )
+            elif f.type == "int":  # integers stay integers when some are missing
+                data[f.name] = data[f.name].astype("Int64")
         return gpd.GeoDataFrame(data, geometry=list(geoms), crs="EPSG:4326")
 
-    def count(self, layer: str, published_only: bool = False) -> int:
+    def count(
+        self,
+        layer: str,
+        published_only: bool = False,
+        bbox: Bbox | None = None,
+        filters: dict[str, object] | None = None,
+        where: Filter | None = None,
+    ) -> int:
         spec = self._spec(layer)
-        where, params = self._where(spec, None, None, published_only)
+        where_sql, params = self._where(spec, bbox, filters, published_only, where)
         return self.conn.execute(
-            f"SELECT count(*) FROM {q(layer)}{where}", params
+            f"SELECT count(*) FROM {q(layer)}{where_sql}", params
         ).fetchone()[0]
 
     def get(self, layer: str, fid: str) -> dict:

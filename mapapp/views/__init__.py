@@ -1,7 +1,8 @@
 """The web wing: thin Flask adapters over the :class:`~mapapp.site.Site`.
 
-Each blueprint (``public``, ``api``, ``analysis``, ``planner``, ``ogc``, ``auth``)
-parses the request into plain values (:mod:`.params`), calls the site and renders.
+Each blueprint (``public``, ``api``, ``analysis``, ``planner``, ``imports``, ``ogc``,
+``auth``) parses the request into plain values (:mod:`.params`), calls the site and
+renders.
 Blueprints never import one another; what they share lives in :mod:`.http`
 (responses, CSP), :mod:`.params` (request parameters, language), :mod:`.guards`
 (users, CSRF), :mod:`.mappage` (map pages) and :mod:`.handlers` (errors, headers).
@@ -16,12 +17,12 @@ from flask import Flask, request
 from flask_babel import Babel
 
 from ..site import Site
-from . import analysis, api, auth, ogc, planner, public
+from . import analysis, api, auth, imports, ogc, planner, public
 from .guards import init_guards
 from .handlers import register_handlers, register_limits
 from .params import current_lang
 
-BLUEPRINTS = (public.bp, api.bp, analysis.bp, planner.bp, ogc.bp, auth.bp)
+BLUEPRINTS = (public.bp, api.bp, analysis.bp, planner.bp, imports.bp, ogc.bp, auth.bp)
 
 
 def init_app(app: Flask, site: Site) -> None:

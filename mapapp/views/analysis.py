@@ -1,12 +1,12 @@
 """The planners' analyses as JSON (the twins of the workspace's panels): catchments,
-site suitability, scenario comparison and key figures."""
+site suitability, scenario comparison, key figures and the ecosystem over time."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 from shapely.geometry import mapping
 
-from ..analysis.suitability import CRITERIA, top_cells
+from ..analysis.suitability import CRITERIA
 from ..maps.geojson import to_geojson
 from . import params
 from .guards import login_required
@@ -61,7 +61,7 @@ def suitability():
             "weights": weights,
             "jobs_basis": jobs,
             "criteria": list(CRITERIA),
-            "top": top_cells(cells, 5),
+            "top": site().best_cells(cells, 5),
             "cells": to_geojson(out.assign(id=out["rank"].astype(str))),
         }
     )
@@ -88,3 +88,18 @@ def figures():
     if request.args.get("perimeter"):
         out["perimeter"] = site().key_figures(filters, request.args["perimeter"], jobs)
     return jsonify(out)
+
+
+@bp.get("/timeline")
+@login_required()
+def timeline():
+    """Establishments created per year, the net change and those existing at the end
+    of each year: the whole area, ``perimeter=<id>``, or within ``radius`` of a place
+    (``lat``/``lon``) or a site (``layer``/``id``); unknown dates counted apart."""
+    args = request.args
+    target, place, radius = params.timeline_scope(args, site().area)
+    area, scope = site().area_of(target, place, radius)
+    result = site().ecosystem(
+        params.analysis_filters(args), area, params.first_year(args)
+    )
+    return jsonify({"scope": scope, **result})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from ..cache import Payload
 from ..errors import Forbidden, Gone, NotFound
@@ -14,6 +14,7 @@ from ..maps.geojson import features, stored_feature, to_geojson
 from ..site import Snapshot, require_public
 from ..text import fold
 from . import params
+from .apidoc import api_document
 from .guards import login_required
 from .http import send_payload, site
 from .params import current_lang
@@ -27,6 +28,13 @@ SEARCH_LIMIT = 8
 def healthz():
     """Liveness: 200 and the data version."""
     return jsonify({"status": "ok", "data_version": site().data_version()})
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    """This API's definition (OpenAPI 3.0), generated from the routes."""
+    base = url_for("api.healthz", _external=True).removesuffix("/healthz")
+    return jsonify(api_document(current_app, base))
 
 
 @bp.get("/api/layers")

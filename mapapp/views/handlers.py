@@ -114,7 +114,7 @@ def security_headers(response):
 
 # The only requests that may carry a file (the admin upload page); every other body
 # is a JSON feature or a small form.
-UPLOAD_ENDPOINTS = ("planner.import_page",)
+UPLOAD_ENDPOINTS = ("imports.upload",)
 
 
 def limit_request() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version as metadata_version
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
@@ -14,6 +15,7 @@ from .http import send_payload, site
 from .params import current_lang
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+VARY = "Accept-Encoding, Accept-Language, Cookie"
 
 
 def wants_html() -> bool:
@@ -34,19 +36,27 @@ def base_url() -> str:
     return url_for("ogc.landing", _external=True)
 
 
-def respond(make, template: str, mimetype: str = "application/json", **extra):
+def respond(
+    make, template: str, mimetype: str = "application/json", headers=None, **extra
+):
     """HTML or JSON as negotiated; JSON is cached per data version and URL."""
     if wants_html():
-        return render_template(
-            f"ogc/{template}", data=make(), lang=current_lang(), **extra
+        response = current_app.make_response(
+            render_template(
+                f"ogc/{template}", data=make(), lang=current_lang(), **extra
+            )
         )
+        response.headers["Vary"] = f"Accept, {VARY}"
+        return response
     s = site()
     key = ("ogc", request.host, request.full_path, s.data_version(), current_lang())
     payload = s.payload(
         key, lambda: Payload.of(json.dumps(make(), ensure_ascii=False).encode())
     )
-    response = send_payload(payload, mimetype)
+    # the format follows Accept: caches must keep the variants apart
+    response = send_payload(payload, mimetype, vary=f"Accept, {VARY}")
     response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.update(headers or {})
     return response
 
 
@@ -55,6 +65,20 @@ def public_spec(name: str):
     if spec is None or not spec.public:
         raise ogcapi.OgcError(404, "NotFound", f"no collection {name!r}")
     return spec
+
+
+def public_licences() -> list[dict]:
+    """The licences of the public layers' data (from their metadata)."""
+    return [
+        lic
+        for spec in REGISTRY.values()
+        if spec.public
+        for lic in ogcapi.features.licences_of(
+            site().layer_metadata(
+                spec.name, site().snapshot(spec.name, full=True).frame, current_lang()
+            )
+        )
+    ]
 
 
 def collection_info(spec) -> dict:
@@ -89,7 +113,30 @@ def ogc_error(exc: ogcapi.OgcError):
 @bp.get("/")
 def landing():
     """Landing page: links to the conformance classes and the collections."""
-    return respond(lambda: ogcapi.landing(base_url(), current_lang()), "landing.html")
+    return respond(
+        lambda: ogcapi.landing(base_url(), current_lang(), public_licences()),
+        "landing.html",
+    )
+
+
+@bp.get("/api")
+def api():
+    """The OpenAPI 3.0 definition (service-desc); as HTML, its documentation."""
+    licences = public_licences()
+
+    def make():
+        version = current_app.config.get("VERSION") or metadata_version("mapapp")
+        return ogcapi.openapi(
+            base_url(), current_lang(), version, licences[0] if licences else None
+        )
+
+    return respond(make, "api.html", mimetype=ogcapi.OPENAPI)
+
+
+@bp.get("/<path:unknown>")
+def not_found(unknown: str):
+    """Any other path under /ogc/: an OGC exception, not the site's page."""
+    raise ogcapi.OgcError(404, "NotFound", f"no resource at /ogc/{unknown}")
 
 
 @bp.get("/conformance")
@@ -134,19 +181,31 @@ def items(name: str):
     query = ogcapi.parse_items_query(request.args, spec)
 
     def make():
-        frame = site().snapshot(name, full=True).frame
-        return ogcapi.items(spec, frame, query, base_url(), request.args)
+        return ogcapi.items(site().store, spec, query, base_url(), request.args)
 
-    return respond(make, "items.html", mimetype=ogcapi.GEOJSON, spec=spec)
+    crs = {"Content-Crs": f"<{query.crs}>"}
+    return respond(make, "items.html", ogcapi.GEOJSON, crs, spec=spec)
+
+
+@bp.get("/collections/<name>/queryables")
+def queryables(name: str):
+    """The properties a filter may use, as a JSON Schema."""
+    spec = public_spec(name)
+    return respond(
+        lambda: ogcapi.queryables(spec, base_url(), current_lang()),
+        "queryables.html",
+        mimetype=ogcapi.SCHEMA_JSON,
+        spec=spec,
+    )
 
 
 @bp.get("/collections/<name>/items/<fid>")
 def item(name: str, fid: str):
     spec = public_spec(name)
+    crs = ogcapi.output_crs(request.args)
 
     def make():
-        return ogcapi.item(
-            spec, site().snapshot(name, full=True).frame, fid, base_url()
-        )
+        return ogcapi.item(site().store, spec, fid, base_url(), crs)
 
-    return respond(make, "item.html", mimetype=ogcapi.GEOJSON, spec=spec)
+    headers = {"Content-Crs": f"<{crs}>"}
+    return respond(make, "item.html", ogcapi.GEOJSON, headers, spec=spec)

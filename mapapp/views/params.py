@@ -25,6 +25,7 @@ from ..errors import BadRequest, PreconditionRequired
 from ..layers import LayerSpec
 from ..layers.validation import inside_area
 from ..limits import parse_json
+from ..ogcapi.crs import CRS84, CrsError, parse_crs, short_name
 
 LANGS = ("fr", "en")
 LANG_COOKIE = "mapapp_lang"
@@ -287,3 +288,43 @@ def data_version(args: Mapping[str, str]) -> int | None:
         return None if raw is None else int(raw)
     except ValueError:
         raise BadRequest(f"v: expected a data version number, got {raw!r}") from None
+
+
+def timeline_scope(args: Mapping[str, str], area) -> tuple:
+    """(target, place, radius) of a timeline: ``perimeter=<id>``, a site
+    (``layer``/``id``) or a place (``lat``/``lon``) with ``radius``; all None for
+    the whole area."""
+    if args.get("perimeter"):
+        return ("perimeters", args["perimeter"]), None, None
+    target = catchment_target(args)
+    if target:
+        return target, None, radius(args)
+    if args.get("lat") or args.get("lon"):
+        return None, place(args, area), radius(args)
+    return None, None, None
+
+
+def first_year(args: Mapping[str, str]) -> int | None:
+    """``first``: the first year of a timeline (1900 to 2100), or None."""
+    if not args.get("first"):
+        return None
+    return int(number(args, "first", low=1900, high=2100))
+
+
+def download_crs(args: Mapping[str, str]) -> str | None:
+    """The ``crs`` of a download as a pyproj name (``EPSG:2154``), or None for the
+    default WGS84 longitude/latitude."""
+    raw = args.get("crs")
+    if not raw:
+        return None
+    try:
+        uri = parse_crs(raw)
+    except CrsError:
+        raise BadRequest(
+            _(
+                "Unsupported coordinate system %(crs)s: use EPSG:2154 (Lambert-93), "
+                "EPSG:3857, EPSG:4326 or CRS84.",
+                crs=repr(raw[:40]),
+            )
+        ) from None
+    return None if uri == CRS84 else short_name(uri)

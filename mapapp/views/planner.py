@@ -1,21 +1,22 @@
 """The planner workspace: every layer (published or not), editing and analyses on the
-map, downloads of filtered layers, scenarios and key figures, and the import page."""
+map, downloads of filtered layers, scenarios and key figures, and the printable
+dossier (the import wizard is the ``imports`` blueprint)."""
 
 from __future__ import annotations
 
+import base64
 from datetime import date
-from pathlib import Path
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
 from ..analysis.charts import bar_chart
+from ..analysis.dossier import MAP_LAYERS
+from ..analysis.filters import filter_query
 from ..analysis.suitability import CRITERIA
-from ..errors import BadRequest, MapappError, NotFound
+from ..errors import BadRequest, NotFound
 from ..exports import FORMATS, export_bytes
-from ..importers import KINDS, run_import
-from ..importers.uploads import PendingUploads
 from ..layers import REGISTRY, tr
 from ..maps import safe_json
 from ..maps.options import MapOptions
@@ -81,13 +82,19 @@ def editor_strings() -> dict:
         "tooLow": _("Must be at least %(min)s."),
         "tooHigh": _("Must be at most %(max)s."),
         "notNumber": _("A number is needed."),
-        "clickMap": _("Click on the map where the site is."),
-        "clickCorners": _(
-            "Click the corners of the perimeter on the map, then "
-            "press Finish (at least three corners)."
+        "clickMap": _(
+            "Click on the map where the site is, or give its place below "
+            "(coordinates, the centre of the map, the arrow keys)."
         ),
-        "finish": _("Finish"),
-        "dragHint": _("Drag the site or the corners to move them, then save."),
+        "clickCorners": _(
+            "Click the corners of the perimeter on the map, or add them in the "
+            "list below (at least three corners)."
+        ),
+        "dragHint": _(
+            "Drag the site or the corners, type their coordinates or move them "
+            "with the arrow keys, then save."
+        ),
+        **place_strings(),
         "history": _("History"),
         "noHistory": _("No change recorded yet."),
         "deletedItems": _("Deleted items"),
@@ -103,6 +110,43 @@ def editor_strings() -> dict:
         },
         "by": _("by"),
         "version": _("version"),
+    }
+
+
+def place_strings() -> dict:
+    """Words of planner.js for places typed or moved by keyboard."""
+    return {
+        "location": _("Place"),
+        "locationHint": _(
+            "Click the map, type the coordinates (WGS84 degrees, e.g. 47.2378 and "
+            "6.0241), or take the centre of the map."
+        ),
+        "latitude": _("Latitude"),
+        "longitude": _("Longitude"),
+        "placeHere": _("Place at these coordinates"),
+        "useCentre": _("Use the centre of the map"),
+        "nudge": _("Move with the arrow keys"),
+        "nudgeHelp": _(
+            "With this button focused, the arrow keys move the place by 10 m "
+            "(Shift: 100 m, Alt: 1 m)."
+        ),
+        "badCoordinates": _(
+            "Type a latitude (-90 to 90) and a longitude (-180 to 180), "
+            "e.g. 47.2378 and 6.0241."
+        ),
+        "noPlace": _("The place is missing."),
+        "tooFewCorners": _("A perimeter needs at least three corners."),
+        "corners": _("Corners"),
+        "cornersHint": _(
+            "Each corner by its coordinates; the arrow keys move the corner whose "
+            "button is focused."
+        ),
+        "corner": _("Corner"),
+        "part": _("Part"),
+        "addCorner": _("Add a corner at the centre of the map"),
+        "insertCorner": _("Insert a corner after this one"),
+        "removeCorner": _("Remove this corner"),
+        "noCorner": _("No corner yet."),
     }
 
 
@@ -181,7 +225,7 @@ def analysis_strings() -> dict:
         "rank": _("Rank"),
         "score": _("Score"),
         "place": _("Place"),
-        "showOnMap": _("Show"),
+        "showOnMap": _("Show on the map"),
         "name": _("Name"),
         "layer": _("Layer"),
         "status": _("Status"),
@@ -196,6 +240,60 @@ def analysis_strings() -> dict:
         ),
         "openPlanned": _("open / planned"),
         "error": _("The analysis failed:"),
+        **results_strings(),
+        **timeline_strings(),
+    }
+
+
+def results_strings() -> dict:
+    """Words of the results panel, the filters indicator and the measuring form."""
+    return {
+        "hideResults": _("Hide the results"),
+        "showResults": _("Show the results"),
+        "oneFilter": _("1 active filter"),
+        "filtersActive": _("%(n)s active filters"),
+        "filtersReset": _("Filters reset: every feature is shown."),
+        "within": _("Within %(m)s m on foot"),
+        "indicator": _("Indicator"),
+        "value": _("Value"),
+        "dossier": _("Printable dossier"),
+        "dossierShort": _("Dossier"),
+        "catchmentCleared": _("Catchment cleared."),
+        "badCoordinates": _(
+            "Type a latitude (-90 to 90) and a longitude (-180 to 180), "
+            "e.g. 47.2378 and 6.0241."
+        ),
+        "outside": _("Outside the study area."),
+        "showGrid": _("Show the grid"),
+        "gridCleared": _("Suitability grid cleared."),
+        "shares": _("Share of each criterion"),
+        "chartAlt": _("Estimated digital jobs by sector"),
+    }
+
+
+def timeline_strings() -> dict:
+    """Words of the ecosystem over time (the tab and the year slider)."""
+    return {
+        "chartTimeline": _(
+            "Establishments existing at the end of each year (light bars) and "
+            "created in the year (dark bars); the table below gives the figures."
+        ),
+        "unknownDates": _(
+            "Date unknown: %(n)s of %(total)s establishments (not counted by year)."
+        ),
+        "noClosures": _(
+            "Only establishments still active at the date of the data are in the "
+            "layer: closures are not known, so the net change equals the creations."
+        ),
+        "existingEnd": _("Existing at the end of the year"),
+        "created": _("Created"),
+        "net": _("Net change"),
+        "year": _("Year"),
+        "yearSlider": _("Establishments existing at the end of"),
+        "existingHidden": _(
+            "%(n)s at the end of %(year)s; %(unknown)s of unknown date not shown."
+        ),
+        "existingAll": _("%(n)s with a known date; %(unknown)s of unknown date."),
     }
 
 
@@ -209,6 +307,8 @@ def analysis_urls() -> dict:
         "scenariosCsv": url_for("planner.scenarios_csv"),
         "figuresCsv": url_for("planner.figures_csv"),
         "figuresSvg": url_for("planner.figures_svg"),
+        "timeline": url_for("analysis.timeline"),
+        "dossier": url_for("planner.dossier"),
         "export": url_for("planner.export", name="__layer__", fmt="__fmt__"),
     }
 
@@ -233,6 +333,7 @@ def analysis_config(lang: str) -> dict:
         },
         "urls": analysis_urls(),
         "layers": [[n, tr(s.title, lang)] for n, s in REGISTRY.items()],
+        "area": list(site().area.bounds),
         "t": analysis_strings(),
     }
 
@@ -367,119 +468,59 @@ def figures_svg():
     return response
 
 
-# --- the admin upload page: preview (dry run), then import -------------------------
+# --- the printable dossier: whole area, a perimeter or a planned site -------------
 
 
-def _uploads() -> PendingUploads:
-    """Uploads waiting between their preview and their import (swept after an hour)."""
-    return PendingUploads(Path(site().settings.instance_dir) / "uploads")
+def format_number(value: float, lang: str, digits: int = 0) -> str:
+    """A number as the page language writes it (``1 234,5`` or ``1,234.5``)."""
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "\u202f").replace(".", ",") if lang == "fr" else text
 
 
-def _import_options(form) -> dict:
-    communes = [
-        c.strip()
-        for c in form.get("communes", "").replace(";", ",").split(",")
-        if c.strip()
-    ]
+def dossier_labels(lang: str) -> dict:
+    """Layer titles, sector and status labels and the legend of a dossier."""
+    legend = []
+    for name in MAP_LAYERS:
+        spec = REGISTRY[name]
+        items = [(c.label, c.color) for c in spec.classes] or [
+            (tr(c.label, lang), c.color) for c in spec.categories
+        ]
+        legend.append({"title": tr(spec.title, lang), "items": items})
     return {
-        "communes": communes,
-        "edition": form.get("edition") or None,
-        "layer": form.get("layer") or None,
-        "wide": form.get("wide") == "1",
+        "legend": legend,
+        "titles": {n: tr(s.title, lang) for n, s in REGISTRY.items()},
+        "sectors": dict(_choices("companies", "sector", lang)),
+        "statuses": {
+            n: dict(_choices(n, "status", lang)) for n in ("coworking", "perimeters")
+        },
     }
 
 
-def import_context(**values) -> dict:
-    """What the import page shows (the form, a report, an error)."""
-    return {
-        "lang": current_lang(),
-        "kinds": KINDS,
-        "report": None,
-        "error": None,
-        "token": None,
-        "limit": current_app.config["UPLOAD_MAX_MB"],
-        "layers": list(REGISTRY),
-        "form": {},
-        **values,
-    }
-
-
-def _save_upload(kind: str, upload, options: dict) -> tuple[str, Path]:
-    """Check the form and keep the uploaded file: (token, path)."""
-    if kind not in KINDS:
-        raise BadRequest(_("Choose the kind of file."))
-    if upload is None or not upload.filename:
-        raise BadRequest(_("Choose a file to upload."))
-    uploads = _uploads()
-    token, path = uploads.save(
-        upload.stream, upload.filename, {"kind": kind, **options}
+@bp.get("/dossier")
+@login_required()
+def dossier():
+    """The printable dossier (A4) of the whole area, or of a site or a perimeter
+    (``layer``/``id``): ``?print=1`` opens the print dialog."""
+    args, lang = request.args, current_lang()
+    filters, radius = params.analysis_filters(args), params.radius(args)
+    cell = params.cell(args, int(current_app.config["SUITABILITY_CELL_M"]))
+    result = site().dossier(
+        filters,
+        params.catchment_target(args),
+        radius,
+        params.weights(args),
+        cell,
+        params.jobs_basis(args),
     )
-    limit_mb = current_app.config["UPLOAD_MAX_MB"]
-    if path.stat().st_size > int(limit_mb) * 1024 * 1024:
-        uploads.discard(token)
-        raise BadRequest(
-            _(
-                "%(file)s is larger than %(limit)s MB: import it with "
-                "the command `mapapp import`.",
-                file=path.name,
-                limit=limit_mb,
-            )
-        )
-    return token, path
-
-
-def _import_page(context: dict, status: int = 200):
-    """The upload page, never kept by a browser or a proxy (it shows reports)."""
-    html = render_template("planner/import.html", **context)
-    response = html_page(html, private=True)
-    response.status_code = status
-    return response
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@login_required(role="admin")
-def import_page():
-    """Upload an official file: the report is shown before anything is written."""
-    context = import_context(form=request.form)
-    if request.method == "GET":
-        _uploads().sweep()
-        return _import_page(context)
-    kind = request.form.get("kind", "")
-    options = _import_options(request.form)
-    token = None
-    try:
-        token, path = _save_upload(kind, request.files.get("file"), options)
-        report = run_import(site().store, kind, path, dry_run=True, **options)
-        context.update(report=report, token=token)
-    except MapappError as exc:
-        if token:
-            _uploads().discard(token)  # nothing to confirm: nothing kept
-        context["error"] = exc.message
-        return _import_page(context, 400)
-    return _import_page(context)
-
-
-@bp.post("/import/confirm")
-@login_required(role="admin")
-def import_confirm():
-    """Run the import previewed on the upload page (one transaction), recorded in
-    the history under the administrator's name; the upload is then removed."""
-    context = import_context()
-    token = request.form.get("token", "")
-    pending = _uploads().get(token)
-    if pending is None:
-        context["error"] = _("This preview has expired: upload the file again.")
-        return _import_page(context, 400)
-    path, saved = pending
-    options = {k: v for k, v in saved.items() if k not in ("kind", "name")}
-    status = 200
-    try:
-        report = run_import(
-            site().store, saved["kind"], path, author=g.user["name"], **options
-        )
-        context.update(report=report, done=True)
-    except MapappError as exc:
-        context["error"], status = exc.message, 400
-    finally:
-        _uploads().discard(token)
-    return _import_page(context, status)
+    if result["scope"].kind == "area":
+        result["scope"].name = _("Whole area")
+    html = render_template(
+        "planner/dossier.html",
+        lang=lang,
+        d=result,
+        map_src="data:image/png;base64," + base64.b64encode(result["map_png"]).decode(),
+        fmt=lambda v, digits=0: format_number(v, lang, digits),
+        filters=filter_query(filters),
+        **dossier_labels(lang),
+    )
+    return html_page(html, private=True)

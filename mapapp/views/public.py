@@ -33,7 +33,7 @@ from .http import (
     site,
 )
 from .mappage import map_parts, map_ui
-from .params import current_lang
+from .params import current_lang, download_crs
 
 bp = Blueprint("public", __name__)
 
@@ -245,23 +245,29 @@ def share():
 
 
 @bp.get("/download/<name>.<fmt>")
+@bp.get("/download/<name>.fr.csv", defaults={"fmt": "fr.csv"})
 def download(name: str, fmt: str):
-    """A public layer (published features only) as GeoJSON, CSV or GeoPackage."""
+    """A public layer (published features only) as GeoJSON, CSV or GeoPackage;
+    ``crs=EPSG:2154`` for Lambert-93 coordinates."""
     if name not in REGISTRY or fmt not in FORMATS:
         abort(404)
     require_public(name)
+    crs = download_crs(request.args)
     s = site()
 
     def make() -> Payload:
-        frame = s.snapshot(name, full=True).frame
+        # from the store: every field, ``published`` included (the snapshot
+        # leaves it out for the map)
+        frame = s.store.read(name, published_only=True)
         meta = s.layer_metadata(name, frame, current_lang())
-        return Payload.of(export_bytes(frame, name, fmt, meta))
+        return Payload.of(export_bytes(frame, name, fmt, meta, crs))
 
-    key = ("download", name, fmt, current_lang(), s.data_version())
+    key = ("download", name, fmt, crs, current_lang(), s.data_version())
     payload = s.payload(key, make)
     response = send_payload(payload, FORMATS[fmt])
+    suffix = f"-{crs.replace(':', '')}" if crs else ""
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="mapapp-{name}.{fmt}"'
+        f'attachment; filename="mapapp-{name}{suffix}.{fmt}"'
     )
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

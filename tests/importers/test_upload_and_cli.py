@@ -1,4 +1,5 @@
-"""The admin upload page (preview, then import) and `mapapp import`."""
+"""The admin import wizard (file, columns, options, report, then import) and
+`mapapp import`."""
 
 from __future__ import annotations
 
@@ -21,34 +22,41 @@ def admin(client, store):
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def upload(client, token, path, kind="sirene"):
+def upload(client, token, path):
     with open(path, "rb") as f:
-        data = {
-            "csrf_token": token,
-            "kind": kind,
-            "communes": "25056",
-            "file": (io.BytesIO(f.read()), path.name),
-        }
+        data = {"csrf_token": token, "file": (io.BytesIO(f.read()), path.name)}
     return client.post("/planner/import", data=data, content_type="multipart/form-data")
+
+
+def preview(client, csrf, path, options):
+    """Upload, go through the columns and options steps: the report page."""
+    sent = upload(client, csrf, path)
+    assert sent.status_code == 303, sent.get_data(as_text=True)
+    columns = client.post(sent.headers["Location"], data={"csrf_token": csrf})
+    assert columns.status_code == 303, columns.get_data(as_text=True)
+    chosen = client.post(
+        columns.headers["Location"], data={"csrf_token": csrf, **options}
+    )
+    assert chosen.status_code == 303, chosen.get_data(as_text=True)
+    return client.get(chosen.headers["Location"]), chosen.headers["Location"]
 
 
 def test_preview_then_import(client, store, admin, tmp_path):
     version = store.data_version()
-    preview = upload(client, admin, fixtures.sirene(tmp_path))
-    html = preview.get_data(as_text=True)
-    assert preview.status_code == 200 and "9 rows read, 3 kept" in html
-    assert store.data_version() == version  # nothing written by the preview
-    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
-    done = client.post(
-        "/planner/import/confirm", data={"csrf_token": admin, "token": token}
+    report, url = preview(
+        client, admin, fixtures.sirene(tmp_path), {"communes": "25056"}
     )
-    assert done.status_code == 200 and "written: data version" in done.get_data(
+    html = report.get_data(as_text=True)
+    assert report.status_code == 200 and "9 lignes lues" in html and "3 gardées" in html
+    assert "établissement fermé (état F)" in html  # reasons in the page language
+    assert store.data_version() == version  # nothing written by the preview
+    confirm = url.replace("/report", "/confirm")
+    done = client.post(confirm, data={"csrf_token": admin})
+    assert done.status_code == 200 and "version des données" in done.get_data(
         as_text=True
     )
     assert store.count("companies") == 3
-    again = client.post(
-        "/planner/import/confirm", data={"csrf_token": admin, "token": token}
-    )
+    again = client.post(confirm, data={"csrf_token": admin})
     assert again.status_code == 400  # the upload is used once
 
 

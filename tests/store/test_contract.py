@@ -422,3 +422,145 @@ def test_store_read_versioned_labels_the_frame(store):
     version, frame = store.read_versioned("coworking", published_only=True)
     assert version == store.data_version()
     assert "proposition-clairs-soleils" not in set(frame["id"])
+
+
+# --- filters (store/filters.py): evaluated by the database on every backend ---------
+
+
+def ids_where(store, layer, where, **kw):
+    return set(store.read(layer, where=where, **kw)["id"])
+
+
+def test_store_filter_comparisons(store):
+    from mapapp.store.filters import Compare
+
+    assert ids_where(store, "coworking", Compare("desks", ">", 35)) == {
+        "proposition-viotte",
+        "proposition-palente",
+    }
+    assert ids_where(store, "coworking", Compare("desks", "<=", 30)) == {
+        "proposition-gare-tgv",
+        "proposition-clairs-soleils",
+    }
+    planned = ids_where(store, "coworking", Compare("status", "=", "planned"))
+    assert planned == {"openlab-campus"}
+    others = ids_where(store, "coworking", Compare("status", "<>", "planned"))
+    assert planned.isdisjoint(others) and len(others) == 10
+    assert ids_where(store, "coworking", Compare("illustrative", "=", True)) == {
+        "proposition-viotte",
+        "proposition-gare-tgv",
+        "proposition-palente",
+        "proposition-clairs-soleils",
+    }
+
+
+def test_store_filter_boolean_logic_and_nulls(store):
+    from mapapp.store.filters import And, Compare, IsNull, Not, Or
+
+    # a missing desks count is unknown: neither "> 35" nor "NOT > 35"
+    assert len(ids_where(store, "coworking", Not(Compare("desks", ">", 35)))) == 2
+    assert len(ids_where(store, "coworking", IsNull("desks"))) == 7
+    assert len(ids_where(store, "coworking", IsNull("desks", negate=True))) == 4
+    either = Or((Compare("status", "=", "planned"), Compare("desks", "=", 60)))
+    assert ids_where(store, "coworking", either) == {
+        "openlab-campus",
+        "proposition-viotte",
+    }
+    both = And((Compare("status", "=", "proposed"), Compare("desks", "<", 30)))
+    assert ids_where(store, "coworking", both) == {"proposition-clairs-soleils"}
+    assert ids_where(store, "coworking", both, published_only=True) == set()
+
+
+def test_store_filter_like_in_between(store):
+    from mapapp.store.filters import Between, In, Like
+
+    assert ids_where(store, "coworking", Like("id", "proposition-_a%")) == {
+        "proposition-palente",
+        "proposition-gare-tgv",
+    }
+    # LIKE is case-sensitive (SQLite's own LIKE is not), CASEI folds the case
+    assert ids_where(store, "coworking", Like("name", "%VIOTTE%")) == set()
+    assert "proposition-viotte" in ids_where(
+        store, "coworking", Like("name", "%VIOTTE%", casei=True)
+    )
+    # the escape character makes % and _ literal
+    assert ids_where(store, "coworking", Like("id", "proposition\\_%")) == set()
+    assert ids_where(store, "coworking", In("desks", (25, 60))) == {
+        "proposition-viotte",
+        "proposition-clairs-soleils",
+    }
+    assert ids_where(store, "coworking", Between("desks", 30, 40)) == {
+        "proposition-gare-tgv",
+        "proposition-palente",
+    }
+    assert len(ids_where(store, "coworking", Between("desks", 30, 40, True))) == 2
+
+
+def test_store_filter_casei_folds_accents_letters(store):
+    from mapapp.store.filters import Compare
+
+    (fid,) = ids_where(store, "schools", Compare("name", "=", "Lycée Jules-Haag"))
+    shout = Compare("name", "=", "LYCÉE JULES-HAAG", casei=True)
+    assert ids_where(store, "schools", shout) == {fid}
+
+
+def test_store_filter_intersects_is_exact(store):
+    from shapely.geometry import Point, box
+
+    from mapapp.store.filters import Intersects
+
+    temis = box(5.985, 47.247, 5.996, 47.256)
+    ids = ids_where(store, "companies", Intersects(temis))
+    assert {"smartesting", "silmach"} <= ids and "maty" not in ids
+    zone = store.read("fibre").iloc[0]
+    inside = zone.geometry.representative_point()
+    hit = ids_where(store, "fibre", Intersects(inside))
+    assert zone["id"] in hit
+    # a point inside a zone's envelope but outside the zone itself
+    minx, miny, maxx, maxy = zone.geometry.bounds
+    corner = next(
+        (
+            Point(x, y)
+            for x in (minx + 1e-6, maxx - 1e-6)
+            for y in (miny + 1e-6, maxy - 1e-6)
+            if not zone.geometry.intersects(Point(x, y))
+        ),
+        None,
+    )
+    if corner is not None:
+        assert zone["id"] not in ids_where(store, "fibre", Intersects(corner))
+
+
+def test_store_filter_count_and_paging(store):
+    from mapapp.store.filters import Compare
+
+    where = Compare("status", "=", "open")
+    assert store.count("coworking", where=where) == 5
+    pages = [
+        list(store.read("coworking", where=where, limit=2, offset=o)["id"])
+        for o in (0, 2, 4)
+    ]
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert len({i for p in pages for i in p}) == 5
+
+
+def test_store_filter_refuses_unknown_fields_and_wrong_types(store):
+    from mapapp.store.filters import Compare, Like
+
+    for where in (
+        Compare("colour", "=", "red"),
+        Compare("desks", "=", "many"),
+        Compare("status", "=", 3),
+        Compare("published", "=", 1),
+        Like("desks", "6%"),
+    ):
+        with pytest.raises(BadRequest):
+            store.read("coworking", where=where)
+
+
+def test_store_read_keeps_integers_with_missing_values(store):
+    cow = store.read("coworking").set_index("id")
+    assert cow["desks"].isna().sum() == 7
+    value = cow.loc["proposition-viotte", "desks"]
+    assert value == 60 and not isinstance(value, float)
+    assert str(cow["desks"].dtype) == "Int64"

@@ -78,6 +78,70 @@ def test_failed_create_keeps_the_existing_store(gpkg, seed_layers, monkeypatch):
     assert list(gpkg.path.parent.glob(".mapapp-*")) == []
 
 
+def _extent(path, layer):
+    conn = sqlite3.connect(path)
+    row = conn.execute(
+        "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?",
+        (layer,),
+    ).fetchone()
+    conn.close()
+    return row
+
+
+def test_geopackage_contents_carry_real_extents(gpkg):
+    minx, miny, maxx, maxy = _extent(gpkg.path, "companies")
+    frame = gpkg.read("companies")
+    assert (minx, miny, maxx, maxy) == pytest.approx(tuple(frame.total_bounds))
+    assert AREA[0] <= minx < maxx <= AREA[2] and AREA[1] <= miny < maxy <= AREA[3]
+    assert _extent(gpkg.path, "zones") == (None, None, None, None)  # empty layer
+
+
+def test_geopackage_extents_follow_edits_and_imports(gpkg, seed_layers):
+    from shapely.geometry import Point
+
+    before = _extent(gpkg.path, "coworking")
+    east = before[2] + 0.01
+    gpkg.update("coworking", "le-numerique", geometry=Point(east, 47.25))
+    assert _extent(gpkg.path, "coworking")[2] == pytest.approx(east)
+    schools = seed_layers["schools"].iloc[:2]
+    gpkg.replace_layers({"schools": schools})
+    assert _extent(gpkg.path, "schools") == pytest.approx(tuple(schools.total_bounds))
+
+
+@pytest.mark.desktop
+def test_geopackage_store_passes_gdal_validator(gpkg):
+    from tests.desktop_gis import validate_gpkg
+
+    gpkg.update("coworking", "le-numerique", {"desks": 150})
+    gpkg.close()
+    assert validate_gpkg(gpkg.path) == ""
+
+
+def test_geopackage_types_seen_by_gdal(gpkg):
+    from tests.gdal_client import gdal
+
+    gpkg.close()
+    info = gdal(  # in a process of its own, as a desktop GIS would be
+        """
+        result = {}
+        for layer in args[1:]:
+            i = pyogrio.read_info(args[0], layer=layer)
+            result[layer] = {
+                "types": dict(zip(i["fields"], i["ogr_types"])),
+                "subtypes": dict(zip(i["fields"], i["ogr_subtypes"])),
+            }
+        """,
+        str(gpkg.path),
+        "coworking",
+        "companies",
+    )
+    types, subtypes = info["coworking"]["types"], info["coworking"]["subtypes"]
+    assert types["desks"] in ("OFTInteger", "OFTInteger64")
+    assert (types["published"], subtypes["published"]) == ("OFTInteger", "OFSTBoolean")
+    types = info["companies"]["types"]
+    assert types["siren"] == types["headcount_class"] == "OFTString"
+
+
 def test_a_store_of_an_earlier_release_is_brought_up_to_date(gpkg):
     """Fields added since (headcount_source…) become columns; the former precision
     ``address`` reads ``exact``; the data version does not move."""

@@ -156,6 +156,8 @@ def _routes(app):
         "package": "mapapp",
         "filename": "map.js",
         "fmt": "csv",
+        "token": "an-upload-token-of-the-wizard",
+        "unknown": "nothing/here",
     }
     for rule in app.url_map.iter_rules():
         path = rule.rule
@@ -172,6 +174,7 @@ PUBLIC_GET = {
     "public.list_view",
     "public.assets",
     "api.healthz",
+    "api.openapi",
     "api.layers_index",
     "api.layer_geojson",
     "api.layer_points",
@@ -186,6 +189,9 @@ PUBLIC_GET = {
     "ogc.collection",
     "ogc.items",
     "ogc.item",
+    "ogc.api",
+    "ogc.queryables",
+    "ogc.not_found",
 }
 PUBLIC_POST = {"auth.login", "auth.logout"}  # sign-in and sign-out themselves
 

@@ -1,0 +1,128 @@
+"""The printable dossier of the whole area, a perimeter or a planned site: key
+figures, catchment, the ecosystem over time, the sources with their dates and the
+warnings about illustrative or approximate data, gathered from the GeoDataFrames.
+The web layer renders it (A4, print CSS); nothing here knows about Flask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from ..layers import LayerSpec
+from ..maps.static import static_map
+from . import COMMUNE_LEVEL, Prepared
+from .catchments import catchment, to_metric
+from .indicators import key_figures
+from .timeline import ecosystem
+
+TIMELINE_YEARS = 10  # the dossier shows the last ten years
+MAP_LAYERS = ("fibre", "perimeters", "companies", "schools", "coworking", "context")
+
+
+@dataclass
+class Scope:
+    """What a dossier is about: ``kind`` is ``area``, ``perimeter`` or ``site``."""
+
+    kind: str
+    name: str | None = None
+    id: str | None = None
+    geometry: BaseGeometry | None = None  # WGS84; None for the whole area
+
+
+def sources(frames: dict[str, gpd.GeoDataFrame]) -> list[dict]:
+    """Per layer and source: the number of features and the latest source date."""
+    rows = []
+    for layer, frame in frames.items():
+        if frame.empty or "source" not in frame:
+            continue
+        dates = frame.get("source_date", pd.Series("", index=frame.index))
+        table = pd.DataFrame(
+            {
+                "source": frame["source"].fillna("?").astype(str),
+                "date": dates.fillna("").astype(str),
+            }
+        )
+        grouped = table.groupby("source", sort=True)["date"].agg(["size", "max"])
+        rows += [
+            {
+                "layer": layer,
+                "source": source,
+                "features": int(size),
+                "latest_date": latest or None,
+            }
+            for source, (size, latest) in grouped.iterrows()
+        ]
+    return rows
+
+
+def warnings(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, dict[str, int]]:
+    """Per layer, how many features are illustrative and how many approximate."""
+    out: dict[str, dict[str, int]] = {}
+    for layer, frame in frames.items():
+        if frame.empty:
+            continue
+        illustrative = (
+            int(frame["illustrative"].fillna(False).astype(bool).sum())
+            if "illustrative" in frame
+            else 0
+        )
+        approximate = (
+            int((frame["precision"] == "approximate").sum())
+            if "precision" in frame
+            else 0
+        )
+        if illustrative or approximate:
+            out[layer] = {"illustrative": illustrative, "approximate": approximate}
+    return out
+
+
+def placed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The features with a place of their own (commune-level ones are not drawn)."""
+    if "precision" not in frame:
+        return frame
+    return frame[frame["precision"] != COMMUNE_LEVEL]
+
+
+def dossier(
+    data: Prepared,
+    frames: dict[str, gpd.GeoDataFrame],
+    specs: dict[str, LayerSpec],
+    scope: Scope,
+    radius_m: float,
+    scenarios: list[dict] | None = None,
+) -> dict:
+    """Everything a dossier shows; ``frames`` are the (filtered) layers in WGS84.
+
+    Key figures and the timeline count inside the perimeter, or within walking
+    distance of a site; the catchment table is the walking distance around either.
+    """
+    around = None
+    focus = inside = None
+    if scope.geometry is not None:
+        around = catchment(data, scope.geometry, radius_m)
+        focus = to_metric(around["area"])
+        inside = to_metric(scope.geometry) if scope.kind == "perimeter" else focus
+    outlines = [] if focus is None else [focus]
+    if scope.kind == "perimeter":
+        outlines.append(inside)
+    last = date.today().year
+    return {
+        "scope": scope,
+        "radius_m": radius_m,
+        "figures": key_figures(data, inside),
+        "catchment": around,
+        "timeline": ecosystem(data, inside, first=last - TIMELINE_YEARS + 1, last=last),
+        "scenarios": scenarios,
+        "sources": sources(frames),
+        "warnings": warnings(frames),
+        "map_png": static_map(
+            {n: (placed(frames[n]), specs[n]) for n in MAP_LAYERS if n in frames},
+            focus=focus,
+            outlines=outlines,
+        ),
+        "made": date.today().isoformat(),
+    }

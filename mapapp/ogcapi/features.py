@@ -1,0 +1,419 @@
+"""The OGC API - Features resources: landing page, conformance, collections,
+queryables, items and single features (see the package docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote, urlencode
+
+import geopandas as gpd
+
+from ..errors import BadRequest, MapappError
+from ..layers import Field, LayerSpec, tr
+from ..maps.geojson import features
+from ..store import Store
+from ..store.filters import And, Compare, Filter, Intersects, Or
+from .cql2 import GEOMETRY, Cql2Error, parse_filter
+from .crs import CRS84, SUPPORTED, CrsError, bbox_geometry, decimals, from_crs84
+from .crs import parse_crs as _parse_crs
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+]
+DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
+# Parameters of the items request other than the queryable properties.
+RESERVED = {
+    "f",
+    "lang",
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "datetime",  # no temporal property: accepted and ignored (Part 1, 7.15.4)
+}
+# "cql-text", the name of the 2021 draft, is what GDAL's OAPIF driver (3.6 to 3.12
+# at least) looks for before it sends a -where clause to the server; what it sends
+# (comparisons, LIKE, IS NULL, AND/OR/NOT) is CQL2 text as well.
+FILTER_LANGS = ("cql2-text", "cql-text")
+GEOJSON = "application/geo+json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA_JSON = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+GEOMETRY_FORMATS = {"Point": "geometry-point", "Polygon": "geometry-multipolygon"}
+
+
+class OgcError(MapappError):
+    """An OGC API exception: ``code`` (e.g. InvalidParameterValue) and a status."""
+
+    def __init__(self, status: int, code: str, description: str):
+        super().__init__(description)
+        self.status = status
+        self.code = code
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "description": self.message}
+
+
+def bad_parameter(description: str) -> OgcError:
+    """The 400 InvalidParameterValue exception."""
+    return OgcError(400, "InvalidParameterValue", description)
+
+
+def _link(href, rel, type_, title=None) -> dict:
+    link = {"href": href, "rel": rel, "type": type_}
+    if title:
+        link["title"] = title
+    return link
+
+
+def licences_of(metadata: dict) -> list[dict]:
+    """The licences (``title``, ``url``) a layer's metadata names."""
+    found = metadata.get("licences") or [metadata.get("licence")]
+    return [lic for lic in found if isinstance(lic, dict) and lic.get("url")]
+
+
+def landing(base: str, lang: str, licences: list[dict] = ()) -> dict:
+    """The landing page: what the service is and where its parts are."""
+    title = {
+        "fr": "mapapp – données ouvertes du numérique à Besançon",
+        "en": "mapapp – open data of Besançon's digital economy",
+    }
+    description = {
+        "fr": "Entreprises du numérique, coworking, formations, couverture fibre et "
+        "périmètres du quartier numérique de Grand Besançon (données publiées).",
+        "en": "Digital companies, coworking, training, fibre coverage and "
+        "digital-quarter perimeters of Grand Besançon (published data).",
+    }
+    unique = {lic["url"]: lic for lic in licences}.values()
+    return {
+        "title": tr(title, lang),
+        "description": tr(description, lang),
+        "links": [
+            _link(f"{base}?f=json", "self", "application/json", "this document"),
+            _link(f"{base}?f=html", "alternate", "text/html", "this document as HTML"),
+            _link(f"{base}api", "service-desc", OPENAPI, "the API definition"),
+            _link(f"{base}api?f=html", "service-doc", "text/html", "the API docs"),
+            _link(f"{base}conformance", "conformance", "application/json"),
+            _link(f"{base}collections", "data", "application/json", "collections"),
+        ]
+        + [_link(lic["url"], "license", "text/html", lic["title"]) for lic in unique],
+    }
+
+
+def conformance() -> dict:
+    """The conformance classes implemented (and only those)."""
+    return {"conformsTo": CONFORMANCE}
+
+
+def collection(
+    spec: LayerSpec, frame: gpd.GeoDataFrame, base: str, lang: str, metadata: dict
+) -> dict:
+    """One collection: title, extent, CRS, links to its items, queryables and
+    downloads, licence (from the layer's metadata)."""
+    if len(frame):
+        bounds = [round(float(v), 5) for v in frame.total_bounds]
+    else:
+        bounds = [-180.0, -90.0, 180.0, 90.0]
+    url = f"{base}collections/{spec.name}"
+    licences = licences_of(metadata)
+    return {
+        "id": spec.name,
+        "title": tr(spec.title, lang),
+        "description": _describe(spec, lang, metadata, licences),
+        "itemType": "feature",
+        "crs": list(SUPPORTED),
+        # the store keeps WGS84 longitude/latitude: CRS84 is what it holds
+        "storageCrs": CRS84,
+        "extent": {"spatial": {"bbox": [bounds], "crs": CRS84}},
+        "license": "; ".join(lic["title"] for lic in licences),
+        "attribution": "; ".join(metadata["sources"]),
+        "updated": metadata["latest_source_date"],
+        "links": [
+            _link(url, "self", "application/json"),
+            _link(f"{url}?f=html", "alternate", "text/html"),
+            _link(f"{url}/items", "items", GEOJSON, "the features"),
+            _link(f"{url}/items?f=html", "items", "text/html", "the features as HTML"),
+            _link(f"{url}/queryables", QUERYABLES_REL, SCHEMA_JSON, "queryables"),
+        ]
+        + [_link(lic["url"], "license", "text/html", lic["title"]) for lic in licences]
+        + [
+            _link(u, "enclosure", t, f"download ({fmt})")
+            for fmt, (u, t) in metadata.get("downloads", {}).items()
+        ],
+    }
+
+
+def _describe(spec: LayerSpec, lang: str, metadata: dict, licences: list) -> str:
+    sources = ", ".join(metadata["sources"][:4])
+    more = metadata.get("more_sources", 0)
+    titles = "; ".join(lic["title"] for lic in licences)
+    if lang == "fr":
+        return (
+            f"{tr(spec.title, lang)} ({metadata['features']} objets publiés). "
+            f"Sources : {sources}{f' et {more} autres' if more else ''}. "
+            f"Licence : {titles}."
+        )
+    return (
+        f"{tr(spec.title, lang)} ({metadata['features']} published features). "
+        f"Sources: {sources}{f' and {more} more' if more else ''}. "
+        f"Licence: {titles}."
+    )
+
+
+# --- queryables -------------------------------------------------------------------
+
+
+def queryable_fields(spec: LayerSpec) -> list[Field]:
+    """The fields a filter may use: all but ``published`` (always true here)."""
+    return [f for f in spec.fields if f.name != "published"]
+
+
+def output_fields(spec: LayerSpec) -> list[Field]:
+    """The properties of a served feature: every field of the layer."""
+    return list(spec.fields)
+
+
+def queryable_types(spec: LayerSpec) -> dict[str, str]:
+    """Queryable names and their types, the geometry included."""
+    types = {f.name: f.type for f in queryable_fields(spec)}
+    return {**types, GEOMETRY: "geometry"}
+
+
+def field_schema(field: Field, lang: str) -> dict:
+    """The JSON Schema of one field's values."""
+    schema = {"title": tr(field.label, lang), "type": JSON_TYPES[field.type]}
+    if field.choices:
+        schema["enum"] = list(field.choices)
+    if field.minimum is not None:
+        schema["minimum"] = field.minimum
+    if field.maximum is not None:
+        schema["maximum"] = field.maximum
+    return schema
+
+
+def queryables(spec: LayerSpec, base: str, lang: str) -> dict:
+    """The queryables of a collection as a JSON Schema (Part 3)."""
+    props = {
+        GEOMETRY: {
+            "title": tr({"fr": "Géométrie", "en": "Geometry"}, lang),
+            "format": GEOMETRY_FORMATS[spec.geometry],
+            "x-ogc-role": "primary-geometry",
+        }
+    }
+    props.update({f.name: field_schema(f, lang) for f in queryable_fields(spec)})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}collections/{spec.name}/queryables",
+        "type": "object",
+        "title": tr(spec.title, lang),
+        "properties": props,
+        "additionalProperties": False,
+    }
+
+
+# --- items --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    """An items request as plain values: a page, a filter and the output CRS."""
+
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    where: Filter | None = None
+    crs: str = CRS84
+
+
+def output_crs(args: Mapping[str, str]) -> str:
+    """The ``crs`` asked (CRS84 by default); OgcError for an unsupported one."""
+    return _crs_param(args, "crs")
+
+
+def _crs_param(args: Mapping[str, str], name: str) -> str:
+    value = args.get(name)
+    if value is None:
+        return CRS84
+    try:
+        return _parse_crs(value)
+    except CrsError as exc:
+        raise bad_parameter(f"{name}: {exc}") from None
+
+
+def parse_items_query(args: Mapping[str, str], spec: LayerSpec) -> ItemsQuery:
+    """limit, offset, bbox, filter, property values and crs; OgcError names a bad
+    parameter."""
+    try:
+        limit = int(args.get("limit", DEFAULT_LIMIT))
+        offset = int(args.get("offset", 0))
+    except ValueError:
+        raise bad_parameter("limit and offset must be integers") from None
+    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+        raise bad_parameter(f"limit must be 1 to {MAX_LIMIT} and offset >= 0")
+    parts = []
+    if "bbox" in args:
+        parts.append(_bbox_filter(args))
+    elif "bbox-crs" in args:
+        raise bad_parameter("bbox-crs goes with a bbox")
+    if "filter" in args:
+        parts.append(_cql2_filter(args, spec))
+    elif "filter-lang" in args or "filter-crs" in args:
+        raise bad_parameter("filter-lang and filter-crs go with a filter")
+    for key, value in args.items():
+        if key not in RESERVED:
+            parts.append(_property_filter(spec, key, value))
+    where = None if not parts else parts[0] if len(parts) == 1 else And(tuple(parts))
+    return ItemsQuery(limit, offset, where, output_crs(args))
+
+
+def _bbox_filter(args: Mapping[str, str]) -> Filter:
+    crs = _crs_param(args, "bbox-crs")
+    try:
+        bbox = [float(v) for v in args["bbox"].split(",")]
+    except ValueError:
+        bbox = []
+    if len(bbox) == 6:  # with heights, which the layers do not have
+        bbox = [bbox[0], bbox[1], bbox[3], bbox[4]]
+    if len(bbox) != 4 or not all(abs(v) < 1e9 for v in bbox):
+        raise bad_parameter(
+            "bbox: four numbers minx,miny,maxx,maxy in the axis order of bbox-crs"
+        )
+    try:
+        area = bbox_geometry(bbox, crs)
+    except CrsError as exc:
+        raise bad_parameter(f"bbox: {exc}") from None
+    if area.geom_type == "MultiPolygon":  # across the antimeridian
+        return Or(tuple(Intersects(part) for part in area.geoms))
+    return Intersects(area)
+
+
+def _cql2_filter(args: Mapping[str, str], spec: LayerSpec) -> Filter:
+    if args.get("filter-lang", "cql2-text") not in FILTER_LANGS:
+        raise bad_parameter("filter-lang: only cql2-text is supported")
+    crs = _crs_param(args, "filter-crs")
+    try:
+        return parse_filter(args["filter"], queryable_types(spec), crs)
+    except Cql2Error as exc:
+        raise bad_parameter(f"filter: {exc}") from None
+
+
+def _property_filter(spec: LayerSpec, key: str, value: str) -> Filter:
+    names = [f.name for f in queryable_fields(spec)]
+    if key not in names:
+        raise bad_parameter(
+            f"{key}: unknown parameter; the queryable properties are {', '.join(names)}"
+        )
+    kind = spec.field(key).type
+    try:
+        if kind == "bool":
+            typed = {"true": True, "false": False}[value.lower()]
+        else:
+            typed = {"int": int, "float": float, "str": str}[kind](value)
+    except (KeyError, ValueError):
+        expected = {"bool": "true or false", "int": "an integer"}.get(kind, "a number")
+        raise bad_parameter(f"{key}: expected {expected}") from None
+    _check_range(spec.field(key), typed)
+    return Compare(key, "=", typed)
+
+
+def _check_range(field: Field, value: object) -> None:
+    """A value a field can never hold is a bad parameter, not an empty answer."""
+    if field.choices and value not in field.choices:
+        raise bad_parameter(f"{field.name}: one of {', '.join(field.choices)}")
+    low, high = field.minimum, field.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise bad_parameter(f"{field.name}: from {low} to {high}")
+
+
+def _read(store: Store, spec: LayerSpec, where, **page) -> gpd.GeoDataFrame:
+    try:
+        frame = store.read(spec.name, published_only=True, where=where, **page)
+    except BadRequest as exc:  # the store refused the filter: say so the OGC way
+        raise bad_parameter(exc.message) from None
+    return frame.drop(columns=["version"])
+
+
+def _features(frame: gpd.GeoDataFrame, crs: str) -> list[dict]:
+    # every property, null or not: clients that read the first page for the
+    # layer's fields (QGIS) then see them all
+    if crs == CRS84:
+        return features(frame, nulls=True)
+    moved = gpd.GeoDataFrame(
+        frame.drop(columns="geometry"),
+        geometry=from_crs84(frame.geometry.values, crs),
+        crs=None,  # coordinates already in the output CRS: features() keeps them
+    )
+    return features(moved, precision=decimals(crs), nulls=True)
+
+
+def items(
+    store: Store,
+    spec: LayerSpec,
+    query: ItemsQuery,
+    base: str,
+    args: Mapping[str, str],
+) -> dict:
+    """A page of features with numberMatched, numberReturned and next/prev links
+    (their query strings percent-encoded, so any filter value round-trips)."""
+    matched = store.count(spec.name, published_only=True, where=query.where)
+    page = _read(store, spec, query.where, limit=query.limit, offset=query.offset)
+    url = f"{base}collections/{spec.name}/items"
+
+    def page_url(offset: int, fmt: str = "json") -> str:
+        keep = [(k, v) for k, v in args.items() if k not in ("offset", "f")]
+        keep += [("offset", str(offset)), ("f", fmt)]
+        return url + "?" + urlencode(keep, quote_via=quote)
+
+    links = [
+        _link(page_url(query.offset), "self", GEOJSON),
+        _link(page_url(query.offset, "html"), "alternate", "text/html"),
+        _link(f"{base}collections/{spec.name}", "collection", "application/json"),
+    ]
+    if query.offset + query.limit < matched:
+        links.append(_link(page_url(query.offset + query.limit), "next", GEOJSON))
+    if query.offset > 0:
+        previous = max(0, query.offset - query.limit)
+        links.append(_link(page_url(previous), "prev", GEOJSON))
+    return {
+        "type": "FeatureCollection",
+        "features": _features(page, query.crs),
+        "numberMatched": int(matched),
+        "numberReturned": int(len(page)),
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "links": links,
+    }
+
+
+def item(store: Store, spec: LayerSpec, fid: str, base: str, crs: str = CRS84) -> dict:
+    """One published feature, or OgcError 404."""
+    hit = _read(store, spec, Compare("id", "=", fid), limit=1)
+    if hit.empty:
+        raise OgcError(404, "NotFound", f"no feature {fid!r} in {spec.name!r}")
+    feature = _features(hit, crs)[0]
+    url = f"{base}collections/{spec.name}/items/{quote(fid, safe='')}"
+    feature["links"] = [
+        _link(url, "self", GEOJSON),
+        _link(f"{url}?f=html", "alternate", "text/html"),
+        _link(f"{base}collections/{spec.name}", "collection", "application/json"),
+    ]
+    return feature

@@ -1,0 +1,215 @@
+"""The OpenAPI 3.0 document of mapapp's own HTTP API (``/api/…``, ``/healthz``),
+generated from the routes and the request-parameter module.
+
+Paths, methods, path parameters, summaries (the views' docstrings) and who may call
+(the guards' role) come from the URL map; the query, header and body parameters of
+each view are those of the :mod:`.params` parsers it calls (and the few arguments it
+reads itself), described once below next to the parsers' own limits.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from importlib.metadata import version
+
+from flask import Flask
+
+from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
+from ..analysis.filters import FILTERABLE
+from ..analysis.suitability import CRITERIA
+from . import params
+
+_CALL = re.compile(r"params\.(\w+)\(")
+_ARG = re.compile(r"request\.args(?:\.get\()?[\[(]?\"(\w[\w.]*)\"")
+ERROR = {"$ref": "#/components/schemas/error"}
+
+
+def _query(name: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _number(name: str, low: float, high: float, description: str, required=False):
+    schema = {"type": "number", "minimum": low, "maximum": high}
+    return _query(name, schema, description, required)
+
+
+# The parameters each parser of views/params.py reads.
+PARSERS = {
+    "bbox": [
+        _query(
+            "bbox",
+            {"type": "string", "pattern": r"^-?[\d.]+(,-?[\d.]+){3}$"},
+            "min_lon,min_lat,max_lon,max_lat (WGS84)",
+        )
+    ],
+    "analysis_filters": [
+        _query(f"{layer}.{field}", {"type": "string"}, "values, comma-separated")
+        for layer, fields in FILTERABLE.items()
+        for field in fields
+    ],
+    "radius": [
+        _number(
+            "radius", MIN_RADIUS_M, MAX_RADIUS_M, f"metres (default {DEFAULT_RADIUS_M})"
+        )
+    ],
+    "weights": [
+        _number(f"w.{c}", 0, 10, "weight of a criterion (default 1)") for c in CRITERIA
+    ],
+    "cell": [
+        _number("cell", params.MIN_CELL_M, params.MAX_CELL_M, "grid cell, metres")
+    ],
+    "place": [
+        _number("lat", -90, 90, "latitude (WGS84), inside the study area"),
+        _number("lon", -180, 180, "longitude (WGS84), inside the study area"),
+    ],
+    "catchment_target": [
+        _query(
+            "layer",
+            {"type": "string", "enum": list(params.CATCHMENT_TARGETS)},
+            "a site",
+        ),
+        _query("id", {"type": "string"}, "the id of the site in that layer"),
+    ],
+    "search_query": [
+        _query("q", {"type": "string", "minLength": 2}, "text to find", required=True)
+    ],
+    "data_version": [_query("v", {"type": "integer"}, "the data version held")],
+    "if_match": [
+        {
+            "name": "If-Match",
+            "in": "header",
+            "schema": {"type": "string"},
+            "description": 'the version read, as its ETag ("3")',
+        }
+    ],
+}
+BODIES = {
+    "feature_body": {"$ref": "#/components/schemas/feature"},
+    "history_id": {
+        "type": "object",
+        "required": ["history_id"],
+        "properties": {"history_id": {"type": "integer"}},
+    },
+}
+
+
+def api_document(app: Flask, base: str) -> dict:
+    """The OpenAPI 3.0.3 document of the routes of ``app`` under /api/ and /healthz."""
+    paths: dict[str, dict] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not (rule.rule.startswith("/api/") or rule.rule == "/healthz"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(rule, view, method)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "mapapp HTTP API",
+            "version": version("mapapp"),
+            "description": "Layers, search, editing and analyses of mapapp; "
+            "the public map's data and the planners' tools (docs/api.md).",
+        },
+        "servers": [{"url": base.rstrip("/")}],
+        "paths": paths,
+        "components": {"securitySchemes": SECURITY, "schemas": SCHEMAS},
+    }
+
+
+def _operation(rule, view, method: str) -> dict:
+    source = inspect.getsource(inspect.unwrap(view))
+    called = list(dict.fromkeys(_CALL.findall(source)))
+    parameters = [_path_parameter(rule, name) for name in rule.arguments]
+    for parser in called:
+        parameters += PARSERS.get(parser, [])
+    known = {p["name"] for p in parameters}
+    parameters += [
+        _query(name, {"type": "string"}, "see docs/api.md")
+        for name in dict.fromkeys(_ARG.findall(source))
+        if name not in known
+    ]
+    operation = {
+        "operationId": f"{rule.endpoint}.{method.lower()}",
+        "summary": (inspect.getdoc(view) or rule.endpoint).splitlines()[0],
+        "parameters": parameters,
+        "responses": _responses(method, getattr(view, "mapapp_role", None)),
+    }
+    bodies = [BODIES[p] for p in called if p in BODIES]
+    if bodies:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": bodies[0]}},
+        }
+    role = getattr(view, "mapapp_role", None)
+    operation["security"] = [{"bearer": []}, {"session": []}] if role else []
+    return operation
+
+
+def _path_parameter(rule, name: str) -> dict:
+    kind = "integer" if f"<int:{name}>" in rule.rule else "string"
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+
+
+def _responses(method: str, role: str | None) -> dict:
+    ok = {"201" if method == "POST" else "200": {"description": "success"}}
+    if method == "DELETE":
+        ok = {"204": {"description": "deleted"}}
+    json_error = {"content": {"application/json": {"schema": ERROR}}}
+    errors = {
+        "400": {"description": "a bad parameter (named in the message)", **json_error},
+        "404": {"description": "no such layer or feature", **json_error},
+        "410": {"description": "a data version no longer current", **json_error},
+    }
+    if role:
+        errors["401"] = {"description": "sign-in required", **json_error}
+        errors["403"] = {"description": "not allowed (role, layer)", **json_error}
+    if method in ("POST", "PATCH", "DELETE"):
+        errors["412"] = {"description": "saved by someone else first", **json_error}
+        errors["422"] = {"description": "invalid feature (problems)", **json_error}
+        errors["428"] = {"description": "If-Match required", **json_error}
+    return {**ok, **errors}
+
+
+SECURITY = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "an API token made with `mapapp users token NAME`",
+    },
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "mapapp_session",
+        "description": "the planner's signed-in session; state changes also send "
+        "the page's CSRF token as X-CSRF-Token",
+    },
+}
+SCHEMAS = {
+    "error": {
+        "type": "object",
+        "required": ["error", "status"],
+        "properties": {
+            "error": {"type": "string"},
+            "status": {"type": "integer"},
+            "problems": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "feature": {
+        "type": "object",
+        "description": "a GeoJSON Feature (properties of the layer, geometry WGS84)",
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "properties": {"type": "object"},
+            "geometry": {"type": "object", "nullable": True},
+        },
+    },
+}

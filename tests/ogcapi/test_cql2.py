@@ -1,0 +1,128 @@
+"""The CQL2-text parser: the grammar it accepts and the errors it gives."""
+
+from __future__ import annotations
+
+import pytest
+from shapely.geometry import Point
+
+from mapapp.ogcapi.cql2 import Cql2Error, parse_filter
+from mapapp.ogcapi.crs import LAMBERT93
+from mapapp.store.filters import (
+    And,
+    Between,
+    Compare,
+    In,
+    Intersects,
+    IsNull,
+    Like,
+    Not,
+    Or,
+)
+
+Q = {
+    "status": "str",
+    "name": "str",
+    "desks": "int",
+    "coverage": "float",
+    "illustrative": "bool",
+    "x": "str",
+    "geometry": "geometry",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("status='planned'", Compare("status", "=", "planned")),
+        ("status <> 'open'", Compare("status", "<>", "open")),
+        ("desks >= 10", Compare("desks", ">=", 10)),
+        ("10 < desks", Compare("desks", ">", 10)),
+        ("coverage > 0.95", Compare("coverage", ">", 0.95)),
+        ("desks > -1.5e1", Compare("desks", ">", -15.0)),
+        ("illustrative = TRUE", Compare("illustrative", "=", True)),
+        ("name = 'l''Usine'", Compare("name", "=", "l'Usine")),
+        ("\"status\" = 'a'", Compare("status", "=", "a")),
+        ("x = 'y'", Compare("x", "=", "y")),
+        ("CASEI(name) = casei('ÉCOLE')", Compare("name", "=", "ÉCOLE", True)),
+        ("name LIKE 'A_b%'", Like("name", "A_b%")),
+        ("name NOT LIKE 'A%'", Like("name", "A%", negate=True)),
+        ("name ILIKE 'a%'", Like("name", "a%", casei=True)),
+        ("desks BETWEEN 1 AND 30", Between("desks", 1, 30)),
+        ("desks NOT BETWEEN 1 AND 30", Between("desks", 1, 30, True)),
+        ("status IN ('a', 'b')", In("status", ("a", "b"))),
+        ("status NOT IN ('a')", In("status", ("a",), True)),
+        ("name IS NULL", IsNull("name")),
+        ("name IS NOT NULL", IsNull("name", True)),
+        ("TRUE", And(())),
+        ("FALSE", Or(())),
+    ],
+)
+def test_cql2_predicates(text, expected):
+    assert parse_filter(text, Q) == expected
+
+
+def test_cql2_precedence_and_or_not():
+    expr = parse_filter("NOT status = 'a' AND desks > 1 OR name IS NULL", Q)
+    assert expr == Or(
+        (
+            And((Not(Compare("status", "=", "a")), Compare("desks", ">", 1))),
+            IsNull("name"),
+        )
+    )
+    grouped = parse_filter("(status = 'a' OR status = 'b') AND desks > 1", Q)
+    assert isinstance(grouped, And) and isinstance(grouped.parts[0], Or)
+
+
+def test_cql2_keywords_are_case_insensitive():
+    assert parse_filter("status = 'a' and not desks between 1 and 2", Q) == And(
+        (Compare("status", "=", "a"), Not(Between("desks", 1, 2)))
+    )
+
+
+def test_cql2_spatial_literals():
+    bbox = parse_filter("S_INTERSECTS(geometry, BBOX(5.9, 47.2, 6.1, 47.3))", Q)
+    assert isinstance(bbox, Intersects)
+    assert bbox.geometry.bounds == (5.9, 47.2, 6.1, 47.3)
+    point = parse_filter("S_INTERSECTS(POINT(6.02 47.24), geometry)", Q)
+    assert point.geometry.equals(Point(6.02, 47.24))
+    polygon = parse_filter(
+        "s_intersects(geometry, POLYGON((6 47, 6.1 47, 6.1 47.1, 6 47)))", Q
+    )
+    assert polygon.geometry.geom_type == "Polygon"
+
+
+def test_cql2_geometry_in_filter_crs():
+    expr = parse_filter(
+        "S_INTERSECTS(geometry, POINT(928404 6686557))", Q, crs=LAMBERT93
+    )
+    assert expr.geometry.x == pytest.approx(6.02, abs=1e-5)
+    assert expr.geometry.y == pytest.approx(47.24, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("status = 'a' AND", "end of the filter"),
+        ("status = 3", "expected a 'quoted' text"),
+        ("desks = '3'", "expected a number"),
+        ("illustrative = 1", "TRUE or FALSE"),
+        ("colour = 'red'", "unknown property 'colour'"),
+        ("published = TRUE", "unknown property 'published'"),
+        ("status = name", "two properties"),
+        ("'a' = 'b'", "must be a property"),
+        ("desks LIKE '1%'", "LIKE needs a text property"),
+        ("status BETWEEN 'a' AND 'b'", "BETWEEN needs a number"),
+        ("status = 'unclosed", "unexpected character"),
+        ("status ~ 'a'", "unexpected character"),
+        ("S_INTERSECTS(geometry, POINT(6 47)", r"expected \) at position 34"),
+        ("S_INTERSECTS(geometry, POINT(6 47", "unclosed geometry"),
+        ("S_INTERSECTS(geometry, POLYGON((6 47, 7 47)))", "invalid geometry"),
+        ("S_INTERSECTS(status, BBOX(1, 2, 3, 4))", "expected 'geometry'"),
+        ("S_INTERSECTS(geometry, BBOX(1, 2, 3))", r"4 \(or 6\) numbers"),
+        ("(" * 50 + "status = 'a'" + ")" * 50, "nested levels"),
+        ("status = '" + "a" * 9000 + "'", "longer than"),
+    ],
+)
+def test_cql2_errors_say_what_and_where(text, message):
+    with pytest.raises(Cql2Error, match=message):
+        parse_filter(text, Q)

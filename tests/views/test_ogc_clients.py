@@ -1,0 +1,243 @@
+"""Real clients against `mapapp serve` in another process: GDAL (3.6 from the system,
+the one bundled with pyogrio), OWSLib and QGIS 3.22 (Debian's python3-qgis).
+
+The served seed has one more company, whose codes start with zeros, to check that
+every output keeps them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from mapapp.config import GRAND_BESANCON_BBOX as AREA
+from tests.conftest import SEED, edit_seed
+from tests.views.test_ogc import PUBLIC
+
+ZEROS = {
+    "id": "zero-codes",
+    "name": "Zéro & Codes",
+    "sector": "software",
+    "siren": "005880034",
+    "headcount_class": "01",
+    "commune_code": "25056",
+    "source": "test",
+    "source_date": "2026-11",
+    "precision": "exact",
+}
+TEMIS = "5.985,47.247,5.996,47.256"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """(base URL, instance folder) of a server on the seed plus ZEROS."""
+    from tests.servers import start_server, stop
+
+    root = tmp_path_factory.mktemp("clients")
+    seed = root / "seed"
+    shutil.copytree(SEED, seed)
+
+    def add(data):
+        data["features"].append(
+            {
+                "type": "Feature",
+                "properties": ZEROS,
+                "geometry": {"type": "Point", "coordinates": [6.02, 47.24]},
+            }
+        )
+
+    edit_seed(seed, "companies", add)
+    proc, base = start_server(
+        {
+            "MAPAPP_INSTANCE_PATH": str(root / "srv"),
+            "MAPAPP_DATA_DIR": str(seed),
+            "MAPAPP_TILES": "none",
+        }
+    )
+    yield base, root
+    stop(proc)
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url) as r:
+        return json.loads(r.read())
+
+
+def matched(base: str, name: str) -> int:
+    return get_json(f"{base}/ogc/collections/{name}/items?limit=1")["numberMatched"]
+
+
+def download(base: str, root: Path, name: str, query: str = "") -> Path:
+    path = root / f"{name}{query and '-' + str(abs(hash(query)))}.gpkg"
+    with urllib.request.urlopen(f"{base}/download/{name}.gpkg{query}") as r:
+        path.write_bytes(r.read())
+    return path
+
+
+# --- GDAL ----------------------------------------------------------------------
+
+
+def _pyogrio_read(url: str, where: str) -> subprocess.CompletedProcess:
+    code = (
+        "import sys, pyogrio\n"
+        "f = pyogrio.read_dataframe(sys.argv[1], layer='coworking', where=sys.argv[2])\n"
+        "print(sorted(f['id']))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, url, where],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CPL_DEBUG": "ON"},
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("where", "sent", "expected"),
+    [
+        ("status='planned'", "filter=status%20%3D%20'planned'", ["openlab-campus"]),
+        (
+            "desks > 35 AND status LIKE 'prop%'",
+            "filter-lang=cql-text",
+            ["proposition-palente", "proposition-viotte"],
+        ),
+    ],
+)
+def test_gdal_where_is_evaluated_by_the_server(served, where, sent, expected):
+    base, _root = served
+    done = _pyogrio_read(f"OAPIF:{base}/ogc/", where)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(expected)
+    fetches = [line for line in done.stderr.splitlines() if "HTTP: Fetch(" in line]
+    assert any("/collections/coworking/items?" in f and sent in f for f in fetches)
+    assert "client side" not in done.stderr
+
+
+@pytest.mark.desktop
+def test_gdal_36_where_is_evaluated_by_the_server(served):
+    base, _root = served
+    if not shutil.which("ogrinfo"):
+        if os.environ.get("CI"):
+            pytest.fail("ogrinfo (gdal-bin) is required in CI")
+        pytest.skip("no ogrinfo (gdal-bin)")
+    done = subprocess.run(
+        ["ogrinfo", "--debug", "on", "-ro", "-al", "-q", f"OAPIF:{base}/ogc/"]
+        + ["coworking", "-where", "status='planned'"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "client side" not in done.stderr
+    assert done.stdout.count("OGRFeature(coworking)") == 1
+    assert "openlab-campus" in done.stdout
+
+
+# --- OWSLib --------------------------------------------------------------------
+
+
+def test_owslib_reads_the_api_definition_and_queryables(served):
+    from owslib.ogcapi.features import Features
+
+    base, _root = served
+    service = Features(f"{base}/ogc/")
+    api = service.api()
+    assert api["openapi"].startswith("3.0")
+    assert "/collections/schools/items" in api["paths"]
+    queryables = service.collection_queryables("coworking")
+    assert queryables["properties"]["desks"]["type"] == "integer"
+    planned = service.collection_items("coworking", filter="status = 'planned'")
+    assert [f["id"] for f in planned["features"]] == ["openlab-campus"]
+
+
+# --- QGIS ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def qgis_view(served):
+    """What QGIS 3.22 reports about every public collection and download."""
+    from tests.desktop_gis import system_python_with
+
+    python = system_python_with("qgis.core")
+    base, root = served
+    packages = [str(download(base, root, name)) for name in PUBLIC]
+    packages.append(str(download(base, root, "coworking", "?crs=EPSG:2154")))
+    done = subprocess.run(
+        [python, str(Path(__file__).parent.parent / "qgis_client.py")]
+        + [f"{base}/ogc/", TEMIS, *PUBLIC, "--", *packages],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _inside_area(extent: list[float]) -> bool:
+    x0, y0, x1, y1 = extent
+    return AREA[0] <= x0 <= x1 <= AREA[2] and AREA[1] <= y0 <= y1 <= AREA[3]
+
+
+@pytest.mark.desktop
+def test_qgis_loads_every_collection_with_paging(served, qgis_view):
+    base, _root = served
+    for name in PUBLIC:
+        layer = qgis_view["oapif"][name]
+        assert layer["valid"], name
+        assert layer["count"] == layer["read"] == matched(base, name), name
+        assert _inside_area(layer["extent"]), (name, layer["extent"])
+    coworking = qgis_view["oapif"]["coworking"]
+    assert coworking["fields"]["desks"] == "Integer" and coworking["kinds"][
+        "desks"
+    ] == ["int"]
+    assert coworking["fields"]["published"] == "Boolean"
+    assert coworking["kinds"]["published"] == ["bool"]
+    companies = qgis_view["oapif"]["companies"]
+    assert "zero-codes" in companies["ids"]
+    assert (
+        companies["fields"]["siren"]
+        == companies["fields"]["headcount_class"]
+        == "String"
+    )
+
+
+@pytest.mark.desktop
+def test_qgis_sends_its_bbox_to_the_server(qgis_view):
+    companies = set(qgis_view["bbox"]["companies"]["ids"])
+    assert {"smartesting", "silmach"} <= companies and "maty" not in companies
+
+
+@pytest.mark.desktop
+def test_qgis_reads_the_downloaded_geopackages(served, qgis_view):
+    base, _root = served
+    for name in PUBLIC:
+        layer = qgis_view["gpkg"][f"{name}.gpkg"]
+        assert layer["valid"] and layer["count"] == matched(base, name), name
+        assert _inside_area(layer["extent"]) and layer["crs"] == "EPSG:4326", name
+    coworking = qgis_view["gpkg"]["coworking.gpkg"]
+    assert coworking["fields"]["desks"].startswith("Integer")
+    assert coworking["kinds"]["desks"] == ["int"]
+    assert coworking["fields"]["published"] == "Boolean"
+    lambert = next(
+        v for k, v in qgis_view["gpkg"].items() if k.startswith("coworking-")
+    )
+    assert lambert["crs"] == "EPSG:2154" and lambert["count"] == coworking["count"]
+    assert 900_000 < lambert["extent"][0] < lambert["extent"][2] < 960_000
+
+
+@pytest.mark.desktop
+def test_downloaded_geopackages_pass_gdal_validator(served):
+    from tests.desktop_gis import validate_gpkg
+
+    base, root = served
+    for name in ("companies", "fibre"):
+        assert validate_gpkg(download(base, root, name)) == "", name
+    assert validate_gpkg(download(base, root, "coworking", "?crs=EPSG:2154")) == ""
