@@ -13,6 +13,7 @@ import pytest
 from shapely.geometry import Point
 
 from mapapp import accounts
+from tests.forms import form_fields
 from tests.views.test_auth import login
 from tests.views.test_edit_api import SITE
 
@@ -43,9 +44,8 @@ def admin(client, store):
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def upload(client, csrf, name: str, data: bytes, kind="generic"):
-    form = {"csrf_token": csrf, "kind": kind, "layer": "coworking"}
-    form["file"] = (io.BytesIO(data), name)
+def upload(client, csrf, name: str, data: bytes):
+    form = {"csrf_token": csrf, "file": (io.BytesIO(data), name)}
     return client.post("/planner/import", data=form, content_type="multipart/form-data")
 
 
@@ -229,68 +229,76 @@ def _uploads(app) -> list[str]:
 
 def test_an_uploaded_json_file_previews_and_imports(
     app, client, store, admin, tmp_path
-):  # noqa: F811
-    path = tmp_path / "sites.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "properties": {"id": "enquete-1", "name": "Site A",
-                                       "kind": "coworking", "status": "planned"},
-                        "geometry": {"type": "Point", "coordinates": [6.02, 47.24]},
-                    }
-                ],
-            }
-        )
-    )  # fmt: skip
-    preview = upload(client, admin, "sites.json", path.read_bytes())
-    html = preview.get_data(as_text=True)
-    assert preview.status_code == 200, html
-    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
-    assert _uploads(app) == [f"{token}/sites.json", f"{token}/upload.json"]
-    done = client.post(
-        "/planner/import/confirm", data={"csrf_token": admin, "token": token}
+):
+    data = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"id": "enquete-1", "name": "Site A",
+                                   "kind": "coworking", "status": "planned"},
+                    "geometry": {"type": "Point", "coordinates": [6.02, 47.24]},
+                }
+            ],
+        }
+    ).encode()  # fmt: skip
+    sent = upload(client, admin, "sites.json", data)
+    assert sent.status_code == 303, sent.get_data(as_text=True)
+    pending = sent.headers["Location"].split("/")[-2]
+    assert _uploads(app) == [f"{pending}/.state.json", f"{pending}/sites.json"]
+    columns = client.get(sent.headers["Location"]).get_data(as_text=True)
+    fields = form_fields(columns, sent.headers["Location"])
+    step = client.post(sent.headers["Location"], data={**fields, "action": "next"})
+    assert step.status_code == 303, step.get_data(as_text=True)[-800:]
+    options = client.post(
+        step.headers["Location"], data={"csrf_token": admin, "source": "Enquête 2026"}
     )
-    assert done.status_code == 200 and "written" in done.get_data(as_text=True)
+    assert options.status_code == 303
+    done = client.post(
+        options.headers["Location"].replace("/report", "/confirm"),
+        data={"csrf_token": admin},
+    )
+    assert done.status_code == 200, done.get_data(as_text=True)[-800:]
     saved = store.get("coworking", "enquete-1")["properties"]
-    assert saved["source"] == "Import sites.json"  # the file's name, no token, no path
+    assert pending not in saved["source"] and "/" not in saved["source"]
     assert _uploads(app) == []
     entry = store.history("coworking", "enquete-1")[0]
     assert entry["author"] == "root" and "sites.json" in entry["note"]
 
 
-def test_failed_previews_leave_nothing_and_show_no_server_path(app, client, admin):
+def test_failed_uploads_leave_nothing_and_show_no_server_path(app, client, admin):
     broken = b"SQLite format 3\x00" + b"\x00" * 52 + b"GPKG" + b"\x00" * 200
-    for kind in ("generic", "zones"):
-        r = upload(client, admin, "broken.gpkg", broken, kind=kind)
+    vrt = b'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/etc/passwd'
+    for name, data in (("broken.gpkg", broken), ("sites.vrt", vrt), ("x.geojson", vrt)):
+        r = upload(client, admin, name, data)
         page = r.get_data(as_text=True)
-        assert r.status_code == 400 and "broken.gpkg:" in page
+        assert r.status_code == 400, page[-500:]
+        assert name.replace("sites", "") in page  # the file, or its kind refused
         assert app.instance_path not in page and "/tmp" not in page
     assert _uploads(app) == []
 
 
-def test_unconfirmed_previews_expire(app, client, admin, tmp_path):
+def test_unconfirmed_uploads_expire(app, client, admin, tmp_path):
     import os
     import time
 
     from tests.importers import fixtures
 
-    data = fixtures.sirene(tmp_path).read_bytes()
-    r = upload(client, admin, "stock.csv", data, kind="sirene")
-    pending = re.search(r'name="token" value="([^"]+)"', r.get_data(as_text=True))[1]
+    sent = upload(client, admin, "stock.csv", fixtures.sirene(tmp_path).read_bytes())
+    pending = sent.headers["Location"].split("/")[-2]
     folder = os.path.join(app.instance_path, "uploads", pending)
     past = time.time() - 2 * 3600
     for entry in [folder, *(os.path.join(folder, f) for f in os.listdir(folder))]:
         os.utime(entry, (past, past))
-    client.get("/planner/import")  # every visit sweeps what was left
-    assert _uploads(app) == []
-    late = client.post(
-        "/planner/import/confirm", data={"csrf_token": admin, "token": token}
-    )
-    assert late.status_code == 400
+    state = os.path.join(folder, ".state.json")
+    with open(state, encoding="utf-8") as f:
+        kept = json.load(f)
+    kept["created"] = past
+    with open(state, "w", encoding="utf-8") as f:
+        json.dump(kept, f)
+    late = client.get(f"/planner/import/{pending}/report")
+    assert late.status_code == 400 and _uploads(app) == []
 
 
 # --- /share --------------------------------------------------------------------
