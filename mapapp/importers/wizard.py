@@ -342,6 +342,8 @@ def import_options(
         options["mode"] = choices["mode"]
     if kind != "generic":
         return kind, options
+    if layer not in REGISTRY:  # the column step was skipped
+        raise BadRequest("choose the layer of the import first (the column step)")
     spec = REGISTRY[layer]
     defaults = {k: v for k, v in (choices.get("defaults") or {}).items() if v != ""}
     if spec.publishable:

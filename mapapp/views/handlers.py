@@ -8,7 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from ..errors import MapappError, Problem
+from ..errors import BadRequest, MapappError, Problem
 from ..limits import MAX_FORM_BODY, MAX_JSON_BODY, MAX_QUERY_VALUE
 from ..maps.geojson import stored_feature
 from .http import content_security_policy
@@ -125,13 +125,9 @@ def limit_request() -> None:
         request.max_form_memory_size = MAX_FORM_BODY
     for values in request.args.listvalues():
         if any(len(v) > MAX_QUERY_VALUE for v in values):
-            raise UriTooLong(
+            raise BadRequest(
                 f"a query value is longer than {MAX_QUERY_VALUE} characters"
             )
-
-
-class UriTooLong(MapappError):
-    status = 414
 
 
 def register_limits(app: Flask) -> None:

@@ -368,3 +368,10 @@ def test_limit_problems_are_said_in_the_page_language(client, token, props, fren
         headers={"Authorization": f"Bearer {token}"},
     )
     assert r.status_code == 422 and r.json["problems"][0]["message"].startswith(french)
+
+
+def test_skipping_the_wizard_column_step_is_a_4xx(client, admin):
+    data = b"name;longitude;latitude\nA;6.02;47.24\n"
+    sent = upload(client, admin, "sites.csv", data)
+    report = sent.headers["Location"].replace("/columns", "/report")
+    assert client.get(report).status_code == 400  # it was a 500 (no layer chosen)
