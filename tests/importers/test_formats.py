@@ -260,3 +260,23 @@ def test_cli_import_of_an_unterminated_quote_has_no_traceback(runner, tmp_path):
     )
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "not a readable CSV" in result.output
+
+
+def test_only_mapapp_gdal_reaches_gdal():
+    """Every GDAL read or write goes through mapapp/gdal_.py (restricted, private
+    copies only): no other module imports pyogrio or uses geopandas' file I/O."""
+    from pathlib import Path
+
+    import mapapp
+
+    package = Path(mapapp.__file__).parent
+    found = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "gdal_.py"
+        and any(
+            word in path.read_text(encoding="utf-8")
+            for word in ("pyogrio", "read_file(", "to_file(", "fiona")
+        )
+    ]
+    assert found == []
