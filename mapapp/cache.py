@@ -80,21 +80,27 @@ class BoundedCache:
 
 @dataclass(frozen=True)
 class Payload:
-    """A response body kept ready: raw and gzip bytes, ETag, inline-script hashes."""
+    """A response body kept ready: raw and gzip bytes, ETag, the hashes of its inline
+    scripts and styles (for its Content-Security-Policy)."""
 
     body: bytes
     gzip: bytes | None
     etag: str
     script_hashes: tuple[str, ...] = ()
+    style_hashes: tuple[str, ...] = ()
 
     @classmethod
     def of(
-        cls, body: bytes, compress: bool = True, script_hashes: tuple[str, ...] = ()
+        cls,
+        body: bytes,
+        compress: bool = True,
+        script_hashes: tuple[str, ...] = (),
+        style_hashes: tuple[str, ...] = (),
     ) -> Payload:
         """A payload of ``body``, its gzip (when ``compress``) and a content ETag."""
         etag = hashlib.sha256(body).hexdigest()[:20]
         packed = gzip.compress(body, 6) if compress else None
-        return cls(body, packed, etag, script_hashes)
+        return cls(body, packed, etag, script_hashes, style_hashes)
 
     @property
     def nbytes(self) -> int:

@@ -7,11 +7,14 @@ works on the site's store; only ``serve`` builds the web application, to serve i
 
 from __future__ import annotations
 
+import getpass
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from . import server
 from .accounts import ROLES
 from .config import load_settings
 from .errors import MapappError
@@ -49,23 +52,49 @@ def main() -> None:
 )
 @click.option(
     "--threads",
-    default=8,
+    default=server.THREADS,
     show_default=True,
-    type=int,
-    help="Worker threads of the WSGI server.",
+    type=click.IntRange(1, 256),
+    help="Worker threads of the WSGI server (requests answered at once).",
 )
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the app with waitress (a production WSGI server)."""
+@click.option(
+    "--connection-limit",
+    default=server.CONNECTION_LIMIT,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Connections kept open at once (idle ones included); beyond it new "
+    "connections wait.",
+)
+@click.option(
+    "--channel-timeout",
+    default=server.CHANNEL_TIMEOUT_S,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds an idle or half-sent connection is kept before it is closed.",
+)
+def serve(
+    host: str, port: int, threads: int, connection_limit: int, channel_timeout: int
+) -> None:
+    """Serve the app with waitress (a production WSGI server; put a reverse proxy in
+    front in production: docs/deploy.md)."""
     from waitress import serve as waitress_serve
 
     from . import create_app  # the web application, built over the same site
 
     site = open_site()
     app = create_app(site=site)
-    click.echo(
-        f"mapapp: serving http://{host}:{port}/ (data version {site.data_version()})"
+    options = server.waitress_options(
+        threads,
+        connection_limit,
+        channel_timeout,
+        int(site.settings["TRUSTED_PROXIES"] or 0),
     )
-    waitress_serve(app, host=host, port=port, threads=threads, ident="mapapp")
+    click.echo(
+        f"mapapp: serving http://{host}:{port}/ (data version {site.data_version()}; "
+        f"{threads} threads, up to {options['connection_limit']} connections, idle "
+        f"ones closed after {channel_timeout} s)"
+    )
+    waitress_serve(app, host=host, port=port, **options)
 
 
 @main.command()
@@ -163,7 +192,13 @@ def import_(kind, file, dry_run, mapping, defaults, mode, **options):
     ) as bar:
         try:
             report = run_import(
-                store, kind, file, dry_run=dry_run, progress=bar.update, **options
+                store,
+                kind,
+                file,
+                dry_run=dry_run,
+                progress=bar.update,
+                author=f"mapapp import ({getpass.getuser()})",
+                **options,
             )
         except MapappError as exc:
             _fail(f"import failed, the store is unchanged: {exc.message}")
@@ -227,9 +262,22 @@ def update(sources: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def backup(folder: Path) -> None:
+    """Copy the store (GeoPackage and its private file, as one consistent pair) into
+    FOLDER while the app runs; PostGIS is backed up with pg_dump."""
+    try:
+        written = open_site(init=False).store.backup(folder)
+    except MapappError as exc:
+        _fail(exc.message)
+    for path in written:
+        click.echo(f"mapapp: {path}")
+
+
 @main.group()
 def users() -> None:
-    """Planner accounts: add, list, remove, passwd, token."""
+    """Planner accounts: add, list, remove, passwd, token, tokens, revoke."""
 
 
 def _account(action, *args) -> object:
@@ -275,7 +323,7 @@ def users_list() -> None:
 @users.command("remove")
 @click.argument("name")
 def users_remove(name: str) -> None:
-    """Delete an account and its API tokens."""
+    """Delete an account, its API tokens and its sessions."""
     _account(lambda store, n: store.remove_user(n), name)
     click.echo(f"mapapp: user {name} removed")
 
@@ -284,7 +332,7 @@ def users_remove(name: str) -> None:
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 def users_passwd(name: str, password_stdin: bool) -> None:
-    """Change an account's password."""
+    """Change an account's password (every session of the account ends)."""
     from . import accounts
 
     _account(accounts.change_password, name, _read_password(password_stdin))
@@ -293,11 +341,60 @@ def users_passwd(name: str, password_stdin: bool) -> None:
 
 @users.command("token")
 @click.argument("name")
-def users_token(name: str) -> None:
-    """Print a new API token for scripts (send it as "Authorization: Bearer ...")."""
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    help="Days the token is valid (default: the TOKEN_DAYS setting).",
+)
+def users_token(name: str, days: int | None) -> None:
+    """Print a new API token for scripts (send it as "Authorization: Bearer ...");
+    only its hash is kept, so it is shown once. Its id is the part after
+    ``mapapp_``, as `mapapp users tokens NAME` lists it."""
     from . import accounts
 
-    click.echo(_account(accounts.new_token, name))
+    days = days or int(load_settings()["TOKEN_DAYS"])
+    token = _account(lambda store: accounts.new_token(store, name, days=days))
+    click.echo(token)  # alone on standard output, for scripts
+
+
+def _when(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@users.command("tokens")
+@click.argument("name")
+def users_tokens(name: str) -> None:
+    """List an account's API tokens: id, created, expires, last used."""
+    rows = _account(lambda store: store.tokens(name))
+    if not rows:
+        click.echo(f"{name} has no API token")
+    for row in rows:
+        click.echo(
+            f"{row['id']}\tcreated {_when(row['created'])}\texpires "
+            f"{_when(row['expires'])}\tlast used {_when(row['last_used'])}"
+        )
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.argument("token_ids", nargs=-1)
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Revoke every token of the account and end all its sessions.",
+)
+def users_revoke(name: str, token_ids: tuple[str, ...], everything: bool) -> None:
+    """Revoke API tokens of an account by id (see `mapapp users tokens NAME`), or
+    all its tokens and sessions with --all."""
+    from . import accounts
+
+    done = _account(
+        lambda store: accounts.revoke(store, name, list(token_ids), everything)
+    )
+    click.echo(f"mapapp: {name}: {done}")
 
 
 def _read_password(from_stdin: bool) -> str:

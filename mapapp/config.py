@@ -140,6 +140,22 @@ SETTINGS: tuple[Setting, ...] = (
         "Layers up to this many features are "
         "inlined in the map page; larger ones are fetched from the API.",
     ),
+    Setting(
+        "SESSION_IDLE_MINUTES",
+        120,
+        "A planner's sign-in ends after this many minutes without a request.",
+    ),
+    Setting(
+        "SESSION_MAX_HOURS",
+        12,
+        "Every sign-in ends this many hours after it began, however busy.",
+    ),
+    Setting(
+        "TOKEN_DAYS",
+        90,
+        "API tokens made by `mapapp users token` expire after this many days "
+        "(`--days` chooses another life for one token).",
+    ),
 )
 
 CONFIG_FILE = "mapapp.cfg"

@@ -54,6 +54,13 @@ class Conflict(MapappError):
         self.current = current
 
 
+class AlreadyExists(Conflict):
+    """Something with that name or id exists already (a duplicate, not a stale
+    version: 409, and no current state to show)."""
+
+    status = 409
+
+
 class PreconditionRequired(MapappError):
     """A write without the If-Match header naming the version it is based on."""
 

@@ -4,7 +4,10 @@ Types stay what the layer says: integers are written as integers (``60``, not
 ``60.0``), booleans as booleans (a GeoPackage integer column of subtype boolean),
 codes as text with their leading zeros (``01``, ``005880034``). Two CSV flavours:
 RFC 4180 (``,``, CRLF, UTF-8) for programs, and one for French spreadsheets (``;``
-separator, UTF-8 byte-order mark, so Excel opens accents and columns right).
+separator, UTF-8 byte-order mark, so Excel opens accents and columns right). Both,
+and the planners' tables, go through one writer that neutralises every cell a
+spreadsheet would run as a formula. GeoPackages are written by GDAL into a private
+temporary folder (``mapapp/gdal_.py``), never near the working store.
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
+from collections.abc import Iterable
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import shapely
 
+from . import gdal_
 from .errors import NotFound
 from .layers import PRECISIONS, get_spec
 from .layers.builtin import LICENCES
@@ -250,35 +253,61 @@ def table_rows(frame: gpd.GeoDataFrame, projected: bool = False) -> tuple[list, 
     return names, rows
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): it starts
+# with = + - @, or with a tab or carriage return that some programs skip first.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A cell value safe to open in a spreadsheet: text that would start a formula
+    gets a leading apostrophe (shown as text, never evaluated); numbers stay."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return neutralise(value)
+
+
 def write_csv(
-    names: list[str], rows: list[list], separator: str = ",", bom: str = ""
+    names: list[str], rows: Iterable[list], separator: str = ",", bom: str = ""
 ) -> bytes:
-    """The one CSV writer of the downloads: a header and the rows, RFC 4180 quoting
-    and CRLF line ends; booleans as ``true``/``false``, missing values empty."""
+    """The one CSV writer of mapapp (downloads in both flavours, planners' exports
+    and tables): a header and the rows, RFC 4180 quoting and CRLF line ends;
+    booleans as ``true``/``false``, missing values empty, formulas neutralised."""
     buffer = io.StringIO()
     buffer.write(bom)
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
-    writer.writerow(names)
+    writer.writerow([_cell(n) for n in names])
     for row in rows:
-        writer.writerow(
-            [("true" if v else "false") if isinstance(v, bool) else v for v in row]
-        )
+        writer.writerow([_cell(v) for v in row])
     return buffer.getvalue().encode("utf-8")
 
 
+def csv_text(rows: Iterable[dict]) -> str:
+    """Rows (dicts, header from the first one's keys) as CSV text, through
+    :func:`write_csv` (the planners' scenario and key-figure tables)."""
+    rows = list(rows)
+    names = list(rows[0]) if rows else []
+    values = ([clean_value(row.get(n)) for n in names] for row in rows)
+    return write_csv(names, values).decode("utf-8") if names else ""
+
+
 def _gpkg_bytes(frame: gpd.GeoDataFrame, layer: str, metadata: dict | None) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, f"{layer}.gpkg")
-        pyogrio.write_dataframe(
+    # a new file in a private folder: GDAL never sees the working store
+    with gdal_.private_dir() as tmp:
+        path = Path(tmp) / "export.gpkg"
+        gdal_.write_gpkg(
             frame,
             path,
-            layer=layer,
-            driver="GPKG",
+            layer,
+            _gpkg_metadata(metadata or {}),
             dataset_options={"VERSION": GPKG_VERSION},
-            metadata=_gpkg_metadata(metadata or {}),
         )
-        with open(path, "rb") as f:
-            return f.read()
+        return path.read_bytes()
 
 
 def _gpkg_metadata(metadata: dict) -> dict[str, str]:

@@ -153,9 +153,13 @@ class Site:
         def make() -> Snapshot:
             wanted = ("id", spec.label_field, spec.category_field, spec.class_field)
             columns = None if full else [c for c in dict.fromkeys(wanted) if c]
-            frame = self.store.read(name, published_only=True, columns=columns)
+            # the version read with the frame, in one transaction: a write landing
+            # in between is labelled as what it is (clients then reload)
+            read_at, frame = self.store.read_versioned(
+                name, published_only=True, columns=columns
+            )
             frame = frame.drop(columns=["published", "version"], errors="ignore")
-            return Snapshot(spec, version, spatial_order(frame))
+            return Snapshot(spec, read_at, spatial_order(frame))
 
         return self._snapshots.get_or_make(
             (name, version, full), make, lambda s: s.nbytes

@@ -25,11 +25,14 @@ def base_environment(clean: bool) -> dict[str, str]:
 
 
 def start_server(
-    env: dict[str, str], threads: int = 8, clean: bool = False
+    env: dict[str, str],
+    threads: int = 8,
+    clean: bool = False,
+    options: tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen, str]:
-    """Start `mapapp serve` with ``env`` added to the environment (to one without
-    any ``MAPAPP_*`` variable when ``clean``); wait until it answers /healthz and
-    return (process, base URL)."""
+    """Start `mapapp serve` (with more ``options``) with ``env`` added to the
+    environment (to one without any ``MAPAPP_*`` variable when ``clean``); wait
+    until it answers /healthz and return (process, base URL)."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -41,6 +44,7 @@ def start_server(
             str(port),
             "--threads",
             str(threads),
+            *options,
         ],
         env={**base_environment(clean), **env},
         stdout=subprocess.DEVNULL,

@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from shapely.geometry import Point
 
 from mapapp.cli import main
 from mapapp.config import GRAND_BESANCON_BBOX as AREA
@@ -154,3 +155,86 @@ def test_users_commands(runner):
 def test_users_errors_exit_non_zero(runner, args, stdin, words):
     result = runner.invoke(main, args, input=stdin)
     assert result.exit_code == 1 and words in result.output
+
+
+def _user(runner, name="alice", role="admin"):
+    result = runner.invoke(
+        main,
+        ["users", "add", name, "--role", role, "--password-stdin"],
+        input="long-enough-password\n",
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_users_tokens_are_listed_and_revoked(runner, tmp_path):
+    from mapapp import accounts
+
+    _user(runner)
+    first = runner.invoke(main, ["users", "token", "alice", "--days", "1"]).stdout
+    second = runner.invoke(main, ["users", "token", "alice"]).stdout.strip()
+    ids = [accounts.token_id(t.strip()) for t in (first, second)]
+    listed = runner.invoke(main, ["users", "tokens", "alice"])
+    assert listed.exit_code == 0 and all(i in listed.output for i in ids)
+    assert "last used never" in listed.output and "mapapp_" not in listed.output
+    store = store_at(tmp_path)
+    assert accounts.user_for_token(store, second)["name"] == "alice"
+    revoked = runner.invoke(main, ["users", "revoke", "alice", ids[1]])
+    assert revoked.exit_code == 0 and "1 token(s) revoked" in revoked.output
+    assert accounts.user_for_token(store, second) is None
+    assert accounts.user_for_token(store, first.strip()) is not None
+    again = runner.invoke(main, ["users", "revoke", "alice", ids[1]])
+    assert again.exit_code == 1 and "no token" in again.output
+    session = accounts.start_session(store, "alice")
+    everything = runner.invoke(main, ["users", "revoke", "alice", "--all"])
+    assert "1 token(s) revoked and 1 session(s) ended" in everything.output
+    assert accounts.session_user(store, session) is None
+    assert runner.invoke(main, ["users", "revoke", "alice"]).exit_code == 1
+    store.close()
+
+
+def test_token_days_follow_the_setting(runner, tmp_path, monkeypatch):
+    import time
+
+    _user(runner)
+    monkeypatch.setenv("MAPAPP_TOKEN_DAYS", "7")
+    assert runner.invoke(main, ["users", "token", "alice"]).exit_code == 0
+    store = store_at(tmp_path)
+    (token,) = store.tokens("alice")
+    assert abs(token["expires"] - token["created"] - 7 * 86400) < 1
+    assert token["created"] <= time.time()
+    store.close()
+
+
+def test_backup_copies_a_consistent_pair_while_writes_go_on(runner, tmp_path):
+    import threading
+
+    from mapapp.store.geopackage import GeoPackageStore
+    from tests.store.test_private import _site
+
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    store = store_at(tmp_path)
+    stop_writing = threading.Event()
+
+    def write():
+        n = 0
+        while not stop_writing.is_set():
+            n += 1
+            store.add("coworking", {**_site(), "id": f"w-{n}"}, Point(6.02, 47.24))
+        store.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        result = runner.invoke(main, ["backup", str(tmp_path / "backup")])
+    finally:
+        stop_writing.set()
+        writer.join()
+    assert result.exit_code == 0, result.output
+    gpkg = next((tmp_path / "backup").glob("mapapp-*.gpkg"))
+    private = next((tmp_path / "backup").glob("mapapp-private-*.sqlite"))
+    copy = GeoPackageStore(gpkg, AREA, private_path=private)
+    assert copy.check() == []
+    for fid in copy.read("coworking", columns=["id"])["id"]:
+        if fid.startswith("w-"):  # every feature in the copy has its history
+            assert copy.history("coworking", fid)[-1]["action"] == "add", fid
+    copy.close()

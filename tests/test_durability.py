@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from mapapp import accounts
 from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.store.geopackage import GeoPackageStore
+from tests.forms import form_fields
 from tests.servers import start_server
 
 CYCLES = 5
@@ -101,3 +104,194 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(tmp_path, seed_dir):
         assert missing == [], f"acknowledged but lost after kill {cycle}: {missing[:5]}"
         store.close()
     assert len(acked) > 20  # the test did write under load
+
+
+class Admin:
+    """An administrator's browser over HTTP: cookies, CSRF tokens, forms, uploads;
+    redirects followed (the import wizard answers each step with 303)."""
+
+    def __init__(self, base: str):
+        import http.cookiejar
+
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def open(self, req) -> tuple[int, bytes, str]:
+        try:
+            with self.opener.open(req, timeout=60) as r:
+                return r.status, r.read(), r.geturl()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read(), exc.geturl()
+
+    def get(self, path: str) -> tuple[int, bytes, str]:
+        return self.open(self.base + path)
+
+    def csrf(self, path: str) -> str:
+        page = self.get(path)[1].decode()
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def post(self, url: str, fields: dict, file: tuple | None = None):
+        boundary = "mapapp-test-boundary"
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'
+            f"{v}\r\n".encode()
+            for k, v in fields.items()
+        ]
+        if file:
+            name, data = file
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{name}"\r\nContent-Type: application/octet-stream'
+                "\r\n\r\n".encode()
+                + data
+                + b"\r\n"
+            )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        url = url if url.startswith("http") else self.base + url
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        return self.open(urllib.request.Request(url, data=body, headers=headers))
+
+    def submit(self, page: bytes, url: str, **extra) -> tuple[int, bytes, str]:
+        """Send the page's form to ``url`` as shown, with ``extra`` fields."""
+        fields = form_fields(page.decode(), urllib.parse.urlparse(url).path)
+        return self.post(url, {**fields, **extra})
+
+    def sign_in(self, name: str, password: str) -> None:
+        token = self.csrf("/auth/login")
+        self.post(
+            "/auth/login", {"name": name, "password": password, "csrf_token": token}
+        )
+
+    def import_file(self, name: str, data: bytes) -> int:
+        """Every step of the import wizard, as shown; the status of the last one."""
+        csrf = self.csrf("/planner/import")
+        status, page, url = self.post(
+            "/planner/import", {"csrf_token": csrf}, (name, data)
+        )
+        if not url.endswith("/columns") or status != 200:
+            return status  # refused at the first step
+        status, page, url = self.submit(page, url, action="next")
+        status, page, url = self.submit(page, url, source="durability test")
+        status, page, url = self.submit(page, url.replace("/report", "/confirm"))
+        return status
+
+
+def _site(fid: str) -> bytes:
+    return json.dumps(
+        {
+            "type": "Feature",
+            "properties": {
+                "id": fid,
+                "name": fid,
+                "kind": "coworking",
+                "status": "planned",
+                "source": "durability test",
+                "source_date": "2026",
+                "precision": "exact",
+            },
+            "geometry": {"type": "Point", "coordinates": [6.02, 47.24]},
+        }
+    ).encode()
+
+
+def _add(base: str, token: str, fid: str) -> int:
+    req = urllib.request.Request(
+        f"{base}/api/layers/coworking/features",
+        data=_site(fid),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {token}",
+        },
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _gdal_attacks(store_path, tmp_path) -> list[tuple[str, bytes]]:
+    """Uploads that would make GDAL open the working store, from the worst: a VRT
+    reading the accounts with SQL, one reading a layer, one with a relative path,
+    and a real GeoPackage (GDAL then opens a file of its own)."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    sql = "SELECT name AS id, password_hash AS name FROM mapapp_users"
+    vrts = [
+        f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>{store_path}'
+        f"</SrcDataSource><SrcSQL>{sql}</SrcSQL></OGRVRTLayer></OGRVRTDataSource>",
+        f'<OGRVRTDataSource><OGRVRTLayer name="coworking"><SrcDataSource>{store_path}'
+        "</SrcDataSource><SrcLayer>coworking</SrcLayer></OGRVRTLayer>"
+        "</OGRVRTDataSource>",
+        '<OGRVRTDataSource><OGRVRTLayer name="coworking"><SrcDataSource '
+        'relativeToVRT="1">../mapapp.gpkg</SrcDataSource><SrcLayer>coworking'
+        "</SrcLayer></OGRVRTLayer></OGRVRTDataSource>",
+    ]
+    gpkg = tmp_path / "sites.gpkg"
+    gpd.GeoDataFrame(
+        {
+            "id": ["gdal-site"],
+            "name": ["GDAL site"],
+            "kind": ["coworking"],
+            "status": ["planned"],
+        },
+        geometry=[Point(6.03, 47.25)],
+        crs=4326,
+    ).to_file(gpkg, driver="GPKG")
+    return [(f"attack-{i}.vrt", v.encode()) for i, v in enumerate(vrts)] + [
+        ("sites.gpkg", gpkg.read_bytes())
+    ]
+
+
+def test_gdal_paths_over_http_then_sigkill_lose_no_acknowledged_write(
+    tmp_path, seed_dir
+):
+    """Every way a visitor or an administrator can make the server run GDAL (the
+    upload page with files naming the store, a GeoPackage import, GeoPackage
+    downloads and exports), then writes, then SIGKILL: every acknowledged write is
+    in the store, with its history entry, and the store is sound."""
+    inst = tmp_path / "inst"
+    proc, base = start_server(
+        {
+            "MAPAPP_INSTANCE_PATH": str(inst),
+            "MAPAPP_DATA_DIR": str(seed_dir),
+            "MAPAPP_TILES": "none",
+        },
+        threads=4,
+    )
+    path = inst / "mapapp.gpkg"
+    try:
+        store = GeoPackageStore(path, AREA)
+        accounts.create_user(store, "root", "admin", "long-enough-password")
+        token = accounts.new_token(store, "root")
+        store.close()
+        acked = []
+        assert _add(base, token, "before-gdal") == 201
+        acked.append("before-gdal")
+        admin = Admin(base)
+        admin.sign_in("root", "long-enough-password")
+        imported = []
+        for name, data in _gdal_attacks(path, tmp_path):
+            imported.append(admin.import_file(name, data))
+        assert imported == [400, 400, 400, 200]  # the VRTs refused, the GeoPackage in
+        for url in ("/download/coworking.gpkg", "/planner/export/coworking.gpkg"):
+            assert admin.get(url)[0] == 200
+        for n in range(20):
+            fid = f"after-gdal-{n}"
+            assert _add(base, token, fid) == 201
+            acked.append(fid)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    store = GeoPackageStore(path, AREA)
+    assert store.check() == []
+    stored = set(store.read("coworking", columns=["id"])["id"])
+    assert [fid for fid in acked if fid not in stored] == []
+    assert "gdal-site" in stored  # the GeoPackage upload was imported
+    for fid in acked:
+        assert store.history("coworking", fid)[-1]["action"] == "add", fid
+    store.close()

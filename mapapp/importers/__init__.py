@@ -10,6 +10,7 @@ something changes, so the data version moves only then.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import pandas as pd
 from ..errors import BadRequest
 from ..layers import get_spec, to_frame, validate_records
 from ..store import Store
+from .reading import ImportFileError
 
 EXAMPLES = 3
 
@@ -141,8 +143,11 @@ def _reason(field_name: str, message: str) -> str:
     return f"{field_name}: {message.split(':')[0]}"
 
 
-def write(store: Store, report: ImportReport, dry_run: bool) -> ImportReport:
-    """Write the report's frame in one transaction unless ``dry_run`` or unchanged.
+def write(
+    store: Store, report: ImportReport, dry_run: bool, author: str | None = None
+) -> ImportReport:
+    """Write the report's frame in one transaction unless ``dry_run`` or unchanged;
+    the history records it as ``author``'s import of the file.
 
     A dry run checks exactly what the real run checks (the same errors, the same
     report) and stops before writing."""
@@ -165,7 +170,11 @@ def write(store: Store, report: ImportReport, dry_run: bool) -> ImportReport:
     if dry_run or not report.would_change:
         report.data_version = store.data_version()
         return report
-    report.data_version = store.replace_layers({report.layer: frame})
+    report.data_version = store.replace_layers(
+        {report.layer: frame},
+        author=author,
+        note=f"{report.kind} import of {report.file} ({report.mode})",
+    )
     report.written = True
     return report
 
@@ -190,19 +199,44 @@ def run_import(
     path: Path,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    author: str | None = None,
     **options,
 ) -> ImportReport:
-    """Read ``path`` with the importer ``kind`` and write it (unless ``dry_run``)."""
+    """Read ``path`` with the importer ``kind`` and write it (unless ``dry_run``),
+    recorded in the history under ``author``."""
     if kind not in IMPORTERS:
         raise BadRequest(f"unknown import kind {kind!r}; kinds: {', '.join(IMPORTERS)}")
     mode = options.get("mode")
     if mode not in (None, "replace", "merge"):
         raise BadRequest(f"mode {mode!r}: expected replace or merge")
-    report = IMPORTERS[kind](
-        Path(path), store=store, area=store.area, progress=progress, **options
-    )
+    report = read_report(store, kind, Path(path), progress, **options)
     report.mode = mode or report.mode
-    return write(store, report, dry_run)
+    return write(store, report, dry_run, author=author)
+
+
+def read_report(
+    store: Store, kind: str, path: Path, progress=None, **options
+) -> ImportReport:
+    """Read ``path`` with the importer ``kind`` (nothing written): its report and
+    frame. A file the CSV parser cannot read is an ImportFileError naming it."""
+    _not_the_store(store, path)
+    try:
+        return IMPORTERS[kind](
+            path, store=store, area=store.area, progress=progress, **options
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        reason = str(exc).replace(str(path), path.name).strip()
+        raise ImportFileError(
+            f"{path.name}: not a readable CSV file ({reason})"
+        ) from None
+
+
+def _not_the_store(store: Store, path: Path) -> None:
+    """Refuse to import mapapp's own files (the store, its private file)."""
+    own = [getattr(store, "path", None), getattr(store, "private_path", None)]
+    for target in filter(None, own):
+        if path.exists() and Path(target).exists() and path.samefile(target):
+            raise ImportFileError(f"{path.name}: this is mapapp's own store")
 
 
 # The built-in importers register themselves (last: they import the names above).

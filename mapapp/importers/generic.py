@@ -14,18 +14,21 @@ from ..errors import BadRequest
 from ..layers import REGISTRY, get_spec
 from ..text import slug
 from . import ImportReport, finish, register
+from .formats import flatten, read_vector, recognise
 from .reading import ImportFileError, norm, pick, sniff
-from .zones import read_vector, repair
+from .zones import repair
 
 LON = ("longitude", "lon", "lng", "x", "x_longitude")
 LAT = ("latitude", "lat", "y", "y_latitude")
 
 
-def read_table(path: Path, layer: str):
+def read_table(path: Path, report: ImportReport):
     """(attributes frame, geometries) of a CSV with longitude and latitude columns,
-    or of a vector file (GeoJSON, GeoPackage)."""
-    if path.suffix.lower() != ".csv":
-        frame = read_vector(path, f"a vector file for layer {layer!r}")
+    or of a vector file (GeoJSON, GeoPackage, zipped Shapefile), told apart by their
+    content, not their name."""
+    if not _is_csv(path):
+        frame = read_vector(path, f"a vector file for layer {report.layer!r}")
+        frame = flatten(frame, report)
         return frame.drop(columns="geometry"), list(frame.geometry)
     fmt = sniff(path, [list(LON), list(LAT)], "CSV with longitude and latitude")
     frame = pd.read_csv(
@@ -38,6 +41,14 @@ def read_table(path: Path, layer: str):
         for a, b in zip(lon, lat, strict=True)
     ]
     return frame, geoms
+
+
+def _is_csv(path: Path) -> bool:
+    """A CSV (maybe compressed) by its content; by its name when there is none (the
+    readers then say the file is missing or empty)."""
+    if not path.is_file() or not path.stat().st_size:
+        return path.suffix.lower() == ".csv"
+    return recognise(path) == "csv"
 
 
 def _check_options(path: Path, spec, columns: dict, mapping: dict, defaults) -> None:
@@ -90,8 +101,8 @@ def read_generic(
         raise BadRequest(f"--layer: one of {', '.join(REGISTRY)}")
     spec = get_spec(layer)
     mapping = dict(mapping or {})
-    frame, geoms = read_table(path, layer)
     report = ImportReport("generic", path.name, layer, mode=mode)
+    frame, geoms = read_table(path, report)
     report.rows_read = len(frame)
     columns = {norm(c): c for c in frame.columns}
     _check_options(path, spec, columns, mapping, defaults)

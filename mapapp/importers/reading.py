@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import BadRequest
+from ..limits import MAX_CSV_COLUMNS
 from ..text import fold
 
 SAMPLE_BYTES = 256 * 1024
@@ -190,14 +191,10 @@ def sniff(
         encoding = "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
     else:
         encoding = detect_encoding(path, sample)
-    text = sample.decode(encoding, errors="replace")
-    first = text.splitlines()[0] if text.splitlines() else ""
-    if not first.strip():
-        raise ImportFileError(
-            f"{path.name}: line 1 is empty; expected the header line of a {kind} CSV"
-        )
+    first = _header_line(path, sample, encoding, kind)
     delimiter = max(DELIMITERS, key=first.count)
     header = next(csv.reader(io.StringIO(first), delimiter=delimiter))
+    check_header(path, header)
     columns = {norm(h): h for h in header}
     missing = [
         names[0] for names in required if not any(norm(n) in columns for n in names)
@@ -213,6 +210,40 @@ def sniff(
             f"{', '.join(header[:12])}{'…' if len(header) > 12 else ''}"
         )
     return CsvFormat(encoding, delimiter, header, columns)
+
+
+def _header_line(path: Path, sample: bytes, encoding: str, kind: str) -> str:
+    """Line 1 of the sample, or ImportFileError when empty or longer than it."""
+    lines = sample.decode(encoding, errors="replace").splitlines()
+    if not lines or not lines[0].strip():
+        raise ImportFileError(
+            f"{path.name}: line 1 is empty; expected the header line of a {kind} CSV"
+        )
+    if len(lines) < 2 and len(sample) == SAMPLE_BYTES:
+        raise ImportFileError(
+            f"{path.name}: the header line is longer than {SAMPLE_BYTES // 1024} kB; "
+            f"expected the header line of a {kind} CSV"
+        )
+    return lines[0]
+
+
+def check_header(path: Path, header: list[str]) -> None:
+    """Refuse a header pandas would take minutes over (thousands of columns, or
+    repeated names it renames one by one) before anything parses the file."""
+    if len(header) > MAX_CSV_COLUMNS:
+        raise ImportFileError(
+            f"{path.name}: {len(header)} columns in line 1, more than the "
+            f"{MAX_CSV_COLUMNS} a CSV import reads"
+        )
+    seen: dict[str, str] = {}
+    for name in header:
+        key = norm(name)
+        if key in seen:
+            raise ImportFileError(
+                f"{path.name}: column {name.strip()[:40]!r} appears twice in line 1"
+                + (f" (as {seen[key].strip()[:40]!r})" if seen[key] != name else "")
+            )
+        seen[key] = name
 
 
 def encoding_note(path: Path, fmt: CsvFormat) -> str | None:

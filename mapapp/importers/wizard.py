@@ -342,6 +342,8 @@ def import_options(
         options["mode"] = choices["mode"]
     if kind != "generic":
         return kind, options
+    if layer not in REGISTRY:  # the column step was skipped
+        raise BadRequest("choose the layer of the import first (the column step)")
     spec = REGISTRY[layer]
     defaults = {k: v for k, v in (choices.get("defaults") or {}).items() if v != ""}
     if spec.publishable:
@@ -361,8 +363,8 @@ def preview(store, kind: str, path: Path, **options):
     """The report of an import, nothing written: what ``run_import`` would keep and
     drop. A file whose rows are all dropped gives its report (the reasons) rather
     than an error."""
-    from . import IMPORTERS, write
+    from . import read_report, write
 
-    report = IMPORTERS[kind](Path(path), store=store, area=store.area, **options)
+    report = read_report(store, kind, Path(path), **options)
     report.mode = options.get("mode") or report.mode
     return write(store, report, dry_run=True) if report.kept else report

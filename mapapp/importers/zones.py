@@ -7,35 +7,18 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pyogrio
 import shapely
 from shapely.validation import make_valid
 
 from ..layers.validation import touches_area
 from . import ImportReport, finish, register
+from .formats import flatten, read_vector
 from .reading import ImportFileError, norm
 
 IRIS_CODE = ("code_iris", "dcomiris")
 IRIS_NAME = ("nom_iris",)
 COMMUNE_CODE = ("insee_com", "code_insee", "depcom", "code")
 COMMUNE_NAME = ("nom_com", "nom_commune", "nom")
-
-
-def read_vector(path: Path, kind: str):
-    """A vector file (GeoJSON, GeoPackage, Shapefile) in WGS84, or a clear error."""
-    if not path.is_file():
-        raise ImportFileError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise ImportFileError(f"{path.name}: the file is empty; expected {kind}")
-    try:
-        frame = pyogrio.read_dataframe(path)
-    except Exception as exc:  # noqa: BLE001 - GDAL's errors are many; all mean "unreadable"
-        raise ImportFileError(
-            f"{path.name}: not a readable vector file ({exc}); expected {kind}"
-        ) from None
-    if frame.crs is None:
-        frame = frame.set_crs(4326)
-    return frame.to_crs(4326)
 
 
 def _col(frame, names):
@@ -72,6 +55,7 @@ def read_zones(
     """IRIS or commune contours into ``zones`` rows."""
     frame = read_vector(path, "IRIS or commune contours")
     report = ImportReport("zones", path.name, "zones")
+    frame = flatten(frame, report)
     report.rows_read = len(frame)
     iris = _col(frame, IRIS_CODE)
     code_col = iris or _col(frame, COMMUNE_CODE)

@@ -7,10 +7,13 @@ Babel) and an English ``message`` for logs, the CLI and reports.
 from __future__ import annotations
 
 import math
+import re
 
+import numpy as np
 import shapely
 
 from ..errors import Problem
+from ..limits import ID_PATTERN, MAX_ID_LENGTH, MAX_TEXT_LENGTH, MAX_VERTICES
 from ..study_area import reaches_into
 from .model import Field, LayerSpec
 
@@ -35,7 +38,14 @@ MESSAGES = {
     "not_a_choice": "{value!r} is not one of: {allowed}",
     "below_minimum": "{value} is below the minimum {minimum}",
     "above_maximum": "{value} is above the maximum {maximum}",
+    "too_long": "{length} characters, more than the {maximum} allowed",
+    "bad_character": "contains a character that is not allowed in text ({char})",
+    "bad_id": "an id is 1 to {maximum} letters, digits, '-', '_' or '.', starting "
+    "with a letter or a digit; got {value!r}",
     "missing_geometry": "missing or empty geometry",
+    "too_many_vertices": "{count} vertices, more than the {maximum} allowed",
+    "has_z": "3-D coordinates: give longitude and latitude only",
+    "not_finite": "coordinates must be finite numbers",
     "wrong_geometry_type": "expected {expected}, got {got}",
     "invalid_geometry": "invalid geometry: {reason}",
     "swapped": "latitude and longitude look swapped: GeoJSON wants "
@@ -56,6 +66,36 @@ def problem(source: str, feature: str, field: str, code: str, **params) -> Probl
     )
 
 
+# NUL and the other C0 controls but tab and newlines, DEL, lone surrogates (which
+# cannot be encoded as UTF-8) and the two non-characters U+FFFE, U+FFFF: SQLite
+# would keep some of them and PostgreSQL refuse them, so both refuse them here.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def check_text(value: str) -> tuple[str, dict] | None:
+    """Return (code, params) when a text is too long or holds a forbidden character."""
+    if len(value) > MAX_TEXT_LENGTH:
+        return "too_long", {"length": len(value), "maximum": MAX_TEXT_LENGTH}
+    bad = _BAD_CHARS.search(value)
+    if bad:
+        return "bad_character", {"char": f"U+{ord(bad.group()):04X}"}
+    return None
+
+
+def check_id(value: object) -> tuple[str, dict] | None:
+    """Return (code, params) when a feature id is not a safe identifier."""
+    if isinstance(value, str) and ID_PATTERN.fullmatch(value):
+        return None
+    return "bad_id", {"maximum": MAX_ID_LENGTH, "value": _clip(value)}
+
+
+def _clip(value: object) -> object:
+    """A value short enough to quote in a message (long texts are cut)."""
+    if isinstance(value, str) and len(value) > 60:
+        return value[:59] + "…"
+    return value
+
+
 def check_value(spec_field: Field, value: object) -> tuple[str, dict] | None:
     """Return (code, params) of what is wrong with one value, or None."""
     expected = _TYPES[spec_field.type]
@@ -63,12 +103,20 @@ def check_value(spec_field: Field, value: object) -> tuple[str, dict] | None:
         return "boolean_not_allowed", {"type": spec_field.type}
     if not isinstance(value, expected):
         got = type(value).__name__
-        return "wrong_type", {"type": spec_field.type, "got": got, "value": value}
+        return "wrong_type", {
+            "type": spec_field.type,
+            "got": got,
+            "value": _clip(value),
+        }
+    if isinstance(value, str):
+        bad = check_id(value) if spec_field.name == "id" else check_text(value)
+        if bad:
+            return bad
     if isinstance(value, float) and math.isnan(value):
         return "not_a_number", {}
     if spec_field.choices is not None and value not in spec_field.choices:
         return "not_a_choice", {
-            "value": value,
+            "value": _clip(value),
             "allowed": ", ".join(spec_field.choices),
         }
     if spec_field.minimum is not None and value < spec_field.minimum:
@@ -85,6 +133,13 @@ def check_geometry(geom, spec: LayerSpec, area: Area) -> tuple[str, dict] | None
     kinds = {"Point": {"Point"}, "Polygon": {"Polygon", "MultiPolygon"}}[spec.geometry]
     if geom.geom_type not in kinds:
         return "wrong_geometry_type", {"expected": spec.geometry, "got": geom.geom_type}
+    count = shapely.get_num_coordinates(geom)
+    if count > MAX_VERTICES:  # before is_valid, whose cost grows with the vertices
+        return "too_many_vertices", {"count": int(count), "maximum": MAX_VERTICES}
+    if shapely.has_z(geom):
+        return "has_z", {}
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        return "not_finite", {}
     if not geom.is_valid:
         return "invalid_geometry", {"reason": shapely.is_valid_reason(geom)}
     # Points lie in the study area; zones and perimeters need only reach into it

@@ -76,6 +76,25 @@ class MapOptions:
 
 FLAGS = ("legend", "search", "fullscreen", "scrollzoom")
 
+# The size of the <iframe> the embed builder (/share) writes: whole pixels or a
+# percentage, nothing else (the snippet is pasted into other sites as it is).
+SIZE = re.compile(r"\s*(\d{1,5})\s*(px|%)?\s*")
+SIZE_LIMITS = {"px": (100, 4000), "%": (10, 100)}
+DEFAULT_SIZE = {"width": "100%", "height": "500"}
+
+
+def parse_size(raw: str | None, default: str) -> str:
+    """An iframe size for the snippet: ``640`` (pixels) or ``100%``; ``default``
+    for anything else (never the raw text)."""
+    match = SIZE.fullmatch(raw or "")
+    if not match:
+        return default
+    number, unit = int(match.group(1)), match.group(2) or "px"
+    low, high = SIZE_LIMITS[unit]
+    if not low <= number <= high:
+        return default
+    return f"{number}%" if unit == "%" else str(number)
+
 
 def option_defaults() -> dict[str, str]:
     """The default of each view and control option of ``/embed``, as a query value:
@@ -117,7 +136,8 @@ def _center(args, area, opts: MapOptions) -> None:
         area[1] - margin <= lat <= area[3] + margin
         and area[0] - margin <= lon <= area[2] + margin
     ):
-        opts.center = (lat, lon)
+        # snapped to 5 decimals (1 m): the page cache keys on it
+        opts.center = (round(lat, 5), round(lon, 5))
     else:
         opts.ignored.append(
             f"center: expected lat,lon near the study area, got {args['center']!r}"

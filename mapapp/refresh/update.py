@@ -198,7 +198,14 @@ def _import(
 
 def _run(site, source: Source, got: Downloaded, options: dict, result) -> dict:
     edition = got.edition or datetime.now(UTC).strftime("%Y-%m")
-    report = run_import(site.store, source.kind, got.path, edition=edition, **options)
+    report = run_import(
+        site.store,
+        source.kind,
+        got.path,
+        edition=edition,
+        author="mapapp update",
+        **options,
+    )
     result.lines += report.lines()
     return {
         "layer": report.layer,

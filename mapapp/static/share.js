@@ -35,18 +35,30 @@
     return String(text).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
   }
 
+  /* The iframe's size as the server accepts it (maps/options.py parse_size): whole
+     pixels or a percentage within limits, else the default; never the typed text. */
+  var sizes = JSON.parse(form.dataset.sizes);
+  function sizeOf(raw, fallback) {
+    var match = /^\s*(\d{1,5})\s*(px|%)?\s*$/.exec(raw || "");
+    if (!match) return fallback;
+    var unit = match[2] || "px", value = parseInt(match[1], 10);
+    var limits = sizes.limits[unit];
+    if (value < limits[0] || value > limits[1]) return fallback;
+    return unit === "%" ? value + "%" : String(value);
+  }
+
   /* Refresh the snippet and the link; reload the preview unless the change came
      from the preview itself (the visitor panned it or toggled a layer there). */
   function update(fromPreview) {
     var url = embedUrl();
-    var width = form.elements.width.value.trim() || "100%";
-    var height = parseInt(form.elements.height.value, 10) || 500;
+    var width = sizeOf(form.elements.width.value, sizes.defaults.width);
+    var height = sizeOf(form.elements.height.value, sizes.defaults.height);
     code.value = '<iframe src="' + escapeAttr(url) + '" title="' + escapeAttr(form.dataset.title) +
       '" width="' + escapeAttr(width) + '" height="' + height +
       '" style="border:0" loading="lazy" allow="fullscreen; geolocation; clipboard-write"' +
       ' referrerpolicy="strict-origin-when-cross-origin"></iframe>';
     if (fromPreview !== true && preview.src !== url) preview.src = url;
-    preview.height = String(height);
+    preview.height = height;
     link.href = url;
   }
 

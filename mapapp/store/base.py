@@ -1,13 +1,24 @@
 """The store contract every backend implements.
 
 A store holds the registered layers as features with an ``id`` (text, unique in its
-layer), the layer's fields, a geometry in WGS84 and a ``version`` (an integer that
-grows by one on each change of that feature). The store as a whole has a *data
-version*, an integer that grows on every successful write, so caches and ETags can
-key on it.
+layer, within the id rules of :mod:`mapapp.limits`), the layer's fields, a geometry
+in WGS84 and a ``version`` (an integer that grows by one on each change of that
+feature). The store as a whole has a *data version*, an integer that grows on every
+successful write, so caches and ETags can key on it.
 
 Every write is one transaction: it happens entirely or not at all, and is validated
-against the layer's spec first, so a bad feature changes nothing.
+against the layer's spec first, so a bad feature changes nothing. Both backends
+refuse the same values (validation and limits are shared), so a body that one
+stores the other stores too.
+
+**Private data.** Accounts, sessions, API tokens, sign-in attempts and the edit
+history are kept apart from the layers: in a second SQLite file beside the
+GeoPackage (so a planner who shares the GeoPackage shares no password hash), in a
+second schema on PostGIS (so database users can be given the layers only). A change
+and its history entry never diverge, even after a crash: on PostGIS both are in one
+transaction; the GeoPackage backend writes the entry in the same transaction as the
+change (in a small outbox table) and moves it to the private file just after, and
+again at the next start if the process died in between (see ``geopackage.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -22,9 +34,8 @@ import pandas as pd
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import BadRequest, Conflict, NotFound, ValidationError
+from ..errors import BadRequest, Conflict, StoreError, ValidationError
 from ..layers import LayerSpec, validate_records
-from ..text import slug
 from .filters import Filter
 
 Bbox = tuple[float, float, float, float]
@@ -93,19 +104,6 @@ class Store(ABC):
             raise BadRequest(f"unknown field(s) {sorted(unknown)} in {spec.name!r}")
         return ["id"] + [c for c in columns if c != "id"]
 
-    def new_id(self, layer: str, name: object) -> str:
-        """A readable unused id made from a feature's name (``le-numerique``, then
-        ``le-numerique-2`` when taken); the layer's name when there is none."""
-        base = slug(name) or layer
-        candidate, n = base, 1
-        while True:
-            try:
-                self.get(layer, candidate)
-            except NotFound:
-                return candidate
-            n += 1
-            candidate = f"{base}-{n}"
-
     @abstractmethod
     def exists(self) -> bool:
         """True when the store has been initialised (holds the layer tables)."""
@@ -168,6 +166,9 @@ class Store(ABC):
     ) -> dict:
         """Validate and insert one feature; return it as :meth:`get` would.
 
+        Without an ``id`` in ``properties`` a unique one is made from the feature's
+        name (``le-numerique``, ``le-numerique-2``…) inside the write, so concurrent
+        adds of one name get distinct ids. An id in use raises AlreadyExists (409).
         Every change (add, update, delete, restore) is recorded in the history, with
         ``author`` and the state before and after, in the same transaction.
         """
@@ -204,7 +205,8 @@ class Store(ABC):
     @abstractmethod
     def history(self, layer: str, fid: str) -> list[dict]:
         """The changes of one feature, newest first: ``{"id", "version", "action",
-        "author", "at", "before", "after"}`` (states as GeoJSON-like dicts)."""
+        "author", "at", "before", "after", "note"}`` (states as GeoJSON-like dicts;
+        ``note`` says which import made a change, None for edits)."""
 
     @abstractmethod
     def deleted(self, layer: str) -> list[dict]:
@@ -220,7 +222,8 @@ class Store(ABC):
         expected_version: int | None = None,
     ) -> dict:
         """Bring a feature back to the state of one history entry (re-adding it when
-        deleted); recorded as a change of its own."""
+        deleted); recorded as a change of its own. NotFound for an entry that is not
+        this feature's (any integer, however large, is only ever NotFound)."""
 
     # --- addresses: the Base Adresse Nationale of the study area (place search) ----
 
@@ -243,15 +246,18 @@ class Store(ABC):
     def address_count(self) -> int:
         """Number of stored addresses (0 before the first import)."""
 
-    # --- accounts: users, API tokens, failed sign-in attempts ----------------------
+    # --- accounts: users, API tokens, sessions, sign-in attempts ---------------------
+    # Users carry an internal number besides their name: tokens and sessions belong
+    # to that number, so an account removed and created again under the same name
+    # inherits nothing. Times are seconds since the epoch, given by the caller.
 
     @abstractmethod
     def add_user(self, name: str, role: str, password_hash: str) -> None:
-        """Create a user (Conflict if the name is taken)."""
+        """Create a user (AlreadyExists if the name is taken)."""
 
     @abstractmethod
     def get_user(self, name: str) -> dict | None:
-        """``{"name", "role", "password_hash", "created"}`` or None."""
+        """``{"uid", "name", "role", "password_hash", "created"}`` or None."""
 
     @abstractmethod
     def list_users(self) -> list[dict]:
@@ -259,31 +265,70 @@ class Store(ABC):
 
     @abstractmethod
     def remove_user(self, name: str) -> None:
-        """Delete a user and their tokens (NotFound if unknown)."""
+        """Delete a user with their tokens, sessions and sign-in attempts
+        (NotFound if unknown)."""
 
     @abstractmethod
     def set_password(self, name: str, password_hash: str) -> None:
-        """Change a user's password hash (NotFound if unknown)."""
+        """Change a user's password hash and end all their sessions, in one
+        transaction (NotFound if unknown)."""
 
     @abstractmethod
-    def add_token(self, name: str, token_hash: str) -> None:
-        """Store the hash of a new API token of a user."""
+    def add_token(
+        self, name: str, token_hash: str, token_id: str, now: float, expires: float
+    ) -> None:
+        """Store the hash of a new API token of a user, its public ``token_id`` (to
+        list and revoke it) and when it expires (NotFound if no such user)."""
 
     @abstractmethod
-    def user_for_token(self, token_hash: str) -> dict | None:
-        """``{"name", "role"}`` of the token's user, or None."""
+    def tokens(self, name: str) -> list[dict]:
+        """A user's tokens, oldest first: ``{"id", "created", "expires",
+        "last_used"}`` (never the hash; NotFound if no such user)."""
 
     @abstractmethod
-    def note_failure(self, key: str, at: float) -> None:
-        """Record a failed sign-in for ``key`` (an account or an address)."""
+    def revoke_token(self, name: str, token_id: str) -> None:
+        """Delete one token of a user (NotFound if the user has no such token)."""
 
     @abstractmethod
-    def failures_since(self, key: str, since: float) -> int:
-        """Failed sign-ins recorded for ``key`` since the time ``since``."""
+    def revoke_tokens(self, name: str) -> int:
+        """Delete every token of a user; return how many there were."""
 
     @abstractmethod
-    def clear_failures(self, key: str) -> None:
-        """Forget the failures of ``key`` (after a successful sign-in)."""
+    def user_for_token(self, token_hash: str, now: float) -> dict | None:
+        """``{"name", "role"}`` of the token's user, or None (unknown or expired
+        token). Notes when the token was used (at most once a minute)."""
+
+    @abstractmethod
+    def add_session(
+        self, name: str, session_hash: str, now: float, expires: float
+    ) -> None:
+        """Open a sign-in session (known by the hash of its secret) that ends at
+        ``expires`` at the latest (NotFound if no such user)."""
+
+    @abstractmethod
+    def session_user(self, session_hash: str, now: float, idle: float) -> dict | None:
+        """``{"name", "role"}`` of a live session, or None: unknown, ended, past its
+        end, or unused for more than ``idle`` seconds (then it is ended)."""
+
+    @abstractmethod
+    def end_session(self, session_hash: str) -> None:
+        """End one session (signing out); nothing happens if it is already gone."""
+
+    @abstractmethod
+    def end_sessions(self, name: str) -> int:
+        """End every session of a user; return how many there were."""
+
+    @abstractmethod
+    def record_attempt(
+        self, account: str, address: str, at: float, since: float
+    ) -> tuple[int, int]:
+        """Count one sign-in attempt on ``account`` from ``address`` and return, in
+        the same transaction, the attempts since ``since`` of that pair and of that
+        address (this one included): concurrent attempts are all counted."""
+
+    @abstractmethod
+    def clear_attempts(self, account: str, address: str) -> None:
+        """Forget the attempts of one (account, address) pair (after a success)."""
 
     @abstractmethod
     def create(self, layers: dict[str, gpd.GeoDataFrame]) -> int:
@@ -294,16 +339,44 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def replace_layers(self, layers: dict[str, gpd.GeoDataFrame]) -> int:
-        """Replace whole layers in one transaction; return the new data version."""
+    def replace_layers(
+        self,
+        layers: dict[str, gpd.GeoDataFrame],
+        author: str | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Replace whole layers in one transaction; return the new data version.
+
+        Imports use it, and are recorded in the history with ``author`` and ``note``
+        (which import): in a layer planners edit, each feature added, changed or
+        removed gets its own entry (a removed one can be restored; untouched ones
+        keep their version); in the other layers one entry per import gives the
+        number of features before and after.
+        """
+
+    @abstractmethod
+    def read_versioned(
+        self,
+        layer: str,
+        published_only: bool = False,
+        columns: list[str] | None = None,
+    ) -> tuple[int, gpd.GeoDataFrame]:
+        """(data version, layer) read in one transaction: the frame is exactly the
+        layer at that version (snapshots and caches label their content with it)."""
 
     @abstractmethod
     def data_version(self) -> int:
         """The current data version (0 for a store never written)."""
 
+    def backup(self, folder: Path) -> list[Path]:
+        """Copy the store into ``folder`` while it is in use, consistently; return
+        the files written. Backends whose database has its own tool say so."""
+        raise StoreError("this store is backed up with its database's own tools")
+
     @abstractmethod
     def check(self) -> list[str]:
-        """Integrity check: an empty list when sound, else what is wrong."""
+        """Integrity check of the layers and the private data: an empty list when
+        sound, else what is wrong."""
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections."""

@@ -13,12 +13,14 @@ nor ``NOT desks > 10``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import BadRequest
 from ..layers import LayerSpec
+from ..layers.validation import check_text
 
 COMPARISONS = ("=", "<>", "<", "<=", ">", ">=")
 PYTHON_TYPES = {
@@ -126,6 +128,8 @@ def check_filter(expr: Filter, spec: LayerSpec) -> None:
             raise BadRequest(
                 f"{expr.field} is of type {kind}: {value!r} cannot be compared to it"
             )
+        if not _storable(value):
+            raise BadRequest(f"{expr.field}: {value!r:.60} is not a value it can hold")
     if isinstance(expr, Like) and kind != "str":
         raise BadRequest(f"LIKE needs a text field; {expr.field} is of type {kind}")
     if isinstance(expr, Between) and kind not in ("int", "float"):
@@ -148,6 +152,18 @@ def _fits(value: object, kind: str) -> bool:
     if isinstance(value, bool) and kind != "bool":
         return False
     return isinstance(value, PYTHON_TYPES[kind])
+
+
+def _storable(value: object) -> bool:
+    """A value both databases compare alike: text without NUL or lone surrogates,
+    64-bit integers, finite numbers (mapapp.limits)."""
+    if isinstance(value, str):
+        return check_text(value) is None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return True
 
 
 def like_to_glob(pattern: str) -> str:

@@ -5,15 +5,33 @@ table per layer with a spatial index (the GeoPackage RTree extension, whose trig
 call ``ST_*`` functions that GDAL provides and that this module registers), and a
 ``mapapp_meta`` table holding the data version. WAL journal with synchronous=FULL:
 an acknowledged write survives a crash.
+
+Accounts, sessions, tokens, sign-in attempts and the history live in a second
+SQLite file beside it (``<name>-private.sqlite``), never in the GeoPackage a planner
+may share. SQLite commits a transaction over two WAL databases atomically in each
+file but not as a pair, so a change and its history entry are not written in one
+transaction over both files. Instead the entry is written in the GeoPackage, in the
+same transaction as the change (table ``mapapp_history_outbox``, which holds entries
+for milliseconds), then copied to the private file (idempotent: keyed on the entry's
+number) and removed from the outbox. A crash between the two leaves the entry in the
+outbox; the next start copies it. History reads copy pending entries first. So an
+acknowledged change is in the GeoPackage, and its entry is in one of the two files.
+
+GDAL never opens this file in the app process: GDAL has its own SQLite, and when it
+closes a database that this module holds open, POSIX locking lets it delete the WAL
+under our connections (writes then answered 200 are lost). Imports and exports read
+and write only their own temporary files (``mapapp/gdal_.py``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import struct
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +46,10 @@ from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
 from .base import Bbox
 from .filters import like_to_glob
-from .sql import SqlStore, q
+from .sql import HISTORY_COLUMNS, SqlStore, q
+
+log = logging.getLogger(__name__)
+LEGACY_TOKEN_DAYS = 30  # tokens made before they could expire expire this long after
 
 SRS_ID = 4326
 SQL_TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
@@ -172,30 +193,33 @@ class GeoPackageStore(SqlStore):
     def _encode(self, geom: BaseGeometry, spec: LayerSpec) -> bytes:
         return encode_geometry(_as_stored_geometry(geom, spec))
 
-    def __init__(self, path: Path, area: Bbox):
+    HISTORY_OUT = "mapapp_history_outbox"
+
+    def __init__(self, path: Path, area: Bbox, private_path: Path | None = None):
         self.path = Path(path)
         self.area = area
+        self.private_path = Path(
+            private_path or self.path.with_name(f"{self.path.stem}-private.sqlite")
+        )
         self._local = threading.local()
+        self._prepared = False
+        self._prepare_lock = threading.RLock()
 
     # --- connections ---------------------------------------------------------------
 
-    def _connect(self, path: Path) -> sqlite3.Connection:
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
         conn = sqlite3.connect(
             path, isolation_level=None, timeout=30, check_same_thread=False
         )
-        _register_functions(conn)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
-        if (
-            conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'mapapp_meta'"
-            ).fetchone()
-            and not conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'mapapp_history'"
-            ).fetchone()
-        ):
-            conn.executescript(ACCOUNT_TABLES)
+        return conn
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        conn = self._open(path)
+        _register_functions(conn)
         return conn
 
     def _has_address_table(self) -> bool:
@@ -223,13 +247,90 @@ class GeoPackageStore(SqlStore):
                 raise StoreError(f"no store at {self.path}; run `mapapp init`")
             conn = self._connect(self.path)
             self._local.conn = conn
+            self._prepare()
+        return conn
+
+    @property
+    def pconn(self) -> sqlite3.Connection:
+        """This thread's connection to the private file (made on first use)."""
+        conn = getattr(self._local, "pconn", None)
+        if conn is None:
+            if self.path.is_file():
+                self.conn  # noqa: B018 - prepares the store first (moves old tables)
+            self.private_path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._open(self.private_path)
+            conn.executescript(PRIVATE_TABLES)
+            self._local.pconn = conn
         return conn
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        for name in ("conn", "pconn"):
+            conn = getattr(self._local, name, None)
+            if conn is not None:
+                conn.close()
+                setattr(self._local, name, None)
+
+    def _prepare(self) -> None:
+        """Once per process: move a store of the older layout's private tables out,
+        make sure the outbox exists, and copy entries a crash left in it."""
+        with self._prepare_lock:  # other threads wait until it is done
+            if self._prepared:
+                return
+            self._prepared = True
+            if not self._has_table(self.conn, "mapapp_meta"):
+                return  # not a mapapp store (exists() says so): nothing to do
+            _migrate_legacy(self)
+            with self._write() as conn:
+                conn.execute(OUTBOX_TABLE)
+                _continue_sequence(conn, self._max_hid())
+            self._drain()
+
+    @staticmethod
+    def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+        return bool(
+            conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+            ).fetchone()
+        )
+
+    def _max_hid(self) -> int:
+        return self.pconn.execute(
+            "SELECT coalesce(max(hid), 0) FROM mapapp_history"
+        ).fetchone()[0]
+
+    # --- the history outbox ------------------------------------------------------------
+
+    def _drain(self) -> None:
+        """Copy the outbox's entries to the private file, then remove them there."""
+        rows = self.conn.execute(
+            f"SELECT hid, {HISTORY_COLUMNS} FROM mapapp_history_outbox ORDER BY hid"
+        ).fetchall()
+        if not rows:
+            return
+        with self._pwrite() as private:
+            private.executemany(
+                f"INSERT INTO mapapp_history (hid, {HISTORY_COLUMNS}) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hid) DO NOTHING",
+                rows,
+            )
+        with self._write() as conn:
+            conn.executemany(
+                "DELETE FROM mapapp_history_outbox WHERE hid = ?",
+                [(r[0],) for r in rows],
+            )
+
+    def _after_write(self) -> None:
+        """The change is committed with its entry in the outbox: move the entry. A
+        failure here loses nothing (the entry waits in the outbox), so it is logged
+        and the write still succeeds."""
+        try:
+            self._drain()
+        except sqlite3.Error:
+            log.exception("history entries left in the outbox of %s", self.path)
+
+    def _history_conn(self) -> sqlite3.Connection:
+        self._drain()
+        return self.pconn
 
     # --- reading -------------------------------------------------------------------
 
@@ -280,11 +381,11 @@ class GeoPackageStore(SqlStore):
             ).fetchone()[0]
         )
 
+    @staticmethod
     @contextmanager
-    def _write(self):
-        """One write transaction (BEGIN IMMEDIATE: writers queue, readers go on)."""
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
+    def _transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE"):
+        """One transaction (BEGIN IMMEDIATE: writers queue, readers go on)."""
+        conn.execute(begin)
         try:
             yield conn
             conn.execute("COMMIT")
@@ -292,12 +393,49 @@ class GeoPackageStore(SqlStore):
             conn.execute("ROLLBACK")
             raise
 
+    def _write(self):
+        return self._transaction(self.conn)
+
+    def _pwrite(self):
+        return self._transaction(self.pconn)
+
+    def _snapshot(self):
+        return self._transaction(self.conn, "BEGIN DEFERRED")
+
+    def backup(self, folder: Path) -> list[Path]:
+        """Copy the GeoPackage and the private file, as one consistent pair, while
+        the app runs. The GeoPackage's write lock is held meanwhile, so no change
+        commits between the two copies; a history entry moved to the private file
+        during the copy is then in both, which the outbox's numbering makes harmless
+        (it is copied again, or found there, when the pair is opened)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        pairs = [
+            (self.path, folder / f"{self.path.stem}-{stamp}.gpkg"),
+            (self.private_path, folder / f"{self.private_path.stem}-{stamp}.sqlite"),
+        ]
+        self.pconn  # noqa: B018 - the private file exists before it is copied
+        with self._write():
+            for source, target in pairs:
+                src, dst = sqlite3.connect(source), sqlite3.connect(target)
+                try:
+                    src.backup(dst)
+                finally:
+                    dst.close()
+                    src.close()
+        return [target for _source, target in pairs]
+
     def check(self) -> list[str]:
         problems = []
         conn = self.conn
-        result = conn.execute("PRAGMA integrity_check").fetchall()
-        if result != [("ok",)]:
-            problems += [r[0] for r in result]
+        for name, db in (("store", conn), ("private file", self.pconn)):
+            result = db.execute("PRAGMA integrity_check").fetchall()
+            if result != [("ok",)]:
+                problems += [f"{name}: {r[0]}" for r in result]
+        for table in LEGACY_TABLES:
+            if self._has_table(conn, table):
+                problems.append(f"{table} is still in the GeoPackage")
         for name in self.layer_names():
             n_rows = conn.execute(
                 f"SELECT count(*) FROM {q(name)} WHERE geom IS NOT NULL"
@@ -319,15 +457,18 @@ class GeoPackageStore(SqlStore):
         The new file is written beside the old one and renamed over it only once
         complete, so a failure leaves the existing store as it was. The new data
         version continues from the old store's, so caches never mistake the two.
+        The private file (accounts, history) is kept as it is.
         """
         self._tables = None  # the tables are rebuilt
         previous = 0
         if self.path.is_file():
             try:
                 previous = self.data_version()
+                self._drain()  # pending history entries go before the file does
             except (StoreError, sqlite3.DatabaseError):
                 previous = 0
-            self.close()
+        last_hid = self._max_hid()
+        self.close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(
             prefix=".mapapp-", suffix=".gpkg", dir=self.path.parent
@@ -335,9 +476,26 @@ class GeoPackageStore(SqlStore):
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            conn = sqlite3.connect(tmp, isolation_level=None)
+            self._build(tmp, layers, previous + 1, last_hid)
+            with open(tmp, "rb") as f:  # on disk before it takes the store's name
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+            for suffix in ("-wal", "-shm"):  # journals of the old file, now stale
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+            _sync_dir(self.path.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self._prepared = False
+        return previous + 1
+
+    def _build(self, tmp: Path, layers: dict, version: int, last_hid: int) -> None:
+        """Write a complete store into the new file ``tmp``."""
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
             _register_functions(conn)
             conn.execute("PRAGMA journal_mode=DELETE")
+            # a new file, renamed into place only once complete and synced (create)
+            conn.execute("PRAGMA synchronous=OFF")
             _create_core(conn)
             for spec in REGISTRY.values():
                 _create_layer(conn, spec)
@@ -347,25 +505,12 @@ class GeoPackageStore(SqlStore):
                     self._insert_frame(conn, spec, layers[name])
                 _touch_contents(conn, name)
             conn.execute(
-                "INSERT INTO mapapp_meta VALUES ('data_version', ?)",
-                (str(previous + 1),),
+                "INSERT INTO mapapp_meta VALUES ('data_version', ?)", (str(version),)
             )
+            _continue_sequence(conn, last_hid)
             conn.execute("COMMIT")
-            if previous:  # keep the accounts and the history of the old store
-                conn.execute("ATTACH DATABASE ? AS old", (str(self.path),))
-                for table in ("mapapp_users", "mapapp_tokens", "mapapp_history"):
-                    if conn.execute(
-                        "SELECT 1 FROM old.sqlite_master WHERE name = ?", (table,)
-                    ).fetchone():
-                        conn.execute(f"INSERT INTO {table} SELECT * FROM old.{table}")
-                conn.execute("DETACH DATABASE old")
-            conn.close()
-            os.replace(tmp, self.path)
-            for suffix in ("-wal", "-shm"):  # journals of the old file, now stale
-                Path(str(self.path) + suffix).unlink(missing_ok=True)
         finally:
-            tmp.unlink(missing_ok=True)
-        return previous + 1
+            conn.close()
 
 
 def _touch_contents(conn: sqlite3.Connection, layer: str) -> None:
@@ -381,21 +526,127 @@ def _touch_contents(conn: sqlite3.Connection, layer: str) -> None:
     )
 
 
-ACCOUNT_TABLES = """
+# The private file: accounts (users, their API tokens and sign-in sessions, failed
+# sign-ins) and the history. Users have a number (uid) that is never reused, and
+# tokens and sessions belong to it, so a name created again inherits nothing.
+PRIVATE_TABLES = """
 CREATE TABLE IF NOT EXISTS mapapp_users (
-  name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
-  created TEXT NOT NULL);
+  uid INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL, password_hash TEXT NOT NULL, created TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mapapp_tokens (
-  token_hash TEXT PRIMARY KEY, "user" TEXT NOT NULL, created TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS mapapp_attempts (key TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS mapapp_attempts_key ON mapapp_attempts (key, at);
+  token_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL UNIQUE,
+  uid INTEGER NOT NULL REFERENCES mapapp_users (uid) ON DELETE CASCADE,
+  created REAL NOT NULL, expires REAL NOT NULL, last_used REAL);
+CREATE TABLE IF NOT EXISTS mapapp_sessions (
+  session_hash TEXT PRIMARY KEY,
+  uid INTEGER NOT NULL REFERENCES mapapp_users (uid) ON DELETE CASCADE,
+  created REAL NOT NULL, seen REAL NOT NULL, expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS mapapp_sessions_uid ON mapapp_sessions (uid);
+CREATE TABLE IF NOT EXISTS mapapp_attempts (
+  account TEXT NOT NULL, address TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS mapapp_attempts_pair
+  ON mapapp_attempts (account, address, at);
+CREATE INDEX IF NOT EXISTS mapapp_attempts_address ON mapapp_attempts (address, at);
 CREATE TABLE IF NOT EXISTS mapapp_history (
-  hid INTEGER PRIMARY KEY AUTOINCREMENT, layer TEXT NOT NULL,
+  hid INTEGER PRIMARY KEY, layer TEXT NOT NULL,
   feature_id TEXT NOT NULL, version INTEGER, action TEXT NOT NULL, author TEXT,
-  at TEXT NOT NULL, before TEXT, after TEXT);
+  at TEXT NOT NULL, before TEXT, after TEXT, note TEXT);
 CREATE INDEX IF NOT EXISTS mapapp_history_feature
   ON mapapp_history (layer, feature_id);
 """
+
+# In the GeoPackage: history entries written with their change, until they are in
+# the private file. AUTOINCREMENT numbers them for good (never reused).
+OUTBOX_TABLE = """
+CREATE TABLE IF NOT EXISTS mapapp_history_outbox (
+  hid INTEGER PRIMARY KEY AUTOINCREMENT, layer TEXT NOT NULL,
+  feature_id TEXT NOT NULL, version INTEGER, action TEXT NOT NULL, author TEXT,
+  at TEXT NOT NULL, before TEXT, after TEXT, note TEXT)
+"""
+
+# Where the older layout kept the private tables: inside the GeoPackage.
+LEGACY_TABLES = ("mapapp_users", "mapapp_tokens", "mapapp_attempts", "mapapp_history")
+
+
+def _sync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _continue_sequence(conn: sqlite3.Connection, last_hid: int) -> None:
+    """Make the outbox number its entries after ``last_hid`` (entries already in the
+    private file keep their numbers when the GeoPackage is rebuilt or migrated)."""
+    row = conn.execute(
+        "SELECT seq FROM sqlite_sequence WHERE name = 'mapapp_history_outbox'"
+    ).fetchone()
+    if row is None:
+        conn.execute(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES "
+            "('mapapp_history_outbox', ?)",
+            (last_hid,),
+        )
+    elif row[0] < last_hid:
+        conn.execute(
+            "UPDATE sqlite_sequence SET seq = ? WHERE name = 'mapapp_history_outbox'",
+            (last_hid,),
+        )
+
+
+def _migrate_legacy(store: GeoPackageStore) -> None:
+    """Move the private tables of a store of the older layout to the private file.
+
+    Copied first (idempotent), then dropped from the GeoPackage with secure_delete
+    and the file vacuumed, so no password hash stays in its free pages or its WAL.
+    A crash in between is finished at the next start.
+    """
+    conn = store.conn
+    present = [t for t in LEGACY_TABLES if store._has_table(conn, t)]
+    if not present:
+        return
+    with store._pwrite() as private:
+        if "mapapp_users" in present:
+            private.executemany(
+                "INSERT OR IGNORE INTO mapapp_users (name, role, password_hash, "
+                "created) VALUES (?, ?, ?, ?)",
+                conn.execute(
+                    "SELECT name, role, password_hash, created FROM mapapp_users"
+                ).fetchall(),
+            )
+        if "mapapp_tokens" in present:
+            _migrate_tokens(conn, private)
+        if "mapapp_history" in present:
+            private.executemany(
+                f"INSERT OR IGNORE INTO mapapp_history (hid, {HISTORY_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                conn.execute(
+                    "SELECT hid, layer, feature_id, version, action, author, at, "
+                    "before, after FROM mapapp_history"
+                ).fetchall(),
+            )
+    conn.execute("PRAGMA secure_delete=ON")
+    with store._write() as c:
+        for table in present:
+            c.execute(f"DROP TABLE {q(table)}")
+    conn.execute("VACUUM")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    log.warning("moved %s out of %s", ", ".join(present), store.path)
+
+
+def _migrate_tokens(conn: sqlite3.Connection, private: sqlite3.Connection) -> None:
+    """Older tokens had no id and no end: they get both (LEGACY_TOKEN_DAYS)."""
+    now = time.time()
+    for token_hash, user in conn.execute(
+        'SELECT token_hash, "user" FROM mapapp_tokens'
+    ).fetchall():
+        private.execute(
+            "INSERT OR IGNORE INTO mapapp_tokens (token_hash, token_id, uid, "
+            "created, expires) SELECT ?, ?, uid, ?, ? FROM mapapp_users WHERE name = ?",
+            (token_hash, token_hash[:10], now, now + LEGACY_TOKEN_DAYS * 86400, user),
+        )
 
 
 def _create_core(conn: sqlite3.Connection) -> None:
@@ -429,7 +680,7 @@ def _create_core(conn: sqlite3.Connection) -> None:
       CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
     CREATE TABLE mapapp_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """
-        + ACCOUNT_TABLES
+        + OUTBOX_TABLE
     )
     wgs84 = (
         'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'

@@ -1,16 +1,20 @@
 """PostGIS store: the same contract on PostgreSQL, for several app servers.
 
 One table per layer (``id`` primary key, the layer's fields, ``geom`` in EPSG:4326
-with a GiST index, ``version``), plus the data version, accounts and history tables.
-Every write is one transaction; the data version is a row updated in that same
-transaction, so every app process sees it move as soon as the write commits and its
-caches (keyed on it) follow.
+with a GiST index, ``version``), plus the data version, in the schema the URL puts
+first on the search path. Accounts, sessions, tokens, sign-in attempts and the
+history are in a schema of their own (``mapapp_private`` beside ``public``, else
+``<schema>_private``), so database users (QGIS) can be granted the layers alone.
+Every write is one transaction, its history entry included; the data version is a
+row updated in that same transaction, so every app process sees it move as soon as
+the write commits and its caches (keyed on it) follow.
 """
 
 from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -31,19 +35,34 @@ SQL_TYPES = {
 }
 GEOM_TYPES = {"Point": "Point", "Polygon": "MultiPolygon"}
 
-ACCOUNT_TABLES = """
-CREATE TABLE IF NOT EXISTS mapapp_meta (key text PRIMARY KEY, value text NOT NULL);
-CREATE TABLE IF NOT EXISTS mapapp_users (name text PRIMARY KEY, role text NOT NULL,
-  password_hash text NOT NULL, created text NOT NULL);
-CREATE TABLE IF NOT EXISTS mapapp_tokens (token_hash text PRIMARY KEY,
-  "user" text NOT NULL, created text NOT NULL);
-CREATE TABLE IF NOT EXISTS mapapp_attempts (key text NOT NULL, at double precision NOT NULL);
-CREATE INDEX IF NOT EXISTS mapapp_attempts_key ON mapapp_attempts (key, at);
-CREATE TABLE IF NOT EXISTS mapapp_history (hid bigserial PRIMARY KEY, layer text NOT NULL,
-  feature_id text NOT NULL, version integer, action text NOT NULL, author text,
-  at text NOT NULL, before jsonb, after jsonb);
-CREATE INDEX IF NOT EXISTS mapapp_history_feature ON mapapp_history (layer, feature_id);
+PRIVATE_TABLES = """
+CREATE SCHEMA IF NOT EXISTS {s};
+CREATE TABLE IF NOT EXISTS {s}.mapapp_users (uid bigserial PRIMARY KEY,
+  name text NOT NULL UNIQUE, role text NOT NULL, password_hash text NOT NULL,
+  created text NOT NULL);
+CREATE TABLE IF NOT EXISTS {s}.mapapp_tokens (token_hash text PRIMARY KEY,
+  token_id text NOT NULL UNIQUE,
+  uid bigint NOT NULL REFERENCES {s}.mapapp_users (uid) ON DELETE CASCADE,
+  created double precision NOT NULL, expires double precision NOT NULL,
+  last_used double precision);
+CREATE TABLE IF NOT EXISTS {s}.mapapp_sessions (session_hash text PRIMARY KEY,
+  uid bigint NOT NULL REFERENCES {s}.mapapp_users (uid) ON DELETE CASCADE,
+  created double precision NOT NULL, seen double precision NOT NULL,
+  expires double precision NOT NULL);
+CREATE INDEX IF NOT EXISTS mapapp_sessions_uid ON {s}.mapapp_sessions (uid);
+CREATE TABLE IF NOT EXISTS {s}.mapapp_attempts (account text NOT NULL,
+  address text NOT NULL, at double precision NOT NULL);
+CREATE INDEX IF NOT EXISTS mapapp_attempts_pair
+  ON {s}.mapapp_attempts (account, address, at);
+CREATE INDEX IF NOT EXISTS mapapp_attempts_address ON {s}.mapapp_attempts (address, at);
+CREATE TABLE IF NOT EXISTS {s}.mapapp_history (hid bigserial PRIMARY KEY,
+  layer text NOT NULL, feature_id text NOT NULL, version integer,
+  action text NOT NULL, author text, at text NOT NULL, before jsonb, after jsonb,
+  note text);
+CREATE INDEX IF NOT EXISTS mapapp_history_feature
+  ON {s}.mapapp_history (layer, feature_id)
 """
+LEGACY_TOKEN_DAYS = 30  # tokens made before they could expire expire this long after
 NOW = "to_char(now() AT TIME ZONE 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 
@@ -89,13 +108,16 @@ class PostGISStore(SqlStore):
         with conn.cursor() as cur:
             cur.executemany(sql, rows)
 
-    def __init__(self, url: str, area: Bbox):
+    def __init__(self, url: str, area: Bbox, private_schema: str | None = None):
         import psycopg
 
         self._psycopg = psycopg
         self.url = url
         self.area = area
+        self.private_schema = private_schema
         self._local = threading.local()
+        self._prepared = False
+        self._prepare_lock = threading.RLock()
 
     # --- connections -----------------------------------------------------------------
 
@@ -110,7 +132,38 @@ class PostGISStore(SqlStore):
                     f"cannot connect to the PostGIS store: {exc}"
                 ) from None
             self._local.conn = conn
+            self._prepare()
         return conn
+
+    @property
+    def pconn(self):
+        return self.conn
+
+    def _t(self, name: str) -> str:
+        self.conn  # noqa: B018 - connects, which prepares the private schema
+        return super()._t(name)
+
+    def _prepare(self) -> None:
+        """Once per process: the private schema and its tables (moved there from the
+        data schema when the store has the older layout)."""
+        with self._prepare_lock:
+            if self._prepared:
+                return
+            schema = self.private_schema
+            if schema is None:
+                current = self._one("SELECT current_schema()")[0] or "public"
+                schema = (
+                    "mapapp_private" if current == "public" else f"{current}_private"
+                )
+            self.private_schema = schema
+            self.PRIVATE = f"{q(schema)}."
+            self.HISTORY_OUT = f"{q(schema)}.mapapp_history"
+            with self.conn.transaction():
+                self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('mapapp'))")
+                for statement in PRIVATE_TABLES.format(s=q(schema)).split(";"):
+                    self.conn.execute(statement)
+                self._migrate_legacy()
+            self._prepared = True
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -125,6 +178,56 @@ class PostGISStore(SqlStore):
 
     def _has_address_table(self) -> bool:
         return bool(self._one("SELECT to_regclass('mapapp_addresses') IS NOT NULL")[0])
+
+    _pwrite = _write
+
+    @contextmanager
+    def _snapshot(self):
+        with self.conn.transaction():
+            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield self.conn
+
+    def _lock(self, conn, key: str) -> None:
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+            (f"mapapp.{self.private_schema}.{key}",),
+        )
+
+    def _migrate_legacy(self) -> None:
+        """Move users, tokens and history of the older layout (in the data schema)
+        to the private schema, in the transaction of :meth:`_prepare`."""
+        conn, s = self.conn, q(self.private_schema)
+        legacy = self._one(
+            "SELECT to_regclass(quote_ident(current_schema()) || '.mapapp_users')"
+        )[0]
+        if legacy is None:
+            return
+        conn.execute(
+            f"INSERT INTO {s}.mapapp_users (name, role, password_hash, created) "
+            "SELECT name, role, password_hash, created FROM mapapp_users "
+            "ON CONFLICT (name) DO NOTHING"
+        )
+        conn.execute(
+            f"INSERT INTO {s}.mapapp_tokens (token_hash, token_id, uid, created, "
+            "expires) SELECT t.token_hash, left(t.token_hash, 10), u.uid, "
+            "extract(epoch FROM now()), extract(epoch FROM now()) + %s "
+            f'FROM mapapp_tokens t JOIN {s}.mapapp_users u ON u.name = t."user" '
+            "ON CONFLICT DO NOTHING",
+            (LEGACY_TOKEN_DAYS * 86400,),
+        )
+        conn.execute(
+            f"INSERT INTO {s}.mapapp_history (hid, layer, feature_id, version, "
+            "action, author, at, before, after) SELECT hid, layer, feature_id, "
+            "version, action, author, at, before, after FROM mapapp_history "
+            "ON CONFLICT DO NOTHING"
+        )
+        conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{s}.mapapp_history', 'hid'), "
+            f"(SELECT coalesce(max(hid), 0) + 1 FROM {s}.mapapp_history), false)"
+        )
+        for table in ("mapapp_tokens", "mapapp_attempts", "mapapp_history"):
+            conn.execute(f"DROP TABLE IF EXISTS {q(table)}")
+        conn.execute("DROP TABLE mapapp_users")
 
     def _one(self, sql, params=()):
         return self.conn.execute(sql, params).fetchone()
@@ -187,9 +290,10 @@ class PostGISStore(SqlStore):
         conn = self.conn
         with conn.transaction():
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-            for statement in ACCOUNT_TABLES.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS mapapp_meta (key text PRIMARY KEY, "
+                "value text NOT NULL)"
+            )
             row = conn.execute(
                 "SELECT value FROM mapapp_meta WHERE key = 'data_version'"
             ).fetchone()
@@ -218,6 +322,12 @@ class PostGISStore(SqlStore):
                 (str(previous + 1),),
             )
         return previous + 1
+
+    def backup(self, folder: Path) -> list[Path]:
+        raise StoreError(
+            "back up PostGIS with pg_dump (one snapshot of the data and the private "
+            f"schema {self.private_schema}): pg_dump -Fc DATABASE > FILE.dump"
+        )
 
     def check(self) -> list[str]:
         problems = []

@@ -1,14 +1,16 @@
 """The part of the store contract both SQL backends share, written once.
 
 A backend says how its SQL dialect differs (placeholders, the current time, row
-locks, how geometries go in and out, how a bbox is queried) and provides the
-connection, the write transaction and the data-version bump; this class does the
+locks, how geometries go in and out, how a bbox is queried), where its private
+tables are (accounts, sessions, tokens, sign-in attempts, history) and provides the
+connections, the write transactions and the data-version bump; this class does the
 rest: reads, the versioned writes with their history, restores, and accounts.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from contextlib import AbstractContextManager
 
 import geopandas as gpd
@@ -17,9 +19,12 @@ import pandas as pd
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import AlreadyExists, BadRequest, NotFound
 from ..layers import LayerSpec, get_spec
 from ..layers.builtin import LEGACY_PRECISIONS
+from ..layers.validation import check_text
+from ..limits import HISTORY_ID_MAX, ID_PATTERN
+from ..text import slug
 from .addresses import AddressTable
 from .base import Bbox, Store, history_state, plain_value
 from .filters import (
@@ -36,6 +41,10 @@ from .filters import (
     check_filter,
 )
 
+HISTORY_COLUMNS = "layer, feature_id, version, action, author, at, before, after, note"
+SEEN_EVERY_S = 60  # a session's or token's last use is written at most this often
+_CASTS = {"str": str, "int": int, "float": float, "bool": bool}
+
 
 def q(name: str) -> str:
     """Quote an SQL identifier (names come from the registry, never from a request)."""
@@ -43,7 +52,7 @@ def q(name: str) -> str:
 
 
 class SqlStore(AddressTable, Store):
-    """Shared implementation over a DB-API connection; see the module docstring."""
+    """Shared implementation over DB-API connections; see the module docstring."""
 
     P = "?"  # the driver's placeholder
     NOW = ""  # SQL for the current UTC time as YYYY-MM-DDTHH:MM:SSZ
@@ -51,20 +60,48 @@ class SqlStore(AddressTable, Store):
     GEOM_OUT = "geom"  # SQL selecting a geometry as bytes the backend decodes
     GEOM_IN = "?"  # SQL turning the geometry parameter into the column's value
     PUBLISHED = "published = 1"
+    PRIVATE = ""  # prefix of the private tables (a schema on PostGIS)
+    HISTORY_OUT = "mapapp_history"  # where a write records its history entry
     LOWER = "lower"  # SQL function folding the case of a text value
 
     # --- what a backend provides ------------------------------------------------------
 
     @property
     def conn(self):  # pragma: no cover - each backend defines it
+        """The connection to the data (layers, data version)."""
+        raise NotImplementedError
+
+    @property
+    def pconn(self):  # pragma: no cover
+        """The connection to the private tables (accounts, history)."""
         raise NotImplementedError
 
     def _write(self) -> AbstractContextManager:  # pragma: no cover
+        """One write transaction on the data, yielding its connection."""
+        raise NotImplementedError
+
+    def _pwrite(self) -> AbstractContextManager:  # pragma: no cover
+        """One write transaction on the private tables, yielding its connection."""
+        raise NotImplementedError
+
+    def _snapshot(self) -> AbstractContextManager:  # pragma: no cover
+        """One read transaction on the data: every read inside sees one state."""
         raise NotImplementedError
 
     def _bump(self, conn, layer: str | None = None) -> int:  # pragma: no cover
         """Increase the data version inside the write transaction; return it."""
         raise NotImplementedError
+
+    def _after_write(self) -> None:
+        """Called after each committed write (the GeoPackage moves its history)."""
+
+    def _lock(self, conn, key: str) -> None:
+        """Serialise the writers that take ``key`` (inside a write transaction; the
+        GeoPackage's writers are serialised anyway)."""
+
+    def _lock_ids(self, conn, layer: str) -> None:
+        """Serialise the writers that add ids to ``layer``."""
+        self._lock(conn, f"ids.{layer}")
 
     def _bbox_clause(self, spec: LayerSpec, bbox: Bbox) -> tuple[str, list]:
         raise NotImplementedError  # pragma: no cover
@@ -83,6 +120,10 @@ class SqlStore(AddressTable, Store):
 
     def _encode(self, geom: BaseGeometry, spec: LayerSpec):
         raise NotImplementedError  # pragma: no cover
+
+    def _t(self, name: str) -> str:
+        """The SQL name of the private table ``mapapp_<name>``."""
+        return f"{self.PRIVATE}mapapp_{name}"
 
     @staticmethod
     def _load_state(value) -> dict | None:
@@ -151,6 +192,25 @@ class SqlStore(AddressTable, Store):
             raise NotFound(f"layer {layer!r} is not in the store")
         return spec
 
+    @staticmethod
+    def _fid(spec: LayerSpec, fid: str) -> str:
+        """``fid`` when it can be an id at all, else NotFound (nothing was asked of
+        the database: a NUL byte or a lone surrogate would upset it)."""
+        if not isinstance(fid, str) or not ID_PATTERN.fullmatch(fid):
+            raise NotFound(f"no feature {fid!r:.60} in layer {spec.name!r}")
+        return fid
+
+    @staticmethod
+    def _filter_value(spec: LayerSpec, name: str, value: object) -> object:
+        """A filter value both backends compare the same way, or BadRequest."""
+        if isinstance(value, str) and check_text(value):
+            raise BadRequest(f"{name}: not a value this field can hold")
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise BadRequest(f"{name}: {value} is out of range")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise BadRequest(f"{name}: not a finite number")
+        return value
+
     def _where(
         self,
         spec: LayerSpec,
@@ -161,6 +221,8 @@ class SqlStore(AddressTable, Store):
     ) -> tuple[str, list]:
         clauses, params = [], []
         if bbox is not None:
+            if not all(math.isfinite(v) for v in bbox):
+                raise BadRequest("bbox: four finite numbers are needed")
             clause, values = self._bbox_clause(spec, bbox)
             clauses.append(clause)
             params += values
@@ -170,7 +232,7 @@ class SqlStore(AddressTable, Store):
                     f"unknown filter field {name!r} for layer {spec.name!r}"
                 )
             clauses.append(f"{q(name)} = {self.P}")
-            params.append(value)
+            params.append(self._filter_value(spec, name, value))
         if where is not None:
             check_filter(where, spec)
             clause, values = self._filter_sql(spec, where)
@@ -244,6 +306,17 @@ class SqlStore(AddressTable, Store):
         ).fetchall()
         return self._frame(spec, cols, rows)
 
+    def read_versioned(
+        self,
+        layer: str,
+        published_only: bool = False,
+        columns: list[str] | None = None,
+    ) -> tuple[int, gpd.GeoDataFrame]:
+        with self._snapshot():
+            version = self.data_version()
+            frame = self.read(layer, published_only=published_only, columns=columns)
+        return version, frame
+
     def _frame(self, spec: LayerSpec, cols: list[str], rows: list) -> gpd.GeoDataFrame:
         geoms = self._decode([r[-1] for r in rows]) if rows else []
         data = pd.DataFrame([r[:-1] for r in rows], columns=cols)
@@ -275,7 +348,8 @@ class SqlStore(AddressTable, Store):
         ).fetchone()[0]
 
     def get(self, layer: str, fid: str) -> dict:
-        return self._get(self._spec(layer), fid)
+        spec = self._spec(layer)
+        return self._get(spec, self._fid(spec, fid))
 
     def _get(self, spec: LayerSpec, fid: str, lock: bool = False) -> dict:
         cols = spec.field_names + ["version"]
@@ -286,14 +360,29 @@ class SqlStore(AddressTable, Store):
         ).fetchone()
         if row is None:
             raise NotFound(f"no feature {fid!r} in layer {spec.name!r}")
-        first = self._frame(spec, cols, [row]).iloc[0]
-        props = {n: plain_value(first[n]) for n in spec.field_names}
-        return {
-            "id": fid,
-            "properties": props,
-            "geometry": first.geometry,
-            "version": int(first["version"]),
-        }
+        return self._features(spec, cols, [row])[0]
+
+    def _features(self, spec: LayerSpec, cols: list[str], rows: list) -> list[dict]:
+        """Rows as features ``{"id", "properties", "geometry", "version"}`` whose
+        values have their field's type (an int stays an int beside empty values)."""
+        frame = self._frame(spec, cols, rows)
+        casts = {f.name: _CASTS[f.type] for f in spec.fields}
+        out = []
+        for row in frame.itertuples(index=False):
+            values = row._asdict()
+            props = {}
+            for name in spec.field_names:
+                value = plain_value(values[name])
+                props[name] = None if value is None else casts[name](value)
+            out.append(
+                {
+                    "id": props["id"],
+                    "properties": props,
+                    "geometry": values["geometry"],
+                    "version": int(values["version"]),
+                }
+            )
+        return out
 
     # --- writing ------------------------------------------------------------------
 
@@ -318,14 +407,19 @@ class SqlStore(AddressTable, Store):
         conn.executemany(sql, rows)
 
     def _insert_frame(self, conn, spec: LayerSpec, frame: gpd.GeoDataFrame) -> None:
-        if frame.crs is not None and frame.crs.to_epsg() != 4326:
-            frame = frame.to_crs(4326)
+        frame = self._wgs84(frame)
         self._insert(
             conn,
             spec,
             frame.drop(columns="geometry").to_dict("records"),
             list(frame.geometry),
         )
+
+    @staticmethod
+    def _wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        if frame.crs is not None and frame.crs.to_epsg() != 4326:
+            return frame.to_crs(4326)
+        return frame
 
     def _set(
         self, conn, spec: LayerSpec, fid: str, props: dict, geom: BaseGeometry
@@ -338,30 +432,38 @@ class SqlStore(AddressTable, Store):
             + [self._encode(geom, spec), fid],
         )
 
-    def _log(
-        self,
-        conn,
-        layer: str,
-        fid: str,
-        action: str,
-        author: str | None,
-        before: dict | None,
-        after: dict | None,
-    ) -> None:
+    def _log_rows(self, conn, rows: list[tuple]) -> None:
+        """Record history entries ``(layer, feature_id, action, author, before,
+        after, note)`` in the current write transaction."""
         p = self.P
-        conn.execute(
-            "INSERT INTO mapapp_history (layer, feature_id, version, action, author, at, "
-            f"before, after) VALUES ({p}, {p}, {p}, {p}, {p}, {self.NOW}, {p}, {p})",
-            (
-                layer,
-                fid,
-                (after or before or {}).get("version"),
-                action,
-                author,
-                history_state(before),
-                history_state(after),
-            ),
+        self._executemany(
+            conn,
+            f"INSERT INTO {self.HISTORY_OUT} ({HISTORY_COLUMNS}) VALUES "
+            f"({p}, {p}, {p}, {p}, {p}, {self.NOW}, {p}, {p}, {p})",
+            [
+                (
+                    layer,
+                    fid,
+                    (after or before or {}).get("version"),
+                    action,
+                    author,
+                    self._state(fid, before),
+                    self._state(fid, after),
+                    note,
+                )
+                for layer, fid, action, author, before, after, note in rows
+            ],
         )
+
+    @staticmethod
+    def _state(fid: str, value: dict | None) -> str | None:
+        """A feature's state (or, for a whole-layer entry, its counts) as JSON."""
+        if fid or value is None:
+            return history_state(value)
+        return json.dumps(value)
+
+    def _log(self, conn, layer, fid, action, author, before, after) -> None:
+        self._log_rows(conn, [(layer, fid, action, author, before, after, None)])
 
     def _exists(self, conn, layer: str, fid: str) -> bool:
         return (
@@ -371,6 +473,15 @@ class SqlStore(AddressTable, Store):
             is not None
         )
 
+    def _free_id(self, conn, spec: LayerSpec, props: dict) -> str:
+        """A new id made from the feature's name: ``le-numerique``, then ``-2``…"""
+        base = slug(props.get(spec.label_field)) or spec.name
+        candidate, n = base, 1
+        while self._exists(conn, spec.name, candidate):
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
     def add(
         self,
         layer: str,
@@ -379,17 +490,21 @@ class SqlStore(AddressTable, Store):
         author: str | None = None,
     ) -> dict:
         spec = self._spec(layer)
-        self._validate(spec, properties, geometry, f"new feature in {layer}")
+        props = dict(properties)
         with self._write() as conn:
-            if self._exists(conn, layer, properties["id"]):
-                raise Conflict(
-                    f"a feature with id {properties['id']!r} already exists "
-                    f"in {layer!r}"
+            self._lock_ids(conn, layer)
+            if props.get("id") in (None, ""):
+                props["id"] = self._free_id(conn, spec, props)
+            self._validate(spec, props, geometry, f"new feature in {layer}")
+            if self._exists(conn, layer, props["id"]):
+                raise AlreadyExists(
+                    f"a feature with id {props['id']!r} already exists in {layer!r}"
                 )
-            self._insert(conn, spec, [properties], [geometry])
-            saved = self._get(spec, properties["id"])
+            self._insert(conn, spec, [props], [geometry])
+            saved = self._get(spec, props["id"])
             self._log(conn, layer, saved["id"], "add", author, None, saved)
             self._bump(conn, layer)
+        self._after_write()
         return saved
 
     def update(
@@ -402,6 +517,7 @@ class SqlStore(AddressTable, Store):
         author: str | None = None,
     ) -> dict:
         spec = self._spec(layer)
+        fid = self._fid(spec, fid)
         with self._write() as conn:
             current = self._get(spec, fid, lock=True)
             self._check_version(current, expected_version)
@@ -412,6 +528,7 @@ class SqlStore(AddressTable, Store):
             saved = self._get(spec, fid)
             self._log(conn, layer, fid, "update", author, current, saved)
             self._bump(conn, layer)
+        self._after_write()
         return saved
 
     def delete(
@@ -422,27 +539,38 @@ class SqlStore(AddressTable, Store):
         author: str | None = None,
     ) -> None:
         spec = self._spec(layer)
+        fid = self._fid(spec, fid)
         with self._write() as conn:
             current = self._get(spec, fid, lock=True)
             self._check_version(current, expected_version)
             conn.execute(f"DELETE FROM {q(layer)} WHERE id = {self.P}", (fid,))
             self._log(conn, layer, fid, "delete", author, current, None)
             self._bump(conn, layer)
+        self._after_write()
+
+    # --- history ------------------------------------------------------------------
+
+    def _history_conn(self):
+        """The connection that reads the complete history (see the backends)."""
+        return self.pconn
 
     def history(self, layer: str, fid: str) -> list[dict]:
-        self._spec(layer)
-        rows = self.conn.execute(
-            "SELECT hid, version, action, author, at, before, after FROM mapapp_history "
-            f"WHERE layer = {self.P} AND feature_id = {self.P} ORDER BY hid DESC",
-            (layer, fid),
-        ).fetchall()
+        spec = self._spec(layer)
+        fid = self._fid(spec, fid)
+        rows = (
+            self._history_conn()
+            .execute(
+                "SELECT hid, version, action, author, at, before, after, note FROM "
+                f"{self._t('history')} WHERE layer = {self.P} AND feature_id = "
+                f"{self.P} ORDER BY hid DESC",
+                (layer, fid),
+            )
+            .fetchall()
+        )
+        keys = ("id", "version", "action", "author", "at", "before", "after", "note")
         return [
             {
-                "id": r[0],
-                "version": r[1],
-                "action": r[2],
-                "author": r[3],
-                "at": r[4],
+                **dict(zip(keys, r, strict=True)),
                 "before": self._load_state(r[5]),
                 "after": self._load_state(r[6]),
             }
@@ -451,13 +579,18 @@ class SqlStore(AddressTable, Store):
 
     def deleted(self, layer: str) -> list[dict]:
         spec = self._spec(layer)
-        rows = self.conn.execute(
-            "SELECT h.hid, h.feature_id, h.author, h.at, h.before FROM mapapp_history h "
-            f"WHERE h.layer = {self.P} AND h.action = 'delete' AND h.hid = (SELECT "
-            "max(hid) FROM mapapp_history WHERE layer = h.layer AND feature_id = "
-            "h.feature_id) ORDER BY h.hid DESC",
-            (spec.name,),
-        ).fetchall()
+        h = self._t("history")
+        rows = (
+            self._history_conn()
+            .execute(
+                f"SELECT e.hid, e.feature_id, e.author, e.at, e.before FROM {h} e "
+                f"WHERE e.layer = {self.P} AND e.action = 'delete' AND e.hid = (SELECT "
+                f"max(hid) FROM {h} WHERE layer = e.layer AND feature_id = "
+                "e.feature_id) ORDER BY e.hid DESC",
+                (spec.name,),
+            )
+            .fetchall()
+        )
         return [
             {
                 "history_id": r[0],
@@ -469,6 +602,24 @@ class SqlStore(AddressTable, Store):
             for r in rows
         ]
 
+    def _history_entry(self, layer: str, fid: str, history_id: int) -> dict:
+        """The state a history entry gives back (after it; before a deletion)."""
+        p = self.P
+        row = None
+        if isinstance(history_id, int) and 0 < history_id <= HISTORY_ID_MAX:
+            row = (
+                self._history_conn()
+                .execute(
+                    f"SELECT action, before, after FROM {self._t('history')} WHERE "
+                    f"hid = {p} AND layer = {p} AND feature_id = {p}",
+                    (history_id, layer, fid),
+                )
+                .fetchone()
+            )
+        if row is None:
+            raise NotFound(f"no history entry {history_id} for {fid!r} in {layer!r}")
+        return self._load_state(row[2] if row[0] != "delete" else row[1])
+
     def restore(
         self,
         layer: str,
@@ -478,21 +629,13 @@ class SqlStore(AddressTable, Store):
         expected_version: int | None = None,
     ) -> dict:
         spec = self._spec(layer)
-        p = self.P
+        fid = self._fid(spec, fid)
+        state = self._history_entry(layer, fid, history_id)
+        geom = shape(state["geometry"])
+        props = {**state["properties"], "id": fid}
+        self._validate(spec, props, geom, f"restored feature {fid} in {layer}")
         with self._write() as conn:
-            row = conn.execute(
-                f"SELECT action, before, after FROM mapapp_history WHERE hid = {p} AND "
-                f"layer = {p} AND feature_id = {p}",
-                (history_id, layer, fid),
-            ).fetchone()
-            if row is None:
-                raise NotFound(
-                    f"no history entry {history_id} for {fid!r} in {layer!r}"
-                )
-            state = self._load_state(row[2] if row[0] != "delete" else row[1])
-            geom = shape(state["geometry"])
-            props = {**state["properties"], "id": fid}
-            self._validate(spec, props, geom, f"restored feature {fid} in {layer}")
+            self._lock_ids(conn, layer)
             current = None
             if self._exists(conn, layer, fid):
                 current = self._get(spec, fid, lock=True)
@@ -501,108 +644,287 @@ class SqlStore(AddressTable, Store):
             else:  # undelete: the version continues from the deleted one
                 self._insert(conn, spec, [props], [geom])
                 conn.execute(
-                    f"UPDATE {q(layer)} SET version = {p} WHERE id = {p}",
+                    f"UPDATE {q(layer)} SET version = {self.P} WHERE id = {self.P}",
                     ((state.get("version") or 0) + 1, fid),
                 )
             saved = self._get(spec, fid)
             self._log(conn, layer, fid, "restore", author, current, saved)
             self._bump(conn, layer)
+        self._after_write()
         return saved
 
-    def replace_layers(self, layers: dict[str, gpd.GeoDataFrame]) -> int:
+    # --- whole layers -----------------------------------------------------------------
+
+    def replace_layers(
+        self,
+        layers: dict[str, gpd.GeoDataFrame],
+        author: str | None = None,
+        note: str | None = None,
+    ) -> int:
         with self._write() as conn:
             version = self.data_version()
             for name, frame in layers.items():
                 spec = self._spec(name)
-                conn.execute(f"DELETE FROM {q(name)}")
-                self._insert_frame(conn, spec, frame)
+                self._lock_ids(conn, name)
+                if spec.editable:
+                    self._replace_tracked(conn, spec, self._wgs84(frame), author, note)
+                else:
+                    self._replace_whole(conn, spec, self._wgs84(frame), author, note)
                 version = self._bump(conn, name)
+        self._after_write()
         return version
+
+    def _replace_whole(self, conn, spec, frame, author, note) -> None:
+        """An official layer: rows replaced at once, one history entry for the
+        layer saying how many features came and went."""
+        before = self.count(spec.name)
+        conn.execute(f"DELETE FROM {q(spec.name)}")
+        self._insert_frame(conn, spec, frame)
+        counts = {"features_before": before, "features_after": len(frame)}
+        self._log_rows(conn, [(spec.name, "", "import", author, None, counts, note)])
+
+    def _replace_tracked(self, conn, spec, frame, author, note) -> None:
+        """An edited layer: only what changes is written, each change in the history
+        (removed features can be restored); untouched features keep their version."""
+        current = {f["id"]: f for f in self._all(spec)}
+        incoming = {}
+        for rec, geom in zip(
+            frame.drop(columns="geometry").to_dict("records"),
+            frame.geometry,
+            strict=True,
+        ):
+            props = {n: plain_value(rec.get(n)) for n in spec.field_names}
+            incoming[props["id"]] = (props, geom)
+        entries = []
+        for fid, old in current.items():
+            if fid not in incoming:
+                conn.execute(f"DELETE FROM {q(spec.name)} WHERE id = {self.P}", (fid,))
+                entries.append((spec.name, fid, "delete", author, old, None, note))
+        for fid, (props, geom) in incoming.items():
+            old = current.get(fid)
+            if old is None:
+                self._insert(conn, spec, [props], [geom])
+            elif not self._same_feature(spec, old, props, geom):
+                self._set(conn, spec, fid, props, geom)
+            else:
+                continue
+            action = "add" if old is None else "update"
+            new = self._get(spec, fid)
+            entries.append((spec.name, fid, action, author, old, new, note))
+        self._log_rows(conn, entries)
+
+    def _all(self, spec: LayerSpec) -> list[dict]:
+        cols = spec.field_names + ["version"]
+        rows = self.conn.execute(self._select(cols, spec.name)).fetchall()
+        return self._features(spec, cols, rows) if rows else []
+
+    def _same_feature(self, spec, old: dict, props: dict, geom) -> bool:
+        if old["properties"] != props:
+            return False
+        return self._encode(old["geometry"], spec) == self._encode(geom, spec)
 
     # --- accounts -----------------------------------------------------------------
 
+    def _uid(self, conn, name: str) -> int:
+        row = conn.execute(
+            f"SELECT uid FROM {self._t('users')} WHERE name = {self.P}", (name,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no user {name!r}")
+        return row[0]
+
     def add_user(self, name: str, role: str, password_hash: str) -> None:
         p = self.P
-        with self._write() as conn:
+        with self._pwrite() as conn:
             if conn.execute(
-                f"SELECT 1 FROM mapapp_users WHERE name = {p}", (name,)
+                f"SELECT 1 FROM {self._t('users')} WHERE name = {p}", (name,)
             ).fetchone():
-                raise Conflict(f"user {name!r} already exists")
+                raise AlreadyExists(f"user {name!r} already exists")
             conn.execute(
-                f"INSERT INTO mapapp_users VALUES ({p}, {p}, {p}, {self.NOW})",
+                f"INSERT INTO {self._t('users')} (name, role, password_hash, created) "
+                f"VALUES ({p}, {p}, {p}, {self.NOW})",
                 (name, role, password_hash),
+            )
+            # a name used before starts afresh: no sign-in failures carried over
+            conn.execute(
+                f"DELETE FROM {self._t('attempts')} WHERE account = {p}", (name,)
             )
 
     def get_user(self, name: str) -> dict | None:
-        row = self.conn.execute(
-            "SELECT name, role, password_hash, created FROM mapapp_users WHERE "
-            f"name = {self.P}",
+        row = self.pconn.execute(
+            "SELECT uid, name, role, password_hash, created FROM "
+            f"{self._t('users')} WHERE name = {self.P}",
             (name,),
         ).fetchone()
-        return (
-            None
-            if row is None
-            else dict(
-                zip(("name", "role", "password_hash", "created"), row, strict=True)
-            )
-        )
+        keys = ("uid", "name", "role", "password_hash", "created")
+        return None if row is None else dict(zip(keys, row, strict=True))
 
     def list_users(self) -> list[dict]:
-        rows = self.conn.execute(
-            "SELECT name, role, created FROM mapapp_users ORDER BY name"
+        rows = self.pconn.execute(
+            f"SELECT name, role, created FROM {self._t('users')} ORDER BY name"
         ).fetchall()
         return [dict(zip(("name", "role", "created"), r, strict=True)) for r in rows]
 
     def remove_user(self, name: str) -> None:
-        with self._write() as conn:
-            if not conn.execute(
-                f"DELETE FROM mapapp_users WHERE name = {self.P}", (name,)
-            ).rowcount:
-                raise NotFound(f"no user {name!r}")
-            conn.execute(f'DELETE FROM mapapp_tokens WHERE "user" = {self.P}', (name,))
+        p = self.P
+        with self._pwrite() as conn:
+            uid = self._uid(conn, name)
+            for table in ("tokens", "sessions"):
+                conn.execute(f"DELETE FROM {self._t(table)} WHERE uid = {p}", (uid,))
+            conn.execute(
+                f"DELETE FROM {self._t('attempts')} WHERE account = {p}", (name,)
+            )
+            conn.execute(f"DELETE FROM {self._t('users')} WHERE uid = {p}", (uid,))
 
     def set_password(self, name: str, password_hash: str) -> None:
-        with self._write() as conn:
-            if not conn.execute(
-                f"UPDATE mapapp_users SET password_hash = {self.P} WHERE "
-                f"name = {self.P}",
-                (password_hash, name),
-            ).rowcount:
-                raise NotFound(f"no user {name!r}")
-
-    def add_token(self, name: str, token_hash: str) -> None:
         p = self.P
-        with self._write() as conn:
-            if not conn.execute(
-                f"SELECT 1 FROM mapapp_users WHERE name = {p}", (name,)
-            ).fetchone():
-                raise NotFound(f"no user {name!r}")
+        with self._pwrite() as conn:
+            uid = self._uid(conn, name)
             conn.execute(
-                f"INSERT INTO mapapp_tokens VALUES ({p}, {p}, {self.NOW})",
-                (token_hash, name),
+                f"UPDATE {self._t('users')} SET password_hash = {p} WHERE uid = {p}",
+                (password_hash, uid),
+            )
+            conn.execute(f"DELETE FROM {self._t('sessions')} WHERE uid = {p}", (uid,))
+
+    # --- API tokens -------------------------------------------------------------------
+
+    def add_token(
+        self, name: str, token_hash: str, token_id: str, now: float, expires: float
+    ) -> None:
+        p = self.P
+        with self._pwrite() as conn:
+            uid = self._uid(conn, name)
+            conn.execute(
+                f"INSERT INTO {self._t('tokens')} (token_hash, token_id, uid, "
+                f"created, expires) VALUES ({p}, {p}, {p}, {p}, {p})",
+                (token_hash, token_id, uid, now, expires),
             )
 
-    def user_for_token(self, token_hash: str) -> dict | None:
-        row = self.conn.execute(
-            "SELECT u.name, u.role FROM mapapp_tokens t JOIN mapapp_users u ON "
-            f'u.name = t."user" WHERE t.token_hash = {self.P}',
+    def tokens(self, name: str) -> list[dict]:
+        uid = self._uid(self.pconn, name)
+        rows = self.pconn.execute(
+            f"SELECT token_id, created, expires, last_used FROM {self._t('tokens')} "
+            f"WHERE uid = {self.P} ORDER BY created",
+            (uid,),
+        ).fetchall()
+        keys = ("id", "created", "expires", "last_used")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def revoke_token(self, name: str, token_id: str) -> None:
+        p = self.P
+        with self._pwrite() as conn:
+            uid = self._uid(conn, name)
+            if not conn.execute(
+                f"DELETE FROM {self._t('tokens')} WHERE uid = {p} AND token_id = {p}",
+                (uid, token_id),
+            ).rowcount:
+                raise NotFound(f"user {name!r} has no token {token_id!r}")
+
+    def revoke_tokens(self, name: str) -> int:
+        with self._pwrite() as conn:
+            uid = self._uid(conn, name)
+            return conn.execute(
+                f"DELETE FROM {self._t('tokens')} WHERE uid = {self.P}", (uid,)
+            ).rowcount
+
+    def user_for_token(self, token_hash: str, now: float) -> dict | None:
+        row = self.pconn.execute(
+            f"SELECT u.name, u.role, t.expires, t.last_used FROM {self._t('tokens')} "
+            f"t JOIN {self._t('users')} u ON u.uid = t.uid WHERE t.token_hash = "
+            f"{self.P}",
             (token_hash,),
         ).fetchone()
-        return None if row is None else {"name": row[0], "role": row[1]}
+        if row is None or row[2] <= now:
+            return None
+        if row[3] is None or now - row[3] > SEEN_EVERY_S:
+            with self._pwrite() as conn:
+                conn.execute(
+                    f"UPDATE {self._t('tokens')} SET last_used = {self.P} WHERE "
+                    f"token_hash = {self.P}",
+                    (now, token_hash),
+                )
+        return {"name": row[0], "role": row[1]}
 
-    def note_failure(self, key: str, at: float) -> None:
+    # --- sessions ------------------------------------------------------------------
+
+    def add_session(
+        self, name: str, session_hash: str, now: float, expires: float
+    ) -> None:
         p = self.P
-        with self._write() as conn:
-            conn.execute(f"INSERT INTO mapapp_attempts VALUES ({p}, {p})", (key, at))
-            conn.execute(f"DELETE FROM mapapp_attempts WHERE at < {p}", (at - 86400,))
+        with self._pwrite() as conn:
+            uid = self._uid(conn, name)
+            conn.execute(
+                f"INSERT INTO {self._t('sessions')} (session_hash, uid, created, "
+                f"seen, expires) VALUES ({p}, {p}, {p}, {p}, {p})",
+                (session_hash, uid, now, now, expires),
+            )
+            conn.execute(
+                f"DELETE FROM {self._t('sessions')} WHERE expires < {p}", (now,)
+            )
 
-    def failures_since(self, key: str, since: float) -> int:
-        return self.conn.execute(
-            f"SELECT count(*) FROM mapapp_attempts WHERE key = {self.P} AND "
-            f"at >= {self.P}",
-            (key, since),
-        ).fetchone()[0]
+    def session_user(self, session_hash: str, now: float, idle: float) -> dict | None:
+        row = self.pconn.execute(
+            f"SELECT u.name, u.role, s.seen, s.expires FROM {self._t('sessions')} s "
+            f"JOIN {self._t('users')} u ON u.uid = s.uid WHERE s.session_hash = "
+            f"{self.P}",
+            (session_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        if row[3] <= now or now - row[2] > idle:
+            self.end_session(session_hash)
+            return None
+        if now - row[2] > min(SEEN_EVERY_S, idle / 10):
+            with self._pwrite() as conn:
+                conn.execute(
+                    f"UPDATE {self._t('sessions')} SET seen = {self.P} WHERE "
+                    f"session_hash = {self.P}",
+                    (now, session_hash),
+                )
+        return {"name": row[0], "role": row[1]}
 
-    def clear_failures(self, key: str) -> None:
-        with self._write() as conn:
-            conn.execute(f"DELETE FROM mapapp_attempts WHERE key = {self.P}", (key,))
+    def end_session(self, session_hash: str) -> None:
+        with self._pwrite() as conn:
+            conn.execute(
+                f"DELETE FROM {self._t('sessions')} WHERE session_hash = {self.P}",
+                (session_hash,),
+            )
+
+    def end_sessions(self, name: str) -> int:
+        with self._pwrite() as conn:
+            uid = self._uid(conn, name)
+            return conn.execute(
+                f"DELETE FROM {self._t('sessions')} WHERE uid = {self.P}", (uid,)
+            ).rowcount
+
+    # --- sign-in attempts -----------------------------------------------------------
+
+    def record_attempt(
+        self, account: str, address: str, at: float, since: float
+    ) -> tuple[int, int]:
+        p, t = self.P, self._t("attempts")
+        with self._pwrite() as conn:
+            self._lock(conn, f"attempts.{address}")
+            conn.execute(f"DELETE FROM {t} WHERE at < {p}", (at - 86400,))
+            conn.execute(
+                f"INSERT INTO {t} (account, address, at) VALUES ({p}, {p}, {p})",
+                (account, address, at),
+            )
+            pair = conn.execute(
+                f"SELECT count(*) FROM {t} WHERE account = {p} AND address = {p} "
+                f"AND at >= {p}",
+                (account, address, since),
+            ).fetchone()[0]
+            from_address = conn.execute(
+                f"SELECT count(*) FROM {t} WHERE address = {p} AND at >= {p}",
+                (address, since),
+            ).fetchone()[0]
+        return pair, from_address
+
+    def clear_attempts(self, account: str, address: str) -> None:
+        with self._pwrite() as conn:
+            conn.execute(
+                f"DELETE FROM {self._t('attempts')} WHERE account = {self.P} AND "
+                f"address = {self.P}",
+                (account, address),
+            )

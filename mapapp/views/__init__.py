@@ -19,7 +19,7 @@ from flask_babel import Babel
 from ..site import Site
 from . import analysis, api, auth, imports, ogc, planner, public
 from .guards import init_guards
-from .handlers import register_handlers
+from .handlers import register_handlers, register_limits
 from .params import current_lang
 
 BLUEPRINTS = (public.bp, api.bp, analysis.bp, planner.bp, imports.bp, ogc.bp, auth.bp)
@@ -35,6 +35,7 @@ def init_app(app: Flask, site: Site) -> None:
             Path(__file__).parent.parent / "translations"
         ),
     )
+    register_limits(app)  # first: nothing reads a body before its limit is set
     init_guards(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

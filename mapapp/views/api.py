@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import geopandas as gpd
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from ..cache import Payload
@@ -107,8 +106,13 @@ def public_points(name: str) -> Snapshot:
     return snap
 
 
-# the URL carries the data version, so the payload never changes under it
+# With the current data version in the URL (``?v=``), the payload never changes
+# under it: caches may keep it for good. Without it, only with revalidation.
 IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _cache_control() -> str:
+    return IMMUTABLE if request.args.get("v") is not None else "no-cache"
 
 
 @bp.get("/api/layers/<name>.points")
@@ -116,7 +120,10 @@ def layer_points(name: str):
     """A large point layer as compact integer arrays (see maps/compact.py)."""
     snap = public_points(name)
     return send_payload(
-        snap.compact(), "application/json", "Accept-Encoding", cache_control=IMMUTABLE
+        snap.compact(),
+        "application/json",
+        "Accept-Encoding",
+        cache_control=_cache_control(),
     )
 
 
@@ -134,17 +141,20 @@ def layer_points_binary(name: str):
 
 @bp.get("/api/layers/<name>/items/<int:index>")
 def layer_item(name: str, index: int):
-    """One feature of a snapshot by position, for the popups of large layers."""
+    """One feature of a snapshot by position, for the popups of large layers: read
+    from the published snapshot of that same data version, never the live row (a
+    draft saved since, or a feature unpublished since, is not served)."""
     snap = public_points(name)
     if not 0 <= index < len(snap.frame):
         raise NotFound(f"no feature at position {index} in {name!r}")
-    found = site().store.get(name, str(snap.frame["id"].iloc[index]))
-    row = gpd.GeoDataFrame(
-        [found["properties"]], geometry=[found["geometry"]], crs="EPSG:4326"
-    )
-    response = jsonify(features(row.drop(columns=["published"], errors="ignore"))[0])
-    response.headers["Cache-Control"] = IMMUTABLE
-    return response
+    full = site().snapshot(name, full=True)
+    if full.version != snap.version:
+        raise Gone("the data changed while it was read: reload the map")
+    row = full.frame[full.frame["id"] == snap.frame["id"].iloc[index]]
+    response = jsonify(features(row)[0])
+    response.set_etag(f"{name}-{snap.version}-{index}")
+    response.headers["Cache-Control"] = _cache_control()
+    return response.make_conditional(request)
 
 
 @bp.get("/api/search")
@@ -222,11 +232,10 @@ def feature_get(name: str, fid: str):
 def feature_create(name: str):
     """Add a feature (a GeoJSON Feature); 201 with its version."""
     editable(name)
-    store = site().store
     props, geometry = params.feature_body()
-    if "id" not in props:
-        props["id"] = store.new_id(name, props.get("name"))
-    saved = store.add(name, props, geometry, author=g.user["name"])
+    # without an id the store makes one from the name, inside the write: two
+    # planners adding "Le Numérique" at once get le-numerique-2 and -3
+    saved = site().store.add(name, props, geometry, author=g.user["name"])
     response = with_etag(saved, status=201)
     response.headers["Location"] = url_for(
         "api.feature_get", name=name, fid=saved["id"]

@@ -172,7 +172,9 @@ def _responses(method: str, role: str | None) -> dict:
         errors["401"] = {"description": "sign-in required", **json_error}
         errors["403"] = {"description": "not allowed (role, layer)", **json_error}
     if method in ("POST", "PATCH", "DELETE"):
+        errors["409"] = {"description": "the id is taken already", **json_error}
         errors["412"] = {"description": "saved by someone else first", **json_error}
+        errors["413"] = {"description": "a body over 1 MB", **json_error}
         errors["422"] = {"description": "invalid feature (problems)", **json_error}
         errors["428"] = {"description": "If-Match required", **json_error}
     return {**ok, **errors}

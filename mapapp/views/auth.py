@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from .. import accounts
 from ..accounts import TooManyAttempts
 from .guards import csrf_token
-from .http import site
+from .http import html_page, site
 from .params import current_lang
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -56,20 +56,29 @@ def login():
         user, error, status = _authenticate(request.form.get("name", "").strip())
         if user:
             session.clear()  # a new session: no fixation
-            session["user"] = user["name"]
+            session["sid"] = accounts.start_session(
+                site().store,
+                user["name"],
+                max_age=int(site().settings["SESSION_MAX_HOURS"]) * 3600,
+            )
             session.permanent = True
             csrf_token()
             return redirect(_safe_next(request.args.get("next")))
-    return render_template(
+    html = render_template(
         "auth/login.html",
         lang=current_lang(),
         error=error,
         next=request.args.get("next", ""),
-    ), status
+    )
+    response = html_page(html, private=True)  # it carries the form's CSRF token
+    response.status_code = status
+    return response
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with the CSRF token, so another site cannot sign you out)."""
+    """Sign out (a POST with the CSRF token, so another site cannot sign you out);
+    the session ends on the server, so a copy of the cookie is worthless."""
+    accounts.end_session(site().store, session.get("sid", ""))
     session.clear()
     return redirect(url_for("public.index"))

@@ -1,8 +1,10 @@
 """Who is asking, and may they: the current user, CSRF, the guards of planner routes.
 
-Loaded before every request: a Bearer token or the session cookie names the user
-(checked against the store); a state-changing request made with the session cookie
-must carry the session's CSRF token.
+Loaded before every request: a Bearer token or the session cookie's secret names a
+live token or session in the store (the cookie itself holds no name: signing out,
+a password change or removing the account ends the session on the server); a
+state-changing request made with the session cookie must carry the session's CSRF
+token.
 """
 
 from __future__ import annotations
@@ -39,13 +41,12 @@ def load_user() -> None:
         g.user = accounts.user_for_token(store, header[7:].strip())
         g.via_token = g.user is not None
         return
-    name = session.get("user")
-    if name:
-        user = store.get_user(name)
-        if user is None:  # removed since signing in
+    secret = session.get("sid")
+    if secret:
+        idle = int(site().settings["SESSION_IDLE_MINUTES"]) * 60
+        g.user = accounts.session_user(store, secret, idle=idle)
+        if g.user is None:  # signed out, expired, password changed, account removed
             session.clear()
-        else:
-            g.user = {"name": user["name"], "role": user["role"]}
 
 
 def csrf_token() -> str:
@@ -110,7 +111,9 @@ def init_guards(app) -> None:
     app.session_interface = RequestSecureSessions()
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        hours=int(app.config.get("SESSION_MAX_HOURS", 12))
+    )
     app.config["SESSION_COOKIE_NAME"] = "mapapp_session"
 
     @app.before_request

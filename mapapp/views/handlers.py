@@ -1,6 +1,6 @@
-"""Errors and headers of every response: typed errors as HTML or JSON in the page
-language (never a traceback), validation problems translated from their codes, and
-the security headers."""
+"""Errors, limits and headers of every response: typed errors as HTML or JSON in the
+page language (never a traceback), validation problems translated from their codes,
+the size of request bodies, and the security headers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from ..errors import MapappError, Problem
+from ..errors import BadRequest, MapappError, Problem
+from ..limits import MAX_FORM_BODY, MAX_JSON_BODY, MAX_QUERY_VALUE
 from ..maps.geojson import stored_feature
 from .http import content_security_policy
 from .params import LANG_COOKIE, asked_lang, current_lang
@@ -28,6 +29,24 @@ PROBLEM_TEXTS = {
     "missing_geometry": lambda p: _("The place is missing."),
     "unknown_field": lambda p: _("Unknown field."),
     "duplicate_id": lambda p: _("This identifier is already used."),
+    "too_long": lambda p: _(
+        "Too long: %(length)s characters, at most %(maximum)s.",
+        length=p["length"],
+        maximum=p["maximum"],
+    ),
+    "bad_character": lambda p: _("Contains a character that is not allowed."),
+    "bad_id": lambda p: _(
+        "An identifier is made of letters, digits, '-', '_' or '.' "
+        "(at most %(maximum)s).",
+        maximum=p["maximum"],
+    ),
+    "too_many_vertices": lambda p: _(
+        "Too detailed: %(count)s points, at most %(maximum)s.",
+        count=p["count"],
+        maximum=p["maximum"],
+    ),
+    "has_z": lambda p: _("Give longitude and latitude only (no height)."),
+    "not_finite": lambda p: _("The coordinates must be numbers."),
 }
 
 
@@ -93,6 +112,29 @@ def security_headers(response):
     return response
 
 
+# The only requests that may carry a file (the admin upload page); every other body
+# is a JSON feature or a small form.
+UPLOAD_ENDPOINTS = ("imports.upload",)
+
+
+def limit_request() -> None:
+    """Bound the body of each request before anything reads it (413 beyond), and
+    the length of query values (400)."""
+    if request.endpoint not in UPLOAD_ENDPOINTS:
+        request.max_content_length = MAX_JSON_BODY
+        request.max_form_memory_size = MAX_FORM_BODY
+    for values in request.args.listvalues():
+        if any(len(v) > MAX_QUERY_VALUE for v in values):
+            raise BadRequest(
+                f"a query value is longer than {MAX_QUERY_VALUE} characters"
+            )
+
+
+def register_limits(app: Flask) -> None:
+    """The request limits, checked before anything else looks at a request."""
+    app.before_request(limit_request)
+
+
 def register_handlers(app: Flask) -> None:
     """Error handlers and the security headers of every response."""
 
@@ -104,11 +146,17 @@ def register_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def handle_too_large(exc):
-        message = _(
-            "The file is larger than %(limit)s MB: import it with the command "
-            "`mapapp import`.",
-            limit=app.config.get("UPLOAD_MAX_MB"),
-        )
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            message = _(
+                "The file is larger than %(limit)s MB: import it with the command "
+                "`mapapp import`.",
+                limit=app.config.get("UPLOAD_MAX_MB"),
+            )
+        else:
+            message = _(
+                "The request is larger than %(limit)s kB.",
+                limit=MAX_JSON_BODY // 1024,
+            )
         return error_page(413, message)
 
     @app.errorhandler(HTTPException)

@@ -7,14 +7,13 @@ werkzeug's conditional-request handling, gzip when the browser accepts it.
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
-import io
 import re
 
 from flask import current_app, request
 
 from ..cache import Payload
+from ..exports import csv_text  # noqa: F401 - the one CSV writer, for the blueprints
 from ..site import Site
 
 
@@ -53,50 +52,56 @@ def attachment(body: bytes | str, mimetype: str, filename: str):
     return response
 
 
-def csv_text(rows: list[dict]) -> str:
-    """Rows as RFC 4180 CSV text (header from the first row's keys)."""
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return buffer.getvalue()
-
-
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+_INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 
 
-def inline_script_hashes(html: str) -> tuple[str, ...]:
-    """CSP source expressions (``'sha256-…'``) of every inline script of a page."""
+def _hashes(pattern: re.Pattern, html: str) -> tuple[str, ...]:
     out = set()
-    for body in _INLINE_SCRIPT.findall(html):
+    for body in pattern.findall(html):
         digest = hashlib.sha256(body.encode("utf-8")).digest()
         out.add(f"'sha256-{base64.b64encode(digest).decode()}'")
     return tuple(sorted(out))
 
 
+def inline_script_hashes(html: str) -> tuple[str, ...]:
+    """CSP source expressions (``'sha256-…'``) of every inline script of a page."""
+    return _hashes(_INLINE_SCRIPT, html)
+
+
+def inline_style_hashes(html: str) -> tuple[str, ...]:
+    """CSP source expressions of every ``<style>`` element of a page (folium writes
+    the map's size in three of them); style attributes are never allowed."""
+    return _hashes(_INLINE_STYLE, html)
+
+
 def content_security_policy(
-    script_hashes: tuple[str, ...] = (), frame_ancestors: str = "'none'"
+    script_hashes: tuple[str, ...] = (),
+    frame_ancestors: str = "'none'",
+    style_hashes: tuple[str, ...] = (),
 ) -> str:
-    """The CSP of a page: scripts from this server (and hashed inline ones) only."""
+    """The CSP of a page: scripts and styles from this server, and the page's own
+    inline ones by hash; nothing inline otherwise."""
     tiles = site().tiles
     img = "'self' data:"
     if tiles.url:
         host = re.match(r"^(https?://[^/]+)", tiles.url.replace("{s}.", "*."))
         img += f" {host.group(1)}" if host else ""
     scripts = " ".join(["'self'", *script_hashes])
+    styles = " ".join(["'self'", *style_hashes])
     return (
-        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        f"default-src 'self'; script-src {scripts}; style-src {styles}; "
         f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; "
         f"base-uri 'self'; form-action 'self'; frame-ancestors {frame_ancestors}"
     )
 
 
 def html_page(html: str, frame_ancestors: str = "'none'", private: bool = False):
-    """An HTML response whose CSP allows its own inline scripts (by hash)."""
+    """An HTML response whose CSP allows its own inline scripts and styles (by
+    hash)."""
     response = current_app.response_class(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = content_security_policy(
-        inline_script_hashes(html), frame_ancestors
+        inline_script_hashes(html), frame_ancestors, inline_style_hashes(html)
     )
     if private:
         response.headers["Cache-Control"] = "private, no-store"

@@ -364,7 +364,8 @@ def _run(kept: uploads.Upload, dry_run: bool):
     kind, opts = import_options(summary, kept.state.get("layer"), kept.state)
     if dry_run:
         return preview(site().store, kind, kept.path, **opts)
-    return run_import(site().store, kind, kept.path, **opts)
+    # recorded in the history under the administrator's name
+    return run_import(site().store, kind, kept.path, author=g.user["name"], **opts)
 
 
 @bp.get("/<token>/report")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+import shapely
 from flask import current_app, g, request
 from flask_babel import gettext as _
 from shapely.errors import ShapelyError
@@ -23,6 +24,7 @@ from ..config import parse_bbox
 from ..errors import BadRequest, PreconditionRequired
 from ..layers import LayerSpec
 from ..layers.validation import inside_area
+from ..limits import parse_json
 from ..ogcapi.crs import CRS84, CrsError, parse_crs, short_name
 
 LANGS = ("fr", "en")
@@ -234,9 +236,15 @@ def if_match(required: bool = True) -> int | None:
         ) from None
 
 
+def json_body() -> object:
+    """The request's JSON body, within the limits (size, nesting; mapapp.limits)."""
+    return parse_json(request.get_data(cache=True), "body")
+
+
 def feature_body() -> tuple[dict, BaseGeometry | None]:
-    """(properties, geometry or None) from a GeoJSON Feature request body."""
-    body = request.get_json(silent=True)
+    """(properties, geometry or None) from a GeoJSON Feature request body. Heights
+    (a third coordinate, allowed by GeoJSON) are dropped: the layers are 2-D."""
+    body = json_body()
     if not isinstance(body, dict):
         raise BadRequest("body: expected a GeoJSON Feature (JSON object)")
     props = body.get("properties") or {}
@@ -245,7 +253,7 @@ def feature_body() -> tuple[dict, BaseGeometry | None]:
     geometry = None
     if body.get("geometry") is not None:
         try:
-            geometry = shape(body["geometry"])
+            geometry = shapely.force_2d(shape(body["geometry"]))
         except (ValueError, TypeError, KeyError, AttributeError, ShapelyError) as exc:
             raise BadRequest(f"geometry: not a GeoJSON geometry ({exc})") from None
     if body.get("id") is not None and "id" not in props:
@@ -254,11 +262,14 @@ def feature_body() -> tuple[dict, BaseGeometry | None]:
 
 
 def history_id() -> int:
-    """The ``history_id`` of a restore request's JSON body."""
-    body = request.get_json(silent=True) or {}
+    """The ``history_id`` of a restore request's JSON body (a whole number)."""
+    body = json_body()
+    value = body.get("history_id") if isinstance(body, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise BadRequest("history_id: expected the id of a history entry")
     try:
-        return int(body.get("history_id"))
-    except (TypeError, ValueError):
+        return int(value)
+    except ValueError:
         raise BadRequest("history_id: expected the id of a history entry") from None
 
 

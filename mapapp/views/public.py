@@ -18,10 +18,23 @@ from ..cache import Payload
 from ..exports import FORMATS, export_bytes
 from ..layers import PRECISIONS, REGISTRY, tr
 from ..listing import parse_list_query
-from ..maps.options import MapOptions, option_defaults, parse_map_options
+from ..maps.options import (
+    DEFAULT_SIZE,
+    SIZE_LIMITS,
+    MapOptions,
+    option_defaults,
+    parse_map_options,
+    parse_size,
+)
 from ..maps.tiles import PROVIDERS
 from ..site import require_public
-from .http import content_security_policy, inline_script_hashes, send_payload, site
+from .http import (
+    content_security_policy,
+    inline_script_hashes,
+    inline_style_hashes,
+    send_payload,
+    site,
+)
 from .mappage import map_parts, map_ui
 from .params import current_lang, download_crs
 
@@ -122,13 +135,17 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
 
     def make() -> Payload:
         html = render_map_page(template, opts, include, embed)
-        return Payload.of(html.encode(), script_hashes=inline_script_hashes(html))
+        return Payload.of(
+            html.encode(),
+            script_hashes=inline_script_hashes(html),
+            style_hashes=inline_style_hashes(html),
+        )
 
     payload = s.payload(key, make)
     response = send_payload(payload, "text/html")
     frame = current_app.config.get("EMBED_FRAME_ANCESTORS", "*") if embed else "'none'"
     response.headers["Content-Security-Policy"] = content_security_policy(
-        payload.script_hashes, frame_ancestors=frame
+        payload.script_hashes, frame, payload.style_hashes
     )
     return response
 
@@ -269,8 +286,10 @@ def share():
         layers=[(n, tr(REGISTRY[n].title, lang)) for n in names],
         basemaps=list(PROVIDERS),
         defaults=option_defaults(),
-        width=request.args.get("width", "100%"),
-        height=request.args.get("height", "500"),
+        # sizes go into a snippet pasted on other sites: numbers, never the raw text
+        width=parse_size(request.args.get("width"), DEFAULT_SIZE["width"]),
+        height=parse_size(request.args.get("height"), DEFAULT_SIZE["height"]),
+        sizes={"limits": SIZE_LIMITS, "defaults": DEFAULT_SIZE},
     )
 
 

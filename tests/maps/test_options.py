@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mapapp.config import GRAND_BESANCON_BBOX as AREA
-from mapapp.maps.options import MapOptions, parse_map_options
+from mapapp.maps.options import MapOptions, parse_map_options, parse_size
 
 NAMES = ["companies", "coworking", "schools", "fibre", "context", "perimeters"]
 
@@ -72,6 +72,32 @@ def test_bad_values_are_ignored_with_a_reason(name, value):
 def test_partly_known_layers_keep_the_known_ones():
     opts = parse(layers="coworking,nope")
     assert opts.layers == ("coworking",) and "nope" in opts.ignored[0]
+
+
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("100%", "100%"),
+        ("640", "640"),
+        ("640px", "640"),
+        (" 480 px ", "480"),
+        ('100%" onload="alert(1)', "D"),
+        ("500><script>alert(1)</script>", "D"),
+        ("99999", "D"),
+        ("5%", "D"),
+        ("-500", "D"),
+        ("50vh", "D"),
+        (None, "D"),
+    ],
+)
+def test_parse_size_keeps_numbers_with_px_or_percent_only(raw, expected):
+    assert parse_size(raw, "D") == expected
+
+
+def test_over_precise_center_is_snapped():
+    a = parse_map_options({"center": "47.2378000001,6.0241000009"}, ["companies"], AREA)
+    b = parse_map_options({"center": "47.2378,6.0241"}, ["companies"], AREA)
+    assert a.key() == b.key()
 
 
 def test_the_embed_guide_states_the_defaults_the_code_uses():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from shapely.geometry import Point
 
@@ -207,26 +209,97 @@ def test_store_restore_undeletes_and_rolls_back(store):
 
 def test_store_accounts(store):
     store.add_user("alice", "admin", "hash-a")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         store.add_user("alice", "planner", "x")
+    assert caught.value.status == 409
     assert store.get_user("alice")["password_hash"] == "hash-a"
     store.set_password("alice", "hash-b")
     assert store.get_user("alice")["password_hash"] == "hash-b"
-    store.add_token("alice", "tokenhash")
-    assert store.user_for_token("tokenhash") == {"name": "alice", "role": "admin"}
+    store.add_token("alice", "tokenhash", "t1", now=1000.0, expires=2000.0)
+    assert store.user_for_token("tokenhash", now=1500.0) == {
+        "name": "alice",
+        "role": "admin",
+    }
     assert [u["name"] for u in store.list_users()] == ["alice"]
     store.remove_user("alice")
-    assert store.get_user("alice") is None and store.user_for_token("tokenhash") is None
+    assert store.get_user("alice") is None
+    assert store.user_for_token("tokenhash", now=1500.0) is None
     with pytest.raises(NotFound):
         store.remove_user("alice")
 
 
-def test_store_failures_window(store):
-    store.note_failure("user:x", 1000.0)
-    store.note_failure("user:x", 2000.0)
-    assert store.failures_since("user:x", 1500.0) == 1
-    store.clear_failures("user:x")
-    assert store.failures_since("user:x", 0) == 0
+def test_store_tokens_expire_list_and_revoke(store):
+    store.add_user("bot", "planner", "h")
+    store.add_token("bot", "hash-1", "id-1", now=1000.0, expires=2000.0)
+    store.add_token("bot", "hash-2", "id-2", now=1100.0, expires=5000.0)
+    assert store.user_for_token("hash-1", now=2000.0) is None  # expired
+    assert store.user_for_token("hash-2", now=2000.0)["name"] == "bot"
+    listed = store.tokens("bot")
+    assert [t["id"] for t in listed] == ["id-1", "id-2"]
+    assert listed[1]["expires"] == 5000.0 and listed[1]["last_used"] == 2000.0
+    assert all("hash" not in str(t) for t in listed)
+    store.revoke_token("bot", "id-2")
+    assert store.user_for_token("hash-2", now=2000.0) is None
+    with pytest.raises(NotFound):
+        store.revoke_token("bot", "id-2")
+    assert store.revoke_tokens("bot") == 1
+    assert store.tokens("bot") == []
+
+
+def test_store_sessions_end_on_sign_out_expiry_and_password_change(store):
+    store.add_user("alice", "planner", "h")
+    store.add_session("alice", "s1", now=0.0, expires=1000.0)
+    store.add_session("alice", "s2", now=0.0, expires=1000.0)
+    store.add_session("alice", "s3", now=0.0, expires=1000.0)
+    assert store.session_user("s1", now=10.0, idle=100.0)["name"] == "alice"
+    store.end_session("s1")  # signing out
+    assert store.session_user("s1", now=20.0, idle=100.0) is None
+    assert store.session_user("s2", now=200.0, idle=100.0) is None  # idle too long
+    assert store.session_user("s3", now=90.0, idle=100.0) is not None
+    assert store.session_user("s3", now=1000.0, idle=5000.0) is None  # past its end
+    store.add_session("alice", "s4", now=0.0, expires=1000.0)
+    store.set_password("alice", "new-hash")
+    assert store.session_user("s4", now=1.0, idle=100.0) is None
+
+
+def test_store_removed_account_recreated_inherits_nothing(store):
+    store.add_user("alice", "admin", "h")
+    store.add_session("alice", "s1", now=0.0, expires=1000.0)
+    store.add_token("alice", "t1", "id-1", now=0.0, expires=1000.0)
+    store.record_attempt("alice", "10.0.0.1", at=1.0, since=0.0)
+    store.remove_user("alice")
+    store.add_user("alice", "planner", "h2")
+    assert store.session_user("s1", now=1.0, idle=100.0) is None
+    assert store.user_for_token("t1", now=1.0) is None
+    assert store.tokens("alice") == []
+    assert store.record_attempt("alice", "10.0.0.1", at=2.0, since=0.0) == (1, 1)
+    assert store.get_user("alice")["role"] == "planner"
+
+
+def test_store_sign_in_attempts_by_pair_and_address(store):
+    assert store.record_attempt("x", "1.1.1.1", at=1000.0, since=0.0) == (1, 1)
+    assert store.record_attempt("x", "1.1.1.1", at=2000.0, since=1500.0) == (1, 1)
+    assert store.record_attempt("y", "1.1.1.1", at=2001.0, since=1500.0) == (1, 2)
+    assert store.record_attempt("x", "2.2.2.2", at=2002.0, since=1500.0) == (1, 1)
+    store.clear_attempts("x", "1.1.1.1")
+    assert store.record_attempt("x", "1.1.1.1", at=2003.0, since=0.0) == (1, 2)
+
+
+def test_store_sign_in_attempts_are_counted_atomically(store):
+    """Concurrent attempts each see a distinct count: none slips under a limit."""
+    store.record_attempt("warm-up", "127.0.0.1", at=0.0, since=0.0)  # connect first
+    counts = []
+
+    def attempt():
+        counts.append(store.record_attempt("x", "9.9.9.9", at=10.0, since=0.0)[0])
+        store.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(counts) == list(range(1, 13))
 
 
 def test_store_create_keeps_accounts_and_history(store, seed_layers):
@@ -235,6 +308,120 @@ def test_store_create_keeps_accounts_and_history(store, seed_layers):
     store.create(seed_layers)
     assert store.get_user("alice") is not None
     assert store.history("coworking", "test-site")[0]["action"] == "add"
+
+
+def test_store_add_without_id_makes_one_from_the_name(store):
+    saved = store.add(
+        "coworking", new_site(id=None, name="Le Numérique"), Point(6, 47.2)
+    )
+    again = store.add("coworking", new_site(id="", name="Le Numérique"), Point(6, 47.2))
+    assert (saved["id"], again["id"]) == ("le-numerique-2", "le-numerique-3")
+
+
+def test_store_concurrent_adds_of_one_name_get_distinct_ids(store):
+    store.get("coworking", "le-numerique")  # connect once before the threads
+    ids, errors = [], []
+
+    def add():
+        try:
+            ids.append(
+                store.add(
+                    "coworking", new_site(id=None, name="Tiers-lieu"), Point(6, 47.2)
+                )["id"]
+            )
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=add) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(ids) == sorted(
+        ["tiers-lieu"] + [f"tiers-lieu-{n}" for n in range(2, 9)]
+    )
+
+
+BAD_VALUES = [
+    ("NUL byte", {"name": "a\x00b"}, Point(6.02, 47.24)),
+    ("lone surrogate", {"name": "a\ud800b"}, Point(6.02, 47.24)),
+    ("control character", {"notes": "bell\x07"}, Point(6.02, 47.24)),
+    ("100 kB of text", {"notes": "x" * 100_000}, Point(6.02, 47.24)),
+    ("3-D point", {}, Point(6.02, 47.24, 300)),
+    ("NaN coordinates", {}, Point(float("nan"), 47.24)),
+    ("id with a slash", {"id": "a/b"}, Point(6.02, 47.24)),
+    ("id with a space", {"id": "a b"}, Point(6.02, 47.24)),
+    ("5,000-character id", {"id": "a" * 5000}, Point(6.02, 47.24)),
+    ("id with a control character", {"id": "a\x01"}, Point(6.02, 47.24)),
+]
+
+
+@pytest.mark.parametrize(
+    "props,geom", [v[1:] for v in BAD_VALUES], ids=[v[0] for v in BAD_VALUES]
+)
+def test_store_backends_refuse_the_same_values(store, props, geom):
+    before = store.data_version()
+    with pytest.raises(ValidationError):
+        store.add("coworking", new_site(**props), geom)
+    assert store.data_version() == before
+    assert store.check() == []
+
+
+def test_store_refuses_a_polygon_of_a_million_vertices(store):
+    import shapely
+
+    ring = shapely.Point(6.02, 47.24).buffer(0.01, quad_segs=250_000)
+    with pytest.raises(ValidationError) as caught:
+        store.add(
+            "perimeters",
+            {
+                "id": "huge",
+                "name": "Huge",
+                "status": "candidate",
+                "source": "t",
+                "source_date": "2026",
+                "precision": "exact",
+            },
+            ring,
+        )
+    assert caught.value.problems[0].code == "too_many_vertices"
+
+
+@pytest.mark.parametrize("fid", ["a\x00b", "a\ud800", "a" * 5000, "a/b", ""])
+def test_store_odd_ids_are_not_found_on_both_backends(store, fid):
+    for call in (
+        lambda: store.get("coworking", fid),
+        lambda: store.history("coworking", fid),
+        lambda: store.update("coworking", fid, {"desks": 3}),
+        lambda: store.delete("coworking", fid),
+        lambda: store.restore("coworking", fid, 1),
+    ):
+        with pytest.raises(NotFound):
+            call()
+
+
+@pytest.mark.parametrize("hid", [0, -1, 2**63, 2**64, 10**30])
+def test_store_restore_of_an_impossible_history_entry_is_not_found(store, hid):
+    with pytest.raises(NotFound):
+        store.restore("coworking", "le-numerique", hid)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{"name": "a\x00"}, {"name": "\udc80"}, {"desks": 2**64}, {"desks": -(2**70)}],
+)
+def test_store_odd_filter_values_are_bad_requests(store, filters):
+    with pytest.raises(BadRequest):
+        store.read("coworking", filters=filters)
+
+
+def test_store_read_versioned_labels_the_frame(store):
+    version, frame = store.read_versioned("coworking", published_only=True)
+    assert version == store.data_version()
+    assert "proposition-clairs-soleils" not in set(frame["id"])
 
 
 # --- filters (store/filters.py): evaluated by the database on every backend ---------

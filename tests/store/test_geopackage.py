@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 
-import pyogrio
 import pytest
 
 from mapapp.config import GRAND_BESANCON_BBOX as AREA
@@ -20,12 +19,21 @@ def gpkg(tmp_path, seed_layers):
 
 
 def test_geopackage_is_read_by_gdal(gpkg, seed_layers):
-    layers = dict(pyogrio.list_layers(gpkg.path))
-    assert layers["companies"] == "Point"
-    assert layers["fibre"] == "MultiPolygon"
-    frame = pyogrio.read_dataframe(gpkg.path, layer="schools")
-    assert frame.crs.to_epsg() == 4326
-    assert sorted(frame["id"]) == sorted(seed_layers["schools"]["id"])
+    from tests.gdal_client import gdal
+
+    gpkg.close()
+    found = gdal(
+        """
+        frame = pyogrio.read_dataframe(args[0], layer="schools")
+        result = {"layers": dict(pyogrio.list_layers(args[0])),
+                  "epsg": frame.crs.to_epsg(), "ids": list(frame["id"])}
+        """,
+        str(gpkg.path),
+    )
+    assert found["layers"]["companies"] == "Point"
+    assert found["layers"]["fibre"] == "MultiPolygon"
+    assert found["epsg"] == 4326
+    assert sorted(found["ids"]) == sorted(seed_layers["schools"]["id"])
 
 
 def test_geopackage_header_and_application_id(gpkg):
@@ -36,11 +44,17 @@ def test_geopackage_header_and_application_id(gpkg):
 
 
 def test_geopackage_edit_seen_by_gdal(gpkg):
+    from tests.gdal_client import gdal
+
     gpkg.update("coworking", "le-numerique", {"desks": 150})
-    frame = pyogrio.read_dataframe(
-        gpkg.path, layer="coworking", where="id = 'le-numerique'"
+    # GDAL in a process of its own, as QGIS would be: in this one, GDAL's SQLite
+    # closing the file would drop the store's locks and its WAL
+    desks = gdal(
+        "result = int(pyogrio.read_dataframe(args[0], layer='coworking', "
+        "where=\"id = 'le-numerique'\")['desks'].iloc[0])",
+        str(gpkg.path),
     )
-    assert int(frame["desks"].iloc[0]) == 150
+    assert desks == 150
 
 
 def test_geometry_blob_round_trip(seed_layers):
@@ -104,13 +118,27 @@ def test_geopackage_store_passes_gdal_validator(gpkg):
 
 
 def test_geopackage_types_seen_by_gdal(gpkg):
-    info = pyogrio.read_info(gpkg.path, layer="coworking")
-    types = dict(zip(info["fields"], info["ogr_types"], strict=True))
-    subtypes = dict(zip(info["fields"], info["ogr_subtypes"], strict=True))
+    from tests.gdal_client import gdal
+
+    gpkg.close()
+    info = gdal(  # in a process of its own, as a desktop GIS would be
+        """
+        result = {}
+        for layer in args[1:]:
+            i = pyogrio.read_info(args[0], layer=layer)
+            result[layer] = {
+                "types": dict(zip(i["fields"], i["ogr_types"])),
+                "subtypes": dict(zip(i["fields"], i["ogr_subtypes"])),
+            }
+        """,
+        str(gpkg.path),
+        "coworking",
+        "companies",
+    )
+    types, subtypes = info["coworking"]["types"], info["coworking"]["subtypes"]
     assert types["desks"] in ("OFTInteger", "OFTInteger64")
     assert (types["published"], subtypes["published"]) == ("OFTInteger", "OFSTBoolean")
-    info = pyogrio.read_info(gpkg.path, layer="companies")
-    types = dict(zip(info["fields"], info["ogr_types"], strict=True))
+    types = info["companies"]["types"]
     assert types["siren"] == types["headcount_class"] == "OFTString"
 
 

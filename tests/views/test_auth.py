@@ -57,7 +57,7 @@ def test_session_cookie_is_secure_over_https(app, alice):
 
 def test_wrong_password_and_rate_limit(client, alice):
     assert login(client, password="wrong-password").status_code == 401
-    for _ in range(accounts.MAX_PER_ACCOUNT):
+    for _ in range(accounts.MAX_PER_PAIR):
         login(client, password="wrong-password")
     response = login(client)
     assert response.status_code == 429
@@ -102,6 +102,43 @@ def test_session_write_without_csrf_header_is_refused(client, alice):
         headers={"If-Match": '"1"', "X-CSRF-Token": csrf_of(client)},
     )
     assert r.status_code == 200
+
+
+def _session_cookie(client) -> str:
+    return client.get_cookie("mapapp_session").value
+
+
+def test_sign_out_ends_the_session_on_the_server(app, client, alice):
+    login(client)
+    stolen = _session_cookie(client)  # a copy of the cookie, taken before sign-out
+    client.post("/auth/logout", data={"csrf_token": csrf_of(client)})
+    replay = app.test_client()
+    replay.set_cookie("mapapp_session", stolen)
+    assert replay.get("/planner/").status_code == 302
+    assert replay.get("/api/layers/coworking/features/le-numerique").status_code == 401
+
+
+def test_password_change_ends_every_session(app, client, alice, store):
+    login(client)
+    other = app.test_client()
+    login(other)
+    accounts.change_password(store, "alice", "a-brand-new-passphrase")
+    assert client.get("/planner/").status_code == 302
+    assert other.get("/planner/").status_code == 302
+
+
+def test_recreated_account_inherits_no_session(client, alice, store):
+    login(client)
+    store.remove_user("alice")
+    accounts.create_user(store, "alice", "admin", PASSWORD)
+    assert client.get("/planner/").status_code == 302
+
+
+def test_session_cookie_holds_no_user_name(app, client, alice):
+    login(client)
+    serializer = app.session_interface.get_signing_serializer(app)
+    data = serializer.loads(_session_cookie(client))
+    assert set(data) == {"sid", "csrf", "_permanent"} and "alice" not in str(data)
 
 
 def test_removed_user_loses_access(client, alice, store):
