@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from mapapp import accounts
 from tests.browser.conftest import map_counts, open_map
@@ -32,7 +33,8 @@ def test_add_publish_and_see_on_embed(watched, live_server, store):
     page.get_by_role("checkbox", name="Publié").check()
     page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_selector("#planner-status.status-ok")
-    assert "créé par alice" in page.locator("#history-list").inner_text()
+    # the history is fetched after the save: wait for it, as a reader would
+    expect(page.locator("#history-list")).to_contain_text("créé par alice")
     saved = [f for f in store.read("coworking")["name"] if "gare d'eau" in f]
     assert saved == ["Coworking de la gare d'eau"]
     embed = open_map(watched, live_server.url + "/embed?layers=coworking")
