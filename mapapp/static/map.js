@@ -1822,7 +1822,12 @@
       .map(function (v) { return v.toFixed(5); }).join(","), limit: "50", f: "json" });
     var cat = p.browse.category.value;
     if (cat && cfg.categoryField) params.set(cfg.categoryField, cat);
-    if (p.browse.name.value.trim()) params.set("q", p.browse.name.value.trim());
+    var typed = p.browse.name.value.trim().slice(0, 80);
+    if (typed) {  /* the name filter, evaluated by the server (OGC API, CQL2) */
+      params.set("filter-lang", "cql2-text");
+      params.set("filter", "CASEI(" + cfg.labelField + ") LIKE CASEI('%" +
+        typed.replace(/'/g, "''").replace(/[%_\\]/g, "\\$&") + "%')");
+    }
     var token = p.browseToken = (p.browseToken || 0) + 1;
     p.browse.count.textContent = i18n.loading;
     fetchJSON(url.replace("{name}", cfg.name) + "?" + params.toString()).then(function (res) {

@@ -473,3 +473,17 @@ def test_data_browser_of_a_large_layer_asks_the_server(page, app):
     name = item.locator(".mapapp-browse-name").inner_text()
     item.click()
     page.locator(".mapapp-card", has_text=name).wait_for()
+
+
+def test_data_browser_of_a_large_layer_filters_names_on_the_server(page, app):
+    app.config["INLINE_MAX_FEATURES"] = 5
+    open_map(page, "/embed?lang=fr&layers=companies&zoom=12&center=47.24,6.0")
+    page.get_by_role("button", name="Liste").click()
+    panel = page.locator(".mapapp-panel")
+    panel.locator(".mapapp-browse-item").first.wait_for()
+    panel.get_by_label("Le nom contient").fill("SMARTest")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.mapapp-browse-item').length === 1"
+    )
+    assert panel.locator(".mapapp-browse-name").inner_text() == "Smartesting"
+    assert "1 dans cette vue" in panel.locator(".mapapp-browse-count").inner_text()
