@@ -23,10 +23,11 @@ install-test: $(BIN)/python
 run: install
 	$(BIN)/mapapp serve --host 127.0.0.1 --port 8000
 
-## Install and run the linter and the whole test suite (browser tests included)
+## Install and run the linter and the whole test suite (browser tests included), on
+## every core (pytest-xdist; plain `.venv/bin/pytest` runs it in one process)
 test: install-test
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 ## Refresh the French catalogue after changing interface strings (then translate the
 ## new entries in messages.po and run it again to compile)
