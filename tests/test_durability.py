@@ -8,6 +8,8 @@ import os
 import random
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -294,4 +296,49 @@ def test_gdal_paths_over_http_then_sigkill_lose_no_acknowledged_write(
     assert "gdal-site" in stored  # the GeoPackage upload was imported
     for fid in acked:
         assert store.history("coworking", fid)[-1]["action"] == "add", fid
+    store.close()
+
+
+def test_init_force_beside_a_running_server_loses_no_acknowledged_write(
+    tmp_path, seed_dir
+):
+    """`mapapp init --force` run while the server serves rebuilds the same file: the
+    server's later writes land in the rebuilt store and survive a SIGKILL."""
+    inst = tmp_path / "inst"
+    env = {
+        "MAPAPP_INSTANCE_PATH": str(inst),
+        "MAPAPP_DATA_DIR": str(seed_dir),
+        "MAPAPP_TILES": "none",
+    }
+    proc, base = start_server(env, threads=4)
+    path = inst / "mapapp.gpkg"
+    try:
+        store = GeoPackageStore(path, AREA)
+        accounts.create_user(store, "root", "admin", "long-enough-password")
+        token = accounts.new_token(store, "root")
+        store.close()
+        assert _add(base, token, "before-init") == 201
+        rebuilt = subprocess.run(
+            [sys.executable, "-m", "mapapp", "init", "--force"],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        acked = []
+        for n in range(10):
+            fid = f"after-init-{n}"
+            assert _add(base, token, fid) == 201
+            acked.append(fid)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    store = GeoPackageStore(path, AREA)
+    assert store.check() == []
+    stored = set(store.read("coworking", columns=["id"])["id"])
+    assert "before-init" not in stored  # the seed replaced the layer
+    assert [fid for fid in acked if fid not in stored] == []
+    assert store.history("coworking", "after-init-3")[-1]["action"] == "add"
     store.close()

@@ -452,14 +452,19 @@ class GeoPackageStore(SqlStore):
     # --- creation ------------------------------------------------------------------
 
     def create(self, layers: dict[str, gpd.GeoDataFrame]) -> int:
-        """Build a new store from validated layers; replace the old file atomically.
+        """Build the store from validated layers; return the new data version.
 
-        The new file is written beside the old one and renamed over it only once
-        complete, so a failure leaves the existing store as it was. The new data
-        version continues from the old store's, so caches never mistake the two.
-        The private file (accounts, history) is kept as it is.
+        An existing store is rebuilt inside the file, in one transaction: a failure
+        leaves it as it was, and a server running on it meanwhile goes on with the
+        same file (renaming a new file over it would leave the server writing
+        acknowledged edits into a deleted one). Only a missing or unreadable file is
+        replaced, by a new one written beside it and renamed into place once
+        complete. The data version continues from the old store's, so caches never
+        mistake the two; the private file (accounts, history) is kept as it is.
         """
         self._tables = None  # the tables are rebuilt
+        if self.exists():
+            return self._rebuild(layers)
         previous = 0
         if self.path.is_file():
             try:
@@ -487,6 +492,27 @@ class GeoPackageStore(SqlStore):
             tmp.unlink(missing_ok=True)
         self._prepared = False
         return previous + 1
+
+    def _rebuild(self, layers: dict[str, gpd.GeoDataFrame]) -> int:
+        """Replace every layer table of the live file in one write transaction."""
+        with self._write() as conn:
+            version = int(
+                conn.execute(
+                    "SELECT value FROM mapapp_meta WHERE key='data_version'"
+                ).fetchone()[0]
+            )
+            for name, spec in REGISTRY.items():
+                _drop_layer(conn, name)
+                _create_layer(conn, spec)
+                if name in layers:
+                    self._insert_frame(conn, spec, layers[name])
+                _touch_contents(conn, name)
+            conn.execute(
+                "UPDATE mapapp_meta SET value = ? WHERE key = 'data_version'",
+                (str(version + 1),),
+            )
+        self._tables = None
+        return version + 1
 
     def _build(self, tmp: Path, layers: dict, version: int, last_hid: int) -> None:
         """Write a complete store into the new file ``tmp``."""
@@ -730,7 +756,7 @@ def _create_layer(conn: sqlite3.Connection, spec: LayerSpec) -> None:
         f"CREATE VIRTUAL TABLE {q(rt)} USING rtree(id, minx, maxx, miny, maxy)"
     )
     env = "ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
-    conn.executescript(f"""
+    triggers = f"""
     CREATE TRIGGER {q(rt + "_insert")} AFTER INSERT ON {q(t)}
       WHEN (NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
       BEGIN INSERT OR REPLACE INTO {q(rt)} VALUES (NEW.fid, {env}); END;
@@ -750,4 +776,15 @@ def _create_layer(conn: sqlite3.Connection, spec: LayerSpec) -> None:
     CREATE TRIGGER {q(rt + "_delete")} AFTER DELETE ON {q(t)}
       WHEN OLD.geom NOT NULL
       BEGIN DELETE FROM {q(rt)} WHERE id = OLD.fid; END;
-    """)
+    """
+    # one statement at a time: executescript would commit the caller's transaction
+    for statement in triggers.split("CREATE TRIGGER")[1:]:
+        conn.execute("CREATE TRIGGER" + statement)
+
+
+def _drop_layer(conn: sqlite3.Connection, layer: str) -> None:
+    """Remove a layer table, its spatial index (and triggers) and its registration."""
+    conn.execute(f"DROP TABLE IF EXISTS {q(f'rtree_{layer}_geom')}")
+    conn.execute(f"DROP TABLE IF EXISTS {q(layer)}")
+    for table in ("gpkg_extensions", "gpkg_geometry_columns", "gpkg_contents"):
+        conn.execute(f"DELETE FROM {table} WHERE table_name = ?", (layer,))
