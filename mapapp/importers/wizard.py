@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import BadRequest
 from ..layers import REGISTRY, LayerSpec
-from . import education, sirene, zones
+from . import addresses, education, sirene, zones
 from .generic import LAT, LON
 from .reading import (
     DELIMITERS,
@@ -121,6 +121,8 @@ def kind_of(columns: list[str], geometry: str | None) -> tuple[str, str | None]:
     required columns; ``generic`` when no official layout matches."""
     names = {norm(c) for c in columns}
     if geometry is None:
+        if {norm(c) for c in addresses.REQUIRED} <= names:
+            return "addresses", None
         if _has(names, sirene.REQUIRED):
             return "sirene", None
         for variant, required in education.VARIANTS.items():

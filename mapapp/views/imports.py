@@ -33,13 +33,17 @@ from .params import current_lang
 bp = Blueprint("imports", __name__, url_prefix="/planner/import")
 
 STEPS = ("file", "columns", "options", "report")
-COMMUNE_KINDS = ("sirene", "education")
+COMMUNE_KINDS = ("sirene", "education", "addresses")
+# What an official import fills: a layer of the map, or the addresses of the place
+# search (a table of their own, not a layer).
+ADDRESSES = "addresses"
 EDITION = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 OFFICIAL_SOURCES = {
     "sirene": "INSEE, base SIRENE des établissements",
     "education": "Annuaire de l'éducation, ONISEP ou MESR",
     "fibre": "ARCEP, Ma connexion internet / Cartefibre",
     "zones": "IGN / INSEE, contours IRIS ou communaux",
+    "addresses": "Base Adresse Nationale",
 }
 
 
@@ -50,6 +54,7 @@ def kind_label(kind: str, variant: str | None = None) -> str:
         "education": _("Annuaire de l'éducation, ONISEP or MESR"),
         "fibre": _("ARCEP fibre (Cartefibre, Ma connexion internet)"),
         "zones": _("IRIS or commune contours"),
+        "addresses": _("Addresses (Base Adresse Nationale, for the place search)"),
         "generic": _(
             "Your own file: GeoJSON, GeoPackage or CSV with longitude/latitude"
         ),
@@ -345,18 +350,29 @@ def options(token: str):
 
 
 def _official_layer(kind: str) -> str:
-    return {"sirene": "companies", "education": "schools", "fibre": "fibre"}.get(
-        kind, "zones"
-    )
+    return {
+        "sirene": "companies",
+        "education": "schools",
+        "fibre": "fibre",
+        "addresses": ADDRESSES,
+    }.get(kind, "zones")
 
 
 def _layer_title(name: str) -> str:
+    if name == ADDRESSES:
+        return _("Addresses of the place search")
     return tr(REGISTRY[name].title, current_lang())
 
 
 def _is_public(name: str) -> bool:
+    if name == ADDRESSES:
+        return True  # the public map's place search finds them at once
     spec = REGISTRY[name]
     return spec.public and not spec.publishable
+
+
+def _publishable(name: str) -> bool:
+    return name != ADDRESSES and REGISTRY[name].publishable
 
 
 def _run(kept: uploads.Upload, dry_run: bool):
@@ -388,7 +404,7 @@ def report(token: str):
         report=translated(result),
         layer_title=_layer_title(result.layer),
         publish=kept.state.get("publish"),
-        publishable=REGISTRY[result.layer].publishable,
+        publishable=_publishable(result.layer),
         done=False,
     )
 
@@ -415,7 +431,7 @@ def confirm(token: str):
         report=translated(result),
         layer_title=_layer_title(result.layer),
         publish=kept.state.get("publish"),
-        publishable=REGISTRY[result.layer].publishable,
+        publishable=_publishable(result.layer),
         done=True,
     )
 
@@ -557,7 +573,7 @@ def notes() -> list:
 
 def _reason_text(reason: str, coded: dict | None, layer: str) -> str:
     words = codes()
-    if coded and coded["code"] in words:
+    if coded and coded["code"] in words and layer in REGISTRY:
         spec = REGISTRY[layer]
         name = coded["field"]
         label = (

@@ -97,3 +97,20 @@ def test_cli_import_fails_with_a_non_zero_exit(runner, tmp_path):
     result = runner.invoke(main, ["import", "sirene", str(bad)])
     assert result.exit_code == 1
     assert "store is unchanged" in result.output and "missing column" in result.output
+
+
+def test_the_wizard_imports_the_addresses_of_the_place_search(
+    client, store, admin, tmp_path
+):
+    ban = fixtures.write_ban(tmp_path / "adresses-25.csv.gz")
+    sent = upload(client, admin, ban)
+    assert sent.status_code == 303, sent.get_data(as_text=True)
+    columns = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Base Adresse Nationale" in columns  # the kind recognised from the header
+    report, url = preview(client, admin, ban, {})
+    html = report.get_data(as_text=True)
+    assert report.status_code == 200 and "Adresses de la recherche" in html
+    done = client.post(url.replace("/report", "/confirm"), data={"csrf_token": admin})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    found = client.get("/api/places?q=12 rue du luxembourg").get_json()
+    assert any(h["kind"] == "address" for h in found["hits"]), found
