@@ -1039,7 +1039,9 @@
     }
     L.DomEvent.on(summary, "click", function () {
       build();
-      setTimeout(function () { keep("legend", box.open ? "1" : "0"); }, 0);
+      /* the click opens a folded box and folds an open one (its default action,
+         after this handler): remember the new state now, not a task later */
+      keep("legend", box.open ? "0" : "1");
     });
     box.addEventListener("toggle", function () { if (box.open) build(); });
     if (box.open) build();

@@ -311,6 +311,7 @@
     fs.appendChild(el("legend", null, t.location));
     fs.appendChild(el("p", "hint", t.locationHint));
     var c = current.feature.geometry ? current.feature.geometry.coordinates : [null, null];
+    fs.appendChild(addressFinder());
     fs.appendChild(coordinateInputs("f-point", c[1], c[0]));
     var actions = el("div", "tool-buttons");
     var place = el("button", "secondary", t.placeHere);
@@ -343,6 +344,67 @@
     });
     keyNudge(nudge, function (dx, dy) { nudgePoint(dx, dy); });
     return fs;
+  }
+
+  /* A site's place from an address, a quarter or a commune (the server's place
+     search: imported Base Adresse Nationale addresses and the zones, no outside
+     geocoder); choosing a result places the site there. */
+  function addressFinder() {
+    var wrap = el("div", "address-finder");
+    var label = el("label", null, t.address);
+    label.htmlFor = "f-place-search";
+    var row = el("div", "address-row");
+    var input = el("input");
+    input.id = "f-place-search";
+    input.type = "search";
+    input.autocomplete = "off";
+    input.setAttribute("aria-describedby", "f-place-search-hint");
+    var find = el("button", "secondary", t.findAddress);
+    find.type = "button";
+    find.id = "f-place-search-find";
+    var status = el("p", "hint", t.addressHint);
+    status.id = "f-place-search-hint";
+    status.setAttribute("aria-live", "polite");
+    var list = el("ul", "address-results");
+    row.appendChild(input);
+    row.appendChild(find);
+    wrap.appendChild(label);
+    wrap.appendChild(row);
+    wrap.appendChild(status);
+    wrap.appendChild(list);
+    function choose(hit) {
+      list.textContent = "";
+      input.value = hit.name;
+      if (!inArea(hit.lon, hit.lat)) { geometryError(t.outside); return; }
+      setPoint(hit.lon, hit.lat, true);
+      /* an address found fills the site's own address field when it is empty */
+      var own = form.elements["f-address"];
+      if (hit.kind === "address" && own && !own.value.trim()) own.value = hit.name;
+      map.setView([hit.lat, hit.lon], Math.max(map.getZoom(), 16));
+      input.focus();
+    }
+    function search() {
+      var q = input.value.trim();
+      list.textContent = "";
+      if (q.length < 2) return;
+      request("GET", cfg.urls.places + "?q=" + encodeURIComponent(q)).then(function (res) {
+        var hits = (res.data && res.data.hits) || [];
+        status.textContent = hits.length ? t.addressesFound : t.noAddress;
+        hits.forEach(function (hit) {
+          var li = el("li");
+          var b = el("button", "address-hit", hit.name);
+          b.type = "button";
+          b.addEventListener("click", function () { choose(hit); });
+          li.appendChild(b);
+          list.appendChild(li);
+        });
+      });
+    }
+    find.addEventListener("click", search);
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); search(); }
+    });
+    return wrap;
   }
 
   function geometryErrorBox() {

@@ -123,6 +123,14 @@ def place_strings() -> dict:
         ),
         "latitude": _("Latitude"),
         "longitude": _("Longitude"),
+        "address": _("Address, quarter or commune"),
+        "findAddress": _("Find"),
+        "addressHint": _(
+            "Addresses come from the Base Adresse Nationale once an administrator "
+            "has imported it; quarters and communes are always there."
+        ),
+        "noAddress": _("No address, quarter or commune found."),
+        "addressesFound": _("Places found: choose one."),
         "placeHere": _("Place at these coordinates"),
         "useCentre": _("Use the centre of the map"),
         "nudge": _("Move with the arrow keys"),
@@ -161,6 +169,7 @@ def editor_config(lang: str) -> dict:
         "urls": {
             "features": url_for("api.feature_create", name="__layer__"),
             "deleted": url_for("api.layer_deleted", name="__layer__"),
+            "places": url_for("api.places"),
         },
         "i18n": editor_strings(),
     }
@@ -351,7 +360,13 @@ def index():
         else:
             layers[name] = (spec, site().store.read(name))
     opts = MapOptions()
-    ui = map_ui(opts.center, opts.zoom, collapsed=True)
+    ui = map_ui(
+        opts.center,
+        opts.zoom,
+        collapsed=True,
+        places=url_for("api.places"),
+        placeContext=url_for("api.place_here"),
+    )
     parts = map_parts(
         layers, lang, site().tiles, ui, opts.center, opts.zoom, gestures=False
     )

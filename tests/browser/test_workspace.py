@@ -260,6 +260,32 @@ def test_keyboard_only_add_move_and_reshape(planner_page, store):
     )
 
 
+def test_a_site_placed_at_an_imported_address_by_keyboard(
+    planner_page, store, tmp_path
+):
+    from mapapp.importers import run_import
+    from tests.importers import fixtures
+
+    run_import(store, "addresses", fixtures.write_ban(tmp_path / "adresses-25.csv.gz"))
+    page = planner_page
+    press(
+        page, page.get_by_role("button", name="Ajouter un site de coworking"), "Enter"
+    )
+    type_into(page, page.get_by_label("Nom *"), "Coworking du Luxembourg")
+    type_into(page, page.get_by_label("Adresse, quartier ou commune"), "12 rue du lux")
+    page.keyboard.press("Enter")
+    hit = page.get_by_role("button", name=re.compile("12 Rue du Luxembourg"))
+    press(page, hit, "Enter")
+    press(page, page.get_by_role("button", name="Enregistrer"), "Enter")
+    page.wait_for_selector("#planner-status.status-ok")
+    row = dict(zip(fixtures.BAN_COLUMNS, fixtures.BAN_ROWS[0], strict=True))
+    lon, lat = float(row["lon"]), float(row["lat"])
+    saved = store.get("coworking", "coworking-du-luxembourg")
+    point = saved["geometry"]
+    assert (point.x, point.y) == pytest.approx((lon, lat), abs=1e-5)
+    assert saved["properties"]["address"].startswith("12 Rue du Luxembourg")
+
+
 def test_typed_coordinates_outside_the_area_are_refused(planner_page, store):
     page = planner_page
     page.get_by_role("button", name="Ajouter un site de coworking").click()
