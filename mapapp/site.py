@@ -152,6 +152,9 @@ class Site:
 
         def make() -> Snapshot:
             wanted = ("id", spec.label_field, spec.category_field, spec.class_field)
+            wanted += tuple(
+                f for f in ("precision", "commune_code") if f in spec.field_names
+            )
             columns = None if full else [c for c in dict.fromkeys(wanted) if c]
             # the version read with the frame, in one transaction: a write landing
             # in between is labelled as what it is (clients then reload)

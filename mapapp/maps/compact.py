@@ -17,6 +17,7 @@ import numpy as np
 from ..layers import LayerSpec
 
 SCALE = 100_000  # 1e-5 degree units
+COMMUNE_LEVEL = "commune"  # the precision of features located at commune level only
 
 
 def _spread(v: np.ndarray) -> np.ndarray:
@@ -41,7 +42,39 @@ def spatial_order(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     qy = ((y - y.min()) / max(np.ptp(y), 1e-9) * 65535).astype(np.uint32)
     code = _spread(qx) | (_spread(qy) << 1)
     order = np.lexsort((gdf["id"].to_numpy().astype(str), code))
-    return gdf.iloc[order].reset_index(drop=True)
+    ordered = gdf.iloc[order].reset_index(drop=True)
+    if "precision" not in ordered:
+        return ordered
+    # features located at commune level only come last: drawn as commune badges,
+    # never as points (see :func:`commune_groups`)
+    at_commune = (ordered["precision"] == COMMUNE_LEVEL).to_numpy()
+    return ordered.iloc[np.argsort(at_commune, kind="stable")].reset_index(drop=True)
+
+
+def commune_groups(gdf: gpd.GeoDataFrame) -> tuple[int, list[list]]:
+    """(number of located points, ``[code, lon, lat, count]`` per commune) of a frame
+    in :func:`spatial_order`: its commune-level features, one group per commune (or
+    per anchor point), drawn as a badge with their count."""
+    if "precision" not in gdf or gdf.empty:
+        return int(len(gdf)), []
+    at_commune = (gdf["precision"] == COMMUNE_LEVEL).to_numpy()
+    located = int((~at_commune).sum())
+    rest = gdf.iloc[located:]
+    if rest.empty:
+        return located, []
+    lon = np.round(rest.geometry.x.to_numpy(), 5)
+    lat = np.round(rest.geometry.y.to_numpy(), 5)
+    codes = (
+        rest["commune_code"].fillna("").astype(str).to_numpy()
+        if "commune_code" in rest
+        else np.array([""] * len(rest))
+    )
+    groups: dict[tuple, list] = {}
+    for code, x, y in zip(codes, lon, lat, strict=True):
+        key = (code,) if code else ("", x, y)
+        group = groups.setdefault(key, [code, float(x), float(y), 0])
+        group[3] += 1
+    return located, list(groups.values())
 
 
 def compact_points(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> dict:
@@ -54,10 +87,13 @@ def compact_points(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> dict
         codes = gdf[spec.category_field].map(lookup).fillna(-1).astype(int).tolist()
     else:
         codes = [-1] * len(gdf)
+    located, communes = commune_groups(gdf)
     return {
         "layer": spec.name,
         "version": version,
         "count": int(len(gdf)),
+        "located": located,
+        "communes": communes,
         "scale": SCALE,
         "categories": categories,
         "dx": np.diff(xs, prepend=0).tolist(),
@@ -92,7 +128,7 @@ def compact_binary(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> byte
     JSON twin (:func:`compact_points`) and decoded without a JSON parser.
 
     Layout: ``MPTS``, a little-endian uint32 *n*, *n* bytes of JSON header (layer,
-    version, count, scale, categories), the x deltas then the y deltas as zigzag
+    version, count, located, communes, scale, categories), the x deltas then the y deltas as zigzag
     varints, then one byte per point: its category's index plus one (0: none).
     """
     xs = np.round(gdf.geometry.x.to_numpy() * SCALE).astype(np.int64)
@@ -103,11 +139,14 @@ def compact_binary(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> byte
         codes = gdf[spec.category_field].map(lookup).fillna(0).to_numpy(np.uint8)
     else:
         codes = np.zeros(len(gdf), dtype=np.uint8)
+    located, communes = commune_groups(gdf)
     header = json.dumps(
         {
             "layer": spec.name,
             "version": version,
             "count": int(len(gdf)),
+            "located": located,
+            "communes": communes,
             "scale": SCALE,
             "categories": categories,
         },

@@ -454,6 +454,51 @@
     return made;
   }
 
+  /* The commune badges of a large layer: the payload gives each commune's count;
+     opening a badge asks the OGC API for the features located at that commune's
+     level only, and lists them (each name shows its card). */
+  function remoteCommuneBadges(map, entry, communes) {
+    var cfg = entry.cfg, options = state(map).options || {};
+    var items = options.browse && options.browse.items;
+    return communes.map(function (c) {
+      var code = c[0], n = c[3];
+      var i18n = state(map).i18n || mapapp.defaultI18n;
+      var marker = L.marker([c[2], c[1]], {
+        icon: L.divIcon({ html: el("span", "mapapp-commune-badge", String(n)),
+                          className: "mapapp-commune-icon", iconSize: [28, 28] }),
+        keyboard: false, title: n + " " + i18n.communeCount
+      });
+      var box = el("div", "mapapp-popup mapapp-commune-list");
+      box.appendChild(el("h2", "mapapp-popup-title", cfg.title));
+      box.appendChild(el("p", "mapapp-flags", n + " " + i18n.communeCount));
+      var ul = el("ul");
+      box.appendChild(ul);
+      var popup = card(marker).setContent(box);
+      marker.bindPopup(popup);
+      marker.on("popupopen", function () {
+        if (ul.childNodes.length || !items || !code) return;
+        var filter = "precision = 'commune' AND commune_code = '" + code + "'";
+        fetchJSON(items.replace("{name}", cfg.name) + "?limit=100&filter=" +
+                  encodeURIComponent(filter)).then(function (page) {
+          (page.features || []).forEach(function (f) {
+            var b = el("button", "mapapp-link-button", f.properties[cfg.labelField] || f.id);
+            b.type = "button";
+            L.DomEvent.on(b, "click", function (e) {
+              L.DomEvent.stop(e);
+              marker.setPopupContent(popupContent(cfg, f, state(map).i18n || mapapp.defaultI18n));
+            });
+            var li = el("li");
+            li.appendChild(b);
+            ul.appendChild(li);
+          });
+        }).catch(function () { mapapp.announce(map, i18n.loadError + " " + cfg.title); });
+      });
+      /* the badge lists its features again next time, not the last card shown */
+      marker.on("popupclose", function () { marker.setPopupContent(box); });
+      return marker;
+    });
+  }
+
   /* Leaflet layers for a FeatureCollection of one configured layer, registered for
      search and added to the layer's group. */
   function makeLayers(map, entry, data) {
@@ -601,8 +646,12 @@
     }
     var lngs = deltas(), lats = deltas();
     return { count: n, lngs: lngs, lats: lats, codes: bytes.subarray(pos, pos + n),
-             categories: head.categories };
+             categories: head.categories, located: located(head), communes: head.communes || [] };
   }
+
+  /* How many points of a compact payload are located (the commune-level ones, last,
+     are drawn as commune badges). */
+  function located(head) { return head.located === undefined ? head.count : head.located; }
 
   /* One point of a large layer: what the search, the permalink and reveal() need. */
   function RemotePoint(layer, i) { this._layer = layer; this._mapappIndex = i; }
@@ -622,6 +671,8 @@
       this.lats = data.lats;
       this.codes = data.codes;
       this.count = data.count;
+      this.located = data.located === undefined ? data.count : data.located;
+      this.badges = L.layerGroup();
       this.styles = styles;
       this.items = [];
       var x = this.x0 = new Float64Array(data.count), y = this.y0 = new Float64Array(data.count);
@@ -638,9 +689,11 @@
       map.on("moveend resize", this._redraw, this);
       map.on("click", this._click, this);
       map.on("mousemove", this._hover, this);
+      this.badges.addTo(map);
       this._redraw();
     },
     onRemove: function (map) {
+      map.removeLayer(this.badges);
       L.DomUtil.remove(this._canvas);
       map.off("moveend resize", this._redraw, this);
       map.off("click", this._click, this);
@@ -668,7 +721,7 @@
       var counts = new Int32Array(cols * rows), first = new Int32Array(cols * rows);
       var sx = new Float64Array(cols * rows), sy = new Float64Array(cols * rows);
       var items = [], single = map.getZoom() >= ALL_AT, m = 12;
-      for (var i = 0; i < this.count; i++) {
+      for (var i = 0; i < this.located; i++) {  /* commune-level ones: badges */
         var px = this.x0[i] * k - origin.x, py = this.y0[i] * k - origin.y;
         if (px < -m || py < -m || px > size.x + m || py > size.y + m) continue;
         if (single) { items.push({ x: px, y: py, n: 1, i: i }); continue; }
@@ -759,6 +812,7 @@
     var visible = map.hasLayer(entry.group);
     if (visible) map.removeLayer(entry.group);
     var layer = new PointsLayer(cfg, data, styles);
+    remoteCommuneBadges(map, entry, data.communes).forEach(function (b) { layer.badges.addLayer(b); });
     var markers = new Array(data.count);
     for (var i = 0; i < data.count; i++) markers[i] = new RemotePoint(layer, i);
     entry.group = layer;
@@ -780,7 +834,8 @@
           x += data.dx[i]; y += data.dy[i];
           lngs[i] = x / data.scale; lats[i] = y / data.scale; codes[i] = data.c[i] + 1;
         }
-        return { count: n, lngs: lngs, lats: lats, codes: codes, categories: data.categories };
+        return { count: n, lngs: lngs, lats: lats, codes: codes, categories: data.categories,
+                 located: located(data), communes: data.communes || [] };
       });
     }
     return fetch(remote.binary, { credentials: "same-origin" }).then(function (r) {

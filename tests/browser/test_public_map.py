@@ -236,3 +236,37 @@ def test_large_layers_load_compact_and_fetch_popups(watched, live_server, app):
     page2 = open_map(watched, page.url)
     page2.locator(".mapapp-popup", has_text="Smartesting").wait_for()
     assert watched.errors == [] and watched.outside == []
+
+
+def test_a_large_layer_draws_commune_level_features_as_badges(
+    watched, live_server, app, store
+):
+    app.config["INLINE_MAX_FEATURES"] = 5  # the companies come as compact bytes
+    companies = store.read("companies")
+    at_commune = companies[companies["precision"] == "commune"]
+    assert len(at_commune) >= 2, "the seed has companies located at commune level"
+    page = open_map(watched, live_server.url + "/?lang=fr")
+    drawn = page.evaluate("""() => {
+        const layer = window.mapapp.map._mapapp.layers.companies.group;
+        return {count: layer.count, located: layer.located,
+                badges: layer.badges.getLayers().length};
+    }""")
+    # every company is in the layer, but only the located ones are points
+    assert drawn["count"] == len(companies)
+    assert drawn["located"] == len(companies) - len(at_commune)
+    badge = page.locator(".mapapp-commune-icon .mapapp-commune-badge").first
+    expected = at_commune["commune_code"].value_counts()
+    assert drawn["badges"] == len(expected)
+    # a badge lists its companies (asked of the OGC API), a name opens its card
+    page.evaluate("""() => {
+        const b = window.mapapp.map._mapapp.layers.companies.group.badges.getLayers()[0];
+        b.openPopup();
+    }""")
+    listing = page.locator(".mapapp-commune-list li button")
+    listing.first.wait_for()
+    names = set(listing.all_inner_texts())
+    assert names and names <= set(at_commune["name"])
+    first = listing.first.inner_text()
+    listing.first.click()
+    page.locator(".mapapp-popup-title", has_text=first).first.wait_for()
+    assert badge.count() >= 1 and watched.errors == []
