@@ -946,9 +946,11 @@
     cfg.layers.forEach(function (layer) {
       var li = el("li");
       li.appendChild(el("span", null, layer[1] + " : "));
-      ["geojson", "csv", "gpkg"].forEach(function (f, i) {
-        var a = el("a", null, { geojson: "GeoJSON", csv: "CSV", gpkg: "GeoPackage" }[f]);
-        a.href = withFilters(cfg.urls.export.replace("__layer__", layer[0]).replace("__fmt__", f));
+      [["geojson", "GeoJSON"], ["csv", "CSV"], ["fr.csv", t.csvFr], ["gpkg", "GeoPackage"],
+       ["gpkg", t.gpkgL93, "EPSG:2154"]].forEach(function (f, i) {
+        var a = el("a", null, f[1]);
+        var href = cfg.urls.export.replace("__layer__", layer[0]).replace("__fmt__", f[0]);
+        a.href = withFilters(href, { crs: f[2] });
         if (i) li.appendChild(document.createTextNode(" · "));
         li.appendChild(a);
       });

@@ -249,6 +249,8 @@ def analysis_strings() -> dict:
         ),
         "openPlanned": _("open / planned"),
         "error": _("The analysis failed:"),
+        "csvFr": _("CSV for French spreadsheets"),
+        "gpkgL93": _("GeoPackage in Lambert-93"),
         **results_strings(),
         **timeline_strings(),
     }
@@ -387,16 +389,21 @@ def _dated(stem: str, ext: str) -> str:
 
 
 @bp.get("/export/<name>.<fmt>")
+@bp.get("/export/<name>.fr.csv", defaults={"fmt": "fr.csv"})
 @login_required()
 def export(name: str, fmt: str):
-    """The planner's filtered selection of a layer as GeoJSON, CSV or GeoPackage."""
+    """The planner's filtered selection of a layer as GeoJSON, CSV (RFC 4180 or for
+    French spreadsheets) or GeoPackage; ``crs=EPSG:2154`` for Lambert-93."""
     if name not in REGISTRY:
         raise NotFound(_("Unknown layer %(name)s.", name=name))
     if fmt not in FORMATS:
         raise BadRequest(_("Unknown format %(fmt)s: geojson, csv or gpkg.", fmt=fmt))
+    crs = params.download_crs(request.args)
     frame = site().filtered(name, params.analysis_filters(request.args))
-    body = export_bytes(frame, name, fmt, site().layer_metadata(name, frame))
-    return attachment(body, FORMATS[fmt], _dated(name, fmt))
+    meta = site().layer_metadata(name, frame, current_lang())
+    body = export_bytes(frame, name, fmt, meta, crs)
+    stem = f"{name}-{crs.replace(':', '')}" if crs else name
+    return attachment(body, FORMATS[fmt], _dated(stem, fmt))
 
 
 @bp.get("/scenarios.csv")

@@ -163,3 +163,20 @@ def test_jobs_estimate_counts_register_bands_unless_asked(api):
     assert register["jobs_estimate"] == 0
     assert register["jobs_left_out"] == everything["jobs_estimate"] > 1000
     assert api("/api/analysis/figures?jobs=press").status_code == 400
+
+
+def test_exports_for_french_spreadsheets_and_in_lambert_93(api, tmp_path):
+    fr = api("/planner/export/schools.fr.csv?schools.kind=lycee")
+    text = fr.get_data(as_text=True)
+    assert fr.status_code == 200 and text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert rows and all(r["kind"] == "lycee" for r in rows)
+    l93 = api("/planner/export/coworking.gpkg?crs=EPSG:2154")
+    assert "EPSG2154" in l93.headers["Content-Disposition"]
+    path = tmp_path / "l93.gpkg"
+    path.write_bytes(l93.data)
+    frame = pyogrio.read_dataframe(path)
+    assert frame.crs.to_epsg() == 2154
+    x, y = frame.geometry.iloc[0].x, frame.geometry.iloc[0].y
+    assert 900_000 < x < 960_000 and 6_660_000 < y < 6_720_000  # metres, Besançon
+    assert api("/planner/export/coworking.gpkg?crs=EPSG:9999").status_code == 400
