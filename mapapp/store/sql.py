@@ -324,14 +324,15 @@ class SqlStore(AddressTable, Store):
             if f.name not in data.columns:
                 continue
             if f.type == "bool":  # SQLite keeps 0/1
-                data[f.name] = (
-                    data[f.name]
-                    .map(lambda v: None if v is None or pd.isna(v) else bool(v))
-                    .astype(object)
-                )
+                raw = data[f.name]
+                missing = raw.isna().to_numpy()
+                flags = raw.where(~missing, 0).astype(bool).to_numpy().astype(object)
+                flags[missing] = None
+                data[f.name] = flags
             elif f.type == "int":  # integers stay integers when some are missing
                 data[f.name] = data[f.name].astype("Int64")
-        return gpd.GeoDataFrame(data, geometry=list(geoms), crs="EPSG:4326")
+        geometry = gpd.GeoSeries(geoms if len(rows) else [], crs="EPSG:4326")
+        return gpd.GeoDataFrame(data, geometry=geometry.values, crs="EPSG:4326")
 
     def count(
         self,
