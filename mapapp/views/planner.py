@@ -18,6 +18,7 @@ from ..analysis.suitability import CRITERIA
 from ..errors import BadRequest, NotFound
 from ..exports import FORMATS, export_bytes
 from ..layers import REGISTRY, tr
+from ..layers.builtin import COMMON_FIELDS
 from ..maps import safe_json
 from ..maps.options import MapOptions
 from . import params
@@ -44,17 +45,23 @@ def _field_config(f, lang: str) -> dict:
     }
 
 
+def form_fields(spec) -> list:
+    """The fields of a layer's form: what the place is first (its name, kind,
+    status…), then where the information comes from (source, date, precision)."""
+    shown = [f for f in spec.fields if f.name not in HIDDEN_FIELDS]
+    common = {f.name for f in COMMON_FIELDS}
+    return [f for f in shown if f.name not in common] + [
+        f for f in shown if f.name in common
+    ]
+
+
 def editable_layers(lang: str) -> dict:
     """The layers planners edit: title, geometry and the fields of their form."""
     return {
         spec.name: {
             "title": tr(spec.title, lang),
             "geometry": spec.geometry,
-            "fields": [
-                _field_config(f, lang)
-                for f in spec.fields
-                if f.name not in HIDDEN_FIELDS
-            ],
+            "fields": [_field_config(f, lang) for f in form_fields(spec)],
         }
         for spec in REGISTRY.values()
         if spec.editable
