@@ -114,7 +114,17 @@ class LiveServer:
         self.thread.start()
 
     def stop(self) -> None:
-        self.server.close()
+        """Close every socket from the server's own loop (closing them from this
+        thread races with its poll: a descriptor freed here could be polled there
+        after the next test reuses it), then wait for the loop and the workers."""
+
+        def close_all() -> None:
+            for channel in list(self.server._map.values()):
+                channel.close()
+
+        self.server.trigger.pull_trigger(close_all)
+        self.thread.join(timeout=10)
+        self.server.task_dispatcher.shutdown()
 
 
 @pytest.fixture
