@@ -73,6 +73,12 @@ NASTY = [
     "<script>alert(1)</script>", '" onload="x', "'; DROP TABLE x; --", "\u202e",
     "😀", "ü", "\\", "%2F", "=HYPERLINK(1)", "[]", "{}", ",,,", "5,47,6", "5,47,6,48",
     "5.9,47.2,6.1,47.3", "47.2378,6.0241", "13", "fr", "en", "json", "html",
+    "99999999999999999999999", "2147483648", "-9223372036854775809",
+    "925000,6685000,925000,6685000", "6.02,47.24,6.02,47.24", "170,40,-170,50",
+    "http://www.opengis.net/def/crs/EPSG/0/2154",
+    "http://www.opengis.net/def/crs/EPSG/0/3857", "EPSG:2154",
+    "S_INTERSECTS(geometry,POINT(925000 6685000))", "x > DATE('2020-01-01')",
+    "status = 'planned' AND desks > 1e400", "name LIKE '%", "((((((((((",
 ]  # fmt: skip
 LAYERS = list(REGISTRY) + ["nope", "mapapp_users", "gpkg_contents"]
 IDS = ["le-numerique", "smartesting", "lycee-jules-haag", "fibre-q1", "nope"]
@@ -82,7 +88,8 @@ PARAMS = [
     "cell", "radius", "lat", "lon", "w.jobs", "w.fibre", "w.nope", "include", "id",
     "layer", "perimeter", "width", "height", "feature", "basemap", "status", "desks",
     "name", "companies.sector", "coworking.status", "jobs", "legend", "scrollzoom",
-    "bbox-crs", "crs", "datetime", "published", "next", "page", "sort",
+    "bbox-crs", "crs", "datetime", "published", "next", "page", "sort", "filter",
+    "filter-crs", "filter-lang",
 ]  # fmt: skip
 
 text = st.one_of(st.sampled_from(NASTY), st.text(max_size=40))

@@ -105,6 +105,8 @@ def compact_points(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> dict
 def _varints(values: np.ndarray) -> bytes:
     """Signed integers as zigzag LEB128 varints, one after the other (a value under
     64 in absolute value takes one byte)."""
+    if len(values) == 0:  # a layer without a published feature
+        return b""
     v = values.astype(np.int64)
     rest = ((v << 1) ^ (v >> 63)).astype(np.uint64)
     active = np.ones(len(rest), dtype=bool)

@@ -98,7 +98,7 @@ def to_crs84(geom: BaseGeometry, uri: str) -> BaseGeometry:
     degrees."""
     if uri == CRS84:
         return geom
-    if not is_degrees(uri):
+    if not is_degrees(uri) and geom.length > 0:  # a point or a zero-size box
         geom = shapely.segmentize(geom, max(geom.length / 256, 1.0))
     moved = _apply(_transformer(uri, CRS84), geom)
     if not np.isfinite(shapely.get_coordinates(moved)).all():

@@ -37,6 +37,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
 ]
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
+# far beyond any layer, and within the integers both backends take for OFFSET
+MAX_OFFSET = 2**31 - 1
 # Parameters of the items request other than the queryable properties.
 RESERVED = {
     "f",
@@ -268,8 +270,10 @@ def parse_items_query(args: Mapping[str, str], spec: LayerSpec) -> ItemsQuery:
         offset = int(args.get("offset", 0))
     except ValueError:
         raise bad_parameter("limit and offset must be integers") from None
-    if not 1 <= limit <= MAX_LIMIT or offset < 0:
-        raise bad_parameter(f"limit must be 1 to {MAX_LIMIT} and offset >= 0")
+    if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
+        raise bad_parameter(
+            f"limit must be 1 to {MAX_LIMIT} and offset 0 to {MAX_OFFSET}"
+        )
     parts = []
     if "bbox" in args:
         parts.append(_bbox_filter(args))

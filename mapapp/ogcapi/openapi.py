@@ -17,6 +17,7 @@ from .features import (
     FILTER_LANGS,
     GEOJSON,
     MAX_LIMIT,
+    MAX_OFFSET,
     OPENAPI,
     SCHEMA_JSON,
     field_schema,
@@ -218,7 +219,7 @@ def _parameters() -> dict:
         ),
         "offset": _query(
             "offset",
-            {"type": "integer", "minimum": 0, "default": 0},
+            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
             "features skipped",
         ),
         "bbox": _query(

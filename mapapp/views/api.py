@@ -135,7 +135,7 @@ def layer_points_binary(name: str):
         snap.binary(),
         "application/octet-stream",
         "Accept-Encoding",
-        cache_control=IMMUTABLE,
+        cache_control=_cache_control(),
     )
 
 

@@ -69,3 +69,47 @@ def test_csv_downloads_neutralise_formulas(client_on):
     assert scenarios.status_code == 200
     for row in csv.reader(io.StringIO(scenarios.get_data(as_text=True))):
         assert not any(cell.startswith(("=", "+", "@")) for cell in row)
+
+
+L93 = "http://www.opengis.net/def/crs/EPSG/0/2154"
+WEB = "http://www.opengis.net/def/crs/EPSG/0/3857"
+ODD_QUERIES = [
+    ("huge offset", "offset=99999999999999999999999", 400),
+    (
+        "zero-size box in Lambert-93",
+        f"bbox=925000,6685000,925000,6685000&bbox-crs={L93}",
+        200,
+    ),
+    (
+        "zero-size box in Web Mercator",
+        f"bbox=670000,5980000,670000,5980000&bbox-crs={WEB}",
+        200,
+    ),
+    (
+        "zero-length line filter",
+        "filter=S_INTERSECTS(geometry,LINESTRING(925000 6685000,925000 6685000))"
+        f"&filter-crs={L93}",
+        200,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "query,status", [q[1:] for q in ODD_QUERIES], ids=[q[0] for q in ODD_QUERIES]
+)
+def test_both_backends_answer_odd_queries_alike(client_on, query, status):
+    client, _headers, _store = client_on
+    r = client.get(f"/ogc/collections/companies/items?{query}")
+    assert r.status_code == status, r.get_data(as_text=True)[:300]
+    if status == 400:
+        assert r.get_json()["code"] == "InvalidParameterValue"
+
+
+def test_a_point_layer_with_nothing_published_is_an_empty_payload(client_on):
+    client, headers, store = client_on
+    for fid in store.read("coworking")["id"]:
+        store.update("coworking", fid, {"published": False})
+    binary = client.get("/api/layers/coworking.bin")
+    assert binary.status_code == 200 and binary.data.startswith(b"MPTS")
+    points = client.get("/api/layers/coworking.points").get_json()
+    assert points["count"] == 0 and points["located"] == 0

@@ -202,6 +202,10 @@ def test_immutable_only_with_the_current_version(client, site):
     assert old.status_code == 410
     points = client.get("/api/layers/coworking.points")
     assert "immutable" not in points.headers["Cache-Control"]
+    binary = client.get("/api/layers/coworking.bin")
+    assert "immutable" not in binary.headers["Cache-Control"]
+    current = client.get(f"/api/layers/coworking.bin?v={version}")
+    assert "immutable" in current.headers["Cache-Control"]
 
 
 # --- pages never stored ------------------------------------------------------------
