@@ -12,6 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -160,25 +162,75 @@ def test_owslib_reads_the_api_definition_and_queryables(served):
 # --- QGIS ------------------------------------------------------------------------
 
 
+class Recorder:
+    """A forwarding HTTP proxy in front of the server that keeps every path asked:
+    what QGIS really sends, not what it filters locally."""
+
+    def __init__(self, base: str):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.paths: list[str] = []
+        recorder = self
+
+        class Forward(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                recorder.paths.append(self.path)
+                # the server's links name the host asked: this proxy's
+                ask = urllib.request.Request(
+                    base + self.path, headers={"Host": self.headers["Host"]}
+                )
+                try:
+                    with urllib.request.urlopen(ask) as r:
+                        status, headers, body = r.status, r.headers, r.read()
+                except urllib.error.HTTPError as exc:
+                    status, headers, body = exc.code, exc.headers, exc.read()
+                self.send_response(status)
+                for key in ("Content-Type", "Content-Crs"):
+                    if headers.get(key):
+                        self.send_header(key, headers[key])
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture(scope="module")
 def qgis_view(served):
-    """What QGIS 3.22 reports about every public collection and download."""
+    """What QGIS 3.22 reports about every public collection and download, and the
+    requests it sent (``sent``: paths through a recording proxy)."""
     from tests.desktop_gis import system_python_with
 
     python = system_python_with("qgis.core")
     base, root = served
     packages = [str(download(base, root, name)) for name in PUBLIC]
     packages.append(str(download(base, root, "coworking", "?crs=EPSG:2154")))
-    done = subprocess.run(
-        [python, str(Path(__file__).parent.parent / "qgis_client.py")]
-        + [f"{base}/ogc/", TEMIS, *PUBLIC, "--", *packages],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-        timeout=600,
-    )
+    proxy = Recorder(base)
+    try:
+        done = subprocess.run(
+            [python, str(Path(__file__).parent.parent / "qgis_client.py")]
+            + [f"{proxy.url}/ogc/", TEMIS, *PUBLIC, "--", *packages],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+            timeout=600,
+        )
+    finally:
+        proxy.close()
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    view = json.loads(done.stdout.strip().splitlines()[-1])
+    view["sent"] = proxy.paths
+    return view
 
 
 def _inside_area(extent: list[float]) -> bool:
@@ -213,6 +265,13 @@ def test_qgis_loads_every_collection_with_paging(served, qgis_view):
 def test_qgis_sends_its_bbox_to_the_server(qgis_view):
     companies = set(qgis_view["bbox"]["companies"]["ids"])
     assert {"smartesting", "silmach"} <= companies and "maty" not in companies
+    # the server was asked for that box (QGIS does not only filter what it has)
+    asked = [
+        urllib.parse.unquote(p)
+        for p in qgis_view["sent"]
+        if p.startswith("/ogc/collections/companies/items") and "bbox=" in p
+    ]
+    assert asked, qgis_view["sent"][:20]
 
 
 @pytest.mark.desktop
