@@ -59,8 +59,30 @@ def problem_text(problem: Problem) -> str:
     return make(problem.params) if make else problem.message
 
 
+# OGC API exception codes of the HTTP statuses met under /ogc/ outside its handlers
+OGC_CODES = {
+    400: "InvalidParameterValue",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    413: "PayloadTooLarge",
+}
+
+
+def _ogc_json_wanted() -> bool:
+    """An /ogc/ request whose answer is not asked as HTML."""
+    if not request.path.startswith("/ogc/") or request.args.get("f") == "html":
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.args.get("f") is not None or best != "text/html"
+
+
 def error_page(status: int, message: str):
-    """The error as JSON (API paths, or asked for) or as the site's error page."""
+    """The error as an OGC exception (under /ogc/), JSON (API paths, or asked for)
+    or the site's error page."""
+    if _ogc_json_wanted():
+        body = {"code": OGC_CODES.get(status, "ServerError"), "description": message}
+        return jsonify(body), status
     wants_json = (
         request.path.startswith(("/api/", "/healthz"))
         or request.accept_mimetypes.best == "application/json"

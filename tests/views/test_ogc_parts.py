@@ -253,3 +253,17 @@ def test_items_keep_integers_and_booleans(client):
     assert viotte["properties"]["published"] is True
     fibre = items(client, "fibre", limit=1).json["features"][0]["properties"]
     assert type(fibre["premises"]) is int and type(fibre["coverage"]) is float
+
+
+@pytest.mark.parametrize(
+    "method,path,status,code",
+    [
+        ("post", "/ogc/collections", 405, "MethodNotAllowed"),
+        ("get", "/ogc/collections/companies/items?filter=" + "a" * 3000, 400,
+         "InvalidParameterValue"),
+    ],
+)  # fmt: skip
+def test_errors_under_ogc_are_ogc_exceptions(client, method, path, status, code):
+    r = getattr(client, method)(path)
+    assert r.status_code == status and r.get_json()["code"] == code
+    assert r.get_json()["description"]
