@@ -17,7 +17,6 @@ import hashlib
 import re
 import secrets
 import time
-import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import BadRequest, MapappError
 from .store import Store
+from .text import fold
 
 ROLES = ("planner", "admin")
 MIN_PASSWORD = 10
@@ -67,15 +67,10 @@ def common_passwords() -> frozenset[str]:
     )
 
 
-def _folded(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
 def _is_common(password: str) -> bool:
     """A listed password, or a listed word dressed up with digits and symbols
     (``Motdepasse2024!``, ``P@ssw0rd!``)."""
-    folded = _folded(password)
+    folded = fold(password)
     words = common_passwords()
     core = re.sub(r"^[^a-z]+|[^a-z]+$", "", folded)  # digits and symbols around
     return (
@@ -97,7 +92,7 @@ def _repeats(password: str) -> bool:
 def _made_of_name(password: str, name: str) -> bool:
     """The name with little else: fewer than four letters besides it
     (``alice``, ``Alice2024!``, ``alicealice``)."""
-    rest = _folded(password).replace(_folded(name), "")
+    rest = fold(password).replace(fold(name), "")
     return len(rest) < len(password) and len(re.sub(r"[^a-z]", "", rest)) < 4
 
 

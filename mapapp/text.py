@@ -7,11 +7,12 @@ import unicodedata
 
 
 def fold(text: object) -> str:
-    """Lower-case text without accents, for accent- and case-insensitive matching."""
+    """Lower-case text without accents, for accent- and case-insensitive matching
+    (compatibility forms too: ``ﬁ`` is ``fi``, a full-width ``Ａ`` an ``a``)."""
     text = str(text or "")
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFD", text)
+    decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
+from ..values import plain_value as clean_value
+
 PRECISION = 5
-
-
-def clean_value(value: object) -> object:
-    """A plain Python scalar: numpy types to Python, NaN/NA to None."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 def features(

@@ -24,32 +24,19 @@ again at the next start if the process died in between (see ``geopackage.py``).
 from __future__ import annotations
 
 import json
-import math
 from abc import ABC, abstractmethod
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import BadRequest, Conflict, StoreError, ValidationError
 from ..layers import LayerSpec, validate_records
+from ..values import plain_value
 from .filters import Filter
 
 Bbox = tuple[float, float, float, float]
-
-
-def plain_value(value: object) -> object:
-    """A value a database driver accepts: numpy scalars to Python, NaN/NA to None."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 def history_state(feature: dict | None) -> str | None:
