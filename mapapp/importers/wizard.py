@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import BadRequest
 from ..layers import REGISTRY, LayerSpec
-from . import addresses, education, sirene, zones
+from . import addresses, education, formats, sirene, zones
 from .generic import LAT, LON
 from .reading import (
     DELIMITERS,
@@ -204,6 +204,15 @@ def _compressed(path: Path) -> bool:
     return head == ZIP_MAGIC or head.startswith(GZIP_MAGIC)
 
 
+def _is_shapefile(path: Path) -> bool:
+    """A ZIP archive holding a Shapefile (the one archive of one's own data that the
+    wizard takes; the official tables come zipped too)."""
+    try:
+        return formats.recognise(path) == "shapefile"
+    except ImportFileError:
+        return False
+
+
 def _sample(path: Path) -> bytes:
     """The first bytes of the table (through gzip or zip, as the importers read)."""
     try:
@@ -277,8 +286,9 @@ def _vector_magic(path: Path) -> None:
         raise WizardProblem("unreadable_vector")
 
 
-def _read_vector(path: Path) -> FileSummary:
-    _vector_magic(path)
+def _read_vector(path: Path, shapefile: bool = False) -> FileSummary:
+    if not shapefile:  # a zipped Shapefile was recognised by formats.recognise
+        _vector_magic(path)
     try:
         frame = zones.read_vector(path, "a vector file")
     except ImportFileError:
@@ -318,6 +328,8 @@ def inspect_file(path: Path) -> FileSummary:
     path = Path(path)
     suffix = path.suffix.lower()
     if _compressed(path):
+        if _is_shapefile(path):
+            return _read_vector(path, shapefile=True)
         summary = _read_csv(path)
         if summary.kind == "generic":  # only the official importers read archives
             raise WizardProblem("archive")

@@ -56,7 +56,8 @@ def kind_label(kind: str, variant: str | None = None) -> str:
         "zones": _("IRIS or commune contours"),
         "addresses": _("Addresses (Base Adresse Nationale, for the place search)"),
         "generic": _(
-            "Your own file: GeoJSON, GeoPackage or CSV with longitude/latitude"
+            "Your own file: GeoJSON, GeoPackage, zipped Shapefile or CSV with "
+            "longitude/latitude"
         ),
     }
     variants = {

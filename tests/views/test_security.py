@@ -379,3 +379,45 @@ def test_skipping_the_wizard_column_step_is_a_4xx(client, admin):
     sent = upload(client, admin, "sites.csv", data)
     report = sent.headers["Location"].replace("/columns", "/report")
     assert client.get(report).status_code == 400  # it was a 500 (no layer chosen)
+
+
+def zipped_shapefile(folder) -> bytes:
+    """A Shapefile of two planned sites with French column names, zipped."""
+    import zipfile
+
+    import geopandas as gpd
+    import pyogrio
+
+    frame = gpd.GeoDataFrame(
+        {"nom": ["Site Saint-Ferjeux", "Site Montrapon"], "statut": ["planned"] * 2,
+         "type": ["coworking"] * 2},
+        geometry=[Point(5.99, 47.23), Point(6.01, 47.25)],
+        crs=4326,
+    )  # fmt: skip
+    pyogrio.write_dataframe(frame, folder / "sites.shp", driver="ESRI Shapefile")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for part in folder.glob("sites.*"):
+            archive.write(part, part.name)
+    return buffer.getvalue()
+
+
+def test_a_zipped_shapefile_goes_through_the_wizard(client, store, admin, tmp_path):
+    sent = upload(client, admin, "sites.zip", zipped_shapefile(tmp_path))
+    assert sent.status_code == 303, sent.get_data(as_text=True)[-800:]
+    columns = client.get(sent.headers["Location"]).get_data(as_text=True)
+    fields = form_fields(columns, sent.headers["Location"])
+    assert fields.get("map.name") == "nom"  # suggested from the French name
+    step = client.post(sent.headers["Location"], data={**fields, "action": "next"})
+    assert step.status_code == 303, step.get_data(as_text=True)[-800:]
+    options = client.post(
+        step.headers["Location"], data={"csrf_token": admin, "source": "Étude 2026"}
+    )
+    assert options.status_code == 303
+    done = client.post(
+        options.headers["Location"].replace("/report", "/confirm"),
+        data={"csrf_token": admin},
+    )
+    assert done.status_code == 200, done.get_data(as_text=True)[-800:]
+    names = set(store.read("coworking")["name"])
+    assert {"Site Saint-Ferjeux", "Site Montrapon"} <= names
