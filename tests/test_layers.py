@@ -234,3 +234,23 @@ def test_coverage_classes_follow_arcep_bounds():
         4,
     ]
     assert coverage_class(None) is None
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "www.x.fr"]
+)
+def test_web_addresses_are_http_only(url):
+    problems = validate_records(
+        [{"properties": company(website=url), "geometry": Point(6.02, 47.24)}],
+        get_spec("companies"),
+        AREA,
+        "test",
+    )
+    assert [(p.field, p.code) for p in problems] == [("website", "not_a_web_address")]
+    ok = company(website="https://www.smartesting.com/", source_url="http://x.fr/a")
+    assert validate_records(
+        [{"properties": ok, "geometry": Point(6.02, 47.24)}],
+        get_spec("companies"),
+        AREA,
+        "test",
+    ) == []

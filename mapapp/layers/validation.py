@@ -30,6 +30,11 @@ _TYPES = {
 }
 
 # English messages of the problem codes (the views translate the codes).
+# Fields holding a web address: http(s) only (a ``javascript:`` or ``file:`` link is
+# refused where it comes in, not only where it is shown).
+URL_FIELDS = ("website", "source_url")
+WEB_ADDRESS = re.compile(r"https?://[^\s/]+", re.IGNORECASE)
+
 MESSAGES = {
     "required": "required field is missing or empty",
     "boolean_not_allowed": "expected {type}, got a boolean",
@@ -40,6 +45,7 @@ MESSAGES = {
     "above_maximum": "{value} is above the maximum {maximum}",
     "too_long": "{length} characters, more than the {maximum} allowed",
     "bad_character": "contains a character that is not allowed in text ({char})",
+    "not_a_web_address": "{value!r} is not a web address (http:// or https://)",
     "bad_id": "an id is 1 to {maximum} letters, digits, '-', '_' or '.', starting "
     "with a letter or a digit; got {value!r}",
     "missing_geometry": "missing or empty geometry",
@@ -112,6 +118,8 @@ def check_value(spec_field: Field, value: object) -> tuple[str, dict] | None:
         bad = check_id(value) if spec_field.name == "id" else check_text(value)
         if bad:
             return bad
+        if spec_field.name in URL_FIELDS and not WEB_ADDRESS.match(value):
+            return "not_a_web_address", {"value": _clip(value)}
     if isinstance(value, float) and math.isnan(value):
         return "not_a_number", {}
     if spec_field.choices is not None and value not in spec_field.choices:

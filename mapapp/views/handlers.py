@@ -29,6 +29,9 @@ PROBLEM_TEXTS = {
     "missing_geometry": lambda p: _("The place is missing."),
     "unknown_field": lambda p: _("Unknown field."),
     "duplicate_id": lambda p: _("This identifier is already used."),
+    "not_a_web_address": lambda p: _(
+        "A web address starting with http:// or https:// is needed."
+    ),
     "too_long": lambda p: _(
         "Too long: %(length)s characters, at most %(maximum)s.",
         length=p["length"],

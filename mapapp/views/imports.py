@@ -535,6 +535,7 @@ def codes() -> dict[str, str]:
         "invalid_geometry": _("invalid geometry"),
         "swapped": _("latitude and longitude swapped"),
         "outside_area": _("outside the study area"),
+        "not_a_web_address": _("%(field)s: not a web address (http:// or https://)"),
     }
 
 
