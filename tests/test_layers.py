@@ -248,9 +248,12 @@ def test_web_addresses_are_http_only(url):
     )
     assert [(p.field, p.code) for p in problems] == [("website", "not_a_web_address")]
     ok = company(website="https://www.smartesting.com/", source_url="http://x.fr/a")
-    assert validate_records(
-        [{"properties": ok, "geometry": Point(6.02, 47.24)}],
-        get_spec("companies"),
-        AREA,
-        "test",
-    ) == []
+    assert (
+        validate_records(
+            [{"properties": ok, "geometry": Point(6.02, 47.24)}],
+            get_spec("companies"),
+            AREA,
+            "test",
+        )
+        == []
+    )

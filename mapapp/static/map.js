@@ -28,6 +28,7 @@
 
   var SVGNS = "http://www.w3.org/2000/svg";
   var NARROW = 600;  /* px of map width below which cards are bottom sheets */
+  var COMPACT = 800;  /* px below which the panel buttons show their icons only */
 
   /* The page's map, set when its first layer or its controls are added: the explicit
      handle the planner scripts use (mapapp.map). */
@@ -1909,6 +1910,7 @@
     function check() {
       var size = map.getSize();
       container.classList.toggle("mapapp-narrow", size.x < NARROW);
+      container.classList.toggle("mapapp-compact", size.x < COMPACT);
       container.style.setProperty("--mapapp-h", size.y + "px");
     }
     check();

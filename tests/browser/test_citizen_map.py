@@ -237,6 +237,20 @@ def test_corner_controls_do_not_overlap(page, path):
     assert found == []
 
 
+@pytest.mark.parametrize("width", [560, 640, 720, 800])
+def test_corner_controls_do_not_overlap_at_middle_widths(browser, live_server, width):
+    context = browser.new_context(
+        viewport={"width": width, "height": 500}, locale="fr-FR"
+    )
+    page = context.new_page()
+    page.goto(live_server.url + "/embed?lang=fr")
+    page.wait_for_selector(READY, timeout=20000)
+    found = overlaps(page, [".mapapp-bar", ".mapapp-search", ".leaflet-control-zoom"])
+    page.get_by_label("Rechercher par nom").click()  # nothing covers it
+    context.close()
+    assert found == []
+
+
 def test_layers_and_legend_fold_below_1400px_and_the_choice_is_kept(page):
     open_map(page, "/?lang=fr")
     legend = page.locator(".mapapp-legend")
