@@ -403,6 +403,30 @@
 
   /* --- layers ------------------------------------------------------------------- */
 
+  function communeCountText(i18n, n) {
+    return n + " " + (n === 1 ? i18n.communeCountOne || i18n.communeCount : i18n.communeCount);
+  }
+
+  /* A commune badge of a layer: its count, in the layer's colour, named for
+     screen readers and tooltips; badges of several layers at one commune stand side
+     by side (a slot each), never one over another. */
+  function badgeMarker(map, cfg, lng, lat, n) {
+    var s = state(map), i18n = s.i18n || mapapp.defaultI18n;
+    var key = lng.toFixed(5) + "," + lat.toFixed(5);
+    s.badgeSlots = s.badgeSlots || {};
+    var slots = s.badgeSlots[key] = s.badgeSlots[key] || [];
+    if (slots.indexOf(cfg.name) === -1) slots.push(cfg.name);
+    var slot = slots.indexOf(cfg.name);
+    var badge = el("span", "mapapp-commune-badge", String(n));
+    badge.style.borderColor = cfg.color;
+    return L.marker([lat, lng], {
+      icon: L.divIcon({ html: badge, className: "mapapp-commune-icon", iconSize: [28, 28],
+                        iconAnchor: [14 - slot * 32, 14] }),
+      /* no tab stop: the search and the list reach these features by keyboard */
+      keyboard: false, title: communeCountText(i18n, n) + " – " + cfg.title
+    });
+  }
+
   /* Features located at commune level only are not drawn as points: one badge per
      commune (at its anchor) counts them, and its popup lists them; choosing a name
      shows that feature's card. */
@@ -416,17 +440,12 @@
     Object.keys(byCommune).forEach(function (key) {
       var list = byCommune[key];
       var c = list[0].geometry.coordinates;
-      var badge = el("span", "mapapp-commune-badge", String(list.length));
-      var marker = L.marker([c[1], c[0]], {
-        icon: L.divIcon({ html: badge, className: "mapapp-commune-icon", iconSize: [28, 28] }),
-        /* no tab stop: the search and the list reach these features by keyboard */
-        keyboard: false, title: list.length + " " + (state(map).i18n || mapapp.defaultI18n).communeCount
-      });
+      var marker = badgeMarker(map, entry.cfg, c[0], c[1], list.length);
       var listed = function () {
         var i18n = state(map).i18n || mapapp.defaultI18n;
         var box = el("div", "mapapp-popup mapapp-commune-list");
         box.appendChild(el("h2", "mapapp-popup-title", entry.cfg.title));
-        box.appendChild(el("p", "mapapp-flags", list.length + " " + i18n.communeCount));
+        box.appendChild(el("p", "mapapp-flags", communeCountText(i18n, list.length)));
         var ul = el("ul");
         list.forEach(function (f) {
           var b = el("button", "mapapp-link-button", f.properties[entry.cfg.labelField] || f.id);
@@ -464,14 +483,10 @@
     return communes.map(function (c) {
       var code = c[0], n = c[3];
       var i18n = state(map).i18n || mapapp.defaultI18n;
-      var marker = L.marker([c[2], c[1]], {
-        icon: L.divIcon({ html: el("span", "mapapp-commune-badge", String(n)),
-                          className: "mapapp-commune-icon", iconSize: [28, 28] }),
-        keyboard: false, title: n + " " + i18n.communeCount
-      });
+      var marker = badgeMarker(map, cfg, c[1], c[2], n);
       var box = el("div", "mapapp-popup mapapp-commune-list");
       box.appendChild(el("h2", "mapapp-popup-title", cfg.title));
-      box.appendChild(el("p", "mapapp-flags", n + " " + i18n.communeCount));
+      box.appendChild(el("p", "mapapp-flags", communeCountText(i18n, n)));
       var ul = el("ul");
       box.appendChild(ul);
       var popup = card(marker).setContent(box);
@@ -971,7 +986,8 @@
     communeLevel: "Localisation à la commune seulement",
     communeNote: "Aucune source ne donne d'adresse ni de quartier : listée par commune, pas dessinée comme un point.",
     nafInferred: "déduit de l'activité", confirmed: "Confirmé par une source de",
-    communeCount: "localisés à la commune seulement"
+    communeCount: "éléments localisés à la commune seulement",
+    communeCountOne: "élément localisé à la commune seulement"
   };
 
   /* A polite live region for short messages (screen readers read them). */

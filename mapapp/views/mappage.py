@@ -42,7 +42,8 @@ def ui_strings(lang: str) -> dict:
         ),
         "nafInferred": _("inferred from the activity"),
         "confirmed": _("Confirmed by a source of"),
-        "communeCount": _("located at commune level only"),
+        "communeCount": _("features located at commune level only"),
+        "communeCountOne": _("feature located at commune level only"),
         **map_strings(),
     }
 

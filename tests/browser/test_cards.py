@@ -25,7 +25,7 @@ def test_commune_level_companies_are_on_a_badge_not_points(watched, live_server)
     badge.click()
     popup = page.locator(".mapapp-commune-list")
     popup.wait_for()
-    assert "8 localisés à la commune seulement" in popup.inner_text()
+    assert "8 éléments localisés à la commune seulement" in popup.inner_text()
     popup.get_by_role("button", name="Onefit Médical").click()
     card = page.locator(".mapapp-popup", has_text="Onefit Médical")
     card.wait_for()
@@ -35,6 +35,26 @@ def test_commune_level_companies_are_on_a_badge_not_points(watched, live_server)
     assert "Article de presse, 2016" in text  # the headcount's source
     assert "Confirmé par une source de 2016-05" in text
     assert watched.errors == [] and watched.outside == []
+
+
+def test_badges_of_several_layers_at_one_commune_stand_side_by_side(
+    watched, live_server
+):
+    page = open_map(watched, live_server.url + "/")
+    icons = page.locator(".mapapp-commune-icon")
+    assert icons.count() >= 2  # companies and landmarks both have one in Besançon
+    boxes = [icons.nth(i).bounding_box() for i in range(icons.count())]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = (
+                a["x"] + a["width"] <= b["x"]
+                or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"]
+                or b["y"] + b["height"] <= a["y"]
+            )
+            assert apart, (a, b)
+    titles = [icons.nth(i).get_attribute("title") for i in range(icons.count())]
+    assert any("Entreprises du numérique" in t for t in titles), titles
 
 
 def test_search_finds_a_commune_level_company(watched, live_server):
