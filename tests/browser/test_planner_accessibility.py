@@ -64,3 +64,36 @@ def test_the_dossier_has_no_violation(planner, live_server):
         live_server.url + "/planner/dossier?layer=perimeters&id=perimetre-planoise"
     )
     assert violations(page) == []
+
+
+def test_every_button_stays_readable_when_hovered(browser, live_server, store):
+    """Each visible button of the workspace and of the wizard's first page, hovered
+    in turn: its text keeps a 4.5:1 contrast (a dark hover once hid white-page
+    buttons' blue text)."""
+    from mapapp import accounts
+    from tests.browser.checks import contrast_failures
+    from tests.browser.test_planner import sign_in
+
+    accounts.create_user(store, "alice", "admin", "long-enough-password")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="fr-FR"
+    )
+    page = context.new_page()
+    sign_in(page, live_server.url)
+    page.get_by_role("button", name="Afficher les résultats").click()
+    failures = []
+    for url in ("/planner/?lang=fr", "/planner/import?lang=fr"):
+        page.goto(live_server.url + url)
+        page.wait_for_load_state("networkidle")
+        buttons = page.locator("button:visible, [role=tab]:visible")
+        for i in range(buttons.count()):
+            button = buttons.nth(i)
+            if button.evaluate("b => !!b.closest('.leaflet-container')"):
+                continue  # the map's own controls: checked with the public map
+            button.hover()
+            marker = f"hover-{i}"
+            button.evaluate("(b, m) => b.setAttribute('data-hovered', m)", marker)
+            found = contrast_failures(page, [f"[data-hovered='{marker}']"])
+            failures += [f"{url} {f}" for f in found]
+    context.close()
+    assert failures == []
