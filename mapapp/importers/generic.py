@@ -34,8 +34,8 @@ def read_table(path: Path, report: ImportReport):
     frame = pd.read_csv(
         path, sep=fmt.delimiter, encoding=fmt.encoding, dtype=str, keep_default_na=False
     )
-    lon = pd.to_numeric(frame[pick(fmt, *LON)], errors="coerce")
-    lat = pd.to_numeric(frame[pick(fmt, *LAT)], errors="coerce")
+    lon = decimal_numbers(frame[pick(fmt, *LON)])
+    lat = decimal_numbers(frame[pick(fmt, *LAT)])
     geoms = [
         None if np.isnan(a) or np.isnan(b) else Point(a, b)
         for a, b in zip(lon, lat, strict=True)
@@ -139,17 +139,30 @@ def _choice(spec_field, value):
     return value
 
 
+def decimal_numbers(column: pd.Series) -> pd.Series:
+    """Numbers written the French way (``47,2391``, ``1 234,5``) or the English way,
+    as floats; NaN where a cell is not a number."""
+    text = column.astype(str).str.replace(r"[\s\u00a0\u202f]", "", regex=True)
+    return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+
+
+def _number(value) -> float:
+    """One number written the French or the English way (ValueError otherwise)."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = "".join(str(value).split()).replace("\u202f", "").replace(",", ".")
+    return float(text)
+
+
 def _typed(value, ftype: str):
-    if ftype == "int":
+    if ftype in ("int", "float"):
         try:
-            return int(float(value))
+            number = _number(value)
         except ValueError:
             return value  # validation names the field and the bad value
-    if ftype == "float":
-        try:
-            return float(value)
-        except ValueError:
-            return value
+        if ftype == "float":
+            return number
+        return int(number) if number.is_integer() else value
     if ftype == "bool":
         return str(value).strip().lower() in ("1", "true", "oui", "yes", "o")
     return str(value)

@@ -72,7 +72,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "description": ("descriptif", "presentation"),
     "commune_code": ("code_insee", "insee", "code_commune", "depcom", "com"),
     "naf_code": ("naf", "code_naf", "ape", "code_ape", "activite_principale"),
-    "headcount_class": ("tranche_effectif", "tranche_d_effectif", "effectif"),
+    # an INSEE band code ("12"), never a raw head count: "effectif" is not mapped
+    "headcount_class": ("tranche_effectif", "tranche_d_effectif", "tranche_effectifs"),
     "creation_date": ("date_creation", "date_de_creation", "creation", "cree_le"),
     "students": ("eleves", "etudiants", "nombre_d_eleves", "nb_etudiants"),
     "uai": ("code_uai", "numero_uai"),

@@ -114,3 +114,26 @@ def test_the_wizard_imports_the_addresses_of_the_place_search(
     assert done.status_code == 200, done.get_data(as_text=True)
     found = client.get("/api/places?q=12 rue du luxembourg").get_json()
     assert any(h["kind"] == "address" for h in found["hits"]), found
+
+
+def test_a_french_csv_with_decimal_commas_keeps_its_places(store, tmp_path):
+    from mapapp.importers import run_import
+
+    path = tmp_path / "tiers-lieux.csv"
+    path.write_bytes(
+        "nom;statut;type;latitude;longitude;postes\n"
+        "Atelier du Doubs;planned;tiers_lieu;47,2391;6,0184;12\n"
+        "Espace Chamars;open;coworking;47,2331;6,0172;1 200\n".encode("cp1252")
+    )
+    report = run_import(
+        store,
+        "generic",
+        path,
+        layer="coworking",
+        mapping={"name": "nom", "status": "statut", "kind": "type", "desks": "postes"},
+        source="Enquête 2026",
+    )
+    assert report.kept == 2, report.lines()
+    site = store.get("coworking", "atelier-du-doubs")
+    assert site["geometry"].y == pytest.approx(47.2391)
+    assert store.get("coworking", "espace-chamars")["properties"]["desks"] == 1200
