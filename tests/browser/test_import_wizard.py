@@ -42,7 +42,7 @@ def test_a_french_csv_mapped_by_the_user_is_imported(admin_page, store, tmp_path
     csv = tmp_path / "tiers-lieux.csv"
     csv.write_text(FRENCH_CSV, encoding="utf-8")
     page.get_by_label(
-        "Fichier (CSV, GeoJSON ou GeoPackage ; au plus 50 Mo)"
+        "Fichier (CSV, GeoJSON, GeoPackage ou Shapefile zippé ; au plus 50 Mo)"
     ).set_input_files(str(csv))
     page.get_by_role("button", name="Continuer").click()
     page.wait_for_selector("h2:has-text('2. Type et colonnes')")
