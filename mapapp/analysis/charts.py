@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+import textwrap
 from html import escape
+
+LABEL_CHARS = 30  # per line of a bar's label (two lines at most)
+
+
+def _label(label: str, x: int, y: int) -> str:
+    """A bar's label on up to two lines, right-aligned at ``x``."""
+    lines = textwrap.wrap(label, LABEL_CHARS) or [""]
+    if len(lines) > 2:
+        lines = [
+            lines[0],
+            textwrap.shorten(" ".join(lines[1:]), LABEL_CHARS, placeholder="…"),
+        ]
+    first = y + 15 - (7 if len(lines) == 2 else 0)
+    spans = "".join(
+        f'<tspan x="{x}" y="{first + 14 * i}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    return f'<text text-anchor="end"><title>{escape(label)}</title>{spans}</text>'
 
 
 def bar_chart(
-    title: str, bars: list[tuple[str, float, str]], unit: str = "", width: int = 560
+    title: str,
+    bars: list[tuple[str, float, str]],
+    unit: str = "",
+    width: int = 560,
+    note: str = "",
 ) -> str:
-    """Horizontal bars ``(label, value, colour)`` as a self-contained SVG document."""
-    row, left, top = 26, 230, 34
+    """Horizontal bars ``(label, value, colour)`` as a self-contained SVG document;
+    ``note`` is a line under the title (what the figures leave out)."""
+    row, left, top = 32, 230, 34 + (18 if note else 0)
     height = top + row * max(len(bars), 1) + 12
     peak = max((v for _l, v, _c in bars), default=0) or 1
     span = width - left - 80
@@ -20,13 +44,12 @@ def bar_chart(
         f"<title>{escape(title)}</title>",
         f'<text x="0" y="18" font-weight="700" font-size="14">{escape(title)}</text>',
     ]
+    if note:
+        parts.append(f'<text x="0" y="38" font-size="12">{escape(note)}</text>')
     for i, (label, value, colour) in enumerate(bars):
         y = top + i * row
         w = max(value / peak * span, 1 if value else 0)
-        parts.append(
-            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">'
-            f"{escape(label[:34])}</text>"
-        )
+        parts.append(_label(label, left - 8, y))
         parts.append(
             f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="16" '
             f'fill="{escape(colour)}"/>'

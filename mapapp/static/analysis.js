@@ -196,12 +196,29 @@
   });
   var filtersForm = document.getElementById("filters-form");
 
+  var jobsAll = document.getElementById("jobs-all");
+  jobsAll.checked = params.get("jobs") === "all";
+
   function filterQuery() {
     var q = new URLSearchParams();
     Object.keys(filters).sort().forEach(function (k) {
       if (filters[k].length) q.set(k, filters[k].join(","));
     });
+    if (jobsAll.checked) q.set("jobs", "all");  /* press head counts counted too */
     return q;
+  }
+
+  /* The estimated jobs, and what the register-only basis leaves out. */
+  function jobsText(c) {
+    var left = c.jobs_left_out || 0;
+    return fmt(c.jobs_estimate) + (left > 0 && c.jobs_basis !== "all"
+      ? " (" + say(t.jobsLeftOut, { n: fmt(left) }) + ")" : "");
+  }
+
+  /* Rows for the companies an analysis leaves out (located at commune level only). */
+  function communeRows(data) {
+    var n = ((data.located_at_commune_level_only || {}).companies) || 0;
+    return n ? [[t.communeLevelOnly, fmt(n)]] : [];
   }
 
   function withFilters(url, extra) {
@@ -265,6 +282,7 @@
   function syncUrl() {
     var q = new URLSearchParams(window.location.search);
     Object.keys(cfg.filters).forEach(function (k) { q.delete(k); });
+    q.delete("jobs");
     filterQuery().forEach(function (v, k) { q.set(k, v); });
     try { window.history.replaceState(null, "", window.location.pathname + "?" + q.toString()); }
     catch (e) { /* ignore */ }
@@ -312,6 +330,7 @@
     mapapp.announce(map, t.filtersReset);
   }
   document.getElementById("reset-filters").addEventListener("click", resetFilters);
+  jobsAll.addEventListener("change", filtersChanged);
   document.getElementById("reset-filters-chip").addEventListener("click", resetFilters);
 
   /* --- catchment ---------------------------------------------------------------- */
@@ -333,7 +352,7 @@
     var rows = [
       [t.companies, fmt(data.companies.count) + (data.companies.without_headcount
         ? " (" + data.companies.without_headcount + " " + t.withoutHeadcount + ")" : "")],
-      [t.jobs, fmt(data.companies.jobs_estimate)],
+      [t.jobs, jobsText(data.companies)],
       [t.schools, fmt(data.schools.count)],
       [t.students, fmt(data.schools.students) + (data.schools.without_students
         ? " (" + data.schools.without_students + " " + t.withoutStudents + ")" : "")],
@@ -341,7 +360,7 @@
       [t.desks, fmt(data.coworking.desks)],
       [t.fibre, pct(data.fibre_coverage)],
       [t.station, data.nearest_station_m === null ? t.unknown : fmt(data.nearest_station_m) + " m"]
-    ];
+    ].concat(communeRows(data));
     var wrap = el("div", "figures-grid");
     wrap.appendChild(table([t.indicator, data.radius_m + " m"], rows));
     var sectors = Object.keys(data.companies.by_sector);
@@ -750,12 +769,12 @@
       figBox.textContent = "";
       figBox.appendChild(el("h3", null, data.perimeter ? data.perimeter.name : t.whole));
       figBox.appendChild(table([t.indicator, t.value], [
-        [t.companies, fmt(f.establishments)], [t.jobs, fmt(f.jobs_estimate)],
+        [t.companies, fmt(f.establishments)], [t.jobs, jobsText(f)],
         [t.schools, fmt(f.training_places)], [t.students, fmt(f.students)],
         [t.coworking + " (" + t.openPlanned + ")", fmt(f.coworking_open) + " / " + fmt(f.coworking_planned)],
         [t.desks + " (" + t.openPlanned + ")", fmt(f.desks_open) + " / " + fmt(f.desks_planned)],
         [t.ftth, pct(f.ftth_share)]
-      ]));
+      ].concat(communeRows(f))));
       if (f.fibre_illustrative) figBox.appendChild(el("p", "hint", t.illustrative));
       figBox.setAttribute("data-ready", "true");
     }).catch(function (err) { fail(figBox, err); });

@@ -272,6 +272,10 @@ def results_strings() -> dict:
         "filtersActive": _("%(n)s active filters"),
         "filtersReset": _("Filters reset: every feature is shown."),
         "within": _("Within %(m)s m on foot"),
+        "jobsLeftOut": _("%(n)s more from press figures, not counted"),
+        "communeLevelOnly": _(
+            "Companies located at commune level only (not counted above)"
+        ),
         "indicator": _("Indicator"),
         "value": _("Value"),
         "dossier": _("Printable dossier"),
@@ -488,9 +492,17 @@ def figures_svg():
         (_sector_label(s, lang), v["jobs_estimate"], spec.color_of(s))
         for s, v in figures["by_sector"].items()
     ]
+    note = ""
+    if figures.get("jobs_left_out") and figures.get("jobs_basis") != "all":
+        note = _(
+            "Register headcount bands only: %(n)s more jobs from press figures are "
+            "not counted.",
+            n=format_number(figures["jobs_left_out"], lang),
+        )
     svg = bar_chart(
         _("Estimated digital jobs by sector – %(scope)s", scope=scope),
         sorted(bars, key=lambda b: -b[1]),
+        note=note,
     )
     response = current_app.response_class(svg, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-store"

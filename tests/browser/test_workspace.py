@@ -394,3 +394,21 @@ def test_the_dossier_link_keeps_the_filters(planner_page):
     assert (
         "companies.sector=software" in page.locator("header.dossier-head").inner_text()
     )
+
+
+def test_key_figures_say_what_they_leave_out_and_can_count_press_jobs(planner_page):
+    page = planner_page
+    page.get_by_role("button", name="Afficher les résultats").click()
+    page.get_by_role("tab", name="Chiffres clés").click()
+    ready = page.locator("#figures-result[data-ready=true]")
+    ready.wait_for()
+    text = ready.inner_text()
+    assert "non comptés" in text  # the press head counts left out, and how many
+    assert "localisées à la commune seulement" in text
+    page.get_by_label(re.compile("compter aussi les effectifs")).check()
+    page.wait_for_function(
+        "() => /[?&]jobs=all/.test(location.search)"
+        " && document.querySelector('#figures-result[data-ready=true]')"
+    )
+    ready.wait_for()
+    assert "non comptés" not in ready.inner_text()
