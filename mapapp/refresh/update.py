@@ -29,6 +29,7 @@ LAYER_OF_KIND = {
     "education": "schools",
     "fibre": "fibre",
     "zones": "zones",
+    "addresses": "addresses",  # the place search's table, not a map layer
 }
 
 
