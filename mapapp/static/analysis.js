@@ -535,6 +535,7 @@
         gridCells[f.properties.rank] = layer;
         layer.bindTooltip(el("span", null, t.rank + " " + f.properties.rank + " — " +
           t.score + " " + fmt(f.properties.score, 3)));
+        mapapp.untabbable(layer);
         layer.on("click", function () { if (!api.measuring) selectCell(f.properties.rank, false); });
       }
     }).addTo(map);

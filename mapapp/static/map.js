@@ -403,6 +403,20 @@
 
   /* --- layers ------------------------------------------------------------------- */
 
+  /* Leaflet listens to a shape's focus to show its tooltip, and Chromium then puts
+     every SVG shape in the Tab order (dozens of unnamed stops before the page goes
+     on). Shapes are reached by the search and the list instead: out of the Tab
+     order, still focusable by script. */
+  function untabbable(layer) {
+    function drop() {
+      var node = layer.getElement && layer.getElement();
+      if (node) node.setAttribute("tabindex", "-1");
+    }
+    layer.on("add", drop);
+    drop();
+  }
+  mapapp.untabbable = untabbable;
+
   function communeCountText(i18n, n) {
     return n + " " + (n === 1 ? i18n.communeCountOne || i18n.communeCount : i18n.communeCount);
   }
@@ -544,6 +558,7 @@
         var label = p[cfg.labelField] || p.id;
         layer.feature = feature;
         layer.bindTooltip(el("span", null, label), { direction: "top", sticky: cfg.geometry !== "Point" });
+        untabbable(layer);
         layer.bindPopup(card(layer).setContent(function () {
           return popupContent(cfg, layer.feature, i18nOf(map));
         }));

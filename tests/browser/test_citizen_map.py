@@ -147,6 +147,15 @@ def test_search_is_reached_in_ten_tabs_and_markers_are_no_tab_stops(page, path):
     stops = page.evaluate("""() => document.querySelectorAll(
         '.leaflet-map-pane [tabindex]:not([tabindex="-1"]), .leaflet-map-pane a[href]').length""")
     assert stops == 0
+    # and Tab, pressed on, never lands on a shape of the map (Chromium makes an SVG
+    # shape with focus listeners a tab stop)
+    landed = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        landed.append(
+            page.evaluate("() => !!document.activeElement.closest('.leaflet-map-pane')")
+        )
+    assert not any(landed)
 
 
 def test_focus_goes_into_the_card_and_back(page):
