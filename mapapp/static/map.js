@@ -1949,6 +1949,17 @@
   }
 
   /* Controls added once every layer is configured. */
+  /* Leaflet names its zoom buttons in English: name them in the page language. */
+  function nameZoomButtons(map, i18n) {
+    var zoom = map.zoomControl;
+    if (!zoom || !zoom._zoomInButton) return;
+    [[zoom._zoomInButton, i18n.zoomIn], [zoom._zoomOutButton, i18n.zoomOut]].forEach(function (b) {
+      if (!b[1]) return;
+      b[0].title = b[1];
+      b[0].setAttribute("aria-label", b[1]);
+    });
+  }
+
   mapapp.finish = function (map, options) {
     var s = state(map);
     options = options || {};
@@ -1962,6 +1973,7 @@
     container.setAttribute("aria-label", i18n.mapLabel || i18n.layers);
     watchWidth(map);
     cardFocus(map);
+    nameZoomButtons(map, i18n);
     if (options.search) searchControl(map, s, i18n, options);
     if (options.reset || options.fullscreen || options.locate) toolsControl(map, s, i18n, options);
     var bar = el("div", "mapapp-bar leaflet-control");

@@ -12,6 +12,8 @@ def map_strings() -> dict:
     """The strings of the citizen map's controls, in the current language."""
     return {
         "mapLabel": _("Map: arrow keys move it, plus and minus keys zoom"),
+        "zoomIn": _("Zoom in"),
+        "zoomOut": _("Zoom out"),
         "layersLegend": _("Layers and legend"),
         "closeCard": _("Close the card"),
         "closePanel": _("Close the panel"),

@@ -510,3 +510,10 @@ def test_data_browser_of_a_large_layer_filters_names_on_the_server(page, app):
     )
     assert panel.locator(".mapapp-browse-name").inner_text() == "Smartesting"
     assert "1 dans cette vue" in panel.locator(".mapapp-browse-count").inner_text()
+
+
+def test_zoom_buttons_are_named_in_the_page_language(page):
+    open_map(page, "/?lang=fr")
+    zoom_in = page.locator(".leaflet-control-zoom-in")
+    assert zoom_in.get_attribute("aria-label") == "Zoomer"
+    assert page.locator(".leaflet-control-zoom-out").get_attribute("title") == "Dézoomer"
