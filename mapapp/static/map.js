@@ -1644,6 +1644,7 @@
     var given = (p.options.info && p.options.info.layers && p.options.info.layers[name]) || {};
     var facts = { features: entry.count, sources: given.sources, more: given.more_sources || 0,
                   latest: given.latest_source_date, licence: given.licence,
+                  licences: given.licences || [], attribution: given.attribution,
                   illustrative: given.illustrative, examples: given.illustrative_examples || [] };
     if (entry.remoteLayer || !entry.features.length) return facts;
     var counts = {}, latest = "", illustrative = [];
@@ -1712,12 +1713,19 @@
       }
       if (facts.latest) item.appendChild(el("p", null, i18n.latestLabel + " " + facts.latest));
       var lic = el("p", null, i18n.licenceLabel + " ");
-      if (facts.licence && safeUrl(facts.licence.url)) {
-        lic.appendChild(link(facts.licence.title, safeUrl(facts.licence.url), true));
+      var licences = facts.licences.length ? facts.licences : (facts.licence ? [facts.licence] : []);
+      licences = licences.filter(function (l) { return safeUrl(l.url); });
+      if (licences.length) {  /* a layer of mixed sources: each licence, as /data says */
+        licences.forEach(function (l, k) {
+          if (k) lic.appendChild(document.createTextNode(" ; "));
+          lic.appendChild(link(l.title, safeUrl(l.url), true));
+          if (licences.length > 1 && l.features) lic.appendChild(document.createTextNode(" (" + l.features + ")"));
+        });
       } else {
         lic.appendChild(link(i18n.licenceSee, info.data || new URL("data", base).href, p.options.embedded));
       }
       item.appendChild(lic);
+      if (facts.attribution) item.appendChild(el("p", "mapapp-attribution-line", facts.attribution));
       var dl = el("p", null, i18n.downloadLabel + " ");
       [["geojson", "GeoJSON"], ["csv", "CSV"], ["gpkg", "GeoPackage"]].forEach(function (f, k) {
         if (k) dl.appendChild(document.createTextNode(" · "));

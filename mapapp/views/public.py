@@ -95,7 +95,7 @@ def render_map_page(template: str, opts: MapOptions, include: list[str], embed: 
         feature=opts.feature,
         featureIndex=feature_index,
         visible=list(opts.layers) if opts.layers is not None else None,
-        **citizen_options(embed, opts.basemap),
+        **citizen_options(embed, opts.basemap, include),
     )
     parts = map_parts(
         layers, lang, tiles, ui, opts.center, opts.zoom, gestures=not opts.scrollzoom
@@ -112,9 +112,24 @@ def render_map_page(template: str, opts: MapOptions, include: list[str], embed: 
     )
 
 
-def citizen_options(embed: bool, basemap: str | None) -> dict:
+INFO_FACTS = ("sources", "more_sources", "latest_source_date", "licence", "licences")
+
+
+def layer_facts(names: list[str]) -> dict:
+    """Per layer, what the info panel tells: sources, latest date, licence(s) and
+    attribution, as the open-data page and the downloads state them."""
+    s, lang = site(), current_lang()
+    facts = {}
+    for name in names:
+        meta = s.layer_metadata(name, s.snapshot(name, full=True).frame, lang)
+        facts[name] = {k: meta.get(k) for k in INFO_FACTS + ("attribution",)}
+    return facts
+
+
+def citizen_options(embed: bool, basemap: str | None, include: list[str]) -> dict:
     """What the citizen map adds: info panel, data browser, links that keep the view."""
     return {
+        "info": {"layers": layer_facts(include)},
         "infoPanel": True if embed else "open",
         "embedded": embed,
         "browse": {

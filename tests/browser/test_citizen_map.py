@@ -411,6 +411,10 @@ def test_info_panel_tells_what_the_map_is_and_shares_the_view(page, device):
         "Couverture fibre (FttH) : 14 sur 14" in text
     )  # which values are illustrative
     assert "Licence" in text and "Date de source la plus récente" in text
+    # each layer's own licence, as /data states it (perimeters are public domain,
+    # the stations' coordinates come under ODbL)
+    assert "CC0 1.0" in text and "ODbL" in text
+    assert "voir la page des données ouvertes" not in text
     downloads = panel.locator("a[href*='/download/fibre.']")
     assert downloads.count() == 3
     page.evaluate("() => window.mapapp.map.setView([47.25, 5.99], 15)")
