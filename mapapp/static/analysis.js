@@ -896,6 +896,8 @@
       L.DomEvent.disableScrollPropagation(box);
       slider.input = input;
       slider.count = count;
+      slider.box = box;
+      box.hidden = true;  /* shown once some creation date is known */
       return box;
     };
     ctl.addTo(map);
@@ -916,6 +918,8 @@
       slider.data = data;
       var known = data.years.filter(function (y, i) { return data.created[i] > 0; });
       if (slider.input) slider.input.min = String(known.length ? known[0] : THIS_YEAR - 20);
+      /* no creation date known (the shipped data): nothing to slide through */
+      if (slider.box) slider.box.hidden = !known.length;
       showYear();
     }).catch(function () { /* the slider then shows no count */ });
   }
