@@ -416,6 +416,5 @@ def test_key_figures_say_what_they_leave_out_and_can_count_press_jobs(planner_pa
 
 def test_the_year_slider_is_hidden_while_no_creation_date_is_known(planner_page):
     page = planner_page
-    page.wait_for_function("() => !!window.mapapp.map")
-    page.wait_for_timeout(300)  # the timeline has been asked for
+    page.wait_for_load_state("networkidle")  # the timeline has been answered
     assert page.locator("#year-slider").is_hidden()
