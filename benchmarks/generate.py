@@ -53,7 +53,7 @@ def companies(n: int, seed: int = 42) -> gpd.GeoDataFrame:
         "source": ["Données générées pour les mesures"] * n,
         "source_url": [None] * n,
         "source_date": ["2026-11"] * n,
-        "precision": ["address"] * n,
+        "precision": ["exact"] * n,
         "illustrative": [True] * n,
         "notes": [None] * n,
     }

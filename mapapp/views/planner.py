@@ -555,6 +555,7 @@ def dossier():
     )
     if result["scope"].kind == "area":
         result["scope"].name = _("Whole area")
+    layers = sorted({row["layer"] for row in result["sources"]})
     html = render_template(
         "planner/dossier.html",
         lang=lang,
@@ -562,6 +563,20 @@ def dossier():
         map_src="data:image/png;base64," + base64.b64encode(result["map_png"]).decode(),
         fmt=lambda v, digits=0: format_number(v, lang, digits),
         filters=filter_query(filters),
+        licences=layer_licences(layers, lang),
         **dossier_labels(lang),
     )
     return html_page(html, private=True)
+
+
+def layer_licences(names: list[str], lang: str) -> dict[str, str]:
+    """Per layer, the titles of its licences, as the open-data page states them."""
+    out = {}
+    for name in names:
+        if name not in REGISTRY:
+            continue
+        frame = site().store.read(name)
+        meta = site().layer_metadata(name, frame, lang)
+        titles = [item["title"] for item in meta.get("licences") or []]
+        out[name] = " ; ".join(titles or [meta["licence"]["title"]])
+    return out

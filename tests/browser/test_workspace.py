@@ -370,6 +370,7 @@ def test_the_dossier_prints_on_two_a4_pages_at_most(
     assert "Sources" in text and "Cadremploi 2018" in text  # a source of the companies
     assert re.search(r"\(20\d\d-\d\d\)", text)  # sources carry their dates
     assert "Valeurs illustratives" in text and "Localisations approximatives" in text
+    assert "CC0 1.0" in text and "ODbL" in text  # each layer's own licence
     assert page.locator("main img").evaluate("img => img.naturalWidth") > 500
     pdf = page.pdf(format="A4", print_background=True)
     boxes = pdf_pages(pdf)
