@@ -384,8 +384,14 @@
 
   /* Open the card of a feature of the search or the list (see openEntryFeature). */
   function openEntryFeature(map, entry, f, from, back, quiet) {
-    /* a feature located at commune level opens its commune's badge, which lists it */
-    reveal(map, entry.group, f.layer, function () { openCard(f.layer, from, back, quiet); });
+    reveal(map, entry.group, f.layer, function () {
+      /* a feature located at commune level: its own card, on its commune's badge */
+      if (f.props && f.layer.getPopup()) {
+        f.layer.getPopup().setContent(popupContent(entry.cfg, { properties: f.props },
+                                                   i18nOf(map)));
+      }
+      openCard(f.layer, from, back, quiet);
+    });
   }
 
   /* A "back to the list" button for a card opened from the data browser. */

@@ -61,8 +61,10 @@ def test_search_finds_a_commune_level_company(watched, live_server):
     page = open_map(watched, live_server.url + "/?layers=companies")
     page.get_by_label("Rechercher par nom").fill("vibisc")
     page.locator(".mapapp-search-hit", has_text="Vibiscus").click()
-    page.locator(".mapapp-commune-list").wait_for()
-    assert "Vibiscus" in page.locator(".mapapp-commune-list").inner_text()
+    # its own card, on its commune's badge, saying where it is known to be
+    card = page.locator(".mapapp-popup", has_text="Vibiscus")
+    card.wait_for()
+    assert "Localisation à la commune seulement" in card.inner_text()
 
 
 def test_register_naf_code_is_not_said_inferred(watched, live_server):
