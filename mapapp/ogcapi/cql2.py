@@ -116,6 +116,10 @@ def parse_filter(text: str, queryables: dict[str, str], crs: str = CRS84) -> Fil
     return expr
 
 
+# Temporal literals of CQL2 (not supported: no collection has a time property).
+TEMPORAL = ("DATE", "TIMESTAMP", "INTERVAL")
+
+
 class _Parser:
     """Recursive descent over the tokens; one method per grammar rule."""
 
@@ -263,6 +267,12 @@ class _Parser:
             return _Lit(token.word == "TRUE")
         if token.kind == "quoted":
             return _Prop(token.text[1:-1].replace('""', '"'))
+        if token.word in TEMPORAL and self.tok.text == "(":
+            raise Cql2Error(
+                f"at position {token.pos}: {token.word}(…) literals are not "
+                "supported (no collection has a time property; dates are text "
+                "properties compared as 'YYYY-MM-DD' strings)"
+            )
         if token.kind == "name" and token.word not in _KEYWORDS:
             return _Prop(token.text)
         self.i -= 1

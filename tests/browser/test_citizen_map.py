@@ -523,4 +523,6 @@ def test_zoom_buttons_are_named_in_the_page_language(page):
     open_map(page, "/?lang=fr")
     zoom_in = page.locator(".leaflet-control-zoom-in")
     assert zoom_in.get_attribute("aria-label") == "Zoomer"
-    assert page.locator(".leaflet-control-zoom-out").get_attribute("title") == "Dézoomer"
+    assert (
+        page.locator(".leaflet-control-zoom-out").get_attribute("title") == "Dézoomer"
+    )

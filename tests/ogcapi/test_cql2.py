@@ -126,3 +126,14 @@ def test_cql2_geometry_in_filter_crs():
 def test_cql2_errors_say_what_and_where(text, message):
     with pytest.raises(Cql2Error, match=message):
         parse_filter(text, Q)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["creation_date > DATE('2020-01-01')", "x = TIMESTAMP('2020-01-01T00:00:00Z')"],
+)
+def test_cql2_temporal_literals_are_refused_by_name(text):
+    with pytest.raises(
+        Cql2Error, match=r"(DATE|TIMESTAMP)\(…\) literals are not supported"
+    ):
+        parse_filter(text, {"creation_date": "str", "x": "str"})
