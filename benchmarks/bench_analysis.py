@@ -67,8 +67,7 @@ def measure(size: str, tmp: Path) -> dict:
     )
     assert response.status_code == 200, response.data[:300]
     dossier, _r = timed(lambda: client.get("/planner/dossier", headers=headers), 3)
-    app.extensions["mapapp.site"]._prepared.clear()  # as after a write: all cold
-    app.extensions["mapapp.site"]._grids.clear()
+    app.extensions["mapapp.site"].clear_caches()  # as after a write: all cold
     dossier_cold, _r = timed(lambda: client.get("/planner/dossier", headers=headers), 1)
     return {
         "size": size,

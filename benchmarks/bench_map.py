@@ -73,8 +73,7 @@ def page_urls(html: str) -> list[str]:
 
 def cold_run(app) -> tuple[float, float, int, str]:
     """(page seconds, data seconds, data bytes, page HTML) with every cache empty."""
-    app.extensions["mapapp.site"].pages.clear()
-    app.extensions["mapapp.site"]._snapshots.clear()
+    app.extensions["mapapp.site"].clear_caches()
     client = app.test_client()
     gz = {"Accept-Encoding": "gzip"}
     start = time.perf_counter()

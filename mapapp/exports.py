@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -145,9 +146,11 @@ def layer_metadata(
     dates = [d for d in frame.get("source_date", []) if isinstance(d, str) and d]
     keys = feature_licences(frame, layer or "")
     default, attribution = LAYER_LICENCES.get(layer or "", ("lo-2.0", {}))
-    counts = {k: keys.count(k) for k in dict.fromkeys(keys)} or {default: 0}
+    counts = dict(Counter(keys)) or {default: 0}
     main = max(counts, key=lambda k: (counts[k], k == default))
-    precision = frame["precision"] if "precision" in frame else []
+    by_precision = (
+        frame["precision"].value_counts().to_dict() if "precision" in frame else {}
+    )
     provenance = provenance or {}
     return {
         "sources": sources[:8],
@@ -157,7 +160,7 @@ def layer_metadata(
         "downloaded": provenance.get("downloaded"),
         "download_url": provenance.get("url"),
         "features": int(len(frame)),
-        "precision": {p: int(sum(v == p for v in precision)) for p in PRECISIONS},
+        "precision": {p: int(by_precision.get(p, 0)) for p in PRECISIONS},
         "licence": licence_of(main, lang),
         "licences": [{**licence_of(k, lang), "features": n} for k, n in counts.items()],
         "attribution": attribution.get(lang) or attribution.get("fr") or "",

@@ -30,7 +30,7 @@ from .analysis.timeline import ecosystem
 from .cache import BoundedCache, Payload, frame_bytes
 from .config import Settings
 from .errors import NotFound
-from .exports import layer_metadata
+from .exports import feature_licences, layer_metadata
 from .layers import REGISTRY, LayerSpec, get_spec, tr
 from .maps.compact import compact_binary, compact_points, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
@@ -121,6 +121,7 @@ class Site:
         self._snapshots = BoundedCache(max_entries=32, max_bytes=512 * MB)
         self._prepared = BoundedCache(max_entries=8, max_bytes=1024 * MB)
         self._grids = BoundedCache(max_entries=32, max_bytes=256 * MB)
+        self._facts = BoundedCache(max_entries=64, max_bytes=16 * MB)
 
     def init_store(self, force: bool = False, seed=None) -> int | None:
         """Build the store from the seed (first start only, unless ``force``); return
@@ -361,7 +362,13 @@ class Site:
             },
             **data.layers_with_commune_level(),
         }
-        return dossier(data, frames, REGISTRY, scope, radius_m, rows)
+        result = dossier(data, frames, REGISTRY, scope, radius_m, rows)
+        # the licence keys of each layer, from the frames at hand (no second read)
+        result["licence_keys"] = {
+            name: sorted(set(feature_licences(frame, name)))
+            for name, frame in frames.items()
+        }
+        return result
 
     def layer_metadata(self, name: str, frame: gpd.GeoDataFrame, lang: str = "fr"):
         """Licences, attribution, edition, download date and counts by precision of
@@ -370,6 +377,32 @@ class Site:
 
         provenance = layer_provenance(self.settings.download_dir).get(name)
         return layer_metadata(frame, name, lang, provenance)
+
+    def layer_facts(self, name: str, lang: str) -> dict:
+        """:meth:`layer_metadata` of a layer's published features, read with only
+        the fields it needs and kept per data version (map pages show it)."""
+        spec = get_spec(name)
+        wanted = ("source", "source_date", "precision", "licence")
+        columns = [c for c in wanted if c in spec.field_names]
+
+        def make() -> dict:
+            frame = self.store.read(name, published_only=True, columns=columns)
+            return self.layer_metadata(name, frame, lang)
+
+        key = (name, self.data_version(), lang)
+        return self._facts.get_or_make(key, make, lambda facts: 4096)
+
+    def clear_caches(self) -> None:
+        """Forget every cached page, snapshot, analysis input and fact (the
+        benchmarks measure cold work with it)."""
+        for cache in (
+            self.pages,
+            self._snapshots,
+            self._prepared,
+            self._grids,
+            self._facts,
+        ):
+            cache.clear()
 
     def communes(self) -> list[str]:
         """The commune codes of the companies (the planners' commune filter)."""

@@ -16,7 +16,7 @@ from ..analysis.dossier import MAP_LAYERS
 from ..analysis.filters import filter_query
 from ..analysis.suitability import CRITERIA
 from ..errors import BadRequest, NotFound
-from ..exports import FORMATS, export_bytes
+from ..exports import FORMATS, export_bytes, licence_of
 from ..layers import REGISTRY, tr
 from ..layers.builtin import COMMON_FIELDS
 from ..maps import safe_json
@@ -555,7 +555,6 @@ def dossier():
     )
     if result["scope"].kind == "area":
         result["scope"].name = _("Whole area")
-    layers = sorted({row["layer"] for row in result["sources"]})
     html = render_template(
         "planner/dossier.html",
         lang=lang,
@@ -563,20 +562,10 @@ def dossier():
         map_src="data:image/png;base64," + base64.b64encode(result["map_png"]).decode(),
         fmt=lambda v, digits=0: format_number(v, lang, digits),
         filters=filter_query(filters),
-        licences=layer_licences(layers, lang),
+        licences={
+            name: " ; ".join(licence_of(key, lang)["title"] for key in keys)
+            for name, keys in result["licence_keys"].items()
+        },
         **dossier_labels(lang),
     )
     return html_page(html, private=True)
-
-
-def layer_licences(names: list[str], lang: str) -> dict[str, str]:
-    """Per layer, the titles of its licences, as the open-data page states them."""
-    out = {}
-    for name in names:
-        if name not in REGISTRY:
-            continue
-        frame = site().store.read(name)
-        meta = site().layer_metadata(name, frame, lang)
-        titles = [item["title"] for item in meta.get("licences") or []]
-        out[name] = " ; ".join(titles or [meta["licence"]["title"]])
-    return out

@@ -121,7 +121,7 @@ def layer_facts(names: list[str]) -> dict:
     s, lang = site(), current_lang()
     facts = {}
     for name in names:
-        meta = s.layer_metadata(name, s.snapshot(name, full=True).frame, lang)
+        meta = s.layer_facts(name, lang)
         facts[name] = {k: meta.get(k) for k in INFO_FACTS + ("attribution",)}
     return facts
 
