@@ -397,16 +397,21 @@ def report(token: str):
         result = _run(kept, dry_run=True)
     except MapappError as exc:
         return _failed(kept, exc, token)
+    return _report_page(kept, result, token)
+
+
+def _report_page(kept: uploads.Upload, result, token: str | None):
+    """The report of an import: previewed (``token`` to confirm it) or done."""
     return _page(
         "import_report.html",
-        step="report",
+        step="report" if token else "done",
         token=token,
         file=kept.name,
         report=translated(result),
         layer_title=_layer_title(result.layer),
         publish=kept.state.get("publish"),
         publishable=_publishable(result.layer),
-        done=False,
+        done=token is None,
     )
 
 
@@ -424,17 +429,7 @@ def confirm(token: str):
         return _failed(kept, exc, token)
     finally:
         uploads.discard(kept)
-    return _page(
-        "import_report.html",
-        step="done",
-        token=None,
-        file=kept.name,
-        report=translated(result),
-        layer_title=_layer_title(result.layer),
-        publish=kept.state.get("publish"),
-        publishable=_publishable(result.layer),
-        done=True,
-    )
+    return _report_page(kept, result, None)
 
 
 @bp.post("/<token>/cancel")
