@@ -371,5 +371,21 @@ def _mesr(rec: dict):
         "website": rec.get("url") or None,
         "precision": "exact",
         "nature": kind_text or None,
+        "students": _latest_students(rec),
     }
     return props, lon, lat, rec.get("com_code", "")
+
+
+_ENROLMENT = re.compile(r"effectifs?_d_etudiants_inscrits_(\d{4})")
+
+
+def _latest_students(rec: dict) -> int | None:
+    """The students enrolled in the latest year the MESR export gives (its columns
+    ``Effectifs d'étudiants inscrits 2022-23``, one per academic year)."""
+    years = []
+    for key, value in rec.items():
+        match = _ENROLMENT.match(key)
+        number = _num(value) if match else None
+        if number is not None:
+            years.append((match.group(1), number))
+    return int(max(years)[1]) if years else None

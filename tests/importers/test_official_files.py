@@ -16,7 +16,8 @@ from mapapp.importers.reading import ImportFileError
 from tests.importers import fixtures
 
 # The MESR export "Principaux établissements d'enseignement supérieur" with labels as
-# headers: the first 48 of its 97 columns, verbatim, as seen in the 2024 edition
+# headers: the first 48 of its 97 columns and two of its enrolment columns, verbatim,
+# as seen in the 2024 edition
 # (data.enseignementsup-recherche.gouv.fr, dataset
 # fr-esr-principaux-etablissements-enseignement-superieur, copy in the public
 # repository juliengossa/kpiESR, dataESR/). The rows are made for the tests.
@@ -31,7 +32,9 @@ MESR_LABELS = (
     "texte_de_ref_creation;Code commune;Commune;Code unité urbaine;Unité urbaine;"
     "Code département;Département;Code académie;Académie;Code région;Région;"
     "Ancien code région;Ancienne région;Mention distribution;Adresse;Lieu dit;"
-    "Boite postale;Code postal;Localité"
+    "Boite postale;Code postal;Localité;"
+    # …and, further on, one column of enrolled students per academic year
+    "Effectifs d'étudiants inscrits 2021-22;Effectifs d'étudiants inscrits 2022-23"
 ).split(";")
 
 
@@ -57,6 +60,8 @@ def mesr(tmp):
                 "Commune": "Besançon",
                 "Adresse": "26 rue de l'Épitaphe",
                 "Code postal": "25030",
+                "Effectifs d'étudiants inscrits 2021-22": "779.0",
+                "Effectifs d'étudiants inscrits 2022-23": "759.0",
             }
         ),
         mesr_row(
@@ -92,6 +97,7 @@ def test_mesr_labels_classification_sector_url_and_uais(store, tmp_path):
     assert private["uai"] == "0251111A, 0252222B"
     assert report.dropped["empty line (neither UAI nor name)"] == 1
     assert ensmm["source_date"] == "2026-09"  # the edition, not the import month
+    assert ensmm["students"] == 759  # the latest year's enrolment
 
 
 def test_merge_mode_keeps_the_annuaire_and_the_mesr(store, tmp_path):
