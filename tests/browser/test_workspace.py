@@ -310,9 +310,17 @@ DATES = {
 }
 
 
+def forget_creation_dates(store) -> None:
+    """No company with a creation date (the shipped data gives a few)."""
+    companies = store.read("companies", columns=["creation_date"])
+    for fid in companies.loc[companies["creation_date"].notna(), "id"]:
+        store.update("companies", fid, {"creation_date": None}, author="test")
+
+
 @pytest.fixture
 def dated(store):
-    """Five companies with a creation date (the shipped data gives none)."""
+    """Exactly five companies with a creation date."""
+    forget_creation_dates(store)
     for fid, value in DATES.items():
         store.update("companies", fid, {"creation_date": value}, author="test")
     return DATES
@@ -415,7 +423,12 @@ def test_key_figures_say_what_they_leave_out_and_can_count_press_jobs(planner_pa
     assert "non comptés" not in ready.inner_text()
 
 
-def test_the_year_slider_is_hidden_while_no_creation_date_is_known(planner_page):
-    page = planner_page
+def test_the_year_slider_is_hidden_while_no_creation_date_is_known(
+    store, watched, live_server
+):
+    forget_creation_dates(store)
+    accounts.create_user(store, "alice", "planner", "long-enough-password")
+    sign_in(watched.page, live_server.url)
+    page = watched.page
     page.wait_for_load_state("networkidle")  # the timeline has been answered
     assert page.locator("#year-slider").is_hidden()
