@@ -1857,8 +1857,24 @@
 
   var BROWSE_MAX = 100;
 
+  /* The list is drawn again when the map moves (a card's own pan too): the item that
+     had the focus keeps it, as its new button. */
   function renderBrowseList(p) {
     if (!p.browse) return;
+    var active = document.activeElement;
+    var key = active && p.browse.list.contains(active) && active.dataset ? active.dataset.key : null;
+    drawBrowseList(p);
+    if (key) refocusBrowseItem(p, key);
+  }
+
+  function refocusBrowseItem(p, key) {
+    var active = document.activeElement;
+    if (active && active !== document.body && document.body.contains(active)) return;
+    var again = p.browse.list.querySelector('[data-key="' + CSS.escape(key) + '"]');
+    (again || p.browse.name).focus({ preventScroll: true });
+  }
+
+  function drawBrowseList(p) {
     var s = p.s, map = p.map, i18n = p.i18n;
     var name = p.browse.layer.value, entry = s.layers[name];
     var list = p.browse.list;
@@ -1935,6 +1951,8 @@
     p.browse.count.textContent = i18n.loading;
     fetchJSON(url.replace("{name}", cfg.name) + "?" + params.toString()).then(function (res) {
       if (token !== p.browseToken) return;
+      var active = document.activeElement;
+      var key = active && p.browse.list.contains(active) && active.dataset ? active.dataset.key : null;
       p.browse.list.textContent = "";
       var total = res.numberMatched !== undefined ? res.numberMatched : res.features.length;
       p.browse.count.textContent = total ? tr(i18n, "inView", { n: total.toLocaleString(i18n.locale) }) : i18n.noneInView;
@@ -1946,6 +1964,7 @@
       if (total > res.features.length) {
         p.browse.more.textContent = tr(i18n, "moreInView", { n: (total - res.features.length).toLocaleString(i18n.locale) });
       }
+      if (key) refocusBrowseItem(p, key);
     }).catch(function () { p.browse.count.textContent = i18n.loadError + " " + cfg.title; });
   }
 
