@@ -57,6 +57,12 @@ class ImportReport:
         if len(shown) < EXAMPLES:
             shown.append(example)
 
+    def dropped_summary(self) -> str:
+        """ "N dropped: n1 reason1; n2 reason2…" (the five largest reasons)."""
+        reasons = sorted(self.dropped.items(), key=lambda kv: -kv[1])
+        why = "; ".join(f"{count} {reason}" for reason, count in reasons[:5])
+        return f"{sum(self.dropped.values())} dropped" + (f": {why}" if why else "")
+
     def lines(self) -> list[str]:
         """The report as text lines (the CLI prints them; the upload page shows them)."""
         out = [
@@ -156,8 +162,8 @@ def write(
         return report.apply(store, report, dry_run)
     if report.kept == 0:
         raise BadRequest(
-            f"{report.file}: no row could be imported "
-            f"({sum(report.dropped.values())} dropped); nothing written"
+            f"{report.file}: no row could be imported ({report.dropped_summary()}); "
+            "nothing written"
         )
     frame = report.frame
     if report.mode == "merge":

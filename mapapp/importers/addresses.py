@@ -167,26 +167,36 @@ class _Communes:
             if self.decided[code]:
                 self._keep([address])
             else:
-                self.report.drop("commune outside the study area", address[1])
+                self.report.drop(
+                    "commune asked for, but outside the study area"
+                    if code in self.wanted
+                    else "commune outside the study area",
+                    address[1],
+                )
             return
         if code != self.current:
             self.flush()
             self.current, self.inside = code, False
         self.held.append(address)
-        if not self.wanted:
+        # a commune is kept when it is wanted (or nothing is) and has an address
+        # inside the study area: a commune asked by mistake never enters the search
+        if not self.wanted or code in self.wanted:
             self.inside = self.inside or _inside(self.area, lon, lat)
 
     def flush(self) -> None:
         if self.current is None:
             return
-        keep = self.current in self.wanted if self.wanted else self.inside
+        keep = self.inside and (not self.wanted or self.current in self.wanted)
         self.decided[self.current] = keep
         if keep:
             self._keep(self.held)
         elif self.held:
-            self.report.drop(
-                "commune outside the study area", self.held[0][1], len(self.held)
+            reason = (
+                "commune asked for, but outside the study area"
+                if self.current in self.wanted
+                else "commune outside the study area"
             )
+            self.report.drop(reason, self.held[0][1], len(self.held))
         self.held, self.current = [], None
 
     def _keep(self, rows: list[tuple]) -> None:
@@ -249,7 +259,7 @@ def _writer(rows: list[tuple]):
         if not rows:  # a dry run refuses what the real run refuses
             raise ImportFileError(
                 f"{report.file}: no address of the study area "
-                f"({sum(report.dropped.values())} dropped); nothing written"
+                f"({report.dropped_summary()}); nothing written"
             )
         report.would_change = True
         if dry_run:

@@ -235,6 +235,14 @@ def check_header(path: Path, header: list[str]) -> None:
             f"{path.name}: {len(header)} columns in line 1, more than the "
             f"{MAX_CSV_COLUMNS} a CSV import reads"
         )
+    unnamed = sum(1 for name in header if not norm(name))
+    if unnamed > 1:  # a spreadsheet's title line, written above the header
+        first = next((n.strip() for n in header if n.strip()), "")
+        raise ImportFileError(
+            f"{path.name}: line 1 has {unnamed} columns without a name"
+            + (f" (it begins {first[:60]!r})" if first else "")
+            + ": is it a title above the header? The header must be line 1"
+        )
     seen: dict[str, str] = {}
     for name in header:
         key = norm(name)

@@ -5,13 +5,16 @@ rows), keeps the active establishments (``A``) of the chosen communes whose NAF 
 code is in the digital set, and places them with, in this order: the geolocation file
 joined on ``siret`` (``--geoloc``: ``x_longitude``/``y_latitude``, else ``x``/``y`` in
 the row's ``epsg``), the Etalab geocoded variant's ``longitude``/``latitude``, or the
-stock's own Lambert-93 columns. The file may be read as published: plain, ``.csv.gz``
-or ``.zip``.
+stock's own Lambert-93 columns. The name is the usual name, else a sign, else
+the legal unit's ``denominationUniteLegale`` when the file was joined with
+StockUniteLegale, else ``SIREN <n>``. The file may be read as published: plain,
+``.csv.gz`` or ``.zip``.
 
 Precision comes from the geocoder's own grade: INSEE's ``qualite_xy`` (11 the house
 number found: exact; 12 the street: street; 21 and 22 a probable street:
 approximate; 33 the commune: commune level) or Etalab's ``geo_type`` (housenumber,
-street, locality, municipality). Coordinates without a grade (the stock's Lambert
+street, locality, municipality; ``result_type`` of files geocoded with the BAN's CSV
+geocoder, same grades). Coordinates without a grade (the stock's Lambert
 columns alone) are marked approximate.
 """
 
@@ -47,6 +50,7 @@ OPTIONAL = [
     "enseigne1Etablissement",
     "enseigne2Etablissement",
     "enseigne3Etablissement",
+    "denominationUniteLegale",
     "numeroVoieEtablissement",
     "indiceRepetitionEtablissement",
     "typeVoieEtablissement",
@@ -59,6 +63,7 @@ OPTIONAL = [
     "latitude",
     "geo_score",
     "geo_type",
+    "result_type",
 ]
 # The geocoders' grades as the layer's precision (see the module docstring).
 QUALITE_XY = {
@@ -121,8 +126,8 @@ def read_sirene(
         rows.append(_properties(row, cols, edition, precision[i]))
         geoms.append((lon[i], lat[i]))
     report.notes.append(
-        "display name: the usual name, else the first sign, else "
-        "'SIREN <n>' (the legal unit's name needs StockUniteLegale)"
+        "display name: the usual name, else the first sign, else the legal unit's "
+        "name when the file carries it (joined with StockUniteLegale), else 'SIREN <n>'"
     )
     if not communes:
         report.notes.append(
@@ -206,8 +211,9 @@ def _coordinates(
         missing = np.isnan(lon)
         lon[missing] = _float(kept[cols["longitude"]])[missing]
         lat[missing] = _float(kept[cols["latitude"]])[missing]
-        if cols["geo_type"]:
-            graded = kept[cols["geo_type"]].map(GEO_TYPE).to_numpy()
+        grade = cols["geo_type"] or cols["result_type"]
+        if grade:
+            graded = kept[grade].map(GEO_TYPE).to_numpy()
             use = missing & pd.notna(graded)
             precision[use] = graded[use]
     x_col = cols["coordonneeLambertAbscisseEtablissement"]
@@ -283,6 +289,7 @@ def _properties(row: dict, cols: dict, edition: str, precision: str) -> dict:
         or get("enseigne1Etablissement")
         or get("enseigne2Etablissement")
         or get("enseigne3Etablissement")
+        or get("denominationUniteLegale")  # files joined with StockUniteLegale
         or f"SIREN {siren}"
     )
     street = " ".join(

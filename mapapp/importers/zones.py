@@ -63,8 +63,10 @@ def read_zones(
     commune_col = _col(frame, COMMUNE_CODE)
     if code_col is None or name_col is None:
         raise ImportFileError(
-            f"{path.name}: expected CODE_IRIS and NOM_IRIS (IRIS) or "
-            f"code and nom (communes); found {', '.join(frame.columns)}"
+            f"{path.name}: expected an IRIS code ({' or '.join(IRIS_CODE).upper()}) "
+            f"and name ({' or '.join(IRIS_NAME).upper()}), or a commune code "
+            f"({' or '.join(COMMUNE_CODE)}) and name ({' or '.join(COMMUNE_NAME)}); "
+            f"found {', '.join(frame.columns)}"
         )
     rows, geoms = [], []
     for rec, geom in zip(

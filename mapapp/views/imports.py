@@ -482,13 +482,18 @@ def reasons() -> dict[str, str]:
         "not an open lycée (Annuaire: type or état)": _(
             "not an open lycée (Annuaire: type or état)"
         ),
-        "empty line (neither UAI nor name)": _("empty line (neither UAI nor name)"),
+        "neither UAI nor name (an empty or unnamed line)": _(
+            "neither UAI nor name (an empty or unnamed line)"
+        ),
         "several official lines for one UAI, merged into one establishment": _(
             "several official lines for one UAI, merged into one establishment"
         ),
         "no coordinates": _("no coordinates"),
         # the Base Adresse Nationale (mapapp import addresses)
         "commune outside the study area": _("commune outside the study area"),
+        "commune asked for, but outside the study area": _(
+            "commune asked for, but outside the study area"
+        ),
         "duplicate identifier (the first row is kept)": _(
             "same identifier as another row (the first row is kept)"
         ),

@@ -31,9 +31,14 @@ def test_gzip_file_keeps_the_study_area_communes(store, tmp_path):
 
 def test_plain_csv_and_explicit_communes(store, tmp_path):
     path = fixtures.write_ban(tmp_path / "adresses-25.csv", gz=False)
-    report = run_import(store, "addresses", path, communes=["25462"])
-    assert report.kept == 2 and store.address_count() == 2
-    assert {c["code"] for c in store.address_communes()} == {"25462"}
+    report = run_import(store, "addresses", path, communes=["25212", "25462"])
+    # École-Valentin is kept; Pontarlier, asked for but outside the study area, is not
+    assert report.kept == 1 and store.address_count() == 1
+    assert {c["code"] for c in store.address_communes()} == {"25212"}
+    assert report.dropped == {
+        "commune outside the study area": 4,
+        "commune asked for, but outside the study area": 2,
+    }
 
 
 def test_search_needs_every_word_and_the_whole_number(store, tmp_path):
@@ -124,3 +129,25 @@ def test_cli_imports_addresses(runner: CliRunner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "7 rows read, 5 kept, 2 dropped" in result.output
     assert "2 commune(s) kept: 25056, 25212" in result.output
+
+
+# Two lines of the Base Adresse Nationale's adresses-01.csv in its current 23-column
+# layout, verbatim as quoted in the public repository CharlesPhonepraseuth/etl-hotel
+# (app/docs/technical-doc.md): a commune of the Ain, far from Besançon.
+BAN_01 = """\
+id;id_fantoir;numero;rep;nom_voie;code_postal;code_insee;nom_commune;code_insee_ancienne_commune;nom_ancienne_commune;x;y;lon;lat;type_position;alias;nom_ld;libelle_acheminement;nom_afnor;source_position;source_nom_voie;certification_commune;cad_parcelles
+01002_w4ld4h_00006;;6;;Place du Pese Lait;01640;01002;L'Abergement-de-Varey;;;887643.67;6547960.53;5.425179;46.005447;entrée;;;ABERGEMENT-DE-VAREY (L );PLACE DU PESE LAIT;commune;commune;1;01002000AE0005
+01002_6zbsct_01082;;1082;;Chemin de la Ferm de la Montagne;01640;01002;L'Abergement-de-Varey;;;888177.96;6546947.6;5.431677;45.996182;entrée;;;ABERGEMENT-DE-VAREY (L );CHEMIN DE LA FERM DE LA MONTAGNE;commune;commune;1;010020000B0888
+"""  # noqa: E501
+
+
+def test_a_commune_asked_for_outside_the_study_area_is_not_imported(store, tmp_path):
+    path = tmp_path / "adresses-01.csv"
+    path.write_text(BAN_01, encoding="utf-8")
+    with pytest.raises(ImportFileError) as refused:
+        run_import(store, "addresses", path, communes=["01002"])
+    assert (
+        "no address of the study area "
+        "(2 dropped: 2 commune asked for, but outside the study area)"
+    ) in refused.value.message
+    assert store.address_count() == 0

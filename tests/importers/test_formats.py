@@ -280,3 +280,26 @@ def test_only_mapapp_gdal_reaches_gdal():
         )
     ]
     assert found == []
+
+
+def test_a_title_line_above_the_header_is_named(store, tmp_path):
+    # the first lines of ARCEP's observatory export "Déploiement par Commune" as a
+    # spreadsheet saves it (public copy: NJacq/laravel, storage/app/public/
+    # ftthCommunes.csv): two title lines and two empty ones above the header
+    path = tmp_path / "ftthCommunes.csv"
+    path.write_text(
+        "Réseaux en fibre optique jusqu'à l'abonné (FttH),,,,\n"
+        "Déploiement par Commune,,,,\n,,,,\n,,,,\n"
+        "Code commune,Champ,T3 2017,T4 2017,T1 2018\n"
+        "01004,Locaux Raccordables,1460,1793,2248\n",
+        encoding="utf-8",
+    )
+    version = store.data_version()
+    with pytest.raises(ImportFileError) as refused:
+        run_import(store, "fibre", path)
+    assert refused.value.message == (
+        "ftthCommunes.csv: line 1 has 4 columns without a name (it begins "
+        "\"Réseaux en fibre optique jusqu'à l'abonné (FttH)\"): is it a title above "
+        "the header? The header must be line 1"
+    )
+    assert store.data_version() == version

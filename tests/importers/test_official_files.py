@@ -12,6 +12,7 @@ import pytest
 
 from mapapp.cli import main
 from mapapp.importers import run_import
+from mapapp.importers.education import kind_of
 from mapapp.importers.reading import ImportFileError
 from tests.importers import fixtures
 
@@ -95,7 +96,7 @@ def test_mesr_labels_classification_sector_url_and_uais(store, tmp_path):
     private = schools.loc["0251111A"]
     assert private["public_private"] == "private"
     assert private["uai"] == "0251111A, 0252222B"
-    assert report.dropped["empty line (neither UAI nor name)"] == 1
+    assert report.dropped["neither UAI nor name (an empty or unnamed line)"] == 1
     assert ensmm["source_date"] == "2026-09"  # the edition, not the import month
     assert ensmm["students"] == 759  # the latest year's enrolment
 
@@ -169,6 +170,9 @@ def test_dry_run_exits_like_the_real_run(runner, tmp_path):
     real = runner.invoke(main, ["import", "sirene", str(path)])
     assert dry.exit_code == real.exit_code == 1
     assert "no row could be imported" in dry.output
+    # the reasons are said even when nothing is kept (real files met this: a
+    # department's Annuaire of primary schools, Etalab's sample of closed ones)
+    assert "(1 dropped: 1 closed establishment (état F))" in dry.output
     assert dry.output == real.output
 
 
@@ -199,3 +203,58 @@ def test_zones_crossing_the_metropolis_edge_are_kept(store, tmp_path):
     zones = store.read("zones").set_index("zone_code")
     assert {"25105", "25056"} <= set(zones.index)
     assert zones.loc["25105", "source_date"] == "2025"
+
+
+# (type, name) pairs as the MESR 2024 export writes them (juliengossa/kpiESR,
+# dataESR/fr-esr-principaux-etablissements-enseignement-superieur.csv): the type says
+# only "École" or "Grand établissement", so the kind comes from the name. The old rule
+# made every "nationale supérieure" an engineering school (the architecture, landscape,
+# theatre and library schools) and missed engineering schools without the word.
+MESR_KINDS = [
+    (
+        "École",
+        "École nationale supérieure de mécanique et des microtechniques",
+        "engineering_school",
+    ),
+    ("École", "École nationale supérieure d'architecture de Strasbourg", "art_school"),
+    ("École", "École nationale supérieure d’architecture de Versailles", "art_school"),
+    ("École", "École nationale supérieure de paysage", "art_school"),
+    (
+        "École",
+        "École nationale supérieure des arts et techniques du théâtre",
+        "art_school",
+    ),
+    (
+        "Grand établissement",
+        "École nationale supérieure des sciences de l'information et des bibliothèques",
+        "training_centre",
+    ),
+    (
+        "École",
+        "École nationale du génie de l'eau et de l'environnement de Strasbourg",
+        "engineering_school",
+    ),
+    (
+        "Grand établissement",
+        "Arts et Métiers Sciences et Technologies",
+        "engineering_school",
+    ),
+    ("École", "École supérieure d'électronique de l'Ouest", "engineering_school"),
+    ("École", "ISEN Yncréa Méditerranée", "engineering_school"),
+    (
+        "École",
+        "École pour l'informatique et les techniques avancées",
+        "engineering_school",
+    ),
+    ("École", "Institut d'ingénierie informatique de Limoges", "engineering_school"),
+    ("École", "Toulouse INP", "engineering_school"),
+    ("École", "Université de technologie de Belfort-Montbéliard", "engineering_school"),
+    ("Grand établissement", "Université de Lorraine", "university"),
+    ("Université", "Université de Franche-Comté", "university"),
+    ("École", "Toulouse Business School", "training_centre"),
+]
+
+
+@pytest.mark.parametrize("kind_text, name, kind", MESR_KINDS)
+def test_mesr_kind_from_the_names_of_the_real_export(kind_text, name, kind):
+    assert kind_of(kind_text, name) == kind

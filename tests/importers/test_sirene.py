@@ -82,3 +82,72 @@ def test_sirene_missing_column(store, tmp_path):
     path.write_text(text)
     with pytest.raises(ImportFileError, match="missing column.*etatAdministratif"):
         run_import(store, "sirene", path)
+
+
+# The header of a StockEtablissement joined with StockUniteLegale and geocoded with the
+# Base Adresse Nationale's CSV geocoder, as published in the public repository
+# gordesch/diag (data/tables/sirene-all.geocoded.csv, 92 columns, cp1252). Run through
+# the importer as published, every company was named "SIREN n" and placed
+# "approximate", though the file names the legal unit and grades each point.
+JOINED_GEOCODED = (
+    "siren,nic,siret,statutDiffusionEtablissement,dateCreationEtablissement,"
+    "trancheEffectifsEtablissement,anneeEffectifsEtablissement,"
+    "activitePrincipaleRegistreMetiersEtablissement,"
+    "dateDernierTraitementEtablissement,etablissementSiege,"
+    "etatAdministratifUniteLegale,statutDiffusionUniteLegale,"
+    "unitePurgeeUniteLegale,dateCreationUniteLegale,categorieJuridiqueUniteLegale,"
+    "denominationUniteLegale,sigleUniteLegale,denominationUsuelle1UniteLegale,"
+    "denominationUsuelle2UniteLegale,denominationUsuelle3UniteLegale,"
+    "sexeUniteLegale,nomUniteLegale,nomUsageUniteLegale,prenom1UniteLegale,"
+    "prenom2UniteLegale,prenom3UniteLegale,prenom4UniteLegale,"
+    "prenomUsuelUniteLegale,pseudonymeUniteLegale,activitePrincipaleUniteLegale,"
+    "nomenclatureActivitePrincipaleUniteLegale,identifiantAssociationUniteLegale,"
+    "economieSocialeSolidaireUniteLegale,caractereEmployeurUniteLegale,"
+    "trancheEffectifsUniteLegale,anneeEffectifsUniteLegale,nicSiegeUniteLegale,"
+    "dateDernierTraitementUniteLegale,categorieEntreprise,anneeCategorieEntreprise,"
+    "complementAdresseEtablissement,numeroVoieEtablissement,"
+    "indiceRepetitionEtablissement,typeVoieEtablissement,libelleVoieEtablissement,"
+    "codePostalEtablissement,libelleCommuneEtablissement,"
+    "libelleCommuneEtrangerEtablissement,distributionSpecialeEtablissement,"
+    "codeCommuneEtablissement,codeCedexEtablissement,libelleCedexEtablissement,"
+    "codePaysEtrangerEtablissement,libellePaysEtrangerEtablissement,"
+    "complementAdresse2Etablissement,numeroVoie2Etablissement,"
+    "indiceRepetition2Etablissement,typeVoie2Etablissement,"
+    "libelleVoie2Etablissement,codePostal2Etablissement,"
+    "libelleCommune2Etablissement,libelleCommuneEtranger2Etablissement,"
+    "distributionSpeciale2Etablissement,codeCommune2Etablissement,"
+    "codeCedex2Etablissement,libelleCedex2Etablissement,"
+    "codePaysEtranger2Etablissement,libellePaysEtranger2Etablissement,"
+    "etatAdministratifEtablissement,enseigne1Etablissement,enseigne2Etablissement,"
+    "enseigne3Etablissement,denominationUsuelleEtablissement,"
+    "activitePrincipaleEtablissement,nomenclatureActivitePrincipaleEtablissement,"
+    "caractereEmployeurEtablissement,latitude,longitude,result_label,result_score,"
+    "result_type,result_id,result_housenumber,result_name,result_street,"
+    "result_postcode,result_city,result_context,result_citycode,result_oldcitycode,"
+    "result_oldcity,result_district"
+).split(",")
+
+
+def test_sirene_joined_with_the_legal_units_and_geocoded_by_the_ban(store, tmp_path):
+    row = dict.fromkeys(JOINED_GEOCODED, "")
+    row.update(
+        siren="812345678",
+        nic="00011",
+        siret="81234567800011",
+        dateCreationEtablissement="2012-05-01",
+        trancheEffectifsEtablissement="11",
+        denominationUniteLegale="LOGICIELS DU DOUBS",
+        codeCommuneEtablissement="25056",
+        etatAdministratifEtablissement="A",
+        activitePrincipaleEtablissement="62.01Z",
+        latitude="47.24012",
+        longitude="6.02213",
+        result_type="housenumber",
+    )
+    path = tmp_path / "sirene-all.geocoded.csv"
+    fixtures.write_csv(path, JOINED_GEOCODED, [[row[h] for h in JOINED_GEOCODED]])
+    report = run_import(store, "sirene", path)
+    assert report.kept == 1
+    company = store.read("companies").set_index("id").loc["81234567800011"]
+    assert company["name"] == "LOGICIELS DU DOUBS"
+    assert company["precision"] == "exact"
