@@ -250,7 +250,10 @@ def read_education(
 
 def _why_skipped(variant: str, rec: dict) -> tuple[str, str]:
     if variant == "mesr":
-        return "neither UAI nor name (an empty or unnamed line)", "-"
+        said = [str(v) for v in rec.values() if isinstance(v, str) and v.strip()]
+        return "neither UAI nor name (an empty or unnamed line)", " ".join(said)[
+            :60
+        ] or "-"
     return (
         "not an open lycée (Annuaire: type or état)",
         rec.get("nom_etablissement", "?"),

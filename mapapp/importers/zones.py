@@ -63,8 +63,8 @@ def read_zones(
     commune_col = _col(frame, COMMUNE_CODE)
     if code_col is None or name_col is None:
         raise ImportFileError(
-            f"{path.name}: expected an IRIS code ({' or '.join(IRIS_CODE).upper()}) "
-            f"and name ({' or '.join(IRIS_NAME).upper()}), or a commune code "
+            f"{path.name}: expected an IRIS code ({' or '.join(n.upper() for n in IRIS_CODE)}) "
+            f"and name ({' or '.join(n.upper() for n in IRIS_NAME)}), or a commune code "
             f"({' or '.join(COMMUNE_CODE)}) and name ({' or '.join(COMMUNE_NAME)}); "
             f"found {', '.join(frame.columns)}"
         )
