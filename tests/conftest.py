@@ -122,7 +122,10 @@ class LiveServer:
             for channel in list(self.server._map.values()):
                 channel.close()
 
-        self.server.trigger.pull_trigger(close_all)
+        try:
+            self.server.trigger.pull_trigger(close_all)
+        except OSError:  # the loop's wake-up pipe is gone: the loop cannot run it
+            close_all()
         self.thread.join(timeout=10)
         self.server.task_dispatcher.shutdown()
 
