@@ -134,3 +134,14 @@ def test_the_core_tests_run_without_flask():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root
     )
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_only_the_settings_read_the_environment():
+    """``config.load_settings`` alone reads ``MAPAPP_*`` (issue 10): any other module
+    reading ``os.environ`` or ``os.getenv`` could split the configuration again."""
+    readers = []
+    for path in modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+                readers.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert readers and all(r.startswith("config.py:") for r in readers), readers
