@@ -208,6 +208,11 @@ def test_keyboard_only_add_move_and_reshape(planner_page, store):
     press(page, page.get_by_label("Rechercher par nom"))
     page.keyboard.type("Village by CA")
     page.keyboard.press("Enter")
+    # the form of the site just saved is still open: wait for the found site's own
+    page.wait_for_function(
+        "() => (document.querySelector('#feature-form:not([hidden]) input[name=name]')"
+        " || {}).value === 'Village by CA Besançon'"
+    )
     page.wait_for_selector("#feature-form:not([hidden]) #f-point-nudge")
     press(page, page.locator("#f-point-nudge"), "ArrowDown", "ArrowDown", "ArrowDown")
     press(page, page.get_by_role("button", name="Enregistrer"), "Enter")
