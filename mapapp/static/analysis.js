@@ -43,6 +43,21 @@
       });
   }
 
+  /* Only the answer to the latest request of a kind is shown: a late answer to an
+     earlier one (weights changed twice, a slow server) never overwrites it. */
+  var asked = {};
+  function latest(kind, url) {
+    var n = asked[kind] = (asked[kind] || 0) + 1;
+    function current(settle) {
+      return function (value) {
+        if (asked[kind] !== n) return new Promise(function () {});  /* superseded */
+        return settle(value);
+      };
+    }
+    return getJSON(url).then(current(function (data) { return data; }),
+                             current(function (err) { throw err; }));
+  }
+
   function fail(box, err) {
     box.textContent = "";
     box.appendChild(el("p", "status status-error", t.error + " " + err.message));
@@ -387,12 +402,13 @@
     lastCatch = extra;
     catchBox.removeAttribute("data-ready");
     if (!quiet) showTab("catchment");
-    getJSON(withFilters(cfg.urls.catchment, Object.assign({ radius: radius.value }, extra)))
+    latest("catchment", withFilters(cfg.urls.catchment, Object.assign({ radius: radius.value }, extra)))
       .then(showCatchment).catch(function (err) { fail(catchBox, err); });
   }
   api.runCatchment = runCatchment;
 
   function clearCatchment() {
+    asked.catchment = (asked.catchment || 0) + 1;  /* an answer on its way is dropped */
     if (catchLayer) map.removeLayer(catchLayer);
     catchLayer = null;
     lastCatch = null;
@@ -604,11 +620,13 @@
     suitBox.removeAttribute("data-ready");
     suitBox.textContent = t.computing;
     if (quiet !== true) showTab("suitability");
-    getJSON(withFilters(cfg.urls.suitability, weightParams()))
+    latest("suitability", withFilters(cfg.urls.suitability, weightParams()))
       .then(showSuitability).catch(function (err) { fail(suitBox, err); });
   }
 
   function clearGrid() {
+    clearTimeout(suitTimer);
+    asked.suitability = (asked.suitability || 0) + 1;  /* an answer on its way is dropped */
     if (gridLayer) map.removeLayer(gridLayer);
     gridLayer = null;
     gridShown = false;
@@ -738,7 +756,7 @@
     var extra = Object.assign({ radius: radius.value }, weightParams());
     document.getElementById("scenarios-csv").href = withFilters(cfg.urls.scenariosCsv, extra);
     scenBox.removeAttribute("data-ready");
-    getJSON(withFilters(cfg.urls.scenarios, extra)).then(function (data) {
+    latest("scenarios", withFilters(cfg.urls.scenarios, extra)).then(function (data) {
       scenRows = data.rows.slice();
       scenSort = [null, false];
       renderScenarios();
@@ -765,7 +783,7 @@
     chart.alt = t.chartAlt;
     chart.hidden = false;
     figBox.removeAttribute("data-ready");
-    getJSON(withFilters(cfg.urls.figures, extra)).then(function (data) {
+    latest("figures", withFilters(cfg.urls.figures, extra)).then(function (data) {
       var f = data.perimeter || data.area;
       figBox.textContent = "";
       figBox.appendChild(el("h3", null, data.perimeter ? data.perimeter.name : t.whole));
@@ -857,7 +875,7 @@
 
   function runTimeline() {
     timeBox.removeAttribute("data-ready");
-    getJSON(withFilters(cfg.urls.timeline, timelineParams()))
+    latest("timeline", withFilters(cfg.urls.timeline, timelineParams()))
       .then(showTimeline).catch(function (err) { fail(timeBox, err); });
   }
   onShow.timeline = runTimeline;

@@ -1229,6 +1229,9 @@
       s.searchInput = input;
 
       function choose(hit) {
+        /* a search still on its way would draw the list again over the card */
+        clearTimeout(s.searchTimer);
+        s.searchToken = (s.searchToken || 0) + 1;
         list.textContent = "";
         input.value = hit.name;
         input.focus({ preventScroll: true });
@@ -1277,12 +1280,18 @@
             });
         }, 180);
       }
+      function hitKey(hit) { return [hit.kind, hit.layerName || "", hit.name].join("\u0000"); }
+      /* Drawn at each key, then again when the server's places come: a hit that had
+         the focus keeps it, as its new button (else the box takes it back). */
       function render(hits) {
+        var active = document.activeElement;
+        var kept = active && list.contains(active) ? active.mapappKey : null;
         list.textContent = "";
         hits.forEach(function (hit) {
           var li = el("li");
           var b = el("button", "mapapp-search-hit");
           b.type = "button";
+          b.mapappKey = hitKey(hit);
           b.appendChild(el("span", "mapapp-search-name", hit.name));
           b.appendChild(el("span", "mapapp-search-layer", hitKind(hit, i18n)));
           L.DomEvent.on(b, "click", function (e) {
@@ -1298,6 +1307,11 @@
         status.textContent = hits.length ? hits.length + " " + i18n.results : i18n.noResult;
         if (!hits.length) list.appendChild(el("li", "mapapp-search-empty", i18n.noResult));
         s.lastHits = hits;
+        if (kept) {
+          var again = Array.prototype.filter.call(list.querySelectorAll("button"),
+            function (b) { return b.mapappKey === kept; })[0];
+          (again || input).focus({ preventScroll: true });
+        }
       }
       L.DomEvent.on(input, "input", run);
       L.DomEvent.on(input, "keydown", function (e) {

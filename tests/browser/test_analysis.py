@@ -3,7 +3,10 @@ a weight changes the ranking, filters apply to the map and reach the URL."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from mapapp import accounts
 from tests.browser.test_planner import sign_in
@@ -38,21 +41,52 @@ def test_a_weight_changes_the_ranking(planner_page):
     page.get_by_role("button", name="Calculer la grille d'aptitude").click()
     page.wait_for_selector("#suitability-result[data-ready=true]")
     first = page.locator("#suitability-top tbody tr").first.inner_text()
+    table = page.locator("#suitability-top").element_handle()
     for name in ("jobs", "training", "fibre", "station"):
         page.locator(f"#w-{name}").fill("0")
         page.locator(f"#w-{name}").dispatch_event("change")
-    page.wait_for_timeout(300)
-    page.wait_for_selector("#suitability-result[data-ready=true]")
-    shares = (
-        page.locator("#suitability-top tbody tr")
-        .first.locator(".shares")
-        .get_attribute("aria-label")
-    )
-    assert "100 %" in shares  # one criterion explains the whole score
+    # the grid is computed again (150 ms after the last change): the old ranking goes
+    page.wait_for_function("(table) => !table.isConnected", arg=table)
+    bar = page.locator(
+        "#suitability-result[data-ready=true] #suitability-top tbody tr"
+    ).first.locator(".shares")
+    # one criterion explains the whole score
+    expect(bar).to_have_attribute("aria-label", re.compile("100 %"))
+    shares = bar.get_attribute("aria-label")
     assert (
         page.locator("#suitability-top tbody tr").first.inner_text() != first
         or "Loin des coworkings" in shares
     )
+
+
+def test_a_late_answer_never_overwrites_the_latest_grid(planner_page):
+    page = planner_page
+    page.locator("#panel-suitability summary").click()
+    page.get_by_role("button", name="Calculer la grille d'aptitude").click()
+    page.wait_for_selector("#suitability-result[data-ready=true]")
+    held: list = []
+    asked = re.compile(r"/api/analysis/suitability\?")
+    page.route(asked, lambda route: held.append(route))
+
+    def change(name: str, count: int) -> None:
+        page.locator(f"#w-{name}").fill("0")
+        page.locator(f"#w-{name}").dispatch_event("change")
+        for _ in range(100):  # asked 150 ms after the change
+            if len(held) == count:
+                return
+            page.wait_for_timeout(50)
+        raise AssertionError("the grid was not asked again")
+
+    change("jobs", 1)
+    change("training", 2)
+    with page.expect_response(asked):
+        held[1].continue_()  # the answer to the latest weights comes first
+    page.wait_for_selector("#suitability-result[data-ready=true]")
+    latest = page.locator("#suitability-result").inner_html()
+    with page.expect_response(asked):
+        held[0].continue_()  # then the earlier one, late
+    page.evaluate("() => new Promise(r => setTimeout(r, 200))")
+    assert page.locator("#suitability-result").inner_html() == latest
 
 
 def test_filters_apply_to_the_map_and_the_url(planner_page):

@@ -179,6 +179,57 @@ def test_focus_goes_into_the_card_and_back(page):
     assert page.evaluate("() => document.activeElement.type") == "search"
 
 
+def held_places(page) -> list:
+    """Hold the search's requests for places until the test lets them go."""
+    held: list = []
+    page.route(re.compile(r"/api/places\?"), lambda route: held.append(route))
+    return held
+
+
+def wait_held(page, held: list) -> None:
+    for _ in range(100):
+        if held:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("the search never asked the server for places")
+
+
+def test_a_late_answer_of_the_search_keeps_the_focus_and_the_card(page):
+    held = held_places(page)
+    open_map(page, "/?lang=fr")
+    close_panel(page)
+    box = page.get_by_label("Rechercher par nom")
+    box.focus()
+    page.keyboard.type("TEMIS")
+    wait_held(page, held)
+    # the map's own hits are there at once: a keyboard user goes down to the second
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    chosen = page.evaluate("() => document.activeElement.innerText")
+    assert "TEMIS" in chosen
+    with page.expect_response(re.compile(r"/api/places\?")):
+        held.pop().continue_()
+    # the places come first in the list drawn again; the focus stays on that hit
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.mapapp-search-hit')]"
+        ".some(b => /Quartier/.test(b.innerText))"
+    )
+    assert page.evaluate("() => document.activeElement.innerText") == chosen
+    # a hit chosen while places are still on their way: the card stays, alone
+    box.focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Village by CA")
+    wait_held(page, held)
+    page.keyboard.press("Enter")
+    page.locator(".mapapp-card").wait_for()
+    with page.expect_response(re.compile(r"/api/places\?")):
+        held.pop().continue_()
+    page.evaluate("() => new Promise(r => setTimeout(r, 100))")  # its answer handled
+    assert page.locator(".mapapp-search-hit").count() == 0
+    assert page.locator(".mapapp-card").is_visible()
+    assert page.evaluate("() => !!document.activeElement.closest('.mapapp-card')")
+
+
 # --- 4. a shape per layer, a legend that shows it -----------------------------------
 
 

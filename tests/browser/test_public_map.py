@@ -6,6 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from playwright.sync_api import expect
 from shapely.geometry import Point
 
 from tests.browser.conftest import map_counts, open_map
@@ -155,7 +156,7 @@ def test_list_is_keyboard_usable(watched, live_server):
     assert page.evaluate("() => document.activeElement.className") == "skip-link"
     page.get_by_label("Catégorie").select_option("schools:lycee")
     page.get_by_role("button", name="Filtrer").click()
-    assert page.locator("table").count() == 1
+    expect(page.locator("table")).to_have_count(1)  # the filtered list, once loaded
     link = page.get_by_role("link", name="Voir sur la carte : Lycée Jules-Haag")
     link.focus()
     page.keyboard.press("Enter")
