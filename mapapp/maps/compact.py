@@ -77,6 +77,20 @@ def commune_groups(gdf: gpd.GeoDataFrame) -> tuple[int, list[list]]:
     return located, list(groups.values())
 
 
+def _header(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int, categories) -> dict:
+    """What both forms of the payload say before their arrays."""
+    located, communes = commune_groups(gdf)
+    return {
+        "layer": spec.name,
+        "version": version,
+        "count": int(len(gdf)),
+        "located": located,
+        "communes": communes,
+        "scale": SCALE,
+        "categories": categories,
+    }
+
+
 def compact_points(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> dict:
     """Integer arrays of a point layer already in :func:`spatial_order`."""
     xs = np.round(gdf.geometry.x.to_numpy() * SCALE).astype(np.int64)
@@ -87,15 +101,8 @@ def compact_points(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> dict
         codes = gdf[spec.category_field].map(lookup).fillna(-1).astype(int).tolist()
     else:
         codes = [-1] * len(gdf)
-    located, communes = commune_groups(gdf)
     return {
-        "layer": spec.name,
-        "version": version,
-        "count": int(len(gdf)),
-        "located": located,
-        "communes": communes,
-        "scale": SCALE,
-        "categories": categories,
+        **_header(gdf, spec, version, categories),
         "dx": np.diff(xs, prepend=0).tolist(),
         "dy": np.diff(ys, prepend=0).tolist(),
         "c": codes,
@@ -130,8 +137,9 @@ def compact_binary(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> byte
     JSON twin (:func:`compact_points`) and decoded without a JSON parser.
 
     Layout: ``MPTS``, a little-endian uint32 *n*, *n* bytes of JSON header (layer,
-    version, count, located, communes, scale, categories), the x deltas then the y deltas as zigzag
-    varints, then one byte per point: its category's index plus one (0: none).
+    version, count, located, communes, scale, categories), the x deltas then the y
+    deltas as zigzag varints, then one byte per point: its category's index plus one
+    (0: none).
     """
     xs = np.round(gdf.geometry.x.to_numpy() * SCALE).astype(np.int64)
     ys = np.round(gdf.geometry.y.to_numpy() * SCALE).astype(np.int64)
@@ -141,18 +149,8 @@ def compact_binary(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> byte
         codes = gdf[spec.category_field].map(lookup).fillna(0).to_numpy(np.uint8)
     else:
         codes = np.zeros(len(gdf), dtype=np.uint8)
-    located, communes = commune_groups(gdf)
     header = json.dumps(
-        {
-            "layer": spec.name,
-            "version": version,
-            "count": int(len(gdf)),
-            "located": located,
-            "communes": communes,
-            "scale": SCALE,
-            "categories": categories,
-        },
-        separators=(",", ":"),
+        _header(gdf, spec, version, categories), separators=(",", ":")
     ).encode()
     return b"".join(
         [
