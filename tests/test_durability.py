@@ -215,6 +215,18 @@ def _add(base: str, token: str, fid: str) -> int:
         return exc.code
 
 
+def _kill(proc) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _store_ids(path) -> set[str]:
+    """The store opened as the next start would: intact, and its coworking ids."""
+    store = GeoPackageStore(path, AREA)
+    assert store.check() == []
+    return set(store.read("coworking", columns=["id"])["id"])
+
+
 def _gdal_attacks(store_path, tmp_path) -> list[tuple[str, bytes]]:
     """Uploads that would make GDAL open the working store, from the worst: a VRT
     reading the accounts with SQL, one reading a layer, one with a relative path,
@@ -287,11 +299,8 @@ def test_gdal_paths_over_http_then_sigkill_lose_no_acknowledged_write(
             assert _add(base, token, fid) == 201
             acked.append(fid)
     finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-    store = GeoPackageStore(path, AREA)
-    assert store.check() == []
-    stored = set(store.read("coworking", columns=["id"])["id"])
+        _kill(proc)
+    stored = _store_ids(path)
     assert [fid for fid in acked if fid not in stored] == []
     assert "gdal-site" in stored  # the GeoPackage upload was imported
     for fid in acked:
@@ -333,11 +342,8 @@ def test_init_force_beside_a_running_server_loses_no_acknowledged_write(
             assert _add(base, token, fid) == 201
             acked.append(fid)
     finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-    store = GeoPackageStore(path, AREA)
-    assert store.check() == []
-    stored = set(store.read("coworking", columns=["id"])["id"])
+        _kill(proc)
+    stored = _store_ids(path)
     assert "before-init" not in stored  # the seed replaced the layer
     assert [fid for fid in acked if fid not in stored] == []
     assert store.history("coworking", "after-init-3")[-1]["action"] == "add"

@@ -115,28 +115,22 @@ def _cache_control() -> str:
     return IMMUTABLE if request.args.get("v") is not None else "no-cache"
 
 
+def _points(payload, mimetype: str):
+    return send_payload(
+        payload, mimetype, "Accept-Encoding", cache_control=_cache_control()
+    )
+
+
 @bp.get("/api/layers/<name>.points")
 def layer_points(name: str):
     """A large point layer as compact integer arrays (see maps/compact.py)."""
-    snap = public_points(name)
-    return send_payload(
-        snap.compact(),
-        "application/json",
-        "Accept-Encoding",
-        cache_control=_cache_control(),
-    )
+    return _points(public_points(name).compact(), "application/json")
 
 
 @bp.get("/api/layers/<name>.bin")
 def layer_points_binary(name: str):
     """The same compact arrays as bytes (maps/compact.py: what the map loads)."""
-    snap = public_points(name)
-    return send_payload(
-        snap.binary(),
-        "application/octet-stream",
-        "Accept-Encoding",
-        cache_control=_cache_control(),
-    )
+    return _points(public_points(name).binary(), "application/octet-stream")
 
 
 @bp.get("/api/layers/<name>/items/<int:index>")
