@@ -18,10 +18,10 @@ from pathlib import Path
 
 from shapely.geometry import Point
 
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.config import resource_dir
 from mapapp.layers import load_seed
 from mapapp.store.geopackage import GeoPackageStore
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 
 def site(n: int) -> dict:

@@ -27,10 +27,10 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import companies  # noqa: E402
-from mapapp.config import GRAND_BESANCON_BBOX as AREA  # noqa: E402
 from mapapp.config import resource_dir  # noqa: E402
 from mapapp.store import init_store, open_store  # noqa: E402
 from tests.servers import start_server, stop  # noqa: E402
+from tests.shipped import GRAND_BESANCON_BBOX as AREA  # noqa: E402
 
 QUERY = "/ogc/collections/companies/items?bbox=6.015,47.232,6.030,47.242&limit=100"
 

@@ -1,4 +1,4 @@
-"""mapapp: the planning map of Besançon's digital economy."""
+"""mapapp: the planning map of a territory's digital economy."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def open_site(init: bool = True) -> Site:
 
 @click.group()
 def main() -> None:
-    """mapapp: the planning map of Besançon's digital economy."""
+    """mapapp: the planning map of a territory's digital economy."""
 
 
 @main.command()
@@ -102,7 +102,7 @@ def serve(
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Seed folder (default: MAPAPP_DATA_DIR or the shipped geodata/).",
+    help="Seed folder (default: MAPAPP_DATA_DIR or the territory's folder).",
 )
 def init(force: bool, data_dir: Path | None) -> None:
     """Build the store from the seed data (an existing store is kept unless --force)."""
@@ -143,8 +143,8 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
     "--commune",
     "communes",
     multiple=True,
-    help="INSEE commune code to keep (repeatable); default: the 67 communes of "
-    "Grand Besançon Métropole.",
+    help="INSEE commune code to keep (repeatable); default: the communes of the "
+    "study area.",
 )
 @click.option(
     "--geoloc",
@@ -260,6 +260,96 @@ def update(sources: tuple[str, ...]) -> None:
         click.echo(line)
     if not report.ok:
         sys.exit(1)
+
+
+@main.group()
+def territory() -> None:
+    """Territory profiles: make one from official files (docs/deploy.md)."""
+
+
+def _pair(fr: str | None, en: str | None) -> dict[str, str]:
+    """A ``{fr, en}`` pair from two options (one given: both)."""
+    fr, en = (fr or "").strip()[:300], (en or "").strip()[:300]
+    return {"fr": fr or en, "en": en or fr} if (fr or en) else {}
+
+
+@territory.command("make")
+@click.option(
+    "--name",
+    help="Name of the territory (French); default with --epci: "
+    "the EPCI's name in INSEE's file.",
+)
+@click.option("--name-en", help="Name in English (default: the French one).")
+@click.option("--short-name", help="Short name used in titles (default: the name).")
+@click.option("--short-name-en", help="Short name in English.")
+@click.option("--organisation", help="Who publishes the map (default: the name).")
+@click.option("--organisation-en", help="The organisation's name in English.")
+@click.option("--organisation-url", default="", help="The organisation's website.")
+@click.option("--attribution", help="Credit of the contours (French).")
+@click.option("--attribution-en", help="Credit of the contours in English.")
+@click.option(
+    "--communes",
+    "contours",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Communes' contours: IGN Admin Express COMMUNE (GeoPackage, zipped "
+    "Shapefile) or GeoJSON with a code and a name per commune.",
+)
+@click.option("--codes", help="INSEE codes of the communes, comma-separated.")
+@click.option("--epci", help="SIREN of an EPCI: its communes in INSEE's file.")
+@click.option(
+    "--epci-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="INSEE's EPCI composition (default: the one `mapapp fetch communes_epci` "
+    "downloaded).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The new profile's folder (new or empty).",
+)
+def territory_make(codes, epci, epci_file, out, contours, **texts) -> None:
+    """Write a territory profile (territory.toml and the communes' contours) from
+    official files; then MAPAPP_TERRITORY=OUT mapapp init starts its empty map."""
+    from .refresh.profile import ProfileRequest, make_profile, parse_codes
+
+    if bool(codes) == bool(epci):
+        _fail("territory make: give the communes with --codes or --epci (one of them)")
+    try:
+        if epci and epci_file is None:
+            epci_file = _downloaded("communes_epci")
+        request = ProfileRequest(
+            out=out,
+            contours=contours,
+            name=_pair(texts["name"], texts["name_en"]),
+            short_name=_pair(texts["short_name"], texts["short_name_en"]),
+            organisation=_pair(texts["organisation"], texts["organisation_en"]),
+            organisation_url=texts["organisation_url"],
+            attribution=_pair(texts["attribution"], texts["attribution_en"]) or None,
+            codes=parse_codes(codes) if codes else (),
+            epci=(epci or "").strip(),
+            epci_file=epci_file,
+        )
+        made = make_profile(request)
+    except (MapappError, ValueError) as exc:
+        _fail(f"territory make: {getattr(exc, 'message', exc)}")
+    lat, lon = made.view.center
+    click.echo(
+        f"mapapp territory make: profile of {made.name['fr']} written to "
+        f"{made.folder}: {len(made.communes)} communes, département(s) "
+        f"{', '.join(made.departements)}, initial view {lat:.4f},{lon:.4f} zoom "
+        f"{made.view.zoom}.\nNext: MAPAPP_TERRITORY={made.folder} mapapp init"
+    )
+
+
+def _downloaded(source_id: str) -> Path:
+    """The file ``mapapp fetch`` downloaded for a source (it may be missing)."""
+    from .refresh.update import catalogue_of
+
+    settings = load_settings()
+    found = next(s for s in catalogue_of(settings) if s.id == source_id)
+    return settings.download_dir / found.file
 
 
 @main.command()

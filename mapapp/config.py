@@ -41,17 +41,19 @@ class Setting:
         return f"MAPAPP_{self.name}"
 
 
-# The box of former releases (Grand Besançon with a margin of about 2 km), still
-# accepted as a STUDY_AREA value: it cut off most of Byans-sur-Doubs and
-# Villars-Saint-Georges, members of the metropolis since 2017.
-GRAND_BESANCON_BBOX = (5.78, 47.13, 6.20, 47.37)
-
 SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "TERRITORY",
+        "",
+        "Territory profile: a folder holding `territory.toml`, the communes' "
+        "contours and optionally seed layers (`mapapp territory make` writes one); "
+        "empty means the shipped `geodata/` (Grand Besançon Métropole).",
+    ),
     Setting(
         "DATA_DIR",
         "",
-        "Seed data folder (GeoJSON, one file per layer); "
-        "empty means the shipped `geodata/`.",
+        "Seed data folder (GeoJSON, one file per layer; a missing file is an empty "
+        "layer); empty means the territory's folder.",
     ),
     Setting(
         "INSTANCE_PATH",
@@ -80,11 +82,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "STUDY_AREA",
-        "metropolis",
-        "Study area: `metropolis` (the contour of the 67 communes of Grand Besançon "
-        "Métropole), INSEE commune codes (`25056,25035`) or a box "
-        "`min_lon,min_lat,max_lon,max_lat` (WGS84). Points outside are rejected; "
-        "imported zones are kept when they reach into it.",
+        "territory",
+        "Study area: `territory` (the contour of the territory's communes; "
+        "`metropolis` is its former name), INSEE codes of some of them "
+        "(comma-separated) or a box `min_lon,min_lat,max_lon,max_lat` (WGS84). "
+        "Points outside are rejected; imported zones are kept when they reach into "
+        "it.",
     ),
     Setting(
         "DEFAULT_LANG", "fr", "Interface language when none is asked: `fr` or `en`."
@@ -117,9 +120,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "DEPARTEMENT",
-        "25",
+        "",
         "Département whose official files `mapapp fetch` and `mapapp update` "
-        "download (INSEE code; 25 is the Doubs).",
+        "download (INSEE code such as `21`, `2A` or `974`); empty means the "
+        "territory's (the first of its profile).",
     ),
     Setting(
         "SOURCE_URLS",
@@ -161,7 +165,7 @@ SETTINGS: tuple[Setting, ...] = (
 CONFIG_FILE = "mapapp.cfg"
 # Settings naming a file or folder: a relative path in mapapp.cfg is taken from the
 # instance folder (where the file is), one in the environment from the current one.
-PATH_SETTINGS = ("DATA_DIR", "DATABASE_URL", "DOWNLOAD_DIR")
+PATH_SETTINGS = ("TERRITORY", "DATA_DIR", "DATABASE_URL", "DOWNLOAD_DIR")
 
 
 def _typed(setting: Setting, raw: object, origin: str) -> object:
@@ -236,9 +240,28 @@ class Settings:
         return str(self["DATABASE_URL"] or self.instance_dir / "mapapp.gpkg")
 
     @property
+    def territory(self):
+        """The territory profile (:class:`mapapp.territory.Territory`) TERRITORY
+        names, or the shipped one."""
+        from .territory import load_territory
+
+        return load_territory(self["TERRITORY"] or None)
+
+    @property
+    def departement(self) -> str:
+        """The département of the official files: DEPARTEMENT, else the
+        territory's first (the one holding most of its communes)."""
+        from .territory import check_departement
+
+        text = str(self["DEPARTEMENT"] or "").strip()
+        if not text:
+            return self.territory.departements[0]
+        return check_departement(text, "MAPAPP_DEPARTEMENT")
+
+    @property
     def seed_dir(self) -> Path:
-        """The seed data folder: DATA_DIR or the shipped ``geodata/``."""
-        return Path(self["DATA_DIR"] or resource_dir("geodata"))
+        """The seed data folder: DATA_DIR or the territory's folder."""
+        return Path(self["DATA_DIR"] or self.territory.folder)
 
     @property
     def download_dir(self) -> Path:
@@ -247,11 +270,11 @@ class Settings:
 
     @property
     def study_area(self):
-        """The study area (:class:`mapapp.study_area.StudyArea`): the metropolis
-        contour, chosen communes or a box."""
+        """The study area (:class:`mapapp.study_area.StudyArea`): the territory's
+        contour, some of its communes or a box."""
         from .study_area import parse_study_area
 
-        return parse_study_area(str(self["STUDY_AREA"]))
+        return parse_study_area(str(self["STUDY_AREA"]), self.territory)
 
 
 def _absolute(name: str, value: object, base: Path) -> object:
@@ -297,7 +320,9 @@ def load_settings(
             extra[name] = value
     values["INSTANCE_PATH"] = str(instance)
     settings = Settings(values, instance, extra)
-    settings.study_area  # noqa: B018 - a bad STUDY_AREA fails here, with its reason
+    # a bad TERRITORY, STUDY_AREA or DEPARTEMENT fails here, with its reason
+    settings.study_area  # noqa: B018
+    settings.departement  # noqa: B018
     return settings
 
 

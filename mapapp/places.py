@@ -70,10 +70,12 @@ def zone_index(
     zones: gpd.GeoDataFrame | None,
     address_communes: list[dict],
     communes: dict | None = None,
+    quarters: tuple = (),
 ) -> list[Zone]:
     """Every zone a visitor may search for, without the same name twice per kind:
-    fibre quarters, imported zones, the shipped commune contours (``communes``: code
-    -> (name, geometry)), and the communes of the imported addresses."""
+    fibre quarters, imported zones, the territory's quarters (``quarters``: (code,
+    name, geometry)) and commune contours (``communes``: code -> (name, geometry)),
+    and the communes of the imported addresses."""
     found: list[Zone] = []
     if fibre is not None:
         for row in fibre.itertuples():
@@ -88,6 +90,7 @@ def zone_index(
                     row.zone_kind if row.zone_kind in ("iris", "commune") else "quarter"
                 )
                 found.append(_zone(kind, row.zone_name, row.zone_code, row.geometry))
+    found += [_zone("quarter", name, code, geom) for code, name, geom in quarters]
     known = {z.code for z in found if z.kind == "commune"}
     for code, (name, geom) in (communes or {}).items():
         if code not in known:

@@ -36,7 +36,7 @@ from .maps.compact import compact_binary, compact_points, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
 from .places import Zone, address_hit, fibre_at, nearest, search_zones, zone_index
 from .store import Store, init_store, open_store
-from .study_area import commune_shapes
+from .territory import View, view_of
 from .text import fold
 
 ANALYSIS_LAYERS = ("companies", "schools", "coworking", "fibre", "context")
@@ -112,6 +112,7 @@ class Site:
 
     def __init__(self, settings: Settings, store: Store | None = None):
         self.settings = settings
+        self.territory = settings.territory
         self.area = settings.study_area
         self.tiles: TileConfig = resolve_tiles(
             str(settings["TILES"]), str(settings["TILES_ATTRIBUTION"])
@@ -122,6 +123,14 @@ class Site:
         self._prepared = BoundedCache(max_entries=8, max_bytes=1024 * MB)
         self._grids = BoundedCache(max_entries=32, max_bytes=256 * MB)
         self._facts = BoundedCache(max_entries=64, max_bytes=16 * MB)
+
+    @property
+    def view(self) -> View:
+        """Where maps open: the territory's initial view, or a view fitting the study
+        area when it is a part of the territory or a box."""
+        if self.area.geometry is self.territory.contour:
+            return self.territory.view
+        return view_of(self.area.geometry)
 
     def init_store(self, force: bool = False, seed=None) -> int | None:
         """Build the store from the seed (first start only, unless ``force``); return
@@ -197,12 +206,16 @@ class Site:
                 "zones", columns=["zone_code", "zone_name", "zone_kind"]
             )
             fibre = self.snapshot("fibre", full=True).frame
-            shapes = (
-                commune_shapes()
-            )  # the shipped contours of the study area's communes
-            wanted = getattr(self.area, "communes", ()) or tuple(shapes)
+            shapes = self.territory.shapes()  # the contours of the area's communes
+            wanted = self.area.communes or tuple(shapes)
             communes = {c: shapes[c] for c in wanted if c in shapes}
-            return zone_index(fibre, zones, self.store.address_communes(), communes)
+            return zone_index(
+                fibre,
+                zones,
+                self.store.address_communes(),
+                communes,
+                self.territory.quarters,
+            )
 
         return self._snapshots.get_or_make(
             ("places", self.data_version()), make, lambda z: 4096 * (len(z) + 1)
@@ -238,7 +251,7 @@ class Site:
 
         def make() -> Prepared:
             layers = {n: self.filtered(n, filters) for n in ANALYSIS_LAYERS}
-            return Prepared(layers, jobs=jobs)
+            return Prepared(layers, jobs=jobs, communes=self.territory.shapes())
 
         return self._prepared.get_or_make(
             key, make, lambda p: sum(frame_bytes(f) for f in p.frames)

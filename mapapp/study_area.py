@@ -1,70 +1,35 @@
-"""The study area: Grand Besançon Métropole's contour, a box, or chosen communes.
+"""The study area: the territory's contour, some of its communes, or a box.
 
-The shipped reference (``geodata/reference/``, see SOURCES.md there) holds the 67
-member communes of Grand Besançon Métropole (EPCI 242500361) and their polygons;
-the metropolis contour is their union. A setting may instead give a box
-``min_lon,min_lat,max_lon,max_lat`` or a list of commune codes ``25056,25035``.
-Features must lie inside the area; imported zones are kept when they intersect it.
+The territory profile (:mod:`mapapp.territory`) holds the communes and their
+contours; the study area is all of them by default (``territory``, or its older
+name ``metropolis``), a list of their INSEE codes, or a box
+``min_lon,min_lat,max_lon,max_lat``. Features must lie inside the area; imported
+zones are kept when they intersect it.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import shapely
-from shapely.geometry import box, shape
+from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from .config import resource_dir
+from .territory import Territory, TerritoryError
 
-METROPOLIS = "metropolis"
-METROPOLIS_NAME = "Grand Besançon Métropole"
+# The whole territory: empty, ``territory``, or ``metropolis`` (its former name).
+WHOLE = ("", "territory", "metropolis")
 # Points on the contour or a few metres outside it (coordinates rounded to 1 m,
 # simplified outlines) are inside: about 30 m in degrees.
 TOLERANCE_DEG = 0.0003
 
 
-def reference_dir() -> Path:
-    """The folder of the shipped reference files (commune list and contours)."""
-    return resource_dir("geodata") / "reference"
-
-
-@cache
-def metropolis_communes() -> tuple[str, ...]:
-    """INSEE codes of the 67 member communes of Grand Besançon Métropole."""
-    with open(reference_dir() / "grand-besancon-communes.csv", encoding="utf-8") as f:
-        return tuple(row["code_insee"] for row in csv.DictReader(f))
-
-
-@cache
-def commune_shapes() -> dict[str, tuple[str, BaseGeometry]]:
-    """Code -> (name, WGS84 polygon) of the shipped commune contours."""
-    path = reference_dir() / "communes-grand-besancon.geojson"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {
-        f["properties"]["code"]: (f["properties"]["nom"], shape(f["geometry"]))
-        for f in data["features"]
-    }
-
-
-def commune_anchor(code: str) -> tuple[float, float] | None:
-    """Where a commune-level feature of this commune is anchored (lon, lat): a point
-    inside the commune's polygon, the same for every such feature; None when the
-    commune is not in the reference."""
-    found = commune_shapes().get(code)
-    if found is None:
-        return None
-    point = found[1].representative_point()
-    return round(point.x, 5), round(point.y, 5)
-
-
 @dataclass(frozen=True)
 class StudyArea:
-    """The area features must lie in: a WGS84 geometry with a description."""
+    """The area features must lie in: a WGS84 geometry with a description, and the
+    territory's communes it is made of or reaches into (importers keep the rows of
+    these communes unless told otherwise)."""
 
     geometry: BaseGeometry
     description: str
@@ -114,49 +79,63 @@ def _buffered(geometry: BaseGeometry) -> BaseGeometry:
     return grown
 
 
-def from_bbox(values: tuple[float, float, float, float]) -> StudyArea:
-    """A box as a study area."""
+def from_bbox(
+    values: tuple[float, float, float, float], territory: Territory | None = None
+) -> StudyArea:
+    """A box as a study area (with the territory's communes reaching into it)."""
     text = ",".join(f"{v:g}" for v in values)
-    return StudyArea(box(*values), f"box {text}")
-
-
-def from_communes(codes: list[str] | tuple[str, ...], name: str = "") -> StudyArea:
-    """The union of the shipped contours of these communes; ValueError names the
-    codes that are not in the reference."""
-    shapes = commune_shapes()
-    unknown = [c for c in codes if c not in shapes]
-    if unknown:
-        raise ValueError(
-            f"unknown commune code(s) {', '.join(unknown)}; the shipped contours "
-            f"cover the {len(shapes)} communes of {METROPOLIS_NAME}"
+    geometry = box(*values)
+    communes = ()
+    if territory is not None:
+        communes = tuple(
+            c.code
+            for c in territory.communes.values()
+            if reaches_into(c.geometry, geometry)
         )
-    geometry = shapely.union_all([shapes[c][1] for c in codes])
+    return StudyArea(geometry, f"box {text}", communes)
+
+
+def from_communes(
+    codes: list[str] | tuple[str, ...], territory: Territory, name: str = ""
+) -> StudyArea:
+    """The union of the contours of these communes of the territory; ValueError
+    names the codes the territory does not hold."""
+    unknown = [c for c in codes if c not in territory.communes]
+    if unknown:
+        raise TerritoryError(
+            f"unknown commune code(s) {', '.join(unknown[:20])}: the territory "
+            f"{territory.name['fr']} ({territory.folder}) has "
+            f"{len(territory.communes)} communes; MAPAPP_TERRITORY chooses another "
+            "territory (docs/deploy.md)"
+        )
+    geometry = shapely.union_all([territory.communes[c].geometry for c in codes])
     label = name or f"communes {', '.join(codes)}"
     return StudyArea(geometry, label, tuple(codes))
 
 
 @cache
-def metropolis() -> StudyArea:
-    """Grand Besançon Métropole: the union of its 67 communes."""
-    return from_communes(metropolis_communes(), METROPOLIS_NAME)
+def whole(territory: Territory) -> StudyArea:
+    """The whole territory: the union of its communes."""
+    return StudyArea(territory.contour, territory.name["fr"], territory.codes)
 
 
-def parse_study_area(text: str) -> StudyArea:
-    """``metropolis`` (or empty), a box ``a,b,c,d``, or commune codes ``25056,…``.
+def parse_study_area(text: str, territory: Territory) -> StudyArea:
+    """``territory`` (or ``metropolis``, or empty), a box ``a,b,c,d``, or INSEE
+    codes of the territory's communes.
 
     Raise ValueError with the reason when the text is none of these."""
     from .config import parse_bbox
 
     text = str(text or "").strip()
-    if text in ("", METROPOLIS):
-        return metropolis()
-    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if text.lower() in WHOLE:
+        return whole(territory)
+    parts = [p.strip().upper() for p in text.split(",") if p.strip()]
     if all(len(p) == 5 and p[:2].isalnum() and p[2:].isdigit() for p in parts):
-        return from_communes(parts)
+        return from_communes(parts, territory)
     try:
-        return from_bbox(parse_bbox(text))
+        return from_bbox(parse_bbox(text), territory)
     except ValueError as exc:
         raise ValueError(
-            f"study area {text!r}: expected 'metropolis', a box "
-            f"min_lon,min_lat,max_lon,max_lat or INSEE commune codes ({exc})"
+            f"study area {text[:100]!r}: expected 'territory' (the whole territory), "
+            f"a box min_lon,min_lat,max_lon,max_lat or INSEE commune codes ({exc})"
         ) from None

@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from mapapp import create_app
-from mapapp.config import GRAND_BESANCON_BBOX, resource_dir
+from mapapp.config import resource_dir
 from mapapp.layers import load_seed
 from mapapp.store.geopackage import GeoPackageStore
+from tests.shipped import GRAND_BESANCON_BBOX
 
 SEED = resource_dir("geodata")
 

@@ -12,10 +12,10 @@ import pytest
 from shapely.geometry import Point
 
 from mapapp.cli import main
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.store.geopackage import GeoPackageStore
 from tests.conftest import edit_seed
 from tests.servers import start_server, stop
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 
 def store_at(tmp_path: Path) -> GeoPackageStore:

@@ -17,10 +17,10 @@ import urllib.parse
 import urllib.request
 
 from mapapp import accounts
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.store.geopackage import GeoPackageStore
 from tests.forms import form_fields
 from tests.servers import start_server
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 CYCLES = 5
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from shapely.geometry import Point, Polygon
 
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.errors import ValidationError
 from mapapp.layers import (
     REGISTRY,
@@ -16,6 +15,7 @@ from mapapp.layers import (
     validate_records,
 )
 from tests.conftest import SEED, edit_seed
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 MINIMUM = {
     "companies": 20,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.layers import get_spec, load_seed
 from mapapp.listing import ListQuery, page_of, parse_list_query, rows
 from tests.conftest import SEED
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 NAMES = ["companies", "coworking", "schools", "fibre", "context", "perimeters"]
 

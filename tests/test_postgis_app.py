@@ -9,10 +9,10 @@ import urllib.request
 import pytest
 
 from mapapp import accounts
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.store.postgis import PostGISStore
 from tests.postgis import schema_url
 from tests.servers import start_server
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 pytestmark = pytest.mark.postgis
 

@@ -86,10 +86,18 @@ class Prepared:
     """The analysis layers in Lambert-93 with their spatial indexes, built once.
 
     ``layers`` maps companies, schools, coworking, fibre and context to frames in
-    any CRS (already filtered as the planner asked).
+    any CRS (already filtered as the planner asked); ``communes`` maps the
+    territory's INSEE codes to (name, WGS84 contour), to place commune-level
+    features.
     """
 
-    def __init__(self, layers: dict[str, gpd.GeoDataFrame], jobs: str = "register"):
+    def __init__(
+        self,
+        layers: dict[str, gpd.GeoDataFrame],
+        jobs: str = "register",
+        communes: dict | None = None,
+    ):
+        self.communes = communes or {}
         coworking = metric(layers["coworking"])
         layers = {
             **layers,
@@ -144,21 +152,32 @@ class Prepared:
     def commune_level(self, area_m=None) -> dict:
         """Features located at commune level only, by layer: all of them, or those of
         the communes ``area_m`` (a Lambert-93 geometry) reaches into."""
-        from ..study_area import commune_shapes
-
-        shapes = commune_shapes()
+        shapes = self.communes
         counts = {}
         for name, frame in self.at_commune.items():
             if area_m is None or frame.empty:
                 counts[name] = int(len(frame))
                 continue
-            codes = frame.get("commune_code")
-            codes = (
-                codes.fillna("25056") if codes is not None else ["25056"] * len(frame)
-            )
-            touched = _communes_reached(tuple(sorted(set(codes))), shapes, area_m)
+            codes = _commune_codes(frame, shapes)
+            known = tuple(sorted({c for c in codes if c}))
+            touched = _communes_reached(known, shapes, area_m)
             counts[name] = int(sum(1 for c in codes if c in touched))
         return {"located_at_commune_level_only": counts}
+
+
+def _commune_codes(frame: gpd.GeoDataFrame, shapes: dict) -> list[str | None]:
+    """The commune of each commune-level feature: its ``commune_code``, else the
+    commune whose contour holds its anchor point (None when none does)."""
+    given = frame["commune_code"] if "commune_code" in frame else None
+    codes = [None] * len(frame) if given is None else given.tolist()
+    missing = [i for i, c in enumerate(codes) if not isinstance(c, str) or not c]
+    if missing:
+        points = frame.geometry.iloc[missing].to_crs(4326)
+        for i, point in zip(missing, points, strict=True):
+            codes[i] = next(
+                (c for c, (_n, geom) in shapes.items() if geom.covers(point)), None
+            )
+    return codes
 
 
 def _communes_reached(codes: tuple[str, ...], shapes: dict, area_m) -> set[str]:

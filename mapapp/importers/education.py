@@ -20,7 +20,6 @@ import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from ..study_area import metropolis_communes
 from . import ImportReport, finish, register
 from .reading import (
     ImportFileError,
@@ -226,7 +225,7 @@ def read_education(
     report.notes.append(f"recognised as: {variant}")
     if progress:
         progress(len(frame))
-    wanted = set(communes or metropolis_communes())
+    wanted = set(communes or getattr(area, "communes", ()))
     edition = edition or f"{date.today():%Y-%m}"
     lines: dict[str, list] = {}
     for rec in frame.to_dict("records"):
@@ -235,7 +234,7 @@ def read_education(
             report.drop(*_why_skipped(variant, rec))
             continue
         props, lon, lat, commune = row
-        if commune not in wanted:
+        if wanted and commune not in wanted:
             report.drop("outside the chosen communes", f"{props['name']} ({commune})")
             continue
         if lon is None or lat is None:

@@ -29,7 +29,6 @@ from pyproj import Transformer
 from shapely import points
 
 from ..naf import HEADCOUNT_CLASSES, NAF_LABELS, in_digital_set, sector_of
-from ..study_area import metropolis_communes
 from . import ImportReport, finish, register
 from .reading import ImportFileError, encoding_note, inner_name, open_data, pick, sniff
 
@@ -108,7 +107,7 @@ def read_sirene(
     """Read a SIRENE stock file into a report of ``companies`` rows."""
     fmt = sniff(path, REQUIRED, "SIRENE StockEtablissement")
     cols = {name: pick(fmt, name) for name in [r[0] for r in REQUIRED] + OPTIONAL}
-    wanted = set(communes or metropolis_communes())
+    wanted = set(communes or getattr(area, "communes", ()))
     report = ImportReport("sirene", inner_name(path), "companies")
     if note := encoding_note(path, fmt):
         report.notes.append(note)
@@ -129,9 +128,9 @@ def read_sirene(
         "display name: the usual name, else the first sign, else the legal unit's "
         "name when the file carries it (joined with StockUniteLegale), else 'SIREN <n>'"
     )
-    if not communes:
+    if not communes and wanted:
         report.notes.append(
-            f"communes: the {len(wanted)} communes of Grand Besançon Métropole; "
+            f"communes: the {len(wanted)} communes of the study area ({area}); "
             "use --commune to choose"
         )
     return finish(report, rows, list(points(geoms)) if geoms else [], area)
@@ -176,7 +175,7 @@ def _filter_chunk(
         )
     chunk = chunk[~closed]
     commune = chunk[cols["codeCommuneEtablissement"]]
-    inside = commune.isin(wanted)
+    inside = commune.isin(wanted) if wanted else commune.notna()
     if (~inside).any():
         report.drop(
             "outside the chosen communes",

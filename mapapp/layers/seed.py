@@ -68,18 +68,21 @@ def load_layer_file(path: Path, spec: LayerSpec, area: Area) -> gpd.GeoDataFrame
 
 
 def load_seed(data_dir: Path, area: Area) -> dict[str, gpd.GeoDataFrame]:
-    """Load every registered layer from ``<data_dir>/<name>.geojson``, all validated.
+    """Load every registered layer from ``<data_dir>/<name>.geojson``, all validated;
+    a layer without its file starts empty (a new territory's profile has none).
 
     Problems of all files are gathered before raising, so one run lists them all.
     """
+    if not Path(data_dir).is_dir():
+        raise ValidationError(
+            [Problem(str(data_dir), "-", "-", "the seed folder does not exist")]
+        )
     layers: dict[str, gpd.GeoDataFrame] = {}
     problems: list[Problem] = []
     for name, spec in REGISTRY.items():
         path = Path(data_dir) / f"{name}.geojson"
         if not path.is_file():
-            problems.append(
-                Problem(path.name, "-", "-", f"missing seed file in {data_dir}")
-            )
+            layers[name] = to_frame([], spec)
             continue
         try:
             layers[name] = load_layer_file(path, spec, area)

@@ -22,8 +22,6 @@ from ..layers import LayerSpec, tr
 from .geojson import safe_json, to_geojson
 from .tiles import TileConfig
 
-BESANCON = (47.2378, 6.0241)
-
 
 class DataLayer(MacroElement):
     """One layer drawn by map.js from inline GeoJSON or from an API URL."""
@@ -58,13 +56,15 @@ class MapFinish(MacroElement):
 def new_map(
     tiles: TileConfig,
     asset_prefix: str = "/assets",
-    center: tuple[float, float] = BESANCON,
+    center: tuple[float, float] | None = None,
     zoom: int = 13,
     **options,
 ) -> folium.Map:
-    """An empty map using only this server's scripts; extra options go to L.map."""
+    """An empty map using only this server's scripts; extra options go to L.map.
+
+    Without a ``center`` (lat, lon), :func:`build_map` fits the map to its data."""
     m = folium.Map(
-        location=list(center),
+        location=list(center) if center else None,
         zoom_start=zoom,
         tiles=None,
         control_scale=False,
@@ -164,11 +164,24 @@ def build_map(
     """
     if m is None:
         m = new_map(tiles, asset_prefix, **options)
+        if options.get("center") is None:
+            _fit(m, [src for _spec, src in layers.values()])
     visible = ui.get("visible")
     for name, (spec, source) in layers.items():
         add_layer(m, spec, lang, source, visible=visible is None or name in visible)
     MapFinish(ui).add_to(m)
     return m
+
+
+def _fit(m: folium.Map, sources: list) -> None:
+    """Fit the map to the inline frames' extent (as GeoDataFrame.explore does)."""
+    frames = [s for s in sources if isinstance(s, gpd.GeoDataFrame) and len(s)]
+    if not frames:
+        return
+    bounds = [(f if f.crs is None else f.to_crs(4326)).total_bounds for f in frames]
+    west, south = min(b[0] for b in bounds), min(b[1] for b in bounds)
+    east, north = max(b[2] for b in bounds), max(b[3] for b in bounds)
+    m.fit_bounds([[south, west], [north, east]])
 
 
 _VIEWPORT = re.compile(r"<meta name=\"viewport\".*?/>", re.S)

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .tiles import PROVIDERS
 
-BESANCON = (47.2378, 6.0241)
-DEFAULT_ZOOM = 13
 TRUE = {"1", "true", "yes", "on", "oui"}
 FALSE = {"0", "false", "no", "off", "non"}
 
 
 @dataclass
 class MapOptions:
-    """What a map page shows; every field has the default a bare URL gets."""
+    """What a map page shows; every field has the default a bare URL gets (the
+    centre and zoom: None, the territory's initial view)."""
 
     layers: tuple[str, ...] | None = None  # None: every public layer
-    center: tuple[float, float] = BESANCON
-    zoom: int = DEFAULT_ZOOM
+    center: tuple[float, float] | None = None  # (lat, lon)
+    zoom: int | None = None
     lang: str | None = None
     legend: bool = True
     search: bool = True
@@ -48,19 +47,32 @@ class MapOptions:
             self.basemap,
         )
 
+    def at(self, view) -> MapOptions:
+        """These options with the centre and zoom not given taken from ``view`` (a
+        :class:`mapapp.territory.View`)."""
+        return replace(
+            self,
+            center=self.center or view.center,
+            zoom=self.zoom if self.zoom is not None else view.zoom,
+        )
+
     def values(self) -> dict[str, str]:
-        """The view and control options as query values (``1``/``0`` for flags)."""
+        """The view and control options as query values (``1``/``0`` for flags;
+        an empty centre and zoom: the territory's initial view)."""
         out = {
-            "center": f"{self.center[0]:.5f},{self.center[1]:.5f}",
-            "zoom": str(self.zoom),
+            "center": f"{self.center[0]:.5f},{self.center[1]:.5f}"
+            if self.center
+            else "",
+            "zoom": "" if self.zoom is None else str(self.zoom),
         }
         for name in FLAGS:
             out[name] = "1" if getattr(self, name) else "0"
         return out
 
-    def query(self) -> dict[str, str]:
-        """The options that differ from the defaults, as query parameters."""
-        defaults = option_defaults()
+    def query(self, view=None) -> dict[str, str]:
+        """The options that differ from the defaults (the centre and zoom of
+        ``view`` among them), as query parameters."""
+        defaults = option_defaults(view)
         out: dict[str, str] = {}
         if self.layers is not None:
             out["layers"] = ",".join(self.layers)
@@ -96,10 +108,11 @@ def parse_size(raw: str | None, default: str) -> str:
     return f"{number}%" if unit == "%" else str(number)
 
 
-def option_defaults() -> dict[str, str]:
-    """The default of each view and control option of ``/embed``, as a query value:
-    the one source the embed builder (share.js) and its options table read."""
-    return MapOptions().values()
+def option_defaults(view=None) -> dict[str, str]:
+    """The default of each view and control option of ``/embed``, as a query value
+    (the centre and zoom of ``view``, the territory's initial view): the one source
+    the embed builder (share.js) and its options table read."""
+    return MapOptions().at(view).values() if view else MapOptions().values()
 
 
 def _flag(

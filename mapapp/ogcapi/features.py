@@ -95,18 +95,33 @@ def licences_of(metadata: dict) -> list[dict]:
     return [lic for lic in found if isinstance(lic, dict) and lic.get("url")]
 
 
-def landing(base: str, lang: str, licences: list[dict] = ()) -> dict:
-    """The landing page: what the service is and where its parts are."""
+def service_texts(territory=None) -> tuple[dict, dict]:
+    """The service's title and description (``{fr, en}``), naming the territory
+    (a :class:`mapapp.territory.Territory`) when one is given."""
+    short = territory.short_name if territory else {"fr": "", "en": ""}
+    name = territory.name if territory else {"fr": "", "en": ""}
     title = {
-        "fr": "mapapp – données ouvertes du numérique à Besançon",
-        "en": "mapapp – open data of Besançon's digital economy",
+        "fr": "mapapp – données ouvertes du numérique"
+        + (f" : {short['fr']}" if territory else ""),
+        "en": "mapapp – open data of the digital economy"
+        + (f": {short['en']}" if territory else ""),
     }
     description = {
         "fr": "Entreprises du numérique, coworking, formations, couverture fibre et "
-        "périmètres du quartier numérique de Grand Besançon (données publiées).",
+        "périmètres du quartier numérique"
+        + (f" de {name['fr']}" if territory else "")
+        + " (données publiées).",
         "en": "Digital companies, coworking, training, fibre coverage and "
-        "digital-quarter perimeters of Grand Besançon (published data).",
+        "digital-quarter perimeters"
+        + (f" of {name['en']}" if territory else "")
+        + " (published data).",
     }
+    return title, description
+
+
+def landing(base: str, lang: str, licences: list[dict] = (), territory=None) -> dict:
+    """The landing page: what the service is and where its parts are."""
+    title, description = service_texts(territory)
     unique = {lic["url"]: lic for lic in licences}.values()
     return {
         "title": tr(title, lang),

@@ -30,25 +30,41 @@ HTML = "text/html"
 REF = "#/components/{}/{}"
 
 
+def _contact(base: str, territory) -> dict:
+    """Who publishes the data: the territory's organisation, else mapapp."""
+    if territory is None:
+        return {"name": "mapapp", "url": base}
+    return {
+        "name": territory.organisation["fr"],
+        "url": territory.organisation_url or base,
+    }
+
+
 def _ref(kind: str, name: str) -> dict:
     return {"$ref": REF.format(kind, name)}
 
 
-def openapi(base: str, lang: str, version: str, licence: dict | None) -> dict:
-    """The OpenAPI 3.0.3 document of the service rooted at ``base`` (…/ogc/)."""
+def openapi(
+    base: str, lang: str, version: str, licence: dict | None, territory=None
+) -> dict:
+    """The OpenAPI 3.0.3 document of the service rooted at ``base`` (…/ogc/), naming
+    the territory (a :class:`mapapp.territory.Territory`) when one is given."""
+    name = territory.name if territory else None
     info = {
         "title": "mapapp – OGC API - Features",
         "version": version,
         "description": tr(
             {
-                "fr": "Données publiées de la carte du numérique de Grand Besançon, "
-                "selon OGC API - Features (parties 1, 2 et 3).",
-                "en": "Published data of the map of Grand Besançon's digital "
-                "economy, as OGC API - Features (parts 1, 2 and 3).",
+                "fr": "Données publiées de la carte du numérique"
+                + (f" de {name['fr']}" if name else "")
+                + ", selon OGC API - Features (parties 1, 2 et 3).",
+                "en": "Published data of the map of the digital economy"
+                + (f" of {name['en']}" if name else "")
+                + ", as OGC API - Features (parts 1, 2 and 3).",
             },
             lang,
         ),
-        "contact": {"name": "mapapp", "url": base},
+        "contact": _contact(base, territory),
     }
     if licence:
         info["license"] = {"name": licence["title"], "url": licence["url"]}

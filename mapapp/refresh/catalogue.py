@@ -2,7 +2,9 @@
 
 Each source's URL is its base URL (the catalogue's, or the one the setting
 ``SOURCE_URLS`` gives for it: ``sirene=https://mirror.example,*=http://127.0.0.1:8114``)
-followed by its path, with ``{departement}`` filled from the setting DEPARTEMENT.
+followed by its path, with ``{departement}`` filled from the setting DEPARTEMENT or
+the territory profile (``{departement3}``: on three characters, ``021``, ``02A``,
+``974``, as the Annuaire de l'éducation writes it).
 """
 
 from __future__ import annotations
@@ -66,9 +68,16 @@ def parse_base_urls(text: str) -> dict[str, str]:
     return out
 
 
-def sources(departement: str = "25", base_urls: str = "") -> list[Source]:
-    """The catalogue's sources, resolved, in import order."""
+def sources(departement: str | None = None, base_urls: str = "") -> list[Source]:
+    """The catalogue's sources, resolved for a département (default: the shipped
+    territory's first), in import order; ValueError on a bad département code."""
+    from ..territory import check_departement, load_territory
+
+    if departement is None:
+        departement = load_territory().departements[0]
+    departement = check_departement(departement, "département")
     bases = parse_base_urls(base_urls)
+    codes = {"departement": departement, "departement3": departement.zfill(3)}
     out = []
     for sid in source_ids():
         raw = _raw()[sid]
@@ -79,8 +88,8 @@ def sources(departement: str = "25", base_urls: str = "") -> list[Source]:
                 title=raw["title"],
                 publisher=raw["publisher"],
                 page=raw["page"],
-                url=base.rstrip("/") + raw["path"].format(departement=departement),
-                file=raw["file"].format(departement=departement),
+                url=base.rstrip("/") + raw["path"].format(**codes),
+                file=raw["file"].format(**codes),
                 max_bytes=int(raw["max_mb"] * MB),
                 kind=raw.get("kind"),
                 licence=raw["licence"],

@@ -1,11 +1,11 @@
-"""INSEE's EPCI composition file checked against the shipped commune list.
+"""INSEE's EPCI composition file: the member communes of an intercommunality.
 
 INSEE publishes the composition of every intercommunality as a workbook
 (``EPCI_au_01-01-YYYY.xlsx``, in a zip) whose sheet ``Composition_communale`` has
-the columns ``CODGEO, LIBGEO, EPCI, LIBEPCI, DEP, REG`` under a few title rows. The
-members of Grand Besançon Métropole (EPCI 242500361) are compared with
-``geodata/reference/grand-besancon-communes.csv``, the list the study area is made
-of: a difference is reported (the contour is only as current as that list).
+the columns ``CODGEO, LIBGEO, EPCI, LIBEPCI, DEP, REG`` under a few title rows.
+``mapapp territory make --epci`` takes a territory's communes from it, and ``mapapp
+update`` compares the members of the territory's EPCI with the profile's communes:
+a difference is reported (the contour is only as current as that list).
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from ..importers.reading import ImportFileError
-from ..study_area import metropolis_communes
 
-EPCI_GBM = "242500361"
 SHEET = "Composition_communale"
 MAX_XLSX_BYTES = 64 * 1024 * 1024
 NS = {
@@ -81,8 +79,14 @@ def _rows(book: zipfile.ZipFile, sheet: str):
         yield cells
 
 
-def members(path: Path, epci: str = EPCI_GBM) -> list[str]:
+def members(path: Path, epci: str) -> list[str]:
     """The commune codes INSEE lists for one EPCI."""
+    return sorted(code for code, _name, _epci in composition(path, epci))
+
+
+def composition(path: Path, epci: str) -> list[tuple[str, str, str]]:
+    """(commune code, commune name, EPCI name) of the communes INSEE lists for one
+    EPCI, in the file's order."""
     header = None
     found = []
     for row in _rows(_workbook(Path(path)), SHEET):
@@ -91,26 +95,34 @@ def members(path: Path, epci: str = EPCI_GBM) -> list[str]:
                 header = {name: column for column, name in row.items()}
             continue
         if row.get(header["EPCI"]) == epci:
-            found.append(row.get(header["CODGEO"], ""))
+            found.append(
+                tuple(row.get(header.get(k, ""), "") for k in ("CODGEO", "LIBGEO"))
+                + (row.get(header.get("LIBEPCI", ""), ""),)
+            )
     if header is None:
         raise ImportFileError(
             f"{Path(path).name}: no header with CODGEO and EPCI in sheet {SHEET}"
         )
-    return sorted(found)
+    return found
 
 
-def check(path: Path) -> list[str]:
-    """Report lines: INSEE's members of the metropolis against the shipped list."""
-    official = set(members(path))
-    shipped = set(metropolis_communes())
+def check(path: Path, territory) -> list[str]:
+    """Report lines: INSEE's members of the territory's EPCI (a
+    :class:`mapapp.territory.Territory`) against the profile's communes."""
+    epci = territory.epci
+    if not epci:
+        return ["the territory profile names no EPCI: nothing to compare"]
+    official = set(members(path, epci))
+    shipped = set(territory.codes)
     if not official:
-        raise ImportFileError(f"{Path(path).name}: EPCI {EPCI_GBM} not found")
+        raise ImportFileError(f"{Path(path).name}: EPCI {epci} not found")
     if official == shipped:
-        return [f"EPCI {EPCI_GBM}: {len(official)} communes, as in the shipped list"]
+        return [f"EPCI {epci}: {len(official)} communes, as in the territory profile"]
     return [
-        f"EPCI {EPCI_GBM}: {len(official)} communes in INSEE's file, "
-        f"{len(shipped)} in the shipped list",
+        f"EPCI {epci}: {len(official)} communes in INSEE's file, "
+        f"{len(shipped)} in the territory profile",
         f"  joined: {', '.join(sorted(official - shipped)) or 'none'}; "
         f"left: {', '.join(sorted(shipped - official)) or 'none'}",
-        "  update geodata/reference/ (list and contours) to move the study area",
+        "  rebuild the profile (`mapapp territory make --epci "
+        f"{epci}`, with the communes' contours) to move the study area",
     ]

@@ -101,8 +101,8 @@ def download_dir(settings) -> Path:
 
 
 def catalogue_of(settings) -> list[Source]:
-    """The catalogue resolved with the settings (départment, base URLs)."""
-    return sources(str(settings["DEPARTEMENT"]), str(settings["SOURCE_URLS"]))
+    """The catalogue resolved with the settings (département, base URLs)."""
+    return sources(settings.departement, str(settings["SOURCE_URLS"]))
 
 
 def fetch(
@@ -184,7 +184,7 @@ def _import(
         return
     try:
         if source.kind == "epci":
-            result.lines += epci.check(got.path)
+            result.lines += epci.check(got.path, site.territory)
             imported = {"layer": None}
         else:
             imported = _run(site, source, got, options, result)

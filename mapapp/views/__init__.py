@@ -21,6 +21,7 @@ from . import analysis, api, auth, imports, ogc, planner, public
 from .guards import init_guards
 from .handlers import register_handlers, register_limits
 from .params import current_lang
+from .strings import territory_words
 
 BLUEPRINTS = (public.bp, api.bp, analysis.bp, planner.bp, imports.bp, ogc.bp, auth.bp)
 
@@ -48,4 +49,8 @@ def init_app(app: Flask, site: Site) -> None:
             args["lang"] = lang
             return urlencode(args)
 
-        return {"lang_query": lang_query, "url_map_endpoints": set(app.view_functions)}
+        return {
+            "lang_query": lang_query,
+            "url_map_endpoints": set(app.view_functions),
+            "territory": territory_words(site.territory, current_lang()),
+        }

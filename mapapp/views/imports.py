@@ -305,7 +305,12 @@ def _read_options(summary: FileSummary) -> tuple[dict, list[str]]:
     if edition and not EDITION.fullmatch(edition):
         problems.append(_("The edition is a date: 2026-10 or 2026-10-01."))
     if any(not re.fullmatch(r"\d[\dAB]\d{3}", c) for c in communes):
-        problems.append(_("Commune codes are INSEE codes of five characters (25056)."))
+        problems.append(
+            _(
+                "Commune codes are INSEE codes of five characters (%(example)s).",
+                example=site().territory.main_commune.code,
+            )
+        )
     choices = {
         "source": source,
         "edition": edition,
@@ -551,8 +556,8 @@ def notes() -> list:
             ),
         ),
         (
-            re.compile(r"communes: every Doubs commune .*"),
-            _("Communes: every Doubs commune inside the study area."),
+            re.compile(r"communes: the (?P<v>\d+) communes of the study area .*"),
+            _("Communes: the %(v)s communes of the study area."),
         ),
         (
             re.compile(r"repaired geometry of (?P<v>.+)"),

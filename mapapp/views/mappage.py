@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 
 from ..maps import build_map, split_rendered
 from ..maps.tiles import TileConfig
-from .strings import map_strings
+from .http import site
+from .strings import map_strings, territory_words
 
 
 def ui_strings(lang: str) -> dict:
@@ -44,7 +45,7 @@ def ui_strings(lang: str) -> dict:
         "confirmed": _("Confirmed by a source of"),
         "communeCount": _("features located at commune level only"),
         "communeCountOne": _("feature located at commune level only"),
-        **map_strings(),
+        **map_strings(territory_words(site().territory, lang)),
     }
 
 

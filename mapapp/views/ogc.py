@@ -114,7 +114,9 @@ def ogc_error(exc: ogcapi.OgcError):
 def landing():
     """Landing page: links to the conformance classes and the collections."""
     return respond(
-        lambda: ogcapi.landing(base_url(), current_lang(), public_licences()),
+        lambda: ogcapi.landing(
+            base_url(), current_lang(), public_licences(), site().territory
+        ),
         "landing.html",
     )
 
@@ -127,7 +129,11 @@ def api():
     def make():
         version = current_app.config.get("VERSION") or metadata_version("mapapp")
         return ogcapi.openapi(
-            base_url(), current_lang(), version, licences[0] if licences else None
+            base_url(),
+            current_lang(),
+            version,
+            licences[0] if licences else None,
+            site().territory,
         )
 
     return respond(make, "api.html", mimetype=ogcapi.OPENAPI)

@@ -120,13 +120,21 @@ def editor_strings() -> dict:
     }
 
 
+def example_place() -> dict:
+    """The coordinates help texts give as an example: the centre of the territory's
+    initial view (``lat``, ``lon``, four decimals)."""
+    lat, lon = site().view.center
+    return {"lat": f"{lat:.4f}", "lon": f"{lon:.4f}"}
+
+
 def place_strings() -> dict:
     """Words of planner.js for places typed or moved by keyboard."""
     return {
         "location": _("Place"),
         "locationHint": _(
-            "Click the map, type the coordinates (WGS84 degrees, e.g. 47.2378 and "
-            "6.0241), or take the centre of the map."
+            "Click the map, type the coordinates (WGS84 degrees, e.g. %(lat)s and "
+            "%(lon)s), or take the centre of the map.",
+            **example_place(),
         ),
         "latitude": _("Latitude"),
         "longitude": _("Longitude"),
@@ -147,7 +155,8 @@ def place_strings() -> dict:
         ),
         "badCoordinates": _(
             "Type a latitude (-90 to 90) and a longitude (-180 to 180), "
-            "e.g. 47.2378 and 6.0241."
+            "e.g. %(lat)s and %(lon)s.",
+            **example_place(),
         ),
         "noPlace": _("The place is missing."),
         "tooFewCorners": _("A perimeter needs at least three corners."),
@@ -283,7 +292,8 @@ def results_strings() -> dict:
         "catchmentCleared": _("Catchment cleared."),
         "badCoordinates": _(
             "Type a latitude (-90 to 90) and a longitude (-180 to 180), "
-            "e.g. 47.2378 and 6.0241."
+            "e.g. %(lat)s and %(lon)s.",
+            **example_place(),
         ),
         "outside": _("Outside the study area."),
         "showGrid": _("Show the grid"),
@@ -372,7 +382,7 @@ def index():
             layers[name] = (spec, url)
         else:
             layers[name] = (spec, site().store.read(name))
-    opts = MapOptions()
+    opts = MapOptions().at(site().view)
     ui = map_ui(
         opts.center,
         opts.zoom,

@@ -81,6 +81,7 @@ def map_sources(opts: MapOptions, include: list[str]) -> tuple[dict, int | None]
 def render_map_page(template: str, opts: MapOptions, include: list[str], embed: bool):
     """Build the folium map for ``opts`` and render it into ``template``."""
     lang = current_lang()
+    opts = opts.at(site().view)
     tiles = site().tiles
     if opts.basemap and (tiles.url or opts.basemap == "none"):
         tiles = PROVIDERS[opts.basemap]
@@ -289,7 +290,8 @@ def _share_args() -> dict:
 def share():
     """The embed builder: pick options, preview the map, copy the iframe snippet."""
     names = site().public_layers()
-    opts = parse_map_options(_share_args(), names, site().area.bounds)
+    view = site().view
+    opts = parse_map_options(_share_args(), names, site().area.bounds).at(view)
     lang = current_lang()
     if opts.lang is None:
         opts.lang = lang
@@ -297,10 +299,10 @@ def share():
         "public/share.html",
         lang=lang,
         opts=opts,
-        embed_url=url_for("public.embed", _external=True, **opts.query()),
+        embed_url=url_for("public.embed", _external=True, **opts.query(view)),
         layers=[(n, tr(REGISTRY[n].title, lang)) for n in names],
         basemaps=list(PROVIDERS),
-        defaults=option_defaults(),
+        defaults=option_defaults(view),
         # sizes go into a snippet pasted on other sites: numbers, never the raw text
         width=parse_size(request.args.get("width"), DEFAULT_SIZE["width"]),
         height=parse_size(request.args.get("height"), DEFAULT_SIZE["height"]),

@@ -7,9 +7,26 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from ..layers import tr
 
-def map_strings() -> dict:
-    """The strings of the citizen map's controls, in the current language."""
+
+def territory_words(territory, lang: str) -> dict:
+    """The territory's names in ``lang`` (a :class:`mapapp.territory.Territory`),
+    for the templates and the map's texts."""
+    return {
+        "name": tr(territory.name, lang),
+        "short_name": tr(territory.short_name, lang),
+        "organisation": tr(territory.organisation, lang),
+        "organisation_url": territory.organisation_url,
+        "planners": tr(territory.planners, lang),
+        "attribution": tr(territory.attribution, lang),
+        "communes": len(territory.communes),
+    }
+
+
+def map_strings(words: dict) -> dict:
+    """The strings of the citizen map's controls, in the current language;
+    ``words`` are the territory's (:func:`territory_words`)."""
     return {
         "mapLabel": _("Map: arrow keys move it, plus and minus keys zoom"),
         "zoomIn": _("Zoom in"),
@@ -19,7 +36,10 @@ def map_strings() -> dict:
         "closePanel": _("Close the panel"),
         "backToList": _("Back to the list"),
         "credits": _("Credits of the base map"),
-        "frameTitle": _("Map of the digital economy of Besançon"),
+        "frameTitle": _(
+            "Map of the digital economy of %(territory)s",
+            territory=words["short_name"],
+        ),
         "searchPlaces": _("Name, place or address"),
         "searchPlacesLabel": _("Search by name, quarter, commune or address"),
         "kind_address": _("Address"),
@@ -33,21 +53,23 @@ def map_strings() -> dict:
         "nearestCoworking": _("Nearest coworking places"),
         "noCoworking": _("No published coworking place."),
         "crowFlies": _("{distance} as the crow flies"),
-        **_panel_strings(),
+        **_panel_strings(words),
         **_browse_strings(),
     }
 
 
-def _panel_strings() -> dict:
+def _panel_strings(words: dict) -> dict:
     return {
         "infoButton": _("About"),
         "infoTitle": _("About this map"),
         "infoIntro": _(
-            "This map shows the digital economy of Grand Besançon: digital "
+            "This map shows the digital economy of %(territory)s: digital "
             "companies, coworking places and third places (open and planned), "
             "schools and training, fibre coverage by quarter, landmarks and the "
-            "candidate perimeters of a future digital quarter. It is published by "
-            "the city's planners; it loads nothing from other websites."
+            "candidate perimeters of a future digital quarter. Publisher: "
+            "%(organisation)s. It loads nothing from other websites.",
+            territory=words["name"],
+            organisation=words["organisation"],
         ),
         "illustrativeTitle": _("Illustrative values"),
         "illustrativeIntro": _(

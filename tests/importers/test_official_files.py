@@ -186,7 +186,7 @@ def test_dry_run_report_is_the_real_report(runner, tmp_path):
 
 
 def test_zones_crossing_the_metropolis_edge_are_kept(store, tmp_path):
-    from mapapp.study_area import commune_shapes
+    from tests.shipped import SHIPPED
 
     features = [
         {
@@ -194,7 +194,7 @@ def test_zones_crossing_the_metropolis_edge_are_kept(store, tmp_path):
             "properties": {"code": code, "nom": name},
             "geometry": json.loads(json.dumps(shape.__geo_interface__)),
         }
-        for code, (name, shape) in commune_shapes().items()
+        for code, (name, shape) in SHIPPED.shapes().items()
         if code in ("25105", "25056")  # Byans-sur-Doubs crosses the old box
     ]
     path = tmp_path / "communes.geojson"

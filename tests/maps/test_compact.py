@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.layers import get_spec, load_seed
 from mapapp.maps.compact import compact_points, spatial_order
 from tests.conftest import SEED
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 
 @pytest.fixture(scope="module")

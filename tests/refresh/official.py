@@ -27,8 +27,8 @@ from pathlib import Path
 from pyproj import Transformer
 
 from mapapp.refresh.catalogue import sources
-from mapapp.study_area import metropolis_communes
 from tests.importers import fixtures
+from tests.shipped import SHIPPED
 
 GEO_COLUMNS = [
     "longitude",
@@ -193,7 +193,7 @@ def _xlsx(rows: list[list[str]]) -> bytes:
 
 
 def epci(members: list[str] | None = None) -> bytes:
-    members = list(metropolis_communes()) if members is None else members
+    members = list(SHIPPED.codes) if members is None else members
     rows = [["Intercommunalités au 1er janvier 2025"], [], [], [], []]
     rows.append(["CODGEO", "LIBGEO", "EPCI", "LIBEPCI", "DEP", "REG"])
     rows += [

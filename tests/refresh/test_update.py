@@ -64,7 +64,7 @@ def test_update_imports_every_source_then_writes_nothing(
     fibre = refresh_site.store.read("fibre").set_index("zone_code")
     assert fibre.loc["250560101", "premises"] == 20
     assert fibre.loc["250560101", "ftth_premises"] == 12
-    assert "as in the shipped list" in text  # INSEE's EPCI composition checked
+    assert "as in the territory profile" in text  # INSEE's EPCI composition checked
     found = refresh_site.store.search_addresses("12 rue de la republique")
     assert found and found[0]["code_insee"] == "25056"  # the BAN feeds the search
     entries = manifest.read(refresh_site.settings.download_dir)

@@ -7,11 +7,11 @@ import shutil
 
 import pytest
 
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.layers import load_seed
 from mapapp.store.geopackage import GeoPackageStore
 from tests.conftest import SEED
 from tests.postgis import clone_schema, schema_url
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 BACKENDS = ["geopackage", pytest.param("postgis", marks=pytest.mark.postgis)]
 

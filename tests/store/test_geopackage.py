@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.store.geopackage import GeoPackageStore, decode_geometries, encode_geometry
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 
 @pytest.fixture

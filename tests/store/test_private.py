@@ -10,8 +10,8 @@ import textwrap
 import pytest
 from shapely.geometry import Point
 
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.store.geopackage import GeoPackageStore
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 
 def test_store_replace_records_each_change_of_an_edited_layer(store, seed_layers):
@@ -142,7 +142,7 @@ def test_geopackage_of_the_older_layout_is_migrated(tmp_path, seed_layers):
 CRASH_AFTER_COMMIT = """
 import os, sys
 from shapely.geometry import Point
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 from mapapp.store.geopackage import GeoPackageStore
 
 store = GeoPackageStore(sys.argv[1], AREA)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from shapely.geometry import Point, shape
 
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 LAYERS = ["companies", "coworking", "schools", "fibre", "context", "perimeters"]
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from tests.conftest import SEED, edit_seed
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 from tests.views.test_ogc import PUBLIC
 
 ZEROS = {
