@@ -2,7 +2,8 @@
 
 Passwords are hashed with scrypt (Werkzeug's default) and must pass a few rules
 (long enough, not blank, not one repeated character or pattern, not the account
-name, not one of the most common passwords: ``common_passwords.txt``). Sessions and
+name, not one of the most common passwords: ``common_passwords.txt``, with the
+territory's own words, :attr:`mapapp.territory.Territory.password_words`). Sessions and
 API tokens are random secrets of which only the SHA-256 is stored; both end (a
 session after some idle time and at a fixed end, a token at its expiry) and can be
 ended at once. Sign-in attempts are counted in the store, before the password is
@@ -49,13 +50,16 @@ class TooManyAttempts(MapappError):
     status = 429
 
 
-def check_new_user(name: str, role: str, password: str) -> None:
-    """Raise BadRequest naming what is wrong with a new account's values."""
+def check_new_user(
+    name: str, role: str, password: str, local_words: frozenset[str] = frozenset()
+) -> None:
+    """Raise BadRequest naming what is wrong with a new account's values
+    (``local_words``: the territory's, refused like the common passwords)."""
     if not _NAME.fullmatch(name):
         raise BadRequest("name: 2 to 64 letters, digits or . _ - @")
     if role not in ROLES:
         raise BadRequest(f"role: one of {', '.join(ROLES)}")
-    check_password(password, name)
+    check_password(password, name, local_words)
 
 
 @lru_cache(maxsize=1)
@@ -67,11 +71,11 @@ def common_passwords() -> frozenset[str]:
     )
 
 
-def _is_common(password: str) -> bool:
-    """A listed password, or a listed word dressed up with digits and symbols
+def _is_common(password: str, local_words: frozenset[str] = frozenset()) -> bool:
+    """A listed password or local word, or one dressed up with digits and symbols
     (``Motdepasse2024!``, ``P@ssw0rd!``)."""
     folded = fold(password)
-    words = common_passwords()
+    words = common_passwords() | local_words
     core = re.sub(r"^[^a-z]+|[^a-z]+$", "", folded)  # digits and symbols around
     return (
         folded in words
@@ -96,7 +100,9 @@ def _made_of_name(password: str, name: str) -> bool:
     return len(rest) < len(password) and len(re.sub(r"[^a-z]", "", rest)) < 4
 
 
-def check_password(password: str, name: str | None = None) -> None:
+def check_password(
+    password: str, name: str | None = None, local_words: frozenset[str] = frozenset()
+) -> None:
     """Raise BadRequest saying why a password is too weak to accept."""
     if not password.strip():
         raise BadRequest("password: must not be blank")
@@ -108,20 +114,28 @@ def check_password(password: str, name: str | None = None) -> None:
         raise BadRequest("password: not one character or pattern repeated")
     if name and _made_of_name(password, name):
         raise BadRequest("password: must not be (or be made from) the account name")
-    if _is_common(password):
+    if _is_common(password, local_words):
         raise BadRequest("password: one of the most common passwords; choose another")
 
 
-def create_user(store: Store, name: str, role: str, password: str) -> None:
-    """Validate and create an account."""
-    check_new_user(name, role, password)
+def create_user(
+    store: Store,
+    name: str,
+    role: str,
+    password: str,
+    local_words: frozenset[str] = frozenset(),
+) -> None:
+    """Validate and create an account (``local_words``: see check_new_user)."""
+    check_new_user(name, role, password, local_words)
     store.add_user(name, role, generate_password_hash(password))
 
 
-def change_password(store: Store, name: str, password: str) -> None:
+def change_password(
+    store: Store, name: str, password: str, local_words: frozenset[str] = frozenset()
+) -> None:
     """Set a new password (validated) for an existing account; this ends every
     session of the account (the store does both in one transaction)."""
-    check_password(password, name)
+    check_password(password, name, local_words)
     store.set_password(name, generate_password_hash(password))
 
 

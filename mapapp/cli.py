@@ -396,7 +396,8 @@ def users_add(name: str, role: str, password_stdin: bool) -> None:
     """Create an account (the password is asked, or read from standard input)."""
     from . import accounts
 
-    _account(accounts.create_user, name, role, _read_password(password_stdin))
+    words = _local_words()
+    _account(accounts.create_user, name, role, _read_password(password_stdin), words)
     click.echo(f"mapapp: user {name} created ({role})")
 
 
@@ -425,7 +426,8 @@ def users_passwd(name: str, password_stdin: bool) -> None:
     """Change an account's password (every session of the account ends)."""
     from . import accounts
 
-    _account(accounts.change_password, name, _read_password(password_stdin))
+    words = _local_words()
+    _account(accounts.change_password, name, _read_password(password_stdin), words)
     click.echo(f"mapapp: password of {name} changed")
 
 
@@ -485,6 +487,14 @@ def users_revoke(name: str, token_ids: tuple[str, ...], everything: bool) -> Non
         lambda store: accounts.revoke(store, name, list(token_ids), everything)
     )
     click.echo(f"mapapp: {name}: {done}")
+
+
+def _local_words() -> frozenset[str]:
+    """The territory's words, refused as passwords like the common ones."""
+    try:
+        return load_settings().territory.password_words
+    except ValueError as exc:
+        _fail(f"cannot start: {exc}")
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -47,7 +47,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Territory profile: a folder holding `territory.toml`, the communes' "
         "contours and optionally seed layers (`mapapp territory make` writes one); "
-        "empty means the shipped `geodata/` (Grand Besançon Métropole).",
+        "empty means the shipped `geodata/`.",
     ),
     Setting(
         "DATA_DIR",

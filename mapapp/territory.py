@@ -30,11 +30,13 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from .text import fold
+
 PROFILE_FILE = "territory.toml"
 MAX_PROFILE_BYTES = 1024 * 1024  # territory.toml: a page of settings, not data
 MAX_CONTOURS_BYTES = 200 * 1024 * 1024  # the communes' contours of a large EPCI
 MAX_COMMUNES = 2_000  # more than any French intercommunality counts
-COMMUNE_CODE = re.compile(r"\d[\dAB]\d{3}")  # INSEE: 25056, 2A004, 97105
+COMMUNE_CODE = re.compile(r"\d[\dAB]\d{3}")  # INSEE: 75056, 2A004, 97105
 # Départements: 01–19, 21–95, 2A and 2B (Corsica), 971–976 (overseas).
 DEPARTEMENT_CODE = re.compile(r"0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-6]")
 SIREN = re.compile(r"\d{9}")
@@ -90,6 +92,22 @@ class Territory:
     view: View  # the profile's initial view, else one fitting the contour
     quarters: tuple[tuple[str, str, BaseGeometry], ...] = field(default=(), repr=False)
     figures: dict = field(default_factory=dict)
+    passwords: tuple[str, ...] = ()  # local words refused as passwords
+
+    @cached_property
+    def password_words(self) -> frozenset[str]:
+        """Words a guesser tries first here, refused as passwords (mapapp.accounts):
+        the territory's names and its communes' (letters only, lower case, no
+        accents; each word of five letters or more too) and the profile's
+        ``passwords``."""
+        texts = [*self.name.values(), *self.short_name.values(), *self.passwords]
+        texts += [c.name for c in self.communes.values()]
+        words = set()
+        for text in texts:
+            folded = fold(text)
+            words.add(re.sub(r"[^a-z]", "", folded))
+            words.update(w for w in re.findall(r"[a-z]+", folded) if len(w) >= 5)
+        return frozenset(w for w in words if len(w) >= 4)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -203,6 +221,7 @@ def _load(folder: Path, _stamp: int) -> Territory:
         view=view,
         quarters=_quarters(folder, where, raw.get("quarters")),
         figures=_figures(raw.get("figures"), where),
+        passwords=_words(raw.get("passwords"), where),
     )
 
 
@@ -380,6 +399,14 @@ def _quarters(folder: Path, where: Path, relative: object) -> tuple:
         return ()
     found = _read_contours(_inside(folder, relative, where, "quarters"))
     return tuple((c.code, c.name, c.geometry) for c in found.values())
+
+
+def _words(value: object, where: Path) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+        raise TerritoryError(f"{where}: passwords must be a list of words")
+    return tuple(w.strip()[:100] for w in value[:1000] if w.strip())
 
 
 def _figures(table: object, where: Path) -> dict:

@@ -8,6 +8,7 @@ import pytest
 
 from mapapp import accounts
 from mapapp.errors import BadRequest
+from tests.shipped import SHIPPED
 
 
 def test_create_user_validates(store):
@@ -149,8 +150,10 @@ def test_sessions_end_when_idle_and_at_their_end(store):
     ],
 )
 def test_weak_passwords_are_refused(store, password, reason):
+    # the territory's words (Besançon: the shipped profile's) are refused too
+    words = SHIPPED.password_words
     with pytest.raises(BadRequest, match=reason):
-        accounts.create_user(store, "alice", "planner", password)
+        accounts.create_user(store, "alice", "planner", password, words)
     assert store.get_user("alice") is None
 
 
@@ -158,5 +161,5 @@ def test_weak_passwords_are_refused(store, password, reason):
     "password", ["correct horse battery staple", "soleil-du-doubs-1998", "Zq7!vR2#pL9x"]
 )
 def test_reasonable_passwords_are_accepted(store, password):
-    accounts.create_user(store, "alice", "planner", password)
+    accounts.create_user(store, "alice", "planner", password, SHIPPED.password_words)
     assert accounts.authenticate(store, "alice", password, "1.1.1.1")

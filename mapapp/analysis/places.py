@@ -39,7 +39,7 @@ def place_names(
 
     ``quarter`` comes from the IRIS zones of ``zones``, else from the fibre zones
     (named by quarter in the shipped data); ``commune`` from its commune zones.
-    ``label`` joins what is known ("Planoise – Châteaufarine, Besançon") or is None.
+    ``label`` joins what is known ("Croix-Rousse, Lyon") or is None.
     """
     empty = gpd.GeoDataFrame({"zone_name": []}, geometry=[], crs=2154)
 

@@ -140,7 +140,7 @@ def _choice(spec_field, value):
 
 
 def decimal_numbers(column: pd.Series) -> pd.Series:
-    """Numbers written the French way (``47,2391``, ``1 234,5``) or the English way,
+    """Numbers written the French way (``45,7640``, ``1 234,5``) or the English way,
     as floats; NaN where a cell is not a number."""
     text = column.astype(str).str.replace(r"[\s\u00a0\u202f]", "", regex=True)
     return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")

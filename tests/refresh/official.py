@@ -194,13 +194,23 @@ def _xlsx(rows: list[list[str]]) -> bytes:
 
 def epci(members: list[str] | None = None) -> bytes:
     members = list(SHIPPED.codes) if members is None else members
-    rows = [["Intercommunalités au 1er janvier 2025"], [], [], [], []]
-    rows.append(["CODGEO", "LIBGEO", "EPCI", "LIBEPCI", "DEP", "REG"])
-    rows += [
+    rows = [
         [c, "", "242500361", "Grand Besançon Métropole", "25", "27"] for c in members
     ]
     rows.append(
         ["25388", "Montbéliard", "242504496", "Pays de Montbéliard", "25", "27"]
+    )
+    return epci_zip(rows)
+
+
+def epci_zip(rows: list[list[str]]) -> bytes:
+    """INSEE's EPCI composition as published: a zip holding the workbook, whose
+    sheet Composition_communale has five title rows, then the header and ``rows``
+    (CODGEO, LIBGEO, EPCI, LIBEPCI, DEP, REG)."""
+    rows = (
+        [["Intercommunalités au 1er janvier 2025"], [], [], [], []]
+        + [["CODGEO", "LIBGEO", "EPCI", "LIBEPCI", "DEP", "REG"]]
+        + rows
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
