@@ -21,6 +21,7 @@ import json
 import math
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -357,10 +358,8 @@ def _departements(raw: Mapping, communes: dict, where: Path) -> tuple[str, ...]:
     first)."""
     given = raw.get("departements")
     if given is None:
-        counts: dict[str, int] = {}
-        for code in communes:
-            counts[departement_of(code)] = counts.get(departement_of(code), 0) + 1
-        return tuple(sorted(counts, key=lambda d: -counts[d]))
+        counts = Counter(departement_of(code) for code in communes)
+        return tuple(d for d, _n in counts.most_common())
     if isinstance(given, str):
         given = [given]
     if not isinstance(given, list) or not given:

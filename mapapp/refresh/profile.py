@@ -18,6 +18,7 @@ import json
 import re
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from ..territory import (
     Territory,
     departement_of,
     load_territory,
+    view_of,
 )
 from . import epci as epci_file
 
@@ -224,7 +226,9 @@ def _toml(value: object) -> str:
 
 def profile_text(request: ProfileRequest, communes: dict) -> str:
     """The ``territory.toml`` of a new profile, commented for its editor."""
-    departements = sorted({departement_of(c) for c in communes})
+    counts = Counter(departement_of(c) for c in communes)
+    departements = [d for d, _n in counts.most_common()]  # the main one first
+    view = view_of(shapely.union_all([geom for _name, geom in communes.values()]))
     attribution = request.attribution or {
         "fr": f"Contours des communes : {request.contours.name}",
         "en": f"Commune contours: {request.contours.name}",
@@ -248,9 +252,9 @@ def profile_text(request: ProfileRequest, communes: dict) -> str:
         f"contours = {_toml(CONTOURS_FILE)}",
         f"codes = {json.dumps(list(communes))}",
         "",
-        "# Where the map opens; without [view], a view fitting the communes:",
+        "# Where the map opens; without [view], this view fitting the communes:",
         "# [view]",
-        "# center = [latitude, longitude]",
-        "# zoom = 12",
+        f"# center = [{view.center[0]}, {view.center[1]}]",
+        f"# zoom = {view.zoom}",
     ]
     return "\n".join(lines) + "\n"
