@@ -231,14 +231,15 @@ def _download_bar():
 @click.argument("sources", nargs=-1)
 def fetch(sources: tuple[str, ...]) -> None:
     """Download official sources (all, or those named) with their manifest."""
-    from .refresh.update import UpdateReport
+    from .refresh.update import UpdateReport, coverage_notes
     from .refresh.update import fetch as fetch_sources
 
     try:
-        results = fetch_sources(load_settings(), list(sources), _download_bar())
+        settings = load_settings()
+        results = fetch_sources(settings, list(sources), _download_bar())
     except (MapappError, ValueError) as exc:
         _fail(getattr(exc, "message", str(exc)))
-    report = UpdateReport(results)
+    report = UpdateReport(results, notes=coverage_notes(settings))
     for line in report.lines():
         click.echo(line)
     if not report.ok:

@@ -239,3 +239,25 @@ def test_update_asks_for_the_files_of_departement_21(env, server):
     # INSEE's composition checked against the profile; the missing files reported
     assert "EPCI 242100410: 23 communes, as in the territory profile" in result.output
     assert result.exit_code == 1 and "sirene: FAILED" in result.output
+
+
+def test_make_takes_the_epci_file_mapapp_fetch_downloaded(tmp_path):
+    mirror = Mirror()
+    env = {
+        "MAPAPP_INSTANCE_PATH": str(tmp_path / "instance"),
+        "MAPAPP_SOURCE_URLS": f"*={mirror.url}",
+    }
+    try:
+        official.publish(mirror, tmp_path)  # every source at its catalogue path
+        epci = next(p for p in mirror.files if "EPCI" in p)
+        mirror.files[epci] = official.epci_zip(epci_rows())
+        fetched = cli(env, "fetch", "communes_epci")
+    finally:
+        mirror.close()
+    assert fetched.exit_code == 0, fetched.output
+    out = tmp_path / "dijon"
+    args = ["--communes", str(CONTOURS), "--epci", DIJON_METROPOLE, "--out", str(out)]
+    made = cli(env, "territory", "make", *args)
+    assert made.exit_code == 0, made.output
+    assert "profile of Dijon Métropole" in made.output  # the EPCI's name from INSEE
+    assert len(json.loads((out / "communes.geojson").read_text())["features"]) == 23

@@ -362,3 +362,27 @@ def test_the_facts_are_in_the_shipped_profile():
     """The grep above would find them: they are where a new territory puts its own."""
     profile = (SHIPPED.folder / "territory.toml").read_text(encoding="utf-8")
     assert FACTS.search(profile) and "242500361" in profile
+
+
+def test_make_asks_for_the_epci_file_when_none_was_downloaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAPAPP_INSTANCE_PATH", str(tmp_path / "instance"))
+    done = make(tmp_path, "--epci", "242100410")
+    assert done.exit_code == 1
+    assert "mapapp fetch communes_epci" in done.output and "--epci-file" in done.output
+    assert not (tmp_path / "profile").exists()
+
+
+def test_update_says_which_departements_it_leaves_out(tmp_path, dijon):
+    from mapapp.refresh.update import coverage_notes
+
+    toml = dijon / "territory.toml"
+    toml.write_text(toml.read_text().replace('["21"]', '["21", "71"]'), "utf-8")
+    settings = load_settings({"MAPAPP_TERRITORY": str(dijon)}, instance_dir=tmp_path)
+    assert coverage_notes(settings) == [
+        "note: the territory also spans département(s) 71; these are the files of 21 "
+        "(MAPAPP_DEPARTEMENT chooses another)"
+    ]
+    chosen = {"MAPAPP_TERRITORY": str(dijon), "MAPAPP_DEPARTEMENT": "71"}
+    settings = load_settings(chosen, instance_dir=tmp_path)
+    assert "files of 71" in coverage_notes(settings)[0]
+    assert coverage_notes(load_settings({}, instance_dir=tmp_path)) == []

@@ -55,6 +55,7 @@ class UpdateReport:
     results: list[SourceResult]
     version_before: int | None = None
     version_after: int | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -62,7 +63,7 @@ class UpdateReport:
 
     def lines(self) -> list[str]:
         """The report as text lines (the CLI prints them)."""
-        out = []
+        out = list(self.notes)
         for r in self.results:
             out.append(f"{r.source.id}: {_status(r)}")
             out += [f"  {line}" for line in r.lines]
@@ -98,6 +99,20 @@ def _status(r: SourceResult) -> str:
 def download_dir(settings) -> Path:
     """Where downloads and their manifest are kept."""
     return settings.download_dir
+
+
+def coverage_notes(settings) -> list[str]:
+    """What the report says when the territory spans départements whose files are
+    not downloaded (one département's files per run)."""
+    spans = settings.territory.departements
+    chosen = settings.departement
+    others = [d for d in spans if d != chosen]
+    if not others:
+        return []
+    return [
+        f"note: the territory also spans département(s) {', '.join(others)}; these "
+        f"are the files of {chosen} (MAPAPP_DEPARTEMENT chooses another)"
+    ]
 
 
 def catalogue_of(settings) -> list[Source]:
@@ -153,6 +168,7 @@ def update(
     import (see the module docstring)."""
     folder = download_dir(site.settings)
     report = UpdateReport(fetch(site.settings, ids, progress))
+    report.notes = coverage_notes(site.settings)
     report.version_before = site.data_version()
     by_id = {r.source.id: r for r in report.results}
     replaced: set[str] = set()
