@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from mapapp.cli import main
 from mapapp.config import load_settings
+from mapapp.errors import ValidationError
 from mapapp.site import Site
 from mapapp.territory import (
     TerritoryError,
@@ -223,7 +224,7 @@ def test_seed_files_in_the_profile_are_its_data(tmp_path, dijon):
     env = {"MAPAPP_TERRITORY": str(dijon)}
     site = Site(load_settings(env, instance_dir=tmp_path))
     try:
-        with pytest.raises(Exception, match="outside the study area"):
+        with pytest.raises(ValidationError, match="outside the study area"):
             site.init_store()  # Besançon's perimeters are not in Dijon
     finally:
         site.close()
