@@ -195,6 +195,11 @@ class GeoPackageStore(SqlStore):
 
     HISTORY_OUT = "mapapp_history_outbox"
 
+    @classmethod
+    def from_url(cls, url: str, area: Bbox) -> GeoPackageStore:
+        """A GeoPackage named by its path (or a ``file://`` URL)."""
+        return cls(Path(url.split("://", 1)[1] if "://" in url else url), area)
+
     def __init__(self, path: Path, area: Bbox, private_path: Path | None = None):
         self.path = Path(path)
         self.area = area
@@ -351,11 +356,21 @@ class GeoPackageStore(SqlStore):
         return {r[1] for r in conn.execute(f"PRAGMA table_info({q(table)})")}
 
     def layer_names(self) -> list[str]:
-        rows = self.conn.execute(
+        return [name for name in self._features_tables(self.conn) if name in REGISTRY]
+
+    @staticmethod
+    def _features_tables(conn: sqlite3.Connection) -> list[str]:
+        rows = conn.execute(
             "SELECT table_name FROM gpkg_contents WHERE data_type='features' "
             "ORDER BY rowid"
         ).fetchall()
-        return [r[0] for r in rows if r[0] in REGISTRY]
+        return [r[0] for r in rows]
+
+    def _present(self, conn) -> set[str]:
+        return set(self._features_tables(conn))
+
+    def _create_table(self, conn, spec: LayerSpec) -> None:
+        _create_layer(conn, spec)
 
     def data_version(self) -> int:
         try:
