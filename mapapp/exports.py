@@ -45,6 +45,7 @@ LICENCE = {
     "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
 }
 
+
 def licence_of(key: str, lang: str = "fr") -> dict:
     """A licence as ``{"id", "title", "url"}`` in the page language."""
     entry = LICENCES[key]

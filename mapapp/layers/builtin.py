@@ -268,6 +268,7 @@ register(
         color="#3D3DF5",
         cluster=True,
         symbol="circle",
+        filters=("sector", "headcount_class", "commune_code"),
         licence="lo-2.0",
         attribution=_label(
             "mapapp, d'après les sources citées pour chaque entreprise ; "
@@ -308,6 +309,7 @@ register(
         symbol="square",
         publishable=True,
         editable=True,
+        filters=("status",),
         licence="lo-2.0",
         attribution=_label(
             "mapapp, d'après les sources citées ; propositions illustratives de mapapp",
@@ -373,6 +375,7 @@ register(
         categories=_categories(SCHOOL_KINDS),
         color="#006CD1",
         symbol="triangle",
+        filters=("kind",),
         licence="lo-2.0",
         attribution=_label(
             "mapapp, d'après les sources citées ; imports : ministère de "
@@ -427,6 +430,7 @@ register(
         class_field="coverage",
         classes=COVERAGE_CLASSES,
         check=check_fibre,
+        filters=("coverage_class",),
         licence="lo-2.0",
         attribution=_label(
             "Contours : IGN – Admin Express COG 2018, INSEE (via "

@@ -164,6 +164,9 @@ class LayerSpec:
     # own) and the attribution a reuser must give, shown with every download.
     licence: str = "lo-2.0"
     attribution: Text | None = None
+    # The fields a planner filters the layer on (``<layer>.<field>=v1,v2``); a
+    # layer with value classes is filtered on ``<class_field>_class``.
+    filters: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.symbol not in SYMBOLS:
