@@ -46,7 +46,7 @@ from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
 from .base import Bbox
 from .filters import like_to_glob
-from .sql import HISTORY_COLUMNS, SqlStore, q
+from .sql import HISTORY_COLUMNS, SqlStore, columns_sql, q
 
 log = logging.getLogger(__name__)
 LEGACY_TOKEN_DAYS = 30  # tokens made before they could expire expire this long after
@@ -742,11 +742,7 @@ def _create_core(conn: sqlite3.Connection) -> None:
 def _create_layer(conn: sqlite3.Connection, spec: LayerSpec) -> None:
     """One feature table with its spatial index and the index's triggers."""
     t = spec.name
-    columns = ", ".join(
-        f"{q(f.name)} {SQL_TYPES[f.type]}"
-        + (" NOT NULL UNIQUE" if f.name == "id" else "")
-        for f in spec.fields
-    )
+    columns = columns_sql(spec, SQL_TYPES)
     conn.execute(
         f"CREATE TABLE {q(t)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, "
         f"geom {GEOM_TYPES[spec.geometry]}, {columns}, "

@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
 from .base import Bbox
-from .sql import SqlStore, q
+from .sql import SqlStore, columns_sql, q
 
 SQL_TYPES = {
     "str": "text",
@@ -273,11 +273,7 @@ class PostGISStore(SqlStore):
     def _create_table(self, conn, spec: LayerSpec) -> None:
         """One layer table with its spatial index."""
         t = spec.name
-        columns = ", ".join(
-            f"{q(f.name)} {SQL_TYPES[f.type]}"
-            + (" NOT NULL UNIQUE" if f.name == "id" else "")
-            for f in spec.fields
-        )
+        columns = columns_sql(spec, SQL_TYPES)
         conn.execute(
             f"CREATE TABLE {q(t)} (fid bigserial PRIMARY KEY, {columns}, "
             f"geom geometry({GEOM_TYPES[spec.geometry]}, 4326), "

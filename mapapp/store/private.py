@@ -19,6 +19,7 @@ reads it.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from ..errors import AlreadyExists, NotFound
@@ -300,17 +301,35 @@ class SqlPrivateStore(PrivateStore):
 
     # --- API tokens -------------------------------------------------------------------
 
+    @contextmanager
+    def _add_owned(self, name: str, table: str, row: dict):
+        """Insert a row of ``table`` (tokens, sessions) belonging to the user
+        ``name`` (NotFound if no such user); the transaction is the caller's until
+        the block ends."""
+        with self._pwrite() as conn:
+            row = {**row, "uid": self._uid(conn, name)}
+            conn.execute(
+                f"INSERT INTO {self._t(table)} ({', '.join(row)}) VALUES "
+                f"({', '.join([self.P] * len(row))})",
+                tuple(row.values()),
+            )
+            yield conn
+
+    def _seen(self, table: str, column: str, key: str, value: str, now: float):
+        """Note when a token or a session was last used."""
+        with self._pwrite() as conn:
+            conn.execute(
+                f"UPDATE {self._t(table)} SET {column} = {self.P} WHERE {key} = "
+                f"{self.P}",
+                (now, value),
+            )
+
     def add_token(
         self, name: str, token_hash: str, token_id: str, now: float, expires: float
     ) -> None:
-        p = self.P
-        with self._pwrite() as conn:
-            uid = self._uid(conn, name)
-            conn.execute(
-                f"INSERT INTO {self._t('tokens')} (token_hash, token_id, uid, "
-                f"created, expires) VALUES ({p}, {p}, {p}, {p}, {p})",
-                (token_hash, token_id, uid, now, expires),
-            )
+        row = {"token_hash": token_hash, "token_id": token_id, "created": now}
+        with self._add_owned(name, "tokens", {**row, "expires": expires}):
+            pass
 
     def tokens(self, name: str) -> list[dict]:
         uid = self._uid(self.pconn, name)
@@ -349,12 +368,7 @@ class SqlPrivateStore(PrivateStore):
         if row is None or row[2] <= now:
             return None
         if row[3] is None or now - row[3] > SEEN_EVERY_S:
-            with self._pwrite() as conn:
-                conn.execute(
-                    f"UPDATE {self._t('tokens')} SET last_used = {self.P} WHERE "
-                    f"token_hash = {self.P}",
-                    (now, token_hash),
-                )
+            self._seen("tokens", "last_used", "token_hash", token_hash, now)
         return {"name": row[0], "role": row[1]}
 
     # --- sessions ------------------------------------------------------------------
@@ -362,16 +376,10 @@ class SqlPrivateStore(PrivateStore):
     def add_session(
         self, name: str, session_hash: str, now: float, expires: float
     ) -> None:
-        p = self.P
-        with self._pwrite() as conn:
-            uid = self._uid(conn, name)
-            conn.execute(
-                f"INSERT INTO {self._t('sessions')} (session_hash, uid, created, "
-                f"seen, expires) VALUES ({p}, {p}, {p}, {p}, {p})",
-                (session_hash, uid, now, now, expires),
-            )
-            conn.execute(
-                f"DELETE FROM {self._t('sessions')} WHERE expires < {p}", (now,)
+        row = {"session_hash": session_hash, "created": now, "seen": now}
+        with self._add_owned(name, "sessions", {**row, "expires": expires}) as conn:
+            conn.execute(  # the sessions past their end go meanwhile
+                f"DELETE FROM {self._t('sessions')} WHERE expires < {self.P}", (now,)
             )
 
     def session_user(self, session_hash: str, now: float, idle: float) -> dict | None:
@@ -387,12 +395,7 @@ class SqlPrivateStore(PrivateStore):
             self.end_session(session_hash)
             return None
         if now - row[2] > min(SEEN_EVERY_S, idle / 10):
-            with self._pwrite() as conn:
-                conn.execute(
-                    f"UPDATE {self._t('sessions')} SET seen = {self.P} WHERE "
-                    f"session_hash = {self.P}",
-                    (now, session_hash),
-                )
+            self._seen("sessions", "seen", "session_hash", session_hash, now)
         return {"name": row[0], "role": row[1]}
 
     def end_session(self, session_hash: str) -> None:

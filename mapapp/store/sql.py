@@ -52,6 +52,16 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def columns_sql(spec: LayerSpec, sql_types: dict[str, str]) -> str:
+    """The field columns of a layer table, in a backend's SQL types (``id`` is
+    unique and never null)."""
+    return ", ".join(
+        f"{q(f.name)} {sql_types[f.type]}"
+        + (" NOT NULL UNIQUE" if f.name == "id" else "")
+        for f in spec.fields
+    )
+
+
 class SqlStore(AddressTable, Store):
     """Shared implementation over DB-API connections; see the module docstring."""
 
