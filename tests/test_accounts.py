@@ -85,7 +85,9 @@ def test_tokens_are_stored_hashed(store):
     token = accounts.new_token(store, "bot")
     assert accounts.user_for_token(store, token) == {"name": "bot", "role": "planner"}
     assert accounts.user_for_token(store, token + "x") is None
-    assert store.private.user_for_token(token, now=0.0) is None  # only the hash is known
+    assert (
+        store.private.user_for_token(token, now=0.0) is None
+    )  # only the hash is known
 
 
 def test_tokens_expire_and_are_listed_and_revoked_by_id(store):

@@ -29,7 +29,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..store.addresses import NAMES, search_key
-from .base import ImportReport, register
+from .base import ImportJob, ImportReport, register
 from .reading import ImportFileError, norm
 
 REQUIRED = (
@@ -217,16 +217,14 @@ class _Communes:
     variants={"ban": tuple((name,) for name in REQUIRED)},
     communes=True,
 )
-def read_addresses(
-    path: Path,
-    store=None,
-    area=None,
-    progress=None,
-    communes=(),
-    edition=None,
-    **_options,
-) -> ImportReport:
+def read_addresses(path: Path, job: ImportJob) -> ImportReport:
     """A BAN departmental file into the addresses of the study area's communes."""
+    area, progress, communes, edition = (
+        job.area,
+        job.progress,
+        job.communes,
+        job.edition,
+    )
     report = ImportReport("addresses", path.name, "addresses")
     if not edition and path.is_file():  # the BAN file names no date: its own
         edition = date.fromtimestamp(path.stat().st_mtime).isoformat()

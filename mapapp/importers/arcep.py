@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from .base import ImportReport, finish, register
+from .base import ImportJob, ImportReport, finish, register
 from .reading import ImportFileError, inner_name, pick, read_chunks, sniff
 
 CLASS_PREMISES = {
@@ -77,22 +77,16 @@ def _variant(path: Path) -> str:
         },
     },
 )
-def read_fibre(
-    path: Path,
-    store=None,
-    area=None,
-    progress=None,
-    edition=None,
-    eligibility: Path | None = None,
-    **_options,
-) -> ImportReport:
+def read_fibre(path: Path, job: ImportJob) -> ImportReport:
     """Read an ARCEP file into ``fibre`` zones with premises and coverage.
 
     ``eligibility``: MCI's per-building eligibility file (``actuel_<dep>``), joined
     on ``imb_id`` when the building base has no eligibility column of its own."""
+    store, area, progress, edition = job.store, job.area, job.progress, job.edition
     variant = _variant(path)
     report = ImportReport("fibre", inner_name(path), "fibre")
-    fibre_ready = _ftth_buildings(Path(eligibility), report) if eligibility else None
+    joined = job.eligibility
+    fibre_ready = _ftth_buildings(Path(joined), report) if joined else None
     report.note("recognised_as", variant=variant)
     edition = edition or f"{date.today():%Y-%m}"
     if variant == "mci_communes":

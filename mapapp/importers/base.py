@@ -198,21 +198,34 @@ class ImportReport:
         return {k: v for k, v in self.__dict__.items() if k not in ("frame", "apply")}
 
 
-class Reader(Protocol):
-    """What an importer's reader is: a file in, a report of the rows out (its
-    ``frame``), nothing written. ``store`` is read for what the rows join (the
-    zones of fibre figures), ``area`` is the study area, ``progress`` is told the
-    rows (or bytes) read; the other options are the importer's own."""
+@dataclass
+class ImportJob:
+    """What an import is asked to do, handed to the reader with the file: the store
+    (read for what rows join, such as the zones of fibre figures, never written by
+    a reader), the study area, a ``progress`` callback told the rows (or bytes)
+    read, and the options of the CLI, the wizard and the catalogue; each importer
+    reads those it knows."""
 
-    def __call__(
-        self,
-        path: Path,
-        *,
-        store: Store,
-        area: object,
-        progress: Callable[[int], None] | None,
-        **options,
-    ) -> ImportReport: ...
+    store: Store
+    area: object
+    progress: Callable[[int], None] | None = None
+    communes: list[str] = field(default_factory=list)  # INSEE codes to keep
+    edition: str | None = None  # the data's edition (2026-10), else the file's
+    mode: str | None = None  # replace the layer or merge by id
+    layer: str | None = None  # generic: the layer to fill
+    mapping: dict[str, str] = field(default_factory=dict)  # generic: field -> column
+    defaults: dict[str, str] = field(default_factory=dict)  # generic: field -> value
+    source: str | None = None  # generic: the source recorded on every feature
+    geoloc: Path | None = None  # sirene: the geolocation file joined on siret
+    wide: bool = False  # sirene: the wider digital NAF set
+    eligibility: Path | None = None  # fibre: MCI's per-building eligibility file
+
+
+class Reader(Protocol):
+    """What an importer's reader is: a file and its :class:`ImportJob` in, a report
+    of the rows out (its ``frame``), nothing written."""
+
+    def __call__(self, path: Path, job: ImportJob) -> ImportReport: ...
 
 
 # A header signature: for each column it needs, the names it may go by.
@@ -384,10 +397,14 @@ def read_report(
     """Read ``path`` with the importer ``kind`` (nothing written): its report and
     frame. A file the CSV parser cannot read is an ImportFileError naming it."""
     _not_the_store(store, path)
+    known = {f for f in ImportJob.__dataclass_fields__} - {"store", "area", "progress"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise BadRequest(f"unknown import option(s): {', '.join(unknown)}")
+    given = {k: v for k, v in options.items() if v is not None}
+    job = ImportJob(store, store.area, progress, **given)
     try:
-        return IMPORTERS[kind].read(
-            path, store=store, area=store.area, progress=progress, **options
-        )
+        return IMPORTERS[kind].read(path, job)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise unreadable(path, exc) from None
 

@@ -21,7 +21,7 @@ from pyproj import Transformer
 from shapely.geometry import Point
 
 from ..study_area import metropolis_communes
-from .base import ImportReport, finish, register
+from .base import ImportJob, ImportReport, finish, register
 from .reading import ImportFileError, encoding_note, inner_name, norm, read_csv, sniff
 
 VARIANTS = {
@@ -206,16 +206,14 @@ def _read(path: Path, variant: str, report: ImportReport) -> pd.DataFrame:
     },
     communes=True,
 )
-def read_education(
-    path: Path,
-    store=None,
-    area=None,
-    progress=None,
-    communes=None,
-    edition=None,
-    **_options,
-) -> ImportReport:
+def read_education(path: Path, job: ImportJob) -> ImportReport:
     """Read one of the three education files into ``schools`` rows."""
+    area, progress, communes, edition = (
+        job.area,
+        job.progress,
+        job.communes,
+        job.edition,
+    )
     variant = _variant(path)
     report = ImportReport("education", inner_name(path), "schools")
     frame = _read(path, variant, report)

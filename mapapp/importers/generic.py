@@ -13,7 +13,7 @@ from shapely.geometry import Point
 from ..errors import BadRequest
 from ..layers import REGISTRY, get_spec
 from ..text import slug
-from .base import ImportReport, finish, register
+from .base import ImportJob, ImportReport, finish, register
 from .formats import flatten, read_vector, recognise
 from .reading import ImportFileError, norm, pick, read_csv, sniff
 from .zones import repair
@@ -91,19 +91,10 @@ def _properties(rec: dict, spec, columns: dict, mapping: dict, defaults) -> dict
         "longitude/latitude",
     },
 )
-def read_generic(
-    path: Path,
-    store=None,
-    area=None,
-    progress=None,
-    layer=None,
-    mapping=None,
-    source=None,
-    mode="merge",
-    defaults=None,
-    **_options,
-) -> ImportReport:
+def read_generic(path: Path, job: ImportJob) -> ImportReport:
     """Read a GeoJSON, GeoPackage or CSV file into ``layer`` (merged by id)."""
+    layer, mapping, defaults, source = job.layer, job.mapping, job.defaults, job.source
+    area, mode = job.area, job.mode or "merge"
     if layer not in REGISTRY:
         raise BadRequest(f"--layer: one of {', '.join(REGISTRY)}")
     spec = get_spec(layer)

@@ -30,7 +30,7 @@ from shapely import points
 
 from ..naf import HEADCOUNT_CLASSES, NAF_LABELS, in_digital_set, sector_of
 from ..study_area import metropolis_communes
-from .base import ImportReport, finish, register
+from .base import ImportJob, ImportReport, finish, register
 from .reading import encoding_note, inner_name, pick, read_chunks, sniff
 
 REQUIRED = [
@@ -103,26 +103,22 @@ def _float(series: pd.Series) -> np.ndarray:
     variants={"stock": tuple(tuple(names) for names in REQUIRED)},
     communes=True,
 )
-def read_sirene(
-    path: Path,
-    store=None,
-    area=None,
-    progress=None,
-    communes=None,
-    geoloc: Path | None = None,
-    wide: bool = False,
-    edition: str | None = None,
-    **_options,
-) -> ImportReport:
+def read_sirene(path: Path, job: ImportJob) -> ImportReport:
     """Read a SIRENE stock file into a report of ``companies`` rows."""
+    area, progress, communes, edition = (
+        job.area,
+        job.progress,
+        job.communes,
+        job.edition,
+    )
     fmt = sniff(path, REQUIRED, "SIRENE StockEtablissement")
     cols = {name: pick(fmt, name) for name in [r[0] for r in REQUIRED] + OPTIONAL}
     wanted = set(communes or metropolis_communes())
     report = ImportReport("sirene", inner_name(path), "companies")
     encoding_note(path, fmt, report)
     edition = edition or date.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m")
-    kept = _read_stock(path, fmt, cols, wanted, wide, report, progress)
-    lon, lat, precision = _coordinates(kept, cols, geoloc, report)
+    kept = _read_stock(path, fmt, cols, wanted, job.wide, report, progress)
+    lon, lat, precision = _coordinates(kept, cols, job.geoloc, report)
     rows, geoms = [], []
     for i, row in enumerate(kept.to_dict("records")):
         if np.isnan(lon[i]) or np.isnan(lat[i]):

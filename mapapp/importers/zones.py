@@ -11,7 +11,7 @@ import shapely
 from shapely.validation import make_valid
 
 from ..layers.validation import touches_area
-from .base import ImportReport, finish, register
+from .base import ImportJob, ImportReport, finish, register
 from .formats import flatten, read_vector
 from .reading import ImportFileError, norm
 
@@ -60,10 +60,9 @@ def repair(geom, report: ImportReport, label: str):
     },
     geometry="Polygon",
 )
-def read_zones(
-    path: Path, store=None, area=None, progress=None, edition=None, **_options
-) -> ImportReport:
+def read_zones(path: Path, job: ImportJob) -> ImportReport:
     """IRIS or commune contours into ``zones`` rows."""
+    area, edition = job.area, job.edition
     frame = read_vector(path, "IRIS or commune contours")
     report = ImportReport("zones", path.name, "zones")
     frame = flatten(frame, report)

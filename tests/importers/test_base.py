@@ -99,7 +99,7 @@ def test_a_new_importer_is_one_entry(store, tmp_path):
         source="France Tiers-Lieux",
         variants={"2026": (("id_lieu",), ("nom_lieu",), ("lon",), ("lat",))},
     )
-    def read_census(path, store=None, area=None, progress=None, **_options):
+    def read_census(path, job):
         report = ImportReport("coworking_census", path.name, "coworking")
         rows, geoms = [], []
         for line in path.read_text(encoding="utf-8").splitlines()[1:]:
@@ -117,7 +117,7 @@ def test_a_new_importer_is_one_entry(store, tmp_path):
                 }
             )
             geoms.append(Point(float(lon), float(lat)))
-        return finish(report, rows, geoms, area)
+        return finish(report, rows, geoms, job.area)
 
     path = tmp_path / "census.csv"
     path.write_text(
