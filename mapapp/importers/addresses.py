@@ -219,12 +219,8 @@ class _Communes:
 )
 def read_addresses(path: Path, job: ImportJob) -> ImportReport:
     """A BAN departmental file into the addresses of the study area's communes."""
-    area, progress, communes, edition = (
-        job.area,
-        job.progress,
-        job.communes,
-        job.edition,
-    )
+    area, progress = job.area, job.progress
+    communes, edition = job.communes, job.edition
     report = ImportReport("addresses", path.name, "addresses")
     if not edition and path.is_file():  # the BAN file names no date: its own
         edition = date.fromtimestamp(path.stat().st_mtime).isoformat()

@@ -208,12 +208,8 @@ def _read(path: Path, variant: str, report: ImportReport) -> pd.DataFrame:
 )
 def read_education(path: Path, job: ImportJob) -> ImportReport:
     """Read one of the three education files into ``schools`` rows."""
-    area, progress, communes, edition = (
-        job.area,
-        job.progress,
-        job.communes,
-        job.edition,
-    )
+    area, progress = job.area, job.progress
+    communes, edition = job.communes, job.edition
     variant = _variant(path)
     report = ImportReport("education", inner_name(path), "schools")
     frame = _read(path, variant, report)

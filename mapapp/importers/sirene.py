@@ -105,12 +105,8 @@ def _float(series: pd.Series) -> np.ndarray:
 )
 def read_sirene(path: Path, job: ImportJob) -> ImportReport:
     """Read a SIRENE stock file into a report of ``companies`` rows."""
-    area, progress, communes, edition = (
-        job.area,
-        job.progress,
-        job.communes,
-        job.edition,
-    )
+    area, progress = job.area, job.progress
+    communes, edition = job.communes, job.edition
     fmt = sniff(path, REQUIRED, "SIRENE StockEtablissement")
     cols = {name: pick(fmt, name) for name in [r[0] for r in REQUIRED] + OPTIONAL}
     wanted = set(communes or metropolis_communes())
