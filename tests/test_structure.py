@@ -212,11 +212,6 @@ def test_the_whiteboard_copy_is_the_whiteboard():
     )
 
 
-def test_every_module_belongs_to_a_part_of_the_whiteboard():
-    parts = whiteboard()["parts"]
-    assert [str(p) for p in modules() if part_of(p, parts) is None] == []
-
-
 def crossings(found: set[tuple[str, str, str]]) -> list[str]:
     """The imports among ``found`` along an arrow the whiteboard marks "never"."""
     never = {(a, b): why for a, b, why in whiteboard()["never"]}
