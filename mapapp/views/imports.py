@@ -302,6 +302,9 @@ def options(token: str):
         return _expired()
     summary = _summary(kept)
     layer = kept.state.get("layer") if summary.kind == "generic" else None
+    if summary.kind == "generic" and layer not in REGISTRY:
+        # the column step was skipped: the layer and its columns come first
+        return redirect(url_for("imports.columns", token=token), 303)
     target = REGISTRY[layer] if layer else None
     problems = []
     if request.method == "POST":

@@ -76,3 +76,20 @@ def test_an_upload_belongs_to_its_admin(app, client, store, admin):
 def test_the_wizard_pages_are_private(client, admin):
     response = client.get("/planner/import")
     assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_the_options_step_of_your_own_file_needs_its_layer(client, admin):
+    """Your own file's options come after its layer is chosen: reached first, the
+    options step sends back to the column step (it once failed with a 500)."""
+    data = {
+        "csrf_token": admin,
+        "file": (io.BytesIO(b"name;longitude;latitude\nA;6.02;47.24\n"), "a.csv"),
+    }
+    sent = client.post("/planner/import", data=data, content_type="multipart/form-data")
+    options = sent.headers["Location"].replace("/columns", "/options")
+    for answer in (
+        client.get(options),
+        client.post(options, data={"csrf_token": admin}),
+    ):
+        assert answer.status_code == 303
+        assert answer.headers["Location"].endswith("/columns")
