@@ -140,16 +140,17 @@ def suggest_mapping(layer: str, columns: list[str]) -> dict[str, str]:
 
 
 def suggest_layer(columns: list[str], geometry: str) -> str:
-    """The layer of that geometry whose fields the columns match best (coworking
-    for points, perimeters for polygons when nothing tells them apart)."""
-    default = "coworking" if geometry == "Point" else "perimeters"
+    """The layer of that geometry whose fields the columns match best; when nothing
+    tells them apart, the first one planners edit (coworking places for points,
+    perimeters for polygons)."""
+    specs = [s for s in REGISTRY.values() if s.geometry == geometry]
+    default = next((s.name for s in specs if s.editable), specs[0].name)
 
     def score(spec: LayerSpec) -> tuple[int, bool]:
         mapped = suggest_mapping(spec.name, columns)
         specific = [f for f in mapped if f not in ("id", "name", "notes", "address")]
         return len(specific), spec.name == default
 
-    specs = [s for s in REGISTRY.values() if s.geometry == geometry]
     return max(specs, key=score).name
 
 
