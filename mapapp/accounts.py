@@ -127,7 +127,7 @@ def create_user(
 ) -> None:
     """Validate and create an account (``local_words``: see check_new_user)."""
     check_new_user(name, role, password, local_words)
-    store.add_user(name, role, generate_password_hash(password))
+    store.private.add_user(name, role, generate_password_hash(password))
 
 
 def change_password(
@@ -136,7 +136,7 @@ def change_password(
     """Set a new password (validated) for an existing account; this ends every
     session of the account (the store does both in one transaction)."""
     check_password(password, name, local_words)
-    store.set_password(name, generate_password_hash(password))
+    store.private.set_password(name, generate_password_hash(password))
 
 
 def authenticate(
@@ -150,14 +150,16 @@ def authenticate(
     """
     now = time.time() if now is None else now
     name, address = name[:100], address[:100]
-    pair, from_address = store.record_attempt(name, address, now, now - WINDOW_S)
+    pair, from_address = store.private.record_attempt(
+        name, address, now, now - WINDOW_S
+    )
     if pair > MAX_PER_PAIR or from_address > MAX_PER_ADDRESS:
         raise TooManyAttempts("too many failed sign-ins: wait 15 minutes")
-    user = store.get_user(name) if _NAME.fullmatch(name) else None
+    user = store.private.get_user(name) if _NAME.fullmatch(name) else None
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
     elif check_password_hash(user["password_hash"], password[:MAX_PASSWORD]):
-        store.clear_attempts(name, address)
+        store.private.clear_attempts(name, address)
         return {"name": user["name"], "role": user["role"]}
     return None
 
@@ -179,7 +181,7 @@ def start_session(
     """Open a session for ``name``; return its secret (for the cookie only)."""
     now = time.time() if now is None else now
     secret = secrets.token_urlsafe(32)
-    store.add_session(name, hash_secret(secret), now, now + max_age)
+    store.private.add_session(name, hash_secret(secret), now, now + max_age)
     return secret
 
 
@@ -190,13 +192,13 @@ def session_user(
     if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
         return None
     now = time.time() if now is None else now
-    return store.session_user(hash_secret(secret), now, idle)
+    return store.private.session_user(hash_secret(secret), now, idle)
 
 
 def end_session(store: Store, secret: str) -> None:
     """Sign out: the session ends on the server, whatever the cookie says."""
     if isinstance(secret, str) and secret:
-        store.end_session(hash_secret(secret))
+        store.private.end_session(hash_secret(secret))
 
 
 # --- API tokens ----------------------------------------------------------------------
@@ -210,7 +212,7 @@ def new_token(
     now = time.time() if now is None else now
     token_id = secrets.token_hex(4)
     token = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
-    store.add_token(name, hash_secret(token), token_id, now, now + days * 86400)
+    store.private.add_token(name, hash_secret(token), token_id, now, now + days * 86400)
     return token
 
 
@@ -227,18 +229,18 @@ def user_for_token(store: Store, token: str, now: float | None = None) -> dict |
     if len(token) > 200:
         return None
     now = time.time() if now is None else now
-    return store.user_for_token(hash_secret(token), now)
+    return store.private.user_for_token(hash_secret(token), now)
 
 
 def revoke(store: Store, name: str, token_ids: list[str], everything: bool) -> str:
     """Revoke some tokens of ``name``, or all of them and every session; return what
     was done, for the command line."""
     if everything:
-        tokens = store.revoke_tokens(name)
-        sessions = store.end_sessions(name)
+        tokens = store.private.revoke_tokens(name)
+        sessions = store.private.end_sessions(name)
         return f"{tokens} token(s) revoked and {sessions} session(s) ended"
     if not token_ids:
         raise BadRequest("give the id of a token (mapapp users tokens NAME) or --all")
     for tid in token_ids:
-        store.revoke_token(name, tid)
+        store.private.revoke_token(name, tid)
     return f"{len(token_ids)} token(s) revoked"

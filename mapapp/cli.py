@@ -405,7 +405,7 @@ def users_add(name: str, role: str, password_stdin: bool) -> None:
 @users.command("list")
 def users_list() -> None:
     """List the accounts."""
-    rows = open_site().store.list_users()
+    rows = open_site().store.private.list_users()
     if not rows:
         click.echo("no users yet: mapapp users add NAME --role admin")
     for row in rows:
@@ -416,7 +416,7 @@ def users_list() -> None:
 @click.argument("name")
 def users_remove(name: str) -> None:
     """Delete an account, its API tokens and its sessions."""
-    _account(lambda store, n: store.remove_user(n), name)
+    _account(lambda store, n: store.private.remove_user(n), name)
     click.echo(f"mapapp: user {name} removed")
 
 
@@ -460,7 +460,7 @@ def _when(seconds: float | None) -> str:
 @click.argument("name")
 def users_tokens(name: str) -> None:
     """List an account's API tokens: id, created, expires, last used."""
-    rows = _account(lambda store: store.tokens(name))
+    rows = _account(lambda store: store.private.tokens(name))
     if not rows:
         click.echo(f"{name} has no API token")
     for row in rows:

@@ -25,8 +25,7 @@ import shapely
 
 from . import gdal_
 from .errors import NotFound
-from .layers import PRECISIONS, get_spec
-from .layers.builtin import LICENCES
+from .layers import LICENCES, PRECISIONS, REGISTRY, get_spec, tr
 from .maps.geojson import clean_value, features, to_geojson
 
 FORMATS = {
@@ -46,72 +45,6 @@ LICENCE = {
     "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
 }
 
-# Each layer's licence and attribution. A feature whose ``licence`` field is set
-# keeps its own (the SNCF stations among the landmarks are ODbL; the illustrative
-# coworking proposals are CC0, like the perimeters). geodata/SOURCES.md explains.
-LAYER_LICENCES: dict[str, tuple[str, dict[str, str]]] = {
-    "companies": (
-        "lo-2.0",
-        {
-            "fr": "mapapp, d'après les sources citées pour chaque entreprise ; "
-            "imports : INSEE, répertoire SIRENE",
-            "en": "mapapp, from the sources cited for each company; "
-            "imports: INSEE, SIRENE register",
-        },
-    ),
-    "coworking": (
-        "lo-2.0",
-        {
-            "fr": "mapapp, d'après les sources citées ; propositions illustratives "
-            "de mapapp",
-            "en": "mapapp, from the sources cited; illustrative proposals by mapapp",
-        },
-    ),
-    "schools": (
-        "lo-2.0",
-        {
-            "fr": "mapapp, d'après les sources citées ; imports : ministère de "
-            "l'Éducation nationale, ONISEP, MESR",
-            "en": "mapapp, from the sources cited; imports: Ministry of Education, "
-            "ONISEP, MESR",
-        },
-    ),
-    "fibre": (
-        "lo-2.0",
-        {
-            "fr": "Contours : IGN – Admin Express COG 2018, INSEE (via "
-            "gregoiredavid/france-geojson) ; chiffres illustratifs de mapapp ; "
-            "imports : ARCEP",
-            "en": "Outlines: IGN – Admin Express COG 2018, INSEE (via "
-            "gregoiredavid/france-geojson); illustrative figures by mapapp; "
-            "imports: ARCEP",
-        },
-    ),
-    "context": (
-        "lo-2.0",
-        {
-            "fr": "mapapp, d'après les sources citées ; gares : SNCF Voyageurs, "
-            "référentiel des gares de voyageurs",
-            "en": "mapapp, from the sources cited; stations: SNCF Voyageurs, "
-            "passenger stations reference",
-        },
-    ),
-    "perimeters": (
-        "cc0-1.0",
-        {
-            "fr": "mapapp (périmètres illustratifs tracés pour la discussion)",
-            "en": "mapapp (illustrative perimeters drawn for discussion)",
-        },
-    ),
-    "zones": (
-        "lo-2.0",
-        {
-            "fr": "IGN et INSEE (contours IRIS, communes)",
-            "en": "IGN and INSEE (IRIS and commune contours)",
-        },
-    ),
-}
-
 
 def licence_of(key: str, lang: str = "fr") -> dict:
     """A licence as ``{"id", "title", "url"}`` in the page language."""
@@ -119,9 +52,16 @@ def licence_of(key: str, lang: str = "fr") -> dict:
     return {"id": key, "title": entry.get(lang) or entry["fr"], "url": entry["url"]}
 
 
+def layer_licence(layer: str | None) -> tuple[str, dict | None]:
+    """(licence key, attribution) of a registered layer, as its spec says; a frame
+    of no registered layer is under the Licence Ouverte, without attribution."""
+    spec = REGISTRY.get(layer or "")
+    return (spec.licence, spec.attribution) if spec else ("lo-2.0", None)
+
+
 def feature_licences(frame: gpd.GeoDataFrame, layer: str) -> list[str]:
     """The licence key of every feature: its own, else its layer's."""
-    default = LAYER_LICENCES.get(layer, ("lo-2.0", {}))[0]
+    default = layer_licence(layer)[0]
     own = frame["licence"] if "licence" in frame else [None] * len(frame)
     return [v if isinstance(v, str) and v in LICENCES else default for v in own]
 
@@ -145,7 +85,7 @@ def layer_metadata(
     sources = frame["source"].value_counts().index.tolist() if len(frame) else []
     dates = [d for d in frame.get("source_date", []) if isinstance(d, str) and d]
     keys = feature_licences(frame, layer or "")
-    default, attribution = LAYER_LICENCES.get(layer or "", ("lo-2.0", {}))
+    default, attribution = layer_licence(layer)
     counts = dict(Counter(keys)) or {default: 0}
     main = max(counts, key=lambda k: (counts[k], k == default))
     by_precision = (
@@ -163,7 +103,7 @@ def layer_metadata(
         "precision": {p: int(by_precision.get(p, 0)) for p in PRECISIONS},
         "licence": licence_of(main, lang),
         "licences": [{**licence_of(k, lang), "features": n} for k, n in counts.items()],
-        "attribution": attribution.get(lang) or attribution.get("fr") or "",
+        "attribution": tr(attribution, lang),
     }
 
 

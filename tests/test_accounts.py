@@ -19,7 +19,7 @@ def test_create_user_validates(store):
     with pytest.raises(BadRequest, match="name"):
         accounts.create_user(store, "<alice>", "planner", "long-enough-password")
     accounts.create_user(store, "alice", "planner", "long-enough-password")
-    stored = store.get_user("alice")["password_hash"]
+    stored = store.private.get_user("alice")["password_hash"]
     assert stored.startswith("scrypt:") and "long-enough" not in stored
 
 
@@ -86,7 +86,9 @@ def test_tokens_are_stored_hashed(store):
     token = accounts.new_token(store, "bot")
     assert accounts.user_for_token(store, token) == {"name": "bot", "role": "planner"}
     assert accounts.user_for_token(store, token + "x") is None
-    assert store.user_for_token(token, now=0.0) is None  # only the hash is known
+    assert (
+        store.private.user_for_token(token, now=0.0) is None
+    )  # only the hash is known
 
 
 def test_tokens_expire_and_are_listed_and_revoked_by_id(store):
@@ -95,7 +97,7 @@ def test_tokens_expire_and_are_listed_and_revoked_by_id(store):
     new = accounts.new_token(store, "bot", days=90, now=0.0)
     assert accounts.user_for_token(store, old, now=86_399.0)["name"] == "bot"
     assert accounts.user_for_token(store, old, now=86_401.0) is None
-    assert [t["id"] for t in store.tokens("bot")] == [
+    assert [t["id"] for t in store.private.tokens("bot")] == [
         accounts.token_id(old),
         accounts.token_id(new),
     ]
@@ -117,7 +119,7 @@ def test_sessions_end_on_sign_out_password_change_and_removal(store):
     accounts.change_password(store, "alice", "another-long-passphrase")
     assert accounts.session_user(store, two, now=12.0) is None
     three = accounts.start_session(store, "alice", now=20.0)
-    store.remove_user("alice")
+    store.private.remove_user("alice")
     accounts.create_user(store, "alice", "planner", "long-enough-password")
     assert accounts.session_user(store, three, now=21.0) is None
 
@@ -154,7 +156,7 @@ def test_weak_passwords_are_refused(store, password, reason):
     words = SHIPPED.password_words
     with pytest.raises(BadRequest, match=reason):
         accounts.create_user(store, "alice", "planner", password, words)
-    assert store.get_user("alice") is None
+    assert store.private.get_user("alice") is None
 
 
 @pytest.mark.parametrize(

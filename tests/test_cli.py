@@ -199,7 +199,7 @@ def test_token_days_follow_the_setting(runner, tmp_path, monkeypatch):
     monkeypatch.setenv("MAPAPP_TOKEN_DAYS", "7")
     assert runner.invoke(main, ["users", "token", "alice"]).exit_code == 0
     store = store_at(tmp_path)
-    (token,) = store.tokens("alice")
+    (token,) = store.private.tokens("alice")
     assert abs(token["expires"] - token["created"] - 7 * 86400) < 1
     assert token["created"] <= time.time()
     store.close()
@@ -236,5 +236,5 @@ def test_backup_copies_a_consistent_pair_while_writes_go_on(runner, tmp_path):
     assert copy.check() == []
     for fid in copy.read("coworking", columns=["id"])["id"]:
         if fid.startswith("w-"):  # every feature in the copy has its history
-            assert copy.history("coworking", fid)[-1]["action"] == "add", fid
+            assert copy.private.history("coworking", fid)[-1]["action"] == "add", fid
     copy.close()

@@ -304,7 +304,7 @@ def test_gdal_paths_over_http_then_sigkill_lose_no_acknowledged_write(
     assert [fid for fid in acked if fid not in stored] == []
     assert "gdal-site" in stored  # the GeoPackage upload was imported
     for fid in acked:
-        assert store.history("coworking", fid)[-1]["action"] == "add", fid
+        assert store.private.history("coworking", fid)[-1]["action"] == "add", fid
     store.close()
 
 
@@ -346,5 +346,5 @@ def test_init_force_beside_a_running_server_loses_no_acknowledged_write(
     stored = _store_ids(path)
     assert "before-init" not in stored  # the seed replaced the layer
     assert [fid for fid in acked if fid not in stored] == []
-    assert store.history("coworking", "after-init-3")[-1]["action"] == "add"
+    assert store.private.history("coworking", "after-init-3")[-1]["action"] == "add"
     store.close()

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from mapapp.layers import REGISTRY
+from mapapp.layers import REGISTRY, SYMBOLS, LayerSpec, register, unregister
 from tests.colours import CVD, delta_e, parse, simulate
 
 VISIONS = ["normal", *CVD]
@@ -25,8 +25,44 @@ def seen(colour: str, vision: str):
 
 def test_every_point_layer_has_its_own_symbol():
     symbols = [s.symbol for s in point_layers()]
-    assert len(set(symbols)) == len(symbols) == 4
-    assert set(symbols) <= {"circle", "square", "triangle", "diamond"}
+    assert len(point_layers()) >= 4
+    assert len(set(symbols)) == len(symbols)
+    assert set(symbols) <= set(SYMBOLS)
+
+
+def test_every_symbol_is_a_shape_of_its_own():
+    """Each symbol the registry offers is drawn (a polygon around its centre, or
+    the circle) and printed with a marker no other symbol uses."""
+    markers = [s.marker for s in SYMBOLS.values()]
+    assert len(set(markers)) == len(markers)
+    shapes = [s.points for s in SYMBOLS.values()]
+    assert shapes.count(None) == 1 and len(set(shapes)) == len(shapes)
+    for symbol in SYMBOLS.values():
+        for x, y in symbol.points or ():
+            assert abs(x) <= 1.5 and abs(y) <= 1.5
+
+
+def test_a_point_layer_cannot_take_a_symbol_already_taken():
+    taken = point_layers()[0]
+    spec = LayerSpec(
+        "twin", {"fr": "Jumeau"}, "Point", taken.fields, (), symbol=taken.symbol
+    )
+    with pytest.raises(ValueError, match="free symbols"):
+        register(spec)
+    assert "twin" not in REGISTRY
+    free = next(s for s in SYMBOLS if s not in {p.symbol for p in point_layers()})
+    register(
+        LayerSpec("twin", {"fr": "Jumeau"}, "Point", taken.fields, (), symbol=free)
+    )
+    try:
+        assert REGISTRY["twin"].symbol == free
+    finally:
+        unregister("twin")
+
+
+def test_an_unknown_symbol_is_refused():
+    with pytest.raises(ValueError, match="symbol 'blob'"):
+        LayerSpec("blob", {"fr": "Tache"}, "Point", (), (), symbol="blob")
 
 
 @pytest.mark.parametrize("vision", VISIONS)

@@ -4,6 +4,7 @@ in the web wing, blueprints independent, and a core that imports without Flask."
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +146,94 @@ def test_only_the_settings_read_the_environment():
             if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
                 readers.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert readers and all(r.startswith("config.py:") for r in readers), readers
+
+
+# --- the architecture whiteboard ---------------------------------------------------
+# ../shared/architecture.json holds the parts of the code (each "is" some files or
+# folders) and the arrows between them that must never exist. CI runs on a clean
+# clone that may have no ../shared: the repository keeps a copy, checked equal to the
+# whiteboard whenever the whiteboard is there.
+ROOT = PACKAGE.parent
+WHITEBOARD = ROOT.parent / "shared" / "architecture.json"
+WHITEBOARD_COPY = ROOT / "docs" / "architecture.json"
+
+
+def whiteboard() -> dict:
+    return json.loads(WHITEBOARD_COPY.read_text(encoding="utf-8"))
+
+
+def part_of(path: Path, parts: dict) -> str | None:
+    """The part a file of the project belongs to (a file named, else the innermost
+    folder named), or None."""
+    rel = path.relative_to(ROOT).as_posix()
+    best, depth = None, -1
+    for name, part in parts.items():
+        for place in part["is"]:
+            hit = rel == place or (place.endswith("/") and rel.startswith(place))
+            if hit and len(place) > depth:
+                best, depth = name, len(place)
+    return best
+
+
+def module_file(name: str) -> Path | None:
+    """The file of an imported ``mapapp`` module (the longest importable prefix of
+    ``mapapp.a.b.c``: names imported from a module count as that module)."""
+    parts = name.split(".")
+    while parts and parts[0] == "mapapp":
+        base = ROOT.joinpath(*parts)
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        parts = parts[:-1]
+    return None
+
+
+def arrows() -> set[tuple[str, str, str]]:
+    """(from part, to part, 'file -> module') of every import inside the package."""
+    parts = whiteboard()["parts"]
+    out = set()
+    for path in modules():
+        source = part_of(path, parts)
+        for name in imported(path):
+            target_file = module_file(name)
+            if source is None or target_file is None:
+                continue
+            target = part_of(target_file, parts)
+            if target and target != source:
+                out.add((source, target, f"{path.relative_to(ROOT)} -> {name}"))
+    return out
+
+
+def test_the_whiteboard_copy_is_the_whiteboard():
+    if not WHITEBOARD.is_file():
+        pytest.skip("no ../shared/architecture.json beside this clone (CI)")
+    assert json.loads(WHITEBOARD.read_text(encoding="utf-8")) == whiteboard(), (
+        "docs/architecture.json differs from ../shared/architecture.json: copy it"
+    )
+
+
+def crossings(found: set[tuple[str, str, str]]) -> list[str]:
+    """The imports among ``found`` along an arrow the whiteboard marks "never"."""
+    never = {(a, b): why for a, b, why in whiteboard()["never"]}
+    return sorted(
+        f"{where} ({a} -> {b}: {never[(a, b)]})"
+        for a, b, where in found
+        if (a, b) in never
+    )
+
+
+def test_no_import_crosses_an_arrow_marked_never():
+    assert crossings(arrows()) == []
+
+
+def test_the_whiteboard_check_sees_imports_and_crossings():
+    """The check can fail: it finds the real arrows (the store reads the layer
+    registry) and flags a forbidden one (the store importing the accounts)."""
+    found = arrows()
+    assert ("Store", "Layers") in {(a, b) for a, b, _w in found}
+    assert ("Importers", "Store") in {(a, b) for a, b, _w in found}
+    forbidden = {("Store", "Accounts", "mapapp/store/sql.py -> mapapp.accounts")}
+    assert crossings(forbidden) == [
+        "mapapp/store/sql.py -> mapapp.accounts (Store -> Accounts: data and "
+        "accounts apart)"
+    ]

@@ -13,21 +13,20 @@ import geopandas as gpd
 from ..errors import BadRequest
 from ..layers import REGISTRY
 
-FILTERABLE = {
-    "companies": ("sector", "headcount_class", "commune_code"),
-    "coworking": ("status",),
-    "schools": ("kind",),
-    "fibre": ("coverage_class",),
-}
+
+def filterable() -> dict[str, tuple[str, ...]]:
+    """Layer -> the fields a planner filters it on (``LayerSpec.filters``)."""
+    return {name: spec.filters for name, spec in REGISTRY.items() if spec.filters}
 
 
 class FilterError(BadRequest):
-    """A bad filter parameter: ``param``, and the ``unknown`` values if any."""
+    """A bad filter parameter: ``code`` (``not_a_filter`` or ``unknown_values``)
+    and ``params`` (``param``, and ``values`` and ``allowed`` for unknown values),
+    worded in the page language by the web layer; ``message`` is English."""
 
-    def __init__(self, message: str, param: str, unknown: list[str] | None = None):
+    def __init__(self, message: str, code: str, **params):
         super().__init__(message)
-        self.param = param
-        self.unknown = unknown
+        self.code, self.params = code, params
 
 
 def parse_filters(args: Mapping[str, str]) -> dict[str, dict[str, set[str]]]:
@@ -39,10 +38,13 @@ def parse_filters(args: Mapping[str, str]) -> dict[str, dict[str, set[str]]]:
         layer, field = key.split(".", 1)
         if layer not in REGISTRY:
             continue  # not about a layer (weights are "w.<criterion>")
-        if layer not in FILTERABLE or field not in FILTERABLE[layer]:
-            raise BadRequest(
-                f"{key}: not a filter; filters are "
-                + ", ".join(f"{lay}.{f}" for lay, fs in FILTERABLE.items() for f in fs)
+        known = [f"{lay}.{f}" for lay, fs in filterable().items() for f in fs]
+        if key not in known:
+            raise FilterError(
+                f"{key}: not a filter; filters are {', '.join(known)}",
+                "not_a_filter",
+                param=key,
+                filters=", ".join(known),
             )
         values = {v for v in raw.split(",") if v != ""}
         if not values:
@@ -51,9 +53,13 @@ def parse_filters(args: Mapping[str, str]) -> dict[str, dict[str, set[str]]]:
         if allowed is not None:
             unknown = sorted(values - allowed)
             if unknown:
-                raise BadRequest(
+                raise FilterError(
                     f"{key}: unknown value(s) {', '.join(unknown)}; "
-                    f"expected some of {', '.join(sorted(allowed))}"
+                    f"expected some of {', '.join(sorted(allowed))}",
+                    "unknown_values",
+                    param=key,
+                    values=", ".join(unknown),
+                    allowed=", ".join(sorted(allowed)),
                 )
         out.setdefault(layer, {})[field] = values
     return out

@@ -29,7 +29,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..store.addresses import NAMES, search_key
-from . import ImportReport, register
+from .base import ImportJob, ImportReport, register
 from .reading import ImportFileError, norm
 
 REQUIRED = (
@@ -116,17 +116,17 @@ def _address(row: dict, edition: str) -> tuple | str:
     try:
         lon, lat = float(row.get("lon", "")), float(row.get("lat", ""))
     except ValueError:
-        return "no coordinates"
+        return "no_coordinates"
     if not (math.isfinite(lon) and math.isfinite(lat)) or not (
         -180 <= lon <= 180 and -90 <= lat <= 90
     ):
-        return "coordinates out of range"
+        return "coordinates_out_of_range"
     street = (row.get("nom_voie") or row.get("nom_ld") or "").strip()
     commune = (row.get("nom_commune") or "").strip()
     code = (row.get("code_insee") or "").strip()
     ident = (row.get("id") or "").strip()
     if not street or not commune or not code or not ident:
-        return "no street, commune or identifier"
+        return "no_street"
     numero = (row.get("numero") or "").strip()
     if numero in ("0", "99999"):  # BAN's placeholders for a street without number
         numero = ""
@@ -167,12 +167,7 @@ class _Communes:
             if self.decided[code]:
                 self._keep([address])
             else:
-                self.report.drop(
-                    "commune asked for, but outside the study area"
-                    if code in self.wanted
-                    else "commune outside the study area",
-                    address[1],
-                )
+                self.report.drop(self._outside(code), address[1])
             return
         if code != self.current:
             self.flush()
@@ -191,13 +186,16 @@ class _Communes:
         if keep:
             self._keep(self.held)
         elif self.held:
-            reason = (
-                "commune asked for, but outside the study area"
-                if self.current in self.wanted
-                else "commune outside the study area"
+            self.report.drop(
+                self._outside(self.current), self.held[0][1], len(self.held)
             )
-            self.report.drop(reason, self.held[0][1], len(self.held))
         self.held, self.current = [], None
+
+    def _outside(self, code: str) -> str:
+        """Why a commune's addresses are dropped: asked for, or not, outside."""
+        if code in self.wanted:
+            return "asked_commune_outside_area"
+        return "commune_outside_area"
 
     def _keep(self, rows: list[tuple]) -> None:
         self.kept.extend(rows)
@@ -208,17 +206,21 @@ class _Communes:
             )
 
 
-@register("addresses")
-def read_addresses(
-    path: Path,
-    store=None,
-    area=None,
-    progress=None,
-    communes=(),
-    edition=None,
-    **_options,
-) -> ImportReport:
+@register(
+    "addresses",
+    "addresses",
+    {
+        "fr": "Adresses (Base Adresse Nationale, pour la recherche de lieux)",
+        "en": "Addresses (Base Adresse Nationale, for the place search)",
+    },
+    source="Base Adresse Nationale",
+    variants={"ban": tuple((name,) for name in REQUIRED)},
+    communes=True,
+)
+def read_addresses(path: Path, job: ImportJob) -> ImportReport:
     """A BAN departmental file into the addresses of the study area's communes."""
+    area, progress = job.area, job.progress
+    communes, edition = job.communes, job.edition
     report = ImportReport("addresses", path.name, "addresses")
     if not edition and path.is_file():  # the BAN file names no date: its own
         edition = date.fromtimestamp(path.stat().st_mtime).isoformat()
@@ -235,19 +237,18 @@ def read_addresses(
             report.drop(address, f"line {line}: {row.get('id', '')}")
             continue
         if address[0] in ids:
-            report.drop("duplicate identifier (the first row is kept)", address[0])
+            report.drop("duplicate_first_kept", address[0])
             continue
         ids.add(address[0])
         chooser.add(address[NAMES.index("code_insee")], address, address[8], address[9])
     chooser.flush()
     report.kept = len(chooser.kept)
     kept_communes = sorted(c for c, keep in chooser.decided.items() if keep)
-    report.notes.append(
-        f"{len(kept_communes)} commune(s) kept"
-        + (f": {', '.join(kept_communes[:12])}" if kept_communes else "")
-        + (" …" if len(kept_communes) > 12 else "")
+    listed = (f": {', '.join(kept_communes[:12])}" if kept_communes else "") + (
+        " …" if len(kept_communes) > 12 else ""
     )
-    report.notes.append(f"source: {SOURCE}, edition {edition}")
+    report.note("communes_kept", n=len(kept_communes), listed=listed)
+    report.note("address_source", source=SOURCE, edition=edition)
     report.apply = _writer(chooser.kept)
     return report
 

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from . import ImportReport, finish, register
-from .reading import ImportFileError, inner_name, open_data, pick, sniff
+from .base import ImportJob, ImportReport, finish, register
+from .reading import ImportFileError, inner_name, pick, read_chunks, sniff
 
 CLASS_PREMISES = {
     "individuel": 1.0,
@@ -33,15 +33,16 @@ CLASS_PREMISES = {
     "entre 36 et 99": 67.5,
     "100 et plus": 100.0,
 }
-CHUNK_ROWS = 200_000
+# The three files ARCEP publishes, recognised by their header.
+VARIANTS = {
+    "cartefibre": (("x",), ("y",), ("imb_etat",)),
+    "mci_buildings": (("imb_x",), ("imb_y",), ("imb_nbr_logloc",)),
+    "mci_communes": (("code_insee",), ("nbr",), ("elig_ftth",)),
+}
 
 
 def _variant(path: Path) -> str:
-    for name, required in (
-        ("cartefibre", [["x"], ["y"], ["imb_etat"]]),
-        ("mci_buildings", [["imb_x"], ["imb_y"], ["imb_nbr_logloc"]]),
-        ("mci_communes", [["code_insee"], ["nbr"], ["elig_ftth"]]),
-    ):
+    for name, required in VARIANTS.items():
         try:
             sniff(path, required, name)
             return name
@@ -55,24 +56,38 @@ def _variant(path: Path) -> str:
     )
 
 
-@register("fibre")
-def read_fibre(
-    path: Path,
-    store=None,
-    area=None,
-    progress=None,
-    edition=None,
-    eligibility: Path | None = None,
-    **_options,
-) -> ImportReport:
+@register(
+    "fibre",
+    "fibre",
+    {
+        "fr": "Fibre ARCEP (Cartefibre, Ma connexion internet)",
+        "en": "ARCEP fibre (Cartefibre, Ma connexion internet)",
+    },
+    source="ARCEP, Ma connexion internet / Cartefibre",
+    variants=VARIANTS,
+    variant_labels={
+        "cartefibre": {"fr": "Cartefibre", "en": "Cartefibre"},
+        "mci_buildings": {
+            "fr": "Ma connexion internet, immeubles",
+            "en": "Ma connexion internet, buildings",
+        },
+        "mci_communes": {
+            "fr": "Ma connexion internet, communes",
+            "en": "Ma connexion internet, communes",
+        },
+    },
+)
+def read_fibre(path: Path, job: ImportJob) -> ImportReport:
     """Read an ARCEP file into ``fibre`` zones with premises and coverage.
 
     ``eligibility``: MCI's per-building eligibility file (``actuel_<dep>``), joined
     on ``imb_id`` when the building base has no eligibility column of its own."""
+    store, area, progress, edition = job.store, job.area, job.progress, job.edition
     variant = _variant(path)
     report = ImportReport("fibre", inner_name(path), "fibre")
-    fibre_ready = _ftth_buildings(Path(eligibility), report) if eligibility else None
-    report.notes.append(f"recognised as: {variant}")
+    joined = job.eligibility
+    fibre_ready = _ftth_buildings(Path(joined), report) if joined else None
+    report.note("recognised_as", variant=variant)
     edition = edition or f"{date.today():%Y-%m}"
     if variant == "mci_communes":
         return _communes(path, store, area, report, edition, progress)
@@ -81,14 +96,11 @@ def read_fibre(
         path, variant, zones, report, progress, fibre_ready
     )
     if variant == "cartefibre":
-        report.notes.append(
-            "premises estimated from the building size class "
-            "(catg_loc_imb); the Cartefibre file has no exact count"
-        )
+        report.note("premises_estimated")
     rows, geoms = [], []
     for i, zone in enumerate(zones.to_dict("records")):
         if premises[i] <= 0:
-            report.drop("zone without any building", zone["zone_name"])
+            report.drop("zone_without_building", zone["zone_name"])
             continue
         rows.append(
             _zone_row(
@@ -103,30 +115,15 @@ def read_fibre(
     return finish(report, rows, geoms, area)
 
 
-def _chunks(path: Path, fmt):
-    """The file's rows in chunks, read as published (plain, gzip or zip)."""
-    with open_data(path) as stream:
-        yield from pd.read_csv(
-            stream,
-            sep=fmt.delimiter,
-            encoding=fmt.encoding,
-            dtype=str,
-            na_filter=False,
-            chunksize=CHUNK_ROWS,
-        )
-
-
 def _ftth_buildings(path: Path, report: ImportReport) -> set[str]:
     """Buildings the eligibility file lists with an FTTH offer (techno FO/FTTH)."""
     fmt = sniff(path, [["imb_id"], ["techno", "technologie"]], "MCI eligibility")
     techno = pick(fmt, "techno", "technologie")
     ready: set[str] = set()
-    for chunk in _chunks(path, fmt):
+    for chunk in read_chunks(path, fmt):
         fo = chunk[techno].str.upper().str.contains("FO|FTTH", regex=True)
         ready.update(chunk.loc[fo, pick(fmt, "imb_id")])
-    report.notes.append(
-        f"eligibility from {inner_name(path)}: {len(ready)} buildings with FTTH"
-    )
+    report.note("eligibility", file=inner_name(path), n=len(ready))
     return ready
 
 
@@ -157,7 +154,7 @@ def _count_buildings(path: Path, variant: str, zones, report, progress, ready=No
     ftth = np.zeros(len(zones))
     fmt = sniff(path, [], variant)
     x_col, y_col = ("x", "y") if variant == "cartefibre" else ("imb_x", "imb_y")
-    for chunk in _chunks(path, fmt):
+    for chunk in read_chunks(path, fmt):
         chunk.columns = [c.strip().lower() for c in chunk.columns]
         report.rows_read += len(chunk)
         if progress:
@@ -166,13 +163,13 @@ def _count_buildings(path: Path, variant: str, zones, report, progress, ready=No
         y = pd.to_numeric(chunk[y_col], errors="coerce").to_numpy()
         bad = np.isnan(x) | np.isnan(y)
         if bad.any():
-            report.drop("no coordinates", str(chunk.index[bad][0] + 2), int(bad.sum()))
+            report.drop("no_coordinates", str(chunk.index[bad][0] + 2), int(bad.sum()))
         x, y, count, flags = _premises_and_ready(chunk, variant, path, x, y, ready)
         pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=4326)
         left, right = zones.sindex.query(pts.values, predicate="within")
         outside = len(chunk) - int(bad.sum()) - len(np.unique(left))
         if outside > 0:
-            report.drop("building outside every zone", "-", outside)
+            report.drop("building_outside_zones", "-", outside)
         np.add.at(premises, right, count.to_numpy()[left])
         np.add.at(ftth, right, (count.to_numpy() * flags.to_numpy())[left])
     return premises, ftth
@@ -194,7 +191,7 @@ def _eligible(chunk: pd.DataFrame, path: Path) -> pd.Series:
 def _target_zones(store, report) -> gpd.GeoDataFrame:
     zones = store.read("zones")
     if len(zones):
-        report.notes.append(f"aggregated into the {len(zones)} imported zones")
+        report.note("into_imported_zones", n=len(zones))
         return zones.reset_index(drop=True)
     current = store.read("fibre")
     if current.empty:
@@ -202,7 +199,7 @@ def _target_zones(store, report) -> gpd.GeoDataFrame:
             "no zones to aggregate into: import IRIS or commune "
             "contours first (mapapp import zones FILE)"
         )
-    report.notes.append(f"aggregated into the {len(current)} current fibre zones")
+    report.note("into_fibre_zones", n=len(current))
     return current.reset_index(drop=True)
 
 
@@ -227,7 +224,7 @@ def _communes(path, store, area, report, edition, progress) -> ImportReport:
     fmt = sniff(
         path, [["code_insee"], ["nbr"], ["elig_ftth"]], "MCI commune statistics"
     )
-    frame = pd.concat(list(_chunks(path, fmt)), ignore_index=True)
+    frame = pd.concat(list(read_chunks(path, fmt)), ignore_index=True)
     report.rows_read = len(frame)
     if progress:
         progress(len(frame))
@@ -243,12 +240,12 @@ def _communes(path, store, area, report, edition, progress) -> ImportReport:
     for rec in frame.to_dict("records"):
         insee = rec[code].strip().zfill(5)
         if insee not in zones.index:
-            report.drop("commune without contour (outside the study area?)", insee)
+            report.drop("commune_without_contour", insee)
             continue
         premises = int(float(rec[nbr].replace("\u202f", "") or 0))
         ready = int(float(rec[ftth].replace("\u202f", "") or 0))
         if premises <= 0:
-            report.drop("no premises", insee)
+            report.drop("no_premises", insee)
             continue
         zone = zones.loc[insee]
         rows.append(

@@ -20,15 +20,8 @@ import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from . import ImportReport, finish, register
-from .reading import (
-    ImportFileError,
-    encoding_note,
-    inner_name,
-    norm,
-    open_data,
-    sniff,
-)
+from .base import ImportJob, ImportReport, finish, register
+from .reading import ImportFileError, encoding_note, inner_name, norm, read_csv, sniff
 
 VARIANTS = {
     "annuaire": [
@@ -186,43 +179,41 @@ def _variant(path: Path) -> str:
 
 def _read(path: Path, variant: str, report: ImportReport) -> pd.DataFrame:
     fmt = sniff(path, VARIANTS[variant], variant)
-    with open_data(path) as stream:
-        try:
-            frame = pd.read_csv(
-                stream,
-                sep=fmt.delimiter,
-                encoding=fmt.encoding,
-                dtype=str,
-                na_filter=False,
-            )
-        except pd.errors.ParserError as exc:
-            raise ImportFileError(f"{path.name}: {exc}") from None
+    frame = read_csv(path, fmt)
     frame.columns = [norm(c) for c in frame.columns]
     if variant == "mesr":
         frame = frame.rename(
             columns={k: v for k, v in MESR_LABELS.items() if v not in frame.columns}
         )
-    if note := encoding_note(path, fmt):
-        report.notes.append(note)
+    encoding_note(path, fmt, report)
     return frame
 
 
-@register("education")
-def read_education(
-    path: Path,
-    store=None,
-    area=None,
-    progress=None,
-    communes=None,
-    edition=None,
-    **_options,
-) -> ImportReport:
+@register(
+    "education",
+    "schools",
+    {
+        "fr": "Annuaire de l'éducation, ONISEP ou MESR",
+        "en": "Annuaire de l'éducation, ONISEP or MESR",
+    },
+    source="Annuaire de l'éducation, ONISEP ou MESR",
+    variants={k: tuple(tuple(n) for n in v) for k, v in VARIANTS.items()},
+    variant_labels={
+        "annuaire": {"fr": "Annuaire de l'éducation", "en": "Annuaire de l'éducation"},
+        "onisep": {"fr": "ONISEP Idéo-Structures", "en": "ONISEP Idéo-Structures"},
+        "mesr": {"fr": "MESR", "en": "MESR"},
+    },
+    communes=True,
+)
+def read_education(path: Path, job: ImportJob) -> ImportReport:
     """Read one of the three education files into ``schools`` rows."""
+    area, progress = job.area, job.progress
+    communes, edition = job.communes, job.edition
     variant = _variant(path)
     report = ImportReport("education", inner_name(path), "schools")
     frame = _read(path, variant, report)
     report.rows_read = len(frame)
-    report.notes.append(f"recognised as: {variant}")
+    report.note("recognised_as", variant=variant)
     if progress:
         progress(len(frame))
     wanted = set(communes or getattr(area, "communes", ()))
@@ -235,10 +226,10 @@ def read_education(
             continue
         props, lon, lat, commune = row
         if wanted and commune not in wanted:
-            report.drop("outside the chosen communes", f"{props['name']} ({commune})")
+            report.drop("outside_communes", f"{props['name']} ({commune})")
             continue
         if lon is None or lat is None:
-            report.drop("no coordinates", props["name"])
+            report.drop("no_coordinates", props["name"])
             continue
         name, url = SOURCES[variant]
         props.update(source=f"{name} {edition}", source_date=edition, source_url=url)
@@ -250,13 +241,8 @@ def read_education(
 def _why_skipped(variant: str, rec: dict) -> tuple[str, str]:
     if variant == "mesr":
         said = [str(v) for v in rec.values() if isinstance(v, str) and v.strip()]
-        return "neither UAI nor name (an empty or unnamed line)", " ".join(said)[
-            :60
-        ] or "-"
-    return (
-        "not an open lycée (Annuaire: type or état)",
-        rec.get("nom_etablissement", "?"),
-    )
+        return "unnamed_line", " ".join(said)[:60] or "-"
+    return "not_open_lycee", rec.get("nom_etablissement", "?")
 
 
 def _one_per_uai(lines: dict[str, list], report: ImportReport):
@@ -266,11 +252,7 @@ def _one_per_uai(lines: dict[str, list], report: ImportReport):
         props, geom = found[0]
         if len(found) > 1:
             props = _merge([p for p, _g in found])
-            report.drop(
-                "several official lines for one UAI, merged into one establishment",
-                f"{uai} ({len(found)} lines)",
-                len(found) - 1,
-            )
+            report.drop("uai_merged", f"{uai} ({len(found)} lines)", len(found) - 1)
             if props.get("nature"):
                 props["digital_programmes"] = (
                     f"Lignes officielles : {props['nature']}. "

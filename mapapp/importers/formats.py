@@ -106,7 +106,7 @@ def flatten(frame: gpd.GeoDataFrame, report) -> gpd.GeoDataFrame:
     report: the layers are two-dimensional."""
     if frame.geometry.has_z.any():
         frame = frame.set_geometry(shapely.force_2d(frame.geometry.array))
-        report.notes.append("heights (3-D coordinates) dropped: the map is 2-D")
+        report.note("heights_dropped")
     return frame
 
 

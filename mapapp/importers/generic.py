@@ -13,9 +13,9 @@ from shapely.geometry import Point
 from ..errors import BadRequest
 from ..layers import REGISTRY, get_spec
 from ..text import slug
-from . import ImportReport, finish, register
+from .base import ImportJob, ImportReport, finish, register
 from .formats import flatten, read_vector, recognise
-from .reading import ImportFileError, norm, pick, sniff
+from .reading import ImportFileError, norm, pick, read_csv, sniff
 from .zones import repair
 
 LON = ("longitude", "lon", "lng", "x", "x_longitude")
@@ -31,9 +31,7 @@ def read_table(path: Path, report: ImportReport):
         frame = flatten(frame, report)
         return frame.drop(columns="geometry"), list(frame.geometry)
     fmt = sniff(path, [list(LON), list(LAT)], "CSV with longitude and latitude")
-    frame = pd.read_csv(
-        path, sep=fmt.delimiter, encoding=fmt.encoding, dtype=str, keep_default_na=False
-    )
+    frame = read_csv(path, fmt)
     lon = decimal_numbers(frame[pick(fmt, *LON)])
     lat = decimal_numbers(frame[pick(fmt, *LAT)])
     geoms = [
@@ -83,20 +81,20 @@ def _properties(rec: dict, spec, columns: dict, mapping: dict, defaults) -> dict
     return props
 
 
-@register("generic")
-def read_generic(
-    path: Path,
-    store=None,
-    area=None,
-    progress=None,
-    layer=None,
-    mapping=None,
-    source=None,
-    mode="merge",
-    defaults=None,
-    **_options,
-) -> ImportReport:
+@register(
+    "generic",
+    None,
+    {
+        "fr": "Votre propre fichier : GeoJSON, GeoPackage, Shapefile zippé ou CSV "
+        "avec longitude/latitude",
+        "en": "Your own file: GeoJSON, GeoPackage, zipped Shapefile or CSV with "
+        "longitude/latitude",
+    },
+)
+def read_generic(path: Path, job: ImportJob) -> ImportReport:
     """Read a GeoJSON, GeoPackage or CSV file into ``layer`` (merged by id)."""
+    layer, mapping, defaults, source = job.layer, job.mapping, job.defaults, job.source
+    area, mode = job.area, job.mode or "merge"
     if layer not in REGISTRY:
         raise BadRequest(f"--layer: one of {', '.join(REGISTRY)}")
     spec = get_spec(layer)
@@ -115,7 +113,7 @@ def read_generic(
         if "id" not in props:
             props["id"] = slug(props.get(spec.label_field)) or None
         if not props["id"]:
-            report.drop("no id and no name to make one from", str(rec)[:60])
+            report.drop("no_id", str(rec)[:60])
             continue
         if geom is not None and spec.geometry == "Polygon":
             geom = repair(geom, report, props["id"])

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import pandas as pd
+
 from ..errors import BadRequest
 from ..limits import MAX_CSV_COLUMNS
 from ..text import fold
@@ -254,14 +256,15 @@ def check_header(path: Path, header: list[str]) -> None:
         seen[key] = name
 
 
-def encoding_note(path: Path, fmt: CsvFormat) -> str | None:
-    """A report note when a file was not UTF-8: where the first such byte is."""
-    if fmt.encoding.startswith("utf-8"):
-        return None
-    return (
-        f"{Path(path).name} is not UTF-8 ({undecodable(Path(path))}); read as "
-        f"{fmt.encoding}: check the accents of the names"
-    )
+def encoding_note(path: Path, fmt: CsvFormat, report) -> None:
+    """Note in the report when a file was not UTF-8: where the first such byte is."""
+    if not fmt.encoding.startswith("utf-8"):
+        report.note(
+            "not_utf8",
+            file=Path(path).name,
+            where=undecodable(Path(path)),
+            encoding=fmt.encoding,
+        )
 
 
 def pick(fmt: CsvFormat, *names: str) -> str | None:
@@ -270,3 +273,64 @@ def pick(fmt: CsvFormat, *names: str) -> str | None:
         if norm(name) in fmt.columns:
             return fmt.columns[norm(name)]
     return None
+
+
+CHUNK_ROWS = 200_000  # rows read at a time from the national files
+
+
+def _pandas_options(fmt: CsvFormat, columns: list[str] | None) -> dict:
+    """How every importer reads a CSV: as text (codes keep their zeros, an empty
+    cell is "" and never NaN, "NA" stays "NA"), the delimiter and encoding found
+    by :func:`sniff`, a broken line an error rather than a silent skip."""
+    return {
+        "sep": fmt.delimiter,
+        "encoding": fmt.encoding,
+        "dtype": str,
+        "na_filter": False,
+        "usecols": columns,
+        "on_bad_lines": "error",
+        "engine": "c",
+    }
+
+
+def read_csv(
+    path: Path,
+    fmt: CsvFormat,
+    columns: list[str] | None = None,
+    rows: int | None = None,
+):
+    """The table of a CSV file (plain, gzip or zip) read as text: ``columns`` only
+    when given, the first ``rows`` when given; ImportFileError naming the file when
+    a line cannot be parsed."""
+    path = Path(path)
+    with open_data(path) as stream:
+        try:
+            return pd.read_csv(stream, nrows=rows, **_pandas_options(fmt, columns))
+        except pd.errors.ParserError as exc:
+            raise unreadable(path, exc) from None
+
+
+def read_chunks(
+    path: Path,
+    fmt: CsvFormat,
+    columns: list[str] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator:
+    """The rows of a CSV file in chunks of ``chunk_rows`` (the national files do not
+    fit in memory), read as :func:`read_csv` reads them."""
+    path = Path(path)
+    with open_data(path) as stream:
+        reader = pd.read_csv(
+            stream, chunksize=chunk_rows, **_pandas_options(fmt, columns)
+        )
+        try:
+            yield from reader
+        except pd.errors.ParserError as exc:
+            raise unreadable(path, exc) from None
+
+
+def unreadable(path: Path, exc: Exception) -> ImportFileError:
+    """The error of a CSV file the parser cannot read, naming the file (never the
+    server's path) and where the parser stopped."""
+    reason = str(exc).replace(str(path), path.name).strip()
+    return ImportFileError(f"{path.name}: not a readable CSV file ({reason})")

@@ -29,10 +29,9 @@ from pyproj import Transformer
 from shapely import points
 
 from ..naf import HEADCOUNT_CLASSES, NAF_LABELS, in_digital_set, sector_of
-from . import ImportReport, finish, register
-from .reading import ImportFileError, encoding_note, inner_name, open_data, pick, sniff
+from .base import ImportJob, ImportReport, finish, register
+from .reading import encoding_note, inner_name, pick, read_chunks, sniff
 
-CHUNK_ROWS = 200_000
 REQUIRED = [
     ["siret"],
     ["siren"],
@@ -92,73 +91,50 @@ def _float(series: pd.Series) -> np.ndarray:
     return np.array(values, dtype=float)  # a writable copy
 
 
-@register("sirene")
-def read_sirene(
-    path: Path,
-    store=None,
-    area=None,
-    progress=None,
-    communes=None,
-    geoloc: Path | None = None,
-    wide: bool = False,
-    edition: str | None = None,
-    **_options,
-) -> ImportReport:
+@register(
+    "sirene",
+    "companies",
+    {
+        "fr": "Établissements SIRENE (StockEtablissement)",
+        "en": "SIRENE establishments (StockEtablissement)",
+    },
+    source="INSEE, base SIRENE des établissements",
+    variants={"stock": tuple(tuple(names) for names in REQUIRED)},
+    communes=True,
+)
+def read_sirene(path: Path, job: ImportJob) -> ImportReport:
     """Read a SIRENE stock file into a report of ``companies`` rows."""
+    area, progress = job.area, job.progress
+    communes, edition = job.communes, job.edition
     fmt = sniff(path, REQUIRED, "SIRENE StockEtablissement")
     cols = {name: pick(fmt, name) for name in [r[0] for r in REQUIRED] + OPTIONAL}
     wanted = set(communes or getattr(area, "communes", ()))
     report = ImportReport("sirene", inner_name(path), "companies")
-    if note := encoding_note(path, fmt):
-        report.notes.append(note)
+    encoding_note(path, fmt, report)
     edition = edition or date.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m")
-    kept = _read_stock(path, fmt, cols, wanted, wide, report, progress)
-    lon, lat, precision = _coordinates(kept, cols, geoloc, report)
+    kept = _read_stock(path, fmt, cols, wanted, job.wide, report, progress)
+    lon, lat, precision = _coordinates(kept, cols, job.geoloc, report)
     rows, geoms = [], []
     for i, row in enumerate(kept.to_dict("records")):
         if np.isnan(lon[i]) or np.isnan(lat[i]):
-            report.drop(
-                "no coordinates (neither geolocation nor Lambert-93)",
-                row[cols["siret"]],
-            )
+            report.drop("no_geolocation", row[cols["siret"]])
             continue
         rows.append(_properties(row, cols, edition, precision[i]))
         geoms.append((lon[i], lat[i]))
-    report.notes.append(
-        "display name: the usual name, else the first sign, else the legal unit's "
-        "name when the file carries it (joined with StockUniteLegale), else 'SIREN <n>'"
-    )
+    report.note("display_name")
     if not communes and wanted:
-        report.notes.append(
-            f"communes: the {len(wanted)} communes of the study area ({area}); "
-            "use --commune to choose"
-        )
+        report.note("communes_study_area", n=len(wanted), area=area)
     return finish(report, rows, list(points(geoms)) if geoms else [], area)
 
 
 def _read_stock(path, fmt, cols, wanted, wide, report, progress) -> pd.DataFrame:
     """The active digital establishments of the chosen communes, read in chunks."""
     kept_parts = []
-    with open_data(path) as stream:
-        reader = pd.read_csv(
-            stream,
-            sep=fmt.delimiter,
-            encoding=fmt.encoding,
-            dtype=str,
-            usecols=[c for c in cols.values() if c],
-            chunksize=CHUNK_ROWS,
-            na_filter=False,
-            on_bad_lines="error",
-            engine="c",
-        )
-        try:
-            for chunk in reader:
-                report.rows_read += len(chunk)
-                kept_parts.append(_filter_chunk(chunk, cols, wanted, wide, report))
-                if progress:
-                    progress(len(chunk))
-        except pd.errors.ParserError as exc:
-            raise ImportFileError(f"{path.name}: {exc}") from None
+    for chunk in read_chunks(path, fmt, [c for c in cols.values() if c]):
+        report.rows_read += len(chunk)
+        kept_parts.append(_filter_chunk(chunk, cols, wanted, wide, report))
+        if progress:
+            progress(len(chunk))
     return pd.concat(kept_parts, ignore_index=True) if kept_parts else pd.DataFrame()
 
 
@@ -169,30 +145,20 @@ def _filter_chunk(
     closed = state != "A"
     if closed.any():
         report.drop(
-            "closed establishment (état F)",
-            chunk.loc[closed, cols["siret"]].iloc[0],
-            int(closed.sum()),
+            "closed", chunk.loc[closed, cols["siret"]].iloc[0], int(closed.sum())
         )
     chunk = chunk[~closed]
     commune = chunk[cols["codeCommuneEtablissement"]]
     inside = commune.isin(wanted) if wanted else commune.notna()
     if (~inside).any():
-        report.drop(
-            "outside the chosen communes",
-            commune[~inside].iloc[0],
-            int((~inside).sum()),
-        )
+        report.drop("outside_communes", commune[~inside].iloc[0], int((~inside).sum()))
     chunk = chunk[inside]
     naf = chunk[cols["activitePrincipaleEtablissement"]].str.strip()
     nomenclature = cols.get("nomenclatureActivitePrincipaleEtablissement")
     rev2 = chunk[nomenclature].isin(("NAFRev2", "")) if nomenclature else True
     digital = naf.map(lambda c: in_digital_set(c, wide)) & rev2
     if (~digital).any():
-        report.drop(
-            "NAF code outside the digital set",
-            naf[~digital].iloc[0],
-            int((~digital).sum()),
-        )
+        report.drop("naf_outside", naf[~digital].iloc[0], int((~digital).sum()))
     return chunk[digital]
 
 
@@ -233,18 +199,10 @@ def _from_geoloc(path: Path, sirets: pd.Series, report: ImportReport):
         for n in ("siret", "x_longitude", "y_latitude", "x", "y", "epsg", "qualite_xy")
     }
     wanted = set(sirets)
-    parts = []
-    with open_data(path) as stream:
-        for chunk in pd.read_csv(
-            stream,
-            sep=fmt.delimiter,
-            encoding=fmt.encoding,
-            dtype=str,
-            usecols=[c for c in cols.values() if c],
-            chunksize=CHUNK_ROWS,
-            na_filter=False,
-        ):
-            parts.append(chunk[chunk[cols["siret"]].isin(wanted)])
+    parts = [
+        chunk[chunk[cols["siret"]].isin(wanted)]
+        for chunk in read_chunks(path, fmt, [c for c in cols.values() if c])
+    ]
     geo = pd.concat(parts).drop_duplicates(cols["siret"]).set_index(cols["siret"])
     geo = geo.reindex(sirets.to_numpy())
     n = len(sirets)
@@ -267,11 +225,7 @@ def _from_geoloc(path: Path, sirets: pd.Series, report: ImportReport):
         precision[pd.notna(graded)] = graded[pd.notna(graded)]
     found = int((~np.isnan(lon)).sum())
     at_commune = int(((precision == "commune") & ~np.isnan(lon)).sum())
-    report.notes.append(
-        f"geolocation file {path.name}: {found} of {n} establishments "
-        f"placed, {at_commune} at the commune centroid "
-        "(quality 33: commune level, not drawn as a point)"
-    )
+    report.note("geolocated", file=path.name, found=found, n=n, at_commune=at_commune)
     return lon, lat, precision
 
 

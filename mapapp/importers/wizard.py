@@ -18,7 +18,9 @@ import pandas as pd
 
 from ..errors import BadRequest
 from ..layers import REGISTRY, LayerSpec
-from . import addresses, education, formats, sirene, zones
+from .base import read_report, recognise, write
+from .formats import read_vector
+from .formats import recognise as format_of
 from .generic import LAT, LON
 from .reading import (
     DELIMITERS,
@@ -29,6 +31,7 @@ from .reading import (
     detect_encoding,
     norm,
     open_data,
+    read_csv,
     sniff,
 )
 
@@ -37,11 +40,6 @@ SAMPLE_ROWS = 200
 MAX_COLUMNS = 1000
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg")
-ARCEP_HEADERS = (
-    ("cartefibre", (("x",), ("y",), ("imb_etat",))),
-    ("mci_buildings", (("imb_x",), ("imb_y",), ("imb_nbr_logloc",))),
-    ("mci_communes", (("code_insee",), ("nbr",), ("elig_ftth",))),
-)
 # Fields planners never map: provenance is set by the import, ids made from names.
 NOT_MAPPED = {"source", "source_url", "source_date", "illustrative", "version"}
 # Required fields the generic importer fills when no column gives them.
@@ -113,32 +111,9 @@ class FileSummary:
         return dict(self.__dict__, lonlat=list(self.lonlat))
 
 
-def _has(columns: set[str], required) -> bool:
-    return all(any(norm(n) in columns for n in names) for names in required)
-
-
-def kind_of(columns: list[str], geometry: str | None) -> tuple[str, str | None]:
-    """The import kind (and variant) a header belongs to, with the importers' own
-    required columns; ``generic`` when no official layout matches."""
-    names = {norm(c) for c in columns}
-    if geometry is None:
-        if {norm(c) for c in addresses.REQUIRED} <= names:
-            return "addresses", None
-        if _has(names, sirene.REQUIRED):
-            return "sirene", None
-        for variant, required in education.VARIANTS.items():
-            if _has(names, required):
-                return "education", variant
-        for variant, required in ARCEP_HEADERS:
-            if _has(names, required):
-                return "fibre", variant
-        return "generic", None
-    if geometry == "Polygon" and (
-        names & set(zones.IRIS_CODE)
-        or (names & set(zones.COMMUNE_CODE) and names & set(zones.COMMUNE_NAME))
-    ):
-        return "zones", "iris" if names & set(zones.IRIS_CODE) else "communes"
-    return "generic", None
+# The import kind (and variant) a header belongs to, by the importers' signatures
+# (mapapp/importers/base.py); ``generic`` when no official layout matches.
+kind_of = recognise
 
 
 def _field_names(f) -> set[str]:
@@ -165,16 +140,17 @@ def suggest_mapping(layer: str, columns: list[str]) -> dict[str, str]:
 
 
 def suggest_layer(columns: list[str], geometry: str) -> str:
-    """The layer of that geometry whose fields the columns match best (coworking
-    for points, perimeters for polygons when nothing tells them apart)."""
-    default = "coworking" if geometry == "Point" else "perimeters"
+    """The layer of that geometry whose fields the columns match best; when nothing
+    tells them apart, the first one planners edit (coworking places for points,
+    perimeters for polygons)."""
+    specs = [s for s in REGISTRY.values() if s.geometry == geometry]
+    default = next((s.name for s in specs if s.editable), specs[0].name)
 
     def score(spec: LayerSpec) -> tuple[int, bool]:
         mapped = suggest_mapping(spec.name, columns)
         specific = [f for f in mapped if f not in ("id", "name", "notes", "address")]
         return len(specific), spec.name == default
 
-    specs = [s for s in REGISTRY.values() if s.geometry == geometry]
     return max(specs, key=score).name
 
 
@@ -209,7 +185,7 @@ def _is_shapefile(path: Path) -> bool:
     """A ZIP archive holding a Shapefile (the one archive of one's own data that the
     wizard takes; the official tables come zipped too)."""
     try:
-        return formats.recognise(path) == "shapefile"
+        return format_of(path) == "shapefile"
     except ImportFileError:
         return False
 
@@ -241,17 +217,10 @@ def _read_csv(path: Path) -> FileSummary:
         raise WizardProblem("single_column")
     fmt = sniff(path, [], "CSV")
     try:
-        with open_data(path) as stream:
-            frame = pd.read_csv(
-                stream,
-                sep=fmt.delimiter,
-                encoding=fmt.encoding,
-                dtype=str,
-                keep_default_na=False,
-                nrows=SAMPLE_ROWS,
-            )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise WizardProblem("unreadable_csv", {"detail": str(exc)[:160]}) from None
+        frame = read_csv(path, fmt, rows=SAMPLE_ROWS)
+    except (ImportFileError, ValueError) as exc:
+        detail = exc.message if isinstance(exc, ImportFileError) else str(exc)
+        raise WizardProblem("unreadable_csv", {"detail": detail[:160]}) from None
     kind, variant = kind_of(list(frame.columns), None)
     cols = {norm(c): c for c in frame.columns}
     lonlat = (
@@ -291,7 +260,7 @@ def _read_vector(path: Path, shapefile: bool = False) -> FileSummary:
     if not shapefile:  # a zipped Shapefile was recognised by formats.recognise
         _vector_magic(path)
     try:
-        frame = zones.read_vector(path, "a vector file")
+        frame = read_vector(path, "a vector file")
     except ImportFileError:
         raise WizardProblem("unreadable_vector") from None
     if frame.empty:
@@ -378,8 +347,6 @@ def preview(store, kind: str, path: Path, **options):
     """The report of an import, nothing written: what ``run_import`` would keep and
     drop. A file whose rows are all dropped gives its report (the reasons) rather
     than an error."""
-    from . import read_report, write
-
     report = read_report(store, kind, Path(path), **options)
     report.mode = options.get("mode") or report.mode
     return write(store, report, dry_run=True) if report.kept else report

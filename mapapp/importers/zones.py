@@ -11,7 +11,7 @@ import shapely
 from shapely.validation import make_valid
 
 from ..layers.validation import touches_area
-from . import ImportReport, finish, register
+from .base import ImportJob, ImportReport, finish, register
 from .formats import flatten, read_vector
 from .reading import ImportFileError, norm
 
@@ -32,7 +32,7 @@ def _col(frame, names):
 def repair(geom, report: ImportReport, label: str):
     """A valid polygonal geometry, repaired when safe, else None (counted)."""
     if geom is None or geom.is_empty:
-        report.drop("empty geometry", label)
+        report.drop("empty_geometry", label)
         return None
     if geom.is_valid:
         return geom
@@ -42,17 +42,27 @@ def repair(geom, report: ImportReport, label: str):
     if not polys or abs(sum(p.area for p in polys) - geom.area) > 0.01 * max(
         geom.area, 1e-12
     ):
-        report.drop("invalid geometry that cannot be repaired safely", label)
+        report.drop("unrepairable_geometry", label)
         return None
-    report.notes.append(f"repaired geometry of {label}")
+    report.note("repaired", label=label)
     return shapely.union_all(polys)
 
 
-@register("zones")
-def read_zones(
-    path: Path, store=None, area=None, progress=None, edition=None, **_options
-) -> ImportReport:
+@register(
+    "zones",
+    "zones",
+    {"fr": "Contours IRIS ou communaux", "en": "IRIS or commune contours"},
+    source="IGN / INSEE, contours IRIS ou communaux",
+    variants={"iris": (IRIS_CODE,), "communes": (COMMUNE_CODE, COMMUNE_NAME)},
+    variant_labels={
+        "iris": {"fr": "IRIS", "en": "IRIS"},
+        "communes": {"fr": "contours communaux", "en": "commune contours"},
+    },
+    geometry="Polygon",
+)
+def read_zones(path: Path, job: ImportJob) -> ImportReport:
     """IRIS or commune contours into ``zones`` rows."""
+    area, edition = job.area, job.edition
     frame = read_vector(path, "IRIS or commune contours")
     report = ImportReport("zones", path.name, "zones")
     frame = flatten(frame, report)
@@ -75,7 +85,7 @@ def read_zones(
         code = str(rec[code_col])
         label = f"{code} {rec[name_col]}"
         if geom is not None and not geom.is_empty and not touches_area(geom, area):
-            report.drop("outside the study area", label)
+            report.drop("outside_area", label)
             continue
         geom = repair(geom, report, label)
         if geom is None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from . import builtin as _builtin  # noqa: F401 - registers the built-in layers
 from .builtin import COVERAGE_CLASSES, PRECISIONS
 from .model import (
+    LICENCES,
     REGISTRY,
+    SYMBOLS,
     Category,
     Field,
     LayerSpec,
@@ -21,6 +23,7 @@ from .model import (
     get_spec,
     register,
     tr,
+    unregister,
 )
 from .seed import load_layer_file, load_seed, records_from_geojson, to_frame
 from .validation import validate_records
@@ -33,8 +36,10 @@ def coverage_class(coverage: float | None) -> int | None:
 
 __all__ = [
     "COVERAGE_CLASSES",
+    "LICENCES",
     "PRECISIONS",
     "REGISTRY",
+    "SYMBOLS",
     "Category",
     "Field",
     "LayerSpec",
@@ -48,5 +53,6 @@ __all__ = [
     "register",
     "to_frame",
     "tr",
+    "unregister",
     "validate_records",
 ]

@@ -7,7 +7,7 @@ the digital quarter, and reference zones (IRIS, communes) to aggregate figures i
 from __future__ import annotations
 
 from ..naf import HEADCOUNT_CLASSES, SECTORS
-from .model import Category, Field, LayerSpec, Text, ValueClass, register
+from .model import LICENCES, Category, Field, LayerSpec, Text, ValueClass, register
 
 # --- fields shared by every layer ------------------------------------------------
 
@@ -27,26 +27,6 @@ PRECISIONS = {
 # Values of former releases and what they mean now (a store written before keeps
 # working: legacy_precision() maps them when read back).
 LEGACY_PRECISIONS = {"address": "exact"}
-
-# Licences the data may carry; the licence of a layer and of each feature is decided
-# in one place, mapapp.exports.layer_metadata.
-LICENCES = {
-    "lo-2.0": {
-        "fr": "Licence Ouverte 2.0 (Etalab)",
-        "en": "Open Licence 2.0 (Etalab)",
-        "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
-    },
-    "odbl-1.0": {
-        "fr": "Open Database License (ODbL) 1.0",
-        "en": "Open Database License (ODbL) 1.0",
-        "url": "https://opendatacommons.org/licenses/odbl/1-0/",
-    },
-    "cc0-1.0": {
-        "fr": "CC0 1.0 (domaine public)",
-        "en": "CC0 1.0 (public domain)",
-        "url": "https://creativecommons.org/publicdomain/zero/1.0/",
-    },
-}
 
 COMMON_FIELDS = (
     Field("id", "str", {"fr": "Identifiant", "en": "Identifier"}, required=True),
@@ -72,7 +52,7 @@ COMMON_FIELDS = (
     ),
     Field("notes", "str", {"fr": "Remarques", "en": "Notes"}),
     # Only where a feature's licence differs from its layer's (stations from SNCF's
-    # open data in the landmarks, say); see mapapp.exports.layer_metadata.
+    # open data in the landmarks, say; LayerSpec.licence is the layer's).
     Field(
         "licence",
         "str",
@@ -288,6 +268,14 @@ register(
         color="#3D3DF5",
         cluster=True,
         symbol="circle",
+        filters=("sector", "headcount_class", "commune_code"),
+        licence="lo-2.0",
+        attribution=_label(
+            "mapapp, d'après les sources citées pour chaque entreprise ; "
+            "imports : INSEE, répertoire SIRENE",
+            "mapapp, from the sources cited for each company; "
+            "imports: INSEE, SIRENE register",
+        ),
     )
 )
 
@@ -321,6 +309,12 @@ register(
         symbol="square",
         publishable=True,
         editable=True,
+        filters=("status",),
+        licence="lo-2.0",
+        attribution=_label(
+            "mapapp, d'après les sources citées ; propositions illustratives de mapapp",
+            "mapapp, from the sources cited; illustrative proposals by mapapp",
+        ),
     )
 )
 
@@ -381,6 +375,14 @@ register(
         categories=_categories(SCHOOL_KINDS),
         color="#006CD1",
         symbol="triangle",
+        filters=("kind",),
+        licence="lo-2.0",
+        attribution=_label(
+            "mapapp, d'après les sources citées ; imports : ministère de "
+            "l'Éducation nationale, ONISEP, MESR",
+            "mapapp, from the sources cited; imports: Ministry of Education, "
+            "ONISEP, MESR",
+        ),
     )
 )
 
@@ -428,6 +430,16 @@ register(
         class_field="coverage",
         classes=COVERAGE_CLASSES,
         check=check_fibre,
+        filters=("coverage_class",),
+        licence="lo-2.0",
+        attribution=_label(
+            "Contours : IGN – Admin Express COG 2018, INSEE (via "
+            "gregoiredavid/france-geojson) ; chiffres illustratifs de mapapp ; "
+            "imports : ARCEP",
+            "Outlines: IGN – Admin Express COG 2018, INSEE (via "
+            "gregoiredavid/france-geojson); illustrative figures by mapapp; "
+            "imports: ARCEP",
+        ),
     )
 )
 
@@ -449,6 +461,13 @@ register(
         categories=_categories(CONTEXT_KINDS),
         color="#000000",
         symbol="diamond",
+        licence="lo-2.0",
+        attribution=_label(
+            "mapapp, d'après les sources citées ; gares : SNCF Voyageurs, "
+            "référentiel des gares de voyageurs",
+            "mapapp, from the sources cited; stations: SNCF Voyageurs, "
+            "passenger stations reference",
+        ),
     )
 )
 
@@ -473,6 +492,11 @@ register(
         color="#6a3d9a",
         publishable=True,
         editable=True,
+        licence="cc0-1.0",
+        attribution=_label(
+            "mapapp (périmètres illustratifs tracés pour la discussion)",
+            "mapapp (illustrative perimeters drawn for discussion)",
+        ),
     )
 )
 
@@ -504,5 +528,10 @@ register(
         label_field="zone_name",
         color="#999999",
         public=False,  # contours to aggregate fibre figures into, not a map layer
+        licence="lo-2.0",
+        attribution=_label(
+            "IGN et INSEE (contours IRIS, communes)",
+            "IGN and INSEE (IRIS and commune contours)",
+        ),
     )
 )

@@ -18,7 +18,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from ..assets import map_assets
-from ..layers import LayerSpec, tr
+from ..layers import SYMBOLS, LayerSpec, tr
 from .geojson import safe_json, to_geojson
 from .tiles import TileConfig
 
@@ -101,6 +101,7 @@ def layer_config(spec: LayerSpec, lang: str) -> dict:
         "title": tr(spec.title, lang),
         "geometry": spec.geometry,
         "symbol": spec.symbol,
+        "shape": SYMBOLS[spec.symbol].points,
         "color": spec.color,
         "cluster": spec.cluster,
         "categoryField": spec.category_field,

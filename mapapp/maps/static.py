@@ -16,11 +16,9 @@ from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 from shapely.geometry.base import BaseGeometry
 
-from ..layers import LayerSpec
+from ..layers import SYMBOLS, LayerSpec
 
 METRIC = 2154
-# Draw order and marker of each point layer (companies under the others).
-MARKERS = {"companies": "o", "schools": "s", "coworking": "D", "context": "^"}
 HIGHLIGHT = "#d7191c"
 
 
@@ -71,8 +69,9 @@ def _draw_polygons(ax, frame, spec: LayerSpec) -> None:
             )
 
 
-def _draw_points(ax, frame, spec: LayerSpec, name: str) -> None:
-    """One marker line per colour (much faster than a scatter of 100,000 points)."""
+def _draw_points(ax, frame, spec: LayerSpec) -> None:
+    """One marker line per colour (much faster than a scatter of 100,000 points),
+    in the layer's own symbol; a dense (clustered) layer smaller, under the others."""
     if frame.empty:
         return
     few = len(frame) < 2000
@@ -87,12 +86,12 @@ def _draw_points(ax, frame, spec: LayerSpec, name: str) -> None:
             x[mask],
             y[mask],
             linestyle="none",
-            marker=MARKERS.get(name, "o"),
-            markersize=size * (1.5 if name != "companies" else 1),
+            marker=SYMBOLS[spec.symbol].marker,
+            markersize=size * (1 if spec.cluster else 1.5),
             markerfacecolor=colour,
             markeredgecolor="white" if few else colour,
             markeredgewidth=0.4 if few else 0,
-            zorder=4 if name != "companies" else 3,
+            zorder=3 if spec.cluster else 4,
         )
 
 
@@ -160,12 +159,9 @@ def static_map(
     for frame, spec in metric.values():
         if spec.geometry != "Point":
             _draw_polygons(ax, frame, spec)
-    for name in sorted(
-        metric, key=lambda n: list(MARKERS).index(n) if n in MARKERS else 9
-    ):
-        frame, spec = metric[name]
+    for frame, spec in sorted(metric.values(), key=lambda fs: not fs[1].cluster):
         if spec.geometry == "Point":
-            _draw_points(ax, frame, spec, name)
+            _draw_points(ax, frame, spec)
     for geom in outlines:
         gpd.GeoSeries([geom], crs=METRIC).boundary.plot(
             ax=ax, color=HIGHLIGHT, linewidth=2, linestyle="--", zorder=5

@@ -16,21 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import MapappError
-from ..importers import run_import
+from ..importers import IMPORTERS, run_import
 from . import epci, manifest
 from .catalogue import Source, select, sources
 from .download import Downloaded, download
 
 Progress = Callable[[str, int, int | None], None]
-# The layer each import kind writes (an official file replaces its layer unless its
-# catalogue entry says merge, so the later files of a re-imported layer follow it).
-LAYER_OF_KIND = {
-    "sirene": "companies",
-    "education": "schools",
-    "fibre": "fibre",
-    "zones": "zones",
-    "addresses": "addresses",  # the place search's table, not a map layer
-}
 
 
 @dataclass
@@ -174,7 +165,10 @@ def update(
     replaced: set[str] = set()
     for result in report.results:
         if result.ok and result.source.kind:
-            layer = LAYER_OF_KIND.get(result.source.kind)
+            # an official file replaces its importer's layer unless its catalogue
+            # entry says merge, so the later files of a re-imported layer follow it
+            importer = IMPORTERS.get(result.source.kind)
+            layer = importer.layer if importer else None
             _import(site, result, by_id, folder, force=layer in replaced)
             if result.imported and result.source.options.get("mode") != "merge":
                 replaced.add(layer)

@@ -78,13 +78,11 @@
     try { window.localStorage.setItem("mapapp:" + key, value); } catch (e) { /* private mode */ }
   }
 
-  /* --- symbols: every point layer has its own shape (colour is never the only cue) */
+  /* --- symbols: every point layer has its own shape (colour is never the only cue).
+     The vertices come with each layer's configuration (mapapp/layers/model.py
+     SYMBOLS); a symbol without vertices is a circle. */
 
-  var SHAPES = {
-    square: [[-0.88, -0.88], [0.88, -0.88], [0.88, 0.88], [-0.88, 0.88]],
-    triangle: [[0, -1.3], [1.15, 0.75], [-1.15, 0.75]],
-    diamond: [[0, -1.3], [1.3, 0], [0, 1.3], [-1.3, 0]]
-  };
+  var SHAPES = {};
 
   function shapePoints(symbol, x, y, r) {
     return SHAPES[symbol].map(function (v) { return [x + v[0] * r, y + v[1] * r]; });
@@ -955,6 +953,7 @@
 
   /* Add one configured layer (inline GeoJSON or a URL to fetch). */
   mapapp.addLayer = function (map, cfg) {
+    if (cfg.shape) SHAPES[cfg.symbol] = cfg.shape;
     var s = state(map);
     var group = cfg.cluster && !cfg.remote && L.markerClusterGroup
       ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 45,

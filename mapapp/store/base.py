@@ -11,14 +11,15 @@ against the layer's spec first, so a bad feature changes nothing. Both backends
 refuse the same values (validation and limits are shared), so a body that one
 stores the other stores too.
 
+Every layer registered when the store opens has its table: one registered after
+the store was made gets an empty table the first time the store is used (and fields
+added to a layer become empty columns), so a new layer never answers 404.
+
 **Private data.** Accounts, sessions, API tokens, sign-in attempts and the edit
-history are kept apart from the layers: in a second SQLite file beside the
-GeoPackage (so a planner who shares the GeoPackage shares no password hash), in a
-second schema on PostGIS (so database users can be given the layers only). A change
-and its history entry never diverge, even after a crash: on PostGIS both are in one
-transaction; the GeoPackage backend writes the entry in the same transaction as the
-change (in a small outbox table) and moves it to the private file just after, and
-again at the next start if the process died in between (see ``geopackage.py``).
+history are a contract of their own (:class:`~.private.PrivateStore`, reached as
+``store.private``), kept apart from the layers: the data contract below never
+touches an account. Every change is recorded in the history in the same transaction
+as the change (see :mod:`.private`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ..errors import BadRequest, Conflict, StoreError, ValidationError
 from ..layers import LayerSpec, validate_records
 from ..values import plain_value
 from .filters import Filter
+from .private import PrivateStore
 
 Bbox = tuple[float, float, float, float]
 
@@ -61,6 +63,17 @@ class Store(ABC):
     """
 
     area: Bbox
+
+    @classmethod
+    @abstractmethod
+    def from_url(cls, url: str, area: Bbox) -> Store:
+        """The store named by ``url`` (a URL of a scheme :data:`BACKENDS` gives this
+        backend), not yet opened: nothing is read or written before its first use."""
+
+    @property
+    @abstractmethod
+    def private(self) -> PrivateStore:
+        """The store's private data: accounts, sessions, tokens, attempts, history."""
 
     def _validate(
         self, spec: LayerSpec, props: dict, geom: BaseGeometry, source: str
@@ -190,16 +203,6 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def history(self, layer: str, fid: str) -> list[dict]:
-        """The changes of one feature, newest first: ``{"id", "version", "action",
-        "author", "at", "before", "after", "note"}`` (states as GeoJSON-like dicts;
-        ``note`` says which import made a change, None for edits)."""
-
-    @abstractmethod
-    def deleted(self, layer: str) -> list[dict]:
-        """Features of a layer whose last change is a deletion (to recover them)."""
-
-    @abstractmethod
     def restore(
         self,
         layer: str,
@@ -209,8 +212,8 @@ class Store(ABC):
         expected_version: int | None = None,
     ) -> dict:
         """Bring a feature back to the state of one history entry (re-adding it when
-        deleted); recorded as a change of its own. NotFound for an entry that is not
-        this feature's (any integer, however large, is only ever NotFound)."""
+        deleted; :meth:`PrivateStore.state_at`); recorded as a change of its own.
+        NotFound for an entry that is not this feature's."""
 
     # --- addresses: the Base Adresse Nationale of the study area (place search) ----
 
@@ -232,90 +235,6 @@ class Store(ABC):
     @abstractmethod
     def address_count(self) -> int:
         """Number of stored addresses (0 before the first import)."""
-
-    # --- accounts: users, API tokens, sessions, sign-in attempts ---------------------
-    # Users carry an internal number besides their name: tokens and sessions belong
-    # to that number, so an account removed and created again under the same name
-    # inherits nothing. Times are seconds since the epoch, given by the caller.
-
-    @abstractmethod
-    def add_user(self, name: str, role: str, password_hash: str) -> None:
-        """Create a user (AlreadyExists if the name is taken)."""
-
-    @abstractmethod
-    def get_user(self, name: str) -> dict | None:
-        """``{"uid", "name", "role", "password_hash", "created"}`` or None."""
-
-    @abstractmethod
-    def list_users(self) -> list[dict]:
-        """Every user as ``{"name", "role", "created"}``, by name."""
-
-    @abstractmethod
-    def remove_user(self, name: str) -> None:
-        """Delete a user with their tokens, sessions and sign-in attempts
-        (NotFound if unknown)."""
-
-    @abstractmethod
-    def set_password(self, name: str, password_hash: str) -> None:
-        """Change a user's password hash and end all their sessions, in one
-        transaction (NotFound if unknown)."""
-
-    @abstractmethod
-    def add_token(
-        self, name: str, token_hash: str, token_id: str, now: float, expires: float
-    ) -> None:
-        """Store the hash of a new API token of a user, its public ``token_id`` (to
-        list and revoke it) and when it expires (NotFound if no such user)."""
-
-    @abstractmethod
-    def tokens(self, name: str) -> list[dict]:
-        """A user's tokens, oldest first: ``{"id", "created", "expires",
-        "last_used"}`` (never the hash; NotFound if no such user)."""
-
-    @abstractmethod
-    def revoke_token(self, name: str, token_id: str) -> None:
-        """Delete one token of a user (NotFound if the user has no such token)."""
-
-    @abstractmethod
-    def revoke_tokens(self, name: str) -> int:
-        """Delete every token of a user; return how many there were."""
-
-    @abstractmethod
-    def user_for_token(self, token_hash: str, now: float) -> dict | None:
-        """``{"name", "role"}`` of the token's user, or None (unknown or expired
-        token). Notes when the token was used (at most once a minute)."""
-
-    @abstractmethod
-    def add_session(
-        self, name: str, session_hash: str, now: float, expires: float
-    ) -> None:
-        """Open a sign-in session (known by the hash of its secret) that ends at
-        ``expires`` at the latest (NotFound if no such user)."""
-
-    @abstractmethod
-    def session_user(self, session_hash: str, now: float, idle: float) -> dict | None:
-        """``{"name", "role"}`` of a live session, or None: unknown, ended, past its
-        end, or unused for more than ``idle`` seconds (then it is ended)."""
-
-    @abstractmethod
-    def end_session(self, session_hash: str) -> None:
-        """End one session (signing out); nothing happens if it is already gone."""
-
-    @abstractmethod
-    def end_sessions(self, name: str) -> int:
-        """End every session of a user; return how many there were."""
-
-    @abstractmethod
-    def record_attempt(
-        self, account: str, address: str, at: float, since: float
-    ) -> tuple[int, int]:
-        """Count one sign-in attempt on ``account`` from ``address`` and return, in
-        the same transaction, the attempts since ``since`` of that pair and of that
-        address (this one included): concurrent attempts are all counted."""
-
-    @abstractmethod
-    def clear_attempts(self, account: str, address: str) -> None:
-        """Forget the attempts of one (account, address) pair (after a success)."""
 
     @abstractmethod
     def create(self, layers: dict[str, gpd.GeoDataFrame]) -> int:

@@ -46,7 +46,7 @@ from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
 from .base import Bbox
 from .filters import like_to_glob
-from .sql import HISTORY_COLUMNS, SqlStore, q
+from .sql import HISTORY_COLUMNS, SqlStore, columns_sql, q
 
 log = logging.getLogger(__name__)
 LEGACY_TOKEN_DAYS = 30  # tokens made before they could expire expire this long after
@@ -194,6 +194,11 @@ class GeoPackageStore(SqlStore):
         return encode_geometry(_as_stored_geometry(geom, spec))
 
     HISTORY_OUT = "mapapp_history_outbox"
+
+    @classmethod
+    def from_url(cls, url: str, area: Bbox) -> GeoPackageStore:
+        """A GeoPackage named by its path (or a ``file://`` URL)."""
+        return cls(Path(url.split("://", 1)[1] if "://" in url else url), area)
 
     def __init__(self, path: Path, area: Bbox, private_path: Path | None = None):
         self.path = Path(path)
@@ -351,11 +356,21 @@ class GeoPackageStore(SqlStore):
         return {r[1] for r in conn.execute(f"PRAGMA table_info({q(table)})")}
 
     def layer_names(self) -> list[str]:
-        rows = self.conn.execute(
+        return [name for name in self._features_tables(self.conn) if name in REGISTRY]
+
+    @staticmethod
+    def _features_tables(conn: sqlite3.Connection) -> list[str]:
+        rows = conn.execute(
             "SELECT table_name FROM gpkg_contents WHERE data_type='features' "
             "ORDER BY rowid"
         ).fetchall()
-        return [r[0] for r in rows if r[0] in REGISTRY]
+        return [r[0] for r in rows]
+
+    def _present(self, conn) -> set[str]:
+        return set(self._features_tables(conn))
+
+    def _create_table(self, conn, spec: LayerSpec) -> None:
+        _create_layer(conn, spec)
 
     def data_version(self) -> int:
         try:
@@ -727,11 +742,7 @@ def _create_core(conn: sqlite3.Connection) -> None:
 def _create_layer(conn: sqlite3.Connection, spec: LayerSpec) -> None:
     """One feature table with its spatial index and the index's triggers."""
     t = spec.name
-    columns = ", ".join(
-        f"{q(f.name)} {SQL_TYPES[f.type]}"
-        + (" NOT NULL UNIQUE" if f.name == "id" else "")
-        for f in spec.fields
-    )
+    columns = columns_sql(spec, SQL_TYPES)
     conn.execute(
         f"CREATE TABLE {q(t)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, "
         f"geom {GEOM_TYPES[spec.geometry]}, {columns}, "

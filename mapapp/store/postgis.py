@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
 from .base import Bbox
-from .sql import SqlStore, q
+from .sql import SqlStore, columns_sql, q
 
 SQL_TYPES = {
     "str": "text",
@@ -107,6 +107,11 @@ class PostGISStore(SqlStore):
     def _executemany(conn, sql: str, rows: list) -> None:
         with conn.cursor() as cur:
             cur.executemany(sql, rows)
+
+    @classmethod
+    def from_url(cls, url: str, area: Bbox) -> PostGISStore:
+        """The store in the database of a ``postgresql://`` URL."""
+        return cls(url, area)
 
     def __init__(self, url: str, area: Bbox, private_schema: str | None = None):
         import psycopg
@@ -255,12 +260,26 @@ class PostGISStore(SqlStore):
         return {r[0] for r in rows}
 
     def layer_names(self) -> list[str]:
-        rows = self.conn.execute(
+        present = self._present(self.conn)
+        return [n for n in REGISTRY if n in present]
+
+    def _present(self, conn) -> set[str]:
+        rows = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = "
             "current_schema()"
         ).fetchall()
-        present = {r[0] for r in rows}
-        return [n for n in REGISTRY if n in present]
+        return {r[0] for r in rows}
+
+    def _create_table(self, conn, spec: LayerSpec) -> None:
+        """One layer table with its spatial index."""
+        t = spec.name
+        columns = columns_sql(spec, SQL_TYPES)
+        conn.execute(
+            f"CREATE TABLE {q(t)} (fid bigserial PRIMARY KEY, {columns}, "
+            f"geom geometry({GEOM_TYPES[spec.geometry]}, 4326), "
+            "version integer NOT NULL DEFAULT 1)"
+        )
+        conn.execute(f"CREATE INDEX {q(t + '_geom')} ON {q(t)} USING gist (geom)")
 
     def data_version(self) -> int:
         try:
@@ -299,23 +318,10 @@ class PostGISStore(SqlStore):
             ).fetchone()
             previous = int(row[0]) if row else 0
             for spec in REGISTRY.values():
-                t = spec.name
-                columns = ", ".join(
-                    f"{q(f.name)} {SQL_TYPES[f.type]}"
-                    + (" NOT NULL UNIQUE" if f.name == "id" else "")
-                    for f in spec.fields
-                )
-                conn.execute(f"DROP TABLE IF EXISTS {q(t)}")
-                conn.execute(
-                    f"CREATE TABLE {q(t)} (fid bigserial PRIMARY KEY, {columns}, "
-                    f"geom geometry({GEOM_TYPES[spec.geometry]}, 4326), "
-                    "version integer NOT NULL DEFAULT 1)"
-                )
-                conn.execute(
-                    f"CREATE INDEX {q(t + '_geom')} ON {q(t)} USING gist (geom)"
-                )
-                if t in layers:
-                    self._insert_frame(conn, spec, layers[t])
+                conn.execute(f"DROP TABLE IF EXISTS {q(spec.name)}")
+                self._create_table(conn, spec)
+                if spec.name in layers:
+                    self._insert_frame(conn, spec, layers[spec.name])
             conn.execute(
                 "INSERT INTO mapapp_meta VALUES ('data_version', %s) ON CONFLICT "
                 "(key) DO UPDATE SET value = excluded.value",

@@ -4,7 +4,8 @@ A backend says how its SQL dialect differs (placeholders, the current time, row
 locks, how geometries go in and out, how a bbox is queried), where its private
 tables are (accounts, sessions, tokens, sign-in attempts, history) and provides the
 connections, the write transactions and the data-version bump; this class does the
-rest: reads, the versioned writes with their history, restores, and accounts.
+rest: reads, the versioned writes with their history, and restores; the
+accounts and the history reads are the private contract (:mod:`.private`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import AlreadyExists, BadRequest, NotFound
-from ..layers import LayerSpec, get_spec
+from ..layers import REGISTRY, LayerSpec, get_spec
 from ..layers.builtin import LEGACY_PRECISIONS
 from ..layers.validation import check_text
-from ..limits import HISTORY_ID_MAX, ID_PATTERN
+from ..limits import ID_PATTERN
 from ..text import slug
 from .addresses import AddressTable
 from .base import Bbox, Store, history_state, plain_value
@@ -40,15 +41,25 @@ from .filters import (
     Or,
     check_filter,
 )
+from .private import SqlPrivateStore
 
 HISTORY_COLUMNS = "layer, feature_id, version, action, author, at, before, after, note"
-SEEN_EVERY_S = 60  # a session's or token's last use is written at most this often
 _CASTS = {"str": str, "int": int, "float": float, "bool": bool}
 
 
 def q(name: str) -> str:
     """Quote an SQL identifier (names come from the registry, never from a request)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def columns_sql(spec: LayerSpec, sql_types: dict[str, str]) -> str:
+    """The field columns of a layer table, in a backend's SQL types (``id`` is
+    unique and never null)."""
+    return ", ".join(
+        f"{q(f.name)} {sql_types[f.type]}"
+        + (" NOT NULL UNIQUE" if f.name == "id" else "")
+        for f in spec.fields
+    )
 
 
 class SqlStore(AddressTable, Store):
@@ -95,6 +106,22 @@ class SqlStore(AddressTable, Store):
     def _after_write(self) -> None:
         """Called after each committed write (the GeoPackage moves its history)."""
 
+    def _create_table(self, conn, spec: LayerSpec) -> None:  # pragma: no cover
+        """Create the empty table of one layer inside a write transaction."""
+        raise NotImplementedError
+
+    def _present(self, conn) -> set[str]:  # pragma: no cover
+        """The names of the layer tables, seen from ``conn``."""
+        raise NotImplementedError
+
+    @property
+    def private(self) -> SqlPrivateStore:
+        """Accounts and history, over this backend's private tables."""
+        private = getattr(self, "_private", None)
+        if private is None:
+            private = self._private = SqlPrivateStore(self)
+        return private
+
     def _lock(self, conn, key: str) -> None:
         """Serialise the writers that take ``key`` (inside a write transaction; the
         GeoPackage's writers are serialised anyway)."""
@@ -135,14 +162,15 @@ class SqlStore(AddressTable, Store):
     # --- reading ------------------------------------------------------------------
 
     def _table_names(self) -> list[str]:
-        """The layer tables present, asked once per store (they change only when
+        """The layer tables, asked once per store (they change only when
         :meth:`create` rebuilds them, which forgets this); a store written by an
-        earlier release is brought up to date the first time (:meth:`_upgrade`)."""
+        earlier release, or before a layer was registered, is brought up to date
+        the first time, and again when a layer is registered later
+        (:meth:`_upgrade`)."""
         names = getattr(self, "_tables", None)
-        if names is None:
-            names = self.layer_names()
-            self._upgrade(names)
-            self._tables = names
+        if names is None or any(n not in names for n in REGISTRY):
+            self._upgrade(self.layer_names())
+            names = self._tables = self.layer_names()
         return names
 
     def _columns_of(self, conn, table: str) -> set[str]:  # pragma: no cover
@@ -152,9 +180,18 @@ class SqlStore(AddressTable, Store):
     SQL_TYPES: dict[str, str] = {}
 
     def _upgrade(self, tables: list[str]) -> None:
-        """Fields added to a layer since the store was made become empty columns, and
-        values of a former vocabulary are renamed (precision ``address`` reads
-        ``exact``), in one transaction; the data version does not move."""
+        """Layers registered since the store was made get their empty table, fields
+        added to a layer become empty columns, and values of a former vocabulary are
+        renamed (precision ``address`` reads ``exact``), in one transaction; the data
+        version does not move (an empty layer changes no answer)."""
+        missing = [spec for name, spec in REGISTRY.items() if name not in tables]
+        if missing and self.exists():
+            with self._write() as conn:
+                self._lock(conn, "tables")  # another server may be adding them too
+                present = self._present(conn)
+                for spec in missing:
+                    if spec.name not in present:
+                        self._create_table(conn, spec)
         work = []
         for name in tables:
             spec = get_spec(name)
@@ -555,72 +592,6 @@ class SqlStore(AddressTable, Store):
         """The connection that reads the complete history (see the backends)."""
         return self.pconn
 
-    def history(self, layer: str, fid: str) -> list[dict]:
-        spec = self._spec(layer)
-        fid = self._fid(spec, fid)
-        rows = (
-            self._history_conn()
-            .execute(
-                "SELECT hid, version, action, author, at, before, after, note FROM "
-                f"{self._t('history')} WHERE layer = {self.P} AND feature_id = "
-                f"{self.P} ORDER BY hid DESC",
-                (layer, fid),
-            )
-            .fetchall()
-        )
-        keys = ("id", "version", "action", "author", "at", "before", "after", "note")
-        return [
-            {
-                **dict(zip(keys, r, strict=True)),
-                "before": self._load_state(r[5]),
-                "after": self._load_state(r[6]),
-            }
-            for r in rows
-        ]
-
-    def deleted(self, layer: str) -> list[dict]:
-        spec = self._spec(layer)
-        h = self._t("history")
-        rows = (
-            self._history_conn()
-            .execute(
-                f"SELECT e.hid, e.feature_id, e.author, e.at, e.before FROM {h} e "
-                f"WHERE e.layer = {self.P} AND e.action = 'delete' AND e.hid = (SELECT "
-                f"max(hid) FROM {h} WHERE layer = e.layer AND feature_id = "
-                "e.feature_id) ORDER BY e.hid DESC",
-                (spec.name,),
-            )
-            .fetchall()
-        )
-        return [
-            {
-                "history_id": r[0],
-                "id": r[1],
-                "author": r[2],
-                "at": r[3],
-                "state": self._load_state(r[4]),
-            }
-            for r in rows
-        ]
-
-    def _history_entry(self, layer: str, fid: str, history_id: int) -> dict:
-        """The state a history entry gives back (after it; before a deletion)."""
-        p = self.P
-        row = None
-        if isinstance(history_id, int) and 0 < history_id <= HISTORY_ID_MAX:
-            row = (
-                self._history_conn()
-                .execute(
-                    f"SELECT action, before, after FROM {self._t('history')} WHERE "
-                    f"hid = {p} AND layer = {p} AND feature_id = {p}",
-                    (history_id, layer, fid),
-                )
-                .fetchone()
-            )
-        if row is None:
-            raise NotFound(f"no history entry {history_id} for {fid!r} in {layer!r}")
-        return self._load_state(row[2] if row[0] != "delete" else row[1])
-
     def restore(
         self,
         layer: str,
@@ -631,7 +602,7 @@ class SqlStore(AddressTable, Store):
     ) -> dict:
         spec = self._spec(layer)
         fid = self._fid(spec, fid)
-        state = self._history_entry(layer, fid, history_id)
+        state = self.private.state_at(layer, fid, history_id)
         geom = shape(state["geometry"])
         props = {**state["properties"], "id": fid}
         self._validate(spec, props, geom, f"restored feature {fid} in {layer}")
@@ -723,209 +694,3 @@ class SqlStore(AddressTable, Store):
         if old["properties"] != props:
             return False
         return self._encode(old["geometry"], spec) == self._encode(geom, spec)
-
-    # --- accounts -----------------------------------------------------------------
-
-    def _uid(self, conn, name: str) -> int:
-        row = conn.execute(
-            f"SELECT uid FROM {self._t('users')} WHERE name = {self.P}", (name,)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"no user {name!r}")
-        return row[0]
-
-    def add_user(self, name: str, role: str, password_hash: str) -> None:
-        p = self.P
-        with self._pwrite() as conn:
-            if conn.execute(
-                f"SELECT 1 FROM {self._t('users')} WHERE name = {p}", (name,)
-            ).fetchone():
-                raise AlreadyExists(f"user {name!r} already exists")
-            conn.execute(
-                f"INSERT INTO {self._t('users')} (name, role, password_hash, created) "
-                f"VALUES ({p}, {p}, {p}, {self.NOW})",
-                (name, role, password_hash),
-            )
-            # a name used before starts afresh: no sign-in failures carried over
-            conn.execute(
-                f"DELETE FROM {self._t('attempts')} WHERE account = {p}", (name,)
-            )
-
-    def get_user(self, name: str) -> dict | None:
-        row = self.pconn.execute(
-            "SELECT uid, name, role, password_hash, created FROM "
-            f"{self._t('users')} WHERE name = {self.P}",
-            (name,),
-        ).fetchone()
-        keys = ("uid", "name", "role", "password_hash", "created")
-        return None if row is None else dict(zip(keys, row, strict=True))
-
-    def list_users(self) -> list[dict]:
-        rows = self.pconn.execute(
-            f"SELECT name, role, created FROM {self._t('users')} ORDER BY name"
-        ).fetchall()
-        return [dict(zip(("name", "role", "created"), r, strict=True)) for r in rows]
-
-    def remove_user(self, name: str) -> None:
-        p = self.P
-        with self._pwrite() as conn:
-            uid = self._uid(conn, name)
-            for table in ("tokens", "sessions"):
-                conn.execute(f"DELETE FROM {self._t(table)} WHERE uid = {p}", (uid,))
-            conn.execute(
-                f"DELETE FROM {self._t('attempts')} WHERE account = {p}", (name,)
-            )
-            conn.execute(f"DELETE FROM {self._t('users')} WHERE uid = {p}", (uid,))
-
-    def set_password(self, name: str, password_hash: str) -> None:
-        p = self.P
-        with self._pwrite() as conn:
-            uid = self._uid(conn, name)
-            conn.execute(
-                f"UPDATE {self._t('users')} SET password_hash = {p} WHERE uid = {p}",
-                (password_hash, uid),
-            )
-            conn.execute(f"DELETE FROM {self._t('sessions')} WHERE uid = {p}", (uid,))
-
-    # --- API tokens -------------------------------------------------------------------
-
-    def add_token(
-        self, name: str, token_hash: str, token_id: str, now: float, expires: float
-    ) -> None:
-        p = self.P
-        with self._pwrite() as conn:
-            uid = self._uid(conn, name)
-            conn.execute(
-                f"INSERT INTO {self._t('tokens')} (token_hash, token_id, uid, "
-                f"created, expires) VALUES ({p}, {p}, {p}, {p}, {p})",
-                (token_hash, token_id, uid, now, expires),
-            )
-
-    def tokens(self, name: str) -> list[dict]:
-        uid = self._uid(self.pconn, name)
-        rows = self.pconn.execute(
-            f"SELECT token_id, created, expires, last_used FROM {self._t('tokens')} "
-            f"WHERE uid = {self.P} ORDER BY created",
-            (uid,),
-        ).fetchall()
-        keys = ("id", "created", "expires", "last_used")
-        return [dict(zip(keys, r, strict=True)) for r in rows]
-
-    def revoke_token(self, name: str, token_id: str) -> None:
-        p = self.P
-        with self._pwrite() as conn:
-            uid = self._uid(conn, name)
-            if not conn.execute(
-                f"DELETE FROM {self._t('tokens')} WHERE uid = {p} AND token_id = {p}",
-                (uid, token_id),
-            ).rowcount:
-                raise NotFound(f"user {name!r} has no token {token_id!r}")
-
-    def revoke_tokens(self, name: str) -> int:
-        with self._pwrite() as conn:
-            uid = self._uid(conn, name)
-            return conn.execute(
-                f"DELETE FROM {self._t('tokens')} WHERE uid = {self.P}", (uid,)
-            ).rowcount
-
-    def user_for_token(self, token_hash: str, now: float) -> dict | None:
-        row = self.pconn.execute(
-            f"SELECT u.name, u.role, t.expires, t.last_used FROM {self._t('tokens')} "
-            f"t JOIN {self._t('users')} u ON u.uid = t.uid WHERE t.token_hash = "
-            f"{self.P}",
-            (token_hash,),
-        ).fetchone()
-        if row is None or row[2] <= now:
-            return None
-        if row[3] is None or now - row[3] > SEEN_EVERY_S:
-            with self._pwrite() as conn:
-                conn.execute(
-                    f"UPDATE {self._t('tokens')} SET last_used = {self.P} WHERE "
-                    f"token_hash = {self.P}",
-                    (now, token_hash),
-                )
-        return {"name": row[0], "role": row[1]}
-
-    # --- sessions ------------------------------------------------------------------
-
-    def add_session(
-        self, name: str, session_hash: str, now: float, expires: float
-    ) -> None:
-        p = self.P
-        with self._pwrite() as conn:
-            uid = self._uid(conn, name)
-            conn.execute(
-                f"INSERT INTO {self._t('sessions')} (session_hash, uid, created, "
-                f"seen, expires) VALUES ({p}, {p}, {p}, {p}, {p})",
-                (session_hash, uid, now, now, expires),
-            )
-            conn.execute(
-                f"DELETE FROM {self._t('sessions')} WHERE expires < {p}", (now,)
-            )
-
-    def session_user(self, session_hash: str, now: float, idle: float) -> dict | None:
-        row = self.pconn.execute(
-            f"SELECT u.name, u.role, s.seen, s.expires FROM {self._t('sessions')} s "
-            f"JOIN {self._t('users')} u ON u.uid = s.uid WHERE s.session_hash = "
-            f"{self.P}",
-            (session_hash,),
-        ).fetchone()
-        if row is None:
-            return None
-        if row[3] <= now or now - row[2] > idle:
-            self.end_session(session_hash)
-            return None
-        if now - row[2] > min(SEEN_EVERY_S, idle / 10):
-            with self._pwrite() as conn:
-                conn.execute(
-                    f"UPDATE {self._t('sessions')} SET seen = {self.P} WHERE "
-                    f"session_hash = {self.P}",
-                    (now, session_hash),
-                )
-        return {"name": row[0], "role": row[1]}
-
-    def end_session(self, session_hash: str) -> None:
-        with self._pwrite() as conn:
-            conn.execute(
-                f"DELETE FROM {self._t('sessions')} WHERE session_hash = {self.P}",
-                (session_hash,),
-            )
-
-    def end_sessions(self, name: str) -> int:
-        with self._pwrite() as conn:
-            uid = self._uid(conn, name)
-            return conn.execute(
-                f"DELETE FROM {self._t('sessions')} WHERE uid = {self.P}", (uid,)
-            ).rowcount
-
-    # --- sign-in attempts -----------------------------------------------------------
-
-    def record_attempt(
-        self, account: str, address: str, at: float, since: float
-    ) -> tuple[int, int]:
-        p, t = self.P, self._t("attempts")
-        with self._pwrite() as conn:
-            self._lock(conn, f"attempts.{address}")
-            conn.execute(f"DELETE FROM {t} WHERE at < {p}", (at - 86400,))
-            conn.execute(
-                f"INSERT INTO {t} (account, address, at) VALUES ({p}, {p}, {p})",
-                (account, address, at),
-            )
-            pair = conn.execute(
-                f"SELECT count(*) FROM {t} WHERE account = {p} AND address = {p} "
-                f"AND at >= {p}",
-                (account, address, since),
-            ).fetchone()[0]
-            from_address = conn.execute(
-                f"SELECT count(*) FROM {t} WHERE address = {p} AND at >= {p}",
-                (address, since),
-            ).fetchone()[0]
-        return pair, from_address
-
-    def clear_attempts(self, account: str, address: str) -> None:
-        with self._pwrite() as conn:
-            conn.execute(
-                f"DELETE FROM {self._t('attempts')} WHERE account = {self.P} AND "
-                f"address = {self.P}",
-                (account, address),
-            )

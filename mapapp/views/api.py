@@ -266,7 +266,7 @@ def feature_delete(name: str, fid: str):
 @login_required()
 def feature_history(name: str, fid: str):
     """Every change of a feature: who, when, before and after."""
-    history = site().store.history(name, fid)
+    history = site().store.private.history(name, fid)
     return jsonify({"layer": name, "id": fid, "history": history})
 
 
@@ -290,4 +290,4 @@ def feature_restore(name: str, fid: str):
 @login_required()
 def layer_deleted(name: str):
     """Features deleted and not restored, with the entry that restores them."""
-    return jsonify({"layer": name, "deleted": site().store.deleted(name)})
+    return jsonify({"layer": name, "deleted": site().store.private.deleted(name)})

@@ -16,7 +16,7 @@ from importlib.metadata import version
 from flask import Flask
 
 from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
-from ..analysis.filters import FILTERABLE
+from ..analysis.filters import filterable
 from ..analysis.suitability import CRITERIA
 from . import params
 
@@ -51,7 +51,7 @@ PARSERS = {
     ],
     "analysis_filters": [
         _query(f"{layer}.{field}", {"type": "string"}, "values, comma-separated")
-        for layer, fields in FILTERABLE.items()
+        for layer, fields in filterable().items()
         for field in fields
     ],
     "radius": [

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from ..errors import MapappError
-from ..importers import run_import, uploads
+from ..importers import IMPORTERS, run_import, uploads
 from ..importers.wizard import (
     FileSummary,
     WizardProblem,
@@ -33,44 +33,20 @@ from .params import current_lang
 bp = Blueprint("imports", __name__, url_prefix="/planner/import")
 
 STEPS = ("file", "columns", "options", "report")
-COMMUNE_KINDS = ("sirene", "education", "addresses")
 # What an official import fills: a layer of the map, or the addresses of the place
 # search (a table of their own, not a layer).
 ADDRESSES = "addresses"
 EDITION = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-OFFICIAL_SOURCES = {
-    "sirene": "INSEE, base SIRENE des établissements",
-    "education": "Annuaire de l'éducation, ONISEP ou MESR",
-    "fibre": "ARCEP, Ma connexion internet / Cartefibre",
-    "zones": "IGN / INSEE, contours IRIS ou communaux",
-    "addresses": "Base Adresse Nationale",
-}
 
 
 def kind_label(kind: str, variant: str | None = None) -> str:
-    """The name of an import kind (and variant) in the page language."""
-    labels = {
-        "sirene": _("SIRENE establishments (StockEtablissement)"),
-        "education": _("Annuaire de l'éducation, ONISEP or MESR"),
-        "fibre": _("ARCEP fibre (Cartefibre, Ma connexion internet)"),
-        "zones": _("IRIS or commune contours"),
-        "addresses": _("Addresses (Base Adresse Nationale, for the place search)"),
-        "generic": _(
-            "Your own file: GeoJSON, GeoPackage, zipped Shapefile or CSV with "
-            "longitude/latitude"
-        ),
-    }
-    variants = {
-        "annuaire": "Annuaire de l'éducation",
-        "onisep": "ONISEP Idéo-Structures",
-        "mesr": "MESR",
-        "cartefibre": "Cartefibre",
-        "mci_buildings": _("Ma connexion internet, buildings"),
-        "mci_communes": _("Ma connexion internet, communes"),
-        "iris": "IRIS",
-        "communes": _("commune contours"),
-    }
-    return labels[kind] + (f" – {variants[variant]}" if variant in variants else "")
+    """The name of an import kind (and variant) in the page language, as its
+    registry entry gives it."""
+    importer, lang = IMPORTERS[kind], current_lang()
+    label = tr(importer.label, lang)
+    if variant in importer.variant_labels:
+        label += f" – {tr(importer.variant_labels[variant], lang)}"
+    return label
 
 
 def problem_text(exc: WizardProblem, name: str) -> str:
@@ -285,7 +261,7 @@ def _option_defaults(kept: uploads.Upload, summary: FileSummary) -> dict:
     state = kept.state
     return {
         "source": state.get("source")
-        or OFFICIAL_SOURCES.get(summary.kind)
+        or IMPORTERS[summary.kind].source
         or os.path.splitext(kept.name)[0],
         "edition": state.get("edition", ""),
         "publish": state.get("publish", False),
@@ -331,6 +307,9 @@ def options(token: str):
         return _expired()
     summary = _summary(kept)
     layer = kept.state.get("layer") if summary.kind == "generic" else None
+    if summary.kind == "generic" and layer not in REGISTRY:
+        # the column step was skipped: the layer and its columns come first
+        return redirect(url_for("imports.columns", token=token), 303)
     target = REGISTRY[layer] if layer else None
     problems = []
     if request.method == "POST":
@@ -350,21 +329,19 @@ def options(token: str):
         layer_title=_layer_title(layer or _official_layer(summary.kind)),
         publishable=bool(target and target.publishable),
         public=_is_public(layer or _official_layer(summary.kind)),
-        communes=summary.kind in COMMUNE_KINDS,
+        communes=IMPORTERS[summary.kind].communes,
         problems=problems,
     )
 
 
-def _official_layer(kind: str) -> str:
-    return {
-        "sirene": "companies",
-        "education": "schools",
-        "fibre": "fibre",
-        "addresses": ADDRESSES,
-    }.get(kind, "zones")
+def _official_layer(kind: str) -> str | None:
+    """The layer an official importer fills (None for ``generic``: chosen)."""
+    return IMPORTERS[kind].layer
 
 
-def _layer_title(name: str) -> str:
+def _layer_title(name: str | None) -> str:
+    if name is None:  # the generic importer: the layer is chosen on the page
+        return ""
     if name == ADDRESSES:
         return _("Addresses of the place search")
     return tr(REGISTRY[name].title, current_lang())
@@ -470,158 +447,152 @@ def _failed(kept: uploads.Upload, exc: MapappError, token: str):
 
 
 def reasons() -> dict[str, str]:
-    """Why importers drop rows: their English words -> the page language."""
+    """Why importers drop rows (mapapp/importers/base.py REASONS), by code, in the
+    page language; a validation problem's words name the field (``%(field)s``)."""
     return {
-        "duplicate identifier merged (the last row is kept)": _(
-            "same identifier as another row (the last row is kept)"
-        ),
-        "no id and no name to make one from": _(
-            "no identifier and no name to make one"
-        ),
-        "closed establishment (état F)": _("closed establishment (état F)"),
-        "outside the chosen communes": _("outside the chosen communes"),
-        "NAF code outside the digital set": _("NAF code outside the digital economy"),
-        "no coordinates (neither geolocation nor Lambert-93)": _(
-            "no coordinates (neither geolocation nor Lambert-93)"
-        ),
-        "not an open lycée (Annuaire: type or état)": _(
-            "not an open lycée (Annuaire: type or état)"
-        ),
-        "neither UAI nor name (an empty or unnamed line)": _(
-            "neither UAI nor name (an empty or unnamed line)"
-        ),
-        "several official lines for one UAI, merged into one establishment": _(
-            "several official lines for one UAI, merged into one establishment"
-        ),
-        "no coordinates": _("no coordinates"),
-        # the Base Adresse Nationale (mapapp import addresses)
-        "commune outside the study area": _("commune outside the study area"),
-        "commune asked for, but outside the study area": _(
-            "commune asked for, but outside the study area"
-        ),
-        "duplicate identifier (the first row is kept)": _(
+        "duplicate_merged": _("same identifier as another row (the last row is kept)"),
+        "duplicate_first_kept": _(
             "same identifier as another row (the first row is kept)"
         ),
-        "coordinates out of range": _("coordinates out of range"),
-        "no street, commune or identifier": _("no street, commune or identifier"),
-        "building outside every zone": _("building outside every zone"),
-        "zone without any building": _("zone without any building"),
-        "commune without contour (outside the study area?)": _(
+        "no_id": _("no identifier and no name to make one"),
+        "closed": _("closed establishment (état F)"),
+        "outside_communes": _("outside the chosen communes"),
+        "naf_outside": _("NAF code outside the digital economy"),
+        "no_geolocation": _("no coordinates (neither geolocation nor Lambert-93)"),
+        "not_open_lycee": _("not an open lycée (Annuaire: type or état)"),
+        "unnamed_line": _("neither UAI nor name (an empty or unnamed line)"),
+        "uai_merged": _(
+            "several official lines for one UAI, merged into one establishment"
+        ),
+        "no_coordinates": _("no coordinates"),
+        "coordinates_out_of_range": _("coordinates out of range"),
+        "commune_outside_area": _("commune outside the study area"),
+        "asked_commune_outside_area": _(
+            "commune asked for, but outside the study area"
+        ),
+        "no_street": _("no street, commune or identifier"),
+        "building_outside_zones": _("building outside every zone"),
+        "zone_without_building": _("zone without any building"),
+        "commune_without_contour": _(
             "commune without a contour (outside the study area?)"
         ),
-        "no premises": _("no premises"),
-        "empty geometry": _("empty geometry"),
-        "invalid geometry that cannot be repaired safely": _(
-            "invalid geometry that cannot be repaired safely"
-        ),
-        "outside the study area": _("outside the study area"),
-        "crosses the edge of the study area": _("crosses the edge of the study area"),
-        "latitude and longitude swapped": _("latitude and longitude swapped"),
-        "invalid geometry": _("invalid geometry"),
+        "no_premises": _("no premises"),
+        "empty_geometry": _("empty geometry"),
+        "unrepairable_geometry": _("invalid geometry that cannot be repaired safely"),
+        **problem_reasons(),
     }
 
 
-def codes() -> dict[str, str]:
-    """Validation problem codes (layers/validation.py) in the page language."""
+def problem_reasons() -> dict[str, str]:
+    """Validation problem codes (layers/validation.py) as drop reasons."""
+    number = _("%(field)s: a number is needed")
     return {
+        "outside_area": _("outside the study area"),
+        "swapped": _("latitude and longitude swapped"),
+        "missing_geometry": _("no place"),
+        "wrong_geometry_type": _("wrong kind of geometry"),
+        "invalid_geometry": _("invalid geometry"),
+        "too_many_vertices": _("too many vertices"),
+        "has_z": _("3-D coordinates (give longitude and latitude only)"),
+        "not_finite": _("coordinates that are not numbers"),
         "required": _("%(field)s missing"),
         "not_a_choice": _("%(field)s: not one of the allowed values"),
-        "below_minimum": _("%(field)s below the minimum (%(minimum)s)"),
-        "above_maximum": _("%(field)s above the maximum (%(maximum)s)"),
-        "wrong_type": _("%(field)s: a number is needed"),
-        "boolean_not_allowed": _("%(field)s: a number is needed"),
-        "not_a_number": _("%(field)s: a number is needed"),
+        "below_minimum": _("%(field)s below the minimum"),
+        "above_maximum": _("%(field)s above the maximum"),
+        "wrong_type": number,
+        "boolean_not_allowed": number,
+        "not_a_number": number,
+        "too_long": _("%(field)s: too long"),
+        "bad_character": _("%(field)s: a character that is not allowed"),
+        "not_a_web_address": _("%(field)s: not a web address (http:// or https://)"),
+        "bad_id": _("%(field)s: not a valid identifier"),
         "unknown_field": _("%(field)s: not a field of this layer"),
         "duplicate_id": _("same identifier as another row"),
         "ftth_exceeds": _("%(field)s: more FTTH premises than premises"),
         "coverage_mismatch": _("%(field)s: coverage does not match the premises"),
-        "missing_geometry": _("no place"),
-        "wrong_geometry_type": _("wrong kind of geometry"),
-        "invalid_geometry": _("invalid geometry"),
-        "swapped": _("latitude and longitude swapped"),
-        "outside_area": _("outside the study area"),
-        "not_a_web_address": _("%(field)s: not a web address (http:// or https://)"),
     }
 
 
-def notes() -> list:
-    """Importers' notes (English patterns) and their words in the page language."""
-    return [
-        (re.compile(r"recognised as: (?P<v>\w+)"), _("Recognised as: %(v)s.")),
-        (
-            re.compile(r"display name: .*"),
-            _(
-                "Name shown: the usual name, else the first sign, else “SIREN <number>” "
-                "(the legal unit's name is in StockUniteLegale)."
-            ),
+def notes() -> dict[str, str]:
+    """What importers note (mapapp/importers/base.py NOTES), by code, in the page
+    language, with the note's parameters."""
+    return {
+        "recognised_as": _("Recognised as: %(variant)s."),
+        "not_utf8": _(
+            "The file is not UTF-8 (%(where)s): check the accents of the names."
         ),
-        (
-            re.compile(r"communes: the (?P<v>\d+) communes of the study area .*"),
-            _("Communes: the %(v)s communes of the study area."),
+        "communes_study_area": _(
+            "Communes: the %(n)s communes of the study area (%(area)s)."
         ),
-        (
-            re.compile(r"repaired geometry of (?P<v>.+)"),
-            _("Geometry repaired: %(v)s."),
+        "display_name": _(
+            "Name shown: the usual name, else the first sign, else “SIREN <number>” "
+            "(the legal unit's name is in StockUniteLegale)."
         ),
-        (
-            re.compile(r"aggregated into the (?P<v>\d+) imported zones"),
-            _("Buildings aggregated into the %(v)s imported zones."),
+        "geolocated": _(
+            "Geolocation file %(file)s: %(found)s of %(n)s establishments placed, "
+            "%(at_commune)s at the commune centroid (not drawn as points)."
         ),
-        (
-            re.compile(r"aggregated into the (?P<v>\d+) current fibre zones"),
-            _("Buildings aggregated into the %(v)s current fibre zones."),
+        "repaired": _("Geometry repaired: %(label)s."),
+        "heights_dropped": _("Heights (3-D coordinates) dropped: the map is 2-D."),
+        "into_imported_zones": _("Buildings aggregated into the %(n)s imported zones."),
+        "into_fibre_zones": _(
+            "Buildings aggregated into the %(n)s current fibre zones."
         ),
-        (
-            re.compile(r".+ is not UTF-8 \((?P<v>.+)\); read as .+"),
-            _("The file is not UTF-8 (%(v)s): check the accents of the names."),
+        "premises_estimated": _(
+            "Premises estimated from the building size class: the Cartefibre file "
+            "has no exact count."
         ),
-    ]
+        "eligibility": _("Eligibility from %(file)s: %(n)s buildings with fibre."),
+        "communes_kept": _("%(n)s commune(s) kept%(listed)s."),
+        "address_source": _("Source: %(source)s, edition %(edition)s."),
+    }
 
 
-def _reason_text(reason: str, coded: dict | None, layer: str) -> str:
-    words = codes()
-    if coded and coded["code"] in words and layer in REGISTRY:
-        spec = REGISTRY[layer]
-        name = coded["field"]
-        label = (
-            _("place")
-            if name == "geometry"
-            else tr(spec.field(name).label, current_lang())
-            if name in spec.field_names
-            else name
-        )
-        params = {"minimum": "", "maximum": "", **coded["params"], "field": label}
-        return words[coded["code"]] % params
-    return reasons().get(reason, reason)
+def _field_label(layer: str, name: str | None) -> str:
+    spec = REGISTRY.get(layer)
+    if spec is None or name is None or name not in spec.field_names:
+        return name or ""
+    return tr(spec.field(name).label, current_lang())
 
 
-def _note_text(note: str) -> str:
-    for pattern, text in notes():
-        match = pattern.fullmatch(note)
-        if match:
-            return text % match.groupdict()
-    return note
+def _reason_text(reason: str, coded: dict, layer: str) -> str:
+    """A drop reason in the page language, from its code (its English words when a
+    code has none, which tests/views/test_imports.py forbids)."""
+    words = reasons().get(coded.get("code", ""))
+    if words is None:
+        return reason
+    return words % {
+        **coded.get("params", {}),
+        "field": _field_label(layer, coded.get("field")),
+    }
+
+
+def _note_text(note: str, coded: dict | None) -> str:
+    words = notes().get(coded["code"]) if coded else None
+    return words % coded["params"] if words else note
 
 
 def translated(report) -> dict:
-    """An import report with its reasons and notes in the page language."""
-    reasons = []
+    """An import report with its reasons and notes in the page language: each
+    reason counted once, with its examples (the rows' names, or what the row said)."""
+    reasons_shown = []
     for reason, count in sorted(report.dropped.items(), key=lambda kv: -kv[1]):
-        coded = report.codes.get(reason)
-        examples = coded["labels"] if coded else report.examples.get(reason, [])
-        reasons.append(
+        coded = report.codes.get(reason, {})
+        examples = coded.get("labels") or report.examples.get(reason, [])
+        reasons_shown.append(
             {
                 "text": _reason_text(reason, coded, report.layer),
                 "count": count,
                 "examples": examples,
             }
         )
+    coded_notes = {entry["text"]: entry for entry in report.noted}
     return {
         "rows_read": report.rows_read,
         "kept": report.kept,
         "dropped": sum(report.dropped.values()),
-        "reasons": reasons,
-        "notes": [_note_text(n) for n in report.notes],
+        "reasons": reasons_shown,
+        "notes": [_note_text(n, coded_notes.get(n)) for n in report.notes],
         "mode": report.mode,
         "written": report.written,
         "data_version": report.data_version,

@@ -136,18 +136,19 @@ def analysis_filters(args: Mapping[str, str]) -> dict:
     """The planner's filters (``companies.sector=software,…``)."""
     try:
         return parse_filters(args)
-    except FilterError as exc:
-        if exc.unknown:
-            raise BadRequest(
-                _(
-                    "Parameter %(param)s: unknown value(s) %(values)s.",
-                    param=exc.param,
-                    values=", ".join(exc.unknown),
-                )
-            ) from None
-        raise BadRequest(
-            _("Parameter %(param)s is not a filter.", param=exc.param)
-        ) from None
+    except FilterError as exc:  # its code and parameters, in the page language
+        if exc.code == "unknown_values":
+            message = _(
+                "Parameter %(param)s: unknown value(s) %(values)s; expected some "
+                "of: %(allowed)s.",
+                **exc.params,
+            )
+        else:
+            message = _(
+                "Parameter %(param)s is not a filter; the filters are: %(filters)s.",
+                **exc.params,
+            )
+        raise BadRequest(message) from None
 
 
 def radius(args: Mapping[str, str]) -> float:

@@ -112,9 +112,9 @@ def _panel_strings(words: dict) -> dict:
                 "the plus and minus keys zoom. Escape closes a card."
             ),
             _(
-                "Each layer has its own shape: circles for companies, squares for "
-                "coworking places, triangles for schools, diamonds for landmarks; "
-                "fibre zones are shaded, candidate perimeters dashed."
+                "Each layer of places has its own shape, shown beside its name in "
+                "the legend, so colour is never the only cue; areas are shaded, "
+                "perimeters dashed."
             ),
         ],
     }

@@ -179,7 +179,7 @@ def test_store_history_records_who_and_what(store):
     store.add("coworking", new_site(), Point(6.02, 47.24), author="alice")
     store.update("coworking", "test-site", {"desks": 30}, author="bob")
     store.delete("coworking", "test-site", author="alice")
-    history = store.history("coworking", "test-site")
+    history = store.private.history("coworking", "test-site")
     assert [(h["action"], h["author"]) for h in history] == [
         ("delete", "alice"),
         ("update", "bob"),
@@ -187,111 +187,131 @@ def test_store_history_records_who_and_what(store):
     ]
     assert history[1]["before"]["properties"]["desks"] == 20
     assert history[1]["after"]["properties"]["desks"] == 30
-    assert [d["id"] for d in store.deleted("coworking")] == ["test-site"]
+    assert [d["id"] for d in store.private.deleted("coworking")] == ["test-site"]
 
 
 def test_store_restore_undeletes_and_rolls_back(store):
     store.add("coworking", new_site(), Point(6.02, 47.24), author="alice")
     store.update("coworking", "test-site", {"desks": 30}, author="alice")
     store.delete("coworking", "test-site", author="alice")
-    entry = store.deleted("coworking")[0]
+    entry = store.private.deleted("coworking")[0]
     back = store.restore("coworking", "test-site", entry["history_id"], author="bob")
     assert back["properties"]["desks"] == 30 and back["version"] == 3
-    first = store.history("coworking", "test-site")[-1]  # the creation
+    first = store.private.history("coworking", "test-site")[-1]  # the creation
     older = store.restore(
         "coworking", "test-site", first["id"], author="bob", expected_version=3
     )
     assert older["properties"]["desks"] == 20 and older["version"] == 4
-    assert store.deleted("coworking") == []
+    assert store.private.deleted("coworking") == []
     with pytest.raises(Conflict):
         store.restore("coworking", "test-site", first["id"], expected_version=1)
 
 
 def test_store_accounts(store):
-    store.add_user("alice", "admin", "hash-a")
+    store.private.add_user("alice", "admin", "hash-a")
     with pytest.raises(Conflict) as caught:
-        store.add_user("alice", "planner", "x")
+        store.private.add_user("alice", "planner", "x")
     assert caught.value.status == 409
-    assert store.get_user("alice")["password_hash"] == "hash-a"
-    store.set_password("alice", "hash-b")
-    assert store.get_user("alice")["password_hash"] == "hash-b"
-    store.add_token("alice", "tokenhash", "t1", now=1000.0, expires=2000.0)
-    assert store.user_for_token("tokenhash", now=1500.0) == {
+    assert store.private.get_user("alice")["password_hash"] == "hash-a"
+    store.private.set_password("alice", "hash-b")
+    assert store.private.get_user("alice")["password_hash"] == "hash-b"
+    store.private.add_token("alice", "tokenhash", "t1", now=1000.0, expires=2000.0)
+    assert store.private.user_for_token("tokenhash", now=1500.0) == {
         "name": "alice",
         "role": "admin",
     }
-    assert [u["name"] for u in store.list_users()] == ["alice"]
-    store.remove_user("alice")
-    assert store.get_user("alice") is None
-    assert store.user_for_token("tokenhash", now=1500.0) is None
+    assert [u["name"] for u in store.private.list_users()] == ["alice"]
+    store.private.remove_user("alice")
+    assert store.private.get_user("alice") is None
+    assert store.private.user_for_token("tokenhash", now=1500.0) is None
     with pytest.raises(NotFound):
-        store.remove_user("alice")
+        store.private.remove_user("alice")
 
 
 def test_store_tokens_expire_list_and_revoke(store):
-    store.add_user("bot", "planner", "h")
-    store.add_token("bot", "hash-1", "id-1", now=1000.0, expires=2000.0)
-    store.add_token("bot", "hash-2", "id-2", now=1100.0, expires=5000.0)
-    assert store.user_for_token("hash-1", now=2000.0) is None  # expired
-    assert store.user_for_token("hash-2", now=2000.0)["name"] == "bot"
-    listed = store.tokens("bot")
+    store.private.add_user("bot", "planner", "h")
+    store.private.add_token("bot", "hash-1", "id-1", now=1000.0, expires=2000.0)
+    store.private.add_token("bot", "hash-2", "id-2", now=1100.0, expires=5000.0)
+    assert store.private.user_for_token("hash-1", now=2000.0) is None  # expired
+    assert store.private.user_for_token("hash-2", now=2000.0)["name"] == "bot"
+    listed = store.private.tokens("bot")
     assert [t["id"] for t in listed] == ["id-1", "id-2"]
     assert listed[1]["expires"] == 5000.0 and listed[1]["last_used"] == 2000.0
     assert all("hash" not in str(t) for t in listed)
-    store.revoke_token("bot", "id-2")
-    assert store.user_for_token("hash-2", now=2000.0) is None
+    store.private.revoke_token("bot", "id-2")
+    assert store.private.user_for_token("hash-2", now=2000.0) is None
     with pytest.raises(NotFound):
-        store.revoke_token("bot", "id-2")
-    assert store.revoke_tokens("bot") == 1
-    assert store.tokens("bot") == []
+        store.private.revoke_token("bot", "id-2")
+    assert store.private.revoke_tokens("bot") == 1
+    assert store.private.tokens("bot") == []
 
 
 def test_store_sessions_end_on_sign_out_expiry_and_password_change(store):
-    store.add_user("alice", "planner", "h")
-    store.add_session("alice", "s1", now=0.0, expires=1000.0)
-    store.add_session("alice", "s2", now=0.0, expires=1000.0)
-    store.add_session("alice", "s3", now=0.0, expires=1000.0)
-    assert store.session_user("s1", now=10.0, idle=100.0)["name"] == "alice"
-    store.end_session("s1")  # signing out
-    assert store.session_user("s1", now=20.0, idle=100.0) is None
-    assert store.session_user("s2", now=200.0, idle=100.0) is None  # idle too long
-    assert store.session_user("s3", now=90.0, idle=100.0) is not None
-    assert store.session_user("s3", now=1000.0, idle=5000.0) is None  # past its end
-    store.add_session("alice", "s4", now=0.0, expires=1000.0)
-    store.set_password("alice", "new-hash")
-    assert store.session_user("s4", now=1.0, idle=100.0) is None
+    store.private.add_user("alice", "planner", "h")
+    store.private.add_session("alice", "s1", now=0.0, expires=1000.0)
+    store.private.add_session("alice", "s2", now=0.0, expires=1000.0)
+    store.private.add_session("alice", "s3", now=0.0, expires=1000.0)
+    assert store.private.session_user("s1", now=10.0, idle=100.0)["name"] == "alice"
+    store.private.end_session("s1")  # signing out
+    assert store.private.session_user("s1", now=20.0, idle=100.0) is None
+    assert (
+        store.private.session_user("s2", now=200.0, idle=100.0) is None
+    )  # idle too long
+    assert store.private.session_user("s3", now=90.0, idle=100.0) is not None
+    assert (
+        store.private.session_user("s3", now=1000.0, idle=5000.0) is None
+    )  # past its end
+    store.private.add_session("alice", "s4", now=0.0, expires=1000.0)
+    store.private.set_password("alice", "new-hash")
+    assert store.private.session_user("s4", now=1.0, idle=100.0) is None
 
 
 def test_store_removed_account_recreated_inherits_nothing(store):
-    store.add_user("alice", "admin", "h")
-    store.add_session("alice", "s1", now=0.0, expires=1000.0)
-    store.add_token("alice", "t1", "id-1", now=0.0, expires=1000.0)
-    store.record_attempt("alice", "10.0.0.1", at=1.0, since=0.0)
-    store.remove_user("alice")
-    store.add_user("alice", "planner", "h2")
-    assert store.session_user("s1", now=1.0, idle=100.0) is None
-    assert store.user_for_token("t1", now=1.0) is None
-    assert store.tokens("alice") == []
-    assert store.record_attempt("alice", "10.0.0.1", at=2.0, since=0.0) == (1, 1)
-    assert store.get_user("alice")["role"] == "planner"
+    store.private.add_user("alice", "admin", "h")
+    store.private.add_session("alice", "s1", now=0.0, expires=1000.0)
+    store.private.add_token("alice", "t1", "id-1", now=0.0, expires=1000.0)
+    store.private.record_attempt("alice", "10.0.0.1", at=1.0, since=0.0)
+    store.private.remove_user("alice")
+    store.private.add_user("alice", "planner", "h2")
+    assert store.private.session_user("s1", now=1.0, idle=100.0) is None
+    assert store.private.user_for_token("t1", now=1.0) is None
+    assert store.private.tokens("alice") == []
+    assert store.private.record_attempt("alice", "10.0.0.1", at=2.0, since=0.0) == (
+        1,
+        1,
+    )
+    assert store.private.get_user("alice")["role"] == "planner"
 
 
 def test_store_sign_in_attempts_by_pair_and_address(store):
-    assert store.record_attempt("x", "1.1.1.1", at=1000.0, since=0.0) == (1, 1)
-    assert store.record_attempt("x", "1.1.1.1", at=2000.0, since=1500.0) == (1, 1)
-    assert store.record_attempt("y", "1.1.1.1", at=2001.0, since=1500.0) == (1, 2)
-    assert store.record_attempt("x", "2.2.2.2", at=2002.0, since=1500.0) == (1, 1)
-    store.clear_attempts("x", "1.1.1.1")
-    assert store.record_attempt("x", "1.1.1.1", at=2003.0, since=0.0) == (1, 2)
+    assert store.private.record_attempt("x", "1.1.1.1", at=1000.0, since=0.0) == (1, 1)
+    assert store.private.record_attempt("x", "1.1.1.1", at=2000.0, since=1500.0) == (
+        1,
+        1,
+    )
+    assert store.private.record_attempt("y", "1.1.1.1", at=2001.0, since=1500.0) == (
+        1,
+        2,
+    )
+    assert store.private.record_attempt("x", "2.2.2.2", at=2002.0, since=1500.0) == (
+        1,
+        1,
+    )
+    store.private.clear_attempts("x", "1.1.1.1")
+    assert store.private.record_attempt("x", "1.1.1.1", at=2003.0, since=0.0) == (1, 2)
 
 
 def test_store_sign_in_attempts_are_counted_atomically(store):
     """Concurrent attempts each see a distinct count: none slips under a limit."""
-    store.record_attempt("warm-up", "127.0.0.1", at=0.0, since=0.0)  # connect first
+    store.private.record_attempt(
+        "warm-up", "127.0.0.1", at=0.0, since=0.0
+    )  # connect first
     counts = []
 
     def attempt():
-        counts.append(store.record_attempt("x", "9.9.9.9", at=10.0, since=0.0)[0])
+        counts.append(
+            store.private.record_attempt("x", "9.9.9.9", at=10.0, since=0.0)[0]
+        )
         store.close()
 
     threads = [threading.Thread(target=attempt) for _ in range(12)]
@@ -303,11 +323,11 @@ def test_store_sign_in_attempts_are_counted_atomically(store):
 
 
 def test_store_create_keeps_accounts_and_history(store, seed_layers):
-    store.add_user("alice", "admin", "hash")
+    store.private.add_user("alice", "admin", "hash")
     store.add("coworking", new_site(), Point(6.02, 47.24), author="alice")
     store.create(seed_layers)
-    assert store.get_user("alice") is not None
-    assert store.history("coworking", "test-site")[0]["action"] == "add"
+    assert store.private.get_user("alice") is not None
+    assert store.private.history("coworking", "test-site")[0]["action"] == "add"
 
 
 def test_store_add_without_id_makes_one_from_the_name(store):
@@ -394,7 +414,7 @@ def test_store_refuses_a_polygon_of_a_million_vertices(store):
 def test_store_odd_ids_are_not_found_on_both_backends(store, fid):
     for call in (
         lambda: store.get("coworking", fid),
-        lambda: store.history("coworking", fid),
+        lambda: store.private.history("coworking", fid),
         lambda: store.update("coworking", fid, {"desks": 3}),
         lambda: store.delete("coworking", fid),
         lambda: store.restore("coworking", fid, 1),
@@ -629,3 +649,33 @@ def test_store_addresses_replace_search_and_communes(store):
     assert communes["25056"]["west"] == pytest.approx(5.98)
     store.replace_addresses(rows[:1])
     assert store.address_count() == 1
+
+
+def test_store_adds_the_table_of_a_layer_registered_later(store):
+    """A layer registered after the store was made gets its empty table when the
+    store is used (no 404), and takes features like any other."""
+    from mapapp.layers import REGISTRY, LayerSpec, register, unregister
+
+    base = REGISTRY["context"]
+    spec = LayerSpec(
+        "later", {"fr": "Plus tard"}, "Point", base.fields, (), symbol="star"
+    )
+    version = store.data_version()
+    register(spec)
+    try:
+        assert store.read("later").empty
+        assert store.layer_names()[-1] == "later"
+        assert store.data_version() == version  # an empty layer changes no answer
+        props = {
+            "id": "one",
+            "name": "Un",
+            "kind": "station",
+            "source": "test",
+            "source_date": "2026",
+            "precision": "exact",
+        }
+        store.add("later", props, Point(6.02, 47.24))
+        assert list(store.read("later", bbox=(6.0, 47.2, 6.1, 47.3))["id"]) == ["one"]
+    finally:
+        unregister("later")
+    assert "later" not in store.layer_names()  # the table stays, unregistered

@@ -21,20 +21,22 @@ def test_store_replace_records_each_change_of_an_edited_layer(store, seed_layers
     frame = frame[frame["id"] != "le-numerique"]  # the import drops a feature
     frame.loc[frame["id"] == "deca-bfc", "desks"] = 41  # and changes one
     store.replace_layers({"coworking": frame}, author="admin", note="import generic x")
-    gone = store.history("coworking", "le-numerique")[0]
+    gone = store.private.history("coworking", "le-numerique")[0]
     assert (gone["action"], gone["author"], gone["note"]) == (
         "delete",
         "admin",
         "import generic x",
     )
     assert gone["before"]["properties"]["desks"] == 99  # the planner's edit is kept
-    changed = store.history("coworking", "deca-bfc")[0]
+    changed = store.private.history("coworking", "deca-bfc")[0]
     assert (
         changed["action"] == "update" and changed["after"]["properties"]["desks"] == 41
     )
     assert store.get("coworking", "proposition-viotte")["version"] == kept
-    assert store.history("coworking", "proposition-viotte") == []
-    entry = next(d for d in store.deleted("coworking") if d["id"] == "le-numerique")
+    assert store.private.history("coworking", "proposition-viotte") == []
+    entry = next(
+        d for d in store.private.deleted("coworking") if d["id"] == "le-numerique"
+    )
     back = store.restore("coworking", "le-numerique", entry["history_id"], author="bob")
     assert back["properties"]["desks"] == 99
 
@@ -57,9 +59,9 @@ def test_store_replace_of_an_official_layer_is_one_entry(store, seed_layers):
 def test_geopackage_holds_no_private_data(tmp_path, seed_layers):
     store = GeoPackageStore(tmp_path / "mapapp.gpkg", AREA)
     store.create(seed_layers)
-    store.add_user("alice", "admin", "scrypt:SECRET-HASH-alice")
-    store.add_token("alice", "token-hash-alice", "tid", now=0.0, expires=9e9)
-    store.add_session("alice", "session-hash-alice", now=0.0, expires=9e9)
+    store.private.add_user("alice", "admin", "scrypt:SECRET-HASH-alice")
+    store.private.add_token("alice", "token-hash-alice", "tid", now=0.0, expires=9e9)
+    store.private.add_session("alice", "session-hash-alice", now=0.0, expires=9e9)
     store.update("coworking", "le-numerique", {"desks": 7}, author="alice")
     store.close()
     assert store.private_path == tmp_path / "mapapp-private.sqlite"
@@ -85,7 +87,7 @@ def test_postgis_private_tables_are_in_their_own_schema(pg_database):
 
     store = PostGISStore(url, AREA)
     store.create(load_seed(SEED, AREA))
-    store.add_user("alice", "admin", "hash")
+    store.private.add_user("alice", "admin", "hash")
     with psycopg.connect(url) as conn:
         data = conn.execute("SELECT current_schema()").fetchone()[0]
         rows = conn.execute(
@@ -127,11 +129,11 @@ def test_geopackage_of_the_older_layout_is_migrated(tmp_path, seed_layers):
     conn.executescript(LEGACY)
     conn.close()
     store = GeoPackageStore(path, AREA)
-    assert store.get_user("alice")["password_hash"] == "scrypt:OLD-SECRET-HASH"
-    assert store.user_for_token("oldtokenhash0123", now=0.0)["name"] == "alice"
-    assert [t["id"] for t in store.tokens("alice")] == ["oldtokenha"]
+    assert store.private.get_user("alice")["password_hash"] == "scrypt:OLD-SECRET-HASH"
+    assert store.private.user_for_token("oldtokenhash0123", now=0.0)["name"] == "alice"
+    assert [t["id"] for t in store.private.tokens("alice")] == ["oldtokenha"]
     saved = store.update("coworking", "le-numerique", {"desks": 3}, author="bob")
-    history = store.history("coworking", "le-numerique")
+    history = store.private.history("coworking", "le-numerique")
     assert [h["id"] for h in history][-1] == 41 and history[0]["id"] > 41
     assert saved["version"] == 2 and store.check() == []
     store.close()
@@ -168,10 +170,10 @@ def test_geopackage_history_survives_a_crash_between_the_two_files(
     conn.close()
     store = GeoPackageStore(path, AREA)
     assert store.get("coworking", "le-numerique")["properties"]["desks"] == 77
-    entry = store.history("coworking", "le-numerique")[0]
+    entry = store.private.history("coworking", "le-numerique")[0]
     assert (entry["author"], entry["after"]["properties"]["desks"]) == ("crash", 77)
     store.add("coworking", _site(), Point(6.02, 47.24), author="next")
-    assert store.history("coworking", "t")[0]["id"] > entry["id"]
+    assert store.private.history("coworking", "t")[0]["id"] > entry["id"]
     store.close()
 
 
@@ -181,10 +183,10 @@ def test_geopackage_rebuild_keeps_numbering_history_after_the_old_entries(
     store = GeoPackageStore(tmp_path / "mapapp.gpkg", AREA)
     store.create(seed_layers)
     store.update("coworking", "le-numerique", {"desks": 5}, author="a")
-    first = store.history("coworking", "le-numerique")[0]["id"]
+    first = store.private.history("coworking", "le-numerique")[0]["id"]
     store.create(seed_layers)  # mapapp init --force
     store.update("coworking", "le-numerique", {"desks": 6}, author="b")
-    ids = [h["id"] for h in store.history("coworking", "le-numerique")]
+    ids = [h["id"] for h in store.private.history("coworking", "le-numerique")]
     assert ids == sorted(ids, reverse=True) and ids[-1] == first and len(ids) == 2
     store.close()
 

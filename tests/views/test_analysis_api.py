@@ -180,3 +180,32 @@ def test_exports_for_french_spreadsheets_and_in_lambert_93(api, tmp_path):
     x, y = frame.geometry.iloc[0].x, frame.geometry.iloc[0].y
     assert 900_000 < x < 960_000 and 6_660_000 < y < 6_720_000  # metres, Besançon
     assert api("/planner/export/coworking.gpkg?crs=EPSG:9999").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query,french,english",
+    [
+        (
+            "companies.foo=x",
+            "Le paramètre companies.foo n'est pas un filtre",
+            "Parameter companies.foo is not a filter",
+        ),
+        (
+            "companies.sector=nothing",
+            "Le paramètre companies.sector : valeur(s) inconnue(s) nothing",
+            "Parameter companies.sector: unknown value(s) nothing",
+        ),
+    ],
+)
+def test_filter_errors_speak_the_page_language(api, query, french, english):
+    """A filter error carries a code and its parameters (issue 18): its words are
+    the page's language, and name the filters or values expected."""
+    base = f"/api/analysis/catchment?lat=47.25&lon=5.99&{query}"
+    fr = api(base + "&lang=fr")
+    assert fr.status_code == 400 and french in fr.json["error"]
+    en = api(base + "&lang=en")
+    assert en.status_code == 400 and english in en.json["error"]
+    if "foo" in query:
+        assert "companies.sector" in en.json["error"]  # the filters there are
+    else:
+        assert "software" in en.json["error"]  # the values expected

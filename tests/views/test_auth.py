@@ -129,7 +129,7 @@ def test_password_change_ends_every_session(app, client, alice, store):
 
 def test_recreated_account_inherits_no_session(client, alice, store):
     login(client)
-    store.remove_user("alice")
+    store.private.remove_user("alice")
     accounts.create_user(store, "alice", "admin", PASSWORD)
     assert client.get("/planner/").status_code == 302
 
@@ -143,7 +143,7 @@ def test_session_cookie_holds_no_user_name(app, client, alice):
 
 def test_removed_user_loses_access(client, alice, store):
     login(client)
-    store.remove_user("alice")
+    store.private.remove_user("alice")
     assert client.get("/planner/").status_code == 302
 
 

@@ -267,7 +267,7 @@ def test_an_uploaded_json_file_previews_and_imports(
     saved = store.get("coworking", "enquete-1")["properties"]
     assert pending not in saved["source"] and "/" not in saved["source"]
     assert _uploads(app) == []
-    entry = store.history("coworking", "enquete-1")[0]
+    entry = store.private.history("coworking", "enquete-1")[0]
     assert entry["author"] == "root" and "sites.json" in entry["note"]
 
 
