@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mapapp.config import GRAND_BESANCON_BBOX as AREA
 from mapapp.errors import StoreError
 from mapapp.store import BACKENDS, open_store, scheme_of
 from mapapp.store.geopackage import GeoPackageStore
+from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
 
 @pytest.mark.parametrize(
