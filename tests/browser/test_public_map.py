@@ -226,7 +226,7 @@ def test_large_layers_load_compact_and_fetch_popups(watched, live_server, app):
     app.config["INLINE_MAX_FEATURES"] = 5  # every layer above 5 features is "large"
     page = open_map(watched, live_server.url + "/?lang=en")
     counts = map_counts(page)
-    assert counts["companies"] == 22 and counts["schools"] == 16
+    assert counts["companies"] == 22 and counts["schools"] == 17
     # a click on a marker fetches its feature and opens the popup
     page.evaluate("""() => {
         const map = window.mapapp.map;
