@@ -363,3 +363,28 @@ def test_published_figures_are_sourced_dated_and_say_what_they_cover():
             "students",
             "ftth_share",
         ), fid
+
+
+def test_sources_say_for_each_feature_what_was_read_when_and_the_finding():
+    text = (GEODATA / "SOURCES.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[0] in POINT_LAYERS:
+            rows[(cells[0], cells[1])] = cells
+    classes = ("confirmed", "doubtful", "wrong", "unverifiable")
+    checkable = [
+        (layer, f["properties"]["id"])
+        for layer in POINT_LAYERS
+        for f in features(layer)
+        if not f["properties"].get("illustrative")
+    ]
+    assert set(rows) == set(checkable)
+    found = dict.fromkeys(classes, 0)
+    for key in checkable:
+        _layer, _fid, read_what, _latest, read_on, finding = rows[key]
+        assert read_what and re.fullmatch(r"\d{4}-\d{2}-\d{2}", read_on), key
+        assert finding.split(" ")[0] in classes, key
+        found[finding.split(" ")[0]] += 1
+    counts = ", ".join(f"{n} {c}" for c, n in found.items())
+    assert f"**{counts}**" in " ".join(text.split()), counts
