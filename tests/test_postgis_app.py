@@ -44,7 +44,7 @@ def test_init_loads_the_seed_into_postgis(pg_database, runner, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "companies 22" in result.output and "coworking 11" in result.output
     store = PostGISStore(url, AREA)
-    assert store.count("schools") == 16 and store.check() == []
+    assert store.count("schools") == 17 and store.check() == []
     store.close()
 
 

@@ -1,17 +1,29 @@
-"""The shipped seed as a planner relies on it: the audit findings of issue 14 stay
-fixed (geodata/SOURCES.md says what changed and why)."""
+"""The shipped seed as a planner relies on it: the audit findings of issues 14 and 20
+stay fixed (geodata/SOURCES.md says what changed and why)."""
 
 from __future__ import annotations
 
 import json
+import re
+import tomllib
+from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
 from mapapp.config import resource_dir
 
 GEODATA = resource_dir("geodata")
+# 318 rows of ONISEP's Idéo-Structures d'enseignement supérieur 2022, as published
+# (tests/samples/onisep/README.md says which rows and where they come from)
+ONISEP_SAMPLE = (
+    Path(__file__).parent
+    / "samples"
+    / "onisep"
+    / "ideo-structures-enseignement-superieur-2022-sample.csv"
+)
 POINT_LAYERS = ("companies", "coworking", "schools", "context")
 
 
@@ -171,3 +183,208 @@ def test_seed_study_area_is_the_metropolis_of_67_communes():
     area = gpd.read_file(GEODATA / "reference" / "study-area.geojson").to_crs(2154)
     byans = communes.set_index("code").to_crs(2154).loc["25105"].geometry
     assert area.geometry[0].contains(byans.buffer(-10))
+
+
+# --- issue 20: schools where ONISEP places them, stale entries dated, figures -------
+
+
+def onisep_rows() -> pd.DataFrame:
+    return pd.read_csv(ONISEP_SAMPLE, sep=";", dtype=str, encoding="utf-8-sig")
+
+
+def metropolis_codes() -> set[str]:
+    listed = GEODATA / "reference" / "grand-besancon-communes.csv"
+    return set(pd.read_csv(listed, dtype=str)["code_insee"])
+
+
+def stated_margin_m(props: dict) -> float:
+    """The margin a feature states: 10 m when placed on the source's coordinates
+    (``exact``, rounded to 5 decimals), else the ``±N m`` or ``±N km`` of its notes."""
+    if props["precision"] == "exact":
+        return 10.0
+    found = re.search(r"±\s*(\d[\d\s]*)\s*(km|m)\b", props.get("notes") or "")
+    assert found, f"{props['id']}: {props['precision']} without a stated ± margin"
+    value = float(found.group(1).replace(" ", "").replace("\u202f", ""))
+    return value * 1000 if found.group(2) == "km" else value
+
+
+def lambert(points: list[tuple[float, float]]) -> gpd.GeoSeries:
+    return gpd.GeoSeries([shapely.Point(p) for p in points], crs=4326).to_crs(2154)
+
+
+def test_onisep_sample_keeps_the_published_header_and_the_metropolis_rows():
+    raw = ONISEP_SAMPLE.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf" + '"code UAI";"n° SIRET";'.encode())
+    rows = onisep_rows()
+    assert len(rows) == 318 and len(rows.columns) == 27
+    assert list(rows.columns[-4:]) == [
+        "longitude (X)",
+        "latitude (Y)",
+        "journées portes ouvertes",
+        "URL et ID Onisep",
+    ]
+    codes = metropolis_codes()
+    metropolis = rows[rows["commune (COG)"].isin(codes)]
+    assert len(metropolis) == 42 and metropolis["code UAI"].nunique() == 39
+
+
+def test_seed_every_school_with_a_uai_lies_where_onisep_places_it():
+    rows = onisep_rows()
+    placed = {
+        uai: list(
+            zip(
+                group["longitude (X)"].astype(float),
+                group["latitude (Y)"].astype(float),
+                strict=True,
+            )
+        )
+        for uai, group in rows.groupby("code UAI")
+    }
+    schools = [f for f in features("schools") if f["properties"].get("uai")]
+    assert len(schools) >= 13
+    for f in schools:
+        p = f["properties"]
+        assert p["uai"] in placed, f"{p['id']}: UAI {p['uai']} not in ONISEP's file"
+        here = lambert([tuple(f["geometry"]["coordinates"])])[0]
+        distance = min(lambert(placed[p["uai"]]).distance(here))
+        assert distance <= stated_margin_m(p), (
+            f"{p['id']} is {distance:.0f} m from ONISEP's position, "
+            f"states {p['precision']} (±{stated_margin_m(p):.0f} m)"
+        )
+
+
+def test_seed_schools_from_onisep_cite_it_its_copy_and_its_licence():
+    rows = onisep_rows().drop_duplicates("code UAI").set_index("code UAI")
+    for f in features("schools"):
+        p = f["properties"]
+        assert "Recherche documentaire" not in p["source"], p["id"]  # not a source
+        if not p.get("uai"):
+            continue
+        assert "ONISEP" in p["source"] and "Web_Semantic_Project" in p["source_url"]
+        assert p["source_date"] == "2022-03" and p["licence"] == "odbl-1.0"
+        assert p["address"].startswith(rows.loc[p["uai"], "adresse"]), p["id"]
+
+
+def test_seed_schools_hold_every_digital_relevant_school_onisep_lists_here():
+    """The layer's rule (SOURCES.md): the university's science faculty, the IUT,
+    the engineering and art schools and the general and technological lycées that
+    ONISEP lists in the metropolis; vocational, health, commerce and trade schools
+    are left out unless a source names a digital programme."""
+    rows = onisep_rows()
+    codes = metropolis_codes()
+    kinds = {
+        "lycée GT",
+        "Ecole d'ingénieurs",
+        "Institut universitaire de technologie",
+        "Ecole d'art",
+    }
+    wanted = rows[
+        rows["commune (COG)"].isin(codes)
+        & (rows["type d'établissement"].isin(kinds) | (rows["sigle"] == "UFR ST"))
+    ]
+    shipped = {f["properties"].get("uai") for f in features("schools")}
+    assert len(wanted) == 12 and set(wanted["code UAI"]) <= shipped
+
+
+def test_seed_the_schools_named_by_the_audit_are_fixed():
+    schools = by_id("schools")
+    hugo = schools["lycee-victor-hugo"]
+    assert hugo["properties"]["uai"] == "0250007X"
+    assert (
+        lambert([(5.9772, 47.2191)]).distance(
+            lambert([tuple(hugo["geometry"]["coordinates"])])[0]
+        )[0]
+        < 10
+    )
+    for fid, address in (
+        ("lycee-louis-pergaud", "91-93 boulevard Léon Blum"),
+        ("lycee-claude-nicolas-ledoux", "14 rue Alain Savary"),
+        ("lycee-louis-pasteur", "4 rue du Lycée"),
+        ("cfai-uimm", "8 avenue des Montboucons"),
+    ):
+        assert schools[fid]["properties"]["address"].startswith(address)
+    assert "campus-bouloie" not in schools  # an aggregate of the schools listed
+
+
+@pytest.mark.parametrize(
+    "layer, fid, year",
+    [
+        ("companies", "vix-technology", "2018"),
+        ("companies", "ier", "2018"),
+        ("companies", "axolis", "2018"),
+        ("companies", "cy-em-control", "2018"),
+        ("companies", "solutions-sharepoint", "2018"),
+        ("companies", "onefit-medical", "2016"),
+        ("schools", "access-code-school", "2016"),
+        ("coworking", "village-by-ca", "2019"),
+    ],
+)
+def test_seed_stale_entries_say_since_when_they_are_not_confirmed(layer, fid, year):
+    p = by_id(layer)[fid]["properties"]
+    assert p["source_date"].startswith(year)
+    assert f"confirmé{'e' if layer != 'coworking' else ''} depuis {year}" in p["notes"]
+    assert p.get("status") in ("unconfirmed", "unknown", "open")
+    if layer == "companies":
+        assert p["status"] == "unconfirmed"
+
+
+def test_seed_entries_confirmed_or_placed_by_a_newer_source():
+    flowbird = by_id("companies")["flowbird"]["properties"]
+    assert flowbird["status"] == "active" and flowbird["source_date"] >= "2025-01"
+    assert "EasyPark" in flowbird["notes"] and "Lafayette" in flowbird["notes"]
+    smartesting = by_id("companies")["smartesting"]["properties"]
+    # the source that places it on TEMIS
+    assert "Invest in Besançon" in smartesting["notes"]
+    fablab = by_id("coworking")["fabrique-numerique-planoise"]["properties"]
+    assert "Picasso" in fablab["address"] and fablab["source_date"] == "2023-09"
+    assert "27 septembre 2023" in fablab["notes"]
+
+
+def test_published_figures_are_sourced_dated_and_say_what_they_cover():
+    figures = tomllib.loads(
+        (GEODATA / "published-figures.toml").read_text(encoding="utf-8")
+    )["figures"]
+    assert {"digital_jobs_2025", "students_2025", "digital_companies_2015"} <= set(
+        figures
+    )
+    assert figures["digital_jobs_2025"]["value"] == 2000
+    for fid, fig in figures.items():
+        assert isinstance(fig["value"], int | float) and fig["value"] > 0, fid
+        assert fig["unit"] in ("jobs", "establishments", "students", "share"), fid
+        assert fig["unit"] != "share" or fig["value"] <= 1, fid
+        assert re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", fig["date"]), fid
+        assert fig["url"].startswith(("https://", "http://")) and fig["source"], fid
+        for text in ("label", "covers"):
+            assert fig[text]["fr"] and fig[text]["en"], fid
+        assert fig.get("compare_with") in (
+            None,
+            "jobs_estimate",
+            "establishments",
+            "students",
+            "ftth_share",
+        ), fid
+
+
+def test_sources_say_for_each_feature_what_was_read_when_and_the_finding():
+    text = (GEODATA / "SOURCES.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[0] in POINT_LAYERS:
+            rows[(cells[0], cells[1])] = cells
+    classes = ("confirmed", "doubtful", "wrong", "unverifiable")
+    checkable = [
+        (layer, f["properties"]["id"])
+        for layer in POINT_LAYERS
+        for f in features(layer)
+        if not f["properties"].get("illustrative")
+    ]
+    assert set(rows) == set(checkable)
+    found = dict.fromkeys(classes, 0)
+    for key in checkable:
+        _layer, _fid, read_what, _latest, read_on, finding = rows[key]
+        assert read_what and re.fullmatch(r"\d{4}-\d{2}-\d{2}", read_on), key
+        assert finding.split(" ")[0] in classes, key
+        found[finding.split(" ")[0]] += 1
+    counts = ", ".join(f"{n} {c}" for c, n in found.items())
+    assert f"**{counts}**" in " ".join(text.split()), counts

@@ -24,7 +24,7 @@ def test_map_draws_every_layer(watched, live_server):
     assert counts == {
         "companies": 22,
         "coworking": 10,
-        "schools": 16,
+        "schools": 17,
         "fibre": 14,
         "context": 5,
         "perimeters": 3,

@@ -124,7 +124,7 @@ def test_exports_in_three_formats(api, tmp_path):
             io.StringIO(api("/planner/export/schools.csv").get_data(as_text=True))
         )
     )
-    assert len(rows) == 16 and {"name", "longitude", "latitude"} <= set(rows[0])
+    assert len(rows) == 17 and {"name", "longitude", "latitude"} <= set(rows[0])
     gpkg = api("/planner/export/coworking.gpkg")
     path = tmp_path / "export.gpkg"
     path.write_bytes(gpkg.data)

@@ -113,7 +113,7 @@ def test_downloads_in_three_formats_with_metadata(client, tmp_path):
     assert len(data["features"]) == 10 and data["metadata"]["licence"]["title"]
     assert data["metadata"]["sources"]
     rows = client.get("/download/schools.csv").get_data(as_text=True).splitlines()
-    assert len(rows) == 17 and "longitude" in rows[0]
+    assert len(rows) == 18 and "longitude" in rows[0]  # header + 17 schools
     path = tmp_path / "fibre.gpkg"
     path.write_bytes(client.get("/download/fibre.gpkg").data)
     frame = pyogrio.read_dataframe(path)
