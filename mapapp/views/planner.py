@@ -389,7 +389,7 @@ def index():
         lang=lang,
         config=safe_json(editor_config(lang)),
     )
-    return html_page(html, private=True)
+    return html_page(html, private=True, scripts=(parts.script,))
 
 
 # --- downloads: filtered layers, scenarios, key figures --------------------------

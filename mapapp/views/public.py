@@ -30,8 +30,8 @@ from ..maps.tiles import PROVIDERS
 from ..site import require_public
 from .http import (
     content_security_policy,
-    inline_script_hashes,
     inline_style_hashes,
+    script_hashes,
     send_payload,
     site,
 )
@@ -78,8 +78,11 @@ def map_sources(opts: MapOptions, include: list[str]) -> tuple[dict, int | None]
     return layers, feature_index
 
 
-def render_map_page(template: str, opts: MapOptions, include: list[str], embed: bool):
-    """Build the folium map for ``opts`` and render it into ``template``."""
+def render_map_page(
+    template: str, opts: MapOptions, include: list[str], embed: bool
+) -> tuple[str, str]:
+    """Build the folium map for ``opts`` and render it into ``template``: the page
+    and the map's inline script (the only script the page may run inline)."""
     lang = current_lang()
     tiles = site().tiles
     if opts.basemap and (tiles.url or opts.basemap == "none"):
@@ -102,7 +105,7 @@ def render_map_page(template: str, opts: MapOptions, include: list[str], embed: 
     )
     # large layers' data starts downloading with the scripts, not after them
     preload = [src["binary"] for _spec, src in layers.values() if isinstance(src, dict)]
-    return render_template(
+    html = render_template(
         template,
         map=parts,
         preload=preload,
@@ -110,6 +113,7 @@ def render_map_page(template: str, opts: MapOptions, include: list[str], embed: 
         opts=opts,
         layer_titles={n: REGISTRY[n].title for n in include},
     )
+    return html, parts.script
 
 
 INFO_FACTS = ("sources", "more_sources", "latest_source_date", "licence", "licences")
@@ -149,10 +153,10 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
     key = (template, s.data_version(), current_lang(), opts.key(), tuple(include))
 
     def make() -> Payload:
-        html = render_map_page(template, opts, include, embed)
+        html, script = render_map_page(template, opts, include, embed)
         return Payload.of(
             html.encode(),
-            script_hashes=inline_script_hashes(html),
+            script_hashes=script_hashes(script),
             style_hashes=inline_style_hashes(html),
         )
 
