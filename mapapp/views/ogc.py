@@ -199,6 +199,24 @@ def queryables(name: str):
     )
 
 
+@bp.get("/collections/<name>/schema")
+def schema(name: str):
+    """The schema of the collection's features (Part 5), or with
+    ``profile=geojson`` the schema of one GeoJSON feature (GDAL types the fields
+    from it)."""
+    spec = public_spec(name)
+    profile = request.args.get("profile")
+    if profile not in (None, "geojson"):
+        raise ogcapi.OgcError(400, "InvalidParameterValue", "profile: geojson")
+    make = ogcapi.feature_schema if profile and not wants_html() else ogcapi.schema
+    return respond(
+        lambda: make(spec, base_url(), current_lang()),
+        "schema.html",
+        mimetype=ogcapi.SCHEMA_JSON,
+        spec=spec,
+    )
+
+
 @bp.get("/collections/<name>/items/<fid>")
 def item(name: str, fid: str):
     spec = public_spec(name)

@@ -412,7 +412,7 @@ def export(name: str, fmt: str):
     crs = params.download_crs(request.args)
     frame = site().filtered(name, params.analysis_filters(request.args))
     meta = site().layer_metadata(name, frame, current_lang())
-    body = export_bytes(frame, name, fmt, meta, crs)
+    body = export_bytes(frame, name, fmt, meta, crs, current_lang())
     stem = f"{name}-{crs.replace(':', '')}" if crs else name
     return attachment(body, FORMATS[fmt], _dated(stem, fmt))
 

@@ -328,7 +328,7 @@ def download(name: str, fmt: str):
         # leaves it out for the map)
         frame = s.store.read(name, published_only=True)
         meta = s.layer_metadata(name, frame, current_lang())
-        return Payload.of(export_bytes(frame, name, fmt, meta, crs))
+        return Payload.of(export_bytes(frame, name, fmt, meta, crs, current_lang()))
 
     key = ("download", name, fmt, crs, current_lang(), s.data_version())
     payload = s.payload(key, make)
