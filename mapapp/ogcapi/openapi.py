@@ -11,8 +11,10 @@ them.
 from __future__ import annotations
 
 from ..layers import REGISTRY, LayerSpec, tr
+from ..limits import ID_PATTERN
 from .crs import CRS84, SUPPORTED
 from .features import (
+    DATETIME_PATTERN,
     DEFAULT_LIMIT,
     FILTER_LANGS,
     GEOJSON,
@@ -130,7 +132,7 @@ def _collection_paths(spec: LayerSpec, lang: str) -> dict:
     crs_header = {"Content-Crs": {"schema": {"type": "string"}}}
     items_params = common + [
         _ref("parameters", p)
-        for p in ("limit", "offset", "bbox", "bbox-crs", "crs")
+        for p in ("limit", "offset", "bbox", "bbox-crs", "crs", "datetime")
         + ("filter", "filter-lang", "filter-crs")
     ]
     items_params += [_property_parameter(f, lang) for f in queryable_fields(spec)]
@@ -146,6 +148,13 @@ def _collection_paths(spec: LayerSpec, lang: str) -> dict:
             f"{title}: the properties a filter may use",
             f"getQueryables.{name}",
             common,
+            {"200": _ok({"type": "object"}, SCHEMA_JSON), **_errors(400, 404)},
+        ),
+        f"/collections/{name}/schema": _get(
+            f"{title}: the schema of its features (profile=geojson: of one "
+            "GeoJSON feature, for GDAL)",
+            f"getSchema.{name}",
+            common + [_ref("parameters", "profile")],
             {"200": _ok({"type": "object"}, SCHEMA_JSON), **_errors(400, 404)},
         ),
         f"/collections/{name}/items": _get(
@@ -209,13 +218,21 @@ def _parameters() -> dict:
         ),
         "limit": _query(
             "limit",
-            {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": MAX_LIMIT,
-                "default": DEFAULT_LIMIT,
-            },
-            "the page size",
+            {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
+            f"the page size; a larger limit than {MAX_LIMIT} is read as {MAX_LIMIT} "
+            "(the next link goes on)",
+        ),
+        "datetime": _query(
+            "datetime",
+            {"type": "string", "pattern": DATETIME_PATTERN},
+            "an RFC 3339 date or date-time, or an interval (start/end, '..' for an "
+            "open end); no collection has a time property, so every feature matches",
+        ),
+        "profile": _query(
+            "profile",
+            {"type": "string", "enum": ["geojson"]},
+            "geojson: the schema of one GeoJSON feature (attributes under "
+            "properties), which GDAL reads to type the fields",
         ),
         "offset": _query(
             "offset",
@@ -229,7 +246,12 @@ def _parameters() -> dict:
         ),
         "bbox-crs": _query("bbox-crs", crs_enum, "the CRS of bbox"),
         "crs": _query("crs", crs_enum, "the CRS of the answer's coordinates"),
-        "filter": _query("filter", {"type": "string"}, "a CQL2-text expression"),
+        # what a CQL2 text is, a grammar says, not a pattern: the format names it
+        "filter": _query(
+            "filter",
+            {"type": "string", "minLength": 1, "format": "cql2-text"},
+            "a CQL2-text expression on the collection's queryables",
+        ),
         "filter-lang": _query(
             "filter-lang",
             {"type": "string", "enum": list(FILTER_LANGS), "default": "cql2-text"},
@@ -240,7 +262,9 @@ def _parameters() -> dict:
             "name": "featureId",
             "in": "path",
             "required": True,
-            "schema": {"type": "string"},
+            "description": "a feature's id: 1 to 100 letters, digits, '-', '_' or "
+            "'.' (any other is no feature's: 404)",
+            "schema": {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"},
         },
     }
 

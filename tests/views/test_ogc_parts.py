@@ -48,7 +48,10 @@ def test_openapi_document_is_valid_and_describes_every_collection(client):
         assert f"/collections/{name}/items" in api["paths"]
     assert "/collections/zones/items" not in api["paths"]
     limit = api["components"]["parameters"]["limit"]["schema"]
-    assert (limit["default"], limit["maximum"]) == (100, 10_000)
+    # a larger limit is read as the largest page (issue 22): no maximum to
+    # refuse, the largest page is stated
+    assert limit["default"] == 100 and "maximum" not in limit
+    assert "10000" in api["components"]["parameters"]["limit"]["description"]
     params = api["paths"]["/collections/coworking/items"]["get"]["parameters"]
     status = next(p for p in params if p.get("name") == "status")
     assert set(status["schema"]["enum"]) >= {"open", "planned", "proposed"}
