@@ -52,7 +52,14 @@ def attachment(body: bytes | str, mimetype: str, filename: str):
     return response
 
 
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 _INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+
+
+def map_scripts(parts: dict) -> tuple[str, ...]:
+    """The inline scripts of a folium map's parts: those of its header (folium's
+    own settings, no data in them) and the map's script."""
+    return (*_INLINE_SCRIPT.findall(parts["header"]), parts["script"])
 
 
 def _hashes(bodies) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from ..maps import safe_json
 from ..maps.options import MapOptions
 from . import params
 from .guards import csrf_token, login_required
-from .http import attachment, csv_text, html_page, site
+from .http import attachment, csv_text, html_page, map_scripts, site
 from .mappage import map_parts, map_ui
 from .params import current_lang
 
@@ -389,7 +389,7 @@ def index():
         lang=lang,
         config=safe_json(editor_config(lang)),
     )
-    return html_page(html, private=True, scripts=(parts.script,))
+    return html_page(html, private=True, scripts=map_scripts(parts))
 
 
 # --- downloads: filtered layers, scenarios, key figures --------------------------

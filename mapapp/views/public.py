@@ -31,6 +31,7 @@ from ..site import require_public
 from .http import (
     content_security_policy,
     inline_style_hashes,
+    map_scripts,
     script_hashes,
     send_payload,
     site,
@@ -80,9 +81,9 @@ def map_sources(opts: MapOptions, include: list[str]) -> tuple[dict, int | None]
 
 def render_map_page(
     template: str, opts: MapOptions, include: list[str], embed: bool
-) -> tuple[str, str]:
+) -> tuple[str, tuple[str, ...]]:
     """Build the folium map for ``opts`` and render it into ``template``: the page
-    and the map's inline script (the only script the page may run inline)."""
+    and the map's inline scripts (the only scripts the page may run inline)."""
     lang = current_lang()
     tiles = site().tiles
     if opts.basemap and (tiles.url or opts.basemap == "none"):
@@ -113,7 +114,7 @@ def render_map_page(
         opts=opts,
         layer_titles={n: REGISTRY[n].title for n in include},
     )
-    return html, parts.script
+    return html, map_scripts(parts)
 
 
 INFO_FACTS = ("sources", "more_sources", "latest_source_date", "licence", "licences")
@@ -153,10 +154,10 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
     key = (template, s.data_version(), current_lang(), opts.key(), tuple(include))
 
     def make() -> Payload:
-        html, script = render_map_page(template, opts, include, embed)
+        html, scripts = render_map_page(template, opts, include, embed)
         return Payload.of(
             html.encode(),
-            script_hashes=script_hashes(script),
+            script_hashes=script_hashes(*scripts),
             style_hashes=inline_style_hashes(html),
         )
 
