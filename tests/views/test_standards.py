@@ -267,7 +267,9 @@ def test_collections_link_their_schemas(client):
     assert attributes["illustrative"]["type"] == "boolean"
     assert "id" not in attributes  # the feature's own id, apart
     part5 = client.get(
-        links[("http://www.opengis.net/def/rel/ogc/1.0/schema", "application/schema+json")]
+        links[
+            ("http://www.opengis.net/def/rel/ogc/1.0/schema", "application/schema+json")
+        ]
     ).json
     assert part5["properties"]["students"]["type"] == ["integer", "null"]
     assert part5["properties"]["id"]["x-ogc-role"] == "id"
