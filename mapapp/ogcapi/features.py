@@ -370,20 +370,26 @@ def parse_items_query(args: Mapping[str, str], spec: LayerSpec) -> ItemsQuery:
             "datetime: an RFC 3339 date or date-time, or an interval start/end "
             "with '..' for an open end"
         )
+    _check_companions(args)
     parts = []
     if "bbox" in args:
         parts.append(_bbox_filter(args))
-    elif "bbox-crs" in args:
-        raise bad_parameter("bbox-crs goes with a bbox")
     if "filter" in args:
         parts.append(_cql2_filter(args, spec))
-    elif "filter-lang" in args or "filter-crs" in args:
-        raise bad_parameter("filter-lang and filter-crs go with a filter")
     for key, value in args.items():
         if key not in RESERVED:
             parts.append(_property_filter(spec, key, value))
     where = None if not parts else parts[0] if len(parts) == 1 else And(tuple(parts))
     return ItemsQuery(limit, offset, where, output_crs(args))
+
+
+def _check_companions(args: Mapping[str, str]) -> None:
+    """bbox-crs, filter-crs and filter-lang must be values the server knows, even
+    without the bbox or filter they qualify (then they change nothing)."""
+    for name in ("bbox-crs", "filter-crs"):
+        _crs_param(args, name)
+    if args.get("filter-lang", "cql2-text") not in FILTER_LANGS:
+        raise bad_parameter("filter-lang: only cql2-text is supported")
 
 
 def _bbox_filter(args: Mapping[str, str]) -> Filter:

@@ -16,8 +16,9 @@ from importlib.metadata import version
 from flask import Flask
 
 from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
-from ..analysis.filters import FILTERABLE
+from ..analysis.filters import FILTERABLE, _allowed
 from ..analysis.suitability import CRITERIA
+from ..limits import ID_PATTERN
 from . import params
 
 _CALL = re.compile(r"params\.(\w+)\(")
@@ -40,17 +41,31 @@ def _number(name: str, low: float, high: float, description: str, required=False
     return _query(name, schema, description, required)
 
 
+def _values_pattern(layer: str, field: str) -> dict:
+    """Comma-separated values of a filter: any of the allowed ones, or free codes."""
+    allowed = _allowed(layer, field)
+    one = "|".join(sorted(allowed)) if allowed else "[0-9A-Za-z]{1,10}"
+    return {"type": "string", "pattern": f"^(?:(?:{one})(?:,(?:{one}))*)?$"}
+
+
+_LON = r"-?(?:180(?:\.0+)?|(?:1[0-7]\d|\d{1,2})(?:\.\d+)?)"
+_LAT = r"-?(?:90(?:\.0+)?|\d{1,2}(?:\.\d+)?)"
 # The parameters each parser of views/params.py reads.
 PARSERS = {
     "bbox": [
         _query(
             "bbox",
-            {"type": "string", "pattern": r"^-?[\d.]+(,-?[\d.]+){3}$"},
-            "min_lon,min_lat,max_lon,max_lat (WGS84)",
+            # empty: no bbox; else WGS84 numbers (min < max, or 400)
+            {"type": "string", "pattern": f"^(?:{_LON},{_LAT},{_LON},{_LAT})?$"},
+            "min_lon,min_lat,max_lon,max_lat (WGS84, min < max on both axes)",
         )
     ],
     "analysis_filters": [
-        _query(f"{layer}.{field}", {"type": "string"}, "values, comma-separated")
+        _query(
+            f"{layer}.{field}",
+            _values_pattern(layer, field),
+            "values, comma-separated",
+        )
         for layer, fields in FILTERABLE.items()
         for field in fields
     ],
@@ -75,7 +90,11 @@ PARSERS = {
             {"type": "string", "enum": list(params.CATCHMENT_TARGETS)},
             "a site",
         ),
-        _query("id", {"type": "string"}, "the id of the site in that layer"),
+        _query(
+            "id",
+            {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"},
+            "the id of the site in that layer",
+        ),
     ],
     "search_query": [
         _query("q", {"type": "string", "minLength": 2}, "text to find", required=True)
@@ -85,7 +104,7 @@ PARSERS = {
         {
             "name": "If-Match",
             "in": "header",
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "pattern": r'^(?:W/)?"?\d{1,15}"?$'},
             "description": 'the version read, as its ETag ("3")',
         }
     ],
@@ -129,7 +148,7 @@ def _operation(rule, view, method: str) -> dict:
     called = list(dict.fromkeys(_CALL.findall(source)))
     parameters = [_path_parameter(rule, name) for name in rule.arguments]
     for parser in called:
-        parameters += PARSERS.get(parser, [])
+        parameters += _required(PARSERS.get(parser, []), parser, called, method)
     known = {p["name"] for p in parameters}
     parameters += [
         _query(name, {"type": "string"}, "see docs/api.md")
@@ -151,6 +170,15 @@ def _operation(rule, view, method: str) -> dict:
     role = getattr(view, "mapapp_role", None)
     operation["security"] = [{"bearer": []}, {"session": []}] if role else []
     return operation
+
+
+def _required(parameters: list, parser: str, called: list, method: str) -> list:
+    """The parameters a view cannot do without: If-Match on a change or a deletion,
+    lat and lon where no site can be named instead."""
+    needed = (parser == "if_match" and method in ("PATCH", "DELETE")) or (
+        parser == "place" and "catchment_target" not in called
+    )
+    return [{**p, "required": True} for p in parameters] if needed else parameters
 
 
 def _path_parameter(rule, name: str) -> dict:
