@@ -10,14 +10,16 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from ..errors import BadRequest, MapappError
 from ..layers import Field, LayerSpec, tr
 from ..limits import ID_PATTERN
 from ..maps.geojson import features, orient
 from ..store import Store
-from ..store.filters import And, Compare, Filter, In, Intersects, IsNull, Or
+from ..store.filters import And, Compare, Filter, In, Intersects, IsNull, Not, Or
 from .cql2 import GEOMETRY, Cql2Error, parse_filter
 from .crs import CRS84, SUPPORTED, CrsError, bbox_geometry, decimals, from_crs84
 from .crs import parse_crs as _parse_crs
@@ -392,6 +394,9 @@ def _check_companions(args: Mapping[str, str]) -> None:
         raise bad_parameter("filter-lang: only cql2-text is supported")
 
 
+NOTHING = Or(())  # the filter no feature passes
+
+
 def _bbox_filter(args: Mapping[str, str]) -> Filter:
     crs = _crs_param(args, "bbox-crs")
     try:
@@ -406,11 +411,31 @@ def _bbox_filter(args: Mapping[str, str]) -> Filter:
         )
     try:
         area = bbox_geometry(bbox, crs)
-    except CrsError as exc:
-        raise bad_parameter(f"bbox: {exc}") from None
+    except CrsError:
+        # a box whose south is above its north holds no place
+        return NOTHING
+    if not _finite(area):  # beyond what the CRS can place on the Earth
+        return NOTHING
     if area.geom_type == "MultiPolygon":  # across the antimeridian
         return Or(tuple(Intersects(part) for part in area.geoms))
     return Intersects(area)
+
+
+def _finite(geometry) -> bool:
+    coords = shapely.get_coordinates(geometry)
+    return bool(len(coords)) and bool(np.isfinite(coords).all())
+
+
+def _placeable(expr: Filter) -> Filter:
+    """The filter with every geometry no CRS84 place can meet (coordinates beyond
+    the domain of their CRS) made a filter no feature passes."""
+    if isinstance(expr, Intersects):
+        return expr if _finite(expr.geometry) else NOTHING
+    if isinstance(expr, And | Or):
+        return type(expr)(tuple(_placeable(part) for part in expr.parts))
+    if isinstance(expr, Not):
+        return Not(_placeable(expr.part))
+    return expr
 
 
 def _cql2_filter(args: Mapping[str, str], spec: LayerSpec) -> Filter:
@@ -418,7 +443,7 @@ def _cql2_filter(args: Mapping[str, str], spec: LayerSpec) -> Filter:
         raise bad_parameter("filter-lang: only cql2-text is supported")
     crs = _crs_param(args, "filter-crs")
     try:
-        return parse_filter(args["filter"], queryable_types(spec), crs)
+        return _placeable(parse_filter(args["filter"], queryable_types(spec), crs))
     except Cql2Error as exc:
         raise bad_parameter(f"filter: {exc}") from None
 

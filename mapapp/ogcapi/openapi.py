@@ -11,7 +11,7 @@ them.
 from __future__ import annotations
 
 from ..layers import REGISTRY, LayerSpec, tr
-from ..limits import ID_PATTERN
+from ..limits import ID_PATTERN, MAX_QUERY_VALUE, MAX_TEXT_LENGTH
 from .crs import CRS84, SUPPORTED
 from .features import (
     DATETIME_PATTERN,
@@ -28,6 +28,7 @@ from .features import (
 )
 
 JSON = "application/json"
+TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\ufffe\\uffff]*$"
 HTML = "text/html"
 REF = "#/components/{}/{}"
 
@@ -182,6 +183,11 @@ def _property_parameter(field, lang: str) -> dict:
     equality, Part 3's queryables-query-parameters."""
     schema = field_schema(field, lang)
     schema.pop("title")
+    if field.type == "str" and "enum" not in schema:
+        # what a text field can hold (mapapp/layers/validation.py) and a query
+        # value's length (mapapp/limits.py)
+        schema["pattern"] = TEXT_PATTERN
+        schema["maxLength"] = min(MAX_TEXT_LENGTH, MAX_QUERY_VALUE)
     return {
         "name": field.name,
         "in": "query",
@@ -241,7 +247,15 @@ def _parameters() -> dict:
         ),
         "bbox": _query(
             "bbox",
-            {"type": "array", "minItems": 4, "maxItems": 6, "items": numbers},
+            # four numbers, or six with heights (the standard's own bbox.yaml)
+            {
+                "type": "array",
+                "oneOf": [
+                    {"minItems": 4, "maxItems": 4},
+                    {"minItems": 6, "maxItems": 6},
+                ],
+                "items": {**numbers, "minimum": -1e9 + 1, "maximum": 1e9 - 1},
+            },
             "minx,miny,maxx,maxy in bbox-crs; minx > maxx crosses the antimeridian",
         ),
         "bbox-crs": _query("bbox-crs", crs_enum, "the CRS of bbox"),

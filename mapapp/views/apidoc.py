@@ -44,7 +44,7 @@ def _number(name: str, low: float, high: float, description: str, required=False
 def _values_pattern(layer: str, field: str) -> dict:
     """Comma-separated values of a filter: any of the allowed ones, or free codes."""
     allowed = _allowed(layer, field)
-    one = "|".join(sorted(allowed)) if allowed else "[0-9A-Za-z]{1,10}"
+    one = "|".join(sorted(allowed)) if allowed else params.COMMUNE_CODE.pattern
     return {"type": "string", "pattern": f"^(?:(?:{one})(?:,(?:{one}))*)?$"}
 
 
