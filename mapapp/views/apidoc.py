@@ -105,7 +105,8 @@ PARSERS = {
             "name": "If-Match",
             "in": "header",
             "schema": {"type": "string", "pattern": r'^(?:W/)?"?\d{1,15}"?$'},
-            "description": 'the version read, as its ETag ("3")',
+            "description": 'the version read, as its ETag ("3"); PATCH and DELETE '
+            "need it (428 Precondition Required without)",
         }
     ],
 }
@@ -148,7 +149,7 @@ def _operation(rule, view, method: str) -> dict:
     called = list(dict.fromkeys(_CALL.findall(source)))
     parameters = [_path_parameter(rule, name) for name in rule.arguments]
     for parser in called:
-        parameters += _required(PARSERS.get(parser, []), parser, called, method)
+        parameters += _required(PARSERS.get(parser, []), parser, called)
     known = {p["name"] for p in parameters}
     parameters += [
         _query(name, {"type": "string"}, "see docs/api.md")
@@ -172,12 +173,11 @@ def _operation(rule, view, method: str) -> dict:
     return operation
 
 
-def _required(parameters: list, parser: str, called: list, method: str) -> list:
-    """The parameters a view cannot do without: If-Match on a change or a deletion,
-    lat and lon where no site can be named instead."""
-    needed = (parser == "if_match" and method in ("PATCH", "DELETE")) or (
-        parser == "place" and "catchment_target" not in called
-    )
+def _required(parameters: list, parser: str, called: list) -> list:
+    """The parameters a view cannot do without: lat and lon where no site can be
+    named instead. (If-Match, which a change or a deletion needs, stays optional
+    here: without it the answer is RFC 6585's 428, which the description says.)"""
+    needed = parser == "place" and "catchment_target" not in called
     return [{**p, "required": True} for p in parameters] if needed else parameters
 
 
