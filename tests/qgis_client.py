@@ -31,9 +31,11 @@ def windings(features):
         geometry = feature.geometry().constGet()
         if geometry is None:
             continue
-        parts = [geometry.geometryN(i) for i in range(geometry.numGeometries())] if (
-            hasattr(geometry, "numGeometries")
-        ) else [geometry]
+        parts = (
+            [geometry.geometryN(i) for i in range(geometry.numGeometries())]
+            if (hasattr(geometry, "numGeometries"))
+            else [geometry]
+        )
         for part in parts:
             if hasattr(part, "exteriorRing") and part.exteriorRing() is not None:
                 clockwise = part.exteriorRing().orientation() == QgsCurve.Clockwise

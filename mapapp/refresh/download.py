@@ -93,9 +93,10 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
     def http_error_302(self, req, fp, code, msg, headers):
         newurl = urljoin(req.full_url, headers.get("Location") or "")
         target = urlsplit(newurl)
-        allowed = target.netloc.lower() == self.origin or (
-            target.hostname or ""
-        ).lower() in self.hosts
+        allowed = (
+            target.netloc.lower() == self.origin
+            or (target.hostname or "").lower() in self.hosts
+        )
         if target.scheme not in ("http", "https") or not allowed:
             raise DownloadError(
                 f"{req.full_url}: redirected to {newurl[:200]}, which is not the "

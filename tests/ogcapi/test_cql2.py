@@ -139,7 +139,10 @@ def test_cql2_errors_say_what_and_where(text, message):
     [
         ("creation_date > DATE('2020-01-01')", "2020-01-01"),
         ("creation_date >= TIMESTAMP('2020-01-01T10:00:00Z')", "2020-01-01T10:00:00Z"),
-        ("creation_date < timestamp('2020-01-01t10:00:00.250z')", "2020-01-01T10:00:00Z"),
+        (
+            "creation_date < timestamp('2020-01-01t10:00:00.250z')",
+            "2020-01-01T10:00:00Z",
+        ),
     ],
 )
 def test_cql2_date_and_timestamp_literals_compare_as_iso_text(text, value):
