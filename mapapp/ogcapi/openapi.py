@@ -65,7 +65,7 @@ def openapi(base: str, lang: str, version: str, licence: dict | None) -> dict:
         "servers": [{"url": base.rstrip("/")}],
         "paths": paths,
         "components": {
-            "parameters": _parameters(),
+            "parameters": {**_parameters(), **_more_parameters()},
             "schemas": _schemas(lang),
             "responses": _responses(),
         },
@@ -228,18 +228,6 @@ def _parameters() -> dict:
             f"the page size; a larger limit than {MAX_LIMIT} is read as {MAX_LIMIT} "
             "(the next link goes on)",
         ),
-        "datetime": _query(
-            "datetime",
-            {"type": "string", "pattern": DATETIME_PATTERN},
-            "an RFC 3339 date or date-time, or an interval (start/end, '..' for an "
-            "open end); no collection has a time property, so every feature matches",
-        ),
-        "profile": _query(
-            "profile",
-            {"type": "string", "enum": ["geojson"]},
-            "geojson: the schema of one GeoJSON feature (attributes under "
-            "properties), which GDAL reads to type the fields",
-        ),
         "offset": _query(
             "offset",
             {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
@@ -250,10 +238,9 @@ def _parameters() -> dict:
             # four numbers, or six with heights (the standard's own bbox.yaml)
             {
                 "type": "array",
-                "oneOf": [
-                    {"minItems": 4, "maxItems": 4},
-                    {"minItems": 6, "maxItems": 6},
-                ],
+                "minItems": 4,
+                "maxItems": 6,
+                "oneOf": [{"maxItems": 4}, {"minItems": 6}],
                 "items": {**numbers, "minimum": -1e9 + 1, "maximum": 1e9 - 1},
             },
             "minx,miny,maxx,maxy in bbox-crs; minx > maxx crosses the antimeridian",
@@ -272,6 +259,24 @@ def _parameters() -> dict:
             "the filter's language (cql-text: the draft's name, read as cql2-text)",
         ),
         "filter-crs": _query("filter-crs", crs_enum, "the CRS of filter geometries"),
+    }
+
+
+def _more_parameters() -> dict:
+    """datetime, the schema's profile and the feature id."""
+    return {
+        "datetime": _query(
+            "datetime",
+            {"type": "string", "pattern": DATETIME_PATTERN},
+            "an RFC 3339 date or date-time, or an interval (start/end, '..' for an "
+            "open end); no collection has a time property, so every feature matches",
+        ),
+        "profile": _query(
+            "profile",
+            {"type": "string", "enum": ["geojson"]},
+            "geojson: the schema of one GeoJSON feature (attributes under "
+            "properties), which GDAL reads to type the fields",
+        ),
         "featureId": {
             "name": "featureId",
             "in": "path",
