@@ -259,6 +259,8 @@ def _nullable_type(field: Field, schema: dict) -> dict:
     """An optional field's values may be null too (JSON Schema 2020-12)."""
     if not field.required:
         schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
     return schema
 
 
@@ -266,6 +268,8 @@ def _nullable_flag(field: Field, schema: dict) -> dict:
     """An optional field's values may be null too (OpenAPI 3.0's keyword)."""
     if not field.required:
         schema["nullable"] = True
+        if "enum" in schema:  # as OpenAPI 3.0.3 asks of a nullable enum
+            schema["enum"] = [*schema["enum"], None]
     return schema
 
 

@@ -322,3 +322,28 @@ def test_csp_allows_the_map_script_and_no_injected_one(client, monkeypatch):
     assert all(digest(body) in allowed for body in scripts[:-1])
     assert digest("window.injected = 1") not in allowed
     assert len(allowed) == len(scripts) - 1
+
+
+@pytest.mark.parametrize("name", ["companies", "coworking", "schools", "fibre"])
+def test_every_served_feature_holds_to_its_schemas(client, name):
+    """The schemas declare only what holds: each served feature validates."""
+    import jsonschema
+
+    part5 = client.get(f"/ogc/collections/{name}/schema").json
+    part5["properties"].pop("geometry")
+    flat = jsonschema.Draft202012Validator(part5)
+    features = client.get(f"/ogc/collections/{name}/items?limit=1000").json["features"]
+    assert features
+    for feature in features:
+        flat.validate(feature["properties"])
+    profile = client.get(f"/ogc/collections/{name}/schema?profile=geojson").json
+    attributes = profile["properties"]["properties"]["properties"]
+    for feature in features:
+        for key, value in feature["properties"].items():
+            if key == "id":
+                continue
+            rule = attributes[key]
+            if value is None:
+                assert rule.get("nullable"), key
+            elif "enum" in rule:
+                assert value in rule["enum"], key
