@@ -510,7 +510,13 @@ def exemplars(store: Store, spec: LayerSpec) -> tuple[str, ...]:
     for field in queryable_fields(spec):
         if field.type == "str" or field.required:
             continue
-        first = _read(store, spec, IsNull(field.name, negate=True), limit=1)
+        first = store.read(
+            spec.name,
+            published_only=True,
+            where=IsNull(field.name, negate=True),
+            columns=["id"],
+            limit=1,
+        )
         if len(first) and first["id"].iloc[0] not in found:
             found.append(str(first["id"].iloc[0]))
     return tuple(found)
