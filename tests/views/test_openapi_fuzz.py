@@ -137,6 +137,7 @@ def schemathesis_run(url: str, *options: str) -> str:
     import os
     import subprocess
     import sys
+    import tempfile
     from pathlib import Path
 
     root = Path(__file__).parent.parent.parent
@@ -147,7 +148,7 @@ def schemathesis_run(url: str, *options: str) -> str:
         capture_output=True,
         text=True,
         timeout=900,
-        cwd=root,
+        cwd=tempfile.mkdtemp(prefix="schemathesis-"),  # its cache, not the repo's
         env={
             **os.environ,
             "SCHEMATHESIS_HOOKS": "tests.cql2_strategy",
