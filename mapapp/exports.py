@@ -15,9 +15,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import closing
 from pathlib import Path
+from xml.etree import ElementTree
 
 import geopandas as gpd
 import pandas as pd
@@ -26,7 +29,7 @@ import shapely
 from . import gdal_
 from .errors import NotFound
 from .layers import LICENCES, PRECISIONS, REGISTRY, get_spec, tr
-from .maps.geojson import clean_value, features, to_geojson
+from .maps.geojson import clean_value, features, orient, to_geojson
 
 FORMATS = {
     "geojson": "application/geo+json",
@@ -36,6 +39,8 @@ FORMATS = {
 }
 # fmt -> (separator, byte-order mark)
 CSV_FLAVOURS = {"csv": (",", ""), "fr.csv": (";", "\ufeff")}
+# the decimal separator of each flavour: French spreadsheets read "0,31" as a number
+DECIMALS = {"csv": ".", "fr.csv": ","}
 # GDAL 3.6 (Debian 12, several QGIS builds) warns on GeoPackage 1.4
 GPKG_VERSION = "1.3"
 # The licence of the former releases' single stamp (kept for callers that show one
@@ -135,20 +140,25 @@ def export_bytes(
     fmt: str,
     metadata: dict | None = None,
     crs: str | None = None,
+    lang: str = "fr",
 ) -> bytes:
     """The frame as a file of a format of :data:`FORMATS`; coordinates in WGS84, or
-    in ``crs`` (a pyproj name such as ``EPSG:2154``) when given."""
+    in ``crs`` (a pyproj name such as ``EPSG:2154``) when given. Polygons have
+    their exterior rings counterclockwise (RFC 7946) in every format."""
     frame = typed(frame.drop(columns=["version"], errors="ignore"), layer)
+    frame = frame.set_geometry(
+        gpd.GeoSeries(orient(frame.geometry.values), index=frame.index, crs=frame.crs)
+    )
     if crs is not None:
-        frame = frame.to_crs(crs)
+        frame = frame.to_crs(crs)  # Lambert-93 and Web Mercator keep the winding
     if fmt == "geojson":
         return _geojson_bytes(frame, layer, metadata, crs)
     if fmt in CSV_FLAVOURS:
         separator, bom = CSV_FLAVOURS[fmt]
         names, rows = table_rows(frame, projected=crs is not None)
-        return write_csv(names, rows, separator, bom)
+        return write_csv(names, rows, separator, bom, decimal=DECIMALS[fmt])
     if fmt == "gpkg":
-        return _gpkg_bytes(frame, layer, metadata)
+        return _gpkg_bytes(frame, layer, metadata, lang)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -209,24 +219,31 @@ def neutralise(value: object) -> object:
     return value
 
 
-def _cell(value: object) -> object:
+def _cell(value: object, decimal: str = ".") -> object:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and decimal != ".":
+        return repr(value).replace(".", decimal)
     return neutralise(value)
 
 
 def write_csv(
-    names: list[str], rows: Iterable[list], separator: str = ",", bom: str = ""
+    names: list[str],
+    rows: Iterable[list],
+    separator: str = ",",
+    bom: str = "",
+    decimal: str = ".",
 ) -> bytes:
     """The one CSV writer of mapapp (downloads in both flavours, planners' exports
     and tables): a header and the rows, RFC 4180 quoting and CRLF line ends;
-    booleans as ``true``/``false``, missing values empty, formulas neutralised."""
+    booleans as ``true``/``false``, decimal numbers with ``decimal`` as their
+    separator, missing values empty, formulas neutralised."""
     buffer = io.StringIO()
     buffer.write(bom)
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
     writer.writerow([_cell(n) for n in names])
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([_cell(v, decimal) for v in row])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -239,7 +256,9 @@ def csv_text(rows: Iterable[dict]) -> str:
     return write_csv(names, values).decode("utf-8") if names else ""
 
 
-def _gpkg_bytes(frame: gpd.GeoDataFrame, layer: str, metadata: dict | None) -> bytes:
+def _gpkg_bytes(
+    frame: gpd.GeoDataFrame, layer: str, metadata: dict | None, lang: str = "fr"
+) -> bytes:
     # a new file in a private folder: GDAL never sees the working store
     with gdal_.private_dir() as tmp:
         path = Path(tmp) / "export.gpkg"
@@ -250,7 +269,98 @@ def _gpkg_bytes(frame: gpd.GeoDataFrame, layer: str, metadata: dict | None) -> b
             _gpkg_metadata(metadata or {}),
             dataset_options={"VERSION": GPKG_VERSION},
         )
+        add_qgis_metadata(path, layer, qgis_metadata(layer, metadata or {}, lang))
         return path.read_bytes()
+
+
+# QGIS (3.22 and later) shows a layer's licence, rights and sources from its own
+# metadata record, which it finds by this standard URI; GDAL's record stays beside.
+QGIS_STANDARD = "http://mrcc.com/qgis.dtd"
+QGIS_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+
+
+def qgis_metadata(layer: str, metadata: dict, lang: str = "fr") -> str:
+    """A layer's metadata as a QGIS layer-metadata document (QgsLayerMetadata's
+    XML): title, abstract, licences, rights (attribution), sources and links."""
+    try:
+        title = tr(get_spec(layer).title, lang)
+    except NotFound:
+        title = layer
+    root = ElementTree.Element("qgis", version="3.22.0")
+    fields = [
+        ("identifier", f"mapapp:{layer}"),
+        ("parentidentifier", ""),
+        ("language", lang),
+        ("type", "dataset"),
+        ("title", title),
+        ("abstract", _abstract(title, metadata, lang)),
+    ]
+    for tag, text in fields:
+        ElementTree.SubElement(root, tag).text = text
+    links = ElementTree.SubElement(root, "links")
+    for lic in metadata.get("licences") or [metadata.get("licence") or LICENCE]:
+        ElementTree.SubElement(
+            links, "link", name=lic["title"], type="WWW:LINK", url=lic["url"],
+            description="licence", format="", mimeType="text/html", size="",
+        )  # fmt: skip
+    ElementTree.SubElement(root, "fees").text = ""
+    ElementTree.SubElement(root, "rights").text = metadata.get("attribution", "")
+    for lic in metadata.get("licences") or [metadata.get("licence") or LICENCE]:
+        ElementTree.SubElement(root, "license").text = f"{lic['title']} <{lic['url']}>"
+    for source in metadata.get("sources", []):
+        ElementTree.SubElement(root, "history").text = source
+    ElementTree.SubElement(root, "encoding").text = ""
+    return QGIS_DOCTYPE + "\n" + ElementTree.tostring(root, encoding="unicode")
+
+
+def _abstract(title: str, metadata: dict, lang: str) -> str:
+    edition = metadata.get("edition") or "?"
+    if lang == "fr":
+        return f"{title}, données publiées par mapapp (édition {edition})."
+    return f"{title}, data published by mapapp (edition {edition})."
+
+
+def add_qgis_metadata(path: Path, table: str, document: str) -> None:
+    """Add a QGIS metadata record for ``table`` to a GeoPackage GDAL has written
+    (GeoPackage's metadata extension: gpkg_metadata and its reference)."""
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER CONSTRAINT m_pk "
+            "PRIMARY KEY ASC NOT NULL, md_scope TEXT NOT NULL DEFAULT 'dataset', "
+            "md_standard_uri TEXT NOT NULL, mime_type TEXT NOT NULL DEFAULT "
+            "'text/xml', metadata TEXT NOT NULL DEFAULT '')"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (reference_scope "
+            "TEXT NOT NULL, table_name TEXT, column_name TEXT, row_id_value "
+            "INTEGER, timestamp DATETIME NOT NULL DEFAULT "
+            "(strftime('%Y-%m-%dT%H:%M:%fZ','now')), md_file_id INTEGER NOT NULL, "
+            "md_parent_id INTEGER, CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) "
+            "REFERENCES gpkg_metadata(id), CONSTRAINT crmr_mpi_fk FOREIGN KEY "
+            "(md_parent_id) REFERENCES gpkg_metadata(id))"
+        )
+        for name in ("gpkg_metadata", "gpkg_metadata_reference"):
+            exists = db.execute(
+                "SELECT 1 FROM gpkg_extensions WHERE table_name = ?", (name,)
+            ).fetchone()
+            if not exists:
+                db.execute(
+                    "INSERT INTO gpkg_extensions VALUES (?, NULL, 'gpkg_metadata', "
+                    "'http://www.geopackage.org/spec120/#extension_metadata', "
+                    "'read-write')",
+                    (name,),
+                )
+        cursor = db.execute(
+            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, "
+            "metadata) VALUES ('dataset', ?, 'text/xml', ?)",
+            (QGIS_STANDARD, document),
+        )
+        db.execute(
+            "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, "
+            "md_file_id) VALUES ('table', ?, ?)",
+            (table, cursor.lastrowid),
+        )
+    # the connection is closed: GDAL's file is complete again, rollback journal gone
 
 
 def _gpkg_metadata(metadata: dict) -> dict[str, str]:

@@ -61,7 +61,8 @@ def _zone(kind: str, name: str, code: str, geom) -> Zone:
         tuple(geom.bounds),
         round(point.y, 5),
         round(point.x, 5),
-        mapping(outline),
+        # rings counterclockwise, as RFC 7946 asks of GeoJSON
+        mapping(shapely.orient_polygons(outline, exterior_cw=False)),
     )
 
 

@@ -7,7 +7,8 @@ Loads each collection through QGIS's OAPIF provider (5 features a page, so pagin
 is exercised), then once more restricted to BBOX (minx,miny,maxx,maxy: QGIS sends
 it to the server), and each GeoPackage through the OGR provider; prints one JSON
 object: per layer its validity, feature count, features read, extent, CRS, field
-types and the Python types of the values QGIS hands out.
+types, the Python types of the values QGIS hands out, how QGIS finds the exterior
+rings of polygons wound (clockwise or not) and the licences of its metadata.
 """
 
 import json
@@ -16,10 +17,30 @@ import sys
 
 from qgis.core import (
     QgsApplication,
+    QgsCurve,
     QgsFeatureRequest,
     QgsRectangle,
     QgsVectorLayer,
 )
+
+
+def windings(features):
+    """How many exterior rings QGIS finds clockwise and counterclockwise."""
+    out = {"clockwise": 0, "counterclockwise": 0}
+    for feature in features:
+        geometry = feature.geometry().constGet()
+        if geometry is None:
+            continue
+        parts = (
+            [geometry.geometryN(i) for i in range(geometry.numGeometries())]
+            if (hasattr(geometry, "numGeometries"))
+            else [geometry]
+        )
+        for part in parts:
+            if hasattr(part, "exteriorRing") and part.exteriorRing() is not None:
+                clockwise = part.exteriorRing().orientation() == QgsCurve.Clockwise
+                out["clockwise" if clockwise else "counterclockwise"] += 1
+    return out
 
 
 def describe(layer, request=None):
@@ -48,6 +69,10 @@ def describe(layer, request=None):
         "crs": layer.crs().authid(),
         "fields": {f.name(): f.typeName() for f in layer.fields()},
         "kinds": kinds,
+        "windings": windings(features),
+        "licenses": list(layer.metadata().licenses()),
+        "rights": list(layer.metadata().rights()),
+        "history": list(layer.metadata().history()),
     }
 
 

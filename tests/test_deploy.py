@@ -133,6 +133,15 @@ def test_the_documented_proxy_serves_https_and_hides_the_app(proxied):
     assert _get(https + "/healthz")[0] == 200
     status, headers, _ = _get(http + "/embed")
     assert status == 301 and headers["Location"].startswith("https://")
+    # HSTS once, from the proxy, on the app's answers and the proxy's own
+    assert headers.get("Strict-Transport-Security") is None  # not over http
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=CONTEXT))
+    for url in (https + "/healthz", https + "/nowhere"):
+        try:
+            sent = opener.open(url, timeout=10).headers
+        except urllib.error.HTTPError as exc:
+            sent = exc.headers
+        assert sent.get_all("Strict-Transport-Security") == ["max-age=31536000"]
     page = _get(https + "/share")[2].decode()
     # the address the visitor used, as nginx passes it on ($host: no port)
     assert 'data-embed="https://localhost/embed"' in page

@@ -388,3 +388,28 @@ def test_sources_say_for_each_feature_what_was_read_when_and_the_finding():
         found[finding.split(" ")[0]] += 1
     counts = ", ".join(f"{n} {c}" for c, n in found.items())
     assert f"**{counts}**" in " ".join(text.split()), counts
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "fibre.geojson",
+        "perimeters.geojson",
+        "zones.geojson",
+        "reference/communes-grand-besancon.geojson",
+        "reference/study-area.geojson",
+    ],
+)
+def test_seed_polygons_are_wound_as_rfc_7946_says(path):
+    """Exterior rings counterclockwise, holes clockwise (RFC 7946 §3.1.6), in the
+    seed's own one-feature-per-line form."""
+    text = (GEODATA / path).read_text(encoding="utf-8")
+    for feature in json.loads(text)["features"]:
+        geometry = shapely.geometry.shape(feature["geometry"])
+        for polygon in getattr(geometry, "geoms", [geometry]):
+            assert polygon.exterior.is_ccw, feature["properties"]
+            assert not any(ring.is_ccw for ring in polygon.interiors)
+    lines = text.splitlines()
+    if len(lines) > 1:  # one feature per line between the collection's lines
+        for line in lines[1:-1]:
+            assert json.loads(line.removesuffix(","))["type"] == "Feature"

@@ -156,7 +156,8 @@ def _filter_chunk(
     naf = chunk[cols["activitePrincipaleEtablissement"]].str.strip()
     nomenclature = cols.get("nomenclatureActivitePrincipaleEtablissement")
     rev2 = chunk[nomenclature].isin(("NAFRev2", "")) if nomenclature else True
-    digital = naf.map(lambda c: in_digital_set(c, wide)) & rev2
+    # astype: an empty chunk's map keeps the text dtype (pyarrow's, when installed)
+    digital = naf.map(lambda c: in_digital_set(c, wide)).astype(bool) & rev2
     if (~digital).any():
         report.drop("naf_outside", naf[~digital].iloc[0], int((~digital).sum()))
     return chunk[digital]

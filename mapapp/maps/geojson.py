@@ -1,4 +1,5 @@
-"""GeoJSON for the web (RFC 7946): WGS84, coordinates rounded to 5 decimals (~1 m)."""
+"""GeoJSON for the web (RFC 7946): WGS84, coordinates rounded to 5 decimals (~1 m),
+polygons' exterior rings counterclockwise and their holes clockwise (§3.1.6)."""
 
 from __future__ import annotations
 
@@ -13,22 +14,33 @@ from ..values import plain_value as clean_value
 PRECISION = 5
 
 
+def orient(geoms):
+    """Polygons (alone or in collections) with their exterior rings counterclockwise
+    and their holes clockwise, as RFC 7946 asks; other geometries unchanged."""
+    return shapely.orient_polygons(geoms, exterior_cw=False)
+
+
 def features(
     gdf: gpd.GeoDataFrame,
     drop: tuple[str, ...] = (),
     precision: int = PRECISION,
     nulls: bool = False,
+    wind: bool = True,
 ) -> list[dict]:
     """The frame's rows as GeoJSON Feature dicts (id from the ``id`` column).
 
     A frame with a CRS is moved to WGS84; one without (``crs=None``) is written in
     its own coordinates, rounded to ``precision`` decimals. Missing values are left
     out, or written as ``null`` with ``nulls`` (every feature then lists every
-    property, which desktop GIS read as the layer's fields).
+    property, which desktop GIS read as the layer's fields). Rings are wound as
+    RFC 7946 asks, after rounding, unless ``wind`` is false (coordinates whose
+    axes were swapped, wound before the swap).
     """
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
     geoms = shapely.transform(gdf.geometry.values, lambda c: np.round(c, precision))
+    if wind:
+        geoms = orient(geoms)
     columns = [c for c in gdf.columns if c != gdf.geometry.name and c not in drop]
     records = gdf[columns].to_dict("records")
     out = []
@@ -83,6 +95,6 @@ def stored_feature(feature: dict) -> dict:
         "type": "Feature",
         "id": feature["id"],
         "properties": {k: v for k, v in props.items() if v is not None},
-        "geometry": shapely.geometry.mapping(feature["geometry"]),
+        "geometry": shapely.geometry.mapping(orient(feature["geometry"])),
         "version": feature["version"],
     }

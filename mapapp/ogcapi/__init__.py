@@ -25,12 +25,14 @@ from .features import (
     OgcError,
     collection,
     conformance,
+    feature_schema,
     item,
     items,
     landing,
     output_crs,
     parse_items_query,
     queryables,
+    schema,
 )
 from .openapi import openapi
 
@@ -47,6 +49,7 @@ __all__ = [
     "OgcError",
     "collection",
     "conformance",
+    "feature_schema",
     "item",
     "items",
     "landing",
@@ -54,4 +57,5 @@ __all__ = [
     "output_crs",
     "parse_items_query",
     "queryables",
+    "schema",
 ]

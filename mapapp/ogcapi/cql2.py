@@ -1,7 +1,9 @@
 """CQL2 text (OGC 21-065) filters, parsed into the store's filter nodes.
 
 What is understood: comparisons (``=``, ``<>``, ``<``, ``<=``, ``>``, ``>=``),
-``AND``/``OR``/``NOT`` and parentheses, ``TRUE``/``FALSE``, ``[NOT] LIKE`` (``%``,
+``AND``/``OR``/``NOT`` and parentheses, ``TRUE``/``FALSE`` (``1``/``0`` for a
+boolean property, as GDAL writes them), ``DATE('…')`` and ``TIMESTAMP('…')``
+(compared with the ISO dates the layers hold as text), ``[NOT] LIKE`` (``%``,
 ``_``, ``\\`` escapes), ``[NOT] BETWEEN``, ``[NOT] IN (…)``, ``IS [NOT] NULL``,
 ``CASEI(…)`` for case-insensitive comparison, and ``S_INTERSECTS(geometry, …)``
 with a ``BBOX(…)`` or any WKT geometry literal. Strings are single-quoted, a quote
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 import shapely
 from shapely.errors import ShapelyError
@@ -116,8 +119,29 @@ def parse_filter(text: str, queryables: dict[str, str], crs: str = CRS84) -> Fil
     return expr
 
 
-# Temporal literals of CQL2 (not supported: no collection has a time property).
+# Temporal literals of CQL2. DATE('…') and TIMESTAMP('…') are compared with the
+# dates the layers hold as ISO 8601 text ('2025', '2025-06', '2025-06-30'), as
+# text; INTERVAL needs the temporal operators, which are not implemented.
 TEMPORAL = ("DATE", "TIMESTAMP", "INTERVAL")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz])")
+
+
+def temporal_text(kind: str, text: str) -> str:
+    """A DATE or TIMESTAMP literal's value as the ISO text the layers hold; Cql2Error
+    when it is not a real date (or a UTC instant)."""
+    pattern = _DATE if kind == "DATE" else _TIMESTAMP
+    match = pattern.fullmatch(text)
+    try:
+        if match is None:
+            raise ValueError
+        if kind == "DATE":
+            return date.fromisoformat(text).isoformat()
+        moment = datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}")
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        example = "'2025-06-30'" if kind == "DATE" else "'2025-06-30T12:00:00Z'"
+        raise Cql2Error(f"{kind}({text!r}): expected {kind}({example})") from None
 
 
 class _Parser:
@@ -174,6 +198,9 @@ class _Parser:
 
     def factor(self, depth: int) -> Filter:
         if self.accept("NOT"):
+            # NOTs nest like parentheses (in the SQL too): the same bound
+            if depth + 1 > MAX_DEPTH:
+                self.fail(f"more than {MAX_DEPTH} nested levels")
             return Not(self.factor(depth + 1))
         if self.accept("("):
             inner = self.expression(depth + 1)
@@ -227,6 +254,11 @@ class _Parser:
         if self.queryables[prop.name] != "str":
             raise Cql2Error(f"LIKE needs a text property; {prop.name} is not one")
         text = self.literal_for(prop, pattern, start)
+        if re.search(r"(?<!\\)(?:\\\\)*\\$", text):
+            raise Cql2Error(
+                f"at position {start.pos}: the LIKE pattern ends with the escape "
+                "character \\ (write \\\\ for a backslash)"
+            )
         return Like(prop.name, text, negate, prop.casei or pattern.casei)
 
     def between(self, left, low, high, negate: bool, start: Token) -> Filter:
@@ -267,11 +299,16 @@ class _Parser:
             return _Lit(token.word == "TRUE")
         if token.kind == "quoted":
             return _Prop(token.text[1:-1].replace('""', '"'))
+        if token.word in ("DATE", "TIMESTAMP") and self.accept("("):
+            if self.tok.kind != "str":
+                self.fail(f"expected a quoted {token.word.lower()}")
+            text = self.take().text[1:-1]
+            self.expect(")")
+            return _Lit(temporal_text(token.word, text))
         if token.word in TEMPORAL and self.tok.text == "(":
             raise Cql2Error(
-                f"at position {token.pos}: {token.word}(…) literals are not "
-                "supported (no collection has a time property; dates are text "
-                "properties compared as 'YYYY-MM-DD' strings)"
+                f"at position {token.pos}: INTERVAL(…) is not supported (no "
+                "temporal operator is implemented; compare dates with DATE(…))"
             )
         if token.kind == "name" and token.word not in _KEYWORDS:
             return _Prop(token.text)
@@ -298,6 +335,8 @@ class _Parser:
         kind, value = self.queryables[prop.name], operand.value
         if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
             return value
+        if kind == "bool" and type(value) is int and value in (0, 1):
+            return bool(value)  # GDAL writes booleans as 0 and 1
         ok = {
             "str": isinstance(value, str),
             "bool": isinstance(value, bool),
@@ -305,7 +344,7 @@ class _Parser:
             "float": isinstance(value, float),
         }[kind]
         if not ok:
-            expected = {"str": "a 'quoted' text", "bool": "TRUE or FALSE"}.get(
+            expected = {"str": "a 'quoted' text", "bool": "TRUE, FALSE, 1 or 0"}.get(
                 kind, "a number"
             )
             raise Cql2Error(

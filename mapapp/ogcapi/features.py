@@ -3,18 +3,23 @@ queryables, items and single features (see the package docstring)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 
 from ..errors import BadRequest, MapappError
 from ..layers import Field, LayerSpec, tr
-from ..maps.geojson import features
+from ..limits import ID_PATTERN
+from ..maps.geojson import features, orient
 from ..store import Store
-from ..store.filters import And, Compare, Filter, Intersects, Or
+from ..store.filters import And, Compare, Filter, In, Intersects, IsNull, Not, Or
 from .cql2 import GEOMETRY, Cql2Error, parse_filter
 from .crs import CRS84, SUPPORTED, CrsError, bbox_geometry, decimals, from_crs84
 from .crs import parse_crs as _parse_crs
@@ -51,8 +56,16 @@ RESERVED = {
     "filter",
     "filter-lang",
     "filter-crs",
-    "datetime",  # no temporal property: accepted and ignored (Part 1, 7.15.4)
+    "datetime",  # no temporal property: checked, then ignored (Part 1, 7.15.4)
 }
+# Part 1's datetime: an RFC 3339 instant (or a date), or an interval with open ends
+_INSTANT = (
+    r"\d{4}-\d{2}-\d{2}(?:[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2}))?"
+)
+DATETIME_PATTERN = rf"^(?:{_INSTANT}|(?:{_INSTANT}|\.\.)?/(?:{_INSTANT}|\.\.)?)$"
+# Part 5 (schemas) and the link GDAL's OAPIF driver reads to type the fields
+SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"
+DESCRIBED_BY = "describedBy"
 # "cql-text", the name of the 2021 draft, is what GDAL's OAPIF driver (3.6 to 3.12
 # at least) looks for before it sends a -where clause to the server; what it sends
 # (comparisons, LIKE, IS NULL, AND/OR/NOT) is CQL2 text as well.
@@ -172,6 +185,14 @@ def collection(
             _link(f"{url}/items", "items", GEOJSON, "the features"),
             _link(f"{url}/items?f=html", "items", "text/html", "the features as HTML"),
             _link(f"{url}/queryables", QUERYABLES_REL, SCHEMA_JSON, "queryables"),
+            _link(f"{url}/schema", SCHEMA_REL, SCHEMA_JSON, "the schema"),
+            # GDAL (3.6 on) types the fields from this schema of a GeoJSON feature
+            _link(
+                f"{url}/schema?profile=geojson",
+                DESCRIBED_BY,
+                SCHEMA_JSON,
+                "the schema of a GeoJSON feature of this collection",
+            ),
         ]
         + [_link(lic["url"], "license", "text/html", lic["title"]) for lic in licences]
         + [
@@ -249,6 +270,82 @@ def queryables(spec: LayerSpec, base: str, lang: str) -> dict:
     }
 
 
+def _nullable_type(field: Field, schema: dict) -> dict:
+    """An optional field's values may be null too (JSON Schema 2020-12)."""
+    if not field.required:
+        schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
+    return schema
+
+
+def _nullable_flag(field: Field, schema: dict) -> dict:
+    """An optional field's values may be null too (OpenAPI 3.0's keyword)."""
+    if not field.required:
+        schema["nullable"] = True
+        if "enum" in schema:  # as OpenAPI 3.0.3 asks of a nullable enum
+            schema["enum"] = [*schema["enum"], None]
+    return schema
+
+
+def schema(spec: LayerSpec, base: str, lang: str) -> dict:
+    """The schema of the collection's features (Part 5 "schemas"): every property,
+    its type, allowed values and ranges, the id and the primary geometry."""
+    props = {
+        GEOMETRY: {
+            "title": tr({"fr": "Géométrie", "en": "Geometry"}, lang),
+            "format": GEOMETRY_FORMATS[spec.geometry],
+            "x-ogc-role": "primary-geometry",
+        }
+    }
+    for field in output_fields(spec):
+        props[field.name] = _nullable_type(field, field_schema(field, lang))
+    props["id"]["x-ogc-role"] = "id"
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}collections/{spec.name}/schema",
+        "type": "object",
+        "title": tr(spec.title, lang),
+        "properties": props,
+        "additionalProperties": False,
+    }
+
+
+def _geojson_geometry(spec: LayerSpec) -> dict:
+    kinds = ["Point"] if spec.geometry == "Point" else ["Polygon", "MultiPolygon"]
+    return {
+        "type": ["object", "null"],
+        "properties": {"type": {"type": "string", "enum": kinds}},
+    }
+
+
+def feature_schema(spec: LayerSpec, base: str, lang: str) -> dict:
+    """The JSON Schema of one GeoJSON feature of the collection, its attributes
+    under ``properties`` (the form GDAL's OAPIF driver reads through the
+    collection's ``describedBy`` link to type the fields)."""
+    attributes = {
+        field.name: _nullable_flag(field, field_schema(field, lang))
+        for field in output_fields(spec)
+        if field.name != "id"  # the feature's own id: GDAL makes it a field apart
+    }
+    return {
+        "$id": f"{base}collections/{spec.name}/schema?profile=geojson",
+        "title": tr(spec.title, lang),
+        # GDAL 3.6 reads a single type per attribute: nulls are said the OpenAPI
+        # 3.0 way, as in the feature schemas of the API definition
+        "description": "A GeoJSON feature of this collection; nullable: true marks "
+        "the properties that may be null (OpenAPI 3.0 schema object).",
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": _geojson_geometry(spec),
+            "properties": {"type": "object", "properties": attributes},
+        },
+    }
+
+
 # --- items --------------------------------------------------------------------------
 
 
@@ -285,24 +382,38 @@ def parse_items_query(args: Mapping[str, str], spec: LayerSpec) -> ItemsQuery:
         offset = int(args.get("offset", 0))
     except ValueError:
         raise bad_parameter("limit and offset must be integers") from None
-    if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
+    if limit < 1 or not 0 <= offset <= MAX_OFFSET:
+        raise bad_parameter(f"limit must be 1 or more and offset 0 to {MAX_OFFSET}")
+    # a larger limit is read as the largest page (Part 1: the next link goes on)
+    limit = min(limit, MAX_LIMIT)
+    if "datetime" in args and not re.match(DATETIME_PATTERN, args["datetime"]):
         raise bad_parameter(
-            f"limit must be 1 to {MAX_LIMIT} and offset 0 to {MAX_OFFSET}"
+            "datetime: an RFC 3339 date or date-time, or an interval start/end "
+            "with '..' for an open end"
         )
+    _check_companions(args)
     parts = []
     if "bbox" in args:
         parts.append(_bbox_filter(args))
-    elif "bbox-crs" in args:
-        raise bad_parameter("bbox-crs goes with a bbox")
     if "filter" in args:
         parts.append(_cql2_filter(args, spec))
-    elif "filter-lang" in args or "filter-crs" in args:
-        raise bad_parameter("filter-lang and filter-crs go with a filter")
     for key, value in args.items():
         if key not in RESERVED:
             parts.append(_property_filter(spec, key, value))
     where = None if not parts else parts[0] if len(parts) == 1 else And(tuple(parts))
     return ItemsQuery(limit, offset, where, output_crs(args))
+
+
+def _check_companions(args: Mapping[str, str]) -> None:
+    """bbox-crs, filter-crs and filter-lang must be values the server knows, even
+    without the bbox or filter they qualify (then they change nothing)."""
+    for name in ("bbox-crs", "filter-crs"):
+        _crs_param(args, name)
+    if args.get("filter-lang", "cql2-text") not in FILTER_LANGS:
+        raise bad_parameter("filter-lang: only cql2-text is supported")
+
+
+NOTHING = Or(())  # the filter no feature passes
 
 
 def _bbox_filter(args: Mapping[str, str]) -> Filter:
@@ -319,11 +430,31 @@ def _bbox_filter(args: Mapping[str, str]) -> Filter:
         )
     try:
         area = bbox_geometry(bbox, crs)
-    except CrsError as exc:
-        raise bad_parameter(f"bbox: {exc}") from None
+    except CrsError:
+        # a box whose south is above its north holds no place
+        return NOTHING
+    if not _finite(area):  # beyond what the CRS can place on the Earth
+        return NOTHING
     if area.geom_type == "MultiPolygon":  # across the antimeridian
         return Or(tuple(Intersects(part) for part in area.geoms))
     return Intersects(area)
+
+
+def _finite(geometry) -> bool:
+    coords = shapely.get_coordinates(geometry)
+    return bool(len(coords)) and bool(np.isfinite(coords).all())
+
+
+def _placeable(expr: Filter) -> Filter:
+    """The filter with every geometry no CRS84 place can meet (coordinates beyond
+    the domain of their CRS) made a filter no feature passes."""
+    if isinstance(expr, Intersects):
+        return expr if _finite(expr.geometry) else NOTHING
+    if isinstance(expr, And | Or):
+        return type(expr)(tuple(_placeable(part) for part in expr.parts))
+    if isinstance(expr, Not):
+        return Not(_placeable(expr.part))
+    return expr
 
 
 def _cql2_filter(args: Mapping[str, str], spec: LayerSpec) -> Filter:
@@ -331,7 +462,7 @@ def _cql2_filter(args: Mapping[str, str], spec: LayerSpec) -> Filter:
         raise bad_parameter("filter-lang: only cql2-text is supported")
     crs = _crs_param(args, "filter-crs")
     try:
-        return parse_filter(args["filter"], queryable_types(spec), crs)
+        return _placeable(parse_filter(args["filter"], queryable_types(spec), crs))
     except Cql2Error as exc:
         raise bad_parameter(f"filter: {exc}") from None
 
@@ -374,15 +505,58 @@ def _read(store: Store, spec: LayerSpec, where, **page) -> gpd.GeoDataFrame:
 
 def _features(frame: gpd.GeoDataFrame, crs: str) -> list[dict]:
     # every property, null or not: clients that read the first page for the
-    # layer's fields (QGIS) then see them all
+    # layer's fields (QGIS) then see them all. Rings are wound counterclockwise
+    # (RFC 7946) on the map, before any change of axis order.
     if crs == CRS84:
         return features(frame, nulls=True)
     moved = gpd.GeoDataFrame(
         frame.drop(columns="geometry"),
-        geometry=from_crs84(frame.geometry.values, crs),
+        geometry=from_crs84(orient(frame.geometry.values), crs),
         crs=None,  # coordinates already in the output CRS: features() keeps them
     )
-    return features(moved, precision=decimals(crs), nulls=True)
+    return features(moved, precision=decimals(crs), nulls=True, wind=False)
+
+
+def exemplars(store: Store, spec: LayerSpec) -> tuple[str, ...]:
+    """For each optional number or yes/no property, the first published feature
+    that has a value for it: the default order puts them first, so that a client
+    that types the fields from the first page (QGIS 3.22) sees every type."""
+    found: list[str] = []
+    for field in queryable_fields(spec):
+        if field.type == "str" or field.required:
+            continue
+        first = store.read(
+            spec.name,
+            published_only=True,
+            where=IsNull(field.name, negate=True),
+            columns=["id"],
+            limit=1,
+        )
+        if len(first) and first["id"].iloc[0] not in found:
+            found.append(str(first["id"].iloc[0]))
+    return tuple(found)
+
+
+def _page(store: Store, spec: LayerSpec, query: ItemsQuery) -> gpd.GeoDataFrame:
+    """One page: in the store's order when a filter is given; by default the
+    exemplars first, then every other feature in the store's order."""
+    if query.where is not None:
+        return _read(store, spec, query.where, limit=query.limit, offset=query.offset)
+    first = exemplars(store, spec)
+    if not first:
+        return _read(store, spec, None, limit=query.limit, offset=query.offset)
+    head = _read(store, spec, In("id", first))
+    head = head.set_index("id", drop=False).loc[list(first)].reset_index(drop=True)
+    head = head.iloc[query.offset : query.offset + query.limit]
+    rest_offset = max(0, query.offset - len(first))
+    rest = _read(
+        store,
+        spec,
+        In("id", first, negate=True),
+        limit=query.limit - len(head),
+        offset=rest_offset,
+    )
+    return pd.concat([head, rest], ignore_index=True) if len(head) else rest
 
 
 def items(
@@ -391,11 +565,13 @@ def items(
     query: ItemsQuery,
     base: str,
     args: Mapping[str, str],
+    stamp: str | None = None,
 ) -> dict:
     """A page of features with numberMatched, numberReturned and next/prev links
-    (their query strings percent-encoded, so any filter value round-trips)."""
+    (their query strings percent-encoded, so any filter value round-trips);
+    ``stamp`` is the answer's timeStamp (now by default)."""
     matched = store.count(spec.name, published_only=True, where=query.where)
-    page = _read(store, spec, query.where, limit=query.limit, offset=query.offset)
+    page = _page(store, spec, query)
     url = f"{base}collections/{spec.name}/items"
 
     def page_url(offset: int, fmt: str = "json") -> str:
@@ -418,13 +594,16 @@ def items(
         "features": _features(page, query.crs),
         "numberMatched": int(matched),
         "numberReturned": int(len(page)),
-        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timeStamp": stamp or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": links,
     }
 
 
 def item(store: Store, spec: LayerSpec, fid: str, base: str, crs: str = CRS84) -> dict:
-    """One published feature, or OgcError 404."""
+    """One published feature, or OgcError 404 (at once for an id no feature can
+    have: see the featureId pattern of the API definition)."""
+    if not ID_PATTERN.fullmatch(fid):
+        raise OgcError(404, "NotFound", f"no feature {fid[:100]!r} in {spec.name!r}")
     hit = _read(store, spec, Compare("id", "=", fid), limit=1)
     if hit.empty:
         raise OgcError(404, "NotFound", f"no feature {fid!r} in {spec.name!r}")

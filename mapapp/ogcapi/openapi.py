@@ -11,8 +11,10 @@ them.
 from __future__ import annotations
 
 from ..layers import REGISTRY, LayerSpec, tr
+from ..limits import ID_PATTERN, MAX_QUERY_VALUE, MAX_TEXT_LENGTH
 from .crs import CRS84, SUPPORTED
 from .features import (
+    DATETIME_PATTERN,
     DEFAULT_LIMIT,
     FILTER_LANGS,
     GEOJSON,
@@ -26,6 +28,7 @@ from .features import (
 )
 
 JSON = "application/json"
+TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\ufffe\\uffff]*$"
 HTML = "text/html"
 REF = "#/components/{}/{}"
 
@@ -78,7 +81,7 @@ def openapi(
         "servers": [{"url": base.rstrip("/")}],
         "paths": paths,
         "components": {
-            "parameters": _parameters(),
+            "parameters": {**_parameters(), **_more_parameters()},
             "schemas": _schemas(lang),
             "responses": _responses(),
         },
@@ -146,7 +149,7 @@ def _collection_paths(spec: LayerSpec, lang: str) -> dict:
     crs_header = {"Content-Crs": {"schema": {"type": "string"}}}
     items_params = common + [
         _ref("parameters", p)
-        for p in ("limit", "offset", "bbox", "bbox-crs", "crs")
+        for p in ("limit", "offset", "bbox", "bbox-crs", "crs", "datetime")
         + ("filter", "filter-lang", "filter-crs")
     ]
     items_params += [_property_parameter(f, lang) for f in queryable_fields(spec)]
@@ -162,6 +165,13 @@ def _collection_paths(spec: LayerSpec, lang: str) -> dict:
             f"{title}: the properties a filter may use",
             f"getQueryables.{name}",
             common,
+            {"200": _ok({"type": "object"}, SCHEMA_JSON), **_errors(400, 404)},
+        ),
+        f"/collections/{name}/schema": _get(
+            f"{title}: the schema of its features (profile=geojson: of one "
+            "GeoJSON feature, for GDAL)",
+            f"getSchema.{name}",
+            common + [_ref("parameters", "profile")],
             {"200": _ok({"type": "object"}, SCHEMA_JSON), **_errors(400, 404)},
         ),
         f"/collections/{name}/items": _get(
@@ -189,6 +199,11 @@ def _property_parameter(field, lang: str) -> dict:
     equality, Part 3's queryables-query-parameters."""
     schema = field_schema(field, lang)
     schema.pop("title")
+    if field.type == "str" and "enum" not in schema:
+        # what a text field can hold (mapapp/layers/validation.py) and a query
+        # value's length (mapapp/limits.py)
+        schema["pattern"] = TEXT_PATTERN
+        schema["maxLength"] = min(MAX_TEXT_LENGTH, MAX_QUERY_VALUE)
     return {
         "name": field.name,
         "in": "query",
@@ -225,13 +240,9 @@ def _parameters() -> dict:
         ),
         "limit": _query(
             "limit",
-            {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": MAX_LIMIT,
-                "default": DEFAULT_LIMIT,
-            },
-            "the page size",
+            {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
+            f"the page size; a larger limit than {MAX_LIMIT} is read as {MAX_LIMIT} "
+            "(the next link goes on)",
         ),
         "offset": _query(
             "offset",
@@ -240,23 +251,55 @@ def _parameters() -> dict:
         ),
         "bbox": _query(
             "bbox",
-            {"type": "array", "minItems": 4, "maxItems": 6, "items": numbers},
+            # four numbers, or six with heights (the standard's own bbox.yaml)
+            {
+                "type": "array",
+                "minItems": 4,
+                "maxItems": 6,
+                "oneOf": [{"maxItems": 4}, {"minItems": 6}],
+                "items": {**numbers, "minimum": -1e9 + 1, "maximum": 1e9 - 1},
+            },
             "minx,miny,maxx,maxy in bbox-crs; minx > maxx crosses the antimeridian",
         ),
         "bbox-crs": _query("bbox-crs", crs_enum, "the CRS of bbox"),
         "crs": _query("crs", crs_enum, "the CRS of the answer's coordinates"),
-        "filter": _query("filter", {"type": "string"}, "a CQL2-text expression"),
+        # what a CQL2 text is, a grammar says, not a pattern: the format names it
+        "filter": _query(
+            "filter",
+            {"type": "string", "minLength": 1, "format": "cql2-text"},
+            "a CQL2-text expression on the collection's queryables",
+        ),
         "filter-lang": _query(
             "filter-lang",
             {"type": "string", "enum": list(FILTER_LANGS), "default": "cql2-text"},
             "the filter's language (cql-text: the draft's name, read as cql2-text)",
         ),
         "filter-crs": _query("filter-crs", crs_enum, "the CRS of filter geometries"),
+    }
+
+
+def _more_parameters() -> dict:
+    """datetime, the schema's profile and the feature id."""
+    return {
+        "datetime": _query(
+            "datetime",
+            {"type": "string", "pattern": DATETIME_PATTERN},
+            "an RFC 3339 date or date-time, or an interval (start/end, '..' for an "
+            "open end); no collection has a time property, so every feature matches",
+        ),
+        "profile": _query(
+            "profile",
+            {"type": "string", "enum": ["geojson"]},
+            "geojson: the schema of one GeoJSON feature (attributes under "
+            "properties), which GDAL reads to type the fields",
+        ),
         "featureId": {
             "name": "featureId",
             "in": "path",
             "required": True,
-            "schema": {"type": "string"},
+            "description": "a feature's id: 1 to 100 letters, digits, '-', '_' or "
+            "'.' (any other is no feature's: 404)",
+            "schema": {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"},
         },
     }
 

@@ -36,6 +36,8 @@ class Source:
     licence: str
     order: int
     options: dict = field(default_factory=dict)
+    # hosts besides the URL's own that a redirect of this download may lead to
+    redirect_hosts: tuple[str, ...] = ()
 
 
 @cache
@@ -95,6 +97,7 @@ def sources(departement: str | None = None, base_urls: str = "") -> list[Source]
                 licence=raw["licence"],
                 order=raw["order"],
                 options=dict(raw.get("options", {})),
+                redirect_hosts=tuple(raw.get("redirect_hosts", ())),
             )
         )
     return out

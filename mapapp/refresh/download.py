@@ -6,6 +6,11 @@ resumed from where it stopped (HTTP ``Range``); a server that ignores the range 
 read again from the start. A file larger than the source's cap is refused before or
 while it arrives. The server's ``ETag``/``Last-Modified`` are sent back on the next
 run, so an unchanged file is not downloaded again (``304``).
+
+Only ``http`` and ``https`` are spoken, and a redirect is followed only to the
+source's own host or to a host the catalogue lists for it (``redirect_hosts``): a
+publisher's server, or a mirror, cannot send the download to an internal address,
+a file, or ``ftp://``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from ..errors import BadRequest
 
@@ -76,12 +81,55 @@ def _request(url: str, start: int, previous: dict) -> urllib.request.Request:
     return urllib.request.Request(url, headers=headers)  # noqa: S310 - checked scheme
 
 
-def _open(url: str, start: int, previous: dict):
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only over http(s), to the hosts a source allows."""
+
+    max_redirections = 5
+
+    def __init__(self, url: str, hosts: tuple[str, ...]):
+        self.origin = urlsplit(url).netloc.lower()
+        self.hosts = {h.lower() for h in hosts}
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        newurl = urljoin(req.full_url, headers.get("Location") or "")
+        target = urlsplit(newurl)
+        allowed = (
+            target.netloc.lower() == self.origin
+            or (target.hostname or "").lower() in self.hosts
+        )
+        if target.scheme not in ("http", "https") or not allowed:
+            raise DownloadError(
+                f"{req.full_url}: redirected to {newurl[:200]}, which is not the "
+                "source's host nor one the catalogue lists for it (redirect_hosts); "
+                "nothing was downloaded"
+            )
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_302
+    http_error_308 = http_error_302
+
+
+def _opener(url: str, hosts: tuple[str, ...]) -> urllib.request.OpenerDirector:
+    """An opener that speaks only http(s) (no file:, ftp: nor data: handler)."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        _Redirects(url, hosts),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def _open(url: str, start: int, previous: dict, hosts: tuple[str, ...] = ()):
     """The HTTP response, or None for 304 Not Modified; DownloadError otherwise."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise DownloadError(f"{url}: only http and https URLs are downloaded")
     try:
-        return urllib.request.urlopen(  # noqa: S310 - scheme checked above
+        return _opener(url, hosts).open(
             _request(url, start, previous), timeout=TIMEOUT_S
         )
     except urllib.error.HTTPError as exc:
@@ -101,20 +149,22 @@ def download(
     max_bytes: int,
     previous: dict | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    hosts: tuple[str, ...] = (),
 ) -> Downloaded:
     """Download ``url`` to ``dest`` (resuming ``dest.part``); see the module doc.
 
     ``previous`` is the manifest entry of the last download (ETag, Last-Modified,
-    SHA-256); ``progress(done, total)`` is called as bytes arrive.
+    SHA-256); ``progress(done, total)`` is called as bytes arrive; ``hosts`` are
+    the other hosts a redirect may lead to.
     """
     dest = Path(dest)
     part = dest.with_name(dest.name + ".part")
     previous = previous or {}
     start = part.stat().st_size if part.is_file() else 0
-    response = _open(url, start, previous if dest.is_file() else {})
+    response = _open(url, start, previous if dest.is_file() else {}, hosts)
     if response == "restart":  # the part is already complete or stale
         part.unlink()
-        start, response = 0, _open(url, 0, {})
+        start, response = 0, _open(url, 0, {}, hosts)
     if response is None:
         return _unchanged(dest, previous)
     with response:

@@ -133,7 +133,12 @@ def fetch_one(
     step = (lambda done, total: progress(source.id, done, total)) if progress else None
     try:
         got = download(
-            source.url, folder / source.file, source.max_bytes, previous, step
+            source.url,
+            folder / source.file,
+            source.max_bytes,
+            previous,
+            step,
+            hosts=source.redirect_hosts,
         )
     except MapappError as exc:
         return SourceResult(source, error=exc.message)

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from shapely.geometry import mapping
 
 from ..analysis.suitability import CRITERIA
-from ..maps.geojson import to_geojson
+from ..maps.geojson import orient, to_geojson
 from . import params
 from .guards import login_required
 from .http import site
@@ -40,7 +40,7 @@ def catchment():
         place = params.place(request.args, site().area)
     jobs = params.jobs_basis(request.args)
     result = site().catchment(filters, place, radius, jobs)
-    result["area"] = mapping(result["area"])
+    result["area"] = mapping(orient(result["area"]))
     result["place"] = mapping(place) if place.geom_type == "Point" else None
     result["target"] = described
     return jsonify(result)

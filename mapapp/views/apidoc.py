@@ -16,8 +16,9 @@ from importlib.metadata import version
 from flask import Flask
 
 from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
-from ..analysis.filters import filterable
+from ..analysis.filters import _allowed, filterable
 from ..analysis.suitability import CRITERIA
+from ..limits import ID_PATTERN
 from . import params
 
 _CALL = re.compile(r"params\.(\w+)\(")
@@ -40,17 +41,31 @@ def _number(name: str, low: float, high: float, description: str, required=False
     return _query(name, schema, description, required)
 
 
+def _values_pattern(layer: str, field: str) -> dict:
+    """Comma-separated values of a filter: any of the allowed ones, or free codes."""
+    allowed = _allowed(layer, field)
+    one = "|".join(sorted(allowed)) if allowed else params.COMMUNE_CODE.pattern
+    return {"type": "string", "pattern": f"^(?:(?:{one})(?:,(?:{one}))*)?$"}
+
+
+_LON = r"-?(?:180(?:\.0+)?|(?:1[0-7]\d|\d{1,2})(?:\.\d+)?)"
+_LAT = r"-?(?:90(?:\.0+)?|\d{1,2}(?:\.\d+)?)"
 # The parameters each parser of views/params.py reads.
 PARSERS = {
     "bbox": [
         _query(
             "bbox",
-            {"type": "string", "pattern": r"^-?[\d.]+(,-?[\d.]+){3}$"},
-            "min_lon,min_lat,max_lon,max_lat (WGS84)",
+            # empty: no bbox; else WGS84 numbers (min < max, or 400)
+            {"type": "string", "pattern": f"^(?:{_LON},{_LAT},{_LON},{_LAT})?$"},
+            "min_lon,min_lat,max_lon,max_lat (WGS84, min < max on both axes)",
         )
     ],
     "analysis_filters": [
-        _query(f"{layer}.{field}", {"type": "string"}, "values, comma-separated")
+        _query(
+            f"{layer}.{field}",
+            _values_pattern(layer, field),
+            "values, comma-separated",
+        )
         for layer, fields in filterable().items()
         for field in fields
     ],
@@ -75,7 +90,11 @@ PARSERS = {
             {"type": "string", "enum": list(params.CATCHMENT_TARGETS)},
             "a site",
         ),
-        _query("id", {"type": "string"}, "the id of the site in that layer"),
+        _query(
+            "id",
+            {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"},
+            "the id of the site in that layer",
+        ),
     ],
     "search_query": [
         _query("q", {"type": "string", "minLength": 2}, "text to find", required=True)
@@ -85,8 +104,9 @@ PARSERS = {
         {
             "name": "If-Match",
             "in": "header",
-            "schema": {"type": "string"},
-            "description": 'the version read, as its ETag ("3")',
+            "schema": {"type": "string", "pattern": r'^(?:W/)?"?\d{1,15}"?$'},
+            "description": 'the version read, as its ETag ("3"); PATCH and DELETE '
+            "need it (428 Precondition Required without)",
         }
     ],
 }
@@ -129,7 +149,7 @@ def _operation(rule, view, method: str) -> dict:
     called = list(dict.fromkeys(_CALL.findall(source)))
     parameters = [_path_parameter(rule, name) for name in rule.arguments]
     for parser in called:
-        parameters += PARSERS.get(parser, [])
+        parameters += _required(PARSERS.get(parser, []), parser, called)
     known = {p["name"] for p in parameters}
     parameters += [
         _query(name, {"type": "string"}, "see docs/api.md")
@@ -151,6 +171,14 @@ def _operation(rule, view, method: str) -> dict:
     role = getattr(view, "mapapp_role", None)
     operation["security"] = [{"bearer": []}, {"session": []}] if role else []
     return operation
+
+
+def _required(parameters: list, parser: str, called: list) -> list:
+    """The parameters a view cannot do without: lat and lon where no site can be
+    named instead. (If-Match, which a change or a deletion needs, stays optional
+    here: without it the answer is RFC 6585's 428, which the description says.)"""
+    needed = parser == "place" and "catchment_target" not in called
+    return [{**p, "required": True} for p in parameters] if needed else parameters
 
 
 def _path_parameter(rule, name: str) -> dict:

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import BadRequest, MapappError, Problem
 from ..limits import MAX_FORM_BODY, MAX_JSON_BODY, MAX_QUERY_VALUE
 from ..maps.geojson import stored_feature
+from .cors import cors_headers, transport_headers
 from .http import content_security_policy
 from .params import LANG_COOKIE, asked_lang, current_lang
 
@@ -186,7 +187,14 @@ def register_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):
-        return error_page(exc.code or 500, exc.description or exc.name)
+        response = app.make_response(
+            error_page(exc.code or 500, exc.description or exc.name)
+        )
+        # what the exception says of itself (405: Allow, as RFC 9110 requires)
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
@@ -194,3 +202,5 @@ def register_handlers(app: Flask) -> None:
         return error_page(500, "Internal error / Erreur interne")
 
     app.after_request(security_headers)
+    app.after_request(cors_headers)
+    app.after_request(transport_headers)

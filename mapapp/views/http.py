@@ -56,23 +56,31 @@ _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 _INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 
 
-def _hashes(pattern: re.Pattern, html: str) -> tuple[str, ...]:
+def map_scripts(parts: dict) -> tuple[str, ...]:
+    """The inline scripts of a folium map's parts: those of its header (folium's
+    own settings, no data in them) and the map's script."""
+    return (*_INLINE_SCRIPT.findall(parts["header"]), parts["script"])
+
+
+def _hashes(bodies) -> tuple[str, ...]:
     out = set()
-    for body in pattern.findall(html):
+    for body in bodies:
         digest = hashlib.sha256(body.encode("utf-8")).digest()
         out.add(f"'sha256-{base64.b64encode(digest).decode()}'")
     return tuple(sorted(out))
 
 
-def inline_script_hashes(html: str) -> tuple[str, ...]:
-    """CSP source expressions (``'sha256-…'``) of every inline script of a page."""
-    return _hashes(_INLINE_SCRIPT, html)
+def script_hashes(*scripts: str) -> tuple[str, ...]:
+    """CSP source expressions (``'sha256-…'``) of the app's own inline scripts, from
+    the text the app wrote, never from the rendered page: a script that data
+    managed to open in the page would not match any of them, and would not run."""
+    return _hashes(scripts)
 
 
 def inline_style_hashes(html: str) -> tuple[str, ...]:
     """CSP source expressions of every ``<style>`` element of a page (folium writes
     the map's size in three of them); style attributes are never allowed."""
-    return _hashes(_INLINE_STYLE, html)
+    return _hashes(_INLINE_STYLE.findall(html))
 
 
 def content_security_policy(
@@ -96,12 +104,17 @@ def content_security_policy(
     )
 
 
-def html_page(html: str, frame_ancestors: str = "'none'", private: bool = False):
-    """An HTML response whose CSP allows its own inline scripts and styles (by
-    hash)."""
+def html_page(
+    html: str,
+    frame_ancestors: str = "'none'",
+    private: bool = False,
+    scripts: tuple[str, ...] = (),
+):
+    """An HTML response whose CSP allows the app's own inline ``scripts`` and the
+    page's styles (by hash)."""
     response = current_app.response_class(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = content_security_policy(
-        inline_script_hashes(html), frame_ancestors, inline_style_hashes(html)
+        script_hashes(*scripts), frame_ancestors, inline_style_hashes(html)
     )
     if private:
         response.headers["Cache-Control"] = "private, no-store"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+from datetime import UTC, datetime
 from importlib.metadata import version as metadata_version
 
 from flask import Blueprint, current_app, render_template, request, url_for
@@ -34,6 +36,29 @@ def wants_html() -> bool:
 
 def base_url() -> str:
     return url_for("ogc.landing", _external=True)
+
+
+# The answer's timeStamp, in the cached body, is replaced in each response by the
+# time of the request (a slot of the same length).
+STAMP_SLOT = "0000-00-00T00:00:00Z"
+
+
+def stamped(response):
+    """The cached items page with the request's time as its timeStamp: the body is
+    the same page otherwise, so its ETag becomes weak."""
+    etag, _weak = response.get_etag()
+    if etag:
+        response.set_etag(etag, weak=True)
+    if response.status_code != 200:
+        return response
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = response.get_data()
+    packed = response.headers.get("Content-Encoding") == "gzip"
+    if packed:
+        body = gzip.decompress(body)
+    body = body.replace(f'"{STAMP_SLOT}"'.encode(), f'"{now}"'.encode(), 1)
+    response.set_data(gzip.compress(body, 5) if packed else body)
+    return response
 
 
 def respond(
@@ -186,11 +211,14 @@ def items(name: str):
     spec = public_spec(name)
     query = ogcapi.parse_items_query(request.args, spec)
 
-    def make():
-        return ogcapi.items(site().store, spec, query, base_url(), request.args)
+    def make(stamp=None):
+        return ogcapi.items(site().store, spec, query, base_url(), request.args, stamp)
 
     crs = {"Content-Crs": f"<{query.crs}>"}
-    return respond(make, "items.html", ogcapi.GEOJSON, crs, spec=spec)
+    if wants_html():
+        return respond(make, "items.html", ogcapi.GEOJSON, crs, spec=spec)
+    slotted = respond(lambda: make(STAMP_SLOT), "items.html", ogcapi.GEOJSON, crs)
+    return stamped(slotted)
 
 
 @bp.get("/collections/<name>/queryables")
@@ -200,6 +228,24 @@ def queryables(name: str):
     return respond(
         lambda: ogcapi.queryables(spec, base_url(), current_lang()),
         "queryables.html",
+        mimetype=ogcapi.SCHEMA_JSON,
+        spec=spec,
+    )
+
+
+@bp.get("/collections/<name>/schema")
+def schema(name: str):
+    """The schema of the collection's features (Part 5), or with
+    ``profile=geojson`` the schema of one GeoJSON feature (GDAL types the fields
+    from it)."""
+    spec = public_spec(name)
+    profile = request.args.get("profile")
+    if profile not in (None, "geojson"):
+        raise ogcapi.OgcError(400, "InvalidParameterValue", "profile: geojson")
+    make = ogcapi.feature_schema if profile and not wants_html() else ogcapi.schema
+    return respond(
+        lambda: make(spec, base_url(), current_lang()),
+        "schema.html",
         mimetype=ogcapi.SCHEMA_JSON,
         spec=spec,
     )

@@ -8,6 +8,7 @@ places, bboxes) to the site. A bad value is a BadRequest naming the parameter.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 
 import shapely
@@ -132,10 +133,25 @@ def field_filters(spec: LayerSpec, args: Mapping[str, str]) -> dict[str, object]
     return filters
 
 
+# an INSEE commune code: 5 characters, Corsica's with 2A or 2B
+COMMUNE_CODE = re.compile(r"(?:\d{2}|2[AB])\d{3}")
+
+
 def analysis_filters(args: Mapping[str, str]) -> dict:
     """The planner's filters (``companies.sector=software,…``)."""
     try:
-        return parse_filters(args)
+        filters = parse_filters(args)
+        codes = filters.get("companies", {}).get("commune_code", set())
+        wrong = sorted(c for c in codes if not COMMUNE_CODE.fullmatch(c))
+        if wrong:
+            raise FilterError(
+                f"companies.commune_code: not commune codes: {', '.join(wrong)}",
+                "unknown_values",
+                param="companies.commune_code",
+                values=", ".join(wrong),
+                allowed=_("INSEE commune codes"),
+            )
+        return filters
     except FilterError as exc:  # its code and parameters, in the page language
         if exc.code == "unknown_values":
             message = _(

@@ -23,7 +23,7 @@ from ..maps import safe_json
 from ..maps.options import MapOptions
 from . import params
 from .guards import csrf_token, login_required
-from .http import attachment, csv_text, html_page, site
+from .http import attachment, csv_text, html_page, map_scripts, site
 from .mappage import map_parts, map_ui
 from .params import current_lang
 
@@ -399,7 +399,7 @@ def index():
         lang=lang,
         config=safe_json(editor_config(lang)),
     )
-    return html_page(html, private=True)
+    return html_page(html, private=True, scripts=map_scripts(parts))
 
 
 # --- downloads: filtered layers, scenarios, key figures --------------------------
@@ -422,7 +422,7 @@ def export(name: str, fmt: str):
     crs = params.download_crs(request.args)
     frame = site().filtered(name, params.analysis_filters(request.args))
     meta = site().layer_metadata(name, frame, current_lang())
-    body = export_bytes(frame, name, fmt, meta, crs)
+    body = export_bytes(frame, name, fmt, meta, crs, current_lang())
     stem = f"{name}-{crs.replace(':', '')}" if crs else name
     return attachment(body, FORMATS[fmt], _dated(stem, fmt))
 

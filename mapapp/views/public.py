@@ -30,8 +30,9 @@ from ..maps.tiles import PROVIDERS
 from ..site import require_public
 from .http import (
     content_security_policy,
-    inline_script_hashes,
     inline_style_hashes,
+    map_scripts,
+    script_hashes,
     send_payload,
     site,
 )
@@ -78,8 +79,11 @@ def map_sources(opts: MapOptions, include: list[str]) -> tuple[dict, int | None]
     return layers, feature_index
 
 
-def render_map_page(template: str, opts: MapOptions, include: list[str], embed: bool):
-    """Build the folium map for ``opts`` and render it into ``template``."""
+def render_map_page(
+    template: str, opts: MapOptions, include: list[str], embed: bool
+) -> tuple[str, tuple[str, ...]]:
+    """Build the folium map for ``opts`` and render it into ``template``: the page
+    and the map's inline scripts (the only scripts the page may run inline)."""
     lang = current_lang()
     opts = opts.at(site().view)
     tiles = site().tiles
@@ -103,7 +107,7 @@ def render_map_page(template: str, opts: MapOptions, include: list[str], embed: 
     )
     # large layers' data starts downloading with the scripts, not after them
     preload = [src["binary"] for _spec, src in layers.values() if isinstance(src, dict)]
-    return render_template(
+    html = render_template(
         template,
         map=parts,
         preload=preload,
@@ -111,6 +115,7 @@ def render_map_page(template: str, opts: MapOptions, include: list[str], embed: 
         opts=opts,
         layer_titles={n: REGISTRY[n].title for n in include},
     )
+    return html, map_scripts(parts)
 
 
 INFO_FACTS = ("sources", "more_sources", "latest_source_date", "licence", "licences")
@@ -150,10 +155,10 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
     key = (template, s.data_version(), current_lang(), opts.key(), tuple(include))
 
     def make() -> Payload:
-        html = render_map_page(template, opts, include, embed)
+        html, scripts = render_map_page(template, opts, include, embed)
         return Payload.of(
             html.encode(),
-            script_hashes=inline_script_hashes(html),
+            script_hashes=script_hashes(*scripts),
             style_hashes=inline_style_hashes(html),
         )
 
@@ -326,7 +331,7 @@ def download(name: str, fmt: str):
         # leaves it out for the map)
         frame = s.store.read(name, published_only=True)
         meta = s.layer_metadata(name, frame, current_lang())
-        return Payload.of(export_bytes(frame, name, fmt, meta, crs))
+        return Payload.of(export_bytes(frame, name, fmt, meta, crs, current_lang()))
 
     key = ("download", name, fmt, crs, current_lang(), s.data_version())
     payload = s.payload(key, make)

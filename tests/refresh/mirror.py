@@ -11,11 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Mirror:
     """``files`` maps a path with its query (as the catalogue writes it) to bytes;
-    ``cut`` maps a path to the number of bytes sent before the connection drops."""
+    ``cut`` maps a path to the number of bytes sent before the connection drops;
+    ``redirects`` maps a path to the URL a 302 sends the client to."""
 
     def __init__(self):
         self.files: dict[str, bytes] = {}
         self.cut: dict[str, int] = {}
+        self.redirects: dict[str, str] = {}
         self.requests: list[tuple[str, dict]] = []
         mirror = self
 
@@ -25,6 +27,12 @@ class Mirror:
 
             def do_GET(self):  # noqa: N802 - the http.server API
                 mirror.requests.append((self.path, dict(self.headers)))
+                if self.path in mirror.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", mirror.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = mirror.files.get(self.path)
                 if body is None:
                     self.send_error(404, "Not Found")

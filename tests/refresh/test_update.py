@@ -154,3 +154,57 @@ def test_cli_fetch_and_update(runner, mirror, tmp_path, monkeypatch):
     mirror.files.clear()
     failed = runner.invoke(main, ["update", "sirene"])
     assert failed.exit_code == 1 and "HTTP 404" in failed.output
+
+
+def _ban(mirror):
+    return next(
+        s for s in catalogue.sources(base_urls=f"*={mirror.url}") if s.id == "ban"
+    )
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "ftp://127.0.0.1/adresses-25.csv.gz",
+        "file:///etc/passwd",
+        # another host (an internal service): the same machine on another name
+        "http://localhost:{port}/elsewhere.csv.gz",
+        "http://127.0.0.1:9/adresses-25.csv.gz",
+    ],
+)
+def test_a_redirect_leaves_only_to_the_sources_host(
+    refresh_site, mirror, tmp_path, target
+):
+    official.publish(mirror, tmp_path)
+    ban = _ban(mirror)
+    path = ban.url.removeprefix(mirror.url)
+    port = mirror.server.server_address[1]
+    mirror.files["/elsewhere.csv.gz"] = b"secret"
+    mirror.redirects[path] = target.format(port=port)
+    result = fetch_one(ban, refresh_site.settings.download_dir)
+    assert not result.ok and "redirected to" in result.error, result.error
+    assert "redirect_hosts" in result.error
+    assert not (refresh_site.settings.download_dir / ban.file).exists()
+    assert [p for p, _ in mirror.requests] == [path]  # nothing else was asked
+
+
+def test_a_redirect_to_the_same_host_or_a_listed_one_is_followed(
+    refresh_site, mirror, tmp_path
+):
+    official.publish(mirror, tmp_path)
+    ban = _ban(mirror)
+    path = ban.url.removeprefix(mirror.url)
+    body = mirror.files[path]
+    mirror.files["/moved/adresses.csv.gz"] = body
+    mirror.redirects[path] = f"{mirror.url}/moved/adresses.csv.gz"
+    folder = refresh_site.settings.download_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    assert fetch_one(ban, folder).ok
+    assert (folder / ban.file).read_bytes() == body
+    (folder / ban.file).unlink()
+    port = mirror.server.server_address[1]
+    mirror.redirects[path] = f"http://localhost:{port}/moved/adresses.csv.gz"
+    assert not fetch_one(ban, folder).ok
+    listed = dataclasses.replace(ban, redirect_hosts=("localhost",))
+    assert fetch_one(listed, folder).ok, "a host the catalogue lists"
+    assert (folder / ban.file).read_bytes() == body

@@ -194,6 +194,7 @@ PUBLIC_GET = {
     "ogc.item",
     "ogc.api",
     "ogc.queryables",
+    "ogc.schema",
     "ogc.not_found",
 }
 PUBLIC_POST = {"auth.login", "auth.logout"}  # sign-in and sign-out themselves

@@ -300,3 +300,101 @@ def test_downloaded_geopackages_pass_gdal_validator(served):
     for name in ("companies", "fibre"):
         assert validate_gpkg(download(base, root, name)) == "", name
     assert validate_gpkg(download(base, root, "coworking", "?crs=EPSG:2154")) == ""
+
+
+# --- issue 22: what the clients type, see and send -----------------------------
+
+
+def _ogrinfo(*args: str) -> str:
+    if not shutil.which("ogrinfo"):
+        if os.environ.get("CI"):
+            pytest.fail("ogrinfo (gdal-bin) is required in CI")
+        pytest.skip("no ogrinfo (gdal-bin)")
+    done = subprocess.run(
+        ["ogrinfo", "--debug", "on", "-ro", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout + done.stderr
+
+
+@pytest.mark.desktop
+def test_gdal_36_types_the_fields_from_the_described_by_schema(served):
+    base, _root = served
+    out = _ogrinfo("-so", f"OAPIF:{base}/ogc/", "schools")
+    assert "Using JSON schema" in out  # it read the describedBy link
+    assert "students: Integer " in out
+    assert "illustrative: Integer(Boolean) " in out
+    assert out.count("id: String") == 1  # the feature id, not twice
+    coworking = _ogrinfo("-so", f"OAPIF:{base}/ogc/", "coworking")
+    assert "desks: Integer " in coworking
+    assert "published: Integer(Boolean) " in coworking
+
+
+@pytest.mark.desktop
+def test_gdal_36_boolean_where_is_evaluated_by_the_server(served):
+    base, _root = served
+    out = _ogrinfo(
+        "-al", "-q", f"OAPIF:{base}/ogc/", "coworking", "-where", "illustrative = 1"
+    )
+    illustrative = get_json(
+        f"{base}/ogc/collections/coworking/items?illustrative=true"
+    )["features"]
+    assert illustrative and out.count("OGRFeature(coworking)") == len(illustrative)
+    assert "client side" not in out
+    sent = [line for line in out.splitlines() if "HTTP: Fetch(" in line]
+    assert any("filter=illustrative" in line for line in sent), sent
+
+
+def test_gdal_reads_counterclockwise_rings_everywhere(served):
+    """GDAL (pyogrio's) reads every polygon output; shapely says how it is wound."""
+    base, _root = served
+    urls = [
+        f"{base}/api/layers/fibre.geojson",
+        f"{base}/api/layers/perimeters.geojson",
+        f"{base}/download/fibre.geojson",
+        f"{base}/download/perimeters.gpkg",
+        f"{base}/ogc/collections/fibre/items",
+        f"{base}/ogc/collections/perimeters/items",
+    ]
+    code = """
+import shapely, tempfile, urllib.request
+result = {}
+for url in args:
+    with urllib.request.urlopen(url) as r, tempfile.NamedTemporaryFile(
+        suffix=".gpkg" if url.endswith(".gpkg") else ".geojson"
+    ) as f:
+        f.write(r.read()); f.flush()
+        frame = pyogrio.read_dataframe(f.name)
+    polygons = [p for g in frame.geometry for p in getattr(g, "geoms", [g])]
+    result[url] = [len(polygons), sum(p.exterior.is_ccw for p in polygons)]
+"""
+    from tests.gdal_client import gdal
+
+    for url, (rings, ccw) in gdal(code, *urls).items():
+        assert rings and ccw == rings, url
+
+
+@pytest.mark.desktop
+def test_qgis_sees_counterclockwise_rings_typed_fields_and_the_licence(qgis_view):
+    for name in ("fibre", "perimeters"):
+        for view in (qgis_view["oapif"][name], qgis_view["gpkg"][f"{name}.gpkg"]):
+            assert view["windings"]["clockwise"] == 0, (name, view["windings"])
+            # a multipolygon has several exterior rings
+            assert view["windings"]["counterclockwise"] >= view["count"] > 0, name
+    # QGIS 3.22 types the fields from the first page: it starts with a value
+    schools = qgis_view["oapif"]["schools"]
+    assert schools["fields"]["students"] == "Integer", schools["fields"]
+    for name in PUBLIC:
+        layer = qgis_view["gpkg"][f"{name}.gpkg"]
+        assert any("Licence" in lic or "CC0" in lic for lic in layer["licenses"]), (
+            name,
+            layer["licenses"],
+        )
+        assert layer["rights"] and layer["history"], name
+    lambert = next(
+        v for k, v in qgis_view["gpkg"].items() if k.startswith("coworking-")
+    )
+    assert lambert["licenses"] == qgis_view["gpkg"]["coworking.gpkg"]["licenses"]
