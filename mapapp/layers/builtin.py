@@ -288,6 +288,7 @@ register(
         color="#3D3DF5",
         cluster=True,
         symbol="circle",
+        search_fields=("activity",),
     )
 )
 
@@ -321,6 +322,7 @@ register(
         symbol="square",
         publishable=True,
         editable=True,
+        search_fields=("operator",),
     )
 )
 
@@ -381,6 +383,7 @@ register(
         categories=_categories(SCHOOL_KINDS),
         color="#006CD1",
         symbol="triangle",
+        search_fields=("digital_programmes",),
     )
 )
 

@@ -81,6 +81,10 @@ class LayerSpec:
     # The marker shape of a point layer: circle, square, triangle or diamond; each
     # point layer has its own, so colour is never the only difference (WCAG 1.4.1).
     symbol: str = "circle"
+    # Text fields a search looks in besides the name (what a school teaches, what a
+    # company does); statements that something is not known are left out
+    # (text.affirmed).
+    search_fields: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field:
         """Return the field called ``name``."""
