@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from werkzeug.security import safe_join
 
 from .. import listing
+from ..analysis import DETOUR_FACTOR, WALK_KMH
 from ..assets import asset_dir, bundle
 from ..cache import Payload
 from ..exports import FORMATS, export_bytes
@@ -137,6 +138,8 @@ def citizen_options(embed: bool, basemap: str | None, include: list[str]) -> dic
         },
         "places": url_for("api.places"),
         "placeContext": url_for("api.place_here"),
+        # how map.js estimates a walk from a distance, as the server does
+        "walking": {"speed_kmh": WALK_KMH, "detour_factor": DETOUR_FACTOR},
         "fullMapUrl": url_for("public.index", _external=True),
         "embedUrl": url_for("public.embed", _external=True),
         "basemap": basemap,
