@@ -38,6 +38,7 @@ from .http import (
 )
 from .mappage import map_parts, map_ui
 from .params import current_lang, download_crs
+from .strings import frame_titles
 
 bp = Blueprint("public", __name__)
 
@@ -296,13 +297,20 @@ def share():
     lang = current_lang()
     if opts.lang is None:
         opts.lang = lang
+    # a server without a base map shows none whatever the embed asks (no request
+    # leaves it): no choice is offered, none goes into the code
+    basemaps = list(PROVIDERS) if site().tiles.url else []
+    if opts.basemap not in basemaps:
+        opts.basemap = None
     return render_template(
         "public/share.html",
         lang=lang,
         opts=opts,
         embed_url=url_for("public.embed", _external=True, **opts.query()),
         layers=[(n, tr(REGISTRY[n].title, lang)) for n in names],
-        basemaps=list(PROVIDERS),
+        basemaps=basemaps,
+        # the <iframe>'s title is in the map's language, not the page's
+        frame_titles=frame_titles(),
         defaults=option_defaults(),
         # sizes go into a snippet pasted on other sites: numbers, never the raw text
         width=parse_size(request.args.get("width"), DEFAULT_SIZE["width"]),

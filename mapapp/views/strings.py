@@ -5,10 +5,26 @@ English here, French in the catalogue; ``{name}`` placeholders are filled by map
 
 from __future__ import annotations
 
-from flask_babel import format_decimal
+from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
 
 from ..analysis import DETOUR_FACTOR, WALK_KMH
+from .params import LANGS
+
+
+def frame_title() -> str:
+    """The title of an <iframe> showing the map (embed codes), in the current
+    language."""
+    return _("Map of the digital economy of Besançon")
+
+
+def frame_titles() -> dict[str, str]:
+    """:func:`frame_title` in every language of the site."""
+    titles = {}
+    for lang in LANGS:
+        with force_locale(lang):
+            titles[lang] = frame_title()
+    return titles
 
 
 def map_strings() -> dict:
@@ -22,7 +38,7 @@ def map_strings() -> dict:
         "closePanel": _("Close the panel"),
         "backToList": _("Back to the list"),
         "credits": _("Credits of the base map"),
-        "frameTitle": _("Map of the digital economy of Besançon"),
+        "frameTitle": frame_title(),
         "searchPlaces": _("Name, place or address"),
         "searchPlacesLabel": _("Search by name, quarter, commune or address"),
         "kind_address": _("Address"),
