@@ -138,43 +138,52 @@ def _panel_strings() -> dict:
         "copied": _("Copied to the clipboard."),
         "copyManual": _("The text is selected: copy it with Ctrl+C (⌘+C)."),
         "helpTitle": _("How to use the map"),
-        "help": [
-            _(
-                "Search a name, a quarter, a commune or an address in the search "
-                "box; choose a result to go there and open its card."
-            ),
-            _(
-                "Every place answers: an address, a quarter or a commune found by "
-                "the search, your position (the locate button), or any point of "
-                "the map (a long press, or a right click) opens a card with the "
-                "fibre coverage there, the nearest open coworking places (those to "
-                "come apart), schools and training places, and stations."
-            ),
-            _(
-                "Distances are given as the crow flies, with a time on foot "
-                "estimated at %(speed)s km/h on a path %(detour)s times as long as "
-                "the straight line.",
-                speed=format_decimal(WALK_KMH),
-                detour=format_decimal(DETOUR_FACTOR),
-            ),
-            _(
-                "The list of places (button “List”) shows the places of the "
-                "current view, layer by layer, with the categories of the legend; "
-                "each opens its card. It is the keyboard and screen-reader path to "
-                "every place."
-            ),
-            _(
-                "With the keyboard: Tab reaches the search, the buttons and the "
-                "layers; once the map has the focus, the arrow keys move it and "
-                "the plus and minus keys zoom. Escape closes a card."
-            ),
-            _(
-                "Each layer has its own shape: circles for companies, squares for "
-                "coworking places, triangles for schools, diamonds for landmarks; "
-                "fibre zones are shaded, candidate perimeters dashed."
-            ),
-        ],
+        "help": _help_strings(),
     }
+
+
+def _help_strings() -> list[str]:
+    """The info panel's "How to use the map"."""
+    return [
+        _(
+            "Search a name, a quarter, a commune or an address in the search "
+            "box; choose a result to go there and open its card."
+        ),
+        _(
+            "Every place answers: an address, a quarter or a commune found by "
+            "the search, your position (the locate button), or any point of "
+            "the map (a long press, or a right click) opens a card with the "
+            "fibre coverage there, the nearest open coworking places (those to "
+            "come apart), schools and training places, and stations."
+        ),
+        _(
+            "Distances are given as the crow flies, with a time on foot "
+            "estimated at %(speed)s km/h on a path %(detour)s times as long as "
+            "the straight line.",
+            speed=format_decimal(WALK_KMH),
+            detour=format_decimal(DETOUR_FACTOR),
+        ),
+        _(
+            "The list of places (button “List”) shows the places of the "
+            "current view, layer by layer, with the categories of the legend; "
+            "each opens its card. It is the keyboard and screen-reader path to "
+            "every place."
+        ),
+        _(
+            "Once a place is chosen, the list can put the nearest places first, "
+            "with their distance, and widen the view when none is in it."
+        ),
+        _(
+            "With the keyboard: Tab reaches the search, the buttons and the "
+            "layers; once the map has the focus, the arrow keys move it and "
+            "the plus and minus keys zoom. Escape closes a card."
+        ),
+        _(
+            "Each layer has its own shape: circles for companies, squares for "
+            "coworking places, triangles for schools, diamonds for landmarks; "
+            "fibre zones are shaded, candidate perimeters dashed."
+        ),
+    ]
 
 
 def _browse_strings() -> dict:
