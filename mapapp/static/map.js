@@ -1289,6 +1289,8 @@
         input.value = hit.name;
         input.focus({ preventScroll: true });
         if (hit.kind !== "feature") { askAbout(map, s, hit, input); return; }
+        var zone = zonePlace(hit);
+        if (zone) { askAbout(map, s, zone, input); return; }
         var entry = s.layers[hit.layerName];
         if (!map.hasLayer(entry.group)) showLayer(map, hit.layerName, true);
         if (hit.remoteIndex !== undefined) {
@@ -1385,6 +1387,16 @@
       });
       return box;
     }, true);
+  }
+
+  /* A fibre zone found among the map's features is a quarter: it answers as the
+     place search's quarter does (before the server's places come, or without them). */
+  function zonePlace(hit) {
+    var feature = hit.layer && hit.layer.feature, props = feature && feature.properties;
+    if (hit.layerName !== "fibre" || !props || !props.zone_code || !hit.layer.getBounds) return null;
+    var b = hit.layer.getBounds(), c = b.getCenter();
+    return { kind: "quarter", id: props.zone_code, name: hit.name, lat: c.lat, lon: c.lng,
+             bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], geometry: feature.geometry };
   }
 
   /* Places first, without a quarter shown twice (a fibre zone is also a quarter). */
@@ -2361,13 +2373,21 @@
       var key = active && p.browse.list.contains(active) && active.dataset ? active.dataset.key : null;
       p.browse.list.textContent = "";
       var total = res.numberMatched !== undefined ? res.numberMatched : res.features.length;
+      var q = normalise(typed), sent = res.features;
+      if (q) {  /* the server matched the raw text; "no section confirmed" is no match */
+        sent = sent.filter(function (f) {
+          var props = f.properties || {}, label = props[cfg.labelField] || f.id;
+          return normalise(label).indexOf(q) !== -1 || matchedField(cfg, props, label, q);
+        });
+        total -= res.features.length - sent.length;
+      }
       p.browse.count.textContent = total ? tr(i18n, "inView", { n: total.toLocaleString(i18n.locale) }) : i18n.noneInView;
       var origin = p.browseOrder === "near" ? browseOrigin(p) : null;
       var dist = function (f) {
         var c = f.geometry && f.geometry.coordinates;
         return (f.properties || {}).precision === "commune" || !c ? null : origin.distanceTo([c[1], c[0]]);
       };
-      var features = res.features.slice();
+      var features = sent.slice();
       if (origin) {  /* the page the server sent, nearest first */
         features.sort(function (a, b) {
           var da = dist(a), db = dist(b);
@@ -2375,7 +2395,6 @@
         });
       }
       if (!total) widenButton(p, entry);
-      var q = normalise(typed);
       features.forEach(function (feature) {
         var props = feature.properties || {}, label = props[cfg.labelField] || feature.id;
         browseItem(p, entry, label, props, cfg.name + ":" + feature.id,
@@ -2383,8 +2402,8 @@
           { distance: origin ? itemDistance(p, dist(feature)) : null,
             matched: matchedField(cfg, props, label, q) });
       });
-      if (total > res.features.length) {
-        p.browse.more.textContent = tr(i18n, "moreInView", { n: (total - res.features.length).toLocaleString(i18n.locale) });
+      if (total > features.length) {
+        p.browse.more.textContent = tr(i18n, "moreInView", { n: (total - features.length).toLocaleString(i18n.locale) });
       }
       if (key) refocusBrowseItem(p, key);
     }).catch(function () { p.browse.count.textContent = i18n.loadError + " " + cfg.title; });
