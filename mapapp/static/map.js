@@ -354,6 +354,7 @@
         this._container.setAttribute("aria-labelledby", title.id);
       }
       if (this._back) this._contentNode.insertBefore(this._back, this._contentNode.firstChild);
+      if (this._map) markCovered(this._map);
       /* new content (a badge's list to a card): the focus stays in the card */
       if (hadFocus && title && !this._container.contains(document.activeElement)) {
         title.focus({ preventScroll: true });
@@ -374,14 +375,36 @@
 
   function card(source) { return new CardPopup({}, source); }
 
+  /* The controls an open card or panel covers are hidden (out of the Tab order too):
+     a keyboard never lands on a button no one can see. Checked again when a card
+     opens, closes or grows, when a panel opens or closes, and when the map resizes. */
+  var FOCUSABLE = "a[href], button, input, select, textarea, summary";
+  function markCovered(map, closing) {
+    var container = map.getContainer();
+    var covers = Array.prototype.filter.call(container.querySelectorAll(".mapapp-card, .mapapp-panel"),
+      function (c) { return c !== closing && c.offsetParent !== null; })
+      .map(function (c) { return c.getBoundingClientRect(); });
+    Array.prototype.forEach.call(map._controlContainer.querySelectorAll(FOCUSABLE), function (node) {
+      node.classList.remove("mapapp-covered");
+      var r = node.getBoundingClientRect();
+      var under = r.width > 0 && covers.some(function (c) {
+        return r.left < c.right && c.left < r.right && r.top < c.bottom && c.top < r.bottom;
+      });
+      if (under) node.classList.add("mapapp-covered");
+    });
+  }
+  mapapp.markCovered = markCovered;
+
   /* Focus goes into an opened card and back where it came from when it closes. */
   function cardFocus(map) {
     var container = map.getContainer();
-    function covered(open) {  /* the panel hides under an open card (map.css) */
+    function covered(open, closing) {  /* the panel hides under an open card (map.css) */
       container.classList.toggle("mapapp-card-open", open);
       var p = state(map).panel;
       if (p) syncButtons(p);
+      markCovered(map, closing);
     }
+    map.on("resize", function () { markCovered(map); });
     map.on("popupopen", function (e) {
       if (!(e.popup instanceof CardPopup)) return;
       covered(true);
@@ -399,7 +422,7 @@
       if (!(e.popup instanceof CardPopup)) return;
       var closing = e.popup.getElement();  /* still in the page while it closes */
       covered(Array.prototype.some.call(container.querySelectorAll(".mapapp-card"),
-                                        function (c) { return c !== closing; }));
+                                        function (c) { return c !== closing; }), closing);
       var target = e.popup._returnFocus;
       e.popup._returnFocus = null;
       var panel = state(map).panel;
@@ -443,12 +466,17 @@
   function backButton(map, item, view) {
     var b = el("button", "mapapp-back", i18nOf(map).backToList);
     b.type = "button";
-    L.DomEvent.on(b, "click", function (e) {
-      L.DomEvent.stop(e);
-      map.closePopup();
+    function back() {
       if (view) map.setView(view.center, view.zoom, { animate: false });
       var target = typeof item === "function" ? item() : item;
       if (target) target.focus();
+    }
+    L.DomEvent.on(b, "click", function (e) {
+      L.DomEvent.stop(e);
+      map.closePopup();
+      /* a zoom still under way to the feature would land after the view restored */
+      if (map._animatingZoom) map.once("zoomend", function () { setTimeout(back, 0); });
+      else back();
     });
     return b;
   }
@@ -1465,6 +1493,7 @@
       kind.textContent = placeLine(place, answer, i18n);
       fillAnswer(map, s, here, answer);
       if (map._popup !== popup) return;
+      markCovered(map);
       /* the card has its full height now: the place in what it leaves visible */
       if (ZONES[place.kind]) showZone(map, place, popup.getElement());
       else keepVisible(map, at, popup.getElement());
@@ -1903,7 +1932,10 @@
 
   /* A panel under an open card is not shown: its button says so. */
   function syncButtons(p) {
-    var shown = !p.map.getContainer().classList.contains("mapapp-card-open");
+    var container = p.map.getContainer();
+    container.classList.toggle("mapapp-panel-open", !!p.current);
+    var shown = !container.classList.contains("mapapp-card-open");
+    markCovered(p.map);
     Object.keys(p.buttons).forEach(function (k) {
       p.buttons[k].setAttribute("aria-expanded", String(shown && p.current === k));
     });
