@@ -1583,8 +1583,10 @@
     return (Math.round(m / 100) / 10).toLocaleString(i18n.locale) + " km";
   }
 
+  /* "98 %" in French (a non-breaking space), "98%" in English. */
   function percent(value, i18n) {
-    return (Math.round(value * 1000) / 10).toLocaleString(i18n.locale) + " %";
+    var n = (Math.round(value * 1000) / 10).toLocaleString(i18n.locale);
+    return i18n.lang === "fr" ? n + "\u00a0%" : n + "%";
   }
 
   /* The card's sections, as the server answered. */

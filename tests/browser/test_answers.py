@@ -250,6 +250,11 @@ def test_a_quarter_answers_with_fibre_and_coworking(page):
     assert seen(fibre) and "Planoise – Châteaufarine" in fibre.inner_text()
     assert seen(card.locator("h3", has_text=words["coworking"]))
     assert card.locator(".mapapp-nearest li").count() >= 3
+    # the fibre line opens the zone's own card, with the way back
+    press(page, fibre.get_by_role("button", name="Planoise – Châteaufarine"))
+    zone = page.locator(".mapapp-card", has_text="25056-Q09")
+    zone.locator("dl").wait_for()
+    assert seen(zone.locator(".mapapp-back"))
 
 
 def test_the_commune_of_besancon_counts_its_fibre_zones_together(page):
