@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from shapely.geometry import Point
 
 from mapapp.importers import run_import
 from tests.browser.checks import inside_viewport, placement, visitor
@@ -333,6 +334,52 @@ def test_a_long_press_or_a_right_click_asks_about_that_point(page):
         return !!(at && at.closest('.mapapp-card'));
     }""")
     assert spot is False
+
+
+IN_COMMUNE = {
+    "fr-FR": "Dans cette commune, emplacement inconnu",
+    "en-GB": "In this commune",
+}
+COMMUNE_LEVEL = {
+    "fr-FR": "Localisation à la commune seulement",
+    "en-GB": "Located at commune level only",
+}
+
+
+def test_a_place_known_only_by_its_commune_is_listed_apart_without_distance(
+    page, store, lang
+):
+    # as if no source gave more than the commune: its anchor, never a distance
+    store.update(
+        "coworking", "village-by-ca", {"precision": "commune"}, Point(6.01871, 47.26017)
+    )
+    open_map(page)
+    card = choose_place(page, "besancon", "Besançon", page.words["commune"])
+    assert seen(card.locator("h4", has_text=IN_COMMUNE[lang]))
+    line = card.locator(".mapapp-in-commune li").first
+    assert seen(line)
+    assert line.inner_text().startswith("Village by CA Besançon")
+    assert COMMUNE_LEVEL[lang] in line.inner_text()
+    assert page.words["crow"] not in line.inner_text()
+    nearest = card.locator(".mapapp-nearest").first.inner_text()
+    assert "Village by CA" not in nearest
+    press(page, line.get_by_role("button"))
+    page.locator(
+        ".mapapp-card .mapapp-popup-title", has_text="Village by CA"
+    ).wait_for()
+
+
+def test_a_line_of_a_large_layer_opens_its_card(page, app, addresses):
+    app.config["INLINE_MAX_FEATURES"] = 5  # coworking comes as compact arrays
+    open_map(page)
+    card = choose_place(page, "12 rue du luxembourg", "12 Rue du Luxembourg")
+    line = card.locator(".mapapp-nearest").first.get_by_role("button").first
+    assert line.inner_text() == "Fabrique numérique de Besançon – Planoise"
+    press(page, line)
+    feature = page.locator(".mapapp-card", has_text="Fablab")
+    feature.locator("dl").wait_for()
+    assert seen(feature.locator("h2", has_text="Fabrique numérique"))
+    assert seen(feature.locator(".mapapp-back"))
 
 
 # --- 2. the list, nearest first from the chosen place ---------------------------------
