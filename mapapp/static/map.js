@@ -1454,20 +1454,9 @@
 
   function askAbout(map, s, place, from) {
     var i18n = i18nOf(map);
-    clearPlace(map, s);
     map.closePopup();
     var at = L.latLng(place.lat, place.lon);
-    if (ZONES[place.kind]) {
-      if (place.geometry) {
-        s.placeLayer = L.geoJSON(place.geometry, { pane: "mapapp-outlines", interactive: false,
-          style: { color: "#1d2530", weight: 3, dashArray: "2 6", fill: false } }).addTo(map);
-      }
-    } else {
-      s.placeLayer = new ShapeMarker(at, { symbol: "circle", radius: 9, color: "#1d2530", weight: 3,
-                                           fillColor: "#ffffff", fillOpacity: 1, pane: "markerPane" }).addTo(map);
-      if (place.kind === "address") map.setView(at, Math.max(map.getZoom(), 16), { animate: false });
-      s.placeLayer.on("click", function () { reopenAnswer(map, s); });
-    }
+    drawPlace(map, s, place, at);
     var name = place.name || (place.kind === "located" ? i18n.yourPosition : i18n.pointOnMap);
     var box = el("div", "mapapp-popup mapapp-answer");
     box.setAttribute("lang", i18n.lang);
@@ -1514,8 +1503,21 @@
       paddingBottomRight: [size.x - free.max.x + 20, size.y - free.max.y + 20] });
   }
 
-  function clearPlace(map, s) {
+  /* The place on the map: a zone's outline, or a marker (a click on it brings its
+     answer back); an address is shown closer. */
+  function drawPlace(map, s, place, at) {
     if (s.placeLayer) { map.removeLayer(s.placeLayer); s.placeLayer = null; }
+    if (ZONES[place.kind]) {
+      if (place.geometry) {
+        s.placeLayer = L.geoJSON(place.geometry, { pane: "mapapp-outlines", interactive: false,
+          style: { color: "#1d2530", weight: 3, dashArray: "2 6", fill: false } }).addTo(map);
+      }
+      return;
+    }
+    s.placeLayer = new ShapeMarker(at, { symbol: "circle", radius: 9, color: "#1d2530", weight: 3,
+                                         fillColor: "#ffffff", fillOpacity: 1, pane: "markerPane" }).addTo(map);
+    if (place.kind === "address") map.setView(at, Math.max(map.getZoom(), 16), { animate: false });
+    s.placeLayer.on("click", function () { reopenAnswer(map, s); });
   }
 
   /* The server's answer about a place: a zone by its kind and code, else a point. */
@@ -1539,7 +1541,8 @@
     var commune = answer.place && answer.place.commune;
     if (commune && !(place.kind === "commune" && commune.code === place.id)) parts.push(commune.name);
     if (place.kind === "point") {
-      parts.push(place.lat.toLocaleString(i18n.locale, { minimumFractionDigits: 5 }) + " ; " +
+      parts.push(place.lat.toLocaleString(i18n.locale, { minimumFractionDigits: 5 }) +
+                 (i18n.lang === "fr" ? " ; " : ", ") +
                  place.lon.toLocaleString(i18n.locale, { minimumFractionDigits: 5 }));
     }
     if (place.kind === "located" && place.accuracy) {

@@ -563,3 +563,21 @@ def test_hovering_a_tool_keeps_its_icon(page):
             name,
             style,
         )
+
+
+def test_share_code_titles_the_frame_in_the_language_chosen_for_the_map(page):
+    page.goto(f"{page.base}/share?lang={page.lang}")
+    page.frame_locator("#share-preview").locator(READY).wait_for(timeout=20000)
+    code = page.locator("#share-code")
+    other = "en" if page.lang == "fr" else "fr"
+    page.locator("#share-lang").select_option(other)
+    title = {
+        "en": 'title="Map of the digital economy of Besançon"',
+        "fr": 'title="Carte de l\'économie numérique de Besançon"',
+    }
+    page.wait_for_function(
+        "(t) => document.getElementById('share-code').value.includes(t)",
+        arg=title[other],
+    )
+    assert f"lang={other}" in code.input_value()
+    assert page.locator("#share-basemap").count() == 0  # none on this server
