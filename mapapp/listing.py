@@ -12,7 +12,7 @@ import geopandas as gpd
 
 from .layers import LayerSpec, tr
 from .maps.geojson import clean_value
-from .text import fold
+from .text import affirmed, fold, searchable
 
 PAGE_SIZE = 100
 SORT_KEYS = ("name", "category", "place", "date")
@@ -83,15 +83,14 @@ def rows(
         if wanted_category is not None and category != wanted_category:
             continue
         place = rec.get("address") or rec.get("zone_code") or ""
-        haystack = fold(
-            " ".join(
-                str(v)
-                for v in (name, place, rec.get("activity"), rec.get("operator"))
-                if v
-            )
+        haystack = searchable(
+            f"{name} {place}", *(rec.get(f) for f in spec.search_fields)
         )
         if needle and needle not in haystack:
             continue
+        matched = None
+        if needle and needle not in fold(f"{name} {place}"):
+            matched = matched_field(spec, rec, needle, lang)
         point = geom.representative_point()
         out.append(
             {
@@ -105,12 +104,23 @@ def rows(
                 "approximate": rec.get("precision") in ("approximate", "street"),
                 "commune_level": rec.get("precision") == "commune",
                 "illustrative": bool(rec.get("illustrative")),
+                "matched": matched,
                 "lat": round(point.y, 5),
                 "lon": round(point.x, 5),
             }
         )
     out.sort(key=lambda r: fold(r[query.sort]), reverse=query.descending)
     return out
+
+
+def matched_field(spec: LayerSpec, rec: dict, needle: str, lang: str):
+    """(label, text) of the first search field whose affirmed text holds
+    ``needle`` (folded): why a row matched when its name did not."""
+    for name in spec.search_fields:
+        said = affirmed(rec.get(name))
+        if said and needle in fold(said):
+            return tr(spec.field(name).label, lang), said
+    return None
 
 
 def page_of(items: list[dict], page: int) -> tuple[list[dict], int]:

@@ -2,21 +2,32 @@
 
 Quarters, IRIS zones and communes come from the zones the site holds (the fibre
 quarters, the imported reference zones); communes also from the imported addresses;
-addresses from the Base Adresse Nationale import. Each result says what it is. For
-an address the site tells the fibre coverage there and the nearest coworking places.
+addresses from the Base Adresse Nationale import. Each result says what it is.
+
+Every place (a point, an address, a quarter, an IRIS zone, a commune) gets the same
+answer: the fibre coverage there (or why there is no figure), the nearest open
+coworking places and training places (those to come listed apart), the nearest
+stations, each with its straight-line distance and an estimated walking time
+(analysis.walk_minutes). A zone answers as a whole: distances from its
+representative point, the fibre figure of the fibre zones inside it. Features
+located at commune level only are never given a distance: they are listed apart,
+for the commune of the place.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
+from .analysis import COMMUNE_LEVEL, DETOUR_FACTOR, WALK_KMH, walk_minutes
 from .store.addresses import query_words, search_key
+from .text import fold
 
 SIMPLIFY_DEG = 0.0002  # about 20 m: outlines drawn to show where a zone is
 EARTH_M = 6_371_000
@@ -34,6 +45,9 @@ class Zone:
     lat: float
     lon: float
     outline: dict | None = None  # simplified GeoJSON geometry
+    # the whole geometry (WGS84), for what lies in the zone; None when only the
+    # extent is known (the communes of the imported addresses)
+    shape: BaseGeometry | None = field(default=None, compare=False, repr=False)
 
     def hit(self) -> dict:
         """The zone as a search result."""
@@ -63,6 +77,7 @@ def _zone(kind: str, name: str, code: str, geom) -> Zone:
         round(point.x, 5),
         # rings counterclockwise, as RFC 7946 asks of GeoJSON
         mapping(shapely.orient_polygons(outline, exterior_cw=False)),
+        geom,
     )
 
 
@@ -163,48 +178,266 @@ def _flag(value) -> bool:
     return bool(value) if value is not None and value == value else False
 
 
-def fibre_at(fibre: gpd.GeoDataFrame, lon: float, lat: float) -> dict | None:
-    """The fibre zone holding the point: its name, coverage, date and flags."""
-    if fibre is None or not len(fibre):
+def _number(value):
+    """A stored number that may be missing (None or NaN) as a number or None."""
+    if value is None or value != value:
         return None
-    inside = shapely.contains_xy(fibre.geometry.values, lon, lat)
-    if not inside.any():
-        return None
-    row = fibre[inside].iloc[0]
-    coverage = row.get("coverage")
+    return float(value) if isinstance(value, float) else int(value)
+
+
+# --- the place asked about ------------------------------------------------------
+
+
+def zone_of(index: list[Zone], kind: str, code: str) -> Zone | None:
+    """The zone of ``kind`` with ``code`` in the place index, or None."""
+    return next((z for z in index if z.kind == kind and z.code == code), None)
+
+
+def commune_at(index: list[Zone], lon: float, lat: float) -> Zone | None:
+    """The commune (with a contour) holding the point, or None."""
+    for z in index:
+        if z.kind == "commune" and z.shape is not None:
+            if shapely.contains_xy(z.shape, lon, lat):
+                return z
+    return None
+
+
+# --- fibre coverage of a place ----------------------------------------------------
+
+
+def _zone_figures(row) -> dict:
     return {
         "zone_code": row["zone_code"],
         "zone_name": row["zone_name"],
-        "coverage": None
-        if coverage is None or coverage != coverage
-        else float(coverage),
+        "coverage": _number(row.get("coverage")),
+        "premises": _number(row.get("premises")),
+        "ftth_premises": _number(row.get("ftth_premises")),
         "as_of": row.get("as_of"),
         "illustrative": _flag(row.get("illustrative")),
         "source": row.get("source"),
     }
 
 
-def nearest(
-    frame: gpd.GeoDataFrame, lon: float, lat: float, labels: dict, count: int = 3
-) -> list[dict]:
-    """The ``count`` features of a point layer nearest the point, with distances."""
-    if frame is None or not len(frame):
+def fibre_at(fibre: gpd.GeoDataFrame, lon: float, lat: float) -> dict | None:
+    """The fibre zone holding the point: its name, figures, date and flags."""
+    if fibre is None or not len(fibre):
+        return None
+    inside = shapely.contains_xy(fibre.geometry.values, lon, lat)
+    return _zone_figures(fibre[inside].iloc[0]) if inside.any() else None
+
+
+def _fibre_zones(fibre, lon: float, lat: float, place: Zone | None):
+    """(fibre zone rows, basis) answering for a point or a zone: the zone of the
+    same code, else the fibre zones whose representative point lies in the zone,
+    else the zone holding the point (the zone's representative point)."""
+    if fibre is None or not len(fibre):
+        return [], "at_point"
+    if place is not None:
+        same = fibre[fibre["zone_code"] == place.code]
+        if len(same):
+            return [same.iloc[0]], "same_zone"
+        if place.shape is not None:
+            pts = fibre.geometry.representative_point()
+            inside = shapely.contains_xy(place.shape, pts.x.values, pts.y.values)
+            if inside.any():
+                return [row for _i, row in fibre[inside].iterrows()], "in_place"
+    inside = shapely.contains_xy(fibre.geometry.values, lon, lat)
+    basis = "at_point" if place is None else "at_centre"
+    return ([fibre[inside].iloc[0]] if inside.any() else []), basis
+
+
+def fibre_answer(
+    fibre: gpd.GeoDataFrame, lon: float, lat: float, place: Zone | None = None
+) -> dict:
+    """The fibre coverage of a point or a zone (see :func:`_fibre_zones`): the zones
+    counted, their coverage together (FTTH-ready premises over premises, of the
+    zones that have figures), or ``missing``: ``no_zone`` (no fibre zone there) or
+    ``no_figure`` (the zones there have no figure)."""
+    rows, basis = _fibre_zones(fibre, lon, lat, place)
+    zones = [_zone_figures(r) for r in rows]
+    known = [z for z in zones if z["coverage"] is not None]
+    counted = [z for z in known if z["premises"] and z["ftth_premises"] is not None]
+    answer = {
+        "basis": basis,
+        "zones": zones,
+        "without_figure": len(zones) - len(known),
+        "missing": None if known else ("no_figure" if zones else "no_zone"),
+        "coverage": None,
+        "premises": None,
+        "ftth_premises": None,
+        "as_of": max((z["as_of"] for z in known if z["as_of"]), default=None),
+        "illustrative": any(z["illustrative"] for z in known),
+    }
+    if len(known) == 1:
+        answer.update(
+            {k: known[0][k] for k in ("coverage", "premises", "ftth_premises")}
+        )
+    elif counted and len(counted) == len(known):
+        premises = sum(z["premises"] for z in counted)
+        ftth = sum(z["ftth_premises"] for z in counted)
+        answer.update(coverage=ftth / premises, premises=premises, ftth_premises=ftth)
+    return answer
+
+
+# --- the nearest features of a layer ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listed:
+    """How the answer lists one point layer: ``now`` the statuses listed nearest
+    first (None: any), ``coming`` those listed apart (planned, under way), ``kinds``
+    the only kinds kept (None: all), ``detail`` a field said on each line."""
+
+    key: str
+    layer: str
+    now: tuple[str, ...] | None
+    coming: tuple[str, ...] = ()
+    kinds: tuple[str, ...] | None = None
+    count: int = 3
+    detail: str | None = None
+
+
+# Closed places and the planners' proposals are not places to go to: left out.
+ANSWER_LISTS = (
+    Listed(
+        "coworking",
+        "coworking",
+        ("open",),
+        ("under_construction", "planned"),
+        detail="opening",
+    ),
+    Listed(
+        "schools",
+        "schools",
+        ("open", "unknown"),
+        ("planned",),
+        detail="digital_programmes",
+    ),
+    Listed("stations", "context", None, kinds=("station",), count=2),
+)
+
+
+def _item(row, lon: float, lat: float, labels: dict, rule: Listed) -> dict:
+    status, kind = row.get("status"), row.get("kind")
+    out = {
+        "layer": rule.layer,
+        "id": row["id"],
+        "name": row.get("name"),
+        "status": status,
+        "status_label": labels["status"].get(status, status),
+        "kind_label": labels["kind"].get(kind, kind),
+        "precision": row.get("precision"),
+        "lat": round(lat, 5),
+        "lon": round(lon, 5),
+    }
+    if rule.detail:
+        value = row.get(rule.detail)
+        out[rule.detail] = None if value is None or value != value else value
+    return out
+
+
+def _wanted(frame: gpd.GeoDataFrame, rule: Listed, statuses) -> np.ndarray:
+    keep = np.ones(len(frame), dtype=bool)
+    if statuses is not None and "status" in frame:
+        keep &= frame["status"].isin(statuses).to_numpy()
+    if rule.kinds is not None and "kind" in frame:
+        keep &= frame["kind"].isin(rule.kinds).to_numpy()
+    return keep
+
+
+def _at_commune_level(frame: gpd.GeoDataFrame) -> np.ndarray:
+    if "precision" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return (frame["precision"] == COMMUNE_LEVEL).to_numpy()
+
+
+def _nearest_of(frame, keep, lon, lat, labels, rule, count) -> list[dict]:
+    """The ``count`` kept features nearest the point, located ones only."""
+    located = keep & ~_at_commune_level(frame)
+    chosen = frame[located]
+    if not len(chosen):
         return []
-    pts = frame.geometry.representative_point()
-    dist = distances_m(lon, lat, pts.x.to_numpy(), pts.y.to_numpy())
+    pts = chosen.geometry.representative_point()
+    xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
+    dist = distances_m(lon, lat, xs, ys)
     out = []
-    for i in np.argsort(dist)[:count]:
-        row = frame.iloc[int(i)]
-        status = row.get("status")
-        out.append(
-            {
-                "id": row["id"],
-                "name": row["name"],
-                "status": status,
-                "status_label": labels.get(status, status),
-                "distance_m": int(round(float(dist[i]))),
-                "lat": round(pts.iloc[int(i)].y, 5),
-                "lon": round(pts.iloc[int(i)].x, 5),
-            }
+    for i in np.argsort(dist, kind="stable")[:count]:
+        item = _item(chosen.iloc[int(i)], xs[i], ys[i], labels, rule)
+        item["distance_m"] = int(round(float(dist[i])))
+        item["walk_min"] = walk_minutes(float(dist[i]))
+        out.append(item)
+    return out
+
+
+def listed(
+    frame: gpd.GeoDataFrame,
+    rule: Listed,
+    lon: float,
+    lat: float,
+    labels: dict,
+    communes: list[Zone],
+    commune: Zone | None,
+) -> dict:
+    """One layer in the answer: ``nearest`` (status ``now``) and ``coming``, each
+    with distance and walking time, and ``in_commune``: the features located at
+    the level of the place's commune only, without a distance."""
+    if frame is None or not len(frame):
+        return {"nearest": [], "coming": [], "in_commune": []}
+    now = _wanted(frame, rule, rule.now)
+    coming = _wanted(frame, rule, rule.coming) if rule.coming else ~now & now
+    answer = {
+        "nearest": _nearest_of(frame, now, lon, lat, labels, rule, rule.count),
+        "coming": _nearest_of(frame, coming, lon, lat, labels, rule, rule.count),
+        "in_commune": [],
+    }
+    level = _at_commune_level(frame) & (now | coming)
+    if commune is None or not level.any():
+        return answer
+    for _i, row in frame[level].iterrows():
+        code = row.get("commune_code")
+        if not isinstance(code, str):  # known by its anchor, inside its commune
+            found = commune_at(communes, row.geometry.x, row.geometry.y)
+            code = found.code if found else None
+        if code == commune.code:
+            p = row.geometry.representative_point()
+            answer["in_commune"].append(_item(row, p.x, p.y, labels, rule))
+    answer["in_commune"].sort(key=lambda item: fold(item["name"]))
+    return answer
+
+
+# --- the whole answer ---------------------------------------------------------------
+
+
+def answer(
+    frames: dict[str, gpd.GeoDataFrame],
+    labels: dict[str, dict],
+    index: list[Zone],
+    lon: float,
+    lat: float,
+    place: Zone | None = None,
+) -> dict:
+    """What a point (``place`` None) or a zone of the place index has around it:
+    the fibre coverage and every list of ANSWER_LISTS. ``frames`` holds the
+    published ``fibre`` zones and the listed layers; ``labels`` each layer's status
+    and kind labels (``{"status": {...}, "kind": {...}}``) in the asked language."""
+    commune = place if place is not None and place.kind == "commune" else None
+    commune = commune or commune_at(index, lon, lat)
+    where = {
+        "kind": place.kind if place else "point",
+        "name": place.name if place else None,
+        "code": place.code if place else None,
+        "lat": round(lat, 6),
+        "lon": round(lon, 6),
+        "distances_from": "representative_point" if place else "point",
+        "commune": {"code": commune.code, "name": commune.name} if commune else None,
+    }
+    out = {
+        "place": where,
+        "walking": {"speed_kmh": WALK_KMH, "detour_factor": DETOUR_FACTOR},
+        "fibre": fibre_answer(frames.get("fibre"), lon, lat, place),
+    }
+    for rule in ANSWER_LISTS:
+        out[rule.key] = listed(
+            frames.get(rule.layer), rule, lon, lat, labels[rule.layer], index, commune
         )
     return out

@@ -34,10 +34,18 @@ from .exports import feature_licences, layer_metadata
 from .layers import REGISTRY, LayerSpec, get_spec, tr
 from .maps.compact import compact_binary, compact_points, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
-from .places import Zone, address_hit, fibre_at, nearest, search_zones, zone_index
+from .places import (
+    ANSWER_LISTS,
+    Zone,
+    address_hit,
+    answer,
+    search_zones,
+    zone_index,
+    zone_of,
+)
 from .store import Store, init_store, open_store
 from .territory import View, view_of
-from .text import fold
+from .text import fold, searchable
 
 ANALYSIS_LAYERS = ("companies", "schools", "coworking", "fibre", "context")
 MB = 1024 * 1024
@@ -60,9 +68,13 @@ class Snapshot:
 
     @property
     def keys(self) -> list[str]:
-        """Accent-free lower-case names, built on the first search."""
+        """What a search matches, accent-free and lower-case: each name and what its
+        search fields affirm (text.searchable), built on the first search."""
         if self._keys is None:
-            self._keys = [fold(v) for v in self.frame[self.spec.label_field]]
+            texts = [self.frame[self.spec.label_field]] + [
+                self.frame[f] for f in self.spec.search_fields if f in self.frame
+            ]
+            self._keys = [searchable(*values) for values in zip(*texts, strict=True)]
         return self._keys
 
     def compact(self) -> Payload:
@@ -162,6 +174,7 @@ class Site:
 
         def make() -> Snapshot:
             wanted = ("id", spec.label_field, spec.category_field, spec.class_field)
+            wanted += spec.search_fields
             wanted += tuple(
                 f for f in ("precision", "commune_code") if f in spec.field_names
             )
@@ -228,15 +241,39 @@ class Site:
         return [z.hit() for z in zones] + [address_hit(a) for a in addresses]
 
     def here(self, lon: float, lat: float, lang: str) -> dict:
-        """What a place has around it: the fibre coverage there and the nearest
-        published coworking places (with their distance)."""
-        status = get_spec("coworking").field("status").choices or {}
-        labels = {k: tr(v, lang) for k, v in status.items()}
-        coworking = self.snapshot("coworking", full=True).frame
-        return {
-            "fibre": fibre_at(self.snapshot("fibre", full=True).frame, lon, lat),
-            "coworking": nearest(coworking, lon, lat, labels),
-        }
+        """What a point has around it (places.answer): the fibre coverage there, the
+        nearest open coworking and training places (those to come apart), the
+        nearest stations, with distances and walking times."""
+        return self._answer(lon, lat, None, lang)
+
+    def here_zone(self, kind: str, code: str, lang: str) -> dict:
+        """The same answer for a quarter, an IRIS zone or a commune of the place
+        search, as a whole; NotFound for a zone the search does not know."""
+        zone = zone_of(self.place_index(), kind, code)
+        if zone is None:
+            raise NotFound(f"no {kind} with code {code!r}")
+        return self._answer(zone.lon, zone.lat, zone, lang)
+
+    def _answer(self, lon: float, lat: float, zone: Zone | None, lang: str) -> dict:
+        names = ["fibre"] + [rule.layer for rule in ANSWER_LISTS]
+        frames = {n: self.snapshot(n, full=True).frame for n in dict.fromkeys(names)}
+        labels = {}
+        for name in names[1:]:
+            spec = get_spec(name)
+            labels[name] = {
+                key: {k: tr(v, lang) for k, v in (choices or {}).items()}
+                for key, choices in (
+                    ("status", _choices(spec, "status")),
+                    ("kind", _choices(spec, "kind")),
+                )
+            }
+        found = answer(frames, labels, self.place_index(), lon, lat, zone)
+        for rule in ANSWER_LISTS:  # positions in the snapshot, for large layers
+            snap = self.snapshot(rule.layer)
+            for part in found[rule.key].values():
+                for item in part:
+                    item["index"] = snap.index_of(item["id"])
+        return found
 
     # --- planners' analyses -------------------------------------------------------
 
@@ -421,6 +458,11 @@ class Site:
         """The commune codes of the companies (the planners' commune filter)."""
         codes = self.store.read("companies", columns=["commune_code"])["commune_code"]
         return sorted(c for c in codes.dropna().unique() if c)
+
+
+def _choices(spec: LayerSpec, name: str) -> dict | None:
+    """The labelled values of a field of ``spec``, or None without that field."""
+    return spec.field(name).choices if name in spec.field_names else None
 
 
 def require_public(name: str) -> LayerSpec:

@@ -1,4 +1,5 @@
-"""Place search without an outside geocoder, and what an address has around it."""
+"""Place search without an outside geocoder, and what every place has around it (the
+answer card's data: issue 19)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,17 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
 
+from mapapp.analysis import walk_minutes
 from mapapp.importers import run_import
-from mapapp.places import distances_m, fibre_at, nearest, search_zones, zone_index
+from mapapp.places import (
+    ANSWER_LISTS,
+    distances_m,
+    fibre_answer,
+    fibre_at,
+    listed,
+    search_zones,
+    zone_index,
+)
 from tests.importers import fixtures
 
 
@@ -91,26 +101,93 @@ def test_fibre_at_a_point_and_nowhere():
     assert fibre_at(fibre, 6.2, 47.3) is None
 
 
-def test_nearest_places_with_distances_in_metres():
-    places = gpd.GeoDataFrame(
+LABELS = {"status": {"open": "Ouvert", "planned": "Programmé"}, "kind": {}}
+COWORKING = next(rule for rule in ANSWER_LISTS if rule.key == "coworking")
+
+
+def places_frame():
+    return gpd.GeoDataFrame(
         {
-            "id": ["a", "b", "c", "d"],
-            "name": list("ABCD"),
-            "status": ["open", "planned", "open", "closed"],
+            "id": ["a", "b", "c", "d", "e", "f"],
+            "name": list("ABCDEF"),
+            "status": ["open", "planned", "open", "closed", "open", "proposed"],
+            "opening": [None, "2027", None, None, None, None],
+            "precision": ["exact"] * 4 + ["commune", "exact"],
         },
         geometry=[
             Point(5.9585, 47.2218),
             Point(5.961, 47.2205),
             Point(6.0, 47.25),
-            Point(6.02, 47.24),
+            Point(5.9586, 47.2219),  # closed, nearest of all: never listed
+            Point(5.96, 47.22),  # located at commune level: no distance
+            Point(5.9587, 47.2219),  # a planners' proposal: not a place to go to
         ],
         crs=4326,
     )
-    found = nearest(places, 5.95852, 47.22189, {"open": "Ouvert"})
-    assert [p["id"] for p in found] == ["a", "b", "c"]
-    assert found[0]["distance_m"] < 15 and found[0]["status_label"] == "Ouvert"
-    assert 200 < found[1]["distance_m"] < 260
+
+
+def test_listed_puts_open_places_nearest_first_and_those_to_come_apart():
+    found = listed(places_frame(), COWORKING, 5.95852, 47.22189, LABELS, [], None)
+    assert [p["id"] for p in found["nearest"]] == ["a", "c"]
+    assert found["nearest"][0]["distance_m"] < 15
+    assert found["nearest"][0]["status_label"] == "Ouvert"
+    assert [(p["id"], p["opening"]) for p in found["coming"]] == [("b", "2027")]
+    assert 200 < found["coming"][0]["distance_m"] < 260
+    assert found["in_commune"] == []  # no commune known for the place
     assert distances_m(6.0, 47.0, [6.0], [48.0])[0] == pytest.approx(111195, rel=1e-3)
+
+
+def test_listed_names_commune_level_places_of_the_commune_without_distance():
+    commune = next(z for z in zone_index(*frames()) if z.name == "École-Valentin")
+    frame = places_frame()
+    frame.loc[4, "geometry"] = Point(5.98, 47.27)  # the commune's anchor
+    found = listed(frame, COWORKING, 5.985, 47.265, LABELS, [commune], commune)
+    assert [p["id"] for p in found["in_commune"]] == ["e"]
+    assert "distance_m" not in found["in_commune"][0]
+    assert "e" not in [p["id"] for p in found["nearest"]]
+
+
+def test_walking_time_is_one_assumption_from_the_straight_line():
+    # 4.5 km/h on a path 1.3 times the straight line: 1 km takes about 17 minutes
+    assert walk_minutes(1000) == 17
+    assert walk_minutes(10) == 1  # never 0
+    assert walk_minutes(4500 / 1.3) == 60
+
+
+def test_fibre_answer_for_a_point_a_zone_and_nowhere():
+    fibre, _zones, _communes = frames()
+    at = fibre_answer(fibre, 5.96, 47.22)
+    assert (at["basis"], at["coverage"], at["missing"]) == ("at_point", 0.98, None)
+    assert at["zones"][0]["zone_name"] == "Planoise – Châteaufarine"
+    nowhere = fibre_answer(fibre, 6.2, 47.3)
+    assert (nowhere["missing"], nowhere["coverage"], nowhere["zones"]) == (
+        "no_zone",
+        None,
+        [],
+    )
+    iris = next(z for z in zone_index(*frames()) if z.kind == "iris")
+    assert fibre_answer(fibre, iris.lon, iris.lat, iris)["basis"] == "at_centre"
+
+
+def test_fibre_answer_of_a_commune_counts_the_zones_in_it_together():
+    fibre, zones, communes = frames()
+    fibre["premises"] = [1000, 3000]
+    fibre["ftth_premises"] = [980, 2880]
+    commune = gpd.GeoDataFrame(
+        {"zone_code": ["25056"], "zone_name": ["Besançon"], "zone_kind": ["commune"]},
+        geometry=[box(5.9, 47.15, 6.1, 47.3)],
+        crs=4326,
+    )
+    place = next(z for z in zone_index(fibre, commune, []) if z.kind == "commune")
+    whole = fibre_answer(fibre, place.lon, place.lat, place)
+    assert whole["basis"] == "in_place" and len(whole["zones"]) == 2
+    assert whole["coverage"] == pytest.approx(3860 / 4000)
+    assert whole["premises"] == 4000 and whole["illustrative"] is True
+    fibre["coverage"] = [None, 0.96]  # a zone without a figure: said, not counted
+    partial = fibre_answer(fibre, place.lon, place.lat, place)
+    assert partial["without_figure"] == 1 and partial["coverage"] == 0.96
+    fibre["coverage"] = [None, None]
+    assert fibre_answer(fibre, 5.96, 47.22)["missing"] == "no_figure"
 
 
 def test_site_places_and_here_on_the_store(site, tmp_path):
@@ -125,9 +202,42 @@ def test_site_places_and_here_on_the_store(site, tmp_path):
     communes = site.places("besancon")
     assert communes[0] == {**communes[0], "kind": "commune", "name": "Besançon"}
     around = site.here(5.95852, 47.22189, "en")
-    assert around["fibre"]["zone_code"] == "25056-Q09"
-    assert around["coworking"][0]["id"] == "le-numerique"
-    assert around["coworking"][0]["status_label"] == "Under construction"
+    assert around["fibre"]["zones"][0]["zone_code"] == "25056-Q09"
+    assert around["place"]["commune"] == {"code": "25056", "name": "Besançon"}
+    # the nearest OPEN place first; Le Numérique, 10 m away, is under construction
+    assert around["coworking"]["nearest"][0]["id"] == "fabrique-numerique-planoise"
+    coming = around["coworking"]["coming"][0]
+    assert (coming["id"], coming["status_label"], coming["opening"]) == (
+        "le-numerique",
+        "Under construction",
+        "2027",
+    )
+    assert coming["distance_m"] < 20 and coming["walk_min"] == 1
+    school = around["schools"]["nearest"][0]
+    assert (
+        school["id"] == "access-code-school" and "web" in school["digital_programmes"]
+    )
+    assert [s["id"] for s in around["schools"]["coming"]] == ["le-numerique-formation"]
+    assert {s["id"] for s in around["stations"]["nearest"]} == {
+        "gare-viotte",
+        "gare-tgv",
+    }
+    assert around["walking"] == {"speed_kmh": 4.5, "detour_factor": 1.3}
+
+
+def test_site_answers_for_a_commune_as_a_whole(site):
+    besancon = site.here_zone("commune", "25056", "fr")
+    assert besancon["place"]["distances_from"] == "representative_point"
+    assert besancon["fibre"]["basis"] == "in_place"
+    assert len(besancon["fibre"]["zones"]) == 14  # every quarter of the commune
+    assert 0 < besancon["fibre"]["coverage"] < 1
+    saint_vit = site.here_zone("commune", "25527", "fr")
+    assert saint_vit["fibre"]["missing"] == "no_zone"
+    assert saint_vit["coworking"]["nearest"]  # the nearest, however far
+    assert saint_vit["coworking"]["nearest"][0]["distance_m"] > 10_000
+    quarter = site.here_zone("quarter", "25056-Q09", "fr")
+    assert quarter["fibre"]["basis"] == "same_zone"
+    assert quarter["fibre"]["coverage"] == 0.98
 
 
 def test_places_api_answers_json_and_refuses_bad_input(client):
@@ -135,6 +245,23 @@ def test_places_api_answers_json_and_refuses_bad_input(client):
     assert hits and hits[0]["kind"] == "quarter"
     assert client.get("/api/places?q=a").status_code == 400
     here = client.get("/api/places/here?lat=47.22189&lon=5.95852&lang=fr").json
-    assert here["coworking"][0]["status_label"] == "En travaux"
+    assert here["coworking"]["coming"][0]["status_label"] == "En travaux"
+    zone = client.get("/api/places/here?kind=commune&code=25527&lang=fr").json
+    assert zone["place"]["name"] == "Saint-Vit"
     assert client.get("/api/places/here?lat=48.8&lon=2.35").status_code == 400
     assert client.get("/api/places/here?lat=x&lon=2").status_code == 400
+    assert client.get("/api/places/here?kind=commune&code=00000").status_code == 404
+    assert client.get("/api/places/here?kind=country&code=FR").status_code == 400
+    assert client.get("/api/places/here?kind=commune").status_code == 400
+
+
+def test_the_answer_is_described_in_the_openapi_document(client):
+    doc = client.get("/api/openapi.json").json
+    here = doc["paths"]["/api/places/here"]["get"]
+    assert {"lat", "lon", "kind", "code"} <= {p["name"] for p in here["parameters"]}
+    body = here["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/answer"}
+    answer = doc["components"]["schemas"]["answer"]["properties"]
+    assert {"place", "walking", "fibre", "coworking", "schools", "stations"} <= set(
+        answer
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from shapely.geometry import Point
 
 from mapapp.cache import Payload
+from mapapp.text import affirmed, fold
 
 
 def test_snapshot_is_kept_until_the_data_changes(core_site):
@@ -28,7 +29,22 @@ def test_snapshot_holds_only_published_features(core_site):
 def test_search_folds_accents_across_layers(core_site):
     hits = core_site.search("numerique", core_site.public_layers(), 8)
     names = [snap.frame.iloc[i]["name"] for snap, i in hits]
-    assert names and all("num" in n.lower() for n in names)
+    assert names and any("num" in n.lower() for n in names)
+    # the name, or what the search fields affirm (issue 19: what schools teach,
+    # what companies do), holds it
+    for snap, i in hits:
+        row = snap.frame.iloc[i]
+        said = [row["name"]] + [row.get(f) for f in snap.spec.search_fields]
+        assert any("numerique" in fold(affirmed(t)) for t in said if t), row["name"]
+
+
+def test_search_finds_schools_by_what_they_teach(core_site):
+    hits = core_site.search("informatique", ["schools"], 20)
+    ids = {snap.frame.iloc[i]["id"] for snap, i in hits}
+    # the places whose sources say they teach computing (one is named so); not the
+    # lycées whose card says no computing section is confirmed, nor the IUT whose
+    # computing department the source does not confirm
+    assert ids == {"campus-bouloie", "ufr-st", "ctu-informatique", "supmicrotech-ensmm"}
 
 
 def test_prepared_inputs_follow_filters_and_version(core_site):

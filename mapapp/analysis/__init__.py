@@ -21,6 +21,11 @@ from ..naf import HEADCOUNT_CLASSES
 
 METRIC_CRS = 2154  # Lambert-93
 DEFAULT_RADIUS_M = 800  # about 10 minutes on foot
+# Distances are straight lines ("as the crow flies"); a walking time is estimated
+# from one, in one way everywhere the site gives one: a walk is DETOUR_FACTOR times
+# longer than the straight line, at WALK_KMH.
+WALK_KMH = 4.5
+DETOUR_FACTOR = 1.3
 MIN_RADIUS_M, MAX_RADIUS_M = 200, 3000
 OPEN_STATUSES = ("open",)
 PLANNED_STATUSES = ("planned", "under_construction", "proposed")
@@ -187,3 +192,9 @@ def _communes_reached(codes: tuple[str, ...], shapes: dict, area_m) -> set[str]:
         return set()
     polygons = gpd.GeoSeries([shapes[c][1] for c in known], crs=4326).to_crs(METRIC_CRS)
     return {c for c, p in zip(known, polygons, strict=True) if p.intersects(area_m)}
+
+
+def walk_minutes(distance_m: float) -> int:
+    """Minutes on foot for a straight-line distance (WALK_KMH, DETOUR_FACTOR), at
+    least one."""
+    return max(1, round(distance_m * DETOUR_FACTOR / (WALK_KMH * 1000 / 60)))

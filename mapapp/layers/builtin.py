@@ -276,6 +276,7 @@ register(
             "mapapp, from the sources cited for each company; "
             "imports: INSEE, SIRENE register",
         ),
+        search_fields=("activity",),
     )
 )
 
@@ -315,6 +316,7 @@ register(
             "mapapp, d'après les sources citées ; propositions illustratives de mapapp",
             "mapapp, from the sources cited; illustrative proposals by mapapp",
         ),
+        search_fields=("operator",),
     )
 )
 
@@ -383,6 +385,7 @@ register(
             "mapapp, from the sources cited; imports: Ministry of Education, "
             "ONISEP, MESR",
         ),
+        search_fields=("digital_programmes",),
     )
 )
 

@@ -160,6 +160,10 @@ class LayerSpec:
     # The marker shape of a point layer, one of SYMBOLS; each point layer has its
     # own, so colour is never the only difference (WCAG 1.4.1).
     symbol: str = "circle"
+    # Text fields a search looks in besides the name (what a school teaches, what a
+    # company does); statements that something is not known are left out
+    # (text.affirmed).
+    search_fields: tuple[str, ...] = ()
     # The licence of the layer's data (a key of LICENCES; a feature may carry its
     # own) and the attribution a reuser must give, shown with every download.
     licence: str = "lo-2.0"

@@ -19,6 +19,7 @@ from jinja2 import Template
 
 from ..assets import map_assets
 from ..layers import SYMBOLS, LayerSpec, tr
+from ..text import NOT_STATED
 from .geojson import safe_json, to_geojson
 from .tiles import TileConfig
 
@@ -89,7 +90,7 @@ def new_map(
 def layer_config(spec: LayerSpec, lang: str) -> dict:
     """Everything map.js needs to draw, style and explain one layer, in ``lang``."""
     fields = {}
-    for name in (spec.label_field,) + spec.popup:
+    for name in dict.fromkeys((spec.label_field,) + spec.popup + spec.search_fields):
         f = spec.field(name)
         fields[name] = {
             "label": tr(f.label, lang),
@@ -112,6 +113,9 @@ def layer_config(spec: LayerSpec, lang: str) -> dict:
         "popup": list(spec.popup),
         "labelField": spec.label_field,
         "fields": fields,
+        # what a search matches besides the name, and the words of clauses it skips
+        # (text.affirmed, done again by map.js)
+        "search": {"fields": list(spec.search_fields), "skip": list(NOT_STATED)},
     }
     if spec.classes:
         config["classField"] = spec.class_field

@@ -70,6 +70,39 @@
   }
   mapapp.normalise = normalise;
 
+  /* The clauses of a text that state something, without those saying it is unknown
+     or absent ("Aucune section … confirmée"): text.affirmed on the server, whose
+     words come in the layer's configuration. */
+  function affirmed(text, skip) {
+    return String(text || "").split(/[.;]\s+|[.;]$/).map(function (c) { return c.trim(); })
+      .filter(function (c) {
+        var folded = normalise(c);
+        return c && !(skip || []).some(function (w) { return folded.indexOf(w) !== -1; });
+      }).join(" ; ");
+  }
+
+  /* What a search matches for a feature: its name and what its search fields affirm. */
+  function searchText(cfg, props, name) {
+    var search = cfg.search || {};
+    return normalise([name].concat((search.fields || []).map(function (f) {
+      return affirmed(props[f], search.skip);
+    })).join(" "));
+  }
+
+  /* Why a feature matched when its name did not: the label and the affirmed text of
+     the first search field holding the query (null when the name holds it). */
+  function matchedField(cfg, props, name, q) {
+    if (!q || normalise(name).indexOf(q) !== -1) return null;
+    var search = cfg.search || {};
+    for (var i = 0; i < (search.fields || []).length; i++) {
+      var f = search.fields[i], said = affirmed(props[f], search.skip);
+      if (said && normalise(said).indexOf(q) !== -1) {
+        return { label: cfg.fields[f] ? cfg.fields[f].label : f, text: said };
+      }
+    }
+    return null;
+  }
+
   /* A remembered choice of the visitor (panels open or closed), when storage works. */
   function recall(key) {
     try { return window.localStorage.getItem("mapapp:" + key); } catch (e) { return null; }
@@ -319,6 +352,7 @@
         this._container.setAttribute("aria-labelledby", title.id);
       }
       if (this._back) this._contentNode.insertBefore(this._back, this._contentNode.firstChild);
+      if (this._map) markCovered(this._map);
       /* new content (a badge's list to a card): the focus stays in the card */
       if (hadFocus && title && !this._container.contains(document.activeElement)) {
         title.focus({ preventScroll: true });
@@ -339,10 +373,39 @@
 
   function card(source) { return new CardPopup({}, source); }
 
+  /* The controls an open card or panel covers are hidden (out of the Tab order too):
+     a keyboard never lands on a button no one can see. Checked again when a card
+     opens, closes or grows, when a panel opens or closes, and when the map resizes. */
+  var FOCUSABLE = "a[href], button, input, select, textarea, summary";
+  function markCovered(map, closing) {
+    var container = map.getContainer();
+    var covers = Array.prototype.filter.call(container.querySelectorAll(".mapapp-card, .mapapp-panel"),
+      function (c) { return c !== closing && c.offsetParent !== null; })
+      .map(function (c) { return c.getBoundingClientRect(); });
+    Array.prototype.forEach.call(map._controlContainer.querySelectorAll(FOCUSABLE), function (node) {
+      node.classList.remove("mapapp-covered");
+      var r = node.getBoundingClientRect();
+      var under = r.width > 0 && covers.some(function (c) {
+        return r.left < c.right && c.left < r.right && r.top < c.bottom && c.top < r.bottom;
+      });
+      if (under) node.classList.add("mapapp-covered");
+    });
+  }
+  mapapp.markCovered = markCovered;
+
   /* Focus goes into an opened card and back where it came from when it closes. */
   function cardFocus(map) {
+    var container = map.getContainer();
+    function covered(open, closing) {  /* the panel hides under an open card (map.css) */
+      container.classList.toggle("mapapp-card-open", open);
+      var p = state(map).panel;
+      if (p) syncButtons(p);
+      markCovered(map, closing);
+    }
+    map.on("resize", function () { markCovered(map); });
     map.on("popupopen", function (e) {
       if (!(e.popup instanceof CardPopup)) return;
+      covered(true);
       var active = document.activeElement;
       var box = e.popup.getElement();
       if (!e.popup._returnFocus) {
@@ -355,6 +418,9 @@
     });
     map.on("popupclose", function (e) {
       if (!(e.popup instanceof CardPopup)) return;
+      var closing = e.popup.getElement();  /* still in the page while it closes */
+      covered(Array.prototype.some.call(container.querySelectorAll(".mapapp-card"),
+                                        function (c) { return c !== closing; }), closing);
       var target = e.popup._returnFocus;
       e.popup._returnFocus = null;
       var panel = state(map).panel;
@@ -392,15 +458,23 @@
     });
   }
 
-  /* A "back to the list" button for a card opened from the data browser. */
-  function backButton(map, item) {
+  /* A "back to the list" button for a card opened from the data browser; ``view``
+     the map's view when the card was opened: the list comes back as it was, not
+     shrunk to the feature the card zoomed to. */
+  function backButton(map, item, view) {
     var b = el("button", "mapapp-back", i18nOf(map).backToList);
     b.type = "button";
+    function back() {
+      if (view) map.setView(view.center, view.zoom, { animate: false });
+      var target = typeof item === "function" ? item() : item;
+      if (target) target.focus();
+    }
     L.DomEvent.on(b, "click", function (e) {
       L.DomEvent.stop(e);
       map.closePopup();
-      var target = typeof item === "function" ? item() : item;
-      if (target) target.focus();
+      /* a zoom still under way to the feature would land after the view restored */
+      if (map._animatingZoom) map.once("zoomend", function () { setTimeout(back, 0); });
+      else back();
     });
     return b;
   }
@@ -485,7 +559,7 @@
       list.forEach(function (f) {
         var name = f.properties[entry.cfg.labelField] || f.id;
         entry.features.push({ id: f.properties.id, name: name, key: normalise(name), layer: marker,
-                              props: f.properties });
+                              props: f.properties, text: searchText(entry.cfg, f.properties, name) });
       });
       made.push(marker);
     });
@@ -572,7 +646,8 @@
                                            feature: layer.feature });
         });
         layer.on("popupclose", function () { mapapp.remember(map, null, null); });
-        entry.features.push({ id: p.id, name: label, key: normalise(label), layer: layer });
+        entry.features.push({ id: p.id, name: label, key: normalise(label), layer: layer,
+                              text: searchText(cfg, p, label) });
       }
     });
     var made = geo.getLayers().concat(communeBadges(map, entry, atCommune));
@@ -1001,7 +1076,7 @@
     search: "Rechercher un lieu", searchLabel: "Rechercher par nom", noResult: "Aucun résultat",
     results: "résultats", fullscreen: "Plein écran", exitFullscreen: "Quitter le plein écran",
     locate: "Me localiser", locateError: "Position indisponible", reset: "Vue initiale",
-    youAreHere: "Vous êtes ici", closeCard: "Fermer la fiche", close: "Fermer",
+    closeCard: "Fermer la fiche", close: "Fermer",
     streetLevel: "Localisation à la rue seulement",
     communeLevel: "Localisation à la commune seulement",
     communeNote: "Aucune source ne donne d'adresse ni de quartier : listée par commune, pas dessinée comme un point.",
@@ -1187,13 +1262,19 @@
 
   /* --- search: features by name, and places (quarters, communes, addresses) ------ */
 
+  function featureProps(f) {
+    return f.props || (f.layer.feature && f.layer.feature.properties) || {};
+  }
+
   function localHits(s, q, limit) {
     var hits = [];
     s.order.forEach(function (name) {
+      var cfg = s.layers[name].cfg;
       s.layers[name].features.forEach(function (f) {
-        if (hits.length < limit && f.key.indexOf(q) !== -1) {
+        if (hits.length < limit && (f.text || f.key).indexOf(q) !== -1) {
           hits.push({ kind: "feature", name: f.name, layer: f.layer, layerName: name,
-                      title: s.layers[name].cfg.title, entryFeature: f });
+                      title: cfg.title, entryFeature: f,
+                      matched: matchedField(cfg, featureProps(f), f.name, q) });
         }
       });
     });
@@ -1234,7 +1315,9 @@
         list.textContent = "";
         input.value = hit.name;
         input.focus({ preventScroll: true });
-        if (hit.kind !== "feature") { goToPlace(map, s, hit, input); return; }
+        if (hit.kind !== "feature") { askAbout(map, s, hit, input); return; }
+        var zone = zonePlace(hit);
+        if (zone) { askAbout(map, s, zone, input); return; }
         var entry = s.layers[hit.layerName];
         if (!map.hasLayer(entry.group)) showLayer(map, hit.layerName, true);
         if (hit.remoteIndex !== undefined) {
@@ -1267,7 +1350,7 @@
               .then(function (res) {
                 return res.hits.map(function (h) {
                   return { kind: "feature", name: h.name, title: s.layers[name].cfg.title,
-                           layerName: name, remoteIndex: h.index };
+                           layerName: name, remoteIndex: h.index, matched: h.matched };
                 });
               }));
           });
@@ -1293,6 +1376,7 @@
           b.mapappKey = hitKey(hit);
           b.appendChild(el("span", "mapapp-search-name", hit.name));
           b.appendChild(el("span", "mapapp-search-layer", hitKind(hit, i18n)));
+          if (hit.matched) b.appendChild(el("span", "mapapp-search-matched", hit.matched.label + (i18n.lang === "fr" ? " : " : ": ") + hit.matched.text));
           L.DomEvent.on(b, "click", function (e) {
             /* choose() empties the list: let the click finish first, or Leaflet,
                no longer finding the control above the detached button, takes it
@@ -1332,6 +1416,16 @@
     }, true);
   }
 
+  /* A fibre zone found among the map's features is a quarter: it answers as the
+     place search's quarter does (before the server's places come, or without them). */
+  function zonePlace(hit) {
+    var feature = hit.layer && hit.layer.feature, props = feature && feature.properties;
+    if (hit.layerName !== "fibre" || !props || !props.zone_code || !hit.layer.getBounds) return null;
+    var b = hit.layer.getBounds(), c = b.getCenter();
+    return { kind: "quarter", id: props.zone_code, name: hit.name, lat: c.lat, lon: c.lng,
+             bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], geometry: feature.geometry };
+  }
+
   /* Places first, without a quarter shown twice (a fibre zone is also a quarter). */
   function mergeHits(places, features) {
     var names = {};
@@ -1348,96 +1442,287 @@
     return hit.detail ? kind + " · " + hit.detail : kind;
   }
 
-  /* Go to a place found by the search: an address gets a marker and a card with
-     the fibre coverage there and the nearest coworking places. */
-  function goToPlace(map, s, hit, from) {
-    if (s.placeLayer) { map.removeLayer(s.placeLayer); s.placeLayer = null; }
-    if (hit.kind === "address") { openAddress(map, s, hit, from); return; }
-    if (hit.bbox) {
-      map.fitBounds([[hit.bbox[1], hit.bbox[0]], [hit.bbox[3], hit.bbox[2]]], { maxZoom: 16 });
-    } else {
-      map.setView([hit.lat, hit.lon], Math.max(map.getZoom(), 14));
-    }
-    if (hit.geometry) {
-      s.placeLayer = L.geoJSON(hit.geometry, { pane: "mapapp-outlines", interactive: false,
-        style: { color: "#1d2530", weight: 3, dashArray: "2 6", fill: false } }).addTo(map);
-    }
-    mapapp.announce(map, hitKind(hit, i18nOf(map)) + " : " + hit.name);
-    var fibre = s.layers.fibre;
-    var zone = fibre && hit.zone_code && fibre.features.filter(function (f) {
-      return f.layer.feature && f.layer.feature.properties.zone_code === hit.zone_code;
-    })[0];
-    if (zone && map.hasLayer(fibre.group)) openCard(zone.layer, from);
-  }
+  /* --- the answer card: what every place has around it ------------------------------ */
 
-  function openAddress(map, s, hit, from) {
+  /* A place asked about: an address, a quarter, an IRIS zone or a commune of the
+     search, the visitor's position ("located") or a point of the map ("point", a
+     long press or a right click). Each opens the same card: the fibre coverage
+     there, the nearest open coworking and training places (those to come apart),
+     the stations; every line opens its feature's card. */
+  var ZONES = { quarter: true, iris: true, commune: true };
+
+  function askAbout(map, s, place, from) {
     var i18n = i18nOf(map);
-    var at = [hit.lat, hit.lon];
-    var marker = new ShapeMarker(at, { symbol: "circle", radius: 9, color: "#1d2530", weight: 3,
-                                       fillColor: "#ffffff", fillOpacity: 1, pane: "markerPane" });
-    s.placeLayer = marker.addTo(map);
-    map.setView(at, Math.max(map.getZoom(), 16), { animate: false });
-    var box = el("div", "mapapp-popup mapapp-place");
+    map.closePopup();
+    var at = L.latLng(place.lat, place.lon);
+    drawPlace(map, s, place, at);
+    var name = place.name || (place.kind === "located" ? i18n.yourPosition : i18n.pointOnMap);
+    var box = el("div", "mapapp-popup mapapp-answer");
     box.setAttribute("lang", i18n.lang);
-    box.appendChild(el("h2", "mapapp-popup-title", hit.name));
-    box.appendChild(el("p", "mapapp-popup-layer", hitKind(hit, i18n)));
-    var here = el("div", "mapapp-here");
+    box.appendChild(el("h2", "mapapp-popup-title", name));
+    var kind = box.appendChild(el("p", "mapapp-popup-layer", place.name ? i18n["kind_" + place.kind] || "" : ""));
+    var here = box.appendChild(el("div", "mapapp-here"));
     here.appendChild(el("p", null, i18n.loading));
-    box.appendChild(here);
-    var src = el("p", "mapapp-source", i18n.source + (i18n.lang === "fr" ? " : " : ": ") +
-                 (hit.source || "Base Adresse Nationale") + (hit.source_date ? " (" + hit.source_date + ")" : ""));
-    box.appendChild(src);
-    marker.bindPopup(card(marker).setContent(box));
-    openCard(marker, from);
-    var url = s.options.placeContext;
-    if (!url) { here.textContent = ""; return; }
-    fetchJSON(url + (url.indexOf("?") === -1 ? "?" : "&") + "lat=" + hit.lat + "&lon=" + hit.lon)
-      .then(function (ctx) { fillHere(map, s, here, ctx, marker); })
-      .catch(function () { here.textContent = i18n.loadError; });
+    if (place.kind === "address") {
+      box.appendChild(el("p", "mapapp-source", i18n.source + (i18n.lang === "fr" ? " : " : ": ") +
+        (place.source || "Base Adresse Nationale") + (place.source_date ? " (" + place.source_date + ")" : "")));
+    }
+    var popup = card(null).setLatLng(at).setContent(box);
+    popup._returnFocus = from || null;
+    s.answer = { place: place, popup: popup, from: from || null, name: name };
+    popup.openOn(map);
+    if (ZONES[place.kind]) showZone(map, place, popup.getElement());
+    mapapp.announce(map, place.name ? (i18n["kind_" + place.kind] || "") + (i18n.lang === "fr" ? " : " : ": ") + name : name);
+    map.fire("mapapp:place", { place: place });
+    var token = s.answerToken = (s.answerToken || 0) + 1;
+    askServer(s.options.placeContext, place).then(function (answer) {
+      if (token !== s.answerToken) return;
+      s.answer.data = answer;
+      kind.textContent = placeLine(place, answer, i18n);
+      fillAnswer(map, s, here, answer);
+      if (map._popup !== popup) return;
+      markCovered(map);
+      /* the card has its full height now: the place in what it leaves visible */
+      if (ZONES[place.kind]) showZone(map, place, popup.getElement());
+      else keepVisible(map, at, popup.getElement());
+    }).catch(function (err) {
+      if (token !== s.answerToken) return;
+      here.textContent = "";
+      here.appendChild(el("p", null, err.status === 400 ? i18n.outsideArea : i18n.loadError));
+    });
+  }
+  mapapp.askAbout = function (map, place, from) { askAbout(map, state(map), place, from); };
+
+  /* The whole zone in the part of the map its card leaves visible. */
+  function showZone(map, place, box) {
+    if (!place.bbox) { map.setView([place.lat, place.lon], Math.max(map.getZoom(), 14), { animate: false }); return; }
+    var free = freeArea(map, box), size = map.getSize();
+    map.fitBounds([[place.bbox[1], place.bbox[0]], [place.bbox[3], place.bbox[2]]], {
+      maxZoom: 16, animate: false, paddingTopLeft: [70, 70],
+      paddingBottomRight: [size.x - free.max.x + 20, size.y - free.max.y + 20] });
   }
 
-  /* Fibre coverage at a place and the nearest coworking places, as the server said. */
-  function fillHere(map, s, box, ctx, marker) {
-    var i18n = i18nOf(map);
-    box.textContent = "";
-    box.appendChild(el("h3", null, i18n.fibreHere));
-    if (ctx.fibre) {
-      var f = ctx.fibre;
-      var p = el("p", null, tr(i18n, "fibreZone", {
-        zone: f.zone_name, coverage: Math.round(f.coverage * 1000) / 10 + " %", date: f.as_of || "" }));
-      box.appendChild(p);
-      if (f.illustrative) box.appendChild(el("p", "mapapp-flags")).appendChild(
-        el("span", "mapapp-flag mapapp-flag-illustrative", i18n.illustrative));
-    } else {
-      box.appendChild(el("p", null, i18n.noFibre));
+  /* The place on the map: a zone's outline, or a marker (a click on it brings its
+     answer back); an address is shown closer. */
+  function drawPlace(map, s, place, at) {
+    if (s.placeLayer) { map.removeLayer(s.placeLayer); s.placeLayer = null; }
+    if (ZONES[place.kind]) {
+      if (place.geometry) {
+        s.placeLayer = L.geoJSON(place.geometry, { pane: "mapapp-outlines", interactive: false,
+          style: { color: "#1d2530", weight: 3, dashArray: "2 6", fill: false } }).addTo(map);
+      }
+      return;
     }
-    box.appendChild(el("h3", null, i18n.nearestCoworking));
-    var ol = el("ol", "mapapp-nearest");
-    (ctx.coworking || []).forEach(function (c) {
-      var li = el("li");
-      var b = el("button", "mapapp-link-button", c.name);
-      b.type = "button";
-      L.DomEvent.on(b, "click", function (e) {
-        L.DomEvent.stop(e);
-        var entry = s.layers.coworking;
-        var hit = entry && entry.features.filter(function (x) { return String(x.id) === String(c.id); })[0];
-        if (!hit) return;
-        if (!map.hasLayer(entry.group)) showLayer(map, "coworking", true);
-        reveal(map, entry.group, hit.layer, function () { openCard(hit.layer, s.searchInput); });
-      });
-      li.appendChild(b);
-      li.appendChild(el("span", null, " — " + (c.status_label ? c.status_label + ", " : "") +
-        tr(i18n, "crowFlies", { distance: formatDistance(c.distance_m, i18n) })));
-      ol.appendChild(li);
-    });
-    if (!ol.childNodes.length) box.appendChild(el("p", null, i18n.noCoworking));
-    else box.appendChild(ol);
-    if (marker.isPopupOpen()) keepVisible(map, marker.getLatLng(), marker.getPopup().getElement());
+    s.placeLayer = new ShapeMarker(at, { symbol: "circle", radius: 9, color: "#1d2530", weight: 3,
+                                         fillColor: "#ffffff", fillOpacity: 1, pane: "markerPane" }).addTo(map);
+    if (place.kind === "address") map.setView(at, Math.max(map.getZoom(), 16), { animate: false });
+    s.placeLayer.on("click", function () { reopenAnswer(map, s); });
   }
+
+  /* The server's answer about a place: a zone by its kind and code, else a point. */
+  function askServer(url, place) {
+    if (!url) return Promise.reject(new Error("no place context"));
+    var params = ZONES[place.kind] && place.id
+      ? "kind=" + encodeURIComponent(place.kind) + "&code=" + encodeURIComponent(place.id)
+      : "lat=" + place.lat + "&lon=" + place.lon;
+    return fetch(url + (url.indexOf("?") === -1 ? "?" : "&") + params,
+                 { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) {
+        if (!r.ok) { var e = new Error("HTTP " + r.status); e.status = r.status; throw e; }
+        return r.json();
+      });
+  }
+
+  /* What the place is, under its name: its kind, its commune, how precisely known. */
+  function placeLine(place, answer, i18n) {
+    var named = !!place.name;  /* a point's name already says what it is */
+    var parts = named ? [i18n["kind_" + place.kind] || place.kind] : [];
+    var commune = answer.place && answer.place.commune;
+    if (commune && !(place.kind === "commune" && commune.code === place.id)) parts.push(commune.name);
+    if (place.kind === "point") {
+      parts.push(place.lat.toLocaleString(i18n.locale, { minimumFractionDigits: 5 }) +
+                 (i18n.lang === "fr" ? " ; " : ", ") +
+                 place.lon.toLocaleString(i18n.locale, { minimumFractionDigits: 5 }));
+    }
+    if (place.kind === "located" && place.accuracy) {
+      parts.push(tr(i18n, "accuracy", { distance: formatDistance(place.accuracy, i18n) }));
+    }
+    return parts.join(" · ");
+  }
+
+  /* Open the answer card again (a feature card's "back" button, the place's marker). */
+  function reopenAnswer(map, s) {
+    if (!s.answer) return;
+    var popup = s.answer.popup;
+    popup._returnFocus = s.answer.from;
+    popup.openOn(map);
+  }
+
+  function answerBack(map, s) {
+    var b = el("button", "mapapp-back", tr(i18nOf(map), "backToAnswer", { place: s.answer.name }));
+    b.type = "button";
+    L.DomEvent.on(b, "click", function (e) {
+      L.DomEvent.stop(e);
+      map.closePopup();
+      reopenAnswer(map, s);
+    });
+    return b;
+  }
+
+  /* The distance of a line, in the one wording of the site: straight line, then the
+     estimated walk (the card's footnote states how it is estimated). */
+  function distanceText(item, i18n) {
+    var minutes = item.walk_min, walk;
+    if (minutes > 120) walk = i18n.walkLong;  /* a walk no one takes: not to the minute */
+    else if (minutes < 60) walk = tr(i18n, "walkMinutes", { n: minutes });
+    else walk = tr(i18n, "walkHours", { h: Math.floor(minutes / 60), m: ("0" + minutes % 60).slice(-2) });
+    return tr(i18n, "crowFlies", { distance: formatDistance(item.distance_m, i18n) }) + " · " + walk;
+  }
+  mapapp.distanceText = distanceText;
 
   function formatDistance(m, i18n) {
     if (m < 1000) return Math.round(m / 10) * 10 + " m";
     return (Math.round(m / 100) / 10).toLocaleString(i18n.locale) + " km";
+  }
+
+  /* "98 %" in French (a non-breaking space), "98%" in English. */
+  function percent(value, i18n) {
+    var n = (Math.round(value * 1000) / 10).toLocaleString(i18n.locale);
+    return i18n.lang === "fr" ? n + "\u00a0%" : n + "%";
+  }
+
+  /* The card's sections, as the server answered. */
+  function fillAnswer(map, s, box, answer) {
+    var i18n = i18nOf(map);
+    box.textContent = "";
+    fibreSection(map, s, box, answer.fibre, answer.place, i18n);
+    listSection(map, s, box, answer.coworking, i18n.nearestCoworking, i18n.noCoworking, "opening");
+    listSection(map, s, box, answer.schools, i18n.nearestSchools, i18n.noSchool, "digital_programmes");
+    listSection(map, s, box, answer.stations, i18n.nearestStations, i18n.noStation);
+    var w = answer.walking || {};
+    var note = tr(i18n, "distanceNote", {
+      speed: (w.speed_kmh || 0).toLocaleString(i18n.locale),
+      detour: (w.detour_factor || 0).toLocaleString(i18n.locale) });
+    if (answer.place && answer.place.distances_from === "representative_point") note += " " + i18n.zoneDistanceNote;
+    box.appendChild(el("p", "mapapp-notes mapapp-distance-note", note));
+  }
+
+  /* A button naming a feature, that opens its card (with a way back to the answer);
+     plain text when the feature's layer is not on this map. */
+  function featureButton(map, s, item, name) {
+    var entry = s.layers[item.layer];
+    if (!entry) return el("span", "mapapp-answer-name", name);
+    var b = el("button", "mapapp-link-button mapapp-answer-name", name);
+    b.type = "button";
+    L.DomEvent.on(b, "click", function (e) {
+      L.DomEvent.stop(e);
+      openListed(map, s, entry, item);
+    });
+    return b;
+  }
+
+  function openListed(map, s, entry, item) {
+    var from = s.answer ? s.answer.from : null;
+    var back = s.answer ? answerBack(map, s) : null;
+    if (!map.hasLayer(entry.group)) showLayer(map, entry.cfg.name, true);
+    if (entry.remoteLayer) {
+      var marker = entry.markers && item.index !== null ? entry.markers[item.index] : null;
+      if (marker) reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, from, back); });
+      return;
+    }
+    var f = entry.features.filter(function (x) { return String(x.id) === String(item.id); })[0];
+    if (f && f.layer.feature && entry.cfg.geometry !== "Point") {
+      openCard(f.layer, from, back);  /* a fibre zone: its card, the map stays */
+    } else if (f) {
+      openEntryFeature(map, entry, f, from, back);
+    }
+  }
+
+  function fibreSection(map, s, box, fibre, where, i18n) {
+    box.appendChild(el("h3", null, i18n.fibreHere));
+    var p = box.appendChild(el("p"));
+    var zones = fibre.zones || [];
+    var zoneItem = function (z) { return { layer: "fibre", id: zoneId(s, z.zone_code) }; };
+    if (fibre.missing) {
+      var why = fibre.missing === "no_figure"
+        ? tr(i18n, "noFibreFigure", { zone: zones.map(function (z) { return z.zone_name; }).join(", ") })
+        : (where && where.distances_from === "point" ? i18n.noFibrePoint : i18n.noFibreZone);
+      p.textContent = i18n.noFigure + " " + why;
+      return;
+    }
+    var values = { coverage: percent(fibre.coverage, i18n), date: fibre.as_of || "",
+                   n: zones.length, premises: (fibre.premises || 0).toLocaleString(i18n.locale) };
+    if (zones.length === 1) {
+      values.zone = "\u0000";
+      var text = tr(i18n, fibre.basis === "at_centre" ? "fibreCentre" : "fibreZone", values).split("\u0000");
+      p.appendChild(document.createTextNode(text[0]));
+      p.appendChild(featureButton(map, s, zoneItem(zones[0]), zones[0].zone_name));
+      p.appendChild(document.createTextNode(text[1]));
+    } else {
+      p.textContent = tr(i18n, "fibreZones", values);
+      var more = box.appendChild(el("details", "mapapp-answer-zones"));
+      more.appendChild(el("summary", null, tr(i18n, "fibreZonesList", { n: zones.length })));
+      var ul = more.appendChild(el("ul"));
+      zones.forEach(function (z) {
+        var li = ul.appendChild(el("li"));
+        li.appendChild(featureButton(map, s, zoneItem(z), z.zone_name));
+        li.appendChild(document.createTextNode(" — " + (z.coverage === null ? i18n.unknownValue : percent(z.coverage, i18n))));
+      });
+    }
+    if (fibre.without_figure) box.appendChild(el("p", "mapapp-muted", tr(i18n, "fibreWithout", { n: fibre.without_figure })));
+    if (fibre.illustrative) {
+      box.appendChild(el("p", "mapapp-flags")).appendChild(el("span", "mapapp-flag mapapp-flag-illustrative", i18n.illustrative));
+    }
+  }
+
+  /* The id of the fibre zone of a code, as the map drew it. */
+  function zoneId(s, code) {
+    var entry = s.layers.fibre;
+    var f = entry && entry.features.filter(function (x) {
+      return x.layer.feature && x.layer.feature.properties.zone_code === code;
+    })[0];
+    return f ? f.id : null;
+  }
+
+  function listSection(map, s, box, part, title, none, detail) {
+    var i18n = i18nOf(map);
+    part = part || { nearest: [], coming: [], in_commune: [] };
+    box.appendChild(el("h3", null, title));
+    if (!part.nearest.length && !part.coming.length && !part.in_commune.length) {
+      box.appendChild(el("p", null, none));
+      return;
+    }
+    if (part.nearest.length) {
+      var ol = box.appendChild(el("ol", "mapapp-nearest"));
+      part.nearest.forEach(function (item) { ol.appendChild(answerLine(map, s, item, detail, false)); });
+    }
+    if (part.coming.length) {
+      box.appendChild(el("h4", null, i18n.comingTitle));
+      var ul = box.appendChild(el("ul", "mapapp-nearest mapapp-coming"));
+      part.coming.forEach(function (item) { ul.appendChild(answerLine(map, s, item, detail, true)); });
+    }
+    if (part.in_commune.length) {
+      box.appendChild(el("h4", null, i18n.inCommuneTitle));
+      var uc = box.appendChild(el("ul", "mapapp-nearest mapapp-in-commune"));
+      part.in_commune.forEach(function (item) { uc.appendChild(answerLine(map, s, item, detail, true)); });
+    }
+  }
+
+  /* One line: the feature's name (opening its card), then what it is and how far. */
+  function answerLine(map, s, item, detail, withStatus) {
+    var i18n = i18nOf(map);
+    var li = el("li");
+    li.appendChild(featureButton(map, s, item, item.name));
+    var said = [];
+    if ((withStatus || item.status !== "open") && item.status_label) said.push(item.status_label);
+    if (detail === "opening" && item.opening && item.status !== "open") said.push(tr(i18n, "openingOn", { date: item.opening }));
+    if (item.distance_m !== undefined) said.push(distanceText(item, i18n));
+    else said.push(i18n.communeLevel);
+    li.appendChild(el("span", "mapapp-answer-detail", said.join(" · ")));
+    if (detail === "digital_programmes" && item.digital_programmes) {
+      li.appendChild(el("span", "mapapp-answer-teaches", item.digital_programmes));
+    }
+    return li;
   }
 
   /* --- tools: initial view, full screen, locate me --------------------------------- */
@@ -1472,18 +1757,36 @@
         });
       }
       if (options.locate) {
-        var here = null;
-        button(bar, "mapapp-locate", i18n.locate, function () {
+        var here = null, locateButton = null;
+        locateButton = button(bar, "mapapp-locate", i18n.locate, function () {
           map.locate({ setView: true, maxZoom: 16 });
         });
+        /* where the visitor is: the accuracy circle, and the answer card there */
         map.on("locationfound", function (e) {
           if (here) map.removeLayer(here);
-          here = L.circle(e.latlng, { radius: e.accuracy, weight: 1, color: "#136aec" })
-            .bindTooltip(el("span", null, i18n.youAreHere)).addTo(map);
+          here = L.circle(e.latlng, { radius: e.accuracy, weight: 1, color: "#136aec", interactive: false })
+            .addTo(map);
+          askAbout(map, s, { kind: "located", lat: +e.latlng.lat.toFixed(6), lon: +e.latlng.lng.toFixed(6),
+                             accuracy: e.accuracy }, locateButton);
         });
         map.on("locationerror", function () { mapapp.announce(map, i18n.locateError); });
       }
       return bar;
+    });
+  }
+
+  /* A long press (touch; Leaflet's tapHold makes it a contextmenu) or a right click
+     on the map asks about that point. A phone may send both the browser's own
+     contextmenu and Leaflet's: one answer for one press. */
+  function pressToAsk(map, s) {
+    var last = 0;
+    map.on("contextmenu", function (e) {
+      if (e.originalEvent) L.DomEvent.preventDefault(e.originalEvent);
+      var now = Date.now();
+      if (now - last < 800) return;
+      last = now;
+      askAbout(map, s, { kind: "point", lat: +e.latlng.lat.toFixed(6), lon: +e.latlng.lng.toFixed(6) },
+               map.getContainer());
     });
   }
 
@@ -1597,6 +1900,11 @@
     map.on("moveend overlayadd overlayremove mapapp:filter", function () {
       if (p.current === "browse") renderBrowseList(p);
     });
+    map.on("mapapp:place", function () {  /* a place chosen: the list offers nearest first */
+      p.browseOrder = "near";
+      fillOrder(p);
+      if (p.current === "browse") renderBrowseList(p);
+    });
     var wide = map.getSize().x >= NARROW;
     if (options.infoPanel === "open" && recall("info") !== "0" && wide) openPanel(p, "info", null, true);
   }
@@ -1611,20 +1919,29 @@
     b.appendChild(el("span", "mapapp-panel-label", label));
     L.DomEvent.on(b, "click", function (e) {
       L.DomEvent.stop(e);
-      if (p.current === kind) {
+      var underCard = p.map.getContainer().classList.contains("mapapp-card-open");
+      if (underCard) p.map.closePopup();  /* the panel asked for comes out on top */
+      if (p.current === kind && !underCard) {
         if (kind === "info") keep("info", "0");
         p.close();
-      } else {
+      } else if (p.current !== kind) {
         openPanel(p, kind, b);
+      } else {
+        p.title.focus({ preventScroll: true });
       }
     });
     bar.appendChild(b);
     return b;
   }
 
+  /* A panel under an open card is not shown: its button says so. */
   function syncButtons(p) {
+    var container = p.map.getContainer();
+    container.classList.toggle("mapapp-panel-open", !!p.current);
+    var shown = !container.classList.contains("mapapp-card-open");
+    markCovered(p.map);
     Object.keys(p.buttons).forEach(function (k) {
-      p.buttons[k].setAttribute("aria-expanded", String(p.current === k));
+      p.buttons[k].setAttribute("aria-expanded", String(shown && p.current === k));
     });
   }
 
@@ -1832,8 +2149,13 @@
     nameInput.type = "search";
     nameInput.autocomplete = "off";
     nameInput.value = p.browseName || "";
+    var nameLabel = form.querySelector('label[for="' + nameInput.id + '"]');
     function fillCategories() {
       var cfg = s.layers[layerSelect.value].cfg;
+      var fields = ((cfg.search || {}).fields || []).map(function (f) {
+        return (cfg.fields[f] ? cfg.fields[f].label : f).toLocaleLowerCase(i18n.locale);
+      });
+      nameLabel.textContent = fields.length ? tr(i18n, "nameOrLabel", { fields: fields.join(", ") }) : i18n.nameLabel;
       catSelect.textContent = "";
       var all = el("option", null, i18n.allCategories);
       all.value = "";
@@ -1858,6 +2180,10 @@
     });
     L.DomEvent.on(catSelect, "change", function () { p.browseCategory = catSelect.value; renderBrowseList(p); });
     L.DomEvent.on(nameInput, "input", function () { p.browseName = nameInput.value; renderBrowseList(p); });
+    var orderSelect = labelled(i18n.orderLabel, el("select"), p.panel.id + "-order");
+    p.browseOrderSelect = orderSelect;
+    fillOrder(p);
+    L.DomEvent.on(orderSelect, "change", function () { p.browseOrder = orderSelect.value; renderBrowseList(p); });
     body.appendChild(form);
     p.browse = { layer: layerSelect, category: catSelect, name: nameInput };
     p.browse.count = body.appendChild(el("p", "mapapp-browse-count"));
@@ -1869,6 +2195,99 @@
   }
 
   var BROWSE_MAX = 100;
+
+  /* --- the list from a chosen place: nearest first, and a wider view on demand ------ */
+
+  /* The place the visitor last asked about (search, position, a press), or null. */
+  function browseOrigin(p) {
+    var a = p.s.answer;
+    return a && a.place ? L.latLng(a.place.lat, a.place.lon) : null;
+  }
+
+  /* The list's orders: by name, and nearest first once a place is chosen. */
+  function fillOrder(p) {
+    var select = p.browseOrderSelect, i18n = p.i18n, a = p.s.answer;
+    if (!select) return;
+    select.textContent = "";
+    var byName = el("option", null, i18n.orderName);
+    byName.value = "name";
+    select.appendChild(byName);
+    if (a && a.place) {
+      var near = el("option", null, tr(i18n, "orderNear", { place: a.name }));
+      near.value = "near";
+      select.appendChild(near);
+    }
+    if (p.browseOrder === "near" && !(a && a.place)) p.browseOrder = "name";
+    select.value = p.browseOrder || "name";
+  }
+
+  function atCommuneLevel(f) {
+    return !!(f.props && f.props.precision === "commune");
+  }
+
+  function featureLatLng(f) {
+    return f.layer.getLatLng ? f.layer.getLatLng() : f.layer.getBounds().getCenter();
+  }
+
+  /* A walking time as the server estimates it (analysis.walk_minutes). */
+  function walkMinutes(p, metres) {
+    var w = p.options.walking || { speed_kmh: 4.5, detour_factor: 1.3 };
+    return Math.max(1, Math.round(metres * w.detour_factor / (w.speed_kmh * 1000 / 60)));
+  }
+
+  /* Distance words of a list item from the chosen place (null: not measured). */
+  function itemDistance(p, metres) {
+    if (metres === null) return p.i18n.communeLevel;
+    return distanceText({ distance_m: metres, walk_min: walkMinutes(p, metres) }, p.i18n);
+  }
+
+  /* The located features of a layer that the list's filters keep, anywhere: the
+     drawn ones, or the points of a large layer (its category codes; not its names,
+     which the server holds). */
+  function candidates(p, entry) {
+    var cat = p.browse.category.value, q = normalise(p.browse.name.value.trim()), out = [];
+    if (entry.remoteLayer) {
+      var code = cat ? (entry.categoryValues || []).indexOf(cat) + 1 : 0;
+      for (var i = 0; i < entry.group.located; i++) {
+        if (!code || entry.group.codes[i] === code) out.push(entry.markers[i].getLatLng());
+      }
+      return out;
+    }
+    entry.features.forEach(function (f) {
+      if (atCommuneLevel(f) || !entry.group.hasLayer(f.layer)) return;
+      if (q && (f.text || f.key).indexOf(q) === -1) return;
+      if (cat) { var c = categoryOf(entry.cfg, featureProps(f)); if (!c || String(c.value) !== cat) return; }
+      out.push(featureLatLng(f));
+    });
+    return out;
+  }
+
+  /* Nothing of the layer in view: widen the view to the chosen place (or the map's
+     centre) and the three nearest features, beside the open panel. */
+  function widenView(p, entry) {
+    var map = p.map, origin = browseOrigin(p) || map.getCenter();
+    var near = candidates(p, entry).sort(function (a, b) {
+      return origin.distanceTo(a) - origin.distanceTo(b);
+    }).slice(0, 3);
+    if (!near.length) { p.browse.count.textContent = p.i18n.noneAnywhere; return; }
+    var r = p.panel.getBoundingClientRect(), size = map.getSize();
+    var pad = r.width >= size.x - 24 ? [20, r.height + 20] : [r.width + 30, 20];
+    map.once("moveend", function () {
+      setTimeout(function () {
+        var first = p.browse.list.querySelector("button");
+        (first || p.browse.name).focus({ preventScroll: true });
+      }, 0);
+    });
+    map.fitBounds(L.latLngBounds([origin].concat(near)),
+                  { paddingTopLeft: [60, 70], paddingBottomRight: pad, maxZoom: map.getZoom(), animate: false });
+  }
+
+  function widenButton(p, entry) {
+    var b = el("button", "mapapp-link-button mapapp-widen", p.i18n.widenView);
+    b.type = "button";
+    L.DomEvent.on(b, "click", function (e) { L.DomEvent.stop(e); widenView(p, entry); });
+    p.browse.list.appendChild(el("li")).appendChild(b);
+  }
 
   /* The list is drawn again when the map moves (a card's own pan too): the item that
      had the focus keeps it, as its new button. */
@@ -1906,16 +2325,28 @@
     var found = entry.features.filter(function (f) {
       var props = f.props || (f.layer.feature && f.layer.feature.properties) || {};
       if (!entry.group.hasLayer(f.layer)) return false;  /* filtered out by the planner */
-      if (q && f.key.indexOf(q) === -1) return false;
+      if (q && (f.text || f.key).indexOf(q) === -1) return false;
       if (cat) { var c = categoryOf(entry.cfg, props); if (!c || String(c.value) !== cat) return false; }
       return f.layer.getBounds ? bounds.intersects(f.layer.getBounds()) : bounds.contains(f.layer.getLatLng());
     }).sort(function (a, b) { return a.name.localeCompare(b.name, i18n.lang); });
+    var origin = p.browseOrder === "near" ? browseOrigin(p) : null, dist = {};
+    if (origin) {  /* nearest first; features placed at commune level only, last */
+      found.forEach(function (f) { dist[f.id] = atCommuneLevel(f) ? null : origin.distanceTo(featureLatLng(f)); });
+      found.sort(function (a, b) {
+        var da = dist[a.id], db = dist[b.id];
+        return (da === null) - (db === null) || (da || 0) - (db || 0);
+      });
+    }
     p.browse.count.textContent = found.length
       ? tr(i18n, "inView", { n: found.length.toLocaleString(i18n.locale) }) : i18n.noneInView;
+    if (!found.length) widenButton(p, entry);
     found.slice(0, BROWSE_MAX).forEach(function (f) {
-      var props = f.props || (f.layer.feature && f.layer.feature.properties) || {};
+      var props = featureProps(f);
       browseItem(p, entry, f.name, props, name + ":" + f.id, function (from, back) {
         openEntryFeature(map, entry, f, from, back);
+      }, {
+        distance: origin ? itemDistance(p, dist[f.id]) : null,
+        matched: matchedField(entry.cfg, props, f.name, q)
       });
     });
     if (found.length > BROWSE_MAX) {
@@ -1923,8 +2354,11 @@
     }
   }
 
-  function browseItem(p, entry, name, props, key, open) {
+  /* One item of the list: its symbol, name and category; ``extra`` the distance from
+     the chosen place and why it matched the typed text, when there are. */
+  function browseItem(p, entry, name, props, key, open, extra) {
     var cfg = entry.cfg, c = categoryOf(cfg, props);
+    extra = extra || {};
     var li = el("li");
     var b = el("button", "mapapp-browse-item");
     b.type = "button";
@@ -1934,11 +2368,16 @@
     var text = el("span", "mapapp-browse-text");
     text.appendChild(el("span", "mapapp-browse-name", name));
     if (c) text.appendChild(el("span", "mapapp-browse-category", c.label));
+    if (extra.distance) text.appendChild(el("span", "mapapp-browse-distance", extra.distance));
+    if (extra.matched) {
+      text.appendChild(el("span", "mapapp-browse-matched", extra.matched.label +
+        (p.i18n.lang === "fr" ? " : " : ": ") + extra.matched.text));
+    }
     b.appendChild(text);
     L.DomEvent.on(b, "click", function (e) {
       L.DomEvent.stop(e);
       var find = function () { return p.panel.querySelector('[data-key="' + CSS.escape(key) + '"]') || p.browse.name; };
-      open(b, backButton(p.map, find));
+      open(b, backButton(p.map, find, { center: p.map.getCenter(), zoom: p.map.getZoom() }));
     });
     li.appendChild(b);
     p.browse.list.appendChild(li);
@@ -1955,10 +2394,12 @@
     var cat = p.browse.category.value;
     if (cat && cfg.categoryField) params.set(cfg.categoryField, cat);
     var typed = p.browse.name.value.trim().slice(0, 80);
-    if (typed) {  /* the name filter, evaluated by the server (OGC API, CQL2) */
+    if (typed) {  /* the name and search fields, filtered by the server (OGC API, CQL2) */
+      var pattern = "LIKE CASEI('%" + typed.replace(/'/g, "''").replace(/[%_\\]/g, "\\$&") + "%')";
       params.set("filter-lang", "cql2-text");
-      params.set("filter", "CASEI(" + cfg.labelField + ") LIKE CASEI('%" +
-        typed.replace(/'/g, "''").replace(/[%_\\]/g, "\\$&") + "%')");
+      params.set("filter", [cfg.labelField].concat((cfg.search || {}).fields || []).map(function (f) {
+        return "CASEI(" + f + ") " + pattern;
+      }).join(" OR "));
     }
     var token = p.browseToken = (p.browseToken || 0) + 1;
     p.browse.count.textContent = i18n.loading;
@@ -1968,14 +2409,37 @@
       var key = active && p.browse.list.contains(active) && active.dataset ? active.dataset.key : null;
       p.browse.list.textContent = "";
       var total = res.numberMatched !== undefined ? res.numberMatched : res.features.length;
+      var q = normalise(typed), sent = res.features;
+      if (q) {  /* the server matched the raw text; "no section confirmed" is no match */
+        sent = sent.filter(function (f) {
+          var props = f.properties || {}, label = props[cfg.labelField] || f.id;
+          return normalise(label).indexOf(q) !== -1 || matchedField(cfg, props, label, q);
+        });
+        total -= res.features.length - sent.length;
+      }
       p.browse.count.textContent = total ? tr(i18n, "inView", { n: total.toLocaleString(i18n.locale) }) : i18n.noneInView;
-      res.features.forEach(function (feature) {
-        var props = feature.properties || {};
-        browseItem(p, entry, props[cfg.labelField] || feature.id, props, cfg.name + ":" + feature.id,
-          function (from, back) { openDetached(map, cfg, feature, from, back); });
+      var origin = p.browseOrder === "near" ? browseOrigin(p) : null;
+      var dist = function (f) {
+        var c = f.geometry && f.geometry.coordinates;
+        return (f.properties || {}).precision === "commune" || !c ? null : origin.distanceTo([c[1], c[0]]);
+      };
+      var features = sent.slice();
+      if (origin) {  /* the page the server sent, nearest first */
+        features.sort(function (a, b) {
+          var da = dist(a), db = dist(b);
+          return (da === null) - (db === null) || (da || 0) - (db || 0);
+        });
+      }
+      if (!total) widenButton(p, entry);
+      features.forEach(function (feature) {
+        var props = feature.properties || {}, label = props[cfg.labelField] || feature.id;
+        browseItem(p, entry, label, props, cfg.name + ":" + feature.id,
+          function (from, back) { openDetached(map, cfg, feature, from, back); },
+          { distance: origin ? itemDistance(p, dist(feature)) : null,
+            matched: matchedField(cfg, props, label, q) });
       });
-      if (total > res.features.length) {
-        p.browse.more.textContent = tr(i18n, "moreInView", { n: (total - res.features.length).toLocaleString(i18n.locale) });
+      if (total > features.length) {
+        p.browse.more.textContent = tr(i18n, "moreInView", { n: (total - features.length).toLocaleString(i18n.locale) });
       }
       if (key) refocusBrowseItem(p, key);
     }).catch(function () { p.browse.count.textContent = i18n.loadError + " " + cfg.title; });
@@ -2030,6 +2494,7 @@
     var credit = container.parentNode && container.parentNode.querySelector(".embed-credit");
     if (credit) fullMapControl(map, s, credit);
     compactAttribution(map, i18n);
+    if (options.placeContext) pressToAsk(map, s);
     map.on("moveend overlayadd overlayremove", function () { mapapp.remember(map); });
     mapapp.whenReady(map, function () {
       openFeature(map, s, options.feature, options.featureIndex);

@@ -27,7 +27,8 @@
       var value = form.elements[name].checked ? "1" : "0";
       if (value !== defaults[name]) params.set(name, value);
     });
-    if (form.elements.basemap.value) params.set("basemap", form.elements.basemap.value);
+    var basemap = form.elements.basemap;  /* offered when the server has base maps */
+    if (basemap && basemap.value) params.set("basemap", basemap.value);
     return base + "?" + params.toString();
   }
 
@@ -53,7 +54,9 @@
     var url = embedUrl();
     var width = sizeOf(form.elements.width.value, sizes.defaults.width);
     var height = sizeOf(form.elements.height.value, sizes.defaults.height);
-    code.value = '<iframe src="' + escapeAttr(url) + '" title="' + escapeAttr(form.dataset.title) +
+    var titles = JSON.parse(form.dataset.titles);  /* in the map's language */
+    var title = titles[form.elements.lang.value] || titles.fr;
+    code.value = '<iframe src="' + escapeAttr(url) + '" title="' + escapeAttr(title) +
       '" width="' + escapeAttr(width) + '" height="' + height +
       '" style="border:0" loading="lazy" allow="fullscreen; geolocation; clipboard-write"' +
       ' referrerpolicy="strict-origin-when-cross-origin"></iframe>';

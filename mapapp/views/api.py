@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from ..cache import Payload
 from ..errors import Forbidden, Gone, NotFound
 from ..layers import get_spec, tr
+from ..listing import matched_field
 from ..maps.geojson import features, stored_feature, to_geojson
 from ..site import Snapshot, require_public
 from ..text import fold
@@ -158,18 +159,26 @@ def search():
     names = site().public_layers()
     if request.args.get("layers"):
         names = [n for n in names if n in request.args["layers"].split(",")]
-    lang = current_lang()
+    lang, needle = current_lang(), fold(query)
     hits = []
     for snap, index in site().search(query, names, SEARCH_LIMIT):
         row = snap.frame.iloc[index]
         point = row.geometry.representative_point()
+        name = row[snap.spec.label_field]
+        # found by what it teaches or does, not by its name: say where
+        matched = (
+            None
+            if needle in fold(name)
+            else matched_field(snap.spec, row, needle, lang)
+        )
         hits.append(
             {
                 "layer": snap.spec.name,
                 "layer_title": tr(snap.spec.title, lang),
                 "index": index,
                 "id": row["id"],
-                "name": row[snap.spec.label_field],
+                "name": name,
+                "matched": matched and {"label": matched[0], "text": matched[1]},
                 "lat": round(point.y, 5),
                 "lon": round(point.x, 5),
                 "version": snap.version,
@@ -188,7 +197,11 @@ def places():
 
 @bp.get("/api/places/here")
 def place_here():
-    """Around ``lat``/``lon``: the fibre coverage there, the nearest coworking places."""
+    """The answer about a place (``lat``/``lon``, or ``kind`` and ``code`` of a zone):
+    fibre coverage, nearest open coworking and training places, stations."""
+    zone = params.place_zone(request.args)
+    if zone is not None:
+        return jsonify(site().here_zone(*zone, current_lang()))
     point = params.place(request.args, site().area)
     return jsonify(site().here(point.x, point.y, current_lang()))
 

@@ -84,6 +84,14 @@ PARSERS = {
         _number("lat", -90, 90, "latitude (WGS84), inside the study area"),
         _number("lon", -180, 180, "longitude (WGS84), inside the study area"),
     ],
+    "place_zone": [
+        _query(
+            "kind",
+            {"type": "string", "enum": list(params.ZONE_KINDS)},
+            "a zone of the place search (instead of lat and lon)",
+        ),
+        _query("code", {"type": "string", "maxLength": 40}, "the zone's code"),
+    ],
     "catchment_target": [
         _query(
             "layer",
@@ -162,6 +170,10 @@ def _operation(rule, view, method: str) -> dict:
         "parameters": parameters,
         "responses": _responses(method, getattr(view, "mapapp_role", None)),
     }
+    if rule.endpoint in RESULTS:
+        operation["responses"]["200"]["content"] = {
+            "application/json": {"schema": RESULTS[rule.endpoint]}
+        }
     bodies = [BODIES[p] for p in called if p in BODIES]
     if bodies:
         operation["requestBody"] = {
@@ -243,3 +255,91 @@ SCHEMAS = {
         },
     },
 }
+
+
+def _array(ref: str) -> dict:
+    return {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}}
+
+
+_NULLABLE_NUMBER = {"type": "number", "nullable": True}
+_LIST = {
+    "type": "object",
+    "description": "nearest: open (or to be checked) places, nearest first; coming: "
+    "planned or under construction, apart; in_commune: located at the level of "
+    "the place's commune only, never given a distance",
+    "properties": {k: _array("nearby") for k in ("nearest", "coming", "in_commune")},
+}
+SCHEMAS["nearby"] = {
+    "type": "object",
+    "properties": {
+        "layer": {"type": "string"},
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "status": {"type": "string", "nullable": True},
+        "status_label": {"type": "string", "nullable": True},
+        "kind_label": {"type": "string", "nullable": True},
+        "precision": {"type": "string"},
+        "distance_m": {
+            "type": "integer",
+            "description": "straight-line distance (absent in in_commune)",
+        },
+        "walk_min": {
+            "type": "integer",
+            "description": "estimated minutes on foot (see walking)",
+        },
+        "opening": {"type": "string", "nullable": True},
+        "digital_programmes": {"type": "string", "nullable": True},
+        "index": {
+            "type": "integer",
+            "description": "position in the layer's compact payload (large layers)",
+        },
+        "lat": {"type": "number"},
+        "lon": {"type": "number"},
+    },
+}
+SCHEMAS["answer"] = {
+    "type": "object",
+    "properties": {
+        "place": {
+            "type": "object",
+            "description": "kind (point, quarter, iris, commune), name, code, lat, "
+            "lon (a zone: its representative point, whence distances are "
+            "measured), commune {code, name} or null",
+        },
+        "walking": {
+            "type": "object",
+            "description": "the walking-time assumption: speed_kmh on a path "
+            "detour_factor times the straight line",
+            "properties": {
+                "speed_kmh": {"type": "number"},
+                "detour_factor": {"type": "number"},
+            },
+        },
+        "fibre": {
+            "type": "object",
+            "properties": {
+                "coverage": _NULLABLE_NUMBER,
+                "premises": _NULLABLE_NUMBER,
+                "ftth_premises": _NULLABLE_NUMBER,
+                "basis": {
+                    "type": "string",
+                    "enum": ["at_point", "same_zone", "in_place", "at_centre"],
+                },
+                "missing": {
+                    "type": "string",
+                    "nullable": True,
+                    "enum": ["no_zone", "no_figure"],
+                },
+                "zones": {"type": "array", "items": {"type": "object"}},
+                "without_figure": {"type": "integer"},
+                "as_of": {"type": "string", "nullable": True},
+                "illustrative": {"type": "boolean"},
+            },
+        },
+        "coworking": _LIST,
+        "schools": _LIST,
+        "stations": _LIST,
+    },
+}
+# The documented body of a 200 answer, by endpoint.
+RESULTS = {"api.place_here": {"$ref": "#/components/schemas/answer"}}

@@ -81,9 +81,31 @@ def _ogc_json_wanted() -> bool:
     return request.args.get("f") is not None or best != "text/html"
 
 
-def error_page(status: int, message: str):
+def status_text(status: int) -> str:
+    """What an HTTP error status means for a visitor, in the page language."""
+    if status == 404:
+        return _(
+            "There is no page at this address. Check the address, or start again "
+            "from the map."
+        )
+    if status == 410:
+        return _("This page is out of date: the data has changed since. Reload it.")
+    if status in (401, 403):
+        return _("This page is not open to you.")
+    if status >= 500:
+        return _("An error on the server stopped this page. Try again later.")
+    return _("The request could not be served as it was made.")
+
+
+# Errors whose own message (translated where it is raised) helps a visitor: a bad
+# parameter, a refused action, a body too large. Others are said by their status
+# alone, in the page language (the HTTP library's texts are English).
+DETAILED = (400, 403, 409, 412, 413, 422, 428)
+
+
+def error_page(status: int, message: str, detailed: bool = True):
     """The error as an OGC exception (under /ogc/), JSON (API paths, or asked for)
-    or the site's error page."""
+    or the site's error page, all in the page language."""
     if _ogc_json_wanted():
         body = {"code": OGC_CODES.get(status, "ServerError"), "description": message}
         return jsonify(body), status
@@ -94,7 +116,11 @@ def error_page(status: int, message: str):
     if wants_json:
         return jsonify({"error": message, "status": status}), status
     return render_template(
-        "public/error.html", status=status, message=message, lang=current_lang()
+        "public/error.html",
+        status=status,
+        explain=status_text(status),
+        message=message if detailed and status in DETAILED else None,
+        lang=current_lang(),
     ), status
 
 
@@ -188,7 +214,7 @@ def register_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):
         response = app.make_response(
-            error_page(exc.code or 500, exc.description or exc.name)
+            error_page(exc.code or 500, exc.description or exc.name, detailed=False)
         )
         # what the exception says of itself (405: Allow, as RFC 9110 requires)
         for name, value in exc.get_headers():
@@ -199,7 +225,7 @@ def register_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         app.logger.exception("unexpected error on %s", request.path)
-        return error_page(500, "Internal error / Erreur interne")
+        return error_page(500, "Internal error", detailed=False)
 
     app.after_request(security_headers)
     app.after_request(cors_headers)

@@ -34,7 +34,6 @@ def ui_strings(lang: str) -> dict:
         "locate": _("Show my location"),
         "locateError": _("Location unavailable"),
         "reset": _("Initial view"),
-        "youAreHere": _("You are here"),
         "streetLevel": _("Located on the street only"),
         "communeLevel": _("Located at commune level only"),
         "communeNote": _(
@@ -94,6 +93,10 @@ def map_parts(
         center=center,
         zoom=zoom,
         gestureHandling=gestures,
+        # a long press asks about a place on every touch browser (Leaflet turns it
+        # into a contextmenu, as a right click is; it does so on Safari only by
+        # default, other browsers send their own, which map.js does not count twice)
+        tapHold=True,
         gestureHandlingOptions={"text": gesture_text(), "duration": 1200},
     )
     return split_rendered(m)

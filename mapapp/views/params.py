@@ -208,6 +208,26 @@ def place(args: Mapping[str, str], area) -> Point:
     return Point(lon, lat)
 
 
+ZONE_KINDS = ("quarter", "iris", "commune")
+
+
+def place_zone(args: Mapping[str, str]) -> tuple[str, str] | None:
+    """``kind`` (quarter, iris, commune) and ``code`` of a zone of the place
+    search, or None when neither is given (then ``lat`` and ``lon`` are read)."""
+    kind, code = args.get("kind"), args.get("code")
+    if not (kind or code):
+        return None
+    if kind not in ZONE_KINDS or not code or len(code) > 40:
+        raise BadRequest(
+            _(
+                "Parameters kind and code: a kind among %(kinds)s and the code of "
+                "a zone.",
+                kinds=", ".join(ZONE_KINDS),
+            )
+        )
+    return kind, code
+
+
 def jobs_basis(args: Mapping[str, str]) -> str:
     """``jobs``: whose headcount bands the jobs estimate counts, ``register`` (the
     default: SIRENE's bands only) or ``all`` (press figures too)."""

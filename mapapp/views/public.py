@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from werkzeug.security import safe_join
 
 from .. import listing
+from ..analysis import DETOUR_FACTOR, WALK_KMH
 from ..assets import asset_dir, bundle
 from ..cache import Payload
 from ..exports import FORMATS, export_bytes
@@ -38,6 +39,7 @@ from .http import (
 )
 from .mappage import map_parts, map_ui
 from .params import current_lang, download_crs
+from .strings import frame_titles
 
 bp = Blueprint("public", __name__)
 
@@ -143,6 +145,8 @@ def citizen_options(embed: bool, basemap: str | None, include: list[str]) -> dic
         },
         "places": url_for("api.places"),
         "placeContext": url_for("api.place_here"),
+        # how map.js estimates a walk from a distance, as the server does
+        "walking": {"speed_kmh": WALK_KMH, "detour_factor": DETOUR_FACTOR},
         "fullMapUrl": url_for("public.index", _external=True),
         "embedUrl": url_for("public.embed", _external=True),
         "basemap": basemap,
@@ -300,13 +304,20 @@ def share():
     lang = current_lang()
     if opts.lang is None:
         opts.lang = lang
+    # a server without a base map shows none whatever the embed asks (no request
+    # leaves it): no choice is offered, none goes into the code
+    basemaps = list(PROVIDERS) if site().tiles.url else []
+    if opts.basemap not in basemaps:
+        opts.basemap = None
     return render_template(
         "public/share.html",
         lang=lang,
         opts=opts,
         embed_url=url_for("public.embed", _external=True, **opts.query(view)),
         layers=[(n, tr(REGISTRY[n].title, lang)) for n in names],
-        basemaps=list(PROVIDERS),
+        basemaps=basemaps,
+        # the <iframe>'s title is in the map's language, not the page's
+        frame_titles=frame_titles(site().territory),
         defaults=option_defaults(view),
         # sizes go into a snippet pasted on other sites: numbers, never the raw text
         width=parse_size(request.args.get("width"), DEFAULT_SIZE["width"]),

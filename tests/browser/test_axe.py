@@ -65,6 +65,19 @@ def states(page, path: str):
     page.locator(".mapapp-search-hit").first.click()
     page.locator(".mapapp-card").wait_for()
     yield "card open"
+    # issue 19: the answer card of a place, and the list from that place
+    page.locator(".mapapp-search input").fill("saint-vit")
+    page.locator(".mapapp-search-hit", has_text="Saint-Vit").first.click()
+    page.locator(".mapapp-answer .mapapp-distance-note").wait_for()
+    yield "answer card open"
+    page.locator(".mapapp-panel-button >> nth=1").click()
+    page.locator(".mapapp-panel:not([hidden])").wait_for()
+    page.locator(".mapapp-panel select >> nth=0").select_option("context")
+    page.locator(".mapapp-widen").wait_for()
+    yield "list: nothing in view, a way to widen it"
+    page.locator(".mapapp-widen").click()
+    page.locator(".mapapp-browse-distance").first.wait_for()
+    yield "list: nearest first from the place"
 
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])
@@ -86,7 +99,9 @@ def test_map_pages_have_no_violation(browser, live_server, axe_source, device, p
         "/list?lang=fr",
         "/list?lang=fr&layer=coworking&sort=date&dir=desc",
         "/share?lang=fr",
+        "/share?lang=en",
         "/data?lang=en",
+        "/nope?lang=fr",
         "/auth/login?lang=fr",
     ],
 )

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from mapapp.maps.tiles import PROVIDERS
+
 BAD_OPTIONS = [
     "layers=%3Cscript%3E",
     "center=abc",
@@ -160,3 +162,70 @@ def test_map_pages_load_one_script_and_one_stylesheet(client):
     assert client.get(scripts[0].replace("-", "-0", 1)).status_code == 404
     no_gestures = client.get("/").get_data(as_text=True)  # the page scrolls the map
     assert "gesture" not in re.findall(r'<script src="([^"]+)"', no_gestures)[0]
+
+
+def _row_names(html: str) -> list[str]:
+    return [
+        re.sub(r"\s+", " ", name).strip()
+        for name in re.findall(r'<th scope="row">([^<]*)', html)
+    ]
+
+
+def test_list_finds_schools_by_what_they_teach_and_says_so(client):
+    html = client.get("/list?layer=schools&q=informatique&lang=fr").get_data(
+        as_text=True
+    )
+    assert set(_row_names(html)) == {
+        "Campus de la Bouloie – Université Marie et Louis Pasteur",
+        "UFR Sciences et techniques",
+        "Centre de télé-enseignement universitaire (CTU) – filière informatique",
+        "SUPMICROTECH-ENSMM",
+    }
+    # why a school matched when its name does not say it
+    assert "Formations numériques : Licence et master d&#39;informatique" in html
+    assert "Lycée" not in " ".join(_row_names(html))  # "no section confirmed"
+    assert "for=\"q\">Le nom, l'adresse, l'activité ou la formation contient" in html
+
+
+def test_list_shows_what_matched_as_text(client, store):
+    store.update(
+        "schools", "ufr-st", {"digital_programmes": "<script>x</script> informatique"}
+    )
+    html = client.get("/list?layer=schools&q=informatique").get_data(as_text=True)
+    assert "<script>x" not in html and "&lt;script&gt;x" in html
+
+
+def test_api_search_finds_what_is_taught_and_says_where(client):
+    hits = client.get("/api/search?q=informatique&layers=schools&lang=en").json["hits"]
+    ufr = next(h for h in hits if h["id"] == "ufr-st")
+    assert ufr["matched"]["label"] == "Digital programmes"
+    assert "informatique" in ufr["matched"]["text"]
+    ctu = next(h for h in hits if h["id"] == "ctu-informatique")
+    assert ctu["matched"] is None  # its name says it
+
+
+@pytest.mark.parametrize(
+    ("lang", "title"),
+    [
+        ("fr", "Carte de l&#39;économie numérique de Besançon"),
+        ("en", "Map of the digital economy of Besançon"),
+    ],
+)
+def test_share_code_titles_the_frame_in_the_map_language(client, lang, title):
+    html = client.get(f"/share?lang={lang}").get_data(as_text=True)
+    snippet = html.split('id="share-code"')[1].split("</textarea>")[0]
+    assert f'title="{title}"' in snippet
+    titles = re.search(r"data-titles='([^']*)'", html).group(1)
+    assert "Map of the digital economy" in titles and "Carte de l" in titles
+
+
+def test_share_offers_no_base_map_the_server_ignores(client, app):
+    html = client.get("/share?lang=en&basemap=osm").get_data(as_text=True)
+    snippet = html.split('id="share-code"')[1].split("</textarea>")[0]
+    assert 'id="share-basemap"' not in html  # this server has no base map
+    assert "basemap" not in snippet  # nor does the code ask for one
+    assert "none on this server" in html
+    app.extensions["mapapp.site"].tiles = PROVIDERS["osmfr"]
+    html = client.get("/share?lang=en&basemap=osm").get_data(as_text=True)
+    snippet = html.split('id="share-code"')[1].split("</textarea>")[0]
+    assert 'id="share-basemap"' in html and "basemap=osm" in snippet

@@ -95,3 +95,17 @@ def test_unknown_page_is_a_friendly_404(client):
     response = client.get("/nope")
     assert response.status_code == 404
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "never"),
+    [
+        ("fr", "Il n&#39;y a pas de page à cette adresse", "The requested URL"),
+        ("en", "There is no page at this address", "Retour"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/nope", "/download/nope.csv", "/assets/nope/x.js"])
+def test_error_pages_speak_one_language(client, lang, said, never, path):
+    html = client.get(f"{path}?lang={lang}").get_data(as_text=True)
+    assert f'<html lang="{lang}">' in html and said in html
+    assert never not in html and "not found on the server" not in html
