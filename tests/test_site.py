@@ -44,7 +44,7 @@ def test_search_finds_schools_by_what_they_teach(core_site):
     # the places whose sources say they teach computing (one is named so); not the
     # lycées whose card says no computing section is confirmed, nor the IUT whose
     # computing department the source does not confirm
-    assert ids == {"campus-bouloie", "ufr-st", "ctu-informatique", "supmicrotech-ensmm"}
+    assert ids == {"ufr-st", "ctu-informatique", "supmicrotech-ensmm"}
 
 
 def test_prepared_inputs_follow_filters_and_version(core_site):
