@@ -476,7 +476,7 @@ def test_the_map_list_filters_by_what_schools_teach(page, app, lang, large):
     page.wait_for_function(
         "() => [...document.querySelectorAll('.mapapp-browse-name')]"
         ".every(n => !n.textContent.startsWith('Lycée'))"
-        " && document.querySelectorAll('.mapapp-browse-item').length === 4"
+        " && document.querySelectorAll('.mapapp-browse-item').length === 3"
     )
     names = set(panel.locator(".mapapp-browse-name").all_inner_texts())
     assert "UFR Sciences et techniques" in names and "SUPMICROTECH-ENSMM" in names
@@ -484,7 +484,7 @@ def test_the_map_list_filters_by_what_schools_teach(page, app, lang, large):
     said = ufr.locator(".mapapp-browse-matched")
     assert seen(said) and said.inner_text().startswith(TAUGHT[lang])
     count = panel.locator(".mapapp-browse-count").inner_text()
-    assert count.startswith("4 ")
+    assert count.startswith("3 ")
 
 
 # --- 5. small breaks -------------------------------------------------------------------
@@ -530,7 +530,7 @@ def test_the_list_is_the_same_after_back_to_the_list(page):
     items.first.wait_for()
     before = panel.locator(".mapapp-browse-count").inner_text()
     names = items.all_inner_texts()
-    assert len(names) == 16
+    assert len(names) == 17
     press(page, items.nth(3))
     card = page.locator(".mapapp-card")
     card.locator("dl").wait_for()
