@@ -36,6 +36,7 @@ class Source:
     licence: str
     order: int
     options: dict = field(default_factory=dict)
+    layout: str | None = None  # the importer's variant the file must have
 
 
 @cache
@@ -95,6 +96,7 @@ def sources(departement: str | None = None, base_urls: str = "") -> list[Source]
                 licence=raw["licence"],
                 order=raw["order"],
                 options=dict(raw.get("options", {})),
+                layout=raw.get("layout"),
             )
         )
     return out
