@@ -388,8 +388,8 @@ def check_layout(job: ImportJob, kind: str, variant: str, path: Path) -> None:
         return tr(importer.variant_labels.get(name), "en") or name
 
     raise ImportFileError(
-        f"{Path(path).name}: this source announces a {label(job.layout)} file, but "
-        f"the file downloaded is a {label(variant)} file (recognised from its "
+        f"{Path(path).name}: the source announces the {label(job.layout)} layout, "
+        f"but this file has the {label(variant)} layout (recognised from its "
         "header); nothing imported. The publisher may have moved the file: check "
         "the source's URL (MAPAPP_SOURCE_URLS, refresh/sources.toml)"
     )
