@@ -114,6 +114,8 @@ NOTES = {
     "matched_existing": "{n} row(s) matched features already in the layer by "
     "{field}: they keep their identifier, and the values the file leaves empty",
     "provenance": "every feature records: {source}, {url}, licence {licence}",
+    "provenance_given": "every feature records the source given: {source} (add "
+    "its page and licence with the layer's editor if they differ from the layer's)",
 }
 
 
@@ -151,12 +153,15 @@ class Provenance:
 
     def note(self, report: ImportReport, edition: str) -> None:
         """Say in the report what every feature records."""
-        report.note(
-            "provenance",
-            source=self.source(edition),
-            url=self.url or "no URL",
-            licence=self.licence or "the layer's",
-        )
+        if self.url and self.licence:
+            report.note(
+                "provenance",
+                source=self.source(edition),
+                url=self.url,
+                licence=self.licence,
+            )
+        else:
+            report.note("provenance_given", source=self.source(edition))
 
 
 def file_edition(path: Path) -> str:
@@ -351,6 +356,8 @@ class Importer:
     # the fields a file's own columns may give (--map FIELD=COLUMN), for a file
     # of one's own in the importer's layer (the zones: a city's IRIS file)
     mapped: tuple[str, ...] = ()
+    # of those, the fields it fills itself when no column or value gives them
+    inferred: tuple[str, ...] = ()
 
     def variant_of(self, columns: list[str], geometry: str | None) -> str | None:
         """The variant whose signature the columns match, or None."""

@@ -92,6 +92,7 @@ KINDS = ("iris", "commune", "quarter")
     },
     geometry="Polygon",
     mapped=MAPPED,
+    inferred=("zone_kind",),
 )
 def read_zones(path: Path, job: ImportJob) -> ImportReport:
     """IRIS, commune or quarter contours into ``zones`` rows; a file with its own

@@ -184,7 +184,7 @@ def _field_rows(layer: str, summary: FileSummary, state: dict, lang: str) -> lis
             {
                 "name": f.name,
                 "label": tr(f.label, lang),
-                "required": needs_value(f),
+                "required": needs_value(f, layer),
                 "choices": [(k, tr(v, lang)) for k, v in (f.choices or {}).items()],
                 "column": mapping.get(f.name, ""),
                 "default": defaults.get(f.name, ""),
@@ -204,7 +204,7 @@ def _read_mapping(layer: str, columns: list[str]) -> tuple[dict, dict, list[str]
             mapping[f.name] = column
         if value:
             defaults[f.name] = value
-        if needs_value(f) and not (mapping.get(f.name) or value):
+        if needs_value(f, layer) and not (mapping.get(f.name) or value):
             problems.append(
                 _(
                     "%(field)s is required: choose its column or give a value for "
@@ -545,6 +545,19 @@ def notes() -> dict[str, str]:
         "eligibility": _("Eligibility from %(file)s: %(n)s buildings with fibre."),
         "communes_kept": _("%(n)s commune(s) kept%(listed)s."),
         "address_source": _("Source: %(source)s, edition %(edition)s."),
+        "scheme_added": _(
+            "%(n)s web address(es) written without http:// or https://: https:// "
+            "added (e.g. %(example)s)."
+        ),
+        "matched_existing": _(
+            "%(n)s row(s) match features already in the layer by %(field)s: they "
+            "keep their identifier, and their values where the file has none."
+        ),
+        "provenance": _(
+            "Every feature records its source: %(source)s, %(url)s, licence "
+            "%(licence)s."
+        ),
+        "provenance_given": _("Every feature records the source given: %(source)s."),
     }
 
 
@@ -592,6 +605,16 @@ def translated(report) -> dict:
         "kept": report.kept,
         "dropped": sum(report.dropped.values()),
         "reasons": reasons_shown,
+        "emptied": [
+            {
+                "text": _reason_text(
+                    reason, report.emptied_codes.get(reason, {}), report.layer
+                ),
+                "count": count,
+                "examples": report.emptied_examples.get(reason, []),
+            }
+            for reason, count in sorted(report.emptied.items(), key=lambda kv: -kv[1])
+        ],
         "notes": [_note_text(n, coded_notes.get(n)) for n in report.notes],
         "mode": report.mode,
         "written": report.written,
