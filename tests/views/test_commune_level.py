@@ -74,7 +74,9 @@ def test_no_spatial_filter_selects_them_their_commune_does(client, store, at_com
     }
     # NOT inside the box: the located ones outside it, never the placeless ones
     negated = urllib.parse.quote(f"NOT S_INTERSECTS(geometry, BBOX({box}))")
-    outside = client.get(f"/ogc/collections/companies/items?filter={negated}&limit=1000")
+    outside = client.get(
+        f"/ogc/collections/companies/items?filter={negated}&limit=1000"
+    )
     assert not {f["id"] for f in outside.get_json()["features"]} & at_commune
 
 
