@@ -542,14 +542,15 @@ def match_existing(
             for code in _codes(value):
                 owner.setdefault(code, fid)
         existing = current.set_index("id")
-        taken = set(frame["id"]) - set(existing.index)
+        # features a row already replaces by its own identifier
+        claimed = set(frame["id"]) & set(existing.index)
         matched = 0
-        for i, value in zip(frame.index, frame[name], strict=True):
+        for i, value, own in zip(frame.index, frame[name], frame["id"], strict=True):
             fid = next((owner[c] for c in _codes(value) if c in owner), None)
-            if fid is None or fid in taken:
-                continue
-            taken.add(fid)
-            matched += 1
+            if fid is None or (fid != own and fid in claimed):
+                continue  # no such feature, or another row already is it
+            claimed.add(fid)
+            matched += fid != own
             _fill_from(frame, i, existing.loc[fid], fid)
         if matched:
             report.note("matched_existing", n=matched, field=name)

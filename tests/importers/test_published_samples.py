@@ -267,3 +267,13 @@ def test_zones_set_takes_a_kind_only(lyon_store):
             mapping=LYON_MAP,
             defaults={"zone_kind": "arrondissement"},
         )
+
+
+def test_a_second_merge_of_the_same_file_changes_nothing(store):
+    first = run_import(store, "education", ONISEP, mode="merge", edition="2022-03")
+    assert first.written
+    count = len(store.read("schools"))
+    again = run_import(store, "education", ONISEP, mode="merge", edition="2022-03")
+    assert not again.written and len(store.read("schools")) == count
+    uais = store.read("schools")["uai"].dropna()
+    assert not uais.duplicated().any()
