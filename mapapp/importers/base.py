@@ -464,11 +464,14 @@ def _leave_out(report, spec, props: dict, problems: list[Problem], label) -> boo
     if any(p.field not in optional | extra for p in problems):
         return False
     for p in problems:
+        value = props.get(p.field)
         if p.field in extra:
             props.pop(p.field, None)
         else:
             props[p.field] = None
-        report.empty(p.code, f"{label}: {p.message}", p.field)
+        # the value itself is the example (the reason says what is wrong with it)
+        shown = value if len(str(value)) <= 80 else f"{str(value)[:79]}…"
+        report.empty(p.code, f"{label}: {shown!r}", p.field)
     return True
 
 

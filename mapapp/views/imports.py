@@ -25,7 +25,7 @@ from ..importers.wizard import (
     preview,
     suggest_mapping,
 )
-from ..layers import REGISTRY, tr
+from ..layers import LICENCES, REGISTRY, tr
 from .guards import login_required
 from .http import html_page, site
 from .params import current_lang
@@ -580,9 +580,16 @@ def _reason_text(reason: str, coded: dict, layer: str) -> str:
     }
 
 
-def _note_text(note: str, coded: dict | None) -> str:
+def _note_text(note: str, coded: dict | None, layer: str) -> str:
     words = notes().get(coded["code"]) if coded else None
-    return words % coded["params"] if words else note
+    if not words:
+        return note
+    params = dict(coded["params"])
+    if params.get("licence") in LICENCES:  # its title in the page language
+        params["licence"] = tr(LICENCES[params["licence"]], current_lang())
+    if "field" in params:
+        params["field"] = _field_label(layer, params["field"])
+    return words % params
 
 
 def translated(report) -> dict:
@@ -615,7 +622,9 @@ def translated(report) -> dict:
             }
             for reason, count in sorted(report.emptied.items(), key=lambda kv: -kv[1])
         ],
-        "notes": [_note_text(n, coded_notes.get(n)) for n in report.notes],
+        "notes": [
+            _note_text(n, coded_notes.get(n), report.layer) for n in report.notes
+        ],
         "mode": report.mode,
         "written": report.written,
         "data_version": report.data_version,
