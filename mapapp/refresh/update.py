@@ -251,7 +251,7 @@ def _rejected(folder: Path, source: Source, got: Downloaded, reason: str) -> str
     """A file its import refused: a new one is set aside as ``<file>.rejected``
     and the previous file (with its manifest entry) put back; what to report."""
     kept = previous_path(got.path)
-    if not got.changed:
+    if not got.changed and not kept.is_file():  # the file imported before
         return f"import failed, the store is unchanged: {reason}"
     rejected = got.path.with_name(got.path.name + ".rejected")
     os.replace(got.path, rejected)

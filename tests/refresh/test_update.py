@@ -267,3 +267,26 @@ def test_every_catalogue_layout_is_one_its_importer_recognises():
     for source in catalogue.sources():
         if source.kind in IMPORTERS:
             assert source.layout in IMPORTERS[source.kind].variants, source.id
+
+
+def test_a_file_fetched_then_rejected_by_update_leaves_the_good_one(
+    refresh_site, mirror, tmp_path
+):
+    """`mapapp fetch` brings a new file (the previous one moved aside), a later
+    `mapapp update` finds it unchanged on the server but rejects it: the previous
+    file is put back all the same."""
+    paths = official.publish(mirror, tmp_path)
+    mirror.files[paths["onisep"]] = ONISEP_REAL.read_bytes()
+    assert update(refresh_site, ["onisep"]).ok
+    folder = refresh_site.settings.download_dir
+    target = folder / "ideo-structures-enseignement-superieur.csv"
+    mirror.files[paths["onisep"]] = MESR_EXPORT.read_bytes()
+    fetched = fetch(refresh_site.settings, ["onisep"])[0]
+    assert fetched.ok and fetched.downloaded.changed
+    assert (
+        folder / (target.name + ".previous")
+    ).read_bytes() == ONISEP_REAL.read_bytes()
+    report = update(refresh_site, ["onisep"])
+    assert "new file rejected, previous kept" in "\n".join(report.lines())
+    assert target.read_bytes() == ONISEP_REAL.read_bytes()
+    assert not (folder / (target.name + ".previous")).exists()
