@@ -159,16 +159,22 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
     "mapping",
     multiple=True,
     metavar="FIELD=COLUMN",
-    help="generic: take FIELD from COLUMN (repeatable).",
+    help="generic and zones: take FIELD from COLUMN of your file (repeatable; "
+    "zones: zone_code, zone_name, commune_code, zone_kind).",
 )
 @click.option(
     "--set",
     "defaults",
     multiple=True,
     metavar="FIELD=VALUE",
-    help="generic: a value for FIELD where the file has none (repeatable).",
+    help="generic: a value for FIELD where the file has none (repeatable); "
+    "zones: --set zone_kind=iris|commune|quarter.",
 )
-@click.option("--source", help="generic: the source to record on every feature.")
+@click.option(
+    "--source",
+    help="generic, and zones read with --map: who published the file, recorded "
+    "on every feature.",
+)
 @click.option(
     "--mode",
     type=click.Choice(["replace", "merge"]),

@@ -28,7 +28,14 @@ import shapely
 
 from . import gdal_
 from .errors import NotFound
-from .layers import LICENCES, PRECISIONS, REGISTRY, get_spec, tr
+from .layers import (
+    LICENCES,
+    PRECISIONS,
+    REGISTRY,
+    get_spec,
+    tr,
+    without_commune_points,
+)
 from .maps.geojson import clean_value, features, orient, to_geojson
 
 FORMATS = {
@@ -144,8 +151,11 @@ def export_bytes(
 ) -> bytes:
     """The frame as a file of a format of :data:`FORMATS`; coordinates in WGS84, or
     in ``crs`` (a pyproj name such as ``EPSG:2154``) when given. Polygons have
-    their exterior rings counterclockwise (RFC 7946) in every format."""
+    their exterior rings counterclockwise (RFC 7946) in every format. Features
+    located at commune level only have no geometry (null; empty coordinates in
+    CSV)."""
     frame = typed(frame.drop(columns=["version"], errors="ignore"), layer)
+    frame = without_commune_points(frame, layer)
     frame = frame.set_geometry(
         gpd.GeoSeries(orient(frame.geometry.values), index=frame.index, crs=frame.crs)
     )
@@ -190,7 +200,7 @@ def _geojson_bytes(frame, layer: str, metadata: dict | None, crs: str | None) ->
 def table_rows(frame: gpd.GeoDataFrame, projected: bool = False) -> tuple[list, list]:
     """Column names and rows of a layer as a table: its fields, a point on each
     feature (``longitude``/``latitude``, or ``x``/``y`` in a projected CRS) and the
-    WKT of non-point shapes."""
+    WKT of non-point shapes; empty cells for a feature without geometry."""
     xy = ("x", "y") if projected else ("longitude", "latitude")
     digits = 2 if projected else 5
     names = [c for c in frame.columns if c != "geometry"] + [*xy, "wkt"]
@@ -198,8 +208,11 @@ def table_rows(frame: gpd.GeoDataFrame, projected: bool = False) -> tuple[list, 
     for record, geom in zip(
         frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True
     ):
-        point = geom.representative_point()
         row = [clean_value(v) for v in record.values()]
+        if geom is None or geom.is_empty:
+            rows.append(row + [None, None, ""])
+            continue
+        point = geom.representative_point()
         row += [round(point.x, digits), round(point.y, digits)]
         row.append(shapely.to_wkt(geom, digits) if geom.geom_type != "Point" else "")
         rows.append(row)

@@ -60,6 +60,12 @@ def describe(layer, request=None):
         "count": layer.featureCount(),
         "read": len(features),
         "ids": sorted(str(f["id"]) for f in features),
+        # features without a place (commune-level ones: null geometry)
+        "unlocated": sorted(
+            str(f["id"])
+            for f in features
+            if not f.hasGeometry() or f.geometry().isEmpty()
+        ),
         "extent": [
             extent.xMinimum(),
             extent.yMinimum(),

@@ -253,6 +253,33 @@ def test_seed_every_school_with_a_uai_lies_where_onisep_places_it():
         )
 
 
+def test_seed_every_school_with_a_uai_lies_where_the_imported_onisep_file_puts_it(
+    store,
+):
+    """The same check on what `mapapp import education` makes of ONISEP's file
+    (issue 20, item 6: it imports the metropolis' establishments now): every
+    shipped school carrying a UAI lies within its stated precision of the
+    establishment the importer placed for that UAI."""
+    from mapapp.importers import read_report
+
+    report = read_report(store, "education", ONISEP_SAMPLE, edition="2022-03")
+    imported = report.frame.set_index("id")
+    assert report.kept == 39
+    schools = [f for f in features("schools") if f["properties"].get("uai")]
+    assert len(schools) >= 13
+    for f in schools:
+        p = f["properties"]
+        assert p["uai"] in imported.index, f"{p['id']}: {p['uai']} not imported"
+        there = imported.loc[p["uai"]].geometry
+        assert imported.loc[p["uai"], "source_date"] == "2022-03"
+        here = lambert([tuple(f["geometry"]["coordinates"]), (there.x, there.y)])
+        distance = here[0].distance(here[1])
+        assert distance <= stated_margin_m(p), (
+            f"{p['id']} is {distance:.0f} m from the imported ONISEP position, "
+            f"states {p['precision']} (±{stated_margin_m(p):.0f} m)"
+        )
+
+
 def test_seed_schools_from_onisep_cite_it_its_copy_and_its_licence():
     rows = onisep_rows().drop_duplicates("code UAI").set_index("code UAI")
     for f in features("schools"):

@@ -29,7 +29,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..store.addresses import NAMES, search_key
-from .base import ImportJob, ImportReport, register
+from .base import ImportJob, ImportReport, check_layout, register
 from .reading import ImportFileError, norm
 
 REQUIRED = (
@@ -230,8 +230,13 @@ def read_addresses(path: Path, job: ImportJob) -> ImportReport:
     chooser = _Communes(wanted, area, report)
     ids: set[str] = set()
     bar = (lambda n: progress(max(n // 120, 0))) if progress else None
+    check_layout(job, "addresses", "ban", path)
     for line, row in _rows(path, bar):
         report.rows_read += 1
+        code = (row.get("code_insee") or "").strip()
+        if wanted and code and code not in wanted:  # its commune first
+            report.drop("commune_outside_area", f"line {line}: {row.get('id', '')}")
+            continue
         address = _address(row, edition)
         if isinstance(address, str):
             report.drop(address, f"line {line}: {row.get('id', '')}")

@@ -15,7 +15,6 @@ current fibre zones (the shipped quarters).
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,7 +22,15 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from .base import ImportJob, ImportReport, finish, register
+from .base import (
+    ImportJob,
+    ImportReport,
+    Provenance,
+    check_layout,
+    file_edition,
+    finish,
+    register,
+)
 from .reading import ImportFileError, inner_name, pick, read_chunks, sniff
 
 CLASS_PREMISES = {
@@ -38,6 +45,17 @@ VARIANTS = {
     "cartefibre": (("x",), ("y",), ("imb_etat",)),
     "mci_buildings": (("imb_x",), ("imb_y",), ("imb_nbr_logloc",)),
     "mci_communes": (("code_insee",), ("nbr",), ("elig_ftth",)),
+}
+
+MCI = "https://www.data.gouv.fr/datasets/ma-connexion-internet"
+SOURCES = {
+    "cartefibre": Provenance("ARCEP", "Cartefibre, immeubles", MCI, "lo-2.0"),
+    "mci_buildings": Provenance(
+        "ARCEP", "Ma connexion internet, base des immeubles", MCI, "lo-2.0"
+    ),
+    "mci_communes": Provenance(
+        "ARCEP", "Ma connexion internet, statistiques par commune", MCI, "lo-2.0"
+    ),
 }
 
 
@@ -84,13 +102,17 @@ def read_fibre(path: Path, job: ImportJob) -> ImportReport:
     on ``imb_id`` when the building base has no eligibility column of its own."""
     store, area, progress, edition = job.store, job.area, job.progress, job.edition
     variant = _variant(path)
+    check_layout(job, "fibre", variant, path)
     report = ImportReport("fibre", inner_name(path), "fibre")
     joined = job.eligibility
     fibre_ready = _ftth_buildings(Path(joined), report) if joined else None
     report.note("recognised_as", variant=variant)
-    edition = edition or f"{date.today():%Y-%m}"
+    edition = edition or file_edition(path)
+    provenance = job.provenance or SOURCES[variant]
+    provenance.note(report, edition)
     if variant == "mci_communes":
-        return _communes(path, store, area, report, edition, progress)
+        stamped = (provenance, edition)
+        return _communes(path, store, area, report, stamped, progress)
     zones = _target_zones(store, report)
     premises, ftth = _count_buildings(
         path, variant, zones, report, progress, fibre_ready
@@ -102,15 +124,13 @@ def read_fibre(path: Path, job: ImportJob) -> ImportReport:
         if premises[i] <= 0:
             report.drop("zone_without_building", zone["zone_name"])
             continue
-        rows.append(
-            _zone_row(
-                zone,
-                int(premises[i] + 0.5),  # half up: 8.5 premises -> 9
-                int(ftth[i] + 0.5),
-                edition,
-                f"ARCEP {variant} {edition}",
-            )
+        row = _zone_row(
+            zone,
+            int(premises[i] + 0.5),  # half up: 8.5 premises -> 9
+            int(ftth[i] + 0.5),
+            edition,
         )
+        rows.append(provenance.stamp(row, edition))
         geoms.append(zones.geometry.iloc[i])
     return finish(report, rows, geoms, area)
 
@@ -203,7 +223,7 @@ def _target_zones(store, report) -> gpd.GeoDataFrame:
     return current.reset_index(drop=True)
 
 
-def _zone_row(zone: dict, premises: int, ftth: int, edition: str, source: str) -> dict:
+def _zone_row(zone: dict, premises: int, ftth: int, edition: str) -> dict:
     return {
         "id": f"fibre-{zone['zone_code']}".lower(),
         "zone_code": zone["zone_code"],
@@ -212,15 +232,13 @@ def _zone_row(zone: dict, premises: int, ftth: int, edition: str, source: str) -
         "ftth_premises": min(ftth, premises),
         "coverage": round(min(ftth, premises) / premises, 3),
         "as_of": edition,
-        "source": source,
-        "source_date": edition,
         "illustrative": False,
-        "source_url": "https://www.data.gouv.fr/datasets/ma-connexion-internet",
         "precision": "exact",
     }
 
 
-def _communes(path, store, area, report, edition, progress) -> ImportReport:
+def _communes(path, store, area, report, stamped, progress) -> ImportReport:
+    provenance, edition = stamped
     fmt = sniff(
         path, [["code_insee"], ["nbr"], ["elig_ftth"]], "MCI commune statistics"
     )
@@ -248,14 +266,12 @@ def _communes(path, store, area, report, edition, progress) -> ImportReport:
             report.drop("no_premises", insee)
             continue
         zone = zones.loc[insee]
-        rows.append(
-            _zone_row(
-                {"zone_code": insee, "zone_name": zone["zone_name"]},
-                premises,
-                ready,
-                edition,
-                f"ARCEP MCI communes {edition}",
-            )
+        row = _zone_row(
+            {"zone_code": insee, "zone_name": zone["zone_name"]},
+            premises,
+            ready,
+            edition,
         )
+        rows.append(provenance.stamp(row, edition))
         geoms.append(zone.geometry)
     return finish(report, rows, geoms, area)

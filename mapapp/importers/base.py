@@ -16,8 +16,10 @@ page language (Flask-Babel), as it does the validation problems.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
@@ -25,7 +27,8 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import BadRequest, Problem
-from ..layers import Text, get_spec, to_frame, validate_records
+from ..layers import LICENCES, Text, get_spec, to_frame, tr, validate_records
+from ..layers.validation import URL_FIELDS
 from ..store import Store
 from .reading import ImportFileError, norm, unreadable
 
@@ -106,6 +109,13 @@ NOTES = {
     "communes_study_area": "communes: the {n} communes of the study area ({area}); "
     "use --commune to choose",
     "address_source": "source: {source}, edition {edition}",
+    "scheme_added": "{n} web address(es) written without http:// or https://: "
+    "https:// added (e.g. {example})",
+    "matched_existing": "{n} row(s) matched features already in the layer by "
+    "{field}: they keep their identifier, and the values the file leaves empty",
+    "provenance": "every feature records: {source}, {url}, licence {licence}",
+    "provenance_given": "every feature records the source given: {source} (add "
+    "its page and licence with the layer's editor if they differ from the layer's)",
 }
 
 
@@ -115,6 +125,71 @@ def reason_key(code: str, field_name: str | None = None) -> str:
     return (
         f"{field_name}: {words}" if field_name and field_name != "geometry" else words
     )
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who publishes a file, its title, the page that describes it and its licence
+    (a key of :data:`~mapapp.layers.LICENCES`): what every imported feature records,
+    with the edition of the file."""
+
+    publisher: str
+    title: str
+    url: str | None = None
+    licence: str | None = None
+
+    def source(self, edition: str) -> str:
+        """The feature's ``source``: publisher, title and edition."""
+        named = f"{self.publisher}, {self.title}" if self.title else self.publisher
+        return f"{named} ({edition})"
+
+    def stamp(self, props: dict, edition: str) -> dict:
+        """Write the provenance into one row's properties (and return them)."""
+        props.update(source=self.source(edition), source_date=edition)
+        props["source_url"] = self.url
+        if self.licence in LICENCES:
+            props["licence"] = self.licence
+        return props
+
+    def note(self, report: ImportReport, edition: str) -> None:
+        """Say in the report what every feature records."""
+        if self.url and self.licence:
+            report.note(
+                "provenance",
+                source=self.source(edition),
+                url=self.url,
+                licence=self.licence,
+            )
+        else:
+            report.note("provenance_given", source=self.source(edition))
+
+
+def file_edition(path: Path) -> str:
+    """The edition of a file that names none: its date (modification time, the
+    publisher's when the download kept it: ``curl -R``, ``mapapp update``), as
+    YYYY-MM."""
+    return f"{date.fromtimestamp(Path(path).stat().st_mtime):%Y-%m}"
+
+
+# A web address written without its scheme (``www.onisep.fr/…``, ``example.fr``):
+# a host name with a dot and a top-level domain, then optionally a path.
+HOST_ONLY = re.compile(
+    r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,24}(?:[:/?#][^\s]*)?$",
+    re.IGNORECASE,
+)
+
+
+def web_address(value: object) -> object:
+    """``https://`` before a web address written without a scheme; anything else
+    unchanged (validation refuses what is still not a web address)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("//") and HOST_ONLY.match(text[2:]):
+        return "https:" + text
+    if HOST_ONLY.match(text):
+        return "https://" + text
+    return value
 
 
 @dataclass
@@ -132,6 +207,11 @@ class ImportReport:
     dropped: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
     codes: dict[str, dict] = field(default_factory=dict)
+    # values of optional fields left out, the row kept: reason -> count, a few
+    # examples, and the code, field and parameters (as for ``dropped``)
+    emptied: dict[str, int] = field(default_factory=dict)
+    emptied_examples: dict[str, list[str]] = field(default_factory=dict)
+    emptied_codes: dict[str, dict] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # English, as the CLI prints them
     noted: list[dict] = field(default_factory=list)  # code, params, text of each
     written: bool = False
@@ -163,6 +243,19 @@ class ImportReport:
             shown.append(str(example))
         return reason
 
+    def empty(self, code: str, example: str, field_name: str, **params) -> str:
+        """Count one value of the optional field ``field_name`` left out for the
+        reason ``code`` (its row is kept), keeping a few examples."""
+        reason = reason_key(code, field_name)
+        self.emptied[reason] = self.emptied.get(reason, 0) + 1
+        self.emptied_codes.setdefault(
+            reason, {"code": code, "field": field_name, "params": params}
+        )
+        shown = self.emptied_examples.setdefault(reason, [])
+        if len(shown) < EXAMPLES:
+            shown.append(str(example))
+        return reason
+
     def note(self, code: str, **params) -> None:
         """Note something the import did (the English words and their code)."""
         text = NOTES[code].format(**params)
@@ -185,6 +278,10 @@ class ImportReport:
         for reason, count in sorted(self.dropped.items(), key=lambda kv: -kv[1]):
             out.append(f"  dropped {count}: {reason}")
             for example in self.examples.get(reason, []):
+                out.append(f"      e.g. {example}")
+        for reason, count in sorted(self.emptied.items(), key=lambda kv: -kv[1]):
+            out.append(f"  value left out, row kept ({count}): {reason}")
+            for example in self.emptied_examples.get(reason, []):
                 out.append(f"      e.g. {example}")
         out += [f"  note: {n}" for n in self.notes]
         if self.written:
@@ -221,6 +318,12 @@ class ImportJob:
     geoloc: Path | None = None  # sirene: the geolocation file joined on siret
     wide: bool = False  # sirene: the wider digital NAF set
     eligibility: Path | None = None  # fibre: MCI's per-building eligibility file
+    # the layout (variant) the file must have: the one its catalogue source
+    # announces (``mapapp update``); a file of another layout is refused
+    layout: str | None = None
+    # who published the file, where, under which licence: the catalogue's source
+    # (``mapapp update``); None: the importer's own for the layout it recognises
+    provenance: Provenance | None = None
 
 
 class Reader(Protocol):
@@ -250,6 +353,11 @@ class Importer:
     variant_labels: dict[str, Text] = field(default_factory=dict)
     geometry: str | None = None  # None: a table (CSV); "Polygon": contours
     communes: bool = False  # keeps the communes asked (--commune)
+    # the fields a file's own columns may give (--map FIELD=COLUMN), for a file
+    # of one's own in the importer's layer (the zones: a city's IRIS file)
+    mapped: tuple[str, ...] = ()
+    # of those, the fields it fills itself when no column or value gives them
+    inferred: tuple[str, ...] = ()
 
     def variant_of(self, columns: list[str], geometry: str | None) -> str | None:
         """The variant whose signature the columns match, or None."""
@@ -276,6 +384,24 @@ def register(kind: str, layer: str | None, label: Text, **entry):
     return decorator
 
 
+def check_layout(job: ImportJob, kind: str, variant: str, path: Path) -> None:
+    """Refuse a file whose layout is not the one its source announces (a MESR
+    export served at the ONISEP address, say), naming both."""
+    if job.layout is None or job.layout == variant:
+        return
+    importer = IMPORTERS[kind]
+
+    def label(name: str) -> str:
+        return tr(importer.variant_labels.get(name), "en") or name
+
+    raise ImportFileError(
+        f"{Path(path).name}: the source announces the {label(job.layout)} layout, "
+        f"but this file has the {label(variant)} layout (recognised from its "
+        "header); nothing imported. The publisher may have moved the file: check "
+        "the source's URL (MAPAPP_SOURCE_URLS, refresh/sources.toml)"
+    )
+
+
 def recognise(columns: list[str], geometry: str | None) -> tuple[str, str | None]:
     """The kind and variant of importer whose header signature a file's columns
     match (in registration order), else ``generic``."""
@@ -287,30 +413,66 @@ def recognise(columns: list[str], geometry: str | None) -> tuple[str, str | None
 
 
 def finish(report: ImportReport, rows: list[dict], geoms: list, area) -> ImportReport:
-    """Validate rows against the layer, drop the bad ones with their reason, build the
-    frame; merge duplicates by id (the last one wins, counted)."""
+    """Validate each row against the layer and build the frame.
+
+    A row is dropped for the first problem it meets, its place first (outside the
+    study area, no geometry), then a required field; a value of an optional field
+    that cannot be kept (a website that is not a web address) is left out and
+    counted, the row kept. Web addresses written without a scheme get
+    ``https://``. Rows of one id are merged after (the last one wins, counted)."""
     spec = get_spec(report.layer)
-    by_id: dict[str, int] = {}
-    records = []
+    kept: dict[str, dict] = {}
+    added: list[str] = []
     for props, geom in zip(rows, geoms, strict=True):
+        _complete_addresses(props, added)
         rec = {"properties": props, "geometry": geom}
-        if props["id"] in by_id:
+        problems = _place_first(validate_records([rec], spec, area, report.file))
+        label = str(props.get(spec.label_field) or props.get("id"))
+        if problems and not _leave_out(report, spec, props, problems, label):
+            _drop_problem(report, problems[0], label)
+            continue
+        if props["id"] in kept:
             report.drop("duplicate_merged", props["id"])
-            records[by_id[props["id"]]] = rec
-            continue
-        by_id[props["id"]] = len(records)
-        records.append(rec)
-    kept = []
-    for rec in records:
-        problems = validate_records([rec], spec, area, report.file)
-        if problems:
-            label = rec["properties"].get(spec.label_field) or rec["properties"]["id"]
-            _drop_problem(report, problems[0], str(label))
-            continue
-        kept.append(rec)
+        kept[props["id"]] = rec  # a later row of one id takes the first one's place
+    if added:
+        report.note("scheme_added", n=len(added), example=added[0])
     report.kept = len(kept)
-    report.frame = to_frame(kept, spec)
+    report.frame = to_frame(list(kept.values()), spec)
     return report
+
+
+def _complete_addresses(props: dict, added: list[str]) -> None:
+    """``https://`` before the web addresses of a row written without a scheme."""
+    for name in URL_FIELDS:
+        value = props.get(name)
+        fixed = web_address(value)
+        if fixed is not value:
+            props[name] = fixed
+            added.append(str(value))
+
+
+def _place_first(problems: list[Problem]) -> list[Problem]:
+    """The problems of a row, those of its place (geometry, study area) first."""
+    return sorted(problems, key=lambda p: p.field != "geometry")
+
+
+def _leave_out(report, spec, props: dict, problems: list[Problem], label) -> bool:
+    """Leave out the values of optional fields that are the only problems of a row
+    (counted, with the value as example); False when the row must be dropped."""
+    optional = {f.name for f in spec.fields if not f.required and f.name != "id"}
+    extra = set(props) - set(spec.field_names)
+    if any(p.field not in optional | extra for p in problems):
+        return False
+    for p in problems:
+        value = props.get(p.field)
+        if p.field in extra:
+            props.pop(p.field, None)
+        else:
+            props[p.field] = None
+        # the value itself is the example (the reason says what is wrong with it)
+        shown = value if len(str(value)) <= 80 else f"{str(value)[:79]}…"
+        report.empty(p.code, f"{label}: {shown!r}", p.field)
+    return True
 
 
 def _drop_problem(report: ImportReport, p: Problem, label: str) -> None:
@@ -341,6 +503,7 @@ def write(
     frame = report.frame
     if report.mode == "merge":
         current = store.read(report.layer).drop(columns=["version"])
+        frame = match_existing(frame, current, report)
         keep = current[~current["id"].isin(frame["id"])]
         frame = gpd.GeoDataFrame(
             pd.concat([keep, frame], ignore_index=True), geometry="geometry", crs=4326
@@ -356,6 +519,65 @@ def write(
     )
     report.written = True
     return report
+
+
+def _codes(value: object) -> list[str]:
+    """The official codes of one cell (``0251111A, 0252222B``: several)."""
+    if not isinstance(value, str):
+        return []
+    return [c for c in re.split(r"[\s,;|]+", value.strip()) if c]
+
+
+def match_existing(
+    frame: gpd.GeoDataFrame, current: gpd.GeoDataFrame, report: ImportReport
+) -> gpd.GeoDataFrame:
+    """The rows of a merge that carry the official code (``LayerSpec.match_on``:
+    the UAI of a school, the SIRET of a company) of a feature already in the layer
+    become that feature: they take its identifier, and its values where the file
+    has none (the hand-curated fields), so a merge never adds a duplicate."""
+    spec = get_spec(report.layer)
+    frame = frame.copy()
+    for name in spec.match_on:
+        if name not in current or name not in frame:
+            continue
+        owner = {}
+        for fid, value in zip(current["id"], current[name], strict=True):
+            for code in _codes(value):
+                owner.setdefault(code, fid)
+        existing = current.set_index("id")
+        # features a row already replaces by its own identifier
+        claimed = set(frame["id"]) & set(existing.index)
+        matched = 0
+        for i, value, own in zip(frame.index, frame[name], frame["id"], strict=True):
+            fid = next((owner[c] for c in _codes(value) if c in owner), None)
+            if fid is None or (fid != own and fid in claimed):
+                continue  # no such feature, or another row already is it
+            claimed.add(fid)
+            matched += fid != own
+            _fill_from(frame, i, existing.loc[fid], fid)
+        if matched:
+            report.note("matched_existing", n=matched, field=name)
+    return frame
+
+
+def _fill_from(frame: gpd.GeoDataFrame, i, known: pd.Series, fid: str) -> None:
+    """Row ``i`` of ``frame`` becomes the feature ``fid``: its identifier, and the
+    feature's values (``known``) where the row has none."""
+    frame.at[i, "id"] = fid
+    for column in frame.columns:
+        if column in ("id", "geometry") or column not in known.index:
+            continue
+        mine, theirs = frame.at[i, column], known[column]
+        if _missing(mine) and not _missing(theirs):
+            frame.at[i, column] = theirs
+
+
+def _missing(value: object) -> bool:
+    return (
+        value is None
+        or (isinstance(value, float) and value != value)
+        or (value is pd.NA)
+    )
 
 
 def _same(store: Store, layer: str, frame: gpd.GeoDataFrame) -> bool:

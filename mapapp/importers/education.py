@@ -6,21 +6,32 @@ The variant is recognised from the header; the file may be plain, ``.csv.gz`` or
 ``.zip``. Lycées of the Annuaire and every ONISEP or MESR structure of the chosen
 communes (default: the metropolis) are kept. Several lines for one UAI (a lycée
 polyvalent and its vocational section, say) make one establishment carrying what
-every line says. A computing section is never invented: ``digital_programmes``
-says it must be checked.
+every line says. A computing section is never invented: for the Annuaire's lycées
+``digital_programmes`` gives their ways and says the sections must be checked;
+ONISEP and the MESR say nothing of programmes, so it stays unknown (a merge keeps
+what planners wrote). A line is dropped for the first reason it meets, its commune
+first. Every feature records the layout's publisher, page, licence and edition
+(the file's date unless ``--edition``).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from .base import ImportJob, ImportReport, finish, register
+from .base import (
+    ImportJob,
+    ImportReport,
+    Provenance,
+    check_layout,
+    file_edition,
+    finish,
+    register,
+)
 from .reading import ImportFileError, encoding_note, inner_name, norm, read_csv, sniff
 
 VARIANTS = {
@@ -32,20 +43,28 @@ VARIANTS = {
     "onisep": [["code_uai", "code UAI"], ["nom"], ["type", "type d'établissement"]],
     "mesr": [["uai", "uai - identifiant"], ["uo_lib", "libellé"]],
 }
+# Who publishes each layout, its page and its licence (checked on the publishers'
+# pages: ONISEP publishes its Idéo datasets under the ODbL, docs/data-sources.md).
 SOURCES = {
-    "annuaire": (
+    "annuaire": Provenance(
+        "Ministère de l'Éducation nationale",
         "Annuaire de l'éducation",
         "https://data.education.gouv.fr/explore/dataset/fr-en-annuaire-education/",
+        "lo-2.0",
     ),
-    "onisep": (
-        "ONISEP Idéo-Structures",
-        "https://www.data.gouv.fr/datasets/etablissements-denseignements-superieurs"
-        "-source-onisep",
+    "onisep": Provenance(
+        "ONISEP",
+        "Idéo-Structures d'enseignement supérieur",
+        "https://opendata.onisep.fr/data/5fa586da5c4b6/"
+        "2-ideo-structures-d-enseignement-superieur.htm",
+        "odbl-1.0",
     ),
-    "mesr": (
-        "MESR établissements",
+    "mesr": Provenance(
+        "Ministère de l'Enseignement supérieur et de la Recherche",
+        "Principaux établissements d'enseignement supérieur",
         "https://data.enseignementsup-recherche.gouv.fr/explore/dataset/"
         "fr-esr-principaux-etablissements-enseignement-superieur/",
+        "lo-2.0",
     ),
 }
 # The MESR export's labels (use_labels_for_header) -> its field names.
@@ -208,34 +227,61 @@ def _read(path: Path, variant: str, report: ImportReport) -> pd.DataFrame:
 def read_education(path: Path, job: ImportJob) -> ImportReport:
     """Read one of the three education files into ``schools`` rows."""
     area, progress = job.area, job.progress
-    communes, edition = job.communes, job.edition
     variant = _variant(path)
+    check_layout(job, "education", variant, path)
     report = ImportReport("education", inner_name(path), "schools")
     frame = _read(path, variant, report)
     report.rows_read = len(frame)
     report.note("recognised_as", variant=variant)
     if progress:
         progress(len(frame))
-    wanted = set(communes or getattr(area, "communes", ()))
-    edition = edition or f"{date.today():%Y-%m}"
+    wanted = set(job.communes or getattr(area, "communes", ()))
+    edition = job.edition or file_edition(path)
+    provenance = job.provenance or SOURCES[variant]
     lines: dict[str, list] = {}
     for rec in frame.to_dict("records"):
-        row = {"annuaire": _annuaire, "onisep": _onisep, "mesr": _mesr}[variant](rec)
-        if row is None:
-            report.drop(*_why_skipped(variant, rec))
+        found = _establishment(variant, rec, wanted, report)
+        if found is None:
             continue
-        props, lon, lat, commune = row
-        if wanted and commune not in wanted:
-            report.drop("outside_communes", f"{props['name']} ({commune})")
-            continue
-        if lon is None or lat is None:
-            report.drop("no_coordinates", props["name"])
-            continue
-        name, url = SOURCES[variant]
-        props.update(source=f"{name} {edition}", source_date=edition, source_url=url)
-        lines.setdefault(props["id"], []).append((props, Point(lon, lat)))
+        props, point = found
+        provenance.stamp(props, edition)
+        lines.setdefault(props["id"], []).append((props, point))
+    provenance.note(report, edition)
     rows, geoms = _one_per_uai(lines, report)
     return finish(report, rows, geoms, area)
+
+
+COMMUNE = {"annuaire": ("code_commune",), "onisep": ("commune_cog", "commune_(cog)")}
+COMMUNE["mesr"] = ("com_code",)
+
+
+def _establishment(variant: str, rec: dict, wanted: set, report: ImportReport):
+    """(properties, point) of one line, or None when it is dropped (counted). The
+    first reason a line meets is the one counted, its place first: a line of a
+    commune not chosen is outside, whatever else it is."""
+    commune = next((rec[k] for k in COMMUNE[variant] if rec.get(k)), "")
+    if wanted and commune and commune not in wanted:
+        report.drop("outside_communes", f"{_name_of(rec)} ({commune})")
+        return None
+    row = {"annuaire": _annuaire, "onisep": _onisep, "mesr": _mesr}[variant](rec)
+    if row is None:
+        report.drop(*_why_skipped(variant, rec))
+        return None
+    props, lon, lat, commune = row
+    if wanted and commune not in wanted:
+        report.drop("outside_communes", f"{props['name']} ({commune})")
+        return None
+    if lon is None or lat is None:
+        report.drop("no_coordinates", props["name"])
+        return None
+    return props, Point(lon, lat)
+
+
+def _name_of(rec: dict) -> str:
+    for key in ("nom_etablissement", "nom", "uo_lib"):
+        if rec.get(key):
+            return rec[key]
+    return "?"
 
 
 def _why_skipped(variant: str, rec: dict) -> tuple[str, str]:
@@ -254,10 +300,9 @@ def _one_per_uai(lines: dict[str, list], report: ImportReport):
             props = _merge([p for p, _g in found])
             report.drop("uai_merged", f"{uai} ({len(found)} lines)", len(found) - 1)
             if props.get("nature"):
-                props["digital_programmes"] = (
-                    f"Lignes officielles : {props['nature']}. "
-                    + props["digital_programmes"]
-                )
+                said = f"Lignes officielles : {props['nature']}."
+                known = props.get("digital_programmes")
+                props["digital_programmes"] = f"{said} {known}" if known else said
         props.pop("nature", None)
         rows.append(props)
         geoms.append(geom)
@@ -362,7 +407,9 @@ def _onisep(rec: dict):
         "kind": kind_of(kind_text, rec["nom"]),
         "status": "open",
         "public_private": _public_private(rec.get("statut", "")),
-        "digital_programmes": TO_CHECK,
+        # the file says nothing of the programmes: unknown (a merge keeps the
+        # hand-curated ones)
+        "digital_programmes": None,
         "address": _address(rec.get("adresse"), rec.get("cp"), rec.get("commune")),
         "website": rec.get("lien_site_onisep_fr")
         or rec.get("url_et_id_onisep")
@@ -393,7 +440,7 @@ def _mesr(rec: dict):
         "kind": kind_of(kind_text, rec["uo_lib"]),
         "status": "open",
         "public_private": _public_private(rec.get("secteur_d_etablissement", "")),
-        "digital_programmes": TO_CHECK,
+        "digital_programmes": None,
         "address": _address(
             rec.get("adresse_uai"), rec.get("code_postal_uai"), rec.get("com_nom")
         ),

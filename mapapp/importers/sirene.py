@@ -20,7 +20,6 @@ columns alone) are marked approximate.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,15 @@ from pyproj import Transformer
 from shapely import points
 
 from ..naf import HEADCOUNT_CLASSES, NAF_LABELS, in_digital_set, sector_of
-from .base import ImportJob, ImportReport, finish, register
+from .base import (
+    ImportJob,
+    ImportReport,
+    Provenance,
+    check_layout,
+    file_edition,
+    finish,
+    register,
+)
 from .reading import encoding_note, inner_name, pick, read_chunks, sniff
 
 REQUIRED = [
@@ -78,6 +85,13 @@ GEO_TYPE = {
     "municipality": "commune",
 }
 _TO_WGS84 = {}
+SOURCE = Provenance(
+    "INSEE",
+    "base SIRENE des établissements",
+    "https://www.data.gouv.fr/fr/datasets/base-sirene-des-entreprises-et-de-leurs-"
+    "etablissements-siren-siret/",
+    "lo-2.0",
+)
 
 
 def _transformer(epsg: int) -> Transformer:
@@ -107,11 +121,13 @@ def read_sirene(path: Path, job: ImportJob) -> ImportReport:
     area, progress = job.area, job.progress
     communes, edition = job.communes, job.edition
     fmt = sniff(path, REQUIRED, "SIRENE StockEtablissement")
+    check_layout(job, "sirene", "stock", path)
     cols = {name: pick(fmt, name) for name in [r[0] for r in REQUIRED] + OPTIONAL}
     wanted = set(communes or getattr(area, "communes", ()))
     report = ImportReport("sirene", inner_name(path), "companies")
     encoding_note(path, fmt, report)
-    edition = edition or date.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m")
+    edition = edition or file_edition(path)
+    provenance = job.provenance or SOURCE
     kept = _read_stock(path, fmt, cols, wanted, job.wide, report, progress)
     lon, lat, precision = _coordinates(kept, cols, job.geoloc, report)
     rows, geoms = [], []
@@ -119,9 +135,10 @@ def read_sirene(path: Path, job: ImportJob) -> ImportReport:
         if np.isnan(lon[i]) or np.isnan(lat[i]):
             report.drop("no_geolocation", row[cols["siret"]])
             continue
-        rows.append(_properties(row, cols, edition, precision[i]))
+        rows.append(provenance.stamp(_properties(row, cols, precision[i]), edition))
         geoms.append((lon[i], lat[i]))
     report.note("display_name")
+    provenance.note(report, edition)
     if not communes and wanted:
         report.note("communes_study_area", n=len(wanted), area=area)
     return finish(report, rows, list(points(geoms)) if geoms else [], area)
@@ -141,6 +158,12 @@ def _read_stock(path, fmt, cols, wanted, wide, report, progress) -> pd.DataFrame
 def _filter_chunk(
     chunk: pd.DataFrame, cols: dict, wanted: set, wide: bool, report: ImportReport
 ) -> pd.DataFrame:
+    # the first reason a row meets is the one counted: its commune first
+    commune = chunk[cols["codeCommuneEtablissement"]]
+    inside = commune.isin(wanted) if wanted else commune.notna()
+    if (~inside).any():
+        report.drop("outside_communes", commune[~inside].iloc[0], int((~inside).sum()))
+    chunk = chunk[inside]
     state = chunk[cols["etatAdministratifEtablissement"]]
     closed = state != "A"
     if closed.any():
@@ -148,11 +171,6 @@ def _filter_chunk(
             "closed", chunk.loc[closed, cols["siret"]].iloc[0], int(closed.sum())
         )
     chunk = chunk[~closed]
-    commune = chunk[cols["codeCommuneEtablissement"]]
-    inside = commune.isin(wanted) if wanted else commune.notna()
-    if (~inside).any():
-        report.drop("outside_communes", commune[~inside].iloc[0], int((~inside).sum()))
-    chunk = chunk[inside]
     naf = chunk[cols["activitePrincipaleEtablissement"]].str.strip()
     nomenclature = cols.get("nomenclatureActivitePrincipaleEtablissement")
     rev2 = chunk[nomenclature].isin(("NAFRev2", "")) if nomenclature else True
@@ -230,7 +248,7 @@ def _from_geoloc(path: Path, sirets: pd.Series, report: ImportReport):
     return lon, lat, precision
 
 
-def _properties(row: dict, cols: dict, edition: str, precision: str) -> dict:
+def _properties(row: dict, cols: dict, precision: str) -> dict:
     def get(name):
         col = cols.get(name)
         value = (row.get(col) or "").strip() if col else ""
@@ -279,10 +297,6 @@ def _properties(row: dict, cols: dict, edition: str, precision: str) -> dict:
         "status": "active",
         "address": ", ".join(p for p in (street, town) if p) or None,
         "commune_code": get("codeCommuneEtablissement"),
-        "source": f"SIRENE {edition}",
-        "source_date": edition,
-        "source_url": "https://www.data.gouv.fr/fr/datasets/base-sirene-des-entreprises"
-        "-et-de-leurs-etablissements-siren-siret/",
         "precision": precision,
         "notes": "Géocodage au centroïde de la commune (qualité 33) : localisée au "
         "niveau de la commune seulement."

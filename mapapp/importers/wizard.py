@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import BadRequest
 from ..layers import REGISTRY, LayerSpec
-from .base import read_report, recognise, write
+from .base import IMPORTERS, Importer, read_report, recognise, write
 from .formats import read_vector
 from .formats import recognise as format_of
 from .generic import LAT, LON
@@ -78,8 +78,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "public_private": ("public_prive", "statut_public_prive"),
     "premises": ("locaux", "nb_locaux", "logements"),
     "ftth_premises": ("locaux_ftth", "elig_ftth", "locaux_raccordables"),
-    "zone_code": ("code_zone", "code_iris"),
-    "zone_name": ("nom_zone", "nom_iris", "quartier"),
+    # a city's own IRIS file (Lyon's: id, libiris, com)
+    "zone_code": ("code_zone", "code_iris", "dcomiris", "iris", "id"),
+    "zone_name": ("nom_zone", "nom_iris", "quartier", "libiris", "lib_iris", "nom"),
     "published": ("publie", "public", "visible"),
 }
 
@@ -123,13 +124,10 @@ def _field_names(f) -> set[str]:
 
 def suggest_mapping(layer: str, columns: list[str]) -> dict[str, str]:
     """Field -> column, for the fields of ``layer`` a column's name matches."""
-    spec = REGISTRY[layer]
     by_norm = {norm(c): c for c in columns}
     taken: set[str] = set()
     out = {}
-    for f in spec.fields:
-        if f.name in NOT_MAPPED:
-            continue
+    for f in mapped_fields(layer):
         for candidate in sorted(_field_names(f), key=lambda n: n != norm(f.name)):
             column = by_norm.get(candidate)
             if column and column not in taken:
@@ -154,14 +152,32 @@ def suggest_layer(columns: list[str], geometry: str) -> str:
     return max(specs, key=score).name
 
 
+def layer_importer(layer: str) -> Importer | None:
+    """The official importer that reads one's own files of ``layer`` with a column
+    mapping (the zones importer, for a city's IRIS file), if any: the wizard runs
+    it rather than the generic importer."""
+    return next((i for i in IMPORTERS.values() if i.layer == layer and i.mapped), None)
+
+
 def mapped_fields(layer: str) -> list:
-    """The fields of a layer a planner maps (provenance is set by the import)."""
+    """The fields of a layer a planner maps (provenance is set by the import; an
+    importer with its own mapping takes only its fields)."""
+    importer = layer_importer(layer)
+    if importer is not None:
+        return [REGISTRY[layer].field(name) for name in importer.mapped]
     return [f for f in REGISTRY[layer].fields if f.name not in NOT_MAPPED]
 
 
-def needs_value(spec_field) -> bool:
-    """True when a field must come from a column or a value for every row."""
-    return spec_field.required and spec_field.name not in FILLED_BY_IMPORT
+def needs_value(spec_field, layer: str | None = None) -> bool:
+    """True when a field must come from a column or a value for every row (not
+    one the import fills itself: ids, precision, a zone's kind from its code)."""
+    importer = layer_importer(layer) if layer else None
+    inferred = importer.inferred if importer else ()
+    return (
+        spec_field.required
+        and spec_field.name not in FILLED_BY_IMPORT
+        and spec_field.name not in inferred
+    )
 
 
 def _samples(frame: pd.DataFrame) -> dict[str, list[str]]:
@@ -328,6 +344,9 @@ def import_options(
         return kind, options
     if layer not in REGISTRY:  # the column step was skipped
         raise BadRequest("choose the layer of the import first (the column step)")
+    importer = layer_importer(layer)
+    if importer is not None:  # one's own file read by the layer's importer
+        return importer.kind, _importer_options(importer, options, choices)
     spec = REGISTRY[layer]
     defaults = {k: v for k, v in (choices.get("defaults") or {}).items() if v != ""}
     if spec.publishable:
@@ -341,6 +360,20 @@ def import_options(
         source=choices.get("source") or None,
     )
     return kind, options
+
+
+def _importer_options(importer: Importer, options: dict, choices: dict) -> dict:
+    """The options of an official importer reading one's own file: the columns
+    of its fields, a value for those it would otherwise infer, the source."""
+    mapping = choices.get("mapping") or {}
+    defaults = choices.get("defaults") or {}
+    options.update(
+        mapping={k: v for k, v in mapping.items() if v and k in importer.mapped},
+        defaults={k: v for k, v in defaults.items() if v and k in importer.inferred},
+        source=choices.get("source") or None,
+    )
+    options.pop("communes", None)
+    return options
 
 
 def preview(store, kind: str, path: Path, **options):

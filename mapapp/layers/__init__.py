@@ -28,6 +28,26 @@ from .model import (
 from .seed import load_layer_file, load_seed, records_from_geojson, to_frame
 from .validation import validate_records
 
+# The precision of features located at commune level only (builtin.PRECISIONS).
+COMMUNE_LEVEL = "commune"
+
+
+def without_commune_points(frame, layer: str):
+    """The frame with no geometry for the features of a point layer located at
+    commune level only: their stored point is their commune's anchor, shared by
+    every such feature of the commune, not a place. Downloads and the OGC API
+    give them a null geometry (``commune_code`` says where they are, ``precision``
+    why); the map draws them as commune badges from the stored anchor."""
+    spec = REGISTRY.get(layer)
+    if spec is None or spec.geometry != "Point" or "precision" not in frame:
+        return frame
+    at_commune = (frame["precision"] == COMMUNE_LEVEL).to_numpy()
+    if not at_commune.any():
+        return frame
+    out = frame.copy()
+    out.loc[at_commune, out.geometry.name] = None
+    return out
+
 
 def coverage_class(coverage: float | None) -> int | None:
     """Index of the fibre coverage class of a share (0..1), or None when unknown."""
@@ -35,6 +55,7 @@ def coverage_class(coverage: float | None) -> int | None:
 
 
 __all__ = [
+    "COMMUNE_LEVEL",
     "COVERAGE_CLASSES",
     "LICENCES",
     "PRECISIONS",
@@ -55,4 +76,5 @@ __all__ = [
     "tr",
     "unregister",
     "validate_records",
+    "without_commune_points",
 ]

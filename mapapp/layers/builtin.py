@@ -269,6 +269,7 @@ register(
         cluster=True,
         symbol="circle",
         filters=("sector", "headcount_class", "commune_code"),
+        match_on=("siret",),
         licence="lo-2.0",
         attribution=_label(
             "mapapp, d'après les sources citées pour chaque entreprise ; "
@@ -378,6 +379,7 @@ register(
         color="#006CD1",
         symbol="triangle",
         filters=("kind",),
+        match_on=("uai",),
         licence="lo-2.0",
         attribution=_label(
             "mapapp, d'après les sources citées ; imports : ministère de "

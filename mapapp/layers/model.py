@@ -171,6 +171,10 @@ class LayerSpec:
     # The fields a planner filters the layer on (``<layer>.<field>=v1,v2``); a
     # layer with value classes is filtered on ``<class_field>_class``.
     filters: tuple[str, ...] = ()
+    # Official codes that identify a feature across sources (a school's UAI): a
+    # merge import updates the feature carrying the same code rather than adding
+    # another one beside it (mapapp/importers/base.py, match_existing).
+    match_on: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.symbol not in SYMBOLS:

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from ..errors import BadRequest, MapappError
-from ..layers import Field, LayerSpec, tr
+from ..layers import COMMUNE_LEVEL, Field, LayerSpec, tr, without_commune_points
 from ..limits import ID_PATTERN
 from ..maps.geojson import features, orient
 from ..store import Store
@@ -401,7 +401,34 @@ def parse_items_query(args: Mapping[str, str], spec: LayerSpec) -> ItemsQuery:
         if key not in RESERVED:
             parts.append(_property_filter(spec, key, value))
     where = None if not parts else parts[0] if len(parts) == 1 else And(tuple(parts))
-    return ItemsQuery(limit, offset, where, output_crs(args))
+    return ItemsQuery(limit, offset, located_only(where, spec), output_crs(args))
+
+
+def located_only(expr: Filter | None, spec: LayerSpec) -> Filter | None:
+    """A spatial predicate holds only for features with a geometry: those of a
+    point layer located at commune level only are served without one (their
+    stored point is their commune's anchor), so neither a bbox nor S_INTERSECTS,
+    nor its negation, selects them (a predicate on a missing value is unknown, as
+    in SQL)."""
+    if expr is None or spec.geometry != "Point" or "precision" not in spec.field_names:
+        return expr
+    located = Compare("precision", "<>", COMMUNE_LEVEL)
+    if isinstance(expr, Intersects):
+        return And((expr, located))
+    if isinstance(expr, And | Or):
+        return type(expr)(tuple(located_only(p, spec) for p in expr.parts))
+    if isinstance(expr, Not) and _spatial(expr.part):
+        return And((Not(located_only(expr.part, spec)), located))
+    return expr
+
+
+def _spatial(expr: Filter) -> bool:
+    """True when a filter holds a spatial predicate."""
+    if isinstance(expr, Intersects):
+        return True
+    if isinstance(expr, And | Or):
+        return any(_spatial(p) for p in expr.parts)
+    return isinstance(expr, Not) and _spatial(expr.part)
 
 
 def _check_companions(args: Mapping[str, str]) -> None:
@@ -500,7 +527,7 @@ def _read(store: Store, spec: LayerSpec, where, **page) -> gpd.GeoDataFrame:
         frame = store.read(spec.name, published_only=True, where=where, **page)
     except BadRequest as exc:  # the store refused the filter: say so the OGC way
         raise bad_parameter(exc.message) from None
-    return frame.drop(columns=["version"])
+    return without_commune_points(frame.drop(columns=["version"]), spec.name)
 
 
 def _features(frame: gpd.GeoDataFrame, crs: str) -> list[dict]:

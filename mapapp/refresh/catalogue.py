@@ -38,6 +38,7 @@ class Source:
     options: dict = field(default_factory=dict)
     # hosts besides the URL's own that a redirect of this download may lead to
     redirect_hosts: tuple[str, ...] = ()
+    layout: str | None = None  # the importer's variant the file must have
 
 
 @cache
@@ -98,6 +99,7 @@ def sources(departement: str | None = None, base_urls: str = "") -> list[Source]
                 order=raw["order"],
                 options=dict(raw.get("options", {})),
                 redirect_hosts=tuple(raw.get("redirect_hosts", ())),
+                layout=raw.get("layout"),
             )
         )
     return out

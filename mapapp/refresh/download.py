@@ -1,11 +1,14 @@
 """Downloads of official files: resumable, capped in size, checked, atomic.
 
 A download goes to ``<file>.part`` and is renamed to ``<file>`` only when complete,
-so the last good file stays in place whatever happens. An interrupted download is
-resumed from where it stopped (HTTP ``Range``); a server that ignores the range is
-read again from the start. A file larger than the source's cap is refused before or
-while it arrives. The server's ``ETag``/``Last-Modified`` are sent back on the next
-run, so an unchanged file is not downloaded again (``304``).
+so the last good file stays in place whatever happens. A complete file that differs
+from the one in place moves that one aside to ``<file>.previous`` (kept until the
+new file is imported: ``mapapp update`` puts it back when the new one is rejected).
+An interrupted download is resumed from where it stopped (HTTP ``Range``); a
+server that ignores the range is read again from the start. A file larger than the
+source's cap is refused before or while it arrives. The server's
+``ETag``/``Last-Modified`` are sent back on the next run, so an unchanged file is
+not downloaded again (``304``).
 
 Only ``http`` and ``https`` are spoken, and a redirect is followed only to the
 source's own host or to a host the catalogue lists for it (``redirect_hosts``): a
@@ -49,6 +52,8 @@ class Downloaded:
     resumed_from: int = 0
     etag: str | None = None
     last_modified: str | None = None
+    # the file it replaced, kept beside it until the new one is imported
+    previous: Path | None = None
 
     @property
     def edition(self) -> str | None:
@@ -178,16 +183,36 @@ def download(
             "resume the download"
         )
     digest = sha256_of(part)
+    changed = digest != previous.get("sha256")
+    kept = keep_previous(dest) if changed else None
     os.replace(part, dest)
     return Downloaded(
         dest,
         size,
         digest,
-        changed=digest != previous.get("sha256"),
+        changed=changed,
         resumed_from=start,
         etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"),
+        previous=kept,
     )
+
+
+def previous_path(dest: Path) -> Path:
+    """Where the file a new download replaced is kept: ``<file>.previous``."""
+    return dest.with_name(dest.name + ".previous")
+
+
+def keep_previous(dest: Path) -> Path | None:
+    """Move the file in place aside before a new one takes its name; one already
+    kept (the last one imported, a newer one not imported yet) stays."""
+    kept = previous_path(dest)
+    if kept.is_file():
+        return kept
+    if not dest.is_file():
+        return None
+    os.replace(dest, kept)
+    return kept
 
 
 def _unchanged(dest: Path, previous: dict) -> Downloaded:

@@ -6,10 +6,18 @@ imported again, and an import that changes nothing writes nothing, so an update
 with nothing new leaves the data version where it was. One source failing (a 404,
 a truncated download, a file that no longer matches its importer) is reported and
 the others go on; the update then ends in error so a timer's log shows it.
+
+A new file that its import rejects (another layout than its source announces, no
+row the layer can take) never replaces the last good one: it is kept beside it as
+``<file>.rejected``, the previous file goes back in its place with its manifest
+entry, and the report says "new file rejected, previous kept". Every imported
+feature records the source's publisher, page and licence (the catalogue's) and the
+file's edition (the server's ``Last-Modified``, else the download's date).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,9 +25,10 @@ from pathlib import Path
 
 from ..errors import MapappError
 from ..importers import IMPORTERS, run_import
+from ..importers.base import Provenance, file_edition
 from . import epci, manifest
 from .catalogue import Source, select, sources
-from .download import Downloaded, download
+from .download import Downloaded, download, previous_path
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -76,7 +85,11 @@ class UpdateReport:
 def _status(r: SourceResult) -> str:
     if r.error:
         return f"FAILED: {r.error}"
-    d = r.downloaded
+    return _got(r.downloaded) + ("; imported" if r.imported else "")
+
+
+def _got(d: Downloaded) -> str:
+    """What the download brought: a new file, or the same one."""
     got = (
         f"downloaded {d.size} bytes (sha256 {d.sha256[:12]}…"
         + (f", resumed at byte {d.resumed_from}" if d.resumed_from else "")
@@ -84,7 +97,7 @@ def _status(r: SourceResult) -> str:
         if d.changed
         else f"unchanged since the last download (sha256 {d.sha256[:12]}…)"
     )
-    return got + ("; imported" if r.imported else "")
+    return got
 
 
 def download_dir(settings) -> Path:
@@ -143,6 +156,11 @@ def fetch_one(
     except MapappError as exc:
         return SourceResult(source, error=exc.message)
     if got.changed or not previous:
+        entry = manifest.read(folder).get(source.id, {})
+        if got.previous and "previous" not in entry and previous:
+            # the manifest entry of the file moved aside, to put back with it
+            kept = {k: previous.get(k) for k in DOWNLOAD_FIELDS}
+            manifest.update_entry(folder, source.id, previous=kept)
         manifest.update_entry(
             folder,
             source.id,
@@ -155,6 +173,18 @@ def fetch_one(
             last_modified=got.last_modified,
         )
     return SourceResult(source, downloaded=got)
+
+
+# What the manifest says of a download (the rest says what its import kept).
+DOWNLOAD_FIELDS = (
+    "url",
+    "file",
+    "downloaded",
+    "size",
+    "sha256",
+    "etag",
+    "last_modified",
+)
 
 
 def update(
@@ -204,22 +234,76 @@ def _import(
         else:
             imported = _run(site, source, got, options, result)
     except MapappError as exc:
-        result.error = f"import failed, the store is unchanged: {exc.message}"
+        result.error = _rejected(folder, source, got, exc.message)
         return
     result.imported = True
     manifest.update_entry(
         folder, source.id, imported={**imported, "fingerprint": fingerprint}
     )
+    _forget_previous(folder, source, got)
+
+
+def _forget_previous(folder: Path, source: Source, got: Downloaded) -> None:
+    """The new file is imported: it is the good one now."""
+    previous_path(got.path).unlink(missing_ok=True)
+    entries = manifest.read(folder)
+    if "previous" in entries.get(source.id, {}):
+        entries[source.id].pop("previous")
+        manifest.write(folder, entries)
+
+
+def _rejected(folder: Path, source: Source, got: Downloaded, reason: str) -> str:
+    """A file its import refused: a new one is set aside as ``<file>.rejected``
+    and the previous file (with its manifest entry) put back; what to report."""
+    kept = previous_path(got.path)
+    if not got.changed and not kept.is_file():  # the file imported before
+        return f"import failed, the store is unchanged: {reason}"
+    rejected = got.path.with_name(got.path.name + ".rejected")
+    os.replace(got.path, rejected)
+    entries = manifest.read(folder)
+    entry = entries.get(source.id, {})
+    back = entry.pop("previous", None)
+    for key in DOWNLOAD_FIELDS:
+        entry.pop(key, None)
+    entry["rejected"] = {
+        "file": rejected.name,
+        "sha256": got.sha256,
+        "size": got.size,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "reason": reason,
+    }
+    restored = kept.is_file()
+    if restored:
+        os.replace(kept, got.path)
+        entry.update(back or {})
+    entries[source.id] = entry
+    manifest.write(folder, entries)
+    what = "previous kept" if restored else "no previous file to keep"
+    return (
+        f"new file rejected, {what} ({_got(got)}, set aside as {rejected.name}): "
+        f"{reason}"
+    )
+
+
+def provenance_of(source: Source) -> Provenance:
+    """What every feature imported from a source records: its publisher, the
+    dataset's title (the catalogue's title after "Publisher – "), its page and
+    licence."""
+    title = source.title.split(" – ", 1)[-1]
+    return Provenance(source.publisher, title, source.page, source.licence)
 
 
 def _run(site, source: Source, got: Downloaded, options: dict, result) -> dict:
-    edition = got.edition or datetime.now(UTC).strftime("%Y-%m")
+    # the publisher's date of the file, else the day it was downloaded
+    edition = got.edition or file_edition(got.path)
     report = run_import(
         site.store,
         source.kind,
         got.path,
         edition=edition,
         author="mapapp update",
+        layout=source.layout,
+        provenance=provenance_of(source),
         **options,
     )
     result.lines += report.lines()

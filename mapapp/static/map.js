@@ -576,6 +576,8 @@
       var code = c[0], n = c[3];
       var i18n = state(map).i18n || mapapp.defaultI18n;
       var marker = badgeMarker(map, cfg, c[1], c[2], n);
+      /* the server's list of a large layer opens these features on their badge */
+      if (code) (entry.badges = entry.badges || {})[code] = { marker: marker, lng: c[1], lat: c[2] };
       var box = el("div", "mapapp-popup mapapp-commune-list");
       box.appendChild(el("h2", "mapapp-popup-title", cfg.title));
       box.appendChild(el("p", "mapapp-flags", communeCountText(i18n, n)));
@@ -1007,9 +1009,18 @@
     }).catch(function () { mapapp.announce(map, i18n.loadError + " " + entry.cfg.title); });
   };
 
-  /* A card for a feature known only by its data (a large layer's item from the API). */
-  function openDetached(map, cfg, feature, from, back) {
+  /* A card for a feature known only by its data (a large layer's item from the API);
+     one located at commune level only has no geometry there: its card opens on its
+     commune's badge. */
+  function openDetached(map, cfg, feature, from, back, entry) {
     var c = feature.geometry && feature.geometry.coordinates;
+    var badge = !c && entry && entry.badges && entry.badges[(feature.properties || {}).commune_code];
+    if (badge) {
+      badge.marker.getPopup().setContent(popupContent(cfg, feature, i18nOf(map)));
+      openCard(badge.marker, from, back);
+      mapapp.remember(map, cfg.name, feature.id);
+      return;
+    }
     if (!c) return;
     var popup = card(null).setLatLng([c[1], c[0]])
       .setContent(popupContent(cfg, feature, i18nOf(map)));
@@ -2403,11 +2414,20 @@
     }
     var token = p.browseToken = (p.browseToken || 0) + 1;
     p.browse.count.textContent = i18n.loading;
-    fetchJSON(url.replace("{name}", cfg.name) + "?" + params.toString()).then(function (res) {
+    var asks = [fetchJSON(url.replace("{name}", cfg.name) + "?" + params.toString())];
+    var atCommune = communeLevelInView(entry, b, params);
+    if (atCommune) asks.push(fetchJSON(url.replace("{name}", cfg.name) + "?" + atCommune.toString()));
+    Promise.all(asks).then(function (answers) {
       if (token !== p.browseToken) return;
       var active = document.activeElement;
       var key = active && p.browse.list.contains(active) && active.dataset ? active.dataset.key : null;
       p.browse.list.textContent = "";
+      /* the features in view and those of the commune badges in view, as one answer */
+      var res = { numberMatched: 0, features: [] };
+      answers.forEach(function (one) {
+        res.numberMatched += one.numberMatched !== undefined ? one.numberMatched : one.features.length;
+        res.features = res.features.concat(one.features);
+      });
       var total = res.numberMatched !== undefined ? res.numberMatched : res.features.length;
       var q = normalise(typed), sent = res.features;
       if (q) {  /* the server matched the raw text; "no section confirmed" is no match */
@@ -2434,7 +2454,7 @@
       features.forEach(function (feature) {
         var props = feature.properties || {}, label = props[cfg.labelField] || feature.id;
         browseItem(p, entry, label, props, cfg.name + ":" + feature.id,
-          function (from, back) { openDetached(map, cfg, feature, from, back); },
+          function (from, back) { openDetached(map, cfg, feature, from, back, entry); },
           { distance: origin ? itemDistance(p, dist(feature)) : null,
             matched: matchedField(cfg, props, label, q) });
       });
@@ -2443,6 +2463,26 @@
       }
       if (key) refocusBrowseItem(p, key);
     }).catch(function () { p.browse.count.textContent = i18n.loadError + " " + cfg.title; });
+  }
+
+  /* The features of a large layer located at commune level only have no geometry in
+     the OGC API, so its bbox never lists them: they are asked by the communes whose
+     badge is in view (the same name and category filters), or null when none is. */
+  function communeLevelInView(entry, bounds, params) {
+    var codes = Object.keys(entry.badges || {}).filter(function (code) {
+      var at = entry.badges[code];
+      return bounds.contains([at.lat, at.lng]);
+    });
+    if (!codes.length) return null;
+    var asked = new URLSearchParams(params);
+    asked.delete("bbox");
+    var where = "precision = 'commune' AND commune_code IN (" + codes.map(function (code) {
+      return "'" + code.replace(/'/g, "''") + "'";
+    }).join(", ") + ")";
+    var named = params.get("filter");
+    asked.set("filter-lang", "cql2-text");
+    asked.set("filter", named ? "(" + named + ") AND " + where : where);
+    return asked;
   }
 
   /* Narrow maps get bottom sheets; the class follows the map's own width. */

@@ -25,7 +25,7 @@ from ..importers.wizard import (
     preview,
     suggest_mapping,
 )
-from ..layers import REGISTRY, tr
+from ..layers import LICENCES, REGISTRY, tr
 from .guards import login_required
 from .http import html_page, site
 from .params import current_lang
@@ -184,7 +184,7 @@ def _field_rows(layer: str, summary: FileSummary, state: dict, lang: str) -> lis
             {
                 "name": f.name,
                 "label": tr(f.label, lang),
-                "required": needs_value(f),
+                "required": needs_value(f, layer),
                 "choices": [(k, tr(v, lang)) for k, v in (f.choices or {}).items()],
                 "column": mapping.get(f.name, ""),
                 "default": defaults.get(f.name, ""),
@@ -204,7 +204,7 @@ def _read_mapping(layer: str, columns: list[str]) -> tuple[dict, dict, list[str]
             mapping[f.name] = column
         if value:
             defaults[f.name] = value
-        if needs_value(f) and not (mapping.get(f.name) or value):
+        if needs_value(f, layer) and not (mapping.get(f.name) or value):
             problems.append(
                 _(
                     "%(field)s is required: choose its column or give a value for "
@@ -545,6 +545,19 @@ def notes() -> dict[str, str]:
         "eligibility": _("Eligibility from %(file)s: %(n)s buildings with fibre."),
         "communes_kept": _("%(n)s commune(s) kept%(listed)s."),
         "address_source": _("Source: %(source)s, edition %(edition)s."),
+        "scheme_added": _(
+            "%(n)s web address(es) written without http:// or https://: https:// "
+            "added (e.g. %(example)s)."
+        ),
+        "matched_existing": _(
+            "%(n)s row(s) match features already in the layer by %(field)s: they "
+            "keep their identifier, and their values where the file has none."
+        ),
+        "provenance": _(
+            "Every feature records its source: %(source)s, %(url)s, licence "
+            "%(licence)s."
+        ),
+        "provenance_given": _("Every feature records the source given: %(source)s."),
     }
 
 
@@ -567,9 +580,16 @@ def _reason_text(reason: str, coded: dict, layer: str) -> str:
     }
 
 
-def _note_text(note: str, coded: dict | None) -> str:
+def _note_text(note: str, coded: dict | None, layer: str) -> str:
     words = notes().get(coded["code"]) if coded else None
-    return words % coded["params"] if words else note
+    if not words:
+        return note
+    params = dict(coded["params"])
+    if params.get("licence") in LICENCES:  # its title in the page language
+        params["licence"] = tr(LICENCES[params["licence"]], current_lang())
+    if "field" in params:
+        params["field"] = _field_label(layer, params["field"])
+    return words % params
 
 
 def translated(report) -> dict:
@@ -592,7 +612,19 @@ def translated(report) -> dict:
         "kept": report.kept,
         "dropped": sum(report.dropped.values()),
         "reasons": reasons_shown,
-        "notes": [_note_text(n, coded_notes.get(n)) for n in report.notes],
+        "emptied": [
+            {
+                "text": _reason_text(
+                    reason, report.emptied_codes.get(reason, {}), report.layer
+                ),
+                "count": count,
+                "examples": report.emptied_examples.get(reason, []),
+            }
+            for reason, count in sorted(report.emptied.items(), key=lambda kv: -kv[1])
+        ],
+        "notes": [
+            _note_text(n, coded_notes.get(n), report.layer) for n in report.notes
+        ],
         "mode": report.mode,
         "written": report.written,
         "data_version": report.data_version,

@@ -578,6 +578,34 @@ def test_data_browser_of_a_large_layer_filters_names_on_the_server(page, app):
     assert "1 dans cette vue" in panel.locator(".mapapp-browse-count").inner_text()
 
 
+def test_data_browser_of_a_large_layer_opens_commune_level_ones_on_their_badge(
+    page, app, store
+):
+    """Issue 20, item 5: the OGC API serves companies located at commune level
+    without a geometry, so its bbox never lists them; the list asks for those of
+    the badges in view, and a name opens its card on the badge."""
+    app.config["INLINE_MAX_FEATURES"] = 5
+    companies = store.read("companies")
+    at_commune = companies[companies["precision"] == "commune"]
+    anchor = at_commune.geometry.iloc[0]
+    name = at_commune["name"].iloc[0]
+    open_map(
+        page, f"/embed?lang=fr&layers=companies&zoom=13&center={anchor.y},{anchor.x}"
+    )
+    page.get_by_role("button", name="Liste").click()
+    panel = page.locator(".mapapp-panel")
+    panel.locator(".mapapp-browse-item").first.wait_for()
+    listed = set(panel.locator(".mapapp-browse-name").all_inner_texts())
+    assert set(at_commune["name"]) & listed, listed
+    panel.get_by_label("Le nom contient").fill(name[:12])
+    item = panel.locator(".mapapp-browse-item", has_text=name)
+    item.wait_for()
+    item.click()
+    card = page.locator(".mapapp-card", has_text=name)
+    card.wait_for()
+    assert "Localisation à la commune seulement" in card.inner_text()
+
+
 def test_zoom_buttons_are_named_in_the_page_language(page):
     open_map(page, "/?lang=fr")
     zoom_in = page.locator(".leaflet-control-zoom-in")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from shapely.geometry import Point
 
@@ -133,11 +134,14 @@ def test_a_new_importer_is_one_entry(store, tmp_path):
 
 
 def test_drop_reasons_are_counted_by_code_with_examples(store, tmp_path):
-    """Issue 20 item 7: a bad website no longer makes each row its own reason (the
+    """Issue 20 item 7: a bad value no longer makes each row its own reason (the
     value was kept in it and cut at the colon of "http://"): one reason, counted,
-    with the values among its examples."""
+    with the values among its examples. (Item 6 changed what a bad website does:
+    it is left out and the row kept, counted the same way; a bad required value
+    still drops its row.)"""
     rows = "\n".join(
-        f"Lieu {i};coworking;open;http:/lieu-{i}.example;6.02;47.24" for i in range(5)
+        f"Lieu {i};coworking;ouvert-ish;http:/lieu-{i}.example;6.02;47.24"
+        for i in range(5)
     )
     path = tmp_path / "sites.csv"
     path.write_text(
@@ -146,12 +150,40 @@ def test_drop_reasons_are_counted_by_code_with_examples(store, tmp_path):
     with pytest.raises(BadRequest, match="no row could be imported"):
         run_import(store, "generic", path, layer="coworking", source="test")
     report = read_report(store, "generic", path, layer="coworking", source="test")
-    assert report.dropped == {"website: not a web address (http:// or https://)": 5}
-    coded = report.codes["website: not a web address (http:// or https://)"]
-    assert (coded["code"], coded["field"]) == ("not_a_web_address", "website")
-    examples = report.examples["website: not a web address (http:// or https://)"]
-    assert len(examples) == 3 and "http:/lieu-0.example" in examples[0]
+    reason = "status: not one of the allowed values"
+    assert report.dropped == {reason: 5}
+    coded = report.codes[reason]
+    assert (coded["code"], coded["field"]) == ("not_a_choice", "status")
+    examples = report.examples[reason]
+    assert len(examples) == 3 and "ouvert-ish" in examples[0]
     assert coded["labels"] == ["Lieu 0", "Lieu 1", "Lieu 2"]
+    # the website is never the row's reason: the status came first (its place,
+    # then the fields in the layer's order) and the row is gone
+    assert not report.emptied
+
+
+def test_a_bad_optional_value_is_left_out_and_the_row_kept(store, tmp_path):
+    """Issue 20 item 6: a website that is not a web address is left out (counted by
+    code, with examples), never the row; one without a scheme gets https://."""
+    rows = [
+        f"Lieu {i};coworking;open;http:/lieu-{i}.example;6.02;47.24" for i in range(4)
+    ] + ["Lieu 4;coworking;open;www.lieu-4.example/contact;6.02;47.24"]
+    path = tmp_path / "sites.csv"
+    path.write_text(
+        "name;kind;status;website;longitude;latitude\n" + "\n".join(rows),
+        encoding="utf-8",
+    )
+    report = run_import(store, "generic", path, layer="coworking", source="test")
+    reason = "website: not a web address (http:// or https://)"
+    assert report.kept == 5 and not report.dropped
+    assert report.emptied == {reason: 4}
+    assert report.emptied_codes[reason]["code"] == "not_a_web_address"
+    assert "http:/lieu-0.example" in report.emptied_examples[reason][0]
+    assert any("value left out, row kept (4)" in line for line in report.lines())
+    saved = store.read("coworking").set_index("id")
+    assert pd.isna(saved.loc["lieu-0", "website"])
+    assert saved.loc["lieu-4", "website"] == "https://www.lieu-4.example/contact"
+    assert any("https:// added" in n for n in report.notes)
 
 
 def test_every_reason_code_has_english_words():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from mapapp.errors import BadRequest
@@ -147,7 +148,9 @@ def test_generic_csv_with_a_column_mapping(store, tmp_path):
     assert "coworking-a" in cow.index and cow.loc["coworking-a", "desks"] == 12
     assert "le-numerique" in cow.index  # merged, not replaced
     assert report.dropped["latitude and longitude swapped"] == 1
-    assert any(k.startswith("desks") for k in report.dropped)
+    # issue 20 item 6: an unreadable optional value is left out, the row kept
+    assert any(k.startswith("desks") for k in report.emptied)
+    assert "coworking-b" in cow.index and pd.isna(cow.loc["coworking-b", "desks"])
 
 
 @pytest.mark.parametrize(

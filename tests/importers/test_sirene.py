@@ -24,7 +24,12 @@ def test_sirene_keeps_active_digital_establishments_of_the_communes(store, tmp_p
     row = companies.loc["81234567800011"]
     assert row["sector"] == "software" and row["headcount_class"] == "11"
     # Lambert-93 of the stock without the geocoder's grade: approximate
-    assert row["source"] == "SIRENE 2026-10" and row["precision"] == "approximate"
+    assert row["precision"] == "approximate"
+    # issue 20 item 8: the source names its publisher and edition, with its page
+    # and licence (it read "SIRENE 2026-10" before)
+    assert row["source"] == "INSEE, base SIRENE des établissements (2026-10)"
+    assert row["source_url"].startswith("https://www.data.gouv.fr/")
+    assert row["licence"] == "lo-2.0" and row["source_date"] == "2026-10"
     assert row["address"] == "12 RUE DE LA REPUBLIQUE, 25000 BESANCON"
     assert row.geometry.x == pytest.approx(6.0241, abs=1e-4)
     assert companies.loc["81234567800037", "headcount_class"] == "NN"

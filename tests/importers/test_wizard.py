@@ -177,3 +177,46 @@ def test_old_uploads_are_purged(tmp_path):
     past = time.time() - uploads.MAX_AGE_S - 10
     os.utime(other.folder, (past, past))
     assert uploads.purge(tmp_path) == 1 and list(tmp_path.iterdir()) == []
+
+
+# --- issue 20, item 11: a city's own IRIS file, mapped in the wizard --------------
+
+
+@pytest.mark.parametrize(
+    "sample", ["iris-lyon-1er-2e.geojson", "iris-lyon-1er-2e-shp.zip"]
+)
+def test_a_city_iris_file_is_mapped_and_read_by_the_zones_importer(sample, tmp_path):
+    from pathlib import Path
+
+    from mapapp.layers import REGISTRY, to_frame
+    from mapapp.store.geopackage import GeoPackageStore
+
+    path = Path(__file__).parent.parent / "samples" / "lyon" / sample
+    summary = inspect_file(path)
+    assert summary.kind == "generic" and summary.geometry == "Polygon"
+    assert summary.layer == "zones"
+    mapping = suggest_mapping("zones", summary.columns)
+    assert mapping == {"zone_code": "id", "zone_name": "libiris", "commune_code": "com"}
+    kind, options = import_options(
+        summary,
+        "zones",
+        {
+            "mapping": mapping,
+            "defaults": {"zone_name": "ignored", "zone_kind": ""},
+            "source": "Métropole de Lyon",
+            "edition": "2017-12",
+            "mode": "replace",
+        },
+    )
+    assert kind == "zones" and options["mapping"] == mapping
+    assert options["defaults"] == {}  # only the kind may be one value for all
+    store = GeoPackageStore(tmp_path / "lyon.gpkg", (4.70, 45.60, 5.10, 45.90))
+    store.create({name: to_frame([], spec) for name, spec in REGISTRY.items()})
+    try:
+        report = run_import(store, kind, path, **options)
+        assert report.kept == 26 and report.written
+        zone = store.get("zones", "iris-693810101")["properties"]
+        assert zone["zone_name"] == "Terreaux-Bat-d-Argent"
+        assert zone["source"] == "Métropole de Lyon (2017-12)"
+    finally:
+        store.close()

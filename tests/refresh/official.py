@@ -75,6 +75,14 @@ def geo_sirene(extra_name: str = "") -> bytes:
     return gzip.compress(_csv(fixtures.SIRENE_COLUMNS + GEO_COLUMNS, rows, ","))
 
 
+def geo_sirene_elsewhere() -> bytes:
+    """A géo-SIRENE file whose establishments all lie outside the metropolis
+    (Montbéliard, 25388): nothing the companies layer can take."""
+    row = fixtures.sirene_row("90000000900017", commune="25388", x="", y="")
+    row += ["6.8000", "47.5100", "0.9", "housenumber", "", "", "", "", ""]
+    return gzip.compress(_csv(fixtures.SIRENE_COLUMNS + GEO_COLUMNS, [row], ","))
+
+
 def annuaire(tmp: Path) -> bytes:
     path = fixtures.annuaire(tmp, lower=True)
     return path.read_bytes()

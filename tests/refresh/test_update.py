@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -208,3 +209,138 @@ def test_a_redirect_to_the_same_host_or_a_listed_one_is_followed(
     listed = dataclasses.replace(ban, redirect_hosts=("localhost",))
     assert fetch_one(listed, folder).ok, "a host the catalogue lists"
     assert (folder / ban.file).read_bytes() == body
+
+
+# --- issue 20: provenance, a rejected file, a file of another layout ---------------
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+MESR_EXPORT = (
+    SAMPLES / "mesr" / "fr-esr-principaux-etablissements-enseignement-superieur"
+    "-2024-sample.csv"
+)
+ONISEP_REAL = (
+    SAMPLES / "onisep" / "ideo-structures-enseignement-superieur-2022-sample.csv"
+)
+
+
+def test_update_records_publisher_page_licence_and_edition(
+    refresh_site, mirror, tmp_path
+):
+    """Item 8: zones, schools and companies imported by `mapapp update` carry the
+    catalogue's publisher, page and licence, dated by the file (Last-Modified)."""
+    official.publish(mirror, tmp_path)
+    assert update(refresh_site).ok
+    by_id = {s.id: s for s in catalogue.sources()}
+    zones = refresh_site.store.read("zones").set_index("zone_code")
+    iris = zones.loc["250560101"]
+    assert iris["source"] == (
+        "IGN / INSEE, Contours IRIS (Géoplateforme, service WFS), communes du "
+        "département (2026-10)"
+    )
+    assert (
+        iris["source_url"]
+        == by_id["iris"].page
+        == "https://geoservices.ign.fr/contoursiris"
+    )
+    assert iris["licence"] == "lo-2.0" and iris["source_date"] == "2026-10"
+    schools = refresh_site.store.read("schools").set_index("id")
+    onisep = schools.loc["0251215K"]
+    assert onisep["source"].startswith("ONISEP, Idéo-Structures")
+    assert onisep["source_url"] == by_id["onisep"].page
+    assert onisep["licence"] == "odbl-1.0"  # ONISEP's Idéo datasets: ODbL
+    lycee = schools.loc["0250011B"]
+    assert lycee["source"].startswith("Ministère de l'Éducation nationale, ")
+    assert lycee["licence"] == "lo-2.0" and lycee["source_date"] == "2026-10"
+    company = refresh_site.store.read("companies").set_index("id").loc["90000000100011"]
+    assert company["source"].startswith("Etalab / INSEE, Base Sirene")
+    fibre = refresh_site.store.read("fibre").set_index("zone_code").loc["250560101"]
+    assert fibre["source"].startswith("ARCEP, Ma connexion internet")
+
+
+def test_a_mesr_export_at_the_onisep_address_is_refused_and_the_good_file_kept(
+    refresh_site, mirror, tmp_path
+):
+    """Items 9 and 10: the real ONISEP file imported, then the real MESR export
+    served at the same address: refused (another layout), the ONISEP file kept in
+    place, the new one beside it, the report saying so; nothing written."""
+    paths = official.publish(mirror, tmp_path)
+    good = ONISEP_REAL.read_bytes()
+    mirror.files[paths["onisep"]] = good
+    assert update(refresh_site, ["onisep"]).ok
+    folder = refresh_site.settings.download_dir
+    target = folder / "ideo-structures-enseignement-superieur.csv"
+    entry = manifest.read(folder)["onisep"]
+    version = refresh_site.data_version()
+    mirror.files[paths["onisep"]] = MESR_EXPORT.read_bytes()
+    report = update(refresh_site, ["onisep"])
+    text = "\n".join(report.lines())
+    assert not report.ok
+    assert "onisep: FAILED: new file rejected, previous kept" in text
+    assert "announces the ONISEP Idéo-Structures layout" in text
+    assert "this file has the MESR layout" in text
+    assert target.read_bytes() == good
+    rejected = folder / "ideo-structures-enseignement-superieur.csv.rejected"
+    assert rejected.read_bytes() == MESR_EXPORT.read_bytes()
+    assert not (folder / "ideo-structures-enseignement-superieur.csv.previous").exists()
+    after = manifest.read(folder)["onisep"]
+    assert after["sha256"] == entry["sha256"] and after["etag"] == entry["etag"]
+    assert after["rejected"]["file"] == rejected.name
+    assert refresh_site.data_version() == version
+    schools = refresh_site.store.read("schools")
+    assert not schools["source"].str.startswith("Ministère de l'Enseignement").any()
+    # the publisher puts the right file back: it is imported, nothing set aside
+    mirror.files[paths["onisep"]] = good.replace(b"Besan", b"Besan", 1) + b"\n"
+    again = update(refresh_site, ["onisep"])
+    assert again.ok, "\n".join(again.lines())
+    assert not (folder / "ideo-structures-enseignement-superieur.csv.previous").exists()
+
+
+def test_a_new_file_with_no_usable_row_never_replaces_the_good_one(
+    refresh_site, mirror, tmp_path
+):
+    """Item 9, whatever the reason: a géo-SIRENE file whose rows are all outside
+    the territory is rejected, the previous file put back."""
+    paths = official.publish(mirror, tmp_path)
+    assert update(refresh_site, ["sirene"]).ok
+    folder = refresh_site.settings.download_dir
+    good = (folder / "geo_siret_25.csv.gz").read_bytes()
+    names = set(refresh_site.store.read("companies")["name"])
+    mirror.files[paths["sirene"]] = official.geo_sirene_elsewhere()
+    report = update(refresh_site, ["sirene"])
+    text = "\n".join(report.lines())
+    assert "sirene: FAILED: new file rejected, previous kept" in text
+    assert "no row could be imported" in text
+    assert (folder / "geo_siret_25.csv.gz").read_bytes() == good
+    assert (folder / "geo_siret_25.csv.gz.rejected").is_file()
+    assert set(refresh_site.store.read("companies")["name"]) == names
+
+
+def test_every_catalogue_layout_is_one_its_importer_recognises():
+    from mapapp.importers import IMPORTERS
+
+    for source in catalogue.sources():
+        if source.kind in IMPORTERS:
+            assert source.layout in IMPORTERS[source.kind].variants, source.id
+
+
+def test_a_file_fetched_then_rejected_by_update_leaves_the_good_one(
+    refresh_site, mirror, tmp_path
+):
+    """`mapapp fetch` brings a new file (the previous one moved aside), a later
+    `mapapp update` finds it unchanged on the server but rejects it: the previous
+    file is put back all the same."""
+    paths = official.publish(mirror, tmp_path)
+    mirror.files[paths["onisep"]] = ONISEP_REAL.read_bytes()
+    assert update(refresh_site, ["onisep"]).ok
+    folder = refresh_site.settings.download_dir
+    target = folder / "ideo-structures-enseignement-superieur.csv"
+    mirror.files[paths["onisep"]] = MESR_EXPORT.read_bytes()
+    fetched = fetch(refresh_site.settings, ["onisep"])[0]
+    assert fetched.ok and fetched.downloaded.changed
+    assert (
+        folder / (target.name + ".previous")
+    ).read_bytes() == ONISEP_REAL.read_bytes()
+    report = update(refresh_site, ["onisep"])
+    assert "new file rejected, previous kept" in "\n".join(report.lines())
+    assert target.read_bytes() == ONISEP_REAL.read_bytes()
+    assert not (folder / (target.name + ".previous")).exists()

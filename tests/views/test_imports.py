@@ -93,3 +93,95 @@ def test_the_options_step_of_your_own_file_needs_its_layer(client, admin):
     ):
         assert answer.status_code == 303
         assert answer.headers["Location"].endswith("/columns")
+
+
+# --- issue 20: a city's IRIS file through every step; reports in French -----------
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+
+
+@pytest.fixture
+def lyon_client(tmp_path):
+    """The app on a store of Lyon (its box as the study area, no seed layer), an
+    administrator signed in; (client, csrf token, store)."""
+    from mapapp import create_app
+
+    (tmp_path / "no-seed").mkdir()
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATA_DIR": str(tmp_path / "no-seed"),
+            "STUDY_AREA": "4.70,45.60,5.10,45.90",
+            "TILES": "none",
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    store = app.extensions["mapapp.site"].store
+    accounts.create_user(store, "root", "admin", "long-enough-password")
+    client = app.test_client()
+    login(client, name="root")
+    page = client.get("/planner/import").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    yield client, token, store
+    app.extensions["mapapp.site"].close()
+
+
+def test_the_wizard_maps_a_city_iris_file_into_the_zones(lyon_client):
+    client, token, store = lyon_client
+    sample = SAMPLES / "lyon" / "iris-lyon-1er-2e-shp.zip"
+    data = {"csrf_token": token, "file": (io.BytesIO(sample.read_bytes()), sample.name)}
+    sent = client.post("/planner/import", data=data, content_type="multipart/form-data")
+    columns = sent.headers["Location"]
+    page = client.get(columns + "?lang=fr").get_data(as_text=True)
+    assert '<option value="zones" selected>' in page
+    assert '<option value="id" selected>' in page  # the IRIS code, suggested
+    assert 'name="map.id"' not in page  # ids are the importer's: iris-<code>
+    form = {
+        "csrf_token": token,
+        "layer": "zones",
+        "action": "next",
+        "map.zone_code": "id",
+        "map.zone_name": "libiris",
+        "map.commune_code": "com",
+    }
+    assert client.post(columns, data=form).status_code == 303
+    options = columns.replace("/columns", "/options")
+    answer = client.post(
+        options,
+        data={"csrf_token": token, "source": "Métropole de Lyon", "mode": "replace"},
+    )
+    assert answer.status_code == 303
+    report = client.get(answer.headers["Location"] + "?lang=fr").get_data(as_text=True)
+    assert "Importer ces 26 lignes dans Zones de référence" in report
+    assert "Chaque élément porte la source donnée : Métropole de Lyon (" in report
+    confirm = answer.headers["Location"].replace("/report", "/confirm")
+    done = client.post(confirm, data={"csrf_token": token}).get_data(as_text=True)
+    assert "Écrit en une transaction" in done
+    zones = store.read("zones").set_index("id")
+    assert len(zones) == 26 and zones.loc["iris-693810101", "commune_code"] == "69381"
+
+
+def test_the_report_lists_values_left_out_and_reasons_in_french(client, admin):
+    """The real ONISEP file, one link made unreadable: the report counts the rows
+    outside the communes by reason, and the link left out with its row kept."""
+    text = SAMPLES / "onisep" / "ideo-structures-enseignement-superieur-2022-sample.csv"
+    raw = text.read_bytes().replace(
+        b"www.onisep.fr/http/redirection/etablissement/slug/ENS.5075",
+        b"javascript:alert(1)",
+    )
+    assert b"javascript:alert(1)" in raw
+    data = {"csrf_token": admin, "file": (io.BytesIO(raw), "onisep.csv")}
+    sent = client.post("/planner/import", data=data, content_type="multipart/form-data")
+    columns = sent.headers["Location"]
+    assert client.post(columns, data={"csrf_token": admin}).status_code == 303
+    options = columns.replace("/columns", "/options")
+    answer = client.post(
+        options, data={"csrf_token": admin, "edition": "2022-03", "mode": "merge"}
+    )
+    report = client.get(answer.headers["Location"] + "?lang=fr").get_data(as_text=True)
+    assert "hors des communes choisies" in report
+    assert "Valeurs laissées de côté, lignes conservées" in report
+    assert "javascript:alert(1)" in report  # the value shown, escaped as text
+    assert "<script" not in report.split("javascript:alert(1)")[0][-200:]
+    assert "https:// ajouté" in report

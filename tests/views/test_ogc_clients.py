@@ -76,11 +76,20 @@ def matched(base: str, name: str) -> int:
     return get_json(f"{base}/ogc/collections/{name}/items?limit=1")["numberMatched"]
 
 
-def download(base: str, root: Path, name: str, query: str = "") -> Path:
-    path = root / f"{name}{query and '-' + str(abs(hash(query)))}.gpkg"
-    with urllib.request.urlopen(f"{base}/download/{name}.gpkg{query}") as r:
+def download(
+    base: str, root: Path, name: str, query: str = "", fmt: str = "gpkg"
+) -> Path:
+    path = root / f"{name}{query and '-' + str(abs(hash(query)))}.{fmt}"
+    with urllib.request.urlopen(f"{base}/download/{name}.{fmt}{query}") as r:
         path.write_bytes(r.read())
     return path
+
+
+def commune_level(base: str, name: str = "companies") -> list[str]:
+    """The ids of a layer's features located at commune level only."""
+    where = urllib.parse.quote("precision = 'commune'")
+    page = get_json(f"{base}/ogc/collections/{name}/items?limit=1000&filter={where}")
+    return sorted(f["id"] for f in page["features"])
 
 
 # --- GDAL ----------------------------------------------------------------------
@@ -215,6 +224,7 @@ def qgis_view(served):
     base, root = served
     packages = [str(download(base, root, name)) for name in PUBLIC]
     packages.append(str(download(base, root, "coworking", "?crs=EPSG:2154")))
+    packages.append(str(download(base, root, "companies", fmt="geojson")))
     proxy = Recorder(base)
     try:
         done = subprocess.run(
@@ -398,3 +408,54 @@ def test_qgis_sees_counterclockwise_rings_typed_fields_and_the_licence(qgis_view
         v for k, v in qgis_view["gpkg"].items() if k.startswith("coworking-")
     )
     assert lambert["licenses"] == qgis_view["gpkg"]["coworking.gpkg"]["licenses"]
+
+
+# --- issue 20, item 5: commune-level features have no point of their own ----------
+
+
+def test_gdal_reads_commune_level_companies_without_a_geometry(served):
+    """The GeoPackage and GeoJSON downloads and the OGC API (GDAL's OAPIF driver)
+    give the companies located at commune level only a null geometry, in a point
+    layer; the others keep their points."""
+    from tests.gdal_client import gdal
+
+    base, root = served
+    expected = commune_level(base)
+    assert len(expected) >= 2
+    seen = gdal(
+        """
+        out = []
+        for path, layer in ((args[0], None), (args[1], None),
+                            ("OAPIF:" + args[2], "companies")):
+            info = pyogrio.read_info(path, layer=layer)
+            frame = pyogrio.read_dataframe(path, layer=layer)
+            out.append({
+                "type": info["geometry_type"],
+                "count": len(frame),
+                "none": sorted(frame.loc[frame.geometry.isna(), "id"]),
+            })
+        result = out
+        """,
+        str(download(base, root, "companies")),
+        str(download(base, root, "companies", fmt="geojson")),
+        f"{base}/ogc",
+    )
+    for view in seen:
+        assert view["type"] == "Point", view
+        assert view["none"] == expected, view
+        assert view["count"] == matched(base, "companies")
+
+
+@pytest.mark.desktop
+def test_qgis_sees_commune_level_companies_without_a_place(served, qgis_view):
+    base, _root = served
+    expected = commune_level(base)
+    for view in (
+        qgis_view["oapif"]["companies"],
+        qgis_view["gpkg"]["companies.gpkg"],
+        qgis_view["gpkg"]["companies.geojson"],
+    ):
+        assert view["valid"] and view["unlocated"] == expected
+        assert view["count"] == matched(base, "companies")
+    # no box selects them: they have no place
+    assert not set(qgis_view["bbox"]["companies"]["ids"]) & set(expected)
