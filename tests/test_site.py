@@ -78,3 +78,85 @@ def test_page_cache_is_bounded_in_bytes_whatever_visitors_ask(core_site):
     entries, nbytes = core_site.pages.size
     assert nbytes <= core_site.pages.max_bytes
     assert entries < 3000
+
+
+def _stored_perimeter(site, xy, name: str) -> str:
+    """Add a perimeter around Besançon's centre whose outline is ``xy`` (metres)."""
+    import numpy as np
+    from shapely.geometry import Polygon
+
+    lon0, lat0, kx = 6.02, 47.24, 111_320.0 * 0.6788
+    shape = Polygon(np.column_stack([lon0 + xy[:, 0] / kx, lat0 + xy[:, 1] / 111_320]))
+    props = {
+        "name": name,
+        "status": "candidate",
+        "source": "saisie",
+        "source_date": "2026",
+        "precision": "exact",
+        "published": False,
+    }
+    return site.store.add("perimeters", props, shape, author="test")["id"]
+
+
+def _staircase(steps: int = 500, step: float = 20.0):
+    """A 1,000-vertex outline of 20 m steps (parcels): accepted, still detailed
+    once simplified."""
+    import numpy as np
+
+    pts = []
+    for i in range(steps):
+        pts += [(i * step, i * step), ((i + 1) * step, i * step)]
+    return np.array(pts + [(steps * step, -2000.0), (0.0, -2000.0)])
+
+
+def test_perimeter_buffer_is_computed_once_per_outline(core_site, monkeypatch):
+    import mapapp.site
+    from mapapp.analysis.catchments import to_metric
+
+    calls = []
+    real = mapapp.site.catchment_area
+    monkeypatch.setattr(
+        mapapp.site,
+        "catchment_area",
+        lambda place, radius: calls.append(place.area) or real(place, radius),
+    )
+    fid = _stored_perimeter(core_site, _staircase(), "Quartier des parcelles")
+    geometry, _props = core_site.feature_geometry("perimeters", fid)
+    weights = {"jobs": 1.0}
+    rows = core_site.scenarios({}, 800, weights, 250)
+    assert fid in {r["id"] for r in rows}
+    core_site.scenarios({}, 800, weights, 250)
+    core_site.dossier({}, ("perimeters", fid), 800, weights, 250)
+    core_site.catchment({}, geometry, 800)
+    area = to_metric(geometry).area
+
+    def ours():
+        return len([a for a in calls if abs(a - area) < 1])
+
+    assert ours() == 1
+    core_site.catchment({}, geometry, 500)  # another radius: another area
+    assert ours() == 2
+
+
+def test_a_jagged_perimeter_stored_before_the_checks_never_stalls(
+    core_site, monkeypatch
+):
+    import time
+
+    import numpy as np
+
+    import mapapp.layers.validation
+
+    # a 2,000-vertex outline zigzagging by 300 m: GEOS buffers it at once in 24 s
+    angle = np.linspace(0, 2 * np.pi, 2000, endpoint=False)
+    radius = 1000 + np.where(np.arange(2000) % 2 == 0, 300.0, -300.0)
+    xy = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    with monkeypatch.context() as patch:  # saved before outlines were checked
+        patch.setattr(mapapp.layers.validation, "outline_problem", lambda g: None)
+        fid = _stored_perimeter(core_site, xy, "Ancien périmètre dentelé")
+    start = time.perf_counter()
+    rows = core_site.scenarios({}, 800, {"jobs": 1.0}, 250)
+    core_site.dossier({}, ("perimeters", fid), 800, {"jobs": 1.0}, 250)
+    assert time.perf_counter() - start < 10
+    row = next(r for r in rows if r["id"] == fid)
+    assert row["companies"] >= 1

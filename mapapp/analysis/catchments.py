@@ -6,12 +6,60 @@ modelled; 800 m is about ten minutes on foot at 4.8 km/h).
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from ..layers.outline import SIMPLIFY_M, simplified
 from . import Prepared
+
+# An outline with more vertices than this (once simplified) is buffered in steps:
+# GEOS's one-step buffer of a jagged 1,000-vertex outline by 800 m nodes millions
+# of crossings of its raw offset curve (seconds to minutes, gigabytes).
+DIRECT_VERTICES = 200
+FIRST_STEP_M = 8.0
+BUFFER_TOLERANCE_M = SIMPLIFY_M  # what the steps may add to the outline's own
+
+
+def buffer_steps(radius_m: float) -> list[float]:
+    """Buffer distances doubling from FIRST_STEP_M that add up to ``radius_m``."""
+    steps, step, done = [], FIRST_STEP_M, 0.0
+    while done < radius_m:
+        steps.append(min(step, radius_m - done))
+        done += steps[-1]
+        step *= 2
+    return steps
+
+
+def catchment_area(place_m: BaseGeometry, radius_m: float) -> BaseGeometry:
+    """The metric area within ``radius_m`` of a metric place, its work bounded by
+    the outline's size whatever its shape.
+
+    A polygon is first simplified within SIMPLIFY_M metres (layers.outline). A
+    simple outline (at most DIRECT_VERTICES) is buffered at once, as it always
+    was; a detailed one in doubling steps, each simplified within
+    BUFFER_TOLERANCE_M / steps: a buffer by a + b is the buffer by a buffered by
+    b, and each step smooths the detail smaller than itself, so no step meets
+    more than a few neighbouring vertices. The result is within SIMPLIFY_M +
+    BUFFER_TOLERANCE_M metres of the exact buffer.
+    """
+    shape = simplified(place_m)
+    if shapely.get_num_coordinates(shape) <= DIRECT_VERTICES:
+        return shape.buffer(radius_m, quad_segs=16)
+    steps = buffer_steps(radius_m)
+    tolerance = BUFFER_TOLERANCE_M / len(steps)
+    for step in steps:
+        # no more segments per quarter circle than the tolerance needs
+        segments = math.pi / 4 / math.acos(max(1 - tolerance / step, -1.0))
+        quad_segs = min(16, max(1, math.ceil(segments)))
+        buffered = shape.buffer(step, quad_segs=quad_segs)
+        shape = shapely.simplify(buffered, tolerance, preserve_topology=False)
+        if not shape.is_valid or shape.is_empty:  # plain Douglas-Peucker may fold
+            shape = shapely.make_valid(shape) if not shape.is_empty else buffered
+    return shape
 
 
 def to_metric(place: BaseGeometry) -> BaseGeometry:
@@ -19,7 +67,12 @@ def to_metric(place: BaseGeometry) -> BaseGeometry:
     return gpd.GeoSeries([place], crs=4326).to_crs(2154).iloc[0]
 
 
-def catchment(data: Prepared, place: BaseGeometry, radius_m: float) -> dict:
+def catchment(
+    data: Prepared,
+    place: BaseGeometry,
+    radius_m: float,
+    area: BaseGeometry | None = None,
+) -> dict:
     """Figures within ``radius_m`` of ``place`` (a WGS84 point or polygon).
 
     Counts companies (by sector, with estimated jobs), schools and their students,
@@ -29,9 +82,10 @@ def catchment(data: Prepared, place: BaseGeometry, radius_m: float) -> dict:
     catchment; those of the communes it reaches are counted apart. Estimated jobs
     follow ``data.jobs_basis`` (the register's bands unless the planner asked for
     press figures too); ``jobs_left_out`` is what the other bands would add.
+    ``area``: the metric :func:`catchment_area` when the caller keeps it.
     """
     place_m = to_metric(place)
-    area = place_m.buffer(radius_m, quad_segs=16)
+    area = catchment_area(place_m, radius_m) if area is None else area
     hit = data.companies.sindex.query(area, predicate="intersects")
     sectors = data.companies["sector"].to_numpy()[hit]
     jobs = data.jobs[hit]

@@ -94,16 +94,18 @@ def dossier(
     scope: Scope,
     radius_m: float,
     scenarios: list[dict] | None = None,
+    area: BaseGeometry | None = None,
 ) -> dict:
     """Everything a dossier shows; ``frames`` are the (filtered) layers in WGS84.
 
     Key figures and the timeline count inside the perimeter, or within walking
-    distance of a site; the catchment table is the walking distance around either.
+    distance of a site; the catchment table is the walking distance around either
+    (``area``: its metric area when the caller keeps it).
     """
     around = None
     focus = inside = None
     if scope.geometry is not None:
-        around = catchment(data, scope.geometry, radius_m)
+        around = catchment(data, scope.geometry, radius_m, area)
         focus = to_metric(around["area"])
         inside = to_metric(scope.geometry) if scope.kind == "perimeter" else focus
     outlines = [] if focus is None else [focus]

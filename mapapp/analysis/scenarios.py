@@ -6,7 +6,10 @@ distance to the nearest station and the suitability score of the grid cell it is
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import geopandas as gpd
+from shapely.geometry.base import BaseGeometry
 
 from . import PLANNED_STATUSES, Prepared
 from .catchments import catchment, to_metric
@@ -28,12 +31,16 @@ def scenario_rows(
     cells: gpd.GeoDataFrame,
     frames: dict[str, gpd.GeoDataFrame],
     radius_m: float,
+    area_of: Callable[[BaseGeometry, float], BaseGeometry] | None = None,
 ) -> list[dict]:
-    """One row per candidate (see :func:`candidates`) with its figures."""
+    """One row per candidate (see :func:`candidates`) with its figures;
+    ``area_of(place, radius_m)`` gives a candidate's metric catchment area when the
+    caller keeps them (computed here otherwise)."""
     rows = []
     for layer, frame in candidates(frames):
         for _i, row in frame.iterrows():
-            c = catchment(data, row.geometry, radius_m)
+            area = None if area_of is None else area_of(row.geometry, radius_m)
+            c = catchment(data, row.geometry, radius_m, area)
             rows.append(
                 {
                     "layer": layer,

@@ -16,6 +16,7 @@ from ..errors import Problem
 from ..limits import ID_PATTERN, MAX_ID_LENGTH, MAX_TEXT_LENGTH, MAX_VERTICES
 from ..study_area import reaches_into
 from .model import Field, LayerSpec
+from .outline import outline_problem
 
 # The study area: a box (min_lon, min_lat, max_lon, max_lat), or any object with
 # ``covers(geom)``, ``bounds`` and a description (mapapp.study_area.StudyArea: the
@@ -54,6 +55,11 @@ MESSAGES = {
     "not_finite": "coordinates must be finite numbers",
     "wrong_geometry_type": "expected {expected}, got {got}",
     "invalid_geometry": "invalid geometry: {reason}",
+    "self_intersection": "the outline crosses itself near lon={lon}, lat={lat}",
+    "spike": "{count} spike(s) where the outline turns back on itself (the sharpest, "
+    "{angle} degrees, near lon={lon}, lat={lat})",
+    "too_jagged": "the outline is {ratio} times as long as its convex hull's, "
+    "more than {maximum}: too jagged to analyse",
     "swapped": "latitude and longitude look swapped: GeoJSON wants "
     "[longitude, latitude], got x={x:.5f}, y={y:.5f}",
     "outside_area": "outside the study area {area}: bounds {bounds}",
@@ -148,6 +154,10 @@ def check_geometry(geom, spec: LayerSpec, area: Area) -> tuple[str, dict] | None
         return "has_z", {}
     if not np.isfinite(shapely.get_coordinates(geom)).all():
         return "not_finite", {}
+    if spec.editable and spec.geometry == "Polygon":  # outlines planners draw
+        bad = outline_problem(geom)
+        if bad:
+            return bad
     if not geom.is_valid:
         return "invalid_geometry", {"reason": shapely.is_valid_reason(geom)}
     # Points lie in the study area; zones and perimeters need only reach into it

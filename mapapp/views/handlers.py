@@ -27,6 +27,27 @@ PROBLEM_TEXTS = {
     "outside_area": lambda p: _("Outside the study area."),
     "swapped": lambda p: _("Latitude and longitude look swapped."),
     "invalid_geometry": lambda p: _("Invalid shape: %(reason)s.", reason=p["reason"]),
+    "self_intersection": lambda p: _(
+        "The outline crosses itself near %(lon)s, %(lat)s: draw it again without "
+        "a crossing.",
+        lon=p["lon"],
+        lat=p["lat"],
+    ),
+    "spike": lambda p: _(
+        "The outline has %(count)s spike(s), where it turns back on itself (the "
+        "sharpest, %(angle)s°, near %(lon)s, %(lat)s): remove the needle.",
+        count=p["count"],
+        angle=p["angle"],
+        lon=p["lon"],
+        lat=p["lat"],
+    ),
+    "too_jagged": lambda p: _(
+        "The outline is too jagged to analyse: %(ratio)s times as long as the "
+        "shape around it (at most %(maximum)s). Draw it along the streets, "
+        "without zigzags.",
+        ratio=p["ratio"],
+        maximum=p["maximum"],
+    ),
     "missing_geometry": lambda p: _("The place is missing."),
     "unknown_field": lambda p: _("Unknown field."),
     "duplicate_id": lambda p: _("This identifier is already used."),

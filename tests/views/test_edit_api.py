@@ -168,3 +168,37 @@ def test_validation_problems_in_the_page_language(api):
         version=1,
     )
     assert outside.json["problems"][0]["message"] == "Outside the study area."
+
+
+def test_spiky_or_crossing_perimeters_refused_in_the_page_language(api):
+    import math
+
+    angle = [2 * math.pi * i / 2000 for i in range(2000)]
+    radius = [1000.0 if i % 2 == 0 else 50.0 for i in range(2000)]  # a star
+    ring = [
+        [6.02 + r * math.cos(a) / 75_560, 47.24 + r * math.sin(a) / 111_320]
+        for r, a in zip(radius, angle, strict=True)
+    ]
+    body = {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
+        "properties": {
+            "name": "Quartier étoilé",
+            "status": "candidate",
+            "source": "saisie",
+            "source_date": "2026",
+            "precision": "exact",
+        },
+    }
+    fr = api("POST", "/api/layers/perimeters/features?lang=fr", body)
+    assert fr.status_code == 422
+    assert fr.json["problems"][0]["message"].startswith("Le contour a 2")
+    assert "pointe" in fr.json["problems"][0]["message"]
+    en = api("POST", "/api/layers/perimeters/features?lang=en", body)
+    assert "spike" in en.json["problems"][0]["message"]
+    bowtie = [[6.0, 47.24], [6.01, 47.25], [6.01, 47.24], [6.0, 47.25], [6.0, 47.24]]
+    body["geometry"]["coordinates"] = [bowtie]
+    crossing = api("POST", "/api/layers/perimeters/features?lang=fr", body)
+    assert crossing.json["problems"][0]["message"] == (
+        "Le contour se recoupe près de 6.005, 47.245 : redessinez-le sans croisement."
+    )
