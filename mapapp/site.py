@@ -16,11 +16,13 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from .analysis import Prepared
+from .analysis import COMMUNE_LEVEL, COMPANY_FIELDS, Prepared
 from .analysis.catchments import catchment, catchment_area, to_metric
+from .analysis.columns import Points, filter_points
 from .analysis.dossier import Scope, dossier
 from .analysis.filters import apply_filters, filter_query
 from .analysis.indicators import key_figures
@@ -133,7 +135,8 @@ class Site:
         self.store = store or open_store(settings.store_url, self.area)
         self.pages = BoundedCache(max_entries=1024, max_bytes=128 * MB)
         self._snapshots = BoundedCache(max_entries=32, max_bytes=512 * MB)
-        self._prepared = BoundedCache(max_entries=8, max_bytes=1024 * MB)
+        self._columns = BoundedCache(max_entries=2, max_bytes=512 * MB)
+        self._prepared = BoundedCache(max_entries=8, max_bytes=512 * MB)
         self._grids = BoundedCache(max_entries=32, max_bytes=256 * MB)
         self._facts = BoundedCache(max_entries=64, max_bytes=16 * MB)
         self._areas = BoundedCache(max_entries=512, max_bytes=32 * MB)
@@ -289,11 +292,46 @@ class Site:
         key = (self.data_version(), tuple(sorted(filter_query(filters).items())), jobs)
 
         def make() -> Prepared:
-            layers = {n: self.filtered(n, filters) for n in ANALYSIS_LAYERS}
-            return Prepared(layers, jobs=jobs, communes=self.territory.shapes())
+            layers = {
+                n: self.filtered(n, filters) for n in ANALYSIS_LAYERS[1:]
+            }  # the companies come as columns, kept per version of their layer
+            points, at_commune = self.company_points()
+            companies = (
+                filter_points(points, filters.get("companies", {})),
+                apply_filters("companies", at_commune, filters),
+            )
+            return Prepared(layers, jobs, self.territory.shapes(), companies=companies)
 
         return self._prepared.get_or_make(
-            key, make, lambda p: sum(frame_bytes(f) for f in p.frames)
+            key,
+            make,
+            lambda p: (
+                p.companies.nbytes
+                + 4 * p.jobs.nbytes
+                + sum(frame_bytes(f) for f in p.frames)
+            ),
+        )
+
+    def company_points(self) -> tuple[Points, gpd.GeoDataFrame]:
+        """(the companies located at a place as columns in Lambert-93, those
+        located at commune level only as a frame), read once per version of the
+        companies layer: an edit of a perimeter reads no company again."""
+        names = [f for f in COMPANY_FIELDS if f in get_spec("companies").field_names]
+
+        def make() -> tuple[Points, gpd.GeoDataFrame]:
+            xy, fields = self.store.read_arrays("companies", names)
+            codes, values = fields["precision"]
+            commune = np.array([v == COMMUNE_LEVEL for v in values] + [False])[codes]
+            placed = {k: (c[~commune], v) for k, (c, v) in fields.items()}
+            points = Points.from_wgs84(xy[~commune], placed)
+            at_commune = self.store.read(
+                "companies", filters={"precision": COMMUNE_LEVEL}
+            )
+            return points, at_commune
+
+        key = ("companies", self.store.layer_version("companies"))
+        return self._columns.get_or_make(
+            key, make, lambda pair: pair[0].nbytes + frame_bytes(pair[1])
         )
 
     def grid(
@@ -464,6 +502,7 @@ class Site:
         for cache in (
             self.pages,
             self._snapshots,
+            self._columns,
             self._prepared,
             self._grids,
             self._facts,

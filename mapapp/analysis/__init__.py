@@ -16,8 +16,10 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..naf import HEADCOUNT_CLASSES
+from .columns import Points
 
 METRIC_CRS = 2154  # Lambert-93
 DEFAULT_RADIUS_M = 800  # about 10 minutes on foot
@@ -44,6 +46,20 @@ JOBS_BASES = ("register", "all")
 # leave them out and count them as "located at commune level only".
 COMMUNE_LEVEL = "commune"
 POINT_LAYERS = ("companies", "schools", "coworking")
+# The companies' fields analyses read (Points codes them; a dossier lists them).
+COMPANY_FIELDS = (
+    "sector",
+    "headcount_class",
+    "headcount_source",
+    "creation_date",
+    "closure_date",
+    "precision",
+    "commune_code",
+    "source",
+    "source_date",
+    "illustrative",
+    "licence",
+)
 
 
 def metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -93,7 +109,9 @@ class Prepared:
     ``layers`` maps companies, schools, coworking, fibre and context to frames in
     any CRS (already filtered as the planner asked); ``communes`` maps the
     territory's INSEE codes to (name, WGS84 contour), to place commune-level
-    features.
+    features. The companies are held as columns (:class:`~.columns.Points`):
+    ``companies`` gives them ready, with the commune-level ones as a frame, in
+    place of ``layers["companies"]`` (a million companies are never a frame).
     """
 
     def __init__(
@@ -101,6 +119,7 @@ class Prepared:
         layers: dict[str, gpd.GeoDataFrame],
         jobs: str = "register",
         communes: dict | None = None,
+        companies: tuple[Points, gpd.GeoDataFrame] | None = None,
     ):
         self.communes = communes or {}
         coworking = metric(layers["coworking"])
@@ -109,9 +128,14 @@ class Prepared:
             "coworking": coworking[coworking["status"] != "closed"],
         }
         self.at_commune: dict[str, gpd.GeoDataFrame] = {}
-        for name in POINT_LAYERS:
+        for name in ("schools", "coworking"):
             placed, self.at_commune[name] = _split(metric(layers[name]))
             setattr(self, name, placed)
+        if companies is None:
+            placed, at_commune = _split(metric(layers["companies"]))
+            companies = (Points.from_frame(placed, COMPANY_FIELDS), at_commune)
+        self.companies: Points = companies[0]
+        self.at_commune = {"companies": metric(companies[1]), **self.at_commune}
         self.fibre = metric(layers["fibre"])
         context = metric(layers["context"])
         placed_context, _at_commune = _split(context)
@@ -119,40 +143,44 @@ class Prepared:
             drop=True
         )
         self.jobs_basis = jobs if jobs in JOBS_BASES else "register"
-        sources = self.companies.get("headcount_source")
-        classes = self.companies["headcount_class"]
-        self.jobs = jobs_estimate(classes, sources, self.jobs_basis)
+        self.jobs = _jobs(self.companies, self.jobs_basis)
         # what the other basis would add: said beside the estimate
-        self.jobs_left_out = jobs_estimate(classes, sources, "all") - self.jobs
+        self.jobs_left_out = _jobs(self.companies, "all") - self.jobs
         # creation (and, when an import keeps them, closure) years for the timeline
-        self.creation_years = _years(self.companies, "creation_date")
-        self.closure_years = _years(self.companies, "closure_date", None)
+        self.creation_years = _point_years(self.companies, "creation_date")
+        self.closure_years = _point_years(self.companies, "closure_date", None)
         at_commune = self.at_commune["companies"]
         self.commune_creation_years = _years(at_commune, "creation_date")
         self.commune_closure_years = _years(at_commune, "closure_date", None)
-        for frame in (
-            self.companies,
-            self.schools,
-            self.coworking,
-            self.fibre,
-            self.stations,
-        ):
+        for frame in self.frames:
             _ = frame.sindex  # build the spatial index now, not on the first query
+
+    def companies_frame(self) -> gpd.GeoDataFrame:
+        """The placed companies as a metric frame of their coded fields (for the
+        dossier's map and sources)."""
+        points = self.companies
+        columns = {name: points.values(name) for name in points.fields}
+        geometry = shapely.points(points.x, points.y)
+        return gpd.GeoDataFrame(columns, geometry=geometry, crs=METRIC_CRS)
 
     def layers_with_commune_level(self) -> dict[str, gpd.GeoDataFrame]:
         """The point layers whole again: placed and commune-level features (metric;
         coworking without the closed places)."""
+        placed = {
+            "companies": self.companies_frame(),
+            "schools": self.schools,
+            "coworking": self.coworking,
+        }
         return {
-            name: pd.concat(
-                [getattr(self, name), self.at_commune[name]], ignore_index=True
-            )
+            name: pd.concat([placed[name], self.at_commune[name]], ignore_index=True)
             for name in POINT_LAYERS
         }
 
     @property
     def frames(self) -> tuple[gpd.GeoDataFrame, ...]:
-        """The prepared frames (to measure the memory they hold)."""
-        return (self.companies, self.schools, self.coworking, self.fibre, self.stations)
+        """The prepared frames but the companies' columns (to measure the memory
+        they hold)."""
+        return (self.schools, self.coworking, self.fibre, self.stations)
 
     def commune_level(self, area_m=None) -> dict:
         """Features located at commune level only, by layer: all of them, or those of
@@ -168,6 +196,29 @@ class Prepared:
             touched = _communes_reached(known, shapes, area_m)
             counts[name] = int(sum(1 for c in codes if c in touched))
         return {"located_at_commune_level_only": counts}
+
+
+def _jobs(points: Points, basis: str) -> np.ndarray:
+    """:func:`jobs_estimate` of coded points, computed once per class and source."""
+    if "headcount_class" not in points.fields:
+        return np.zeros(len(points))
+    codes, classes = points.fields["headcount_class"]
+    jobs = np.append(jobs_estimate(classes), 0.0)[codes]
+    if basis == "register" and "headcount_source" in points.fields:
+        codes, sources = points.fields["headcount_source"]
+        press = np.array([s == "press" for s in sources] + [False])
+        jobs[press[codes]] = 0.0
+    return jobs
+
+
+def _point_years(points: Points, name: str, missing=np.nan) -> np.ndarray | None:
+    """:func:`_years` of a coded field, computed once per distinct date."""
+    from .timeline import years_of
+
+    if name not in points.fields:
+        return None if missing is None else np.full(len(points), missing)
+    codes, dates = points.fields[name]
+    return np.append(years_of(dates), np.nan)[codes]
 
 
 def _commune_codes(frame: gpd.GeoDataFrame, shapes: dict) -> list[str | None]:

@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..layers.outline import SIMPLIFY_M, simplified
 from . import Prepared
+from .columns import by_value
 
 # An outline with more vertices than this (once simplified) is buffered in steps:
 # GEOS's one-step buffer of a jagged 1,000-vertex outline by 800 m nodes millions
@@ -86,17 +87,6 @@ def catchment(
     """
     place_m = to_metric(place)
     area = catchment_area(place_m, radius_m) if area is None else area
-    hit = data.companies.sindex.query(area, predicate="intersects")
-    sectors = data.companies["sector"].to_numpy()[hit]
-    jobs = data.jobs[hit]
-    by_sector = {}
-    for sector in sorted(set(sectors)):
-        mask = sectors == sector
-        by_sector[sector] = {
-            "count": int(mask.sum()),
-            "jobs_estimate": round(float(jobs[mask].sum()), 1),
-        }
-    headcounts = data.companies["headcount_class"].to_numpy()[hit]
     schools = data.schools.iloc[data.schools.sindex.query(area, predicate="intersects")]
     students = schools["students"].dropna()
     cow = data.coworking.iloc[data.coworking.sindex.query(area, predicate="intersects")]
@@ -104,16 +94,7 @@ def catchment(
     return {
         "radius_m": radius_m,
         **data.commune_level(area),
-        "companies": {
-            "count": int(len(hit)),
-            "jobs_estimate": round(float(jobs.sum()), 1),
-            "jobs_basis": data.jobs_basis,
-            "jobs_left_out": round(float(data.jobs_left_out[hit].sum()), 1),
-            "without_headcount": int(
-                sum(1 for h in headcounts if not isinstance(h, str))
-            ),
-            "by_sector": by_sector,
-        },
+        "companies": companies_within(data, area),
         "schools": {
             "count": int(len(schools)),
             "students": int(students.sum()),
@@ -127,6 +108,27 @@ def catchment(
         "fibre_coverage": fibre_coverage_at(data, place_m),
         "nearest_station_m": nearest_station_m(data, place_m),
         "area": gpd.GeoSeries([area], crs=2154).to_crs(4326).iloc[0],
+    }
+
+
+def companies_within(data: Prepared, area: BaseGeometry) -> dict:
+    """The catchment's companies: count, estimated jobs (and what the other basis
+    would add), those without a headcount class, and the same by sector."""
+    hit = data.companies.within(area)
+    headcounts = data.companies.fields.get("headcount_class")
+    by_sector = {
+        sector: {"count": count, "jobs_estimate": round(jobs, 1)}
+        for sector, count, jobs in by_value(data.companies, "sector", hit, data.jobs)
+    }
+    return {
+        "count": int(len(hit)),
+        "jobs_estimate": round(float(data.jobs[hit].sum()), 1),
+        "jobs_basis": data.jobs_basis,
+        "jobs_left_out": round(float(data.jobs_left_out[hit].sum()), 1),
+        "without_headcount": int(
+            len(hit) if headcounts is None else (headcounts[0][hit] < 0).sum()
+        ),
+        "by_sector": by_sector,
     }
 
 

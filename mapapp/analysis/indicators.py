@@ -6,6 +6,7 @@ import numpy as np
 import shapely
 
 from . import OPEN_STATUSES, PLANNED_STATUSES, Prepared
+from .columns import by_value
 
 
 def key_figures(data: Prepared, perimeter_m: shapely.Geometry | None = None) -> dict:
@@ -20,15 +21,11 @@ def key_figures(data: Prepared, perimeter_m: shapely.Geometry | None = None) -> 
             return np.arange(len(frame))
         return frame.sindex.query(perimeter_m, predicate="intersects")
 
-    hit = inside(data.companies)
-    sectors = data.companies["sector"].to_numpy()[hit]
+    hit = data.companies.within(perimeter_m)
     jobs = data.jobs[hit]
     by_sector = {
-        s: {
-            "establishments": int((sectors == s).sum()),
-            "jobs_estimate": round(float(jobs[sectors == s].sum()), 1),
-        }
-        for s in sorted(set(sectors))
+        s: {"establishments": count, "jobs_estimate": round(sum_, 1)}
+        for s, count, sum_ in by_value(data.companies, "sector", hit, data.jobs)
     }
     schools = data.schools.iloc[inside(data.schools)]
     cow = data.coworking.iloc[inside(data.coworking)]

@@ -24,6 +24,7 @@ import numpy as np
 import shapely
 
 from . import DEFAULT_RADIUS_M, Prepared
+from .columns import disc_sums
 
 CRITERIA = ("jobs", "training", "fibre", "station", "underserved")
 DEFAULT_WEIGHTS = {name: 1.0 for name in CRITERIA}
@@ -82,12 +83,14 @@ def score_grid(
         extent = shapely.union_all(data.fibre.geometry.values)
     cells = grid(extent, cell_m)
     centres = cells["centre"].values
-    jobs = _within_counts(
-        centres,
-        shapely.STRtree(data.companies.geometry.values),
-        radius_m,
-        len(data.companies),
+    # the companies: binned on the grid, only those near a circle's edge measured
+    minx, miny = extent.bounds[:2]
+    jobs = disc_sums(
+        data.companies,
         data.jobs,
+        (cells["cx"].to_numpy(), cells["cy"].to_numpy()),
+        (minx + cell_m / 2, miny + cell_m / 2, cell_m),
+        radius_m,
     )
     training = _within_counts(
         centres,

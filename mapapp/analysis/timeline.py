@@ -15,6 +15,7 @@ import re
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from . import Prepared
@@ -39,15 +40,16 @@ def year_of(value: object) -> float:
 
 
 def years_of(values) -> np.ndarray:
-    """:func:`year_of` over a column (float array, NaN where unknown)."""
-    return np.array([year_of(v) for v in values], dtype=float)
+    """:func:`year_of` over a column (float array, NaN where unknown), read once
+    per distinct value (a million dates hold a few thousand)."""
+    codes, uniques = pd.factorize(pd.Series(list(values), dtype=object))
+    years = np.array([year_of(v) for v in uniques] + [np.nan], dtype=float)
+    return years[codes]
 
 
 def companies_in(data: Prepared, area_m: shapely.Geometry | None) -> np.ndarray:
     """Positions of the (prepared) companies inside a metric area (all if None)."""
-    if area_m is None:
-        return np.arange(len(data.companies))
-    return np.sort(data.companies.sindex.query(area_m, predicate="intersects"))
+    return data.companies.within(area_m)
 
 
 def timeline(
@@ -68,13 +70,19 @@ def timeline(
     first = min(first, last)
     years = np.arange(first, last + 1)
     closed = np.full(len(created), np.nan) if closed is None else closed
-    made = np.array([(created == y).sum() for y in years], dtype=int)
-    gone = np.array([(closed == y).sum() for y in years], dtype=int)
+    made = _per_year(created, first, len(years))
+    gone = _per_year(closed, first, len(years))
+    # existing at the end of y: created by then and not closed by then, that is
+    # created by y, less those whose later of creation and closure is by y
     alive = ~np.isnan(created)
-    existing = np.array(
-        [int((alive & (created <= y) & ~(closed <= y)).sum()) for y in years]
-    )
-    before = int((alive & (created < first) & ~(closed < first)).sum())
+    opened = np.sort(created[alive])
+    ended = np.sort(np.fmax(created, closed)[alive & np.isfinite(closed)])
+
+    def existing_at(y, side):
+        return np.searchsorted(opened, y, side) - np.searchsorted(ended, y, side)
+
+    existing = existing_at(years, "right").astype(int)
+    before = int(existing_at(first, "left"))
     net = np.diff(np.concatenate([[before], existing]))
     return {
         "years": years.tolist(),
@@ -87,6 +95,13 @@ def timeline(
         "total": int(len(created)),
         "closures_known": bool(np.isfinite(closed).any()),
     }
+
+
+def _per_year(years: np.ndarray, first: int, count: int) -> np.ndarray:
+    """How many of ``years`` fall on each of ``count`` years from ``first``."""
+    offset = years[np.isfinite(years)] - first
+    offset = offset[(offset >= 0) & (offset < count) & (offset == np.floor(offset))]
+    return np.bincount(offset.astype(int), minlength=count).astype(int)
 
 
 def ecosystem(

@@ -29,6 +29,9 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
@@ -274,6 +277,21 @@ class Store(ABC):
     def data_version(self) -> int:
         """The current data version (0 for a store never written)."""
 
+    def layer_version(self, layer: str) -> int:
+        """The data version of the last write to ``layer`` (the current data version
+        when the store does not know it): what caches of one layer key on."""
+        return self.data_version()
+
+    def read_arrays(
+        self, layer: str, columns: list[str], chunk: int = 50_000
+    ) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, list]]]:
+        """A point layer as arrays, for analyses of large layers: ``(xy, fields)``
+        where ``xy`` is an (n, 2) array of WGS84 longitudes and latitudes and each
+        field is ``(codes, values)``: ``values[codes[i]]`` is feature ``i``'s value,
+        code -1 a missing one. Read in chunks of ``chunk`` features, so memory
+        holds one chunk of Python values, not the whole layer's."""
+        return arrays_of(self.read(layer, columns=columns), columns)
+
     def backup(self, folder: Path) -> list[Path]:
         """Copy the store into ``folder`` while it is in use, consistently; return
         the files written. Backends whose database has its own tool say so."""
@@ -286,3 +304,18 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections."""
+
+
+def encode_values(values, known: dict | None = None) -> tuple[np.ndarray, list]:
+    """(codes, values) of a column (see :meth:`Store.read_arrays`); with ``known``
+    (value -> code, extended here) the codes continue an earlier chunk's."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    known = {} if known is None else known
+    remap = np.array([known.setdefault(u, len(known)) for u in uniques] + [-1])
+    return remap[codes].astype(np.int32), list(known)
+
+
+def arrays_of(frame: gpd.GeoDataFrame, columns: list[str]):
+    """:meth:`Store.read_arrays` of a frame already read."""
+    xy = shapely.get_coordinates(frame.geometry.values)
+    return xy, {c: encode_values(frame[c].to_numpy(dtype=object)) for c in columns}

@@ -388,13 +388,38 @@ class GeoPackageStore(SqlStore):
             "UPDATE mapapp_meta SET value = CAST(value AS INTEGER) + 1 "
             "WHERE key = 'data_version'"
         )
-        if layer:
-            _touch_contents(conn, layer)
-        return int(
+        version = int(
             conn.execute(
                 "SELECT value FROM mapapp_meta WHERE key='data_version'"
             ).fetchone()[0]
         )
+        if layer:
+            _touch_contents(conn, layer)
+            conn.execute(
+                "INSERT OR REPLACE INTO mapapp_meta VALUES (?, ?)",
+                (f"layer_version:{layer}", str(version)),
+            )
+        return version
+
+    def layer_version(self, layer: str) -> int:
+        # one read: the data version and the layer's mark of the same state
+        row = self.conn.execute(
+            "SELECT (SELECT value FROM mapapp_meta WHERE key = ?), "
+            "(SELECT value FROM mapapp_meta WHERE key = 'data_version')",
+            (f"layer_version:{layer}",),
+        ).fetchone()
+        return int(row[0] if row[0] is not None else row[1] or 0)
+
+    def _points_xy(self, blobs: list) -> np.ndarray:
+        # a point written by encode_geometry is 61 bytes: GP header (8), XY
+        # envelope (32), little-endian WKB point (21); read those without shapely
+        if blobs and all(b is not None and len(b) == 61 for b in blobs):
+            raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(-1, 61)
+            if (raw[:, 3] == 0b00000011).all() and (raw[:, 40] == 1).all():
+                kinds = raw[:, 41:45].copy().view("<u4").ravel()
+                if (kinds == 1).all():
+                    return raw[:, 45:61].copy().view("<f8").reshape(-1, 2)
+        return super()._points_xy(blobs)
 
     @staticmethod
     @contextmanager
@@ -526,6 +551,7 @@ class GeoPackageStore(SqlStore):
                 "UPDATE mapapp_meta SET value = ? WHERE key = 'data_version'",
                 (str(version + 1),),
             )
+            _mark_layers(conn, version + 1)
         self._tables = None
         return version + 1
 
@@ -548,10 +574,19 @@ class GeoPackageStore(SqlStore):
             conn.execute(
                 "INSERT INTO mapapp_meta VALUES ('data_version', ?)", (str(version),)
             )
+            _mark_layers(conn, version)
             _continue_sequence(conn, last_hid)
             conn.execute("COMMIT")
         finally:
             conn.close()
+
+
+def _mark_layers(conn: sqlite3.Connection, version: int) -> None:
+    """Every layer new at ``version`` (Store.layer_version)."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO mapapp_meta VALUES (?, ?)",
+        [(f"layer_version:{name}", str(version)) for name in REGISTRY],
+    )
 
 
 def _touch_contents(conn: sqlite3.Connection, layer: str) -> None:

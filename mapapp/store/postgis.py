@@ -293,12 +293,27 @@ class PostGISStore(SqlStore):
     # --- writing ---------------------------------------------------------------------
 
     def _bump(self, conn, layer: str | None = None) -> int:
-        return int(
+        version = int(
             conn.execute(
                 "UPDATE mapapp_meta SET value = (value::bigint + 1)::text WHERE "
                 "key = 'data_version' RETURNING value"
             ).fetchone()[0]
         )
+        if layer:
+            conn.execute(
+                "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value",
+                (f"layer_version:{layer}", str(version)),
+            )
+        return version
+
+    def layer_version(self, layer: str) -> int:
+        row = self._one(
+            "SELECT (SELECT value FROM mapapp_meta WHERE key = %s), "
+            "(SELECT value FROM mapapp_meta WHERE key = 'data_version')",
+            (f"layer_version:{layer}",),
+        )
+        return int(row[0] if row[0] is not None else row[1] or 0)
 
     # --- whole layers --------------------------------------------------------------------
 
@@ -327,6 +342,12 @@ class PostGISStore(SqlStore):
                 "(key) DO UPDATE SET value = excluded.value",
                 (str(previous + 1),),
             )
+            for spec in REGISTRY.values():  # every layer is new at this version
+                conn.execute(
+                    "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
+                    "DO UPDATE SET value = excluded.value",
+                    (f"layer_version:{spec.name}", str(previous + 1)),
+                )
         return previous + 1
 
     def backup(self, folder: Path) -> list[Path]:

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -27,7 +28,7 @@ from ..layers.validation import check_text
 from ..limits import ID_PATTERN
 from ..text import slug
 from .addresses import AddressTable
-from .base import Bbox, Store, history_state, plain_value
+from .base import Bbox, Store, encode_values, history_state, plain_value
 from .filters import (
     And,
     Between,
@@ -342,6 +343,37 @@ class SqlStore(AddressTable, Store):
             f"{self._select(cols, layer)}{where_sql} ORDER BY fid{page}", params
         ).fetchall()
         return self._frame(spec, cols, rows)
+
+    def read_arrays(
+        self, layer: str, columns: list[str], chunk: int = 50_000
+    ) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, list]]]:
+        spec = self._spec(layer)
+        cols = self._columns(spec, columns)[1:]  # no id
+        known = {c: {} for c in cols}
+        parts: dict[str, list[np.ndarray]] = {c: [] for c in cols}
+        xys = []
+        cursor = self.conn.execute(f"{self._select(cols, layer)} ORDER BY fid")
+        while rows := cursor.fetchmany(chunk):
+            xys.append(self._points_xy([r[-1] for r in rows]))
+            for i, c in enumerate(cols):
+                codes, _ = encode_values([r[i] for r in rows], known[c])
+                parts[c].append(codes)
+            del rows
+        bools = {f.name for f in spec.fields if f.type == "bool"}
+        fields = {}
+        for c in cols:
+            values = list(known[c])
+            if c in bools:  # SQLite keeps 0/1
+                values = [None if v is None else bool(v) for v in values]
+            codes = np.concatenate(parts[c]) if parts[c] else np.zeros(0, np.int32)
+            fields[c] = (codes, values)
+        xy = np.concatenate(xys) if xys else np.zeros((0, 2))
+        return xy, fields
+
+    def _points_xy(self, blobs: list) -> np.ndarray:
+        """(n, 2) coordinates of stored points (NaN for a missing geometry)."""
+        geoms = self._decode(blobs)
+        return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
 
     def read_versioned(
         self,

@@ -97,6 +97,32 @@ def test_store_add_bumps_data_version(store):
     assert store.get("coworking", "test-site")["properties"]["desks"] == 20
 
 
+def test_store_layer_version_follows_writes_to_that_layer_only(store, seed_layers):
+    companies = store.layer_version("companies")
+    assert companies <= store.data_version()
+    store.add("coworking", new_site(), Point(6.02, 47.24))
+    assert store.layer_version("companies") == companies
+    assert store.layer_version("coworking") == store.data_version()
+    store.replace_layers({"companies": seed_layers["companies"].iloc[:3]})
+    assert store.layer_version("companies") == store.data_version() > companies
+    store.create(seed_layers)  # every layer new
+    assert store.layer_version("coworking") == store.data_version()
+
+
+def test_store_read_arrays_match_read(store):
+    frame = store.read("companies", columns=["sector", "headcount_class"])
+    xy, fields = store.read_arrays(
+        "companies", ["sector", "headcount_class", "illustrative"], chunk=7
+    )
+    assert xy.tolist() == [[p.x, p.y] for p in frame.geometry]
+    for name in ("sector", "headcount_class"):
+        codes, values = fields[name]
+        decoded = [values[c] if c >= 0 else None for c in codes]
+        assert decoded == [v if isinstance(v, str) else None for v in frame[name]]
+    codes, values = fields["illustrative"]
+    assert set(values) <= {True, False}
+
+
 def test_store_add_invalid_changes_nothing(store):
     before = store.data_version()
     with pytest.raises(ValidationError):
