@@ -1,20 +1,27 @@
-"""Server time of the planner's analyses on the shipped data and on 100,000 companies.
+"""Server time and memory of the planner's analyses, up to 1,000,000 companies.
 
-    .venv/bin/python benchmarks/bench_analysis.py [--sizes shipped,100000]
+    .venv/bin/python benchmarks/bench_analysis.py [--sizes shipped,100000,1000000]
+        [--stores /tmp/mapapp-bench]
+
+Each size's store is kept in ``--stores`` (generated once with generate.py, then
+reused: writing 1,000,000 companies takes minutes). Measured in-process with
+Flask's test client:
 
 - catchment: ``GET /api/analysis/catchment`` (800 m, a point in TEMIS), median of 50
-  requests once the layers are prepared (the first request, which reprojects and
+  once the layers are prepared (the first request, which reads the companies and
   indexes them, is reported apart);
-- suitability: the 250 m grid over the commune of Besançon, scored from scratch
-  (``score_grid``), median of 5; and ``GET /api/analysis/suitability`` cold (the
-  five best cells named from the zones included);
+- suitability: the 250 m and 100 m grids over the commune of Besançon, scored from
+  scratch (``score_grid``), median of 3; and ``GET /api/analysis/suitability`` cold
+  (the five best cells named from the zones included);
 - timeline: ``GET /api/analysis/timeline`` for the whole area, median of 20;
 - dossier: ``GET /planner/dossier`` of the whole area (static map drawn with
-  matplotlib, scenarios, key figures): the first one once the layers are prepared
-  (the scenarios' grid is made), the median of 3 then, and one after a write (the
-  layers prepared again, as for the first analysis of any kind).
-Targets (issue 4, issue 13): catchment < 50 ms, grid < 1 s with 100,000 companies;
-the dossier of the whole area < 2 s.
+  matplotlib, scenarios, key figures): the first once the layers are prepared (the
+  scenarios' grid is made), the median of 3 then; after a perimeter is edited (the
+  companies' columns are kept: their layer did not change); and after every cache
+  is cleared (the companies read again);
+- memory: the process's resident set (VmRSS) at the end and its peak (VmHWM).
+Targets (issue 21) at 1,000,000: catchment <= 100 ms, grid 250 m <= 1 s, grid 100 m
+<= 3 s, timeline <= 100 ms, dossier <= 3 s, server RSS <= 1 GB.
 """
 
 from __future__ import annotations
@@ -22,14 +29,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_map import make_app  # noqa: E402
-from mapapp import accounts  # noqa: E402
+from benchmarks.generate import companies  # noqa: E402
+from mapapp import accounts, create_app  # noqa: E402
 from mapapp.analysis.suitability import DEFAULT_WEIGHTS, score_grid  # noqa: E402
 
 
@@ -42,68 +48,93 @@ def timed(fn, n: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def measure(size: str, tmp: Path) -> dict:
-    app, store = make_app(size, tmp)
-    accounts.create_user(store, "bench", "planner", "long-enough-password")
+def memory_mb() -> tuple[float, float]:
+    """(resident, peak resident) megabytes of this process."""
+    status = Path("/proc/self/status").read_text()
+    values = {
+        line.split(":")[0]: int(line.split()[1]) / 1024
+        for line in status.splitlines()
+        if line.startswith(("VmRSS", "VmHWM"))
+    }
+    return values["VmRSS"], values["VmHWM"]
+
+
+def open_app(size: str, stores: Path):
+    """The app on the kept store of ``size`` companies (made the first time)."""
+    app = create_app(
+        {"INSTANCE_PATH": str(stores / size), "TILES": "none", "SECRET_KEY": "bench"}
+    )
+    store = app.extensions["mapapp.site"].store
+    if size != "shipped" and store.count("companies") != int(size):
+        store.replace_layers({"companies": companies(int(size))})
+    return app, store
+
+
+def measure(size: str, stores: Path) -> dict:
+    app, store = open_app(size, stores)
+    site = app.extensions["mapapp.site"]
+    if store.private.get_user("bench") is None:
+        accounts.create_user(store, "bench", "planner", "long-enough-password")
     headers = {"Authorization": f"Bearer {accounts.new_token(store, 'bench')}"}
     client = app.test_client()
+
+    def get(url):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.data[:300]
+        return response
+
     url = "/api/analysis/catchment?lat=47.2505&lon=5.9905&radius=800"
-    first, response = timed(lambda: client.get(url, headers=headers), 1)
-    assert response.status_code == 200, response.json
-    catch, response = timed(lambda: client.get(url, headers=headers), 50)
-    companies = response.json["companies"]["count"]
-    data = app.extensions["mapapp.site"].prepared({})
-    grid, cells = timed(lambda: score_grid(data, DEFAULT_WEIGHTS, 250), 5)
-    cold_api, _r = timed(
-        lambda: client.get("/api/analysis/suitability?cell=250", headers=headers), 1
+    r = {"size": size, "rss_start_mb": memory_mb()[0]}
+    r["catchment_first_s"], _x = timed(lambda: get(url), 1)
+    r["catchment_ms"], response = timed(lambda: get(url), 50)
+    r["catchment_ms"] *= 1000
+    r["companies_in_catchment"] = response.json["companies"]["count"]
+    data = site.prepared({})
+    r["grid_s"], cells = timed(lambda: score_grid(data, DEFAULT_WEIGHTS, 250), 3)
+    r["cells"] = len(cells)
+    r["grid100_s"], cells = timed(lambda: score_grid(data, DEFAULT_WEIGHTS, 100), 3)
+    r["cells100"] = len(cells)
+    r["suitability_api_cold_s"], _x = timed(
+        lambda: get("/api/analysis/suitability?cell=250"), 1
     )
-    timeline, response = timed(
-        lambda: client.get("/api/analysis/timeline", headers=headers), 20
-    )
-    assert response.status_code == 200, response.json
-    app.extensions["mapapp.site"]._grids.clear()
-    dossier_first, response = timed(
-        lambda: client.get("/planner/dossier", headers=headers), 1
-    )
-    assert response.status_code == 200, response.data[:300]
-    dossier, _r = timed(lambda: client.get("/planner/dossier", headers=headers), 3)
-    app.extensions["mapapp.site"].clear_caches()  # as after a write: all cold
-    dossier_cold, _r = timed(lambda: client.get("/planner/dossier", headers=headers), 1)
-    return {
-        "size": size,
-        "catchment_first_s": first,
-        "catchment_ms": catch * 1000,
-        "companies_in_catchment": companies,
-        "grid_s": grid,
-        "cells": len(cells),
-        "suitability_api_cold_s": cold_api,
-        "timeline_ms": timeline * 1000,
-        "dossier_first_s": dossier_first,
-        "dossier_s": dossier,
-        "dossier_cold_s": dossier_cold,
-        "dossier_kb": len(response.data) / 1024,
-    }
+    r["timeline_ms"], _x = timed(lambda: get("/api/analysis/timeline"), 20)
+    r["timeline_ms"] *= 1000
+    site._grids.clear()
+    r["dossier_first_s"], response = timed(lambda: get("/planner/dossier"), 1)
+    r["dossier_s"], _x = timed(lambda: get("/planner/dossier"), 3)
+    r["dossier_kb"] = len(response.data) / 1024
+    perimeter = store.read("perimeters", columns=["notes"]).iloc[0]
+    store.update("perimeters", perimeter["id"], {"notes": "bench"})
+    r["dossier_after_edit_s"], _x = timed(lambda: get("/planner/dossier"), 1)
+    r["rss_mb"], r["peak_mb"] = memory_mb()
+    site.clear_caches()  # as after an import of companies: all cold
+    r["dossier_cold_s"], _x = timed(lambda: get("/planner/dossier"), 1)
+    store.close()
+    return r
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="shipped,100000")
+    parser.add_argument("--sizes", default="shipped,100000,1000000")
+    parser.add_argument("--stores", default="/tmp/mapapp-bench")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        for size in args.sizes.split(","):
-            r = measure(size, Path(tmp))
-            print(
-                f"{r['size']:>8}: catchment {r['catchment_ms']:.1f} ms "
-                f"({r['companies_in_catchment']} companies; first request, preparing "
-                f"the layers, {r['catchment_first_s']:.2f} s) | grid 250 m "
-                f"{r['cells']} cells {r['grid_s'] * 1000:.0f} ms | suitability API "
-                f"cold {r['suitability_api_cold_s']:.2f} s | timeline "
-                f"{r['timeline_ms']:.1f} ms | dossier (whole area) first "
-                f"{r['dossier_first_s']:.2f} s, then {r['dossier_s']:.2f} s "
-                f"({r['dossier_kb']:.0f} kB); after a write (layers prepared again) "
-                f"{r['dossier_cold_s']:.2f} s",
-                flush=True,
-            )
+    for size in args.sizes.split(","):
+        r = measure(size, Path(args.stores))
+        print(
+            f"{r['size']:>8}: catchment {r['catchment_ms']:.1f} ms "
+            f"({r['companies_in_catchment']} companies; first request, reading and "
+            f"indexing the companies, {r['catchment_first_s']:.2f} s) | grid 250 m "
+            f"{r['cells']} cells {r['grid_s'] * 1000:.0f} ms | grid 100 m "
+            f"{r['cells100']} cells {r['grid100_s'] * 1000:.0f} ms | suitability API "
+            f"cold {r['suitability_api_cold_s']:.2f} s | timeline "
+            f"{r['timeline_ms']:.1f} ms | dossier (whole area) first "
+            f"{r['dossier_first_s']:.2f} s, then {r['dossier_s']:.2f} s "
+            f"({r['dossier_kb']:.0f} kB); after a perimeter edit "
+            f"{r['dossier_after_edit_s']:.2f} s; every cache cleared "
+            f"{r['dossier_cold_s']:.2f} s | RSS {r['rss_mb']:.0f} MB (started at "
+            f"{r['rss_start_mb']:.0f}, peak {r['peak_mb']:.0f})",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
