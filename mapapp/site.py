@@ -464,6 +464,8 @@ class Site:
             **{
                 n: self.filtered(n, filters) for n in ("fibre", "perimeters", "context")
             },
+            # a row per distinct source (a million companies are never a frame)
+            "companies": data.companies_summary(),
             **data.layers_with_commune_level(),
         }
         result = dossier(data, frames, REGISTRY, scope, radius_m, rows, area)

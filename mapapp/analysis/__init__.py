@@ -16,7 +16,6 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from ..naf import HEADCOUNT_CLASSES
 from .columns import Points
@@ -46,6 +45,8 @@ JOBS_BASES = ("register", "all")
 # leave them out and count them as "located at commune level only".
 COMMUNE_LEVEL = "commune"
 POINT_LAYERS = ("companies", "schools", "coworking")
+# What a dossier says of the companies' sources (Prepared.companies_summary).
+SUMMARY_FIELDS = ("source", "source_date", "illustrative", "precision", "licence")
 # The companies' fields analyses read (Points codes them; a dossier lists them).
 COMPANY_FIELDS = (
     "sector",
@@ -155,25 +156,42 @@ class Prepared:
         for frame in self.frames:
             _ = frame.sindex  # build the spatial index now, not on the first query
 
-    def companies_frame(self) -> gpd.GeoDataFrame:
-        """The placed companies as a metric frame of their coded fields (for the
-        dossier's map and sources)."""
+    def companies_summary(self) -> pd.DataFrame:
+        """The companies (placed and commune-level) as one row per distinct
+        source, source date, illustrative flag, precision and licence, with the
+        number of ``features`` each row stands for (what a dossier's sources,
+        warnings and licences need, without a row per company)."""
         points = self.companies
-        columns = {name: points.values(name) for name in points.fields}
-        geometry = shapely.points(points.x, points.y)
-        return gpd.GeoDataFrame(columns, geometry=geometry, crs=METRIC_CRS)
+        names = [f for f in SUMMARY_FIELDS if f in points.fields]
+        at_commune = pd.DataFrame(self.at_commune["companies"]).drop(
+            columns="geometry", errors="ignore"
+        )
+        at_commune = at_commune.reindex(columns=names).assign(features=1)
+        if not names or not len(points):
+            placed = pd.DataFrame({"features": [len(points)]}) if len(points) else None
+            return pd.concat([placed, at_commune], ignore_index=True)
+        codes = pd.DataFrame({name: points.codes(name) for name in names})
+        counts = codes.groupby(names, dropna=False).size()
+        combos = counts.index.to_frame(index=False)
+        summary = pd.DataFrame(
+            {
+                name: np.array([*points.fields[name][1], None], dtype=object)[
+                    combos[name].to_numpy()
+                ]
+                for name in names
+            }
+        ).assign(features=counts.to_numpy())
+        return pd.concat([summary, at_commune], ignore_index=True)
 
     def layers_with_commune_level(self) -> dict[str, gpd.GeoDataFrame]:
-        """The point layers whole again: placed and commune-level features (metric;
-        coworking without the closed places)."""
-        placed = {
-            "companies": self.companies_frame(),
-            "schools": self.schools,
-            "coworking": self.coworking,
-        }
+        """The schools and coworking places whole again: placed and commune-level
+        features (metric; coworking without the closed places). The companies are
+        :attr:`companies` (placed, as columns) and ``at_commune["companies"]``."""
         return {
-            name: pd.concat([placed[name], self.at_commune[name]], ignore_index=True)
-            for name in POINT_LAYERS
+            name: pd.concat(
+                [getattr(self, name), self.at_commune[name]], ignore_index=True
+            )
+            for name in ("schools", "coworking")
         }
 
     @property

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from ..layers import LayerSpec
-from ..maps.static import static_map
+from ..maps.static import PointColumns, static_map
 from . import COMMUNE_LEVEL, Prepared
 from .catchments import catchment, to_metric
 from .indicators import key_figures
@@ -33,8 +34,17 @@ class Scope:
     geometry: BaseGeometry | None = None  # WGS84; None for the whole area
 
 
+def _features(frame: pd.DataFrame) -> np.ndarray:
+    """How many features each row stands for: its ``features`` column in a
+    summary (Prepared.companies_summary), else one."""
+    if "features" in frame:
+        return frame["features"].to_numpy(dtype=np.int64)
+    return np.ones(len(frame), dtype=np.int64)
+
+
 def sources(frames: dict[str, gpd.GeoDataFrame]) -> list[dict]:
-    """Per layer and source: the number of features and the latest source date."""
+    """Per layer and source: the number of features and the latest source date
+    (a frame may be a summary whose rows count ``features`` each)."""
     rows = []
     for layer, frame in frames.items():
         if frame.empty or "source" not in frame:
@@ -44,9 +54,12 @@ def sources(frames: dict[str, gpd.GeoDataFrame]) -> list[dict]:
             {
                 "source": frame["source"].fillna("?").astype(str),
                 "date": dates.fillna("").astype(str),
+                "n": _features(frame),
             }
         )
-        grouped = table.groupby("source", sort=True)["date"].agg(["size", "max"])
+        grouped = table.groupby("source", sort=True).agg(
+            size=("n", "sum"), max=("date", "max")
+        )
         rows += [
             {
                 "layer": layer,
@@ -65,13 +78,14 @@ def warnings(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, dict[str, int]]:
     for layer, frame in frames.items():
         if frame.empty:
             continue
+        n = _features(frame)
         illustrative = (
-            int(frame["illustrative"].fillna(False).astype(bool).sum())
+            int(n[frame["illustrative"].fillna(False).astype(bool).to_numpy()].sum())
             if "illustrative" in frame
             else 0
         )
         approximate = (
-            int((frame["precision"] == "approximate").sum())
+            int(n[(frame["precision"] == "approximate").to_numpy()].sum())
             if "precision" in frame
             else 0
         )
@@ -87,6 +101,16 @@ def placed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame[frame["precision"] != COMMUNE_LEVEL]
 
 
+def _drawn(data: Prepared, frames: dict, name: str):
+    """What the map draws of a layer: the placed companies from their columns (the
+    frame of the companies may be a summary), other layers' placed features."""
+    if name != "companies":
+        return placed(frames[name])
+    points = data.companies
+    codes, values = points.fields.get("sector", (np.full(len(points), -1), []))
+    return PointColumns(points.x, points.y, codes, values)
+
+
 def dossier(
     data: Prepared,
     frames: dict[str, gpd.GeoDataFrame],
@@ -96,7 +120,8 @@ def dossier(
     scenarios: list[dict] | None = None,
     area: BaseGeometry | None = None,
 ) -> dict:
-    """Everything a dossier shows; ``frames`` are the (filtered) layers in WGS84.
+    """Everything a dossier shows; ``frames`` are the (filtered) layers in WGS84
+    (the companies' may be a summary: the map draws ``data.companies``).
 
     Key figures and the timeline count inside the perimeter, or within walking
     distance of a site; the catchment table is the walking distance around either
@@ -122,7 +147,7 @@ def dossier(
         "sources": sources(frames),
         "warnings": warnings(frames),
         "map_png": static_map(
-            {n: (placed(frames[n]), specs[n]) for n in MAP_LAYERS if n in frames},
+            {n: (_drawn(data, frames, n), specs[n]) for n in MAP_LAYERS if n in frames},
             focus=focus,
             outlines=outlines,
         ),

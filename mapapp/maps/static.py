@@ -6,6 +6,7 @@ scale bar is true in metres."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +23,34 @@ METRIC = 2154
 HIGHLIGHT = "#d7191c"
 
 
+@dataclass
+class PointColumns:
+    """Many points as arrays, in Lambert-93: ``x``, ``y`` and each point's category
+    as a code into ``values`` (-1: none). A million points are drawn from these
+    without a geometry object each."""
+
+    x: np.ndarray
+    y: np.ndarray
+    codes: np.ndarray
+    values: list
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def empty(self) -> bool:
+        """True without any point."""
+        return len(self.x) == 0
+
+    @property
+    def total_bounds(self) -> np.ndarray:
+        """(minx, miny, maxx, maxy)."""
+        return np.array([self.x.min(), self.y.min(), self.x.max(), self.y.max()])
+
+
 def _metric(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if isinstance(frame, PointColumns):
+        return frame
     if frame.crs is None:
         frame = frame.set_crs(4326)
     return frame if frame.crs.to_epsg() == METRIC else frame.to_crs(METRIC)
@@ -76,10 +104,17 @@ def _draw_points(ax, frame, spec: LayerSpec) -> None:
         return
     few = len(frame) < 2000
     size = 3 if few else (1.7 if len(frame) < 20000 else 0.8)
-    x = shapely.get_x(frame.geometry.values)
-    y = shapely.get_y(frame.geometry.values)
-    colours = _colours(frame, spec)
-    unique, codes = np.unique(colours, axis=0, return_inverse=True)
+    if isinstance(frame, PointColumns):
+        x, y = frame.x, frame.y
+        # one colour per category value (the last: no value), then per point
+        palette = to_rgba_array([spec.color_of(v) for v in [*frame.values, None]])
+        unique, per_value = np.unique(palette, axis=0, return_inverse=True)
+        codes = per_value.ravel()[frame.codes]
+    else:
+        x = shapely.get_x(frame.geometry.values)
+        y = shapely.get_y(frame.geometry.values)
+        colours = _colours(frame, spec)
+        unique, codes = np.unique(colours, axis=0, return_inverse=True)
     for k, colour in enumerate(unique):
         mask = codes.ravel() == k
         ax.plot(

@@ -12,6 +12,7 @@ from shapely.geometry import Point, box
 from mapapp.analysis import COMPANY_FIELDS, Prepared, jobs_estimate
 from mapapp.analysis.catchments import companies_within
 from mapapp.analysis.columns import Points, disc_sums, filter_points
+from mapapp.analysis.dossier import sources, warnings
 from mapapp.analysis.filters import apply_filters
 from mapapp.analysis.indicators import key_figures
 from mapapp.analysis.suitability import grid, score_grid
@@ -151,3 +152,23 @@ def test_filters_keep_the_rows_apply_filters_keeps(layer):
     assert 0 < len(kept) == len(expected)
     assert sorted(kept.values("sector")) == sorted(expected["sector"])
     assert sorted(kept.x) == sorted(expected.geometry.x)
+
+
+def test_companies_summary_gives_the_sources_and_warnings_of_the_frame(world, layer):
+    rng = np.random.default_rng(5)
+    n = len(layer)
+    layer = layer.assign(
+        source=np.where(rng.random(n) < 0.7, "SIRENE 2026-10", "presse"),
+        source_date=np.array(["2026-10", "2025-01", None], object)[
+            rng.integers(0, 3, n)
+        ],
+        illustrative=rng.random(n) < 0.2,
+        precision=np.array(["exact", "approximate", "commune"])[rng.integers(0, 3, n)],
+    )
+    data = Prepared({**world, "companies": layer})
+    summary = data.companies_summary()
+    at_commune = int((layer["precision"] == "commune").sum())
+    assert len(summary) <= 2 * 3 * 2 * 2 + at_commune  # placed: one row a combination
+    assert summary["features"].sum() == n
+    assert sources({"companies": summary}) == sources({"companies": layer})
+    assert warnings({"companies": summary}) == warnings({"companies": layer})
