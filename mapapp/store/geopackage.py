@@ -395,6 +395,11 @@ class GeoPackageStore(SqlStore):
         )
         if layer:
             _touch_contents(conn, layer)
+            marked = conn.execute(
+                "SELECT 1 FROM mapapp_meta WHERE key LIKE 'layer_version:%' LIMIT 1"
+            ).fetchone()
+            if marked is None:  # a store made before layers had versions
+                _mark_layers(conn, version - 1)
             conn.execute(
                 "INSERT OR REPLACE INTO mapapp_meta VALUES (?, ?)",
                 (f"layer_version:{layer}", str(version)),

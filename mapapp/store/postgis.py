@@ -300,11 +300,17 @@ class PostGISStore(SqlStore):
             ).fetchone()[0]
         )
         if layer:
-            conn.execute(
-                "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
-                "DO UPDATE SET value = excluded.value",
-                (f"layer_version:{layer}", str(version)),
-            )
+            marked = conn.execute(
+                "SELECT 1 FROM mapapp_meta WHERE key LIKE 'layer_version:%' LIMIT 1"
+            ).fetchone()
+            # a store made before layers had versions: each as old as the data
+            earlier = [] if marked else [n for n in REGISTRY if n != layer]
+            for name, at in [(n, version - 1) for n in earlier] + [(layer, version)]:
+                conn.execute(
+                    "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
+                    "DO UPDATE SET value = excluded.value",
+                    (f"layer_version:{name}", str(at)),
+                )
         return version
 
     def layer_version(self, layer: str) -> int:

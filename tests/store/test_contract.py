@@ -109,6 +109,16 @@ def test_store_layer_version_follows_writes_to_that_layer_only(store, seed_layer
     assert store.layer_version("coworking") == store.data_version()
 
 
+def test_store_made_before_layer_versions_keeps_them_apart(store):
+    with store._write() as conn:  # as a store written by an older mapapp
+        conn.execute("DELETE FROM mapapp_meta WHERE key LIKE 'layer_version:%'")
+    unmarked = store.layer_version("companies")
+    assert unmarked == store.data_version()
+    store.add("coworking", new_site(), Point(6.02, 47.24))
+    assert store.layer_version("companies") == unmarked
+    assert store.layer_version("coworking") == store.data_version() == unmarked + 1
+
+
 def test_store_read_arrays_match_read(store):
     frame = store.read("companies", columns=["sector", "headcount_class"])
     xy, fields = store.read_arrays(
