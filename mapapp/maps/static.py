@@ -42,6 +42,25 @@ class PointColumns:
         """True without any point."""
         return len(self.x) == 0
 
+    def one_per_pixel(self, extent, pixel: float) -> PointColumns:
+        """The points in ``extent`` (a margin of a few pixels around), one per
+        pixel of the picture and category: what a million markers would draw."""
+        minx, miny, maxx, maxy = extent
+        margin = 4 * pixel
+        inside = np.flatnonzero(
+            (self.x >= minx - margin)
+            & (self.x <= maxx + margin)
+            & (self.y >= miny - margin)
+            & (self.y <= maxy + margin)
+        )
+        col = ((self.x[inside] - minx + margin) // pixel).astype(np.int64)
+        row = ((self.y[inside] - miny + margin) // pixel).astype(np.int64)
+        width = int((maxx - minx + 2 * margin) // pixel) + 1
+        key = (row * width + col) * (len(self.values) + 1) + self.codes[inside] + 1
+        _keys, first = np.unique(key, return_index=True)
+        kept = inside[np.sort(first)]
+        return PointColumns(self.x[kept], self.y[kept], self.codes[kept], self.values)
+
     @property
     def total_bounds(self) -> np.ndarray:
         """(minx, miny, maxx, maxy)."""
@@ -97,13 +116,14 @@ def _draw_polygons(ax, frame, spec: LayerSpec) -> None:
             )
 
 
-def _draw_points(ax, frame, spec: LayerSpec) -> None:
+def _draw_points(ax, frame, spec: LayerSpec, count: int | None = None) -> None:
     """One marker line per colour (much faster than a scatter of 100,000 points),
     in the layer's own symbol; a dense (clustered) layer smaller, under the others."""
     if frame.empty:
         return
-    few = len(frame) < 2000
-    size = 3 if few else (1.7 if len(frame) < 20000 else 0.8)
+    count = len(frame) if count is None else count
+    few = count < 2000
+    size = 3 if few else (1.7 if count < 20000 else 0.8)
     if isinstance(frame, PointColumns):
         x, y = frame.x, frame.y
         # one colour per category value (the last: no value), then per point
@@ -194,14 +214,18 @@ def static_map(
     for frame, spec in metric.values():
         if spec.geometry != "Point":
             _draw_polygons(ax, frame, spec)
+    extent = extent_of([f for f, _s in metric.values()], focus, size[0] / size[1])
+    pixel = (extent[2] - extent[0]) / (size[0] * dpi)
     for frame, spec in sorted(metric.values(), key=lambda fs: not fs[1].cluster):
         if spec.geometry == "Point":
-            _draw_points(ax, frame, spec)
+            count = len(frame)  # the markers' size follows the whole layer's
+            if isinstance(frame, PointColumns):
+                frame = frame.one_per_pixel(extent, pixel)
+            _draw_points(ax, frame, spec, count)
     for geom in outlines:
         gpd.GeoSeries([geom], crs=METRIC).boundary.plot(
             ax=ax, color=HIGHLIGHT, linewidth=2, linestyle="--", zorder=5
         )
-    extent = extent_of([f for f, _s in metric.values()], focus, size[0] / size[1])
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])
     ax.set_aspect("equal")
