@@ -395,11 +395,12 @@ class GeoPackageStore(SqlStore):
         )
         if layer:
             _touch_contents(conn, layer)
-            marked = conn.execute(
-                "SELECT 1 FROM mapapp_meta WHERE key LIKE 'layer_version:%' LIMIT 1"
-            ).fetchone()
-            if marked is None:  # a store made before layers had versions
-                _mark_layers(conn, version - 1)
+            # a layer without a mark (a store made before layers had versions)
+            # is as old as the data before this write
+            conn.executemany(
+                "INSERT OR IGNORE INTO mapapp_meta VALUES (?, ?)",
+                [(f"layer_version:{name}", str(version - 1)) for name in REGISTRY],
+            )
             conn.execute(
                 "INSERT OR REPLACE INTO mapapp_meta VALUES (?, ?)",
                 (f"layer_version:{layer}", str(version)),

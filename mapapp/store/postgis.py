@@ -300,17 +300,18 @@ class PostGISStore(SqlStore):
             ).fetchone()[0]
         )
         if layer:
-            marked = conn.execute(
-                "SELECT 1 FROM mapapp_meta WHERE key LIKE 'layer_version:%' LIMIT 1"
-            ).fetchone()
-            # a store made before layers had versions: each as old as the data
-            earlier = [] if marked else [n for n in REGISTRY if n != layer]
-            for name, at in [(n, version - 1) for n in earlier] + [(layer, version)]:
+            # a layer without a mark (a store made before layers had versions)
+            # is as old as the data before this write
+            for name in REGISTRY:
                 conn.execute(
-                    "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
-                    "DO UPDATE SET value = excluded.value",
-                    (f"layer_version:{name}", str(at)),
+                    "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (f"layer_version:{name}", str(version - 1)),
                 )
+            conn.execute(
+                "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value",
+                (f"layer_version:{layer}", str(version)),
+            )
         return version
 
     def layer_version(self, layer: str) -> int:
