@@ -156,6 +156,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Public contributions accepted per hour from everyone together.",
     ),
     Setting(
+        "CONTRIBUTION_MIN_FILL_SECONDS",
+        3,
+        "A contribution sent less than this many seconds after its form was "
+        "handed out is refused (people take longer; robots do not).",
+    ),
+    Setting(
         "CONTRIBUTION_RETENTION_DAYS",
         90,
         "A contributor's e-mail (and the hash of their address) is deleted after "

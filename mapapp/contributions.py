@@ -74,14 +74,16 @@ class Limits:
     per_sender: int = 5  # per WINDOW_S from one address
     overall: int = 300  # per WINDOW_S from everyone
     retention_days: int = 90
+    min_fill_s: float = MIN_FILL_S
 
 
 def limits_from(settings) -> Limits:
-    """The limits of the ``CONTRIBUTIONS_*`` settings."""
+    """The limits of the ``CONTRIBUTION*`` settings."""
     return Limits(
         int(settings["CONTRIBUTIONS_PER_ADDRESS"]),
         int(settings["CONTRIBUTIONS_PER_HOUR"]),
         int(settings["CONTRIBUTION_RETENTION_DAYS"]),
+        float(settings["CONTRIBUTION_MIN_FILL_SECONDS"]),
     )
 
 
@@ -209,7 +211,7 @@ def submit(store: Store, data: dict, address: str, secret: str, limits: Limits,
     if data.get(HONEYPOT):
         raise BadRequest("refused")
     age = fill_time(secret, data.get("form_token"), now)
-    if age is None or age < MIN_FILL_S or age > MAX_FORM_AGE_S:
+    if age is None or age < limits.min_fill_s or age > MAX_FORM_AGE_S:
         raise BadRequest("the form was filled too fast or is too old: try again")
     values = clean(data, store.area)
     _check_target(store, values)

@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from markupsafe import escape
 
 from .. import contributions as core
 from ..errors import BadRequest, MapappError, NotFound, RateLimited
@@ -374,8 +375,9 @@ def _sketch(current: dict | None, proposed: dict) -> dict:
     if before and after:
         out["distance"] = round(((metres[0][0] - metres[1][0]) ** 2
                                  + (metres[0][1] - metres[1][1]) ** 2) ** 0.5)  # fmt: skip
+    label = escape(_("Location now and proposed"))
     out["svg"] = ('<svg class="compare-map" viewBox="0 0 240 180" role="img" '
-                  f'aria-label="{_("Location now and proposed")}" '
+                  f'aria-label="{label}" '
                   'xmlns="http://www.w3.org/2000/svg"><rect width="240" '
                   'height="180" fill="#f4f6f8"/>' + "".join(dots) + "</svg>")  # fmt: skip
     return out
