@@ -8,6 +8,7 @@ Nothing here logs what a contribution says. The sender's address is
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from math import cos, radians
 
@@ -22,7 +23,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from markupsafe import escape
 
 from .. import contributions as core
 from ..errors import BadRequest, MapappError, NotFound, RateLimited
@@ -37,6 +37,7 @@ FORM_FIELDS = ("layer", "feature_id", "kind", "name", "address", "website",
                "category", "text", "email", "form_token", core.HONEYPOT, "place",
                "lon", "lat", "precision")  # fmt: skip
 PAGE = 50
+INBOX_PAGE = 100  # contributions per page of the inbox (oldest first)
 
 
 def _secret() -> str:
@@ -96,7 +97,20 @@ def _target(layer: str | None, fid: str | None) -> dict | None:
     ):
         raise NotFound(_("No such feature."))
     name = feature["properties"].get(spec.label_field) or fid
-    return {"layer": layer, "id": fid, "name": name, "title": tr(spec.title, _lang())}
+    geom = feature["geometry"]
+    at = (geom.y, geom.x) if geom is not None and geom.geom_type == "Point" else None
+    return {"layer": layer, "id": fid, "name": name, "title": tr(spec.title, _lang()),
+            "at": at}  # fmt: skip
+
+
+def _map_view(target: dict | None) -> dict:
+    """Where the form's map opens: on the reported feature, else the territory."""
+    if target and target["at"]:
+        lat, lon, zoom = *target["at"], 16
+    else:
+        x0, y0, x1, y1 = site().area.bounds
+        lat, lon, zoom = (y0 + y1) / 2, (x0 + x1) / 2, 13
+    return {"center": f"{lat:.5f},{lon:.5f}", "zoom": zoom, "tiles": site().tiles.url}
 
 
 def _lang() -> str:
@@ -131,6 +145,7 @@ def _form_page(values: dict, errors: list[str], hits=None, status: int = 200):
         limits=_limits(),
         max_text=core.MAX_TEXT,
         honeypot=core.HONEYPOT,
+        map_view=_map_view(target),
     )
     response = html_page(html, private=True)
     response.status_code = status
@@ -290,7 +305,11 @@ def inbox():
     """The inbox: contributions waiting, by layer and kind; those set apart."""
     status = request.args.get("status") or "new"
     statuses = _statuses(status)
-    rows = site().store.private.contributions(statuses, None, 500, 0)
+    page = _page_number()
+    rows = site().store.private.contributions(
+        statuses, None, INBOX_PAGE + 1, (page - 1) * INBOX_PAGE
+    )
+    more, rows = len(rows) > INBOX_PAGE, rows[:INBOX_PAGE]
     for r in rows:
         r["date"] = datetime.fromtimestamp(r["created"], UTC).strftime("%Y-%m-%d %H:%M")
     html = render_template(
@@ -301,8 +320,15 @@ def inbox():
         counts=core.inbox_counts(site().store),
         tabs=(*core.INBOX, *core.SET_APART, *core.DECIDED),
         titles={n: tr(get_spec(n).title, _lang()) for n in _layer_names(rows)},
+        page=page,
+        more=more,
     )
     return html_page(html, private=True)
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return min(int(value), 10_000) if value.isdigit() and value != "0" else 1
 
 
 def _layer_names(rows) -> set[str]:
@@ -335,6 +361,9 @@ def _detail_page(c: dict, errors=(), reply=None, status: int = 200):
         current=current,
         proposed=point,
         sketch=_sketch(current, point),
+        labels=_labels(c["layer"]),
+        tiles=site().tiles.url,
+        tiles_credit=_plain(site().tiles.attribution),
         title=tr(get_spec(c["layer"]).title, _lang()),
         categories=_categories([c["layer"]])[0],
         reasons=core.REASONS,
@@ -375,16 +404,26 @@ def _sketch(current: dict | None, proposed: dict) -> dict:
     if before and after:
         out["distance"] = round(((metres[0][0] - metres[1][0]) ** 2
                                  + (metres[0][1] - metres[1][1]) ** 2) ** 0.5)  # fmt: skip
-    label = escape(_("Location now and proposed"))
-    out["svg"] = ('<svg class="compare-map" viewBox="0 0 240 180" role="img" '
-                  f'aria-label="{label}" '
+    out["svg"] = ('<svg viewBox="0 0 240 180" aria-hidden="true" '
                   'xmlns="http://www.w3.org/2000/svg"><rect width="240" '
                   'height="180" fill="#f4f6f8"/>' + "".join(dots) + "</svg>")  # fmt: skip
     return out
 
 
+def _labels(layer: str) -> dict[str, str]:
+    """The names of a layer's fields and of a contribution's values."""
+    lang = _lang()
+    out = {f.name: tr(f.label, lang) for f in get_spec(layer).fields}
+    return {**out, "text": _("Details"), "category": _("Category")}
+
+
 def _lonlat(point) -> str | None:
     return None if point is None else f"{point[1]:.5f}, {point[0]:.5f}"
+
+
+def _plain(html: str) -> str:
+    """A tile attribution without its markup (shown as text under the map)."""
+    return re.sub(r"<[^>]+>", "", html or "").replace("&copy;", "©")
 
 
 @bp.post("/planner/contributions/<int:cid>")

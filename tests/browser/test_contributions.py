@@ -150,6 +150,7 @@ def decide_both(page, base: str, lang: str, w: dict, store) -> None:
 
 
 def check_outcome(client_get, store) -> None:
+    """The feature moved, the place is published, the e-mail is nowhere."""
     moved = store.get("companies", "flowbird")
     assert (round(moved["geometry"].x, 4), round(moved["geometry"].y, 4)) == (
         6.0252, 47.2381)  # fmt: skip
@@ -157,7 +158,7 @@ def check_outcome(client_get, store) -> None:
     [place] = [f for f in store.read("coworking").itertuples()
                if f.name == "La Cordée Battant"]  # fmt: skip
     assert place.published is True and place.source == core.AUTHOR
-    for path in ("/data/companies.csv", "/data/companies.geojson",
+    for path in ("/download/companies.csv", "/download/companies.geojson",
                  "/api/layers/coworking.geojson", "/data"):  # fmt: skip
         body = client_get(path)
         assert EMAIL not in body, path
@@ -184,3 +185,26 @@ def test_visitor_contributes_and_planner_decides(
     decide_both(page, live_server.url, lang, w, prepared)
     planner.close()
     check_outcome(lambda p: client.get(p).get_data(as_text=True), prepared)
+
+
+def test_a_point_is_placed_on_the_map_by_keyboard(browser, live_server, prepared):
+    page = visitor(browser, "phone", "fr-FR", bypass_csp=True).new_page()
+    page.goto(f"{live_server.url}/contribute?layer=companies&id=flowbird&lang=fr")
+    tab_until(page, "input[name=kind]")
+    page.keyboard.press("ArrowDown")  # moved
+    tab_until(page, "#c-map")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # the map moves east under the cross
+    page.wait_for_timeout(400)
+    tab_until(page, "#c-map-use")
+    page.keyboard.press("Enter")
+    assert "Point placé" in page.locator("#c-map-status").inner_text()
+    no_violations(page)
+    tab_until(page, "button[value=send]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/contribute/thanks*")
+    [c] = prepared.private.contributions(("new",))
+    before = prepared.get("companies", "flowbird")["geometry"]
+    assert c["body"]["precision"] == "approximate"
+    assert c["body"]["lon"] > before.x + 0.0005  # east of where it was
+    page.context.close()

@@ -10,6 +10,7 @@ import pytest
 
 from mapapp import accounts
 from mapapp import contributions as core
+from tests.views.test_auth import login
 
 EMAIL = "marie.contrib@example.org"
 SECRET = "test-secret"  # the app fixture's SECRET_KEY
@@ -184,9 +185,10 @@ def test_accept_moves_the_feature_and_credits_the_public(client, store, planner)
     # the e-mail is nowhere: not in the contribution, the history, the data
     assert store.private.contribution(c["id"])["email"] is None
     assert EMAIL not in json.dumps(store.private.history("companies", "flowbird"))
-    for path in ("/api/layers/companies.geojson", "/data/companies.csv",
-                 "/data/companies.geojson"):  # fmt: skip
+    for path in ("/api/layers/companies.geojson", "/download/companies.csv",
+                 "/download/companies.geojson", "/download/companies.gpkg"):  # fmt: skip
         got = client.get(path)
+        assert got.status_code == 200, path
         assert EMAIL.encode() not in got.data
     assert planner("get", f"/api/contributions/{c['id']}").json["email"] is None
 
@@ -278,3 +280,81 @@ def test_openapi_lists_the_contributions(client):
     assert "post" in paths["/api/contributions"]
     assert "get" in paths["/api/contributions"]
     assert "patch" in paths["/api/contributions/{cid}"]
+
+
+def test_cli_exports_the_answers_and_purges(runner, tmp_path):
+    from mapapp.cli import main, open_site
+
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    site = open_site()
+    store = site.store
+    row = {"created": 1000.0, "month": "1970-01", "layer": "companies",
+           "feature_id": "flowbird", "kind": "moved", "body": {"lang": "en"},
+           "email": EMAIL, "sender": "s", "status": "new"}  # fmt: skip
+    old = store.private.add_contribution(row, 0.0, (5, 5), 0.0)
+    kept = store.private.add_contribution(
+        {**row, "created": 9e9, "feature_id": "ier"}, 0.0, (5, 5), 0.0
+    )
+    store.private.decide_contribution(kept["id"], "rejected", "alice", 9e9, "other")
+    out = tmp_path / "answers.csv"
+    done = runner.invoke(main, ["contributions", "export", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert EMAIL in out.read_text() and "autre raison" in out.read_text()
+    purged = runner.invoke(main, ["contributions", "purge"])
+    assert purged.exit_code == 0 and "1 contributions" in purged.output
+    assert store.private.contribution(old["id"])["email"] is None
+    site.close()
+
+
+def test_email_past_retention_is_purged_at_start(app, store, tmp_path):
+    from mapapp import create_app
+    from tests.conftest import SEED
+
+    row = {"created": 1000.0, "month": "1970-01", "layer": "companies",
+           "feature_id": "flowbird", "kind": "moved", "body": {}, "email": EMAIL,
+           "sender": "s", "status": "new"}  # fmt: skip
+    cid = store.private.add_contribution(row, 0.0, (5, 5), 0.0)["id"]
+    again = create_app({"TESTING": True, "INSTANCE_PATH": app.instance_path,
+                        "DATA_DIR": str(SEED), "TILES": "none",
+                        "SECRET_KEY": SECRET})  # fmt: skip
+    assert store.private.contribution(cid)["email"] is None
+    again.extensions["mapapp.site"].close()
+
+
+def test_inbox_page_decides_and_shows_the_answer_once(client, store):
+    accounts.create_user(store, "alice", "planner", "long-enough-password")
+    post(client, report())
+    login(client)
+    inbox = client.get("/planner/contributions").get_data(as_text=True)
+    assert 'id="inbox-count">1<' in inbox
+    [c] = store.private.contributions(("new",))
+    page = client.get(f"/planner/contributions/{c['id']}").get_data(as_text=True)
+    assert EMAIL in page
+    with client.session_transaction() as s:
+        csrf = s["csrf"]
+    done = client.post(f"/planner/contributions/{c['id']}",
+                       data={"action": "reject", "reason": "already_correct",
+                             "csrf_token": csrf})  # fmt: skip
+    text = done.get_data(as_text=True)
+    assert done.status_code == 200 and EMAIL in text and "déjà juste" in text
+    again = client.get(f"/planner/contributions/{c['id']}").get_data(as_text=True)
+    assert EMAIL not in again
+    assert 'id="inbox-count">0<' in again
+
+
+def test_inbox_pages_through_many(client, store):
+    from mapapp.views.contributions import INBOX_PAGE
+
+    accounts.create_user(store, "alice", "planner", "long-enough-password")
+    for i in range(INBOX_PAGE + 5):
+        store.private.add_contribution(
+            {"created": 1000.0 + i, "month": "2026-12", "layer": "coworking",
+             "feature_id": None, "kind": "new", "body": {"name": f"Lieu {i}"},
+             "email": None, "sender": f"s{i}", "status": "new"},
+            0.0, (5, 10_000), 0.0,
+        )  # fmt: skip
+    login(client)
+    first = client.get("/planner/contributions").get_data(as_text=True)
+    second = client.get("/planner/contributions?page=2").get_data(as_text=True)
+    assert first.count("/planner/contributions/") >= INBOX_PAGE
+    assert "Lieu 104" in second and "Lieu 104" not in first
