@@ -27,6 +27,11 @@ MAX_FORM_BODY = 64 * 1024  # bytes of a form that carries no file (sign-in, …)
 MAX_JSON_DEPTH = 32  # nesting of arrays and objects in a JSON body
 MAX_QUERY_VALUE = 2_000  # characters of one query-string value
 
+# --- filters (OGC API, CQL2) ----------------------------------------------------------
+MAX_FILTER_GEOMETRIES = 16  # spatial terms (S_INTERSECTS) in one filter
+MAX_FILTER_VERTICES = 500  # coordinates of the geometry literals of one filter, all
+QUERY_SECONDS = 10.0  # time a filtered read may take in the store before it stops (503)
+
 # --- imported files ----------------------------------------------------------------
 MAX_CSV_COLUMNS = 1_000  # columns of a CSV header, checked before pandas reads it
 

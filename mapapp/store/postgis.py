@@ -13,6 +13,7 @@ the write commits and its caches (keyed on it) follow.
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -83,7 +84,21 @@ class PostGISStore(SqlStore):
     PUBLISHED = "published IS TRUE"
 
     def _bbox_clause(self, spec: LayerSpec, bbox: Bbox) -> tuple[str, list]:
-        return "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", list(bbox)
+        # the GiST index proposes (float4 boxes), ST_Intersects decides exactly
+        return "ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))", list(bbox)
+
+    @contextmanager
+    def _interrupting(self):
+        """PostgreSQL stops a statement after ``statement_timeout``."""
+        conn = self.conn
+        left = self._local.deadline - time.monotonic()
+        conn.execute(f"SET statement_timeout = {max(1, int(left * 1000))}")
+        try:
+            yield
+        except self._psycopg.errors.QueryCanceled:
+            raise self._time_limit() from None
+        finally:
+            conn.execute("RESET statement_timeout")
 
     def _like_sql(self, column: str, pattern: str, casei: bool) -> tuple[str, list]:
         if casei:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
-from shapely.geometry import Point
+from shapely.geometry import Point, box
 
-from mapapp.errors import BadRequest, Conflict, NotFound, ValidationError
+from mapapp.errors import BadRequest, Conflict, NotFound, TimeLimit, ValidationError
+from mapapp.store.filters import And, Compare, Intersects, Not, Or
 
 
 def new_site(**props):
@@ -680,3 +682,53 @@ def test_store_adds_the_table_of_a_layer_registered_later(store):
     finally:
         unregister("later")
     assert "later" not in store.layer_names()  # the table stays, unregistered
+
+
+# --- spatial filters: exact, and bounded in time (issue 21, item 7) ---------------
+
+
+@pytest.mark.parametrize("dx, inside", [(-1e-7, False), (0.0, True), (1e-7, True)])
+def test_store_bbox_is_exact_at_its_edges(store, dx, inside):
+    """The spatial index keeps float32 boxes; 1 cm outside the box is outside."""
+    store.add("coworking", new_site(id="edge"), Point(6.015 + dx, 47.237))
+    bbox = (6.015, 47.232, 6.030, 47.242)
+    assert ("edge" in set(store.read("coworking", bbox=bbox)["id"])) is inside
+    where = Intersects(box(*bbox))
+    assert ("edge" in set(store.read("coworking", where=where)["id"])) is inside
+
+
+def test_store_spatial_terms_combine_exactly(store):
+    frame = store.read("companies")
+    spots = [(6.02, 47.24), (5.99, 47.25), (6.04, 47.22)]
+    polygons = [Point(x, y).buffer(0.012, quad_segs=3) for x, y in spots]
+    meets = [set(frame[frame.intersects(p)]["id"]) for p in polygons]
+    union, inter = set().union(*meets), meets[0] & meets[1]
+    cases = {
+        Or(tuple(Intersects(p) for p in polygons)): union,
+        And((Intersects(polygons[0]), Intersects(polygons[1]))): inter,
+        Not(Or(tuple(Intersects(p) for p in polygons))): set(frame["id"]) - union,
+    }
+    assert union  # the spots hold companies
+    for where, expected in cases.items():
+        assert set(store.read("companies", where=where)["id"]) == expected
+        assert store.count("companies", where=where) == len(expected)
+
+
+def test_store_time_budget_stops_a_runaway_query(store):
+    endless = (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+        "SELECT count(*) FROM c"
+    )
+    start = time.monotonic()
+    with pytest.raises(TimeLimit, match="QUERY_SECONDS"):
+        with store.time_budget(0.3), store._bounded(True):
+            store.conn.execute(endless).fetchone()
+    assert time.monotonic() - start < 3
+    # the connection serves again, without a budget left behind
+    assert store.count("companies", where=Compare("naf_code", "<>", "x")) > 0
+
+
+def test_store_filtered_read_past_its_budget_is_refused(store):
+    polygon = Point(6.02, 47.24).buffer(0.05)
+    with pytest.raises(TimeLimit), store.time_budget(-1):
+        store.read("companies", where=Intersects(polygon))
