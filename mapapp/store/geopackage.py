@@ -724,9 +724,10 @@ def _touch_contents(conn: sqlite3.Connection, layer: str) -> None:
     )
 
 
-# The private file: accounts (users, their API tokens and sign-in sessions, failed
-# sign-ins) and the history. Users have a number (uid) that is never reused, and
-# tokens and sessions belong to it, so a name created again inherits nothing.
+# The private file: accounts (users, their API tokens and sign-in sessions, counts of
+# sign-in attempts per pair and 10 s, not a row per attempt) and the history. Users
+# have a number (uid) that is never reused, and tokens and sessions belong to it, so
+# a name created again inherits nothing.
 PRIVATE_TABLES = """
 CREATE TABLE IF NOT EXISTS mapapp_users (
   uid INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,
@@ -740,11 +741,14 @@ CREATE TABLE IF NOT EXISTS mapapp_sessions (
   uid INTEGER NOT NULL REFERENCES mapapp_users (uid) ON DELETE CASCADE,
   created REAL NOT NULL, seen REAL NOT NULL, expires REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS mapapp_sessions_uid ON mapapp_sessions (uid);
-CREATE TABLE IF NOT EXISTS mapapp_attempts (
-  account TEXT NOT NULL, address TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS mapapp_attempts_pair
-  ON mapapp_attempts (account, address, at);
-CREATE INDEX IF NOT EXISTS mapapp_attempts_address ON mapapp_attempts (address, at);
+DROP TABLE IF EXISTS mapapp_attempts;
+CREATE TABLE IF NOT EXISTS mapapp_attempt_counts (
+  account TEXT NOT NULL, address TEXT NOT NULL, bucket INTEGER NOT NULL,
+  n INTEGER NOT NULL, PRIMARY KEY (account, address, bucket));
+CREATE INDEX IF NOT EXISTS mapapp_attempt_counts_address
+  ON mapapp_attempt_counts (address, bucket);
+CREATE INDEX IF NOT EXISTS mapapp_attempt_counts_bucket
+  ON mapapp_attempt_counts (bucket);
 CREATE TABLE IF NOT EXISTS mapapp_history (
   hid INTEGER PRIMARY KEY, layer TEXT NOT NULL,
   feature_id TEXT NOT NULL, version INTEGER, action TEXT NOT NULL, author TEXT,

@@ -51,11 +51,14 @@ CREATE TABLE IF NOT EXISTS {s}.mapapp_sessions (session_hash text PRIMARY KEY,
   created double precision NOT NULL, seen double precision NOT NULL,
   expires double precision NOT NULL);
 CREATE INDEX IF NOT EXISTS mapapp_sessions_uid ON {s}.mapapp_sessions (uid);
-CREATE TABLE IF NOT EXISTS {s}.mapapp_attempts (account text NOT NULL,
-  address text NOT NULL, at double precision NOT NULL);
-CREATE INDEX IF NOT EXISTS mapapp_attempts_pair
-  ON {s}.mapapp_attempts (account, address, at);
-CREATE INDEX IF NOT EXISTS mapapp_attempts_address ON {s}.mapapp_attempts (address, at);
+DROP TABLE IF EXISTS {s}.mapapp_attempts;
+CREATE TABLE IF NOT EXISTS {s}.mapapp_attempt_counts (account text NOT NULL,
+  address text NOT NULL, bucket bigint NOT NULL, n integer NOT NULL,
+  PRIMARY KEY (account, address, bucket));
+CREATE INDEX IF NOT EXISTS mapapp_attempt_counts_address
+  ON {s}.mapapp_attempt_counts (address, bucket);
+CREATE INDEX IF NOT EXISTS mapapp_attempt_counts_bucket
+  ON {s}.mapapp_attempt_counts (bucket);
 CREATE TABLE IF NOT EXISTS {s}.mapapp_history (hid bigserial PRIMARY KEY,
   layer text NOT NULL, feature_id text NOT NULL, version integer,
   action text NOT NULL, author text, at text NOT NULL, before jsonb, after jsonb,

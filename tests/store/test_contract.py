@@ -732,3 +732,26 @@ def test_store_filtered_read_past_its_budget_is_refused(store):
     polygon = Point(6.02, 47.24).buffer(0.05)
     with pytest.raises(TimeLimit), store.time_budget(-1):
         store.read("companies", where=Intersects(polygon))
+
+
+def _attempt_rows(store) -> int:
+    table = store._t("attempt_counts")
+    return store.pconn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+
+
+def test_store_refused_sign_ins_add_no_row_each(store):
+    """A flood of attempts is counted per minute and pair, not stored one by one."""
+    for i in range(300):
+        counts = store.private.record_attempt("alice", "6.6.6.6", at=i * 0.5, since=0)
+    assert counts == (300, 300)
+    assert _attempt_rows(store) == 15  # 150 s of attempts: fifteen 10 s buckets
+    # past the address's cap, other accounts tried from it add nothing stored
+    for i in range(100):
+        counts = store.private.record_attempt(f"u{i}", "6.6.6.6", 200.0, 0, cap=20)
+    assert counts == (0, 301) and _attempt_rows(store) == 15
+
+
+def test_store_old_attempt_counts_are_dropped(store):
+    store.private.record_attempt("alice", "6.6.6.6", at=0.0, since=0.0)
+    store.private.record_attempt("bob", "7.7.7.7", at=2 * 86400.0, since=0.0)
+    assert _attempt_rows(store) == 1
