@@ -280,15 +280,15 @@ class GeoPackageStore(SqlStore):
 
     def _where(self, spec, bbox, filters, published_only, where=None):
         # every spatial term of a filter is tested against the candidates of one
-        # spatial-index query over all their envelopes, decoded once
+        # spatial-index query over all their envelopes, decoded once, when a term
+        # needs them (not when its answer is cached)
         terms = _spatial_terms(where) if where is not None else []
         self._local.candidates = None
-        if len(terms) > 1:
-            self._local.candidates = self._candidates(spec, _union_bounds(terms))
+        self._local.union = _union_bounds(terms) if len(terms) > 1 else None
         try:
             return super()._where(spec, bbox, filters, published_only, where)
         finally:
-            self._local.candidates = None
+            self._local.candidates = self._local.union = None
 
     def _candidates(self, spec: LayerSpec, bounds: Bbox) -> tuple:
         """Numbers, geometries (or a point layer's coordinates) and bounds of the
@@ -313,7 +313,12 @@ class GeoPackageStore(SqlStore):
         """The candidates' numbers, and which of them meet ``geom`` (exactly); the
         candidates are those of the whole filter when it has several terms."""
         found = getattr(self._local, "candidates", None)
-        fids, shapes, bounds = found or self._candidates(spec, geom.bounds)
+        if found is None:
+            union = getattr(self._local, "union", None)
+            found = self._candidates(spec, union or geom.bounds)
+            if union is not None:
+                self._local.candidates = found
+        fids, shapes, bounds = found
         west, south, east, north = geom.bounds
         near = (
             (bounds[:, 0] <= east)
