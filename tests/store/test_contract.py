@@ -755,3 +755,24 @@ def test_store_old_attempt_counts_are_dropped(store):
     store.private.record_attempt("alice", "6.6.6.6", at=0.0, since=0.0)
     store.private.record_attempt("bob", "7.7.7.7", at=2 * 86400.0, since=0.0)
     assert _attempt_rows(store) == 1
+
+
+def test_store_bbox_count_is_exact_for_points_along_its_edges(store):
+    """Points within a few centimetres of the box's edges: the count is the exact
+    one on every backend (3,923 against 3,918 at 100,000 companies before)."""
+    import geopandas as gpd
+    import numpy as np
+
+    west, south, east, north = bbox = (6.015, 47.232, 6.030, 47.242)
+    rng = np.random.default_rng(7)
+    xs = np.concatenate([rng.uniform(west, east, 200), west + rng.normal(0, 5e-7, 100)])
+    ys = np.concatenate(
+        [south + rng.normal(0, 5e-7, 200), rng.uniform(south, north, 100)]
+    )
+    sites = [new_site(id=f"edge-{i}", name=f"Edge {i}") for i in range(len(xs))]
+    frame = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(xs, ys), crs=4326)
+    store.replace_layers({"coworking": frame})
+    inside = int(((xs >= west) & (xs <= east) & (ys >= south) & (ys <= north)).sum())
+    assert 0 < inside < len(xs)
+    assert store.count("coworking", bbox=bbox) == inside
+    assert store.count("coworking", where=Intersects(box(*bbox))) == inside
