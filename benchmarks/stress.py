@@ -6,7 +6,9 @@ the issue played one after the other while a probe asks /healthz and a planner e
 Everything stays on the loopback: the server listens on 127.0.0.1, the probe and the
 planner come from 127.0.0.1, each attack's clients from addresses of their own
 (127.0.2.x, 40 clients per address; the slowloris from 22 addresses, 50 connections
-each). Every attack is bounded in time (``--seconds``) and in clients. For each the
+each). Every attack is bounded in time (``--seconds``) and in clients, and is played
+on a server of its own (``--one-server``: all on one, so that the work an attack
+leaves behind, requests its clients gave up on, weighs on the next). For each the
 report prints the probe's p50/p99/max (a failure counts as its 10 s timeout), the
 edits' median/max (a planner PATCH every 0.5 s), the server's peak RSS and what the
 attack's own requests got.
@@ -450,6 +452,7 @@ def attack_signin(ctx, seconds, counts):
 
 ATTACKS = {
     "idle": lambda ctx, seconds, counts: time.sleep(seconds),
+    "perimeter": attack_perimeter,
     "cold-map": attack_cold_map,
     "downloads": attack_downloads,
     "stampede": attack_stampede,
@@ -459,9 +462,6 @@ ATTACKS = {
     "bodies": attack_bodies,
     "zip-bomb": attack_zip_bomb,
     "signin": attack_signin,
-    # last: its analyses go on in the server after the clients give up (issue 21,
-    # item 1), which would weigh on the attacks after it
-    "perimeter": attack_perimeter,
 }
 
 
@@ -510,6 +510,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--only", default="", help="attacks to play (comma-separated)")
     parser.add_argument("--pause", type=float, default=5.0, help="seconds between")
+    parser.add_argument(
+        "--one-server",
+        action="store_true",
+        help="play every attack on one server (the work an attack leaves behind "
+        "weighs on the next); by default each attack has a server of its own",
+    )
     a = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
@@ -526,8 +532,26 @@ def main() -> None:
             "MAPAPP_INSTANCE_PATH": tmp,
             "MAPAPP_TILES": "none",
         }
-        proc, base = start_server(env)
-        ctx = Context()
+        server = None
+        try:
+            for name in names:
+                if server is None or not a.one_server:
+                    if server is not None:
+                        server.close()
+                    server = Server(env, folder, made)
+                time.sleep(a.pause)
+                print(server.play(name, a.seconds), flush=True)
+        finally:
+            if server is not None:
+                server.close()
+
+
+class Server:
+    """`mapapp serve` with the probe, the planner and the RSS sampler around it."""
+
+    def __init__(self, env: dict, folder: Path, made: dict):
+        self.proc, base = start_server(env)
+        ctx = self.ctx = Context()
         ctx.port, ctx.folder, ctx.sites = (
             int(base.rsplit(":", 1)[1]),
             folder,
@@ -536,37 +560,30 @@ def main() -> None:
         ctx.auth = {"Authorization": f"Bearer {made['planner']}"}
         ctx.admin_auth = {"Authorization": f"Bearer {made['admin']}"}
         ctx.attacker = Client(ctx.port, "127.0.2.99", ctx.auth)
-        rec, stop_event = Recorder(), threading.Event()
+        self.rec, self.stop_event = Recorder(), threading.Event()
+        editor = Client(ctx.port, headers=ctx.auth)
         background = [
-            threading.Thread(target=probe, args=(Client(ctx.port), rec, stop_event)),
-            threading.Thread(
-                target=planner,
-                args=(
-                    Client(ctx.port, headers=ctx.auth),
-                    made["sites"][0],
-                    rec,
-                    stop_event,
-                ),
-            ),
-            threading.Thread(target=rss_sampler, args=(proc.pid, rec, stop_event)),
+            (probe, (Client(ctx.port), self.rec, self.stop_event)),
+            (planner, (editor, made["sites"][0], self.rec, self.stop_event)),
+            (rss_sampler, (self.proc.pid, self.rec, self.stop_event)),
         ]
-        for t in background:
-            t.daemon = True
-            t.start()
+        for target, args in background:
+            threading.Thread(target=target, args=args, daemon=True).start()
+
+    def play(self, name: str, seconds: float) -> str:
+        self.rec.reset()
+        counts: Counter = Counter()
+        began = time.perf_counter()
+        ATTACKS[name](self.ctx, seconds, counts)
+        return report_line(name, self.rec, counts, time.perf_counter() - began)
+
+    def close(self) -> None:
+        self.stop_event.set()
         try:
-            for name in names:
-                time.sleep(a.pause)
-                rec.reset()
-                counts: Counter = Counter()
-                began = time.perf_counter()
-                ATTACKS[name](ctx, a.seconds, counts)
-                print(
-                    report_line(name, rec, counts, time.perf_counter() - began),
-                    flush=True,
-                )
-        finally:
-            stop_event.set()
-            stop(proc)
+            stop(self.proc)
+        except Exception:  # noqa: BLE001 - a server still busy: end it
+            self.proc.kill()
+            self.proc.wait()
 
 
 if __name__ == "__main__":
