@@ -34,6 +34,12 @@ class CsrfError(MapappError):
     status = 400
 
 
+class RateLimited(MapappError):
+    """Too many requests of one kind for now (public contributions)."""
+
+    status = 429
+
+
 class NotFound(MapappError):
     status = 404
 
@@ -100,6 +106,13 @@ class ValidationError(MapappError):
             "status": self.status,
             "problems": [p.__dict__ for p in self.problems],
         }
+
+
+class TimeLimit(MapappError):
+    """A read that took longer than its time budget (:data:`mapapp.limits.QUERY_SECONDS`)
+    and was stopped, so it holds no worker: 503, to be narrowed or tried later."""
+
+    status = 503
 
 
 class StoreError(MapappError):
