@@ -44,7 +44,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
-from .base import Bbox
+from .base import LAYER_KEY, Bbox
 from .filters import like_to_glob
 from .sql import HISTORY_COLUMNS, SqlStore, columns_sql, q
 
@@ -388,13 +388,15 @@ class GeoPackageStore(SqlStore):
             "UPDATE mapapp_meta SET value = CAST(value AS INTEGER) + 1 "
             "WHERE key = 'data_version'"
         )
-        if layer:
-            _touch_contents(conn, layer)
-        return int(
+        version = int(
             conn.execute(
                 "SELECT value FROM mapapp_meta WHERE key='data_version'"
             ).fetchone()[0]
         )
+        if layer:
+            _touch_contents(conn, layer)
+            _set_layer_versions(conn, [layer], version)
+        return version
 
     @staticmethod
     @contextmanager
@@ -526,6 +528,7 @@ class GeoPackageStore(SqlStore):
                 "UPDATE mapapp_meta SET value = ? WHERE key = 'data_version'",
                 (str(version + 1),),
             )
+            _set_layer_versions(conn, list(REGISTRY), version + 1)
         self._tables = None
         return version + 1
 
@@ -548,10 +551,19 @@ class GeoPackageStore(SqlStore):
             conn.execute(
                 "INSERT INTO mapapp_meta VALUES ('data_version', ?)", (str(version),)
             )
+            _set_layer_versions(conn, list(REGISTRY), version)
             _continue_sequence(conn, last_hid)
             conn.execute("COMMIT")
         finally:
             conn.close()
+
+
+def _set_layer_versions(conn: sqlite3.Connection, layers: list[str], v: int) -> None:
+    """Record ``v`` as the version of ``layers`` (store/base.py: layer_versions)."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO mapapp_meta VALUES (?, ?)",
+        [(f"{LAYER_KEY}{name}", str(v)) for name in layers],
+    )
 
 
 def _touch_contents(conn: sqlite3.Connection, layer: str) -> None:

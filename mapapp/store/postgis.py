@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
-from .base import Bbox
+from .base import LAYER_KEY, Bbox
 from .sql import SqlStore, columns_sql, q
 
 SQL_TYPES = {
@@ -293,12 +293,15 @@ class PostGISStore(SqlStore):
     # --- writing ---------------------------------------------------------------------
 
     def _bump(self, conn, layer: str | None = None) -> int:
-        return int(
+        version = int(
             conn.execute(
                 "UPDATE mapapp_meta SET value = (value::bigint + 1)::text WHERE "
                 "key = 'data_version' RETURNING value"
             ).fetchone()[0]
         )
+        if layer:
+            _set_layer_versions(conn, [layer], version)
+        return version
 
     # --- whole layers --------------------------------------------------------------------
 
@@ -327,6 +330,7 @@ class PostGISStore(SqlStore):
                 "(key) DO UPDATE SET value = excluded.value",
                 (str(previous + 1),),
             )
+            _set_layer_versions(conn, list(REGISTRY), previous + 1)
         return previous + 1
 
     def backup(self, folder: Path) -> list[Path]:
@@ -344,3 +348,13 @@ class PostGISStore(SqlStore):
             if bad:
                 problems.append(f"{name}: {bad} invalid geometries")
         return problems
+
+
+def _set_layer_versions(conn, layers: list[str], version: int) -> None:
+    """Record ``version`` as the version of ``layers`` (base.py: layer_versions)."""
+    for name in layers:
+        conn.execute(
+            "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
+            "DO UPDATE SET value = excluded.value",
+            (f"{LAYER_KEY}{name}", str(version)),
+        )
