@@ -17,11 +17,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import os
+import shutil
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
@@ -148,16 +152,16 @@ class BoundedCache:
         size_of: Callable[[Any], int],
         *,
         family: Hashable | None = None,
-        stale: bool = False,
+        stale: float | None = None,
         gate: Gate | None = None,
     ) -> Any:
         """The cached value, or ``make()`` kept with the size ``size_of`` gives.
 
         One thread makes a key; others asking meanwhile wait for it (bounded by
         ``gate``). ``family`` names what the key is a version of (the key without
-        its data version): with ``stale``, while a newer version is being made,
-        the newest kept version of the family is returned at once, and a missing
-        version is made in the background when an older one can be served.
+        its data version): with ``stale`` (seconds), when an older version of the
+        family is kept, the new one is made in the background and whoever waits
+        longer than ``stale`` for it gets the older one meanwhile.
         """
         value = self.get(key)
         if value is not None:
@@ -167,20 +171,21 @@ class BoundedCache:
             leader = flight is None
             if leader:
                 flight = self._flights[key] = _Flight()
-            previous = self._previous(family, key) if stale else None
-        if not leader:
-            if previous is not None:
-                return previous
+            previous = self._previous(family, key) if stale is not None else None
+        if previous is None:
+            if leader:
+                return self._build(key, flight, make, size_of, family, gate, False)
             return self._await(flight, gate)
-        if previous is not None:
+        if leader:
             threading.Thread(
                 target=self._build,
                 args=(key, flight, make, size_of, family, gate, True),
                 name=f"mapapp-build-{key!r}"[:60],
                 daemon=True,
             ).start()
-            return previous
-        return self._build(key, flight, make, size_of, family, gate, False)
+        if flight.done.wait(stale) and flight.error is None:
+            return flight.value
+        return previous
 
     def _previous(self, family: Hashable | None, key: Hashable) -> Any | None:
         """The newest kept value of ``family`` other than ``key`` (lock held)."""
@@ -285,3 +290,68 @@ def frame_bytes(frame: gpd.GeoDataFrame) -> int:
     columns = int(per_row * len(frame))
     coords = int(shapely.get_num_coordinates(frame.geometry.values).sum())
     return columns + coords * 16 + len(frame) * 120
+
+
+@dataclass(frozen=True)
+class StoredBody:
+    """A response body kept in a file (and its gzip), streamed rather than held."""
+
+    path: Path
+    gzip_path: Path | None
+    etag: str
+    size: int
+
+
+class DiskBodies:
+    """Large response bodies in files under ``folder``: one folder per family (what
+    a key is a version of), holding its newest version only, so the files never
+    outgrow one body per family. A body made before a restart is found again."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    @staticmethod
+    def _name(value: Hashable) -> str:
+        return hashlib.sha256(repr(value).encode()).hexdigest()[:20]
+
+    def keep(
+        self,
+        family: Hashable,
+        key: Hashable,
+        make: Callable[[], bytes],
+        compress: bool = True,
+    ) -> StoredBody:
+        """The body of ``key`` from its file, or ``make()`` written to one (and
+        gzipped when ``compress``); older versions of the family are removed."""
+        folder = self.folder / self._name(family)
+        name = self._name(key)
+        path, packed = folder / f"{name}.body", folder / f"{name}.gz"
+        if path.is_file() and (packed.is_file() or not compress):
+            return StoredBody(
+                path, packed if compress else None, name, path.stat().st_size
+            )
+        body = make()
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(path, body)
+        if compress:
+            _write_atomic(packed, gzip.compress(body, 6))
+        for old in folder.iterdir():  # older versions: a reader keeps its open file
+            if not old.name.startswith(".") and old.name.split(".")[0] != name:
+                old.unlink(missing_ok=True)
+        return StoredBody(path, packed if compress else None, name, len(body))
+
+    def clear(self) -> None:
+        """Remove every kept body."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _write_atomic(path: Path, body: bytes) -> None:
+    """Write ``body`` to ``path`` through a temporary file renamed into place."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

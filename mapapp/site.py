@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ from .analysis.places import name_cells
 from .analysis.scenarios import scenario_rows
 from .analysis.suitability import score_grid, top_cells
 from .analysis.timeline import ecosystem
-from .cache import BoundedCache, Payload, frame_bytes
+from .cache import BoundedCache, DiskBodies, Gate, Payload, StoredBody, frame_bytes
 from .config import Settings
 from .errors import NotFound
 from .exports import feature_licences, layer_metadata
@@ -48,6 +49,9 @@ from .territory import View, view_of
 from .text import fold, searchable
 
 ANALYSIS_LAYERS = ("companies", "schools", "coworking", "fibre", "context")
+# how long a request waits for a layer's new snapshot before it is served the
+# previous one (built in the background meanwhile): small layers are always fresh
+FRESH_WAIT = 1.0
 MB = 1024 * 1024
 
 
@@ -65,6 +69,7 @@ class Snapshot:
     _compact: Payload | None = field(default=None, repr=False)
     _binary: Payload | None = field(default=None, repr=False)
     _keys: list[str] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def keys(self) -> list[str]:
@@ -79,17 +84,19 @@ class Snapshot:
 
     def compact(self) -> Payload:
         """The compact point payload (JSON and gzip), computed once."""
-        if self._compact is None:
-            payload = compact_points(self.frame, self.spec, self.version)
-            raw = json.dumps(payload, separators=(",", ":")).encode()
-            self._compact = Payload.of(raw)
+        with self._lock:  # one build, however many requests ask at once
+            if self._compact is None:
+                payload = compact_points(self.frame, self.spec, self.version)
+                raw = json.dumps(payload, separators=(",", ":")).encode()
+                self._compact = Payload.of(raw)
         return self._compact
 
     def binary(self) -> Payload:
         """The compact point payload as bytes (maps/compact.py), computed once."""
-        if self._binary is None:
-            raw = compact_binary(self.frame, self.spec, self.version)
-            self._binary = Payload(raw, gzip.compress(raw, 9), _etag(raw))
+        with self._lock:
+            if self._binary is None:
+                raw = compact_binary(self.frame, self.spec, self.version)
+                self._binary = Payload(raw, gzip.compress(raw, 9), _etag(raw))
         return self._binary
 
     def search(self, query: str, limit: int) -> list[int]:
@@ -130,6 +137,13 @@ class Site:
             str(settings["TILES"]), str(settings["TILES_ATTRIBUTION"])
         )
         self.store = store or open_store(settings.store_url, self.area)
+        self.heavy = Gate(
+            int(settings.values.get("HEAVY_AT_ONCE", 2)),
+            int(settings.values.get("HEAVY_QUEUE", 4)),
+            float(settings.values.get("HEAVY_WAIT_SECONDS", 20)),
+        )
+        self.bodies = DiskBodies(settings.cache_dir)
+        self._files = BoundedCache(max_entries=512, max_bytes=MB)
         self.pages = BoundedCache(max_entries=1024, max_bytes=128 * MB)
         self._snapshots = BoundedCache(max_entries=32, max_bytes=512 * MB)
         self._prepared = BoundedCache(max_entries=8, max_bytes=1024 * MB)
@@ -153,6 +167,11 @@ class Site:
         """The store's data version (caches and ETags key on it)."""
         return self.store.data_version()
 
+    def layer_version(self, name: str) -> int:
+        """The version of one layer: the data version of its last change (what
+        caches of that layer alone key on, so a write elsewhere keeps them)."""
+        return self.store.layer_version(name)
+
     def close(self) -> None:
         """Release the store's connections."""
         self.store.close()
@@ -164,13 +183,16 @@ class Site:
         return [name for name, spec in REGISTRY.items() if spec.public]
 
     def snapshot(self, name: str, full: bool = False) -> Snapshot:
-        """The current published snapshot of a layer (built on first use).
+        """The published snapshot of a layer (built on first use, one build at a
+        time): the current one, or while a newer one is being built in the
+        background, the previous one (its ``version`` says which).
 
         By default only what the map needs is read (id, label, category, geometry);
         ``full`` reads every field (lists, downloads, OGC API).
         """
         spec = get_spec(name)
-        version = self.data_version()
+        version = self.layer_version(name)
+        inline_max = int(self.settings.values.get("INLINE_MAX_FEATURES", 2000))
 
         def make() -> Snapshot:
             wanted = ("id", spec.label_field, spec.category_field, spec.class_field)
@@ -185,16 +207,47 @@ class Site:
                 name, published_only=True, columns=columns
             )
             frame = frame.drop(columns=["published", "version"], errors="ignore")
-            return Snapshot(spec, read_at, spatial_order(frame))
+            snap = Snapshot(spec, read_at, spatial_order(frame))
+            if not full and spec.geometry == "Point" and len(frame) > inline_max:
+                snap.binary()  # what the map loads: made with the snapshot
+            return snap
 
         return self._snapshots.get_or_make(
-            (name, version, full), make, lambda s: s.nbytes
+            (name, version, full),
+            make,
+            lambda s: s.nbytes,
+            family=(name, full),
+            stale=FRESH_WAIT,
+            gate=self.heavy,
         )
 
-    def payload(self, key: Hashable, make: Callable[[], Payload]) -> Payload:
+    def published_count(self, name: str) -> int:
+        """How many published features a layer has (kept per layer version)."""
+        key = ("count", name, self.layer_version(name))
+        return self._facts.get_or_make(
+            key, lambda: self.store.count(name, published_only=True), lambda n: 64
+        )
+
+    def payload(
+        self, key: Hashable, make: Callable[[], Payload], heavy: bool = False
+    ) -> Payload:
         """A response body from the page cache, made once per ``key`` (include the
-        data version in keys of data-dependent bodies)."""
-        return self.pages.get_or_make(key, make, lambda p: p.nbytes)
+        data version in keys of data-dependent bodies); ``heavy`` bodies take a
+        slot of the heavy-work pool."""
+        gate = self.heavy if heavy else None
+        return self.pages.get_or_make(key, make, lambda p: p.nbytes, gate=gate)
+
+    def stored(
+        self, family: Hashable, key: Hashable, make: Callable[[], bytes]
+    ) -> StoredBody:
+        """A large body kept in a file per ``key`` (include the layer version),
+        made once in a slot of the heavy-work pool; the newest per ``family``."""
+        return self._files.get_or_make(
+            key,
+            lambda: self.bodies.keep(family, key, make),
+            lambda b: 256,
+            gate=self.heavy,
+        )
 
     def search(
         self, query: str, names: list[str], limit: int
@@ -439,13 +492,19 @@ class Site:
             frame = self.store.read(name, published_only=True, columns=columns)
             return self.layer_metadata(name, frame, lang)
 
-        key = (name, self.data_version(), lang)
-        return self._facts.get_or_make(key, make, lambda facts: 4096)
+        key = (name, self.layer_version(name), lang)
+        return self._facts.get_or_make(
+            key,
+            make,
+            lambda facts: 4096,
+            gate=self.heavy,
+        )
 
     def clear_caches(self) -> None:
         """Forget every cached page, snapshot, analysis input and fact (the
         benchmarks measure cold work with it)."""
         for cache in (
+            self._files,
             self.pages,
             self._snapshots,
             self._prepared,
@@ -453,6 +512,7 @@ class Site:
             self._facts,
         ):
             cache.clear()
+        self.bodies.clear()
 
     def communes(self) -> list[str]:
         """The commune codes of the companies (the planners' commune filter)."""

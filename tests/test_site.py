@@ -18,6 +18,41 @@ def test_snapshot_is_kept_until_the_data_changes(core_site):
     assert second is not first and second.version == first.version + 1
 
 
+def test_snapshot_of_a_layer_survives_a_write_to_another(core_site):
+    companies = core_site.snapshot("companies")
+    fid = core_site.snapshot("coworking").frame["id"].iloc[0]
+    core_site.store.update("coworking", fid, {"notes": "changed"})
+    assert core_site.snapshot("companies") is companies
+    assert core_site.snapshot("coworking").version == core_site.data_version()
+
+
+def test_snapshot_being_rebuilt_serves_the_previous_one(core_site, monkeypatch):
+    import threading
+
+    import mapapp.site
+
+    first = core_site.snapshot("coworking")
+    release = threading.Event()
+    real = core_site.store.read_versioned
+
+    def slow(*args, **kwargs):
+        release.wait(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mapapp.site, "FRESH_WAIT", 0.05)
+    monkeypatch.setattr(core_site.store, "read_versioned", slow)
+    fid = first.frame["id"].iloc[0]
+    core_site.store.update("coworking", fid, {"notes": "changed"})
+    assert core_site.snapshot("coworking") is first  # not waiting for the build
+    release.set()
+    for _ in range(100):
+        newer = core_site.snapshot("coworking")
+        if newer is not first:
+            break
+        release.wait(0.05)
+    assert newer.version == first.version + 1
+
+
 def test_snapshot_holds_only_published_features(core_site):
     store = core_site.store
     everything = store.read("coworking")

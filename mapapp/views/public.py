@@ -59,23 +59,40 @@ def remote_source(name: str, version: int) -> dict:
     }
 
 
+def is_remote(name: str) -> bool:
+    """True for a layer too large to inline in the map page."""
+    limit = int(current_app.config["INLINE_MAX_FEATURES"])
+    return site().published_count(name) > limit
+
+
+def served_versions(include: list[str]) -> tuple:
+    """The versions of the large point layers a map page would point to: while a
+    new snapshot is built the previous one is served, and the page says so."""
+    s = site()
+    return tuple(
+        s.snapshot(name).version
+        for name in include
+        if REGISTRY[name].geometry == "Point" and is_remote(name)
+    )
+
+
 def map_sources(opts: MapOptions, include: list[str]) -> tuple[dict, int | None]:
     """(name -> (spec, source)) of a public map, and the position of the feature to
     open in a large layer: small layers inline, large point layers as compact arrays,
     large polygon layers by URL."""
     s = site()
-    limit = int(current_app.config["INLINE_MAX_FEATURES"])
     layers, feature_index = {}, None
     for name in include:
         spec = REGISTRY[name]
-        if s.store.count(name, published_only=True) <= limit:
+        if not is_remote(name):
             frame = s.store.read(name, published_only=True)
             layers[name] = (spec, frame.drop(columns=["published"], errors="ignore"))
         elif spec.geometry == "Point":
-            layers[name] = (spec, remote_source(name, s.data_version()))
+            snap = s.snapshot(name)  # the version it serves: maybe the previous one
+            layers[name] = (spec, remote_source(name, snap.version))
             if opts.feature and opts.feature.split(":", 1)[0] == name:
                 fid = opts.feature.split(":", 1)[1]
-                feature_index = s.snapshot(name).index_of(fid)
+                feature_index = snap.index_of(fid)
         else:
             layers[name] = (spec, url_for("api.layer_geojson", name=name))
     return layers, feature_index
@@ -156,7 +173,14 @@ def citizen_options(embed: bool, basemap: str | None, include: list[str]) -> dic
 def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool):
     """Serve a map page from the page cache (keyed on the data version), with 304."""
     s = site()
-    key = (template, s.data_version(), current_lang(), opts.key(), tuple(include))
+    key = (
+        template,
+        s.data_version(),
+        served_versions(include),
+        current_lang(),
+        opts.key(),
+        tuple(include),
+    )
 
     def make() -> Payload:
         html, scripts = render_map_page(template, opts, include, embed)
