@@ -17,7 +17,7 @@ from ..text import fold
 from . import params
 from .apidoc import api_document
 from .guards import login_required
-from .http import send_payload, site
+from .http import send_payload, send_stored, site
 from .params import current_lang
 
 bp = Blueprint("api", __name__)
@@ -65,7 +65,7 @@ def layer_geojson(name: str):
     everything = request.args.get("include") == "unpublished" and g.get("user")
     query = request.query_string.decode("utf-8", "replace")
 
-    def make() -> Payload:
+    def body() -> bytes:
         bbox = params.bbox(request.args)
         filters = params.field_filters(spec, request.args)
         frame = s.store.read(
@@ -73,15 +73,23 @@ def layer_geojson(name: str):
         )
         if not everything:
             frame = frame.drop(columns=["published"], errors="ignore")
-        body = json.dumps(
+        text = json.dumps(
             to_geojson(frame, drop=("version",)),
             ensure_ascii=False,
             separators=(",", ":"),
         )
-        return Payload.of(body.encode())
+        return text.encode()
 
-    key = ("geojson", name, s.data_version(), query, bool(everything))
-    payload = s.payload(key, make)
+    version = s.layer_version(name)
+    if not everything and not request.args:
+        # the whole layer: made once per layer version, streamed from a file
+        family = ("geojson", name)
+        stored = s.stored(family, (*family, version), body)
+        response = send_stored(stored, "application/geo+json")
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+    key = ("geojson", name, version, query, bool(everything))
+    payload = s.payload(key, lambda: Payload.of(body()), heavy=True)
     if everything:
         return send_payload(
             payload, "application/geo+json", cache_control="private, no-store"

@@ -35,6 +35,7 @@ from .http import (
     map_scripts,
     script_hashes,
     send_payload,
+    send_stored,
     site,
 )
 from .mappage import map_parts, map_ui
@@ -359,18 +360,19 @@ def download(name: str, fmt: str):
         abort(404)
     require_public(name)
     crs = download_crs(request.args)
-    s = site()
+    s, lang = site(), current_lang()
 
-    def make() -> Payload:
+    def make() -> bytes:
         # from the store: every field, ``published`` included (the snapshot
         # leaves it out for the map)
         frame = s.store.read(name, published_only=True)
-        meta = s.layer_metadata(name, frame, current_lang())
-        return Payload.of(export_bytes(frame, name, fmt, meta, crs, current_lang()))
+        meta = s.layer_metadata(name, frame, lang)
+        return export_bytes(frame, name, fmt, meta, crs, lang)
 
-    key = ("download", name, fmt, crs, current_lang(), s.data_version())
-    payload = s.payload(key, make)
-    response = send_payload(payload, FORMATS[fmt])
+    # made once per layer version, kept in a file and streamed from it
+    family = ("download", name, fmt, crs, lang)
+    stored = s.stored(family, (*family, s.layer_version(name)), make)
+    response = send_stored(stored, FORMATS[fmt])
     suffix = f"-{crs.replace(':', '')}" if crs else ""
     response.headers["Content-Disposition"] = (
         f'attachment; filename="mapapp-{name}{suffix}.{fmt}"'

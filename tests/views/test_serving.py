@@ -1,0 +1,121 @@
+"""Serving under load: heavy bodies made once per layer version, kept in files and
+streamed; a full heavy-work pool answers 503 with Retry-After."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from shapely.geometry import Point
+
+import mapapp.views.api
+import mapapp.views.public
+from mapapp.cache import Gate
+from tests.store.test_contract import new_site
+from tests.views.test_ogc_clients import ZEROS
+
+
+def count_calls(monkeypatch, module, name):
+    calls = []
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_download_is_made_once_per_layer_version_and_streamed(
+    client, store, monkeypatch
+):
+    calls = count_calls(monkeypatch, mapapp.views.public, "export_bytes")
+    first = client.get("/download/companies.csv")
+    assert first.status_code == 200 and first.is_streamed  # from a file
+    again = client.get("/download/companies.csv")
+    assert again.get_data() == first.get_data() and len(calls) == 1
+    assert (
+        client.get(
+            "/download/companies.csv", headers={"If-None-Match": first.headers["ETag"]}
+        ).status_code
+        == 304
+    )
+    # a write to another layer keeps it; a write to the layer makes it again
+    store.add("coworking", new_site(), Point(6.02, 47.24))
+    client.get("/download/companies.csv")
+    assert len(calls) == 1
+    store.add("companies", dict(ZEROS), Point(6.02, 47.24))
+    fresh = client.get("/download/companies.csv")
+    assert len(calls) == 2 and b"zero-codes" in fresh.get_data()
+
+
+def test_download_gzip_is_the_same_body(client):
+    plain = client.get("/download/coworking.geojson").get_data()
+    packed = client.get(
+        "/download/coworking.geojson", headers={"Accept-Encoding": "gzip"}
+    )
+    import gzip
+
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.get_data()) == plain
+
+
+def test_download_asked_at_once_by_many_is_made_once(app, monkeypatch):
+    calls = count_calls(monkeypatch, mapapp.views.public, "export_bytes")
+    bodies, statuses = [], []
+
+    def ask():
+        with app.test_client() as c:
+            response = c.get("/download/companies.gpkg")
+            statuses.append(response.status_code)
+            if response.status_code == 200:
+                bodies.append(response.get_data())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    # one build; up to HEAVY_QUEUE (4) wait for it, the others are told to retry
+    assert len(calls) == 1 and len(set(bodies)) == 1
+    assert set(statuses) <= {200, 503} and statuses.count(200) >= 5
+
+
+def test_whole_layer_geojson_is_made_once_and_streamed(client, monkeypatch):
+    calls = count_calls(monkeypatch, mapapp.views.api, "to_geojson")
+    first = client.get("/api/layers/companies.geojson")
+    assert first.is_streamed
+    again = client.get("/api/layers/companies.geojson")
+    assert json.loads(again.get_data()) == json.loads(first.get_data())
+    assert len(calls) == 1
+    assert first.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    "path", ["/download/companies.csv", "/api/layers/companies.geojson", "/list"]
+)
+def test_full_heavy_pool_answers_503_with_retry_after(app, client, path):
+    site = app.extensions["mapapp.site"]
+    site.clear_caches()
+    site.heavy = Gate(at_once=1, queue=0, wait=0.1)
+    inside, release = threading.Event(), threading.Event()
+
+    def hold():
+        with site.heavy.slot():
+            inside.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert inside.wait(5)
+        busy = client.get(path)
+        assert busy.status_code == 503
+        assert int(busy.headers["Retry-After"]) >= 1
+        assert client.get("/healthz").status_code == 200  # never waits on it
+    finally:
+        release.set()
+        holder.join(10)
+    assert client.get(path).status_code == 200
