@@ -228,6 +228,11 @@ class Site:
             key, lambda: self.store.count(name, published_only=True), lambda n: 64
         )
 
+    def fact(self, key: Hashable, make: Callable[[], object]) -> object:
+        """A small derived value (a few kB) made once per ``key`` (include the data
+        version in it)."""
+        return self._facts.get_or_make(key, make, lambda v: 4096, gate=self.heavy)
+
     def payload(
         self, key: Hashable, make: Callable[[], Payload], heavy: bool = False
     ) -> Payload:

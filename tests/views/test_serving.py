@@ -119,3 +119,15 @@ def test_full_heavy_pool_answers_503_with_retry_after(app, client, path):
         release.set()
         holder.join(10)
     assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["json", "html"])
+def test_ogc_api_definition_is_not_rebuilt_per_request(app, client, fmt):
+    site = app.extensions["mapapp.site"]
+    client.get(f"/ogc/api?f={fmt}")
+    calls = []
+    real = site.layer_metadata
+    site.layer_metadata = lambda *a, **k: calls.append(1) or real(*a, **k)
+    second = client.get(f"/ogc/api?f={fmt}")
+    assert second.status_code == 200 and calls == []
+    assert client.get(f"/ogc/?f={fmt}").status_code == 200 and calls == []
