@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
 from .layers import LayerSpec, tr
 from .maps.geojson import clean_value
@@ -69,48 +71,144 @@ def rows(
     frame: gpd.GeoDataFrame, spec: LayerSpec, query: ListQuery, lang: str
 ) -> list[dict]:
     """The layer's features as display rows, filtered by ``query`` and sorted."""
-    wanted_category = None
-    if query.category.startswith(f"{spec.name}:"):
-        wanted_category = query.category.split(":", 1)[1]
-    needle = fold(query.q)
-    out = []
-    for raw, geom in zip(
-        frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True
+    index = ListIndex.of_frame(frame, spec, lang)
+    return [index.row(i, fold(query.q), lang) for i in index.select(query)]
+
+
+# the fields of a record a row shows or a search reads
+ROW_FIELDS = (
+    "id",
+    "address",
+    "zone_code",
+    "source",
+    "source_url",
+    "source_date",
+    "precision",
+    "illustrative",
+)
+
+
+class ListIndex:
+    """A layer's rows prepared once per layer version (and language): what a row
+    shows, what a search matches, the sort keys; a query then costs a scan of
+    short strings and one page of rows, not a pass over every record."""
+
+    def __init__(
+        self, spec: LayerSpec, records: list[dict], points, lang: str, version: int
     ):
-        rec = {k: clean_value(v) for k, v in raw.items()}
-        name = str(rec.get(spec.label_field) or rec["id"])
-        category = rec.get(spec.category_field) if spec.category_field else None
-        if wanted_category is not None and category != wanted_category:
-            continue
-        place = rec.get("address") or rec.get("zone_code") or ""
-        haystack = searchable(
-            f"{name} {place}", *(rec.get(f) for f in spec.search_fields)
-        )
-        if needle and needle not in haystack:
-            continue
+        self.spec = spec
+        self.version = version
+        self.records = records
+        self.points = points  # (lon, lat) rounded to 5 decimals, per record
+        self.names = [str(r.get(spec.label_field) or r["id"]) for r in records]
+        self.places = [
+            str(r.get("address") or r.get("zone_code") or "") for r in records
+        ]
+        self.categories = [
+            r.get(spec.category_field) if spec.category_field else None for r in records
+        ]
+        self.labels = [
+            category_label(spec, c, lang) if c else "" for c in self.categories
+        ]
+        self.haystacks = [
+            searchable(f"{name} {place}", *(r.get(f) for f in spec.search_fields))
+            for name, place, r in zip(self.names, self.places, records, strict=True)
+        ]
+        self.shown = [
+            fold(f"{name} {place}")
+            for name, place in zip(self.names, self.places, strict=True)
+        ]
+        self._orders: dict[tuple[str, bool], list[int]] = {}
+
+    @classmethod
+    def of(cls, snapshot, lang: str) -> ListIndex:
+        """The index of a snapshot (site.Snapshot) of a layer, in ``lang``."""
+        return cls.of_frame(snapshot.frame, snapshot.spec, lang, snapshot.version)
+
+    @classmethod
+    def of_frame(
+        cls, frame: gpd.GeoDataFrame, spec: LayerSpec, lang: str, version: int = 0
+    ) -> ListIndex:
+        """The index of a layer's published features."""
+        wanted = [spec.label_field, spec.category_field, *ROW_FIELDS]
+        wanted += list(spec.search_fields)
+        columns = [c for c in dict.fromkeys(wanted) if c and c in frame.columns]
+        records = [
+            {k: clean_value(v) for k, v in raw.items()}
+            for raw in frame[columns].to_dict("records")
+        ]
+        inside = shapely.point_on_surface(frame.geometry.values)
+        lons = np.round(shapely.get_x(inside), 5).tolist()
+        lats = np.round(shapely.get_y(inside), 5).tolist()
+        return cls(spec, records, list(zip(lons, lats, strict=True)), lang, version)
+
+    @property
+    def nbytes(self) -> int:
+        """An estimate of the memory it holds."""
+        sample = self.records[:: max(1, len(self.records) // 200)] or [{}]
+        per_record = sum(len(str(v)) + 60 for r in sample for v in r.values())
+        return int(per_record / len(sample) * len(self.records) * 3) + 4096
+
+    def _order(self, sort: str, descending: bool) -> list[int]:
+        """Every position sorted by ``sort`` (stable; kept once made)."""
+        key = (sort, descending)
+        if key not in self._orders:
+            values = {
+                "name": self.names,
+                "category": self.labels,
+                "place": self.places,
+                "date": [str(r.get("source_date") or "") for r in self.records],
+            }[sort]
+            folded = [fold(v) for v in values]
+            self._orders[key] = sorted(
+                range(len(folded)), key=folded.__getitem__, reverse=descending
+            )
+        return self._orders[key]
+
+    def select(self, query: ListQuery) -> list[int]:
+        """The positions of the rows ``query`` keeps, in its order."""
+        keep = None
+        if query.category.startswith(f"{self.spec.name}:"):
+            wanted = query.category.split(":", 1)[1]
+            keep = {i for i, c in enumerate(self.categories) if c == wanted}
+        needle = fold(query.q)
+        if needle:
+            found = {i for i, h in enumerate(self.haystacks) if needle in h}
+            keep = found if keep is None else keep & found
+        order = self._order(query.sort, query.descending)
+        return order if keep is None else [i for i in order if i in keep]
+
+    def row(self, i: int, needle: str, lang: str) -> dict:
+        """The display row of position ``i`` (``needle``: the folded search)."""
+        rec = self.records[i]
         matched = None
-        if needle and needle not in fold(f"{name} {place}"):
-            matched = matched_field(spec, rec, needle, lang)
-        point = geom.representative_point()
-        out.append(
-            {
-                "id": rec["id"],
-                "name": name,
-                "category": category_label(spec, category, lang) if category else "",
-                "place": str(place),
-                "source": rec.get("source") or "",
-                "source_url": rec.get("source_url") or "",
-                "date": str(rec.get("source_date") or ""),
-                "approximate": rec.get("precision") in ("approximate", "street"),
-                "commune_level": rec.get("precision") == "commune",
-                "illustrative": bool(rec.get("illustrative")),
-                "matched": matched,
-                "lat": round(point.y, 5),
-                "lon": round(point.x, 5),
-            }
-        )
-    out.sort(key=lambda r: fold(r[query.sort]), reverse=query.descending)
-    return out
+        if needle and needle not in self.shown[i]:
+            matched = matched_field(self.spec, rec, needle, lang)
+        lon, lat = self.points[i]
+        return {
+            "id": rec["id"],
+            "name": self.names[i],
+            "category": self.labels[i],
+            "place": self.places[i],
+            "source": rec.get("source") or "",
+            "source_url": rec.get("source_url") or "",
+            "date": str(rec.get("source_date") or ""),
+            "approximate": rec.get("precision") in ("approximate", "street"),
+            "commune_level": rec.get("precision") == "commune",
+            "illustrative": bool(rec.get("illustrative")),
+            "matched": matched,
+            "lat": lat,
+            "lon": lon,
+        }
+
+    def page(self, query: ListQuery, lang: str) -> tuple[list[dict], int, int]:
+        """(rows of the page asked, number of rows kept, number of pages)."""
+        positions = self.select(query)
+        pages = max(1, -(-len(positions) // PAGE_SIZE))
+        page = min(query.page, pages)
+        shown = positions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        needle = fold(query.q)
+        return [self.row(i, needle, lang) for i in shown], len(positions), pages
 
 
 def matched_field(spec: LayerSpec, rec: dict, needle: str, lang: str):

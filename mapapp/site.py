@@ -33,6 +33,7 @@ from .config import Settings
 from .errors import NotFound
 from .exports import feature_licences, layer_metadata
 from .layers import REGISTRY, LayerSpec, get_spec, tr
+from .listing import ListIndex
 from .maps.compact import compact_binary, compact_points, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
 from .places import (
@@ -217,6 +218,19 @@ class Site:
             make,
             lambda s: s.nbytes,
             family=(name, full),
+            stale=FRESH_WAIT,
+            gate=self.heavy,
+        )
+
+    def list_index(self, name: str, lang: str) -> ListIndex:
+        """The rows of a layer for the list view, prepared once per layer version
+        and language (the previous one served while a new one is built)."""
+        version = self.layer_version(name)
+        return self._snapshots.get_or_make(
+            ("list", name, version, lang),
+            lambda: ListIndex.of(self.snapshot(name, full=True), lang),
+            lambda index: index.nbytes,
+            family=("list", name, lang),
             stale=FRESH_WAIT,
             gate=self.heavy,
         )

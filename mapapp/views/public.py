@@ -12,7 +12,6 @@ from functools import lru_cache
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from werkzeug.security import safe_join
 
-from .. import listing
 from ..analysis import DETOUR_FACTOR, WALK_KMH
 from ..assets import asset_dir, bundle
 from ..cache import Payload
@@ -268,13 +267,12 @@ def assets(package: str, filename: str):
 
 def _list_section(name: str, query, lang: str) -> dict:
     spec = REGISTRY[name]
-    items = listing.rows(site().snapshot(name, full=True).frame, spec, query, lang)
-    shown, pages = listing.page_of(items, query.page)
+    shown, total, pages = site().list_index(name, lang).page(query, lang)
     return {
         "spec": spec,
         "title": tr(spec.title, lang),
         "rows": shown,
-        "total": len(items),
+        "total": total,
         "pages": pages,
         "page": min(query.page, pages),
     }
@@ -282,10 +280,19 @@ def _list_section(name: str, query, lang: str) -> dict:
 
 @bp.get("/list")
 def list_view():
-    """The accessible alternative to the map: tables of the published features."""
-    names = site().public_layers()
+    """The accessible alternative to the map: tables of the published features,
+    a page at a time, from an index per layer version; pages cached."""
+    s, names, lang = site(), site().public_layers(), current_lang()
     query = parse_list_query(request.args, names)
-    lang = current_lang()
+    shown = [query.layer] if query.layer else names
+    versions = tuple(s.list_index(n, lang).version for n in shown)
+    key = ("list", versions, lang, query)
+    payload = s.payload(key, lambda: Payload.of(_list_page(query, lang).encode()))
+    return send_payload(payload, "text/html")
+
+
+def _list_page(query, lang: str) -> str:
+    names = site().public_layers()
     sections = [
         _list_section(name, query, lang)
         for name in ([query.layer] if query.layer else names)

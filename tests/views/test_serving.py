@@ -4,6 +4,7 @@ streamed; a full heavy-work pool answers 503 with Retry-After."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import pytest
@@ -131,3 +132,38 @@ def test_ogc_api_definition_is_not_rebuilt_per_request(app, client, fmt):
     second = client.get(f"/ogc/api?f={fmt}")
     assert second.status_code == 200 and calls == []
     assert client.get(f"/ogc/?f={fmt}").status_code == 200 and calls == []
+
+
+def test_list_index_is_built_once_per_layer_version(app, client, store, monkeypatch):
+    import mapapp.listing
+
+    builds = []
+    real = mapapp.listing.ListIndex.of_frame.__func__
+
+    def counted(cls, *args, **kwargs):
+        builds.append(args[1].name)
+        return real(cls, *args, **kwargs)
+
+    monkeypatch.setattr(mapapp.listing.ListIndex, "of_frame", classmethod(counted))
+    for q in ("", "numerique", "zz", "a"):
+        assert client.get(f"/list?layer=companies&q={q}").status_code == 200
+    assert builds == ["companies"]
+    store.add("coworking", new_site(), Point(6.02, 47.24))  # another layer
+    client.get("/list?layer=companies&q=b")
+    assert builds == ["companies"]
+    store.add("companies", dict(ZEROS), Point(6.02, 47.24))
+    page = client.get("/list?layer=companies&q=zero").get_data(as_text=True)
+    assert builds == ["companies"] * 2 and "Zéro &amp; Codes" in page
+
+
+def test_list_pages_have_previous_and_next_links(client, monkeypatch):
+    import mapapp.listing
+
+    monkeypatch.setattr(mapapp.listing, "PAGE_SIZE", 5)
+    first = client.get("/list?layer=companies").get_data(as_text=True)
+    assert first.count('<th scope="row">') == 5
+    assert "page=2" in first and "Page 1 " in first
+    second = client.get("/list?layer=companies&page=2").get_data(as_text=True)
+    assert "page=1" in second and "page=3" in second
+    names = lambda html: set(re.findall(r'<th scope="row">([^<\n]+)', html))  # noqa: E731
+    assert names(first).isdisjoint(names(second))
