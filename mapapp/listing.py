@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import shapely
 
 from .layers import LayerSpec, tr
-from .maps.geojson import clean_value
-from .text import affirmed, fold, searchable
+from .text import affirmed, fold
+from .values import plain_column, plain_value
 
 PAGE_SIZE = 100
 SORT_KEYS = ("name", "category", "place", "date")
@@ -75,50 +74,34 @@ def rows(
     return [index.row(i, fold(query.q), lang) for i in index.select(query)]
 
 
-# the fields of a record a row shows or a search reads
-ROW_FIELDS = (
-    "id",
-    "address",
-    "zone_code",
-    "source",
-    "source_url",
-    "source_date",
-    "precision",
-    "illustrative",
-)
-
-
 class ListIndex:
-    """A layer's rows prepared once per layer version (and language): what a row
-    shows, what a search matches, the sort keys; a query then costs a scan of
-    short strings and one page of rows, not a pass over every record."""
+    """A layer's rows prepared once per layer version (and language): what a
+    search matches and the sort orders, as flat arrays; a query then costs a scan
+    of short strings, and only the rows of its page are read from the frame."""
 
-    def __init__(
-        self, spec: LayerSpec, records: list[dict], points, lang: str, version: int
-    ):
-        self.spec = spec
-        self.version = version
-        self.records = records
-        self.points = points  # (lon, lat) rounded to 5 decimals, per record
-        self.names = [str(r.get(spec.label_field) or r["id"]) for r in records]
+    def __init__(self, frame: gpd.GeoDataFrame, spec: LayerSpec, lang: str, version):
+        self.frame, self.spec, self.lang, self.version = frame, spec, lang, version
+        n = len(frame)
+        self.names = _texts(frame, spec.label_field, n)
+        ids = frame["id"].astype(str).tolist() if n else []
+        self.names = [name or fid for name, fid in zip(self.names, ids, strict=True)]
         self.places = [
-            str(r.get("address") or r.get("zone_code") or "") for r in records
+            a or z
+            for a, z in zip(
+                _texts(frame, "address", n), _texts(frame, "zone_code", n), strict=True
+            )
         ]
-        self.categories = [
-            r.get(spec.category_field) if spec.category_field else None for r in records
-        ]
-        self.labels = [
-            category_label(spec, c, lang) if c else "" for c in self.categories
-        ]
+        field = spec.category_field
+        raw = frame[field].tolist() if field and field in frame else [None] * n
+        self.categories = np.array([plain_value(c) for c in raw], dtype=object)
+        labels = {c: category_label(spec, c, lang) for c in set(self.categories) if c}
+        self.labels = [labels.get(c, "") if c else "" for c in self.categories]
+        said = [_affirmed_column(frame, f, n) for f in spec.search_fields]
         self.haystacks = [
-            searchable(f"{name} {place}", *(r.get(f) for f in spec.search_fields))
-            for name, place, r in zip(self.names, self.places, records, strict=True)
+            fold(" ".join([name, place, *(t for t in extra if t)]))
+            for name, place, *extra in zip(self.names, self.places, *said, strict=True)
         ]
-        self.shown = [
-            fold(f"{name} {place}")
-            for name, place in zip(self.names, self.places, strict=True)
-        ]
-        self._orders: dict[tuple[str, bool], list[int]] = {}
+        self._orders: dict[tuple[str, bool], np.ndarray] = {}
 
     @classmethod
     def of(cls, snapshot, lang: str) -> ListIndex:
@@ -129,67 +112,64 @@ class ListIndex:
     def of_frame(
         cls, frame: gpd.GeoDataFrame, spec: LayerSpec, lang: str, version: int = 0
     ) -> ListIndex:
-        """The index of a layer's published features."""
-        wanted = [spec.label_field, spec.category_field, *ROW_FIELDS]
-        wanted += list(spec.search_fields)
-        columns = [c for c in dict.fromkeys(wanted) if c and c in frame.columns]
-        records = [
-            {k: clean_value(v) for k, v in raw.items()}
-            for raw in frame[columns].to_dict("records")
-        ]
-        inside = shapely.point_on_surface(frame.geometry.values)
-        lons = np.round(shapely.get_x(inside), 5).tolist()
-        lats = np.round(shapely.get_y(inside), 5).tolist()
-        return cls(spec, records, list(zip(lons, lats, strict=True)), lang, version)
+        """The index of a layer's published features (a frame in a fixed order)."""
+        return cls(frame.reset_index(drop=True), spec, lang, version)
 
     @property
     def nbytes(self) -> int:
-        """An estimate of the memory it holds."""
-        sample = self.records[:: max(1, len(self.records) // 200)] or [{}]
-        per_record = sum(len(str(v)) + 60 for r in sample for v in r.values())
-        return int(per_record / len(sample) * len(self.records) * 3) + 4096
+        """An estimate of the memory it holds (beyond the frame it reads)."""
+        n = len(self.haystacks)
+        sample = self.haystacks[:: max(1, n // 200)] or [""]
+        per_row = sum(len(h) for h in sample) / len(sample) * 2 + 200
+        return int(per_row * n) + 4096
 
-    def _order(self, sort: str, descending: bool) -> list[int]:
+    def _order(self, sort: str, descending: bool) -> np.ndarray:
         """Every position sorted by ``sort`` (stable; kept once made)."""
         key = (sort, descending)
         if key not in self._orders:
+            n = len(self.names)
             values = {
-                "name": self.names,
-                "category": self.labels,
-                "place": self.places,
-                "date": [str(r.get("source_date") or "") for r in self.records],
-            }[sort]
+                "name": lambda: self.names,
+                "category": lambda: self.labels,
+                "place": lambda: self.places,
+                "date": lambda: _texts(self.frame, "source_date", n),
+            }[sort]()
             folded = [fold(v) for v in values]
-            self._orders[key] = sorted(
-                range(len(folded)), key=folded.__getitem__, reverse=descending
-            )
+            order = sorted(range(n), key=folded.__getitem__, reverse=descending)
+            self._orders[key] = np.array(order, dtype=np.int64)
         return self._orders[key]
 
-    def select(self, query: ListQuery) -> list[int]:
+    def select(self, query: ListQuery) -> np.ndarray:
         """The positions of the rows ``query`` keeps, in its order."""
         keep = None
         if query.category.startswith(f"{self.spec.name}:"):
-            wanted = query.category.split(":", 1)[1]
-            keep = {i for i, c in enumerate(self.categories) if c == wanted}
+            keep = self.categories == query.category.split(":", 1)[1]
         needle = fold(query.q)
         if needle:
-            found = {i for i, h in enumerate(self.haystacks) if needle in h}
+            found = np.fromiter(
+                (needle in h for h in self.haystacks), bool, len(self.haystacks)
+            )
             keep = found if keep is None else keep & found
         order = self._order(query.sort, query.descending)
-        return order if keep is None else [i for i in order if i in keep]
+        return order if keep is None else order[keep[order]]
 
     def row(self, i: int, needle: str, lang: str) -> dict:
         """The display row of position ``i`` (``needle``: the folded search)."""
-        rec = self.records[i]
+        rec = {
+            k: plain_value(v)
+            for k, v in self.frame.iloc[int(i)].items()
+            if k != "geometry"
+        }
+        name, place = self.names[i], self.places[i]
         matched = None
-        if needle and needle not in self.shown[i]:
+        if needle and needle not in fold(f"{name} {place}"):
             matched = matched_field(self.spec, rec, needle, lang)
-        lon, lat = self.points[i]
+        point = self.frame.geometry.iloc[int(i)].representative_point()
         return {
             "id": rec["id"],
-            "name": self.names[i],
+            "name": name,
             "category": self.labels[i],
-            "place": self.places[i],
+            "place": place,
             "source": rec.get("source") or "",
             "source_url": rec.get("source_url") or "",
             "date": str(rec.get("source_date") or ""),
@@ -197,8 +177,8 @@ class ListIndex:
             "commune_level": rec.get("precision") == "commune",
             "illustrative": bool(rec.get("illustrative")),
             "matched": matched,
-            "lat": lat,
-            "lon": lon,
+            "lat": round(point.y, 5),
+            "lon": round(point.x, 5),
         }
 
     def page(self, query: ListQuery, lang: str) -> tuple[list[dict], int, int]:
@@ -209,6 +189,27 @@ class ListIndex:
         shown = positions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         needle = fold(query.q)
         return [self.row(i, needle, lang) for i in shown], len(positions), pages
+
+
+def _texts(frame: gpd.GeoDataFrame, column: str | None, n: int) -> list[str]:
+    """A column as display text ("" for a missing value or column)."""
+    if not column or column not in frame:
+        return [""] * n
+    return [str(v) if v is not None else "" for v in plain_column(frame[column])]
+
+
+def _affirmed_column(frame: gpd.GeoDataFrame, column: str, n: int) -> list[str]:
+    """What each value of a search field affirms (text.affirmed), each distinct
+    value read once."""
+    if column not in frame:
+        return [""] * n
+    seen: dict = {}
+    out = []
+    for value in plain_column(frame[column]):
+        if value not in seen:
+            seen[value] = affirmed(value)
+        out.append(seen[value])
+    return out
 
 
 def matched_field(spec: LayerSpec, rec: dict, needle: str, lang: str):
