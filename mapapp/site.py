@@ -239,7 +239,11 @@ class Site:
         """How many published features a layer has (kept per layer version)."""
         key = ("count", name, self.layer_version(name))
         return self._facts.get_or_make(
-            key, lambda: self.store.count(name, published_only=True), lambda n: 64
+            key,
+            lambda: self.store.count(name, published_only=True),
+            lambda n: 64,
+            family=("count", name),
+            stale=FRESH_WAIT,
         )
 
     def fact(self, key: Hashable, make: Callable[[], object]) -> object:
@@ -502,20 +506,26 @@ class Site:
 
     def layer_facts(self, name: str, lang: str) -> dict:
         """:meth:`layer_metadata` of a layer's published features, read with only
-        the fields it needs and kept per data version (map pages show it)."""
+        the fields it needs and kept per layer version (map pages show it), with
+        the ``layer_version`` it describes."""
         spec = get_spec(name)
         wanted = ("source", "source_date", "precision", "licence")
         columns = [c for c in wanted if c in spec.field_names]
 
+        version = self.layer_version(name)
+
         def make() -> dict:
             frame = self.store.read(name, published_only=True, columns=columns)
-            return self.layer_metadata(name, frame, lang)
+            return {**self.layer_metadata(name, frame, lang), "layer_version": version}
 
-        key = (name, self.layer_version(name), lang)
+        # the previous facts while a large layer's new ones are read (the page
+        # that shows them is then not kept: views/public.py, cached_page)
         return self._facts.get_or_make(
-            key,
+            (name, version, lang),
             make,
             lambda facts: 4096,
+            family=(name, lang),
+            stale=FRESH_WAIT,
             gate=self.heavy,
         )
 

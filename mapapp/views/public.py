@@ -65,15 +65,19 @@ def is_remote(name: str) -> bool:
     return site().published_count(name) > limit
 
 
-def served_versions(include: list[str]) -> tuple:
-    """The versions of the large point layers a map page would point to: while a
-    new snapshot is built the previous one is served, and the page says so."""
+def served_versions(include: list[str], lang: str) -> tuple[tuple, bool]:
+    """The versions of what a map page of ``include`` shows from a layer's
+    snapshot or facts, and whether they are all current: while a large layer's
+    new version is built the previous one is served, and the page names it."""
     s = site()
-    return tuple(
-        s.snapshot(name).version
-        for name in include
-        if REGISTRY[name].geometry == "Point" and is_remote(name)
-    )
+    current = s.store.layer_versions()
+    served = []
+    for name in include:
+        if REGISTRY[name].geometry == "Point" and is_remote(name):
+            served.append((name, s.snapshot(name).version))
+        served.append((name, s.layer_facts(name, lang)["layer_version"]))
+    fresh = all(version == current.get(name) for name, version in served)
+    return tuple(served), fresh
 
 
 def map_sources(opts: MapOptions, include: list[str]) -> tuple[dict, int | None]:
@@ -173,10 +177,11 @@ def citizen_options(embed: bool, basemap: str | None, include: list[str]) -> dic
 def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool):
     """Serve a map page from the page cache (keyed on the data version), with 304."""
     s = site()
+    served, fresh = served_versions(include, current_lang())
     key = (
         template,
         s.data_version(),
-        served_versions(include),
+        served,
         current_lang(),
         opts.key(),
         tuple(include),
@@ -190,7 +195,9 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
             style_hashes=inline_style_hashes(html),
         )
 
-    payload = s.payload(key, make)
+    # a page showing a previous version is made for this request only: the next
+    # one, once the new version is built, shows it
+    payload = s.payload(key, make) if fresh else make()
     response = send_payload(payload, "text/html")
     frame = current_app.config.get("EMBED_FRAME_ANCESTORS", "*") if embed else "'none'"
     response.headers["Content-Security-Policy"] = content_security_policy(
