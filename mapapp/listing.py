@@ -70,22 +70,63 @@ def rows(
     frame: gpd.GeoDataFrame, spec: LayerSpec, query: ListQuery, lang: str
 ) -> list[dict]:
     """The layer's features as display rows, filtered by ``query`` and sorted."""
-    index = ListIndex.of_frame(frame, spec, lang)
-    return [index.row(i, fold(query.q), lang) for i in index.select(query)]
+    index = ListIndex(frame, spec, lang)
+    found = index.select(query)
+    return index.rows(found, fold(query.q), lang, lambda ids: frame)
+
+
+def index_columns(spec: LayerSpec) -> list[str]:
+    """The fields a :class:`ListIndex` reads."""
+    wanted = ["id", spec.label_field, spec.category_field, "address", "zone_code"]
+    wanted += ["source_date", *spec.search_fields]
+    return [c for c in dict.fromkeys(wanted) if c and c in spec.field_names]
+
+
+class Texts:
+    """Many short texts held as one string and their offsets: a million of them
+    cost their characters, not a Python object each."""
+
+    def __init__(self, values: list[str]):
+        clean = [v.replace("\n", " ") for v in values]
+        self.text = "\n".join(clean) + "\n"
+        lengths = np.fromiter((len(v) + 1 for v in clean), np.int64, len(clean))
+        self.starts = np.concatenate([[0], np.cumsum(lengths)])
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, i: int) -> str:
+        return self.text[self.starts[i] : self.starts[i + 1] - 1]
+
+    def containing(self, needle: str) -> np.ndarray:
+        """A mask of the texts holding ``needle`` (found by str.find, in C)."""
+        found = np.zeros(len(self), dtype=bool)
+        if "\n" in needle:
+            return found
+        text, hits = self.text, []
+        at = text.find(needle)
+        while at >= 0:
+            hits.append(at)
+            at = text.find(needle, at + 1)
+        if hits:
+            found[np.searchsorted(self.starts, hits, side="right") - 1] = True
+        return found
 
 
 class ListIndex:
-    """A layer's rows prepared once per layer version (and language): what a
-    search matches and the sort orders, as flat arrays; a query then costs a scan
-    of short strings, and only the rows of its page are read from the frame."""
+    """A layer's rows prepared once per layer version (and language) for the list
+    view: the folded text a search matches and the sort keys, packed; a query then
+    costs a scan in C, and only the rows of its page are read (``fetch``)."""
 
-    def __init__(self, frame: gpd.GeoDataFrame, spec: LayerSpec, lang: str, version):
-        self.frame, self.spec, self.lang, self.version = frame, spec, lang, version
+    def __init__(self, frame, spec: LayerSpec, lang: str, version: int = 0):
+        self.spec, self.version = spec, version
         n = len(frame)
-        self.names = _texts(frame, spec.label_field, n)
         ids = frame["id"].astype(str).tolist() if n else []
-        self.names = [name or fid for name, fid in zip(self.names, ids, strict=True)]
-        self.places = [
+        names = [
+            name or fid
+            for name, fid in zip(_texts(frame, spec.label_field, n), ids, strict=True)
+        ]
+        places = [
             a or z
             for a, z in zip(
                 _texts(frame, "address", n), _texts(frame, "zone_code", n), strict=True
@@ -93,47 +134,45 @@ class ListIndex:
         ]
         field = spec.category_field
         raw = frame[field].tolist() if field and field in frame else [None] * n
-        self.categories = np.array([plain_value(c) for c in raw], dtype=object)
-        labels = {c: category_label(spec, c, lang) for c in set(self.categories) if c}
-        self.labels = [labels.get(c, "") if c else "" for c in self.categories]
+        shared = {}  # few distinct values: one object each
+        self.categories = np.array(
+            [shared.setdefault(plain_value(c), plain_value(c)) for c in raw],
+            dtype=object,
+        )
+        self.labels = {
+            c: category_label(spec, c, lang) for c in set(self.categories) if c
+        }
         said = [_affirmed_column(frame, f, n) for f in spec.search_fields]
-        self.haystacks = [
-            fold(" ".join([name, place, *(t for t in extra if t)]))
-            for name, place, *extra in zip(self.names, self.places, *said, strict=True)
-        ]
+        self.haystacks = Texts(
+            [
+                fold(" ".join([name, place, *(t for t in extra if t)]))
+                for name, place, *extra in zip(names, places, *said, strict=True)
+            ]
+        )
+        self.ids, self.names, self.places = Texts(ids), Texts(names), Texts(places)
+        dates = _texts(frame, "source_date", n)
+        self.dates = np.array([shared.setdefault(d, d) for d in dates], dtype=object)
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
-
-    @classmethod
-    def of(cls, snapshot, lang: str) -> ListIndex:
-        """The index of a snapshot (site.Snapshot) of a layer, in ``lang``."""
-        return cls.of_frame(snapshot.frame, snapshot.spec, lang, snapshot.version)
-
-    @classmethod
-    def of_frame(
-        cls, frame: gpd.GeoDataFrame, spec: LayerSpec, lang: str, version: int = 0
-    ) -> ListIndex:
-        """The index of a layer's published features (a frame in a fixed order)."""
-        return cls(frame.reset_index(drop=True), spec, lang, version)
 
     @property
     def nbytes(self) -> int:
-        """An estimate of the memory it holds (beyond the frame it reads)."""
-        n = len(self.haystacks)
-        sample = self.haystacks[:: max(1, n // 200)] or [""]
-        per_row = sum(len(h) for h in sample) / len(sample) * 2 + 200
-        return int(per_row * n) + 4096
+        """An estimate of the memory it holds."""
+        texts = (self.haystacks, self.ids, self.names, self.places)
+        n = len(self.ids)
+        return sum(len(t.text) + 8 * n for t in texts) + 16 * n + 4096
 
     def _order(self, sort: str, descending: bool) -> np.ndarray:
         """Every position sorted by ``sort`` (stable; kept once made)."""
         key = (sort, descending)
         if key not in self._orders:
-            n = len(self.names)
-            values = {
-                "name": lambda: self.names,
-                "category": lambda: self.labels,
-                "place": lambda: self.places,
-                "date": lambda: _texts(self.frame, "source_date", n),
-            }[sort]()
+            n = len(self.ids)
+            if sort == "category":
+                values = [self.labels.get(c, "") if c else "" for c in self.categories]
+            elif sort == "date":
+                values = self.dates
+            else:
+                texts = self.names if sort == "name" else self.places
+                values = [texts[i] for i in range(n)]
             folded = [fold(v) for v in values]
             order = sorted(range(n), key=folded.__getitem__, reverse=descending)
             self._orders[key] = np.array(order, dtype=np.int64)
@@ -146,29 +185,37 @@ class ListIndex:
             keep = self.categories == query.category.split(":", 1)[1]
         needle = fold(query.q)
         if needle:
-            found = np.fromiter(
-                (needle in h for h in self.haystacks), bool, len(self.haystacks)
-            )
+            found = self.haystacks.containing(needle)
             keep = found if keep is None else keep & found
         order = self._order(query.sort, query.descending)
         return order if keep is None else order[keep[order]]
 
-    def row(self, i: int, needle: str, lang: str) -> dict:
-        """The display row of position ``i`` (``needle``: the folded search)."""
-        rec = {
-            k: plain_value(v)
-            for k, v in self.frame.iloc[int(i)].items()
-            if k != "geometry"
+    def rows(self, positions, needle: str, lang: str, fetch) -> list[dict]:
+        """The display rows of ``positions``; ``fetch(ids)`` reads those features
+        (a feature gone since the index was made is left out)."""
+        ids = [self.ids[int(i)] for i in positions]
+        frame = fetch(ids)
+        found = {
+            str(fid): pos for pos, fid in enumerate(frame["id"].astype(str).tolist())
         }
+        out = []
+        for i, fid in zip(positions, ids, strict=True):
+            if fid in found:
+                out.append(self._row(int(i), frame, found[fid], needle, lang))
+        return out
+
+    def _row(self, i: int, frame, at: int, needle: str, lang: str) -> dict:
+        rec = {k: plain_value(v) for k, v in frame.iloc[at].items() if k != "geometry"}
         name, place = self.names[i], self.places[i]
         matched = None
         if needle and needle not in fold(f"{name} {place}"):
             matched = matched_field(self.spec, rec, needle, lang)
-        point = self.frame.geometry.iloc[int(i)].representative_point()
+        point = frame.geometry.iloc[at].representative_point()
+        category = self.categories[i]
         return {
             "id": rec["id"],
             "name": name,
-            "category": self.labels[i],
+            "category": self.labels.get(category, "") if category else "",
             "place": place,
             "source": rec.get("source") or "",
             "source_url": rec.get("source_url") or "",
@@ -181,14 +228,13 @@ class ListIndex:
             "lon": round(point.x, 5),
         }
 
-    def page(self, query: ListQuery, lang: str) -> tuple[list[dict], int, int]:
+    def page(self, query: ListQuery, lang: str, fetch) -> tuple[list[dict], int, int]:
         """(rows of the page asked, number of rows kept, number of pages)."""
         positions = self.select(query)
         pages = max(1, -(-len(positions) // PAGE_SIZE))
         page = min(query.page, pages)
         shown = positions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        needle = fold(query.q)
-        return [self.row(i, needle, lang) for i in shown], len(positions), pages
+        return self.rows(shown, fold(query.q), lang, fetch), len(positions), pages
 
 
 def _texts(frame: gpd.GeoDataFrame, column: str | None, n: int) -> list[str]:

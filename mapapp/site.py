@@ -33,7 +33,7 @@ from .config import Settings
 from .errors import NotFound
 from .exports import feature_licences, layer_metadata
 from .layers import REGISTRY, LayerSpec, get_spec, tr
-from .listing import ListIndex
+from .listing import ListIndex, index_columns
 from .maps.compact import compact_binary, compact_points, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
 from .places import (
@@ -46,6 +46,7 @@ from .places import (
     zone_of,
 )
 from .store import Store, init_store, open_store
+from .store.filters import In
 from .territory import View, view_of
 from .text import fold, searchable
 
@@ -226,14 +227,27 @@ class Site:
         """The rows of a layer for the list view, prepared once per layer version
         and language (the previous one served while a new one is built)."""
         version = self.layer_version(name)
+        spec = get_spec(name)
+
+        def make() -> ListIndex:
+            # only the fields it searches and sorts by: rows are read per page
+            read_at, frame = self.store.read_versioned(
+                name, published_only=True, columns=index_columns(spec)
+            )
+            return ListIndex(spatial_order(frame), spec, lang, read_at)
+
         return self._snapshots.get_or_make(
             ("list", name, version, lang),
-            lambda: ListIndex.of(self.snapshot(name, full=True), lang),
+            make,
             lambda index: index.nbytes,
             family=("list", name, lang),
             stale=FRESH_WAIT,
             gate=self.heavy,
         )
+
+    def list_rows(self, name: str, ids: list[str]) -> gpd.GeoDataFrame:
+        """The published features of ``ids`` (a page of the list view)."""
+        return self.store.read(name, published_only=True, where=In("id", tuple(ids)))
 
     def published_count(self, name: str) -> int:
         """How many published features a layer has (kept per layer version)."""

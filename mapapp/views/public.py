@@ -274,7 +274,10 @@ def assets(package: str, filename: str):
 
 def _list_section(name: str, query, lang: str) -> dict:
     spec = REGISTRY[name]
-    shown, total, pages = site().list_index(name, lang).page(query, lang)
+    index = site().list_index(name, lang)
+    shown, total, pages = index.page(
+        query, lang, lambda ids: site().list_rows(name, ids)
+    )
     return {
         "spec": spec,
         "title": tr(spec.title, lang),

@@ -136,15 +136,16 @@ def test_ogc_api_definition_is_not_rebuilt_per_request(app, client, fmt):
 
 def test_list_index_is_built_once_per_layer_version(app, client, store, monkeypatch):
     import mapapp.listing
+    import mapapp.site
 
     builds = []
-    real = mapapp.listing.ListIndex.of_frame.__func__
 
-    def counted(cls, *args, **kwargs):
-        builds.append(args[1].name)
-        return real(cls, *args, **kwargs)
+    class Counted(mapapp.listing.ListIndex):
+        def __init__(self, frame, spec, *args):
+            builds.append(spec.name)
+            super().__init__(frame, spec, *args)
 
-    monkeypatch.setattr(mapapp.listing.ListIndex, "of_frame", classmethod(counted))
+    monkeypatch.setattr(mapapp.site, "ListIndex", Counted)
     for q in ("", "numerique", "zz", "a"):
         assert client.get(f"/list?layer=companies&q={q}").status_code == 200
     assert builds == ["companies"]
