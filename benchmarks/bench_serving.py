@@ -101,7 +101,7 @@ def start(folder: Path, app_dir: Path, port: int) -> subprocess.Popen:
     raise SystemExit("the server did not start")
 
 
-def get(port: int, path: str, headers=None, timeout: float = 120):
+def get(port: int, path: str, headers=None, timeout: float = 600):
     """(status, body bytes, headers) of one GET on a new connection."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:

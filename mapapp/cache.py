@@ -160,8 +160,9 @@ class BoundedCache:
         One thread makes a key; others asking meanwhile wait for it (bounded by
         ``gate``). ``family`` names what the key is a version of (the key without
         its data version): with ``stale`` (seconds), when an older version of the
-        family is kept, the new one is made in the background and whoever waits
-        longer than ``stale`` for it gets the older one meanwhile.
+        family is kept, the new one is made in the background; the request that
+        started it waits ``stale`` seconds at most for it, and gets the older one
+        after that, as every other request does while the build goes on.
         """
         value = self.get(key)
         if value is not None:
@@ -176,13 +177,14 @@ class BoundedCache:
             if leader:
                 return self._build(key, flight, make, size_of, family, gate, False)
             return self._await(flight, gate)
-        if leader:
-            threading.Thread(
-                target=self._build,
-                args=(key, flight, make, size_of, family, gate, True),
-                name=f"mapapp-build-{key!r}"[:60],
-                daemon=True,
-            ).start()
+        if not leader:  # a build under way: the previous version at once
+            return previous
+        threading.Thread(
+            target=self._build,
+            args=(key, flight, make, size_of, family, gate, True),
+            name=f"mapapp-build-{key!r}"[:60],
+            daemon=True,
+        ).start()
         if flight.done.wait(stale) and flight.error is None:
             return flight.value
         return previous

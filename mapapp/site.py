@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -50,10 +51,13 @@ from .store.filters import In
 from .territory import View, view_of
 from .text import fold, searchable
 
+log = logging.getLogger(__name__)
 ANALYSIS_LAYERS = ("companies", "schools", "coworking", "fibre", "context")
-# how long a request waits for a layer's new snapshot before it is served the
-# previous one (built in the background meanwhile): small layers are always fresh
-FRESH_WAIT = 1.0
+# how long the request that finds a layer changed waits for its new snapshot
+# before it is served the previous one (the new one goes on building in the
+# background; other requests get the previous one meanwhile): small layers are
+# built within it, and always served fresh
+FRESH_WAIT = 0.5
 MB = 1024 * 1024
 
 
@@ -244,6 +248,19 @@ class Site:
             stale=FRESH_WAIT,
             gate=self.heavy,
         )
+
+    def warm_up(self) -> None:
+        """Build the map data of the large public point layers now (``mapapp
+        serve`` does it in the background at start): the first visitor then finds
+        it ready, or waits for the build under way rather than starting one."""
+        limit = int(self.settings.values.get("INLINE_MAX_FEATURES", 2000))
+        for name in self.public_layers():
+            try:
+                if get_spec(name).geometry == "Point":
+                    if self.published_count(name) > limit:
+                        self.snapshot(name)
+            except Exception:  # noqa: BLE001 - a request will say what is wrong
+                log.exception("warming up %s failed", name)
 
     def list_rows(self, name: str, ids: list[str]) -> gpd.GeoDataFrame:
         """The published features of ``ids`` (a page of the list view)."""

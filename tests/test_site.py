@@ -28,6 +28,7 @@ def test_snapshot_of_a_layer_survives_a_write_to_another(core_site):
 
 def test_snapshot_being_rebuilt_serves_the_previous_one(core_site, monkeypatch):
     import threading
+    import time
 
     import mapapp.site
 
@@ -49,7 +50,7 @@ def test_snapshot_being_rebuilt_serves_the_previous_one(core_site, monkeypatch):
         newer = core_site.snapshot("coworking")
         if newer is not first:
             break
-        release.wait(0.05)
+        time.sleep(0.05)
     assert newer.version == first.version + 1
 
 
@@ -113,3 +114,15 @@ def test_page_cache_is_bounded_in_bytes_whatever_visitors_ask(core_site):
     entries, nbytes = core_site.pages.size
     assert nbytes <= core_site.pages.max_bytes
     assert entries < 3000
+
+
+def test_warm_up_builds_the_large_point_layers_map_data(core_site, monkeypatch):
+    monkeypatch.setitem(core_site.settings.values, "INLINE_MAX_FEATURES", 5)
+    core_site.warm_up()
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(core_site.store, "read_versioned", no_read)
+    snap = core_site.snapshot("companies")  # ready: nothing read
+    assert snap._binary is not None and len(snap.frame) > 5
