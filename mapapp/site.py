@@ -149,6 +149,7 @@ class Site:
             float(settings.values.get("HEAVY_WAIT_SECONDS", 20)),
         )
         self.bodies = DiskBodies(settings.cache_dir)
+        self._versions: dict[str, int] | None = None
         self._files = BoundedCache(max_entries=512, max_bytes=MB)
         self.pages = BoundedCache(max_entries=1024, max_bytes=128 * MB)
         self._snapshots = BoundedCache(max_entries=32, max_bytes=512 * MB)
@@ -173,10 +174,20 @@ class Site:
         """The store's data version (caches and ETags key on it)."""
         return self.store.data_version()
 
+    def layer_versions(self) -> dict[str, int]:
+        """Every layer's version (store.layer_versions), read again only when
+        the data version has changed."""
+        known = self._versions
+        if known is not None and known[""] == self.data_version():
+            return known
+        self._versions = self.store.layer_versions()
+        return self._versions
+
     def layer_version(self, name: str) -> int:
         """The version of one layer: the data version of its last change (what
         caches of that layer alone key on, so a write elsewhere keeps them)."""
-        return self.store.layer_version(name)
+        versions = self.layer_versions()
+        return versions.get(name, versions[""])
 
     def close(self) -> None:
         """Release the store's connections."""

@@ -70,7 +70,7 @@ def served_versions(include: list[str], lang: str) -> tuple[tuple, bool]:
     snapshot or facts, and whether they are all current: while a large layer's
     new version is built the previous one is served, and the page names it."""
     s = site()
-    current = s.store.layer_versions()
+    current = s.layer_versions()
     served = []
     for name in include:
         if REGISTRY[name].geometry == "Point" and is_remote(name):
