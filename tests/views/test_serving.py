@@ -115,6 +115,10 @@ def test_full_heavy_pool_answers_503_with_retry_after(app, client, path):
         busy = client.get(path)
         assert busy.status_code == 503
         assert int(busy.headers["Retry-After"]) >= 1
+        if path == "/list":  # said to a visitor, in the page language
+            assert "Réessayez dans quelques secondes" in busy.get_data(as_text=True)
+        if path.startswith("/api/"):
+            assert "ask again" in busy.get_json()["error"]
         assert client.get("/healthz").status_code == 200  # never waits on it
     finally:
         release.set()
