@@ -81,8 +81,9 @@ def layer_geojson(name: str):
         return text.encode()
 
     version = s.layer_version(name)
-    if not everything and not request.args:
-        # the whole layer: made once per layer version, streamed from a file
+    large = s.published_count(name) > int(current_app.config["INLINE_MAX_FEATURES"])
+    if large and not everything and not request.args:
+        # a whole large layer: made once per layer version, streamed from a file
         family = ("geojson", name)
         stored = s.stored(family, (*family, version), body)
         response = send_stored(stored, "application/geo+json")

@@ -84,7 +84,8 @@ def test_download_asked_at_once_by_many_is_made_once(app, monkeypatch):
     assert set(statuses) <= {200, 503} and statuses.count(200) >= 5
 
 
-def test_whole_layer_geojson_is_made_once_and_streamed(client, monkeypatch):
+def test_whole_layer_geojson_is_made_once_and_streamed(app, client, monkeypatch):
+    app.config["INLINE_MAX_FEATURES"] = 5  # companies: a large layer here
     calls = count_calls(monkeypatch, mapapp.views.api, "to_geojson")
     first = client.get("/api/layers/companies.geojson")
     assert first.is_streamed
@@ -98,6 +99,7 @@ def test_whole_layer_geojson_is_made_once_and_streamed(client, monkeypatch):
     "path", ["/download/companies.csv", "/api/layers/companies.geojson", "/list"]
 )
 def test_full_heavy_pool_answers_503_with_retry_after(app, client, path):
+    app.config["INLINE_MAX_FEATURES"] = 5
     site = app.extensions["mapapp.site"]
     site.clear_caches()
     site.heavy = Gate(at_once=1, queue=0, wait=0.1)
