@@ -43,7 +43,7 @@ class Gate:
     a build under way; beyond, :class:`Busy` (503 with Retry-After). Re-entrant per
     thread: a build inside a build takes no second slot."""
 
-    def __init__(self, at_once: int = 2, queue: int = 4, wait: float = 20.0):
+    def __init__(self, at_once: int = 2, queue: int = 4, wait: float = 60.0):
         self.at_once = max(1, int(at_once))
         self.queue = max(0, int(queue))
         self.wait = float(wait)
@@ -57,7 +57,7 @@ class Gate:
         return Busy(
             "the server is preparing data for other requests: "
             "ask again in a few seconds",
-            retry_after=max(1, min(30, int(self.wait) or 1)),
+            retry_after=max(1, min(10, int(self.wait) or 1)),
         )
 
     @contextmanager

@@ -159,7 +159,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "HEAVY_WAIT_SECONDS",
-        20,
+        60,
         "Longest wait of a request for a heavy build before it is answered 503 "
         "with Retry-After.",
     ),

@@ -146,7 +146,7 @@ class Site:
         self.heavy = Gate(
             int(settings.values.get("HEAVY_AT_ONCE", 2)),
             int(settings.values.get("HEAVY_QUEUE", 4)),
-            float(settings.values.get("HEAVY_WAIT_SECONDS", 20)),
+            float(settings.values.get("HEAVY_WAIT_SECONDS", 60)),
         )
         self.bodies = DiskBodies(settings.cache_dir)
         self._versions: dict[str, int] | None = None
