@@ -14,6 +14,7 @@ worker thread: beyond its bound a request is told to come back (:class:`Busy`).
 
 from __future__ import annotations
 
+import ctypes
 import gzip
 import hashlib
 import logging
@@ -97,6 +98,15 @@ class Gate:
         finally:
             self._held.depth = 0
             self._slots.release()
+
+
+def _trim_heap() -> None:
+    """Give the memory freed by a heavy build back to the system (glibc keeps it
+    otherwise: the process would stay at its peak size after building once)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 class _Flight:
@@ -219,6 +229,7 @@ class BoundedCache:
             else:
                 with gate.slot(block=background):
                     value = make()
+                _trim_heap()
             self.put(key, value, size_of(value))
             if family is not None:
                 with self._lock:
