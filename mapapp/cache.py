@@ -232,8 +232,12 @@ class BoundedCache:
                 _trim_heap()
             self.put(key, value, size_of(value))
             if family is not None:
-                with self._lock:
+                with self._lock:  # the version it replaces is not served again
+                    older = self._latest.get(family)
                     self._latest[family] = key
+                    dropped = self._items.pop(older, None) if older != key else None
+                    if dropped is not None:
+                        self._bytes -= dropped[1]
             flight.value = value
             return value
         except BaseException as exc:

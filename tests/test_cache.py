@@ -200,3 +200,10 @@ def test_gate_bounds_the_waiters_of_a_build_under_way():
     builder.join(5)
     assert cache.get_or_make("k", make, lambda v: 1, gate=gate) == "v"
     assert calls == ["v"]
+
+
+def test_get_or_make_drops_the_version_a_new_one_replaces():
+    cache = BoundedCache(max_entries=10, max_bytes=1000)
+    cache.get_or_make(("layer", 1), lambda: "old", lambda v: 10, family="layer")
+    cache.get_or_make(("layer", 2), lambda: "new", lambda v: 10, family="layer")
+    assert cache.get(("layer", 1)) is None and cache.size == (1, 10)
