@@ -14,6 +14,7 @@ worker thread: beyond its bound a request is told to come back (:class:`Busy`).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gzip
 import hashlib
@@ -23,7 +24,7 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -335,11 +336,12 @@ class DiskBodies:
         self,
         family: Hashable,
         key: Hashable,
-        make: Callable[[], bytes],
+        make: Callable[[], bytes | Iterable[bytes]],
         compress: bool = True,
     ) -> StoredBody:
-        """The body of ``key`` from its file, or ``make()`` written to one (and
-        gzipped when ``compress``); older versions of the family are removed."""
+        """The body of ``key`` from its file, or ``make()`` (bytes, or chunks of
+        them) written to one (and gzipped when ``compress``); older versions of the
+        family are removed."""
         folder = self.folder / self._name(family)
         name = self._name(key)
         path, packed = folder / f"{name}.body", folder / f"{name}.gz"
@@ -349,26 +351,44 @@ class DiskBodies:
             )
         body = make()
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, body)
-        if compress:
-            _write_atomic(packed, gzip.compress(body, 6))
+        size = _write_atomic(
+            path,
+            packed if compress else None,
+            [body] if isinstance(body, bytes) else body,
+        )
         for old in folder.iterdir():  # older versions: a reader keeps its open file
             if not old.name.startswith(".") and old.name.split(".")[0] != name:
                 old.unlink(missing_ok=True)
-        return StoredBody(path, packed if compress else None, name, len(body))
+        return StoredBody(path, packed if compress else None, name, size)
 
     def clear(self) -> None:
         """Remove every kept body."""
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _write_atomic(path: Path, body: bytes) -> None:
-    """Write ``body`` to ``path`` through a temporary file renamed into place."""
+def _write_atomic(path: Path, packed: Path | None, chunks: Iterable[bytes]) -> int:
+    """Write ``chunks`` to ``path`` (and gzipped to ``packed``) through temporary
+    files renamed into place once complete; return the bytes written. A body
+    given in chunks is never whole in memory."""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    tmp_packed = Path(f"{tmp}.gz")
+    size = 0
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(body)
+        with (
+            os.fdopen(fd, "wb") as raw,
+            (
+                gzip.open(tmp_packed, "wb", 6) if packed else contextlib.nullcontext()
+            ) as zipped,
+        ):
+            for chunk in chunks:
+                raw.write(chunk)
+                if zipped is not None:
+                    zipped.write(chunk)
+                size += len(chunk)
+        if packed:
+            os.replace(tmp_packed, packed)
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+        tmp_packed.unlink(missing_ok=True)
+    return size

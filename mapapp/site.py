@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -303,7 +303,10 @@ class Site:
         return self.pages.get_or_make(key, make, lambda p: p.nbytes, gate=gate)
 
     def stored(
-        self, family: Hashable, key: Hashable, make: Callable[[], bytes]
+        self,
+        family: Hashable,
+        key: Hashable,
+        make: Callable[[], bytes | Iterable[bytes]],
     ) -> StoredBody:
         """A large body kept in a file per ``key`` (include the layer version),
         made once in a slot of the heavy-work pool; the newest per ``family``."""

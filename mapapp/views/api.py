@@ -83,9 +83,10 @@ def layer_geojson(name: str):
     version = s.layer_version(name)
     large = s.published_count(name) > int(current_app.config["INLINE_MAX_FEATURES"])
     if large and not everything and not request.args:
-        # a whole large layer: made once per layer version, streamed from a file
+        # a whole large layer: made once per layer version, in chunks, into a file
+        # it is streamed from
         family = ("geojson", name)
-        stored = s.stored(family, (*family, version), body)
+        stored = s.stored(family, (*family, version), lambda: geojson_chunks(name))
         response = send_stored(stored, "application/geo+json")
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
@@ -98,6 +99,19 @@ def layer_geojson(name: str):
     response = send_payload(payload, "application/geo+json")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def geojson_chunks(name: str, size: int = 20_000):
+    """A layer's published features as the GeoJSON text of :func:`to_geojson`,
+    in chunks of ``size`` features (never the whole text in memory)."""
+    frame = site().store.read(name, published_only=True)
+    frame = frame.drop(columns=["published"], errors="ignore")
+    yield b'{"type":"FeatureCollection","features":['
+    for start in range(0, len(frame), size):
+        part = features(frame.iloc[start : start + size], drop=("version",))
+        text = json.dumps(part, ensure_ascii=False, separators=(",", ":"))[1:-1]
+        yield (b"," if start else b"") + text.encode()
+    yield b"]}"
 
 
 def public_points(name: str) -> Snapshot:

@@ -13,6 +13,7 @@ from shapely.geometry import Point
 import mapapp.views.api
 import mapapp.views.public
 from mapapp.cache import Gate
+from mapapp.maps.geojson import to_geojson
 from tests.store.test_contract import new_site
 from tests.views.test_ogc_clients import ZEROS
 
@@ -86,13 +87,27 @@ def test_download_asked_at_once_by_many_is_made_once(app, monkeypatch):
 
 def test_whole_layer_geojson_is_made_once_and_streamed(app, client, monkeypatch):
     app.config["INLINE_MAX_FEATURES"] = 5  # companies: a large layer here
-    calls = count_calls(monkeypatch, mapapp.views.api, "to_geojson")
+    calls, real = [], mapapp.views.api.geojson_chunks
+
+    def in_sevens(name):
+        calls.append(name)
+        return real(name, size=7)
+
+    monkeypatch.setattr(mapapp.views.api, "geojson_chunks", in_sevens)
     first = client.get("/api/layers/companies.geojson")
     assert first.is_streamed
     again = client.get("/api/layers/companies.geojson")
-    assert json.loads(again.get_data()) == json.loads(first.get_data())
-    assert len(calls) == 1
+    assert again.get_data() == first.get_data() and len(calls) == 1
     assert first.headers["Access-Control-Allow-Origin"] == "*"
+    # the same text as the layer in one piece (made in chunks of 7 features here)
+    site = app.extensions["mapapp.site"]
+    frame = site.store.read("companies", published_only=True).drop(
+        columns=["published"], errors="ignore"
+    )
+    whole = json.dumps(
+        to_geojson(frame, drop=("version",)), ensure_ascii=False, separators=(",", ":")
+    )
+    assert first.get_data(as_text=True) == whole and len(frame) > 14
 
 
 @pytest.mark.parametrize(
