@@ -185,17 +185,27 @@ def citizen_options(embed: bool, basemap: str | None, include: list[str]) -> dic
 
 
 def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool):
-    """Serve a map page from the page cache (keyed on the data version), with 304."""
+    """Serve a map page from the page cache (keyed on the layers' versions), with
+    304. Only pages showing every layer at its current version are kept."""
     s = site()
-    served, fresh = served_versions(include, current_lang())
-    key = (
-        template,
-        s.data_version(),
-        served,
-        current_lang(),
-        opts.key(),
-        tuple(include),
+    versions = tuple(sorted(s.layer_versions().items()))
+    key = (template, versions, current_lang(), opts.key(), tuple(include))
+    payload = s.pages.get(key)  # kept: current (one query to know it)
+    if payload is None:
+        payload = _map_page(key, template, opts, include, embed)
+    response = send_payload(payload, "text/html")
+    frame = current_app.config.get("EMBED_FRAME_ANCESTORS", "*") if embed else "'none'"
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        payload.script_hashes, frame, payload.style_hashes
     )
+    return response
+
+
+def _map_page(key, template: str, opts: MapOptions, include: list[str], embed: bool):
+    """A map page made now: kept under ``key`` when everything it shows is
+    current, else made for this request only (while a new version builds)."""
+    s = site()
+    _served, fresh = served_versions(include, current_lang())
 
     def make() -> Payload:
         html, scripts = render_map_page(template, opts, include, embed)
@@ -207,13 +217,7 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
 
     # a page showing a previous version is made for this request only: the next
     # one, once the new version is built, shows it
-    payload = s.payload(key, make) if fresh else make()
-    response = send_payload(payload, "text/html")
-    frame = current_app.config.get("EMBED_FRAME_ANCESTORS", "*") if embed else "'none'"
-    response.headers["Content-Security-Policy"] = content_security_policy(
-        payload.script_hashes, frame, payload.style_hashes
-    )
-    return response
+    return s.payload(key, make) if fresh else make()
 
 
 @bp.get("/")
