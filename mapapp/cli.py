@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,6 +96,8 @@ def serve(
     site = open_site()
     app = create_app(site=site)
     proxies = int(site.settings["TRUSTED_PROXIES"] or 0)
+    # the large layers' map data built now, not by the first visitor
+    threading.Thread(target=site.warm_up, name="mapapp-warm-up", daemon=True).start()
     options = server.waitress_options(
         threads,
         connection_limit,

@@ -145,6 +145,32 @@ SETTINGS: tuple[Setting, ...] = (
         "inlined in the map page; larger ones are fetched from the API.",
     ),
     Setting(
+        "HEAVY_AT_ONCE",
+        2,
+        "Heavy builds (a large layer's map data, list index, GeoJSON or download "
+        "after a change) run at most this many at once, so they never hold every "
+        "worker thread.",
+    ),
+    Setting(
+        "HEAVY_QUEUE",
+        4,
+        "Requests that may wait for a heavy build at once; beyond, and after "
+        "`MAPAPP_HEAVY_WAIT_SECONDS`, they get 503 with Retry-After.",
+    ),
+    Setting(
+        "HEAVY_WAIT_SECONDS",
+        60,
+        "Longest wait of a request for a heavy build before it is answered 503 "
+        "with Retry-After.",
+    ),
+    Setting(
+        "CACHE_DIR",
+        "",
+        "Folder where large prepared bodies (downloads, whole-layer GeoJSON) are "
+        "kept per data version and streamed from; empty means `cache/` in the "
+        "instance folder.",
+    ),
+    Setting(
         "CONTRIBUTIONS_PER_ADDRESS",
         5,
         "Public contributions (error reports, proposed places) accepted from one "
@@ -189,7 +215,7 @@ SETTINGS: tuple[Setting, ...] = (
 CONFIG_FILE = "mapapp.cfg"
 # Settings naming a file or folder: a relative path in mapapp.cfg is taken from the
 # instance folder (where the file is), one in the environment from the current one.
-PATH_SETTINGS = ("TERRITORY", "DATA_DIR", "DATABASE_URL", "DOWNLOAD_DIR")
+PATH_SETTINGS = ("TERRITORY", "DATA_DIR", "DATABASE_URL", "DOWNLOAD_DIR", "CACHE_DIR")
 
 
 def _typed(setting: Setting, raw: object, origin: str) -> object:
@@ -291,6 +317,11 @@ class Settings:
     def download_dir(self) -> Path:
         """Where ``mapapp fetch`` keeps the official files and their manifest."""
         return Path(self["DOWNLOAD_DIR"] or self.instance_dir / "downloads")
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where large prepared bodies are kept on disk (downloads, GeoJSON)."""
+        return Path(self["CACHE_DIR"] or self.instance_dir / "cache")
 
     @property
     def study_area(self):

@@ -67,6 +67,20 @@ class AlreadyExists(Conflict):
     status = 409
 
 
+class Busy(MapappError):
+    """Too much heavy work at once (a bounded pool is full): 503, to be asked again
+    after ``retry_after`` seconds, rather than a request queued without end."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 5):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
+
 class PreconditionRequired(MapappError):
     """A write without the If-Match header naming the version it is based on."""
 

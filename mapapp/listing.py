@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 
 from .layers import LayerSpec, tr
-from .maps.geojson import clean_value
-from .text import affirmed, fold, searchable
+from .text import affirmed, fold
+from .values import plain_column, plain_value
 
 PAGE_SIZE = 100
 SORT_KEYS = ("name", "category", "place", "date")
@@ -69,47 +70,191 @@ def rows(
     frame: gpd.GeoDataFrame, spec: LayerSpec, query: ListQuery, lang: str
 ) -> list[dict]:
     """The layer's features as display rows, filtered by ``query`` and sorted."""
-    wanted_category = None
-    if query.category.startswith(f"{spec.name}:"):
-        wanted_category = query.category.split(":", 1)[1]
-    needle = fold(query.q)
-    out = []
-    for raw, geom in zip(
-        frame.drop(columns="geometry").to_dict("records"), frame.geometry, strict=True
-    ):
-        rec = {k: clean_value(v) for k, v in raw.items()}
-        name = str(rec.get(spec.label_field) or rec["id"])
-        category = rec.get(spec.category_field) if spec.category_field else None
-        if wanted_category is not None and category != wanted_category:
-            continue
-        place = rec.get("address") or rec.get("zone_code") or ""
-        haystack = searchable(
-            f"{name} {place}", *(rec.get(f) for f in spec.search_fields)
+    index = ListIndex(frame, spec, lang)
+    found = index.select(query)
+    return index.rows(found, fold(query.q), lang, lambda ids: frame)
+
+
+def index_columns(spec: LayerSpec) -> list[str]:
+    """The fields a :class:`ListIndex` reads."""
+    wanted = ["id", spec.label_field, spec.category_field, "address", "zone_code"]
+    wanted += ["source_date", *spec.search_fields]
+    return [c for c in dict.fromkeys(wanted) if c and c in spec.field_names]
+
+
+class Texts:
+    """Many short texts held as one string and their offsets: a million of them
+    cost their characters, not a Python object each."""
+
+    def __init__(self, values: list[str]):
+        clean = [v.replace("\n", " ") for v in values]
+        self.text = "\n".join(clean) + "\n"
+        lengths = np.fromiter((len(v) + 1 for v in clean), np.int64, len(clean))
+        self.starts = np.concatenate([[0], np.cumsum(lengths)])
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, i: int) -> str:
+        return self.text[self.starts[i] : self.starts[i + 1] - 1]
+
+    def containing(self, needle: str) -> np.ndarray:
+        """A mask of the texts holding ``needle`` (found by str.find, in C)."""
+        found = np.zeros(len(self), dtype=bool)
+        if "\n" in needle:
+            return found
+        text, hits = self.text, []
+        at = text.find(needle)
+        while at >= 0:
+            hits.append(at)
+            at = text.find(needle, at + 1)
+        if hits:
+            found[np.searchsorted(self.starts, hits, side="right") - 1] = True
+        return found
+
+
+class ListIndex:
+    """A layer's rows prepared once per layer version (and language) for the list
+    view: the folded text a search matches and the sort keys, packed; a query then
+    costs a scan in C, and only the rows of its page are read (``fetch``)."""
+
+    def __init__(self, frame, spec: LayerSpec, lang: str, version: int = 0):
+        self.spec, self.version = spec, version
+        n = len(frame)
+        ids = frame["id"].astype(str).tolist() if n else []
+        names = [
+            name or fid
+            for name, fid in zip(_texts(frame, spec.label_field, n), ids, strict=True)
+        ]
+        places = [
+            a or z
+            for a, z in zip(
+                _texts(frame, "address", n), _texts(frame, "zone_code", n), strict=True
+            )
+        ]
+        field = spec.category_field
+        raw = frame[field].tolist() if field and field in frame else [None] * n
+        shared = {}  # few distinct values: one object each
+        self.categories = np.array(
+            [shared.setdefault(plain_value(c), plain_value(c)) for c in raw],
+            dtype=object,
         )
-        if needle and needle not in haystack:
-            continue
+        self.labels = {
+            c: category_label(spec, c, lang) for c in set(self.categories) if c
+        }
+        said = [_affirmed_column(frame, f, n) for f in spec.search_fields]
+        self.haystacks = Texts(
+            [
+                fold(" ".join([name, place, *(t for t in extra if t)]))
+                for name, place, *extra in zip(names, places, *said, strict=True)
+            ]
+        )
+        self.ids, self.names, self.places = Texts(ids), Texts(names), Texts(places)
+        dates = _texts(frame, "source_date", n)
+        self.dates = np.array([shared.setdefault(d, d) for d in dates], dtype=object)
+        self._orders: dict[tuple[str, bool], np.ndarray] = {}
+
+    @property
+    def nbytes(self) -> int:
+        """An estimate of the memory it holds."""
+        texts = (self.haystacks, self.ids, self.names, self.places)
+        n = len(self.ids)
+        return sum(len(t.text) + 8 * n for t in texts) + 16 * n + 4096
+
+    def _order(self, sort: str, descending: bool) -> np.ndarray:
+        """Every position sorted by ``sort`` (stable; kept once made)."""
+        key = (sort, descending)
+        if key not in self._orders:
+            n = len(self.ids)
+            if sort == "category":
+                values = [self.labels.get(c, "") if c else "" for c in self.categories]
+            elif sort == "date":
+                values = self.dates
+            else:
+                texts = self.names if sort == "name" else self.places
+                values = [texts[i] for i in range(n)]
+            folded = [fold(v) for v in values]
+            order = sorted(range(n), key=folded.__getitem__, reverse=descending)
+            self._orders[key] = np.array(order, dtype=np.int64)
+        return self._orders[key]
+
+    def select(self, query: ListQuery) -> np.ndarray:
+        """The positions of the rows ``query`` keeps, in its order."""
+        keep = None
+        if query.category.startswith(f"{self.spec.name}:"):
+            keep = self.categories == query.category.split(":", 1)[1]
+        needle = fold(query.q)
+        if needle:
+            found = self.haystacks.containing(needle)
+            keep = found if keep is None else keep & found
+        order = self._order(query.sort, query.descending)
+        return order if keep is None else order[keep[order]]
+
+    def rows(self, positions, needle: str, lang: str, fetch) -> list[dict]:
+        """The display rows of ``positions``; ``fetch(ids)`` reads those features
+        (a feature gone since the index was made is left out)."""
+        ids = [self.ids[int(i)] for i in positions]
+        frame = fetch(ids)
+        found = {
+            str(fid): pos for pos, fid in enumerate(frame["id"].astype(str).tolist())
+        }
+        out = []
+        for i, fid in zip(positions, ids, strict=True):
+            if fid in found:
+                out.append(self._row(int(i), frame, found[fid], needle, lang))
+        return out
+
+    def _row(self, i: int, frame, at: int, needle: str, lang: str) -> dict:
+        rec = {k: plain_value(v) for k, v in frame.iloc[at].items() if k != "geometry"}
+        name, place = self.names[i], self.places[i]
         matched = None
         if needle and needle not in fold(f"{name} {place}"):
-            matched = matched_field(spec, rec, needle, lang)
-        point = geom.representative_point()
-        out.append(
-            {
-                "id": rec["id"],
-                "name": name,
-                "category": category_label(spec, category, lang) if category else "",
-                "place": str(place),
-                "source": rec.get("source") or "",
-                "source_url": rec.get("source_url") or "",
-                "date": str(rec.get("source_date") or ""),
-                "approximate": rec.get("precision") in ("approximate", "street"),
-                "commune_level": rec.get("precision") == "commune",
-                "illustrative": bool(rec.get("illustrative")),
-                "matched": matched,
-                "lat": round(point.y, 5),
-                "lon": round(point.x, 5),
-            }
-        )
-    out.sort(key=lambda r: fold(r[query.sort]), reverse=query.descending)
+            matched = matched_field(self.spec, rec, needle, lang)
+        point = frame.geometry.iloc[at].representative_point()
+        category = self.categories[i]
+        return {
+            "id": rec["id"],
+            "name": name,
+            "category": self.labels.get(category, "") if category else "",
+            "place": place,
+            "source": rec.get("source") or "",
+            "source_url": rec.get("source_url") or "",
+            "date": str(rec.get("source_date") or ""),
+            "approximate": rec.get("precision") in ("approximate", "street"),
+            "commune_level": rec.get("precision") == "commune",
+            "illustrative": bool(rec.get("illustrative")),
+            "matched": matched,
+            "lat": round(point.y, 5),
+            "lon": round(point.x, 5),
+        }
+
+    def page(self, query: ListQuery, lang: str, fetch) -> tuple[list[dict], int, int]:
+        """(rows of the page asked, number of rows kept, number of pages)."""
+        positions = self.select(query)
+        pages = max(1, -(-len(positions) // PAGE_SIZE))
+        page = min(query.page, pages)
+        shown = positions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return self.rows(shown, fold(query.q), lang, fetch), len(positions), pages
+
+
+def _texts(frame: gpd.GeoDataFrame, column: str | None, n: int) -> list[str]:
+    """A column as display text ("" for a missing value or column)."""
+    if not column or column not in frame:
+        return [""] * n
+    return [str(v) if v is not None else "" for v in plain_column(frame[column])]
+
+
+def _affirmed_column(frame: gpd.GeoDataFrame, column: str, n: int) -> list[str]:
+    """What each value of a search field affirms (text.affirmed), each distinct
+    value read once."""
+    if column not in frame:
+        return [""] * n
+    seen: dict = {}
+    out = []
+    for value in plain_column(frame[column]):
+        if value not in seen:
+            seen[value] = affirmed(value)
+        out.append(seen[value])
     return out
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Callable, Hashable
+import logging
+import threading
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -30,11 +32,12 @@ from .analysis.places import name_cells
 from .analysis.scenarios import scenario_rows
 from .analysis.suitability import score_grid, top_cells
 from .analysis.timeline import ecosystem
-from .cache import BoundedCache, Payload, frame_bytes
+from .cache import BoundedCache, DiskBodies, Gate, Payload, StoredBody, frame_bytes
 from .config import Settings
 from .errors import NotFound
 from .exports import feature_licences, layer_metadata
 from .layers import REGISTRY, LayerSpec, get_spec, tr
+from .listing import ListIndex, index_columns
 from .maps.compact import compact_binary, compact_points, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
 from .places import (
@@ -47,10 +50,17 @@ from .places import (
     zone_of,
 )
 from .store import Store, init_store, open_store
+from .store.filters import In
 from .territory import View, view_of
 from .text import fold, searchable
 
+log = logging.getLogger(__name__)
 ANALYSIS_LAYERS = ("companies", "schools", "coworking", "fibre", "context")
+# how long the request that finds a layer changed waits for its new snapshot
+# before it is served the previous one (the new one goes on building in the
+# background; other requests get the previous one meanwhile): small layers are
+# built within it, and always served fresh
+FRESH_WAIT = 0.5
 MB = 1024 * 1024
 
 
@@ -68,6 +78,7 @@ class Snapshot:
     _compact: Payload | None = field(default=None, repr=False)
     _binary: Payload | None = field(default=None, repr=False)
     _keys: list[str] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def keys(self) -> list[str]:
@@ -82,17 +93,19 @@ class Snapshot:
 
     def compact(self) -> Payload:
         """The compact point payload (JSON and gzip), computed once."""
-        if self._compact is None:
-            payload = compact_points(self.frame, self.spec, self.version)
-            raw = json.dumps(payload, separators=(",", ":")).encode()
-            self._compact = Payload.of(raw)
+        with self._lock:  # one build, however many requests ask at once
+            if self._compact is None:
+                payload = compact_points(self.frame, self.spec, self.version)
+                raw = json.dumps(payload, separators=(",", ":")).encode()
+                self._compact = Payload.of(raw)
         return self._compact
 
     def binary(self) -> Payload:
         """The compact point payload as bytes (maps/compact.py), computed once."""
-        if self._binary is None:
-            raw = compact_binary(self.frame, self.spec, self.version)
-            self._binary = Payload(raw, gzip.compress(raw, 9), _etag(raw))
+        with self._lock:
+            if self._binary is None:
+                raw = compact_binary(self.frame, self.spec, self.version)
+                self._binary = Payload(raw, gzip.compress(raw, 9), _etag(raw))
         return self._binary
 
     def search(self, query: str, limit: int) -> list[int]:
@@ -133,6 +146,14 @@ class Site:
             str(settings["TILES"]), str(settings["TILES_ATTRIBUTION"])
         )
         self.store = store or open_store(settings.store_url, self.area)
+        self.heavy = Gate(
+            int(settings.values.get("HEAVY_AT_ONCE", 2)),
+            int(settings.values.get("HEAVY_QUEUE", 4)),
+            float(settings.values.get("HEAVY_WAIT_SECONDS", 60)),
+        )
+        self.bodies = DiskBodies(settings.cache_dir)
+        self._versions: dict[str, int] | None = None
+        self._files = BoundedCache(max_entries=512, max_bytes=MB)
         self.pages = BoundedCache(max_entries=1024, max_bytes=128 * MB)
         self._snapshots = BoundedCache(max_entries=32, max_bytes=512 * MB)
         self._columns = BoundedCache(max_entries=2, max_bytes=512 * MB)
@@ -158,6 +179,21 @@ class Site:
         """The store's data version (caches and ETags key on it)."""
         return self.store.data_version()
 
+    def layer_versions(self) -> dict[str, int]:
+        """Every layer's version (store.layer_versions), read again only when
+        the data version has changed."""
+        known = self._versions
+        if known is not None and known[""] == self.data_version():
+            return known
+        self._versions = self.store.layer_versions()
+        return self._versions
+
+    def layer_version(self, name: str) -> int:
+        """The version of one layer: the data version of its last change (what
+        caches of that layer alone key on, so a write elsewhere keeps them)."""
+        versions = self.layer_versions()
+        return versions.get(name, versions[""])
+
     def close(self) -> None:
         """Release the store's connections."""
         self.store.close()
@@ -169,13 +205,16 @@ class Site:
         return [name for name, spec in REGISTRY.items() if spec.public]
 
     def snapshot(self, name: str, full: bool = False) -> Snapshot:
-        """The current published snapshot of a layer (built on first use).
+        """The published snapshot of a layer (built on first use, one build at a
+        time): the current one, or while a newer one is being built in the
+        background, the previous one (its ``version`` says which).
 
         By default only what the map needs is read (id, label, category, geometry);
         ``full`` reads every field (lists, downloads, OGC API).
         """
         spec = get_spec(name)
-        version = self.data_version()
+        version = self.layer_version(name)
+        inline_max = int(self.settings.values.get("INLINE_MAX_FEATURES", 2000))
 
         def make() -> Snapshot:
             wanted = ("id", spec.label_field, spec.category_field, spec.class_field)
@@ -190,16 +229,98 @@ class Site:
                 name, published_only=True, columns=columns
             )
             frame = frame.drop(columns=["published", "version"], errors="ignore")
-            return Snapshot(spec, read_at, spatial_order(frame))
+            snap = Snapshot(spec, read_at, spatial_order(frame))
+            if not full and spec.geometry == "Point" and len(frame) > inline_max:
+                snap.binary()  # what the map loads: made with the snapshot
+            return snap
 
         return self._snapshots.get_or_make(
-            (name, version, full), make, lambda s: s.nbytes
+            (name, version, full),
+            make,
+            lambda s: s.nbytes,
+            family=(name, full),
+            stale=FRESH_WAIT,
+            gate=self.heavy,
         )
 
-    def payload(self, key: Hashable, make: Callable[[], Payload]) -> Payload:
+    def list_index(self, name: str, lang: str) -> ListIndex:
+        """The rows of a layer for the list view, prepared once per layer version
+        and language (the previous one served while a new one is built)."""
+        version = self.layer_version(name)
+        spec = get_spec(name)
+
+        def make() -> ListIndex:
+            # only the fields it searches and sorts by: rows are read per page
+            read_at, frame = self.store.read_versioned(
+                name, published_only=True, columns=index_columns(spec)
+            )
+            return ListIndex(spatial_order(frame), spec, lang, read_at)
+
+        return self._snapshots.get_or_make(
+            ("list", name, version, lang),
+            make,
+            lambda index: index.nbytes,
+            family=("list", name, lang),
+            stale=FRESH_WAIT,
+            gate=self.heavy,
+        )
+
+    def warm_up(self) -> None:
+        """Build the map data of the large public point layers now (``mapapp
+        serve`` does it in the background at start): the first visitor then finds
+        it ready, or waits for the build under way rather than starting one."""
+        limit = int(self.settings.values.get("INLINE_MAX_FEATURES", 2000))
+        for name in self.public_layers():
+            try:
+                if get_spec(name).geometry == "Point":
+                    if self.published_count(name) > limit:
+                        self.snapshot(name)
+            except Exception:  # noqa: BLE001 - a request will say what is wrong
+                log.exception("warming up %s failed", name)
+
+    def list_rows(self, name: str, ids: list[str]) -> gpd.GeoDataFrame:
+        """The published features of ``ids`` (a page of the list view)."""
+        return self.store.read(name, published_only=True, where=In("id", tuple(ids)))
+
+    def published_count(self, name: str) -> int:
+        """How many published features a layer has (kept per layer version)."""
+        key = ("count", name, self.layer_version(name))
+        return self._facts.get_or_make(
+            key,
+            lambda: self.store.count(name, published_only=True),
+            lambda n: 64,
+            family=("count", name),
+            stale=FRESH_WAIT,
+        )
+
+    def fact(self, key: Hashable, make: Callable[[], object]) -> object:
+        """A small derived value (a few kB) made once per ``key`` (include the data
+        version in it)."""
+        return self._facts.get_or_make(key, make, lambda v: 4096, gate=self.heavy)
+
+    def payload(
+        self, key: Hashable, make: Callable[[], Payload], heavy: bool = False
+    ) -> Payload:
         """A response body from the page cache, made once per ``key`` (include the
-        data version in keys of data-dependent bodies)."""
-        return self.pages.get_or_make(key, make, lambda p: p.nbytes)
+        data version in keys of data-dependent bodies); ``heavy`` bodies take a
+        slot of the heavy-work pool."""
+        gate = self.heavy if heavy else None
+        return self.pages.get_or_make(key, make, lambda p: p.nbytes, gate=gate)
+
+    def stored(
+        self,
+        family: Hashable,
+        key: Hashable,
+        make: Callable[[], bytes | Iterable[bytes]],
+    ) -> StoredBody:
+        """A large body kept in a file per ``key`` (include the layer version),
+        made once in a slot of the heavy-work pool; the newest per ``family``."""
+        return self._files.get_or_make(
+            key,
+            lambda: self.bodies.keep(family, key, make),
+            lambda b: 256,
+            gate=self.heavy,
+        )
 
     def search(
         self, query: str, names: list[str], limit: int
@@ -486,22 +607,34 @@ class Site:
 
     def layer_facts(self, name: str, lang: str) -> dict:
         """:meth:`layer_metadata` of a layer's published features, read with only
-        the fields it needs and kept per data version (map pages show it)."""
+        the fields it needs and kept per layer version (map pages show it), with
+        the ``layer_version`` it describes."""
         spec = get_spec(name)
         wanted = ("source", "source_date", "precision", "licence")
         columns = [c for c in wanted if c in spec.field_names]
 
+        version = self.layer_version(name)
+
         def make() -> dict:
             frame = self.store.read(name, published_only=True, columns=columns)
-            return self.layer_metadata(name, frame, lang)
+            return {**self.layer_metadata(name, frame, lang), "layer_version": version}
 
-        key = (name, self.data_version(), lang)
-        return self._facts.get_or_make(key, make, lambda facts: 4096)
+        # the previous facts while a large layer's new ones are read (the page
+        # that shows them is then not kept: views/public.py, cached_page)
+        return self._facts.get_or_make(
+            (name, version, lang),
+            make,
+            lambda facts: 4096,
+            family=(name, lang),
+            stale=FRESH_WAIT,
+            gate=self.heavy,
+        )
 
     def clear_caches(self) -> None:
         """Forget every cached page, snapshot, analysis input and fact (the
         benchmarks measure cold work with it)."""
         for cache in (
+            self._files,
             self.pages,
             self._snapshots,
             self._columns,
@@ -511,6 +644,7 @@ class Site:
             self._areas,
         ):
             cache.clear()
+        self.bodies.clear()
 
     def communes(self) -> list[str]:
         """The commune codes of the companies (the planners' commune filter)."""

@@ -17,3 +17,11 @@ def plain_value(value: object) -> object:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+def plain_column(series: pd.Series) -> list:
+    """A column's values as plain Python (:func:`plain_value`), read at once."""
+    values = series.tolist()
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iub":
+        return values  # numpy integers and booleans: never missing, already Python's
+    return [plain_value(v) for v in values]

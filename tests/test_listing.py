@@ -52,3 +52,14 @@ def test_page_of():
     assert pages == 3 and first[0] == 0 and len(first) == 100
     last, _ = page_of(items, 9)
     assert last == items[200:]
+
+
+def test_texts_find_a_needle_only_within_one_text():
+    from mapapp.listing import Texts
+
+    texts = Texts(["abc", "", "cab", "two\nlines"])
+    assert len(texts) == 4 and texts[2] == "cab" and texts[1] == ""
+    assert texts.containing("ab").tolist() == [True, False, True, False]
+    assert texts.containing("ca").tolist() == [False, False, True, False]
+    assert not texts.containing("c\nc").any()  # never across two texts
+    assert texts.containing("o l").tolist() == [False, False, False, True]

@@ -18,6 +18,42 @@ def test_snapshot_is_kept_until_the_data_changes(core_site):
     assert second is not first and second.version == first.version + 1
 
 
+def test_snapshot_of_a_layer_survives_a_write_to_another(core_site):
+    companies = core_site.snapshot("companies")
+    fid = core_site.snapshot("coworking").frame["id"].iloc[0]
+    core_site.store.update("coworking", fid, {"notes": "changed"})
+    assert core_site.snapshot("companies") is companies
+    assert core_site.snapshot("coworking").version == core_site.data_version()
+
+
+def test_snapshot_being_rebuilt_serves_the_previous_one(core_site, monkeypatch):
+    import threading
+    import time
+
+    import mapapp.site
+
+    first = core_site.snapshot("coworking")
+    release = threading.Event()
+    real = core_site.store.read_versioned
+
+    def slow(*args, **kwargs):
+        release.wait(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mapapp.site, "FRESH_WAIT", 0.05)
+    monkeypatch.setattr(core_site.store, "read_versioned", slow)
+    fid = first.frame["id"].iloc[0]
+    core_site.store.update("coworking", fid, {"notes": "changed"})
+    assert core_site.snapshot("coworking") is first  # not waiting for the build
+    release.set()
+    for _ in range(100):
+        newer = core_site.snapshot("coworking")
+        if newer is not first:
+            break
+        time.sleep(0.05)
+    assert newer.version == first.version + 1
+
+
 def test_snapshot_holds_only_published_features(core_site):
     store = core_site.store
     everything = store.read("coworking")
@@ -160,3 +196,13 @@ def test_a_jagged_perimeter_stored_before_the_checks_never_stalls(
     assert time.perf_counter() - start < 10
     row = next(r for r in rows if r["id"] == fid)
     assert row["companies"] >= 1
+def test_warm_up_builds_the_large_point_layers_map_data(core_site, monkeypatch):
+    monkeypatch.setitem(core_site.settings.values, "INLINE_MAX_FEATURES", 5)
+    core_site.warm_up()
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(core_site.store, "read_versioned", no_read)
+    snap = core_site.snapshot("companies")  # ready: nothing read
+    assert snap._binary is not None and len(snap.frame) > 5

@@ -43,3 +43,10 @@ def test_searchable_holds_the_name_and_what_is_affirmed():
     text = searchable("Lycée Jules-Haag", "Aucune section informatique confirmée.")
     assert text == "lycee jules-haag"
     assert "informatique" in searchable("UFR", "Master d'informatique")
+
+
+def test_fold_keeps_letters_that_are_not_accents():
+    assert fold("Établissement Besançon") == "etablissement besancon"
+    # letters beyond ASCII that no decomposition turns into ASCII stay as they are
+    assert fold("Søren Œuvre é") == "søren œuvre e"
+    assert fold("ﬁ Ａ Ωμέγα") == "fi a ωμεγα"

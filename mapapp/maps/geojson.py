@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from ..values import plain_column
 from ..values import plain_value as clean_value
 
 PRECISION = 5
@@ -39,23 +40,27 @@ def features(
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
     geoms = shapely.transform(gdf.geometry.values, lambda c: np.round(c, precision))
-    if wind:
-        geoms = orient(geoms)
+    geoms = np.asarray(geoms, dtype=object)
+    kinds = shapely.get_type_id(geoms)  # -1 for a missing geometry
+    if wind:  # only polygons have rings to wind (a page of points skips it)
+        shaped = np.isin(kinds, (3, 6, 7))
+        if shaped.any():
+            geoms[shaped] = orient(geoms[shaped])
+    empty = (kinds < 0) | shapely.is_empty(geoms)
+    xs, ys = shapely.get_x(geoms).tolist(), shapely.get_y(geoms).tolist()
     columns = [c for c in gdf.columns if c != gdf.geometry.name and c not in drop]
-    records = gdf[columns].to_dict("records")
+    values = [plain_column(gdf[c]) for c in columns]
     out = []
-    for rec, geom in zip(records, geoms, strict=True):
-        props = {
-            k: v
-            for k, v in ((k, clean_value(v)) for k, v in rec.items())
-            if nulls or v is not None
-        }
-        if geom is None or geom.is_empty:
+    for i, row in enumerate(zip(*values, strict=True) if values else [()] * len(gdf)):
+        props = dict(zip(columns, row, strict=True))
+        if not nulls:
+            props = {k: v for k, v in props.items() if v is not None}
+        if empty[i]:
             geometry = None
-        elif geom.geom_type == "Point":
-            geometry = {"type": "Point", "coordinates": [geom.x, geom.y]}
+        elif kinds[i] == 0:
+            geometry = {"type": "Point", "coordinates": [xs[i], ys[i]]}
         else:
-            geometry = shapely.geometry.mapping(geom)
+            geometry = shapely.geometry.mapping(geoms[i])
         out.append(
             {
                 "type": "Feature",

@@ -37,11 +37,13 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import BadRequest, Conflict, StoreError, ValidationError
-from ..layers import LayerSpec, validate_records
+from ..layers import REGISTRY, LayerSpec, validate_records
 from ..values import plain_value
 from .filters import Filter
 from .private import PrivateStore
 
+# mapapp_meta keys of the layers' versions (``layer_version:companies``)
+LAYER_KEY = "layer_version:"
 Bbox = tuple[float, float, float, float]
 
 
@@ -271,17 +273,24 @@ class Store(ABC):
         published_only: bool = False,
         columns: list[str] | None = None,
     ) -> tuple[int, gpd.GeoDataFrame]:
-        """(data version, layer) read in one transaction: the frame is exactly the
+        """(layer version, layer) read in one transaction: the frame is exactly the
         layer at that version (snapshots and caches label their content with it)."""
 
     @abstractmethod
     def data_version(self) -> int:
         """The current data version (0 for a store never written)."""
 
+    def layer_versions(self) -> dict[str, int]:
+        """Each layer's version: the data version of its last change (a write to
+        one layer leaves the caches of the others as they are); the data version
+        itself under ``""``. Backends that do not record it give the data version."""
+        version = self.data_version()
+        return {name: version for name in REGISTRY} | {"": version}
+
     def layer_version(self, layer: str) -> int:
-        """The data version of the last write to ``layer`` (the current data version
-        when the store does not know it): what caches of one layer key on."""
-        return self.data_version()
+        """The version of one layer (see :meth:`layer_versions`): what caches of
+        one layer key on."""
+        return self.layer_versions().get(layer, self.data_version())
 
     def read_arrays(
         self, layer: str, columns: list[str], chunk: int = 50_000

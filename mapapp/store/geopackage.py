@@ -45,7 +45,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
-from .base import Bbox
+from .base import LAYER_KEY, Bbox
 from .filters import And, Intersects, Not, Or, like_to_glob
 from .sql import HISTORY_COLUMNS, SqlStore, columns_sql, q
 
@@ -557,26 +557,8 @@ class GeoPackageStore(SqlStore):
         )
         if layer:
             _touch_contents(conn, layer)
-            # a layer without a mark (a store made before layers had versions)
-            # is as old as the data before this write
-            conn.executemany(
-                "INSERT OR IGNORE INTO mapapp_meta VALUES (?, ?)",
-                [(f"layer_version:{name}", str(version - 1)) for name in REGISTRY],
-            )
-            conn.execute(
-                "INSERT OR REPLACE INTO mapapp_meta VALUES (?, ?)",
-                (f"layer_version:{layer}", str(version)),
-            )
+            _set_layer_versions(conn, [layer], version)
         return version
-
-    def layer_version(self, layer: str) -> int:
-        # one read: the data version and the layer's mark of the same state
-        row = self.conn.execute(
-            "SELECT (SELECT value FROM mapapp_meta WHERE key = ?), "
-            "(SELECT value FROM mapapp_meta WHERE key = 'data_version')",
-            (f"layer_version:{layer}",),
-        ).fetchone()
-        return int(row[0] if row[0] is not None else row[1] or 0)
 
     def _points_xy(self, blobs: list) -> np.ndarray:
         # a point written by encode_geometry is 61 bytes: GP header (8), XY
@@ -719,7 +701,7 @@ class GeoPackageStore(SqlStore):
                 "UPDATE mapapp_meta SET value = ? WHERE key = 'data_version'",
                 (str(version + 1),),
             )
-            _mark_layers(conn, version + 1)
+            _set_layer_versions(conn, list(REGISTRY), version + 1)
         self._tables = None
         return version + 1
 
@@ -742,18 +724,18 @@ class GeoPackageStore(SqlStore):
             conn.execute(
                 "INSERT INTO mapapp_meta VALUES ('data_version', ?)", (str(version),)
             )
-            _mark_layers(conn, version)
+            _set_layer_versions(conn, list(REGISTRY), version)
             _continue_sequence(conn, last_hid)
             conn.execute("COMMIT")
         finally:
             conn.close()
 
 
-def _mark_layers(conn: sqlite3.Connection, version: int) -> None:
-    """Every layer new at ``version`` (Store.layer_version)."""
+def _set_layer_versions(conn: sqlite3.Connection, layers: list[str], v: int) -> None:
+    """Record ``v`` as the version of ``layers`` (store/base.py: layer_versions)."""
     conn.executemany(
         "INSERT OR REPLACE INTO mapapp_meta VALUES (?, ?)",
-        [(f"layer_version:{name}", str(version)) for name in REGISTRY],
+        [(f"{LAYER_KEY}{name}", str(v)) for name in layers],
     )
 
 

@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
-from .base import Bbox
+from .base import LAYER_KEY, Bbox
 from .sql import SqlStore, columns_sql, q
 
 SQL_TYPES = {
@@ -334,27 +334,8 @@ class PostGISStore(SqlStore):
             ).fetchone()[0]
         )
         if layer:
-            # a layer without a mark (a store made before layers had versions)
-            # is as old as the data before this write
-            for name in REGISTRY:
-                conn.execute(
-                    "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    (f"layer_version:{name}", str(version - 1)),
-                )
-            conn.execute(
-                "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
-                "DO UPDATE SET value = excluded.value",
-                (f"layer_version:{layer}", str(version)),
-            )
+            _set_layer_versions(conn, [layer], version)
         return version
-
-    def layer_version(self, layer: str) -> int:
-        row = self._one(
-            "SELECT (SELECT value FROM mapapp_meta WHERE key = %s), "
-            "(SELECT value FROM mapapp_meta WHERE key = 'data_version')",
-            (f"layer_version:{layer}",),
-        )
-        return int(row[0] if row[0] is not None else row[1] or 0)
 
     # --- whole layers --------------------------------------------------------------------
 
@@ -383,12 +364,7 @@ class PostGISStore(SqlStore):
                 "(key) DO UPDATE SET value = excluded.value",
                 (str(previous + 1),),
             )
-            for spec in REGISTRY.values():  # every layer is new at this version
-                conn.execute(
-                    "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
-                    "DO UPDATE SET value = excluded.value",
-                    (f"layer_version:{spec.name}", str(previous + 1)),
-                )
+            _set_layer_versions(conn, list(REGISTRY), previous + 1)
         return previous + 1
 
     def backup(self, folder: Path) -> list[Path]:
@@ -406,3 +382,13 @@ class PostGISStore(SqlStore):
             if bad:
                 problems.append(f"{name}: {bad} invalid geometries")
         return problems
+
+
+def _set_layer_versions(conn, layers: list[str], version: int) -> None:
+    """Record ``version`` as the version of ``layers`` (base.py: layer_versions)."""
+    for name in layers:
+        conn.execute(
+            "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
+            "DO UPDATE SET value = excluded.value",
+            (f"{LAYER_KEY}{name}", str(version)),
+        )

@@ -29,7 +29,7 @@ from ..layers.validation import check_text
 from ..limits import ID_PATTERN, QUERY_SECONDS
 from ..text import slug
 from .addresses import AddressTable
-from .base import Bbox, Store, encode_values, history_state, plain_value
+from .base import LAYER_KEY, Bbox, Store, encode_values, history_state, plain_value
 from .filters import (
     And,
     Between,
@@ -432,9 +432,25 @@ class SqlStore(AddressTable, Store):
         columns: list[str] | None = None,
     ) -> tuple[int, gpd.GeoDataFrame]:
         with self._snapshot():
-            version = self.data_version()
+            version = self.layer_version(layer)
             frame = self.read(layer, published_only=published_only, columns=columns)
         return version, frame
+
+    def layer_versions(self) -> dict[str, int]:
+        """Each layer's version (the data version of its last change), and the data
+        version under ``""``; a layer never written since this was recorded has the
+        data version."""
+        rows = self.conn.execute(
+            "SELECT key, value FROM mapapp_meta WHERE key = 'data_version' "
+            f"OR key LIKE '{LAYER_KEY}%'"
+        ).fetchall()
+        found = {k.removeprefix(LAYER_KEY): int(v) for k, v in rows}
+        data = found.pop("data_version", 0)
+        return {name: found.get(name, data) for name in REGISTRY} | {"": data}
+
+    def layer_version(self, layer: str) -> int:
+        versions = self.layer_versions()
+        return versions.get(layer, versions[""])
 
     def _frame(self, spec: LayerSpec, cols: list[str], rows: list) -> gpd.GeoDataFrame:
         geoms = self._decode([r[-1] for r in rows]) if rows else []

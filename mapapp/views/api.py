@@ -17,7 +17,7 @@ from ..text import fold
 from . import params
 from .apidoc import api_document
 from .guards import login_required
-from .http import send_payload, site
+from .http import send_payload, send_stored, site
 from .params import current_lang
 
 bp = Blueprint("api", __name__)
@@ -65,7 +65,7 @@ def layer_geojson(name: str):
     everything = request.args.get("include") == "unpublished" and g.get("user")
     query = request.query_string.decode("utf-8", "replace")
 
-    def make() -> Payload:
+    def body() -> bytes:
         bbox = params.bbox(request.args)
         filters = params.field_filters(spec, request.args)
         frame = s.store.read(
@@ -73,15 +73,25 @@ def layer_geojson(name: str):
         )
         if not everything:
             frame = frame.drop(columns=["published"], errors="ignore")
-        body = json.dumps(
+        text = json.dumps(
             to_geojson(frame, drop=("version",)),
             ensure_ascii=False,
             separators=(",", ":"),
         )
-        return Payload.of(body.encode())
+        return text.encode()
 
-    key = ("geojson", name, s.data_version(), query, bool(everything))
-    payload = s.payload(key, make)
+    version = s.layer_version(name)
+    large = s.published_count(name) > int(current_app.config["INLINE_MAX_FEATURES"])
+    if large and not everything and not request.args:
+        # a whole large layer: made once per layer version, in chunks, into a file
+        # it is streamed from
+        family = ("geojson", name)
+        stored = s.stored(family, (*family, version), lambda: geojson_chunks(name))
+        response = send_stored(stored, "application/geo+json")
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+    key = ("geojson", name, version, query, bool(everything))
+    payload = s.payload(key, lambda: Payload.of(body()), heavy=True)
     if everything:
         return send_payload(
             payload, "application/geo+json", cache_control="private, no-store"
@@ -89,6 +99,19 @@ def layer_geojson(name: str):
     response = send_payload(payload, "application/geo+json")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def geojson_chunks(name: str, size: int = 20_000):
+    """A layer's published features as the GeoJSON text of :func:`to_geojson`,
+    in chunks of ``size`` features (never the whole text in memory)."""
+    frame = site().store.read(name, published_only=True)
+    frame = frame.drop(columns=["published"], errors="ignore")
+    yield b'{"type":"FeatureCollection","features":['
+    for start in range(0, len(frame), size):
+        part = features(frame.iloc[start : start + size], drop=("version",))
+        text = json.dumps(part, ensure_ascii=False, separators=(",", ":"))[1:-1]
+        yield (b"," if start else b"") + text.encode()
+    yield b"]}"
 
 
 def public_points(name: str) -> Snapshot:

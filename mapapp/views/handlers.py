@@ -8,7 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from ..errors import BadRequest, MapappError, Problem
+from ..errors import BadRequest, Busy, MapappError, Problem
 from ..limits import MAX_FORM_BODY, MAX_JSON_BODY, MAX_QUERY_VALUE
 from ..maps.geojson import stored_feature
 from .cors import cors_headers, transport_headers
@@ -113,6 +113,11 @@ def status_text(status: int) -> str:
         return _("This page is out of date: the data has changed since. Reload it.")
     if status in (401, 403):
         return _("This page is not open to you.")
+    if status == 503:
+        return _(
+            "The server is busy preparing data for other visitors. Try again in a "
+            "few seconds."
+        )
     if status >= 500:
         return _("An error on the server stopped this page. Try again later.")
     return _("The request could not be served as it was made.")
@@ -214,8 +219,12 @@ def register_handlers(app: Flask) -> None:
     @app.errorhandler(MapappError)
     def handle_mapapp_error(exc: MapappError):
         if request.path.startswith("/api/"):
-            return api_error(exc)
-        return error_page(exc.status, exc.message)
+            response = app.make_response(api_error(exc))
+        else:
+            response = app.make_response(error_page(exc.status, exc.message))
+        if isinstance(exc, Busy):  # heavy work bounded: come back, not queued
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(413)
     def handle_too_large(exc):

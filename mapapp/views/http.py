@@ -10,9 +10,9 @@ import base64
 import hashlib
 import re
 
-from flask import current_app, request
+from flask import current_app, request, send_file
 
-from ..cache import Payload
+from ..cache import Payload, StoredBody
 from ..exports import csv_text  # noqa: F401 - the one CSV writer, for the blueprints
 from ..site import Site
 
@@ -39,6 +39,29 @@ def send_payload(
     if use_gzip:
         response.headers["Content-Encoding"] = "gzip"
     response.set_etag(payload.etag)
+    response.headers["Vary"] = vary
+    response.headers["Cache-Control"] = cache_control
+    return response.make_conditional(request)
+
+
+def send_stored(
+    stored: StoredBody,
+    mimetype: str,
+    vary: str = "Accept-Encoding, Accept-Language, Cookie",
+    cache_control: str = "no-cache",
+):
+    """A response streaming a body kept in a file (its gzip when the browser
+    accepts it), with its ETag and ``304`` on a matching If-None-Match."""
+    use_gzip = stored.gzip_path is not None and "gzip" in request.headers.get(
+        "Accept-Encoding", ""
+    )
+    path = stored.gzip_path if use_gzip else stored.path
+    response = send_file(
+        path, mimetype=mimetype, conditional=False, etag=False, max_age=None
+    )
+    if use_gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(stored.etag)
     response.headers["Vary"] = vary
     response.headers["Cache-Control"] = cache_control
     return response.make_conditional(request)

@@ -93,17 +93,20 @@ def public_spec(name: str):
 
 
 def public_licences() -> list[dict]:
-    """The licences of the public layers' data (from their metadata)."""
-    return [
-        lic
-        for spec in REGISTRY.values()
-        if spec.public
-        for lic in ogcapi.features.licences_of(
-            site().layer_metadata(
-                spec.name, site().snapshot(spec.name, full=True).frame, current_lang()
-            )
-        )
-    ]
+    """The licences of the public layers' data (from their metadata), made once
+    per data version: clients fetch the API definition each time they open a
+    layer."""
+    s, lang = site(), current_lang()
+
+    def make() -> list[dict]:
+        return [
+            lic
+            for spec in REGISTRY.values()
+            if spec.public
+            for lic in ogcapi.features.licences_of(s.layer_facts(spec.name, lang))
+        ]
+
+    return s.fact(("licences", s.data_version(), lang), make)
 
 
 def collection_info(spec) -> dict:
@@ -149,9 +152,9 @@ def landing():
 @bp.get("/api")
 def api():
     """The OpenAPI 3.0 definition (service-desc); as HTML, its documentation."""
-    licences = public_licences()
 
     def make():
+        licences = public_licences()
         version = current_app.config.get("VERSION") or metadata_version("mapapp")
         return ogcapi.openapi(
             base_url(),

@@ -13,7 +13,6 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_babel import gettext as _
 from werkzeug.security import safe_join
 
-from .. import listing
 from ..analysis import DETOUR_FACTOR, WALK_KMH
 from ..assets import asset_dir, bundle
 from ..cache import Payload
@@ -37,6 +36,7 @@ from .http import (
     map_scripts,
     script_hashes,
     send_payload,
+    send_stored,
     site,
 )
 from .mappage import map_parts, map_ui
@@ -61,23 +61,44 @@ def remote_source(name: str, version: int) -> dict:
     }
 
 
+def is_remote(name: str) -> bool:
+    """True for a layer too large to inline in the map page."""
+    limit = int(current_app.config["INLINE_MAX_FEATURES"])
+    return site().published_count(name) > limit
+
+
+def served_versions(include: list[str], lang: str) -> tuple[tuple, bool]:
+    """The versions of what a map page of ``include`` shows from a layer's
+    snapshot or facts, and whether they are all current: while a large layer's
+    new version is built the previous one is served, and the page names it."""
+    s = site()
+    current = s.layer_versions()
+    served = []
+    for name in include:
+        if REGISTRY[name].geometry == "Point" and is_remote(name):
+            served.append((name, s.snapshot(name).version))
+        served.append((name, s.layer_facts(name, lang)["layer_version"]))
+    fresh = all(version == current.get(name) for name, version in served)
+    return tuple(served), fresh
+
+
 def map_sources(opts: MapOptions, include: list[str]) -> tuple[dict, int | None]:
     """(name -> (spec, source)) of a public map, and the position of the feature to
     open in a large layer: small layers inline, large point layers as compact arrays,
     large polygon layers by URL."""
     s = site()
-    limit = int(current_app.config["INLINE_MAX_FEATURES"])
     layers, feature_index = {}, None
     for name in include:
         spec = REGISTRY[name]
-        if s.store.count(name, published_only=True) <= limit:
+        if not is_remote(name):
             frame = s.store.read(name, published_only=True)
             layers[name] = (spec, frame.drop(columns=["published"], errors="ignore"))
         elif spec.geometry == "Point":
-            layers[name] = (spec, remote_source(name, s.data_version()))
+            snap = s.snapshot(name)  # the version it serves: maybe the previous one
+            layers[name] = (spec, remote_source(name, snap.version))
             if opts.feature and opts.feature.split(":", 1)[0] == name:
                 fid = opts.feature.split(":", 1)[1]
-                feature_index = s.snapshot(name).index_of(fid)
+                feature_index = snap.index_of(fid)
         else:
             layers[name] = (spec, url_for("api.layer_geojson", name=name))
     return layers, feature_index
@@ -164,9 +185,27 @@ def citizen_options(embed: bool, basemap: str | None, include: list[str]) -> dic
 
 
 def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool):
-    """Serve a map page from the page cache (keyed on the data version), with 304."""
+    """Serve a map page from the page cache (keyed on the layers' versions), with
+    304. Only pages showing every layer at its current version are kept."""
     s = site()
-    key = (template, s.data_version(), current_lang(), opts.key(), tuple(include))
+    versions = tuple(sorted(s.layer_versions().items()))
+    key = (template, versions, current_lang(), opts.key(), tuple(include))
+    payload = s.pages.get(key)  # kept: current (one query to know it)
+    if payload is None:
+        payload = _map_page(key, template, opts, include, embed)
+    response = send_payload(payload, "text/html")
+    frame = current_app.config.get("EMBED_FRAME_ANCESTORS", "*") if embed else "'none'"
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        payload.script_hashes, frame, payload.style_hashes
+    )
+    return response
+
+
+def _map_page(key, template: str, opts: MapOptions, include: list[str], embed: bool):
+    """A map page made now: kept under ``key`` when everything it shows is
+    current, else made for this request only (while a new version builds)."""
+    s = site()
+    _served, fresh = served_versions(include, current_lang())
 
     def make() -> Payload:
         html, scripts = render_map_page(template, opts, include, embed)
@@ -176,13 +215,9 @@ def cached_page(template: str, opts: MapOptions, include: list[str], embed: bool
             style_hashes=inline_style_hashes(html),
         )
 
-    payload = s.payload(key, make)
-    response = send_payload(payload, "text/html")
-    frame = current_app.config.get("EMBED_FRAME_ANCESTORS", "*") if embed else "'none'"
-    response.headers["Content-Security-Policy"] = content_security_policy(
-        payload.script_hashes, frame, payload.style_hashes
-    )
-    return response
+    # a page showing a previous version is made for this request only: the next
+    # one, once the new version is built, shows it
+    return s.payload(key, make) if fresh else make()
 
 
 @bp.get("/")
@@ -253,13 +288,15 @@ def assets(package: str, filename: str):
 
 def _list_section(name: str, query, lang: str) -> dict:
     spec = REGISTRY[name]
-    items = listing.rows(site().snapshot(name, full=True).frame, spec, query, lang)
-    shown, pages = listing.page_of(items, query.page)
+    index = site().list_index(name, lang)
+    shown, total, pages = index.page(
+        query, lang, lambda ids: site().list_rows(name, ids)
+    )
     return {
         "spec": spec,
         "title": tr(spec.title, lang),
         "rows": shown,
-        "total": len(items),
+        "total": total,
         "pages": pages,
         "page": min(query.page, pages),
     }
@@ -267,10 +304,19 @@ def _list_section(name: str, query, lang: str) -> dict:
 
 @bp.get("/list")
 def list_view():
-    """The accessible alternative to the map: tables of the published features."""
-    names = site().public_layers()
+    """The accessible alternative to the map: tables of the published features,
+    a page at a time, from an index per layer version; pages cached."""
+    s, names, lang = site(), site().public_layers(), current_lang()
     query = parse_list_query(request.args, names)
-    lang = current_lang()
+    shown = [query.layer] if query.layer else names
+    versions = tuple(s.list_index(n, lang).version for n in shown)
+    key = ("list", versions, lang, query)
+    payload = s.payload(key, lambda: Payload.of(_list_page(query, lang).encode()))
+    return send_payload(payload, "text/html")
+
+
+def _list_page(query, lang: str) -> str:
+    names = site().public_layers()
     sections = [
         _list_section(name, query, lang)
         for name in ([query.layer] if query.layer else names)
@@ -345,18 +391,19 @@ def download(name: str, fmt: str):
         abort(404)
     require_public(name)
     crs = download_crs(request.args)
-    s = site()
+    s, lang = site(), current_lang()
 
-    def make() -> Payload:
+    def make() -> bytes:
         # from the store: every field, ``published`` included (the snapshot
         # leaves it out for the map)
         frame = s.store.read(name, published_only=True)
-        meta = s.layer_metadata(name, frame, current_lang())
-        return Payload.of(export_bytes(frame, name, fmt, meta, crs, current_lang()))
+        meta = s.layer_metadata(name, frame, lang)
+        return export_bytes(frame, name, fmt, meta, crs, lang)
 
-    key = ("download", name, fmt, crs, current_lang(), s.data_version())
-    payload = s.payload(key, make)
-    response = send_payload(payload, FORMATS[fmt])
+    # made once per layer version, kept in a file and streamed from it
+    family = ("download", name, fmt, crs, lang)
+    stored = s.stored(family, (*family, s.layer_version(name)), make)
+    response = send_stored(stored, FORMATS[fmt])
     suffix = f"-{crs.replace(':', '')}" if crs else ""
     response.headers["Content-Disposition"] = (
         f'attachment; filename="mapapp-{name}{suffix}.{fmt}"'

@@ -482,8 +482,20 @@ def test_store_odd_filter_values_are_bad_requests(store, filters):
 
 def test_store_read_versioned_labels_the_frame(store):
     version, frame = store.read_versioned("coworking", published_only=True)
-    assert version == store.data_version()
+    assert version == store.layer_version("coworking")
     assert "proposition-clairs-soleils" not in set(frame["id"])
+
+
+def test_store_a_write_bumps_only_its_layer_version(store):
+    before = store.layer_versions()
+    saved = store.add("coworking", new_site(), Point(6.02, 47.24))
+    after = store.layer_versions()
+    assert after[""] == before[""] + 1 == after["coworking"]
+    assert after["companies"] == before["companies"] <= before[""]
+    assert store.read_versioned("coworking")[0] == after["coworking"]
+    assert store.read_versioned("companies")[0] == before["companies"]
+    store.delete("coworking", saved["id"], expected_version=saved["version"])
+    assert store.layer_version("coworking") == store.data_version()
 
 
 # --- filters (store/filters.py): evaluated by the database on every backend ---------
