@@ -16,6 +16,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from .analysis import Prepared
@@ -23,9 +24,9 @@ from .analysis.catchments import catchment, to_metric
 from .analysis.dossier import Scope, dossier
 from .analysis.filters import apply_filters, filter_query
 from .analysis.indicators import key_figures
-from .analysis.places import name_cells
+from .analysis.places import distinguish, name_cells
 from .analysis.scenarios import scenario_rows
-from .analysis.suitability import score_grid, top_cells
+from .analysis.suitability import score_grid, top_areas
 from .analysis.timeline import ecosystem
 from .cache import BoundedCache, Payload, frame_bytes
 from .config import Settings
@@ -358,9 +359,17 @@ class Site:
         }
 
     def best_cells(self, cells: gpd.GeoDataFrame, n: int = 5) -> list[dict]:
-        """The ``n`` best cells of a grid, each named by its quarter and commune."""
+        """The ``n`` best areas of a grid (neighbouring cells merged), each named by
+        its quarter and commune, namesakes told apart by their nearest landmark."""
         zones, fibre = self.store.read("zones"), self.store.read("fibre")
-        return name_cells(top_cells(cells, n), zones, fibre)
+        landmarks = pd.concat(
+            [
+                self.store.read(name, columns=["name"])
+                for name in ("context", "schools", "coworking")
+            ],
+            ignore_index=True,
+        )
+        return distinguish(name_cells(top_areas(cells, n), zones, fibre), landmarks)
 
     def area_of(self, target: tuple[str, str] | None, place, radius_m: float):
         """(metric area, scope) of a timeline: the whole area (None), a perimeter

@@ -67,6 +67,30 @@ def jobs_estimate(classes, sources=None, basis: str = "all") -> np.ndarray:
     return jobs
 
 
+def jobs_known(classes, sources=None, basis: str = "all") -> np.ndarray:
+    """Whether each establishment's jobs estimate rests on a known headcount class
+    (with the ``register`` basis, a class not taken from the press)."""
+    values = pd.Series(np.asarray(classes, dtype=object), dtype=object)
+    known = values.isin(list(JOBS_BY_CLASS)).to_numpy(dtype=bool, copy=True)
+    if basis == "register" and sources is not None:
+        press = pd.Series(np.asarray(sources, dtype=object), dtype=object) == "press"
+        known &= ~press.to_numpy(dtype=bool)
+    return known
+
+
+def known_sum(values, known=None, digits: int | None = None) -> tuple:
+    """(sum of the known values, how many values are unknown): the sum is None when
+    there are values and none is known, never an unknown counted as 0. ``known``
+    defaults to the values that are not NaN/None."""
+    values = np.asarray(values, dtype=float)
+    known = ~np.isnan(values) if known is None else np.asarray(known, dtype=bool)
+    unknown = int(len(values) - known.sum())
+    if len(values) and not known.any():
+        return None, unknown
+    total = float(values[known].sum())
+    return (round(total, digits) if digits else int(round(total))), unknown
+
+
 def _split(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """(features with a place of their own, commune-level ones)."""
     if "precision" not in frame:
@@ -122,6 +146,8 @@ class Prepared:
         sources = self.companies.get("headcount_source")
         classes = self.companies["headcount_class"]
         self.jobs = jobs_estimate(classes, sources, self.jobs_basis)
+        # which estimates rest on a known band: the others are unknown, not 0
+        self.jobs_known = jobs_known(classes, sources, self.jobs_basis)
         # what the other basis would add: said beside the estimate
         self.jobs_left_out = jobs_estimate(classes, sources, "all") - self.jobs
         # creation (and, when an import keeps them, closure) years for the timeline

@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from . import Prepared
+from . import Prepared, known_sum
 
 
 def to_metric(place: BaseGeometry) -> BaseGeometry:
@@ -28,31 +28,37 @@ def catchment(data: Prepared, place: BaseGeometry, radius_m: float) -> dict:
     polygon in WGS84. Features located at commune level only are not counted in the
     catchment; those of the communes it reaches are counted apart. Estimated jobs
     follow ``data.jobs_basis`` (the register's bands unless the planner asked for
-    press figures too); ``jobs_left_out`` is what the other bands would add.
+    press figures too); ``jobs_left_out`` is what the other bands would add. A sum
+    of values all unknown is None (``jobs_unknown``, ``without_students``,
+    ``without_desks`` count the features lacking the value), never 0.
     """
     place_m = to_metric(place)
     area = place_m.buffer(radius_m, quad_segs=16)
     hit = data.companies.sindex.query(area, predicate="intersects")
     sectors = data.companies["sector"].to_numpy()[hit]
-    jobs = data.jobs[hit]
+    jobs, known = data.jobs[hit], data.jobs_known[hit]
     by_sector = {}
     for sector in sorted(set(sectors)):
         mask = sectors == sector
+        estimate, unknown = known_sum(jobs[mask], known[mask], 1)
         by_sector[sector] = {
             "count": int(mask.sum()),
-            "jobs_estimate": round(float(jobs[mask].sum()), 1),
+            "jobs_estimate": estimate,
+            "jobs_unknown": unknown,
         }
+    jobs_total, jobs_unknown = known_sum(jobs, known, 1)
     headcounts = data.companies["headcount_class"].to_numpy()[hit]
     schools = data.schools.iloc[data.schools.sindex.query(area, predicate="intersects")]
-    students = schools["students"].dropna()
+    students, students_unknown = known_sum(schools["students"])
     cow = data.coworking.iloc[data.coworking.sindex.query(area, predicate="intersects")]
-    desks = cow["desks"].dropna()
+    desks, desks_unknown = known_sum(cow["desks"])
     return {
         "radius_m": radius_m,
         **data.commune_level(area),
         "companies": {
             "count": int(len(hit)),
-            "jobs_estimate": round(float(jobs.sum()), 1),
+            "jobs_estimate": jobs_total,
+            "jobs_unknown": jobs_unknown,
             "jobs_basis": data.jobs_basis,
             "jobs_left_out": round(float(data.jobs_left_out[hit].sum()), 1),
             "without_headcount": int(
@@ -62,12 +68,13 @@ def catchment(data: Prepared, place: BaseGeometry, radius_m: float) -> dict:
         },
         "schools": {
             "count": int(len(schools)),
-            "students": int(students.sum()),
-            "without_students": int(len(schools) - len(students)),
+            "students": students,
+            "without_students": students_unknown,
         },
         "coworking": {
             "count": int(len(cow)),
-            "desks": int(desks.sum()),
+            "desks": desks,
+            "without_desks": desks_unknown,
             "by_status": {k: int(v) for k, v in cow["status"].value_counts().items()},
         },
         "fibre_coverage": fibre_coverage_at(data, place_m),

@@ -27,6 +27,14 @@
       maximumFractionDigits: digits === undefined ? 0 : digits });
   }
 
+  /* A sum the data may lack: "inconnu (N sans valeur)" when no value is known,
+     "12 (3 sans valeur)" when some are; an unknown is never shown as 0. */
+  function known(value, unknown, digits) {
+    var n = unknown ? say(t.withoutValue, { n: fmt(unknown) }) : "";
+    if (value === null || value === undefined) return unknown ? say(t.unknownOf, { n: fmt(unknown) }) : t.unknown;
+    return fmt(value, digits) + (n ? " (" + n + ")" : "");
+  }
+
   function pct(value) { return value === null || value === undefined ? t.unknown : fmt(value * 100, 1) + " %"; }
 
   function say(template, values) {
@@ -169,7 +177,7 @@
     if (highlight) map.removeLayer(highlight);
     highlight = null;
     if (!layer) return;
-    highlight = layer.getLatLng
+    highlight = layer.getLatLng && !layer.getLayers
       ? L.circleMarker(layer.getLatLng(), { radius: 14, color: HIGHLIGHT, weight: 3, fill: false,
                                             interactive: false })
       : L.geoJSON(layer.toGeoJSON(), { interactive: false,
@@ -226,7 +234,7 @@
   /* The estimated jobs, and what the register-only basis leaves out. */
   function jobsText(c) {
     var left = c.jobs_left_out || 0;
-    return fmt(c.jobs_estimate) + (left > 0 && c.jobs_basis !== "all"
+    return known(c.jobs_estimate, c.jobs_unknown) + (left > 0 && c.jobs_basis !== "all"
       ? " (" + say(t.jobsLeftOut, { n: fmt(left) }) + ")" : "");
   }
 
@@ -243,6 +251,22 @@
     });
     var s = q.toString();
     return s ? url + (url.indexOf("?") === -1 ? "?" : "&") + s : url;
+  }
+
+  /* What the results count: the active filters named, or none. */
+  function filtersNote() {
+    var parts = [];
+    Object.keys(cfg.filters).forEach(function (key) {
+      var chosen = filters[key] || [];
+      if (!chosen.length) return;
+      var labels = {};
+      cfg.filters[key][1].forEach(function (c) { labels[c[0]] = c[1]; });
+      parts.push(cfg.filters[key][0] + " : " + chosen.map(function (v) { return labels[v] || v; }).join(", "));
+    });
+    if (jobsAll.checked) parts.push(t.jobsBasisAll);
+    var p = el("p", "hint filters-note", parts.length ? say(t.activeFilters, { list: parts.join(" ; ") }) : t.noFilter);
+    if (parts.length) p.classList.add("has-filters");
+    return p;
   }
 
   function activeCount() {
@@ -369,10 +393,9 @@
         ? " (" + data.companies.without_headcount + " " + t.withoutHeadcount + ")" : "")],
       [t.jobs, jobsText(data.companies)],
       [t.schools, fmt(data.schools.count)],
-      [t.students, fmt(data.schools.students) + (data.schools.without_students
-        ? " (" + data.schools.without_students + " " + t.withoutStudents + ")" : "")],
+      [t.students, known(data.schools.students, data.schools.without_students)],
       [t.coworking, fmt(data.coworking.count)],
-      [t.desks, fmt(data.coworking.desks)],
+      [t.desks, known(data.coworking.desks, data.coworking.without_desks)],
       [t.fibre, pct(data.fibre_coverage)],
       [t.station, data.nearest_station_m === null ? t.unknown : fmt(data.nearest_station_m) + " m"]
     ].concat(communeRows(data));
@@ -383,10 +406,11 @@
       wrap.appendChild(table([cfg.filters["companies.sector"][0], t.companies, t.jobs],
         sectors.map(function (s) {
           var v = data.companies.by_sector[s];
-          return [cfg.sectors[s] || s, fmt(v.count), fmt(v.jobs_estimate)];
+          return [cfg.sectors[s] || s, fmt(v.count), known(v.jobs_estimate, v.jobs_unknown)];
         })));
     }
     catchBox.appendChild(wrap);
+    catchBox.appendChild(filtersNote());
     if (data.target) {
       var a = el("a", null, t.dossier);
       a.href = withFilters(cfg.urls.dossier, { layer: data.target.layer, id: data.target.id,
@@ -519,15 +543,19 @@
     return color;
   }
 
+  var areaOf = {};  /* cell rank -> the rank of its area's best cell */
   function selectCell(rank, zoom) {
     var tbody = suitBox.querySelector("#suitability-top tbody");
     if (!tbody) return;
+    rank = areaOf[rank] || rank;
     var row = tbody.querySelector('tr[data-rank="' + rank + '"]');
     markRow(tbody, row);
-    var cell = gridCells[rank];
-    if (cell) {
-      highlightLayer(cell);
-      if (zoom) map.fitBounds(cell.getBounds(), { maxZoom: 16, padding: [60, 60] });
+    var members = row ? row.getAttribute("data-ranks").split(",") : [String(rank)];
+    var cells = members.map(function (r) { return gridCells[r]; }).filter(Boolean);
+    if (cells.length) {
+      var group = L.featureGroup(cells);
+      highlightLayer(group);
+      if (zoom) map.fitBounds(group.getBounds(), { maxZoom: 16, padding: [60, 60] });
     }
   }
 
@@ -578,6 +606,7 @@
     bar.setAttribute("role", "img");
     var words = [];
     cfg.criteria.forEach(function (c) {
+      if (cell.criteria && cell.criteria[c[0]] === null) return;  /* left out: no data */
       var part = el("span");
       part.style.width = (cell.shares[c[0]] * 100).toFixed(1) + "%";
       part.style.background = COLORS[c[0]];
@@ -589,21 +618,52 @@
     return bar;
   }
 
+  /* An area's name: its quarter and commune, the nearest landmark when another
+     area has the same name, a number when even that repeats. */
+  function areaName(cell) {
+    var p = cell.place || {};
+    var name = p.label || fmt(cell.lat, 5) + ", " + fmt(cell.lon, 5);
+    if (p.near) name += " · " + say(t.near, { name: p.near });
+    if (p.number) name += " (" + p.number + ")";
+    return name;
+  }
+
+  function leftOutNote(data) {
+    if (!data.left_out || !data.left_out.length) return null;
+    var labels = {};
+    cfg.criteria.forEach(function (c) { labels[c[0]] = c[1]; });
+    var used = cfg.criteria.filter(function (c) { return c[0] in data.weights_used; })
+      .map(function (c) { return c[1] + " " + Math.round(data.weights_used[c[0]] * 100) + " %"; });
+    var p = el("p", "status left-out", say(t.leftOut, {
+      criteria: data.left_out.map(function (c) { return labels[c]; }).join(", "),
+      weights: used.join(", ") }));
+    p.id = "suitability-left-out";
+    return p;
+  }
+
   function showSuitability(data) {
     drawGrid(data);
     suitBox.textContent = "";
+    var note = leftOutNote(data);
+    if (note) suitBox.appendChild(note);
     suitBox.appendChild(scoreLegend());
+    areaOf = {};
     var rows = data.top.map(function (cell) {
-      var place = cell.place && cell.place.label ? cell.place.label
-        : fmt(cell.lat, 5) + ", " + fmt(cell.lon, 5);
-      var go = rowButton(place, t.showOnMap + " : " + t.rank + " " + cell.rank + ", " + place,
+      var place = areaName(cell);
+      (cell.ranks || [cell.rank]).forEach(function (r) { areaOf[r] = cell.rank; });
+      var n = cell.cells || 1;
+      var go = rowButton(place, t.showOnMap + " : " + t.area + " " + (cell.area || cell.rank) + ", " + place,
                          function () { selectCell(cell.rank, true); });
-      return [String(cell.rank), go, fmt(cell.score, 3), sharesBar(cell)];
+      var what = el("span");
+      what.appendChild(go);
+      what.appendChild(el("span", "hint", " — " + (n === 1 ? t.oneCell : say(t.cellsN, { n: n }))));
+      return [String(cell.area || cell.rank), what, fmt(cell.score, 3), sharesBar(cell)];
     });
-    var tab = table([t.rank, t.place, t.score, t.shares], rows);
+    var tab = table([t.area, t.place, t.score, t.shares], rows);
     tab.id = "suitability-top";
     Array.prototype.forEach.call(tab.querySelectorAll("tbody tr"), function (tr, i) {
       tr.setAttribute("data-rank", String(data.top[i].rank));
+      tr.setAttribute("data-ranks", (data.top[i].ranks || [data.top[i].rank]).join(","));
     });
     suitBox.appendChild(tab);
     var key = el("p", "legend-row");
@@ -613,6 +673,7 @@
       key.appendChild(item);
     });
     suitBox.appendChild(key);
+    suitBox.appendChild(filtersNote());
     suitBox.setAttribute("data-ready", "true");
   }
 
@@ -665,6 +726,9 @@
     if (key === "suitability") return v === null ? t.unknown : fmt(v, 3);
     if (key === "nearest_station_m") return v === null ? t.unknown : fmt(v) + " m";
     if (key === "status") return (cfg.statuses[r.layer] || {})[v] || v;
+    if (key === "jobs_estimate") return known(v, r.jobs_unknown);
+    if (key === "students") return known(v, r.students_unknown);
+    if (key === "coworking_desks") return known(v, r.desks_unknown);
     return typeof v === "number" ? fmt(v) : v;
   }
 
@@ -748,6 +812,7 @@
     head.appendChild(el("th", null, t.dossier)).scope = "col";
     tab.appendChild(body);
     scenBox.appendChild(tab);
+    scenBox.appendChild(filtersNote());
     scenBox.setAttribute("data-ready", "true");
     if (scenSelected) selectScenario(scenSelected.layer, scenSelected.id, true);
   }
@@ -789,12 +854,14 @@
       figBox.appendChild(el("h3", null, data.perimeter ? data.perimeter.name : t.whole));
       figBox.appendChild(table([t.indicator, t.value], [
         [t.companies, fmt(f.establishments)], [t.jobs, jobsText(f)],
-        [t.schools, fmt(f.training_places)], [t.students, fmt(f.students)],
+        [t.schools, fmt(f.training_places)], [t.students, known(f.students, f.students_unknown)],
         [t.coworking + " (" + t.openPlanned + ")", fmt(f.coworking_open) + " / " + fmt(f.coworking_planned)],
-        [t.desks + " (" + t.openPlanned + ")", fmt(f.desks_open) + " / " + fmt(f.desks_planned)],
+        [t.desks + " (" + t.openPlanned + ")", known(f.desks_open, f.desks_open_unknown) + " / " +
+          known(f.desks_planned, f.desks_planned_unknown)],
         [t.ftth, pct(f.ftth_share)]
       ].concat(communeRows(f))));
       if (f.fibre_illustrative) figBox.appendChild(el("p", "hint", t.illustrative));
+      figBox.appendChild(filtersNote());
       figBox.setAttribute("data-ready", "true");
     }).catch(function (err) { fail(figBox, err); });
   }
@@ -870,6 +937,7 @@
     tab.className = "timeline-table";
     wrap.appendChild(tab);
     timeBox.appendChild(wrap);
+    timeBox.appendChild(filtersNote());
     timeBox.setAttribute("data-ready", "true");
   }
 

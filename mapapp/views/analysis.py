@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from shapely.geometry import mapping
 
-from ..analysis.suitability import CRITERIA
+from ..analysis.suitability import CRITERIA, weights_used
 from ..maps.geojson import orient, to_geojson
 from . import params
 from .guards import login_required
@@ -49,7 +49,8 @@ def catchment():
 @bp.get("/suitability")
 @login_required()
 def suitability():
-    """The suitability grid (GeoJSON cells) and the five best cells, explained."""
+    """The suitability grid (GeoJSON cells) and the five best areas, explained; the
+    criteria without data are named (``left_out``) with the weights really used."""
     filters, weights, cell = grid_options(request.args)
     jobs = params.jobs_basis(request.args)
     cells = site().grid(filters, weights, cell, jobs)
@@ -59,6 +60,9 @@ def suitability():
         {
             "cell_m": cell,
             "weights": weights,
+            # criteria without data are left out and the others renormalised
+            "left_out": cells.attrs.get("left_out", []),
+            "weights_used": weights_used(weights, cells.attrs.get("left_out", [])),
             "jobs_basis": jobs,
             "criteria": list(CRITERIA),
             "top": site().best_cells(cells, 5),

@@ -300,6 +300,27 @@ def results_strings() -> dict:
         "gridCleared": _("Suitability grid cleared."),
         "shares": _("Share of each criterion"),
         "chartAlt": _("Estimated digital jobs by sector"),
+        **unknown_strings(),
+    }
+
+
+def unknown_strings() -> dict:
+    """Words for values the data lacks, criteria left out, active filters and
+    the suitability areas."""
+    return {
+        "unknownOf": _("unknown (%(n)s without a value)"),
+        "withoutValue": _("%(n)s without a value"),
+        "leftOut": _(
+            "Left out for want of data: %(criteria)s. The other weights are "
+            "renormalised to %(weights)s."
+        ),
+        "activeFilters": _("Active filters: %(list)s."),
+        "noFilter": _("No filter: every feature counts."),
+        "area": _("Area"),
+        "oneCell": _("1 cell"),
+        "cellsN": _("%(n)s cells"),
+        "near": _("near %(name)s"),
+        "jobsBasisAll": _("press head counts included"),
     }
 
 
@@ -511,8 +532,9 @@ def figures_svg():
         )
     svg = bar_chart(
         _("Estimated digital jobs by sector – %(scope)s", scope=scope),
-        sorted(bars, key=lambda b: -b[1]),
+        sorted(bars, key=lambda b: -1 if b[1] is None else -b[1]),
         note=note,
+        unknown=_("unknown"),
     )
     response = current_app.response_class(svg, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-store"
