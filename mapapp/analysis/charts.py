@@ -57,9 +57,6 @@ def bar_chart(
             f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="16" '
             f'fill="{escape(colour)}"/>'
         )
-        parts.append(
-            f'<text x="{left + w + 6:.1f}" y="{y + 15}">'
-            f"{escape(text)}</text>"
-        )
+        parts.append(f'<text x="{left + w + 6:.1f}" y="{y + 15}">{escape(text)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)

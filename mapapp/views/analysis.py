@@ -8,6 +8,7 @@ from shapely.geometry import mapping
 
 from ..analysis.suitability import CRITERIA, weights_used
 from ..maps.geojson import orient, to_geojson
+from ..territory import published_beside
 from . import params
 from .guards import login_required
 from .http import site
@@ -88,7 +89,11 @@ def figures():
     """Key figures of the whole area and, with ``perimeter=<id>``, of one perimeter."""
     filters = params.analysis_filters(request.args)
     jobs = params.jobs_basis(request.args)
-    out = {"area": site().key_figures(filters, jobs=jobs)}
+    out = {
+        "area": site().key_figures(filters, jobs=jobs),
+        # figures published for the whole territory, beside the map's own counts
+        "published": published_beside(site().territory.figures, params.current_lang()),
+    }
     if request.args.get("perimeter"):
         out["perimeter"] = site().key_figures(filters, request.args["perimeter"], jobs)
     return jsonify(out)
