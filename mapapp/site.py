@@ -407,13 +407,24 @@ class Site:
     ) -> dict:
         """The content of the printable dossier of the whole area (``target`` None),
         a coworking site or a perimeter (analysis.dossier)."""
-        scope, rows = Scope("area"), None
-        if target is None:
-            rows = self.scenarios(filters, radius_m, weights, cell_m, jobs)
-        else:
+        scope, own = Scope("area"), None
+        rows = self.scenarios(filters, radius_m, weights, cell_m, jobs)
+        if target is not None:
             geometry, props = self.feature_geometry(*target)
             kind = "perimeter" if target[0] == "perimeters" else "site"
             scope = Scope(kind, props.get("name") or target[1], target[1], geometry)
+            own = next((r for r in rows if (r["layer"], str(r["id"])) == target), None)
+            if own is not None:  # its rank among the compared sites
+                scores = [
+                    r["suitability"] for r in rows if r["suitability"] is not None
+                ]
+                if own["suitability"] is not None:
+                    own = {
+                        **own,
+                        "rank": 1 + sum(s > own["suitability"] for s in scores),
+                        "compared": len(scores),
+                    }
+            rows = None
         data = self.prepared(filters, jobs)
         frames = {  # the prepared (metric, filtered) layers: no second read
             **{
@@ -421,7 +432,10 @@ class Site:
             },
             **data.layers_with_commune_level(),
         }
-        result = dossier(data, frames, REGISTRY, scope, radius_m, rows)
+        result = dossier(data, frames, REGISTRY, scope, radius_m, rows, own)
+        # the suitability criteria the scores leave out for want of data
+        grid = self.grid(filters, weights, cell_m, jobs)
+        result["left_out"] = list(grid.attrs.get("left_out", []))
         # the licence keys of each layer, from the frames at hand (no second read)
         result["licence_keys"] = {
             name: sorted(set(feature_licences(frame, name)))

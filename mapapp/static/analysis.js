@@ -852,14 +852,18 @@
       var f = data.perimeter || data.area;
       figBox.textContent = "";
       figBox.appendChild(el("h3", null, data.perimeter ? data.perimeter.name : t.whole));
-      figBox.appendChild(table([t.indicator, t.value], [
-        [t.companies, fmt(f.establishments)], [t.jobs, jobsText(f)],
-        [t.schools, fmt(f.training_places)], [t.students, known(f.students, f.students_unknown)],
-        [t.coworking + " (" + t.openPlanned + ")", fmt(f.coworking_open) + " / " + fmt(f.coworking_planned)],
+      var pub = data.perimeter ? {} : (data.published || {});
+      var rows = [
+        [t.companies, fmt(f.establishments), published(pub.establishments)], [t.jobs, jobsText(f), published(pub.jobs_estimate)],
+        [t.schools, fmt(f.training_places), ""], [t.students, known(f.students, f.students_unknown), published(pub.students)],
+        [t.coworking + " (" + t.openPlanned + ")", fmt(f.coworking_open) + " / " + fmt(f.coworking_planned), ""],
         [t.desks + " (" + t.openPlanned + ")", known(f.desks_open, f.desks_open_unknown) + " / " +
-          known(f.desks_planned, f.desks_planned_unknown)],
-        [t.ftth, pct(f.ftth_share)]
-      ].concat(communeRows(f))));
+          known(f.desks_planned, f.desks_planned_unknown), ""],
+        [t.ftth, pct(f.ftth_share), published(pub.ftth_share, true)]
+      ].concat(communeRows(f).map(function (r) { return r.concat([""]); }));
+      var withPublished = Object.keys(pub).length > 0;
+      figBox.appendChild(table(withPublished ? [t.indicator, t.onMap, t.publishedFigure] : [t.indicator, t.value],
+        withPublished ? rows : rows.map(function (r) { return r.slice(0, 2); })));
       if (f.fibre_illustrative) figBox.appendChild(el("p", "hint", t.illustrative));
       figBox.appendChild(filtersNote());
       figBox.setAttribute("data-ready", "true");
@@ -867,6 +871,20 @@
   }
   onShow.figures = runFigures;
   perimeterSelect.addEventListener("change", runFigures);
+
+  /* A figure published for the whole territory, with its source and date. */
+  function published(p, share) {
+    if (!p) return "";
+    var box = el("span", "published");
+    var value = share ? pct(p.value) : fmt(p.value);
+    box.appendChild(document.createTextNode((p.approximate ? t.about + " " : "") + value + " · " + p.label + " "));
+    var a = el("a", null, say(t.publishedSource, { date: p.date }));
+    a.href = p.url;
+    a.title = p.source;
+    a.rel = "noopener";
+    box.appendChild(a);
+    return box;
+  }
 
   /* --- the ecosystem over time: the tab and the year slider on the map ---------------- */
 
