@@ -132,7 +132,40 @@
     });
   });
 
+  /* --- the planner on a phone: a tools drawer and a results sheet -------------------- */
+
+  var phone = window.matchMedia("(max-width: 760px)");
+  var workspace = document.querySelector(".workspace");
+  var toolsToggle = document.getElementById("tools-toggle");
+  var tools = document.getElementById("planner-tools");
+
+  function openTools(open, focus) {
+    workspace.classList.toggle("tools-open", open);
+    toolsToggle.setAttribute("aria-expanded", String(open));
+    if (open && focus !== false) tools.focus();
+    else if (!open && focus !== false && phone.matches) toolsToggle.focus();
+    if (!open) map.invalidateSize();
+  }
+  api.openTools = openTools;
+  toolsToggle.addEventListener("click", function () { openTools(!workspace.classList.contains("tools-open")); });
+  document.getElementById("tools-close").addEventListener("click", function () { openTools(false); });
+  /* A tool that needs the map (measure, add, draw) gives the screen back to it. */
+  tools.addEventListener("click", function (e) {
+    if (phone.matches && e.target.closest("[data-needs-map]")) openTools(false, false);
+  });
+  /* A feature chosen on the map opens its form in the drawer. */
+  var featureForm = document.getElementById("feature-form");
+  new MutationObserver(function () {
+    if (phone.matches && !featureForm.hidden) openTools(true, false);
+  }).observe(featureForm, { attributes: true, attributeFilter: ["hidden"] });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" || !phone.matches) return;
+    if (workspace.classList.contains("tools-open")) openTools(false);
+    else if (!resultsBody.hidden) { openResults(false); toggle.focus(); }
+  });
+
   function openResults(open) {
+    if (open && phone.matches) openTools(false, false);  /* the sheet takes the screen */
     resultsBody.hidden = !open;
     results.classList.toggle("is-collapsed", !open);
     splitter.hidden = !open;
@@ -206,7 +239,10 @@
     var b = el("button", "row-select", text);
     b.type = "button";
     b.setAttribute("aria-label", label);
-    b.addEventListener("click", onSelect);
+    b.addEventListener("click", function (e) {
+      if (phone.matches) openResults(false);  /* on a phone the map is under the sheet */
+      onSelect(e);
+    });
     return b;
   }
 
