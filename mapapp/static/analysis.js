@@ -297,7 +297,8 @@
       if (!chosen.length) return;
       var labels = {};
       cfg.filters[key][1].forEach(function (c) { labels[c[0]] = c[1]; });
-      parts.push(cfg.filters[key][0] + " : " + chosen.map(function (v) { return labels[v] || v; }).join(", "));
+      var colon = document.documentElement.lang === "fr" ? " : " : ": ";
+      parts.push(cfg.filters[key][0] + colon + chosen.map(function (v) { return labels[v] || v; }).join(", "));
     });
     if (jobsAll.checked) parts.push(t.jobsBasisAll);
     var p = el("p", "hint filters-note", parts.length ? say(t.activeFilters, { list: parts.join(" ; ") }) : t.noFilter);
