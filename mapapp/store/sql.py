@@ -20,7 +20,7 @@ import pandas as pd
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import AlreadyExists, BadRequest, NotFound
+from ..errors import AlreadyExists, BadRequest, Conflict, NotFound
 from ..layers import REGISTRY, LayerSpec, get_spec
 from ..layers.builtin import LEGACY_PRECISIONS
 from ..layers.validation import check_text
@@ -624,6 +624,69 @@ class SqlStore(AddressTable, Store):
             self._bump(conn, layer)
         self._after_write()
         return saved
+
+    def undo_import(
+        self, layer: str, history_id: int, author: str | None = None
+    ) -> dict:
+        spec = self._spec(layer)
+        if not spec.editable:
+            raise BadRequest(f"{layer}: imports of this layer replace it whole")
+        entries = self.private.import_entries(layer, history_id)
+        note = f"undo of {entries[0]['note']}"[:500]
+        counts = {"removed": 0, "restored": 0, "undeleted": 0}
+        with self._write() as conn:
+            self._lock_ids(conn, layer)
+            now = {
+                e["feature_id"]: self._get(spec, e["feature_id"], lock=True)
+                if self._exists(conn, layer, e["feature_id"])
+                else None
+                for e in entries
+            }
+            changed = [
+                fid
+                for e in entries
+                if ((now[fid := e["feature_id"]] or {}).get("version"))
+                != ((e["after"] or {}).get("version"))
+            ]
+            if changed:
+                raise Conflict(
+                    f"changed since the import: {', '.join(sorted(set(changed))[:10])}"
+                )
+            log = []
+            for e in entries:
+                fid, before = e["feature_id"], e["before"]
+                if e["action"] == "add":
+                    conn.execute(f"DELETE FROM {q(layer)} WHERE id = {self.P}", (fid,))
+                    log.append((layer, fid, "delete", author, now[fid], None, note))
+                    counts["removed"] += 1
+                    continue
+                props = {**before["properties"], "id": fid}
+                geom = shape(before["geometry"])
+                if e["action"] == "delete":
+                    self._insert(conn, spec, [props], [geom])
+                    conn.execute(
+                        f"UPDATE {q(layer)} SET version = {self.P} WHERE id = {self.P}",
+                        ((before.get("version") or 0) + 1, fid),
+                    )
+                    counts["undeleted"] += 1
+                else:
+                    self._set(conn, spec, fid, props, geom)
+                    counts["restored"] += 1
+                log.append(
+                    (
+                        layer,
+                        fid,
+                        "restore",
+                        author,
+                        now[fid],
+                        self._get(spec, fid),
+                        note,
+                    )
+                )
+            self._log_rows(conn, log)
+            self._bump(conn, layer)
+        self._after_write()
+        return counts
 
     # --- whole layers -----------------------------------------------------------------
 

@@ -125,6 +125,19 @@ def editor_strings() -> dict:
         },
         "by": _("by"),
         "version": _("version"),
+        "importedFrom": _("imported from the file “%(file)s”"),
+        "undoImport": _("Undo this whole import"),
+        "undoConfirm": _(
+            "Undo the whole import of “%(file)s”: the features it added are removed, "
+            "those it changed or removed come back. Continue?"
+        ),
+        "undone": _(
+            "Import undone: %(removed)s removed, %(restored)s restored, "
+            "%(undeleted)s brought back."
+        ),
+        "undoConflict": _(
+            "This import cannot be undone: features it wrote have changed since (%(error)s)."
+        ),
     }
 
 
@@ -194,6 +207,7 @@ def editor_config(lang: str) -> dict:
             "features": url_for("api.feature_create", name="__layer__"),
             "deleted": url_for("api.layer_deleted", name="__layer__"),
             "places": url_for("api.places"),
+            "undoImport": url_for("api.import_undo", name="__layer__"),
         },
         "i18n": editor_strings(),
     }
