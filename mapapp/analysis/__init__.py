@@ -91,6 +91,21 @@ def known_sum(values, known=None, digits: int | None = None) -> tuple:
     return (round(total, digits) if digits else int(round(total))), unknown
 
 
+def jobs_by_sector(sectors, jobs, known, count_key: str) -> dict:
+    """Per sector: how many establishments (under ``count_key``), their estimated
+    jobs (None when no band is known) and how many lack a band."""
+    out = {}
+    for sector in sorted(set(sectors)):
+        mask = sectors == sector
+        estimate, unknown = known_sum(jobs[mask], known[mask], 1)
+        out[sector] = {
+            count_key: int(mask.sum()),
+            "jobs_estimate": estimate,
+            "jobs_unknown": unknown,
+        }
+    return out
+
+
 def _split(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """(features with a place of their own, commune-level ones)."""
     if "precision" not in frame:

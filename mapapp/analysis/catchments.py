@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from . import Prepared, known_sum
+from . import Prepared, jobs_by_sector, known_sum
 
 
 def to_metric(place: BaseGeometry) -> BaseGeometry:
@@ -37,15 +37,7 @@ def catchment(data: Prepared, place: BaseGeometry, radius_m: float) -> dict:
     hit = data.companies.sindex.query(area, predicate="intersects")
     sectors = data.companies["sector"].to_numpy()[hit]
     jobs, known = data.jobs[hit], data.jobs_known[hit]
-    by_sector = {}
-    for sector in sorted(set(sectors)):
-        mask = sectors == sector
-        estimate, unknown = known_sum(jobs[mask], known[mask], 1)
-        by_sector[sector] = {
-            "count": int(mask.sum()),
-            "jobs_estimate": estimate,
-            "jobs_unknown": unknown,
-        }
+    by_sector = jobs_by_sector(sectors, jobs, known, "count")
     jobs_total, jobs_unknown = known_sum(jobs, known, 1)
     headcounts = data.companies["headcount_class"].to_numpy()[hit]
     schools = data.schools.iloc[data.schools.sindex.query(area, predicate="intersects")]

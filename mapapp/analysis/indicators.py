@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from . import OPEN_STATUSES, PLANNED_STATUSES, Prepared, known_sum
+from . import OPEN_STATUSES, PLANNED_STATUSES, Prepared, jobs_by_sector, known_sum
 
 
 def key_figures(data: Prepared, perimeter_m: shapely.Geometry | None = None) -> dict:
@@ -24,15 +24,7 @@ def key_figures(data: Prepared, perimeter_m: shapely.Geometry | None = None) -> 
     hit = inside(data.companies)
     sectors = data.companies["sector"].to_numpy()[hit]
     jobs, known = data.jobs[hit], data.jobs_known[hit]
-    by_sector = {}
-    for s in sorted(set(sectors)):
-        mask = sectors == s
-        estimate, unknown = known_sum(jobs[mask], known[mask], 1)
-        by_sector[s] = {
-            "establishments": int(mask.sum()),
-            "jobs_estimate": estimate,
-            "jobs_unknown": unknown,
-        }
+    by_sector = jobs_by_sector(sectors, jobs, known, "establishments")
     jobs_total, jobs_unknown = known_sum(jobs, known, 1)
     schools = data.schools.iloc[inside(data.schools)]
     cow = data.coworking.iloc[inside(data.coworking)]

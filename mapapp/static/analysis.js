@@ -372,7 +372,8 @@
   }
 
   function buildFilters() {
-    Object.keys(cfg.filters).forEach(function (key) {
+    /* the page draws them (no shift as it loads); built here only when it did not */
+    if (!filtersForm.querySelector("fieldset")) Object.keys(cfg.filters).forEach(function (key) {
       var spec = cfg.filters[key];
       var fs = el("fieldset");
       fs.appendChild(el("legend", null, spec[0]));

@@ -636,22 +636,7 @@ class SqlStore(AddressTable, Store):
         counts = {"removed": 0, "restored": 0, "undeleted": 0}
         with self._write() as conn:
             self._lock_ids(conn, layer)
-            now = {
-                e["feature_id"]: self._get(spec, e["feature_id"], lock=True)
-                if self._exists(conn, layer, e["feature_id"])
-                else None
-                for e in entries
-            }
-            changed = [
-                fid
-                for e in entries
-                if ((now[fid := e["feature_id"]] or {}).get("version"))
-                != ((e["after"] or {}).get("version"))
-            ]
-            if changed:
-                raise Conflict(
-                    f"changed since the import: {', '.join(sorted(set(changed))[:10])}"
-                )
+            now = self._unchanged_since(conn, spec, entries)
             log = []
             for e in entries:
                 fid, before = e["feature_id"], e["before"]
@@ -687,6 +672,27 @@ class SqlStore(AddressTable, Store):
             self._bump(conn, layer)
         self._after_write()
         return counts
+
+    def _unchanged_since(self, conn, spec: LayerSpec, entries: list[dict]) -> dict:
+        """The current state (None: absent) of each feature an import wrote, locked;
+        Conflict naming those whose version is no longer the import's."""
+        now = {
+            e["feature_id"]: self._get(spec, e["feature_id"], lock=True)
+            if self._exists(conn, spec.name, e["feature_id"])
+            else None
+            for e in entries
+        }
+        changed = sorted(
+            {
+                e["feature_id"]
+                for e in entries
+                if (now[e["feature_id"]] or {}).get("version")
+                != (e["after"] or {}).get("version")
+            }
+        )
+        if changed:
+            raise Conflict(f"changed since the import: {', '.join(changed[:10])}")
+        return now
 
     # --- whole layers -----------------------------------------------------------------
 

@@ -125,6 +125,13 @@ def editor_strings() -> dict:
         },
         "by": _("by"),
         "version": _("version"),
+        **import_history_strings(),
+    }
+
+
+def import_history_strings() -> dict:
+    """Words of an import in a feature's history, and of undoing it."""
+    return {
         "importedFrom": _("imported from the file “%(file)s”"),
         "undoImport": _("Undo this whole import"),
         "undoConfirm": _(
@@ -440,11 +447,15 @@ def index():
     parts = map_parts(
         layers, lang, site().tiles, ui, opts.center, opts.zoom, gestures=False
     )
+    filters = filter_config(lang)
     html = render_template(
         "planner/index.html",
         map=parts,
         lang=lang,
         config=safe_json(editor_config(lang)),
+        # drawn with the page, not after it: nothing below them moves as it loads
+        filters=filters,
+        chosen={k: request.args.get(k, "").split(",") for k in filters},
     )
     return html_page(html, private=True, scripts=map_scripts(parts))
 
