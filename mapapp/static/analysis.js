@@ -35,10 +35,21 @@
     return fmt(value, digits) + (n ? " (" + n + ")" : "");
   }
 
+  /* One distance wording everywhere (the public card's and the dossier's):
+     "1,7 km à vol d'oiseau · environ 29 min à pied". */
+  function distanceText(metres) {
+    var w = cfg.walking, minutes = Math.max(1, Math.round(metres * w.detour_factor / (w.speed_kmh * 1000 / 60)));
+    var d = metres < 1000 ? Math.round(metres / 10) * 10 + " m" : fmt(metres / 1000, 1) + " km";
+    var walk = minutes > 120 ? t.walkLong : minutes < 60 ? say(t.walkMinutes, { n: minutes })
+      : say(t.walkHours, { h: Math.floor(minutes / 60), m: ("0" + minutes % 60).slice(-2) });
+    return say(t.crowFlies, { distance: d }) + " · " + walk;
+  }
+
   function pct(value) { return value === null || value === undefined ? t.unknown : fmt(value * 100, 1) + " %"; }
 
   function say(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_m, k) { return values[k]; });
+    return template.replace(/%\((\w+)\)s/g, function (_m, k) { return values[k]; })
+      .replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
   }
 
   function getJSON(url) {
@@ -425,7 +436,7 @@
       style: { color: HIGHLIGHT, weight: 2, fillOpacity: 0.08, dashArray: "5 4" } }).addTo(map);
     catchBox.textContent = "";
     catchBox.appendChild(el("h3", null, (data.target ? data.target.name + " – " : "") +
-      say(t.within, { m: data.radius_m })));
+      say(t.withinDistance, { distance: distanceText(data.radius_m) })));
     var rows = [
       [t.companies, fmt(data.companies.count) + (data.companies.without_headcount
         ? " (" + data.companies.without_headcount + " " + t.withoutHeadcount + ")" : "")],
@@ -435,7 +446,7 @@
       [t.coworking, fmt(data.coworking.count)],
       [t.desks, known(data.coworking.desks, data.coworking.without_desks)],
       [t.fibre, pct(data.fibre_coverage)],
-      [t.station, data.nearest_station_m === null ? t.unknown : fmt(data.nearest_station_m) + " m"]
+      [t.station, data.nearest_station_m === null ? t.unknown : distanceText(data.nearest_station_m)]
     ].concat(communeRows(data));
     var wrap = el("div", "figures-grid");
     wrap.appendChild(table([t.indicator, data.radius_m + " m"], rows));
@@ -762,7 +773,7 @@
     var v = r[key];
     if (key === "fibre_coverage") return pct(v);
     if (key === "suitability") return v === null ? t.unknown : fmt(v, 3);
-    if (key === "nearest_station_m") return v === null ? t.unknown : fmt(v) + " m";
+    if (key === "nearest_station_m") return v === null ? t.unknown : distanceText(v);
     if (key === "status") return (cfg.statuses[r.layer] || {})[v] || v;
     if (key === "jobs_estimate") return known(v, r.jobs_unknown);
     if (key === "students") return known(v, r.students_unknown);
@@ -971,7 +982,7 @@
   function showTimeline(data) {
     timeBox.textContent = "";
     var scope = data.scope.kind === "perimeter" ? data.scope.name
-      : data.scope.kind === "catchment" ? say(t.within, { m: data.scope.radius_m }) : t.whole;
+      : data.scope.kind === "catchment" ? say(t.withinDistance, { distance: distanceText(data.scope.radius_m) }) : t.whole;
     timeBox.appendChild(el("h3", null, scope));
     var note = el("p", "hint", say(t.unknownDates, { n: data.unknown, total: data.total }));
     note.id = "timeline-unknown";

@@ -310,6 +310,12 @@ def results_strings() -> dict:
         "filtersActive": _("%(n)s active filters"),
         "filtersReset": _("Filters reset: every feature is shown."),
         "within": _("Within %(m)s m on foot"),
+        "withinDistance": _("Within %(distance)s"),
+        # the public card's words for a distance and a walk (one wording everywhere)
+        "crowFlies": _("{distance} as the crow flies"),
+        "walkMinutes": _("about {n} min on foot"),
+        "walkHours": _("about {h} h {m} on foot"),
+        "walkLong": _("more than 2 hours on foot"),
         "jobsLeftOut": _("%(n)s more from press figures, not counted"),
         "communeLevelOnly": _(
             "Companies located at commune level only (not counted above)"
@@ -417,6 +423,8 @@ def analysis_config(lang: str) -> dict:
             "minCell": params.MIN_CELL_M,
             "maxCell": params.MAX_CELL_M,
         },
+        # how a walk is estimated from a distance, as the server does (walk_minutes)
+        "walking": {"speed_kmh": WALK_KMH, "detour_factor": DETOUR_FACTOR},
         "urls": analysis_urls(),
         "layers": [[n, tr(s.title, lang)] for n, s in REGISTRY.items()],
         "area": list(site().area.bounds),
