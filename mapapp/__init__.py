@@ -29,6 +29,10 @@ def create_app(test_config: dict | None = None, site: Site | None = None) -> Fla
     if site is None:
         site = Site(config.load_settings(overrides=test_config))
         site.init_store()  # first start only: an existing store is kept
+        from .contributions import limits_from, purge
+
+        # e-mails past the retention period are forgotten at each start
+        purge(site.store, limits_from(site.settings).retention_days)
     settings = site.settings
     app = Flask(
         __name__,

@@ -508,3 +508,40 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@main.group()
+def contributions() -> None:
+    """Contributions of the public: answers to send, e-mail retention."""
+
+
+@contributions.command("export")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file to write (default: standard output).",
+)
+def contributions_export(output: Path | None) -> None:
+    """Write the answers to send (e-mail, language, decision, prepared text) as
+    CSV for a mailing; they are then forgotten, e-mails included."""
+    from .contributions import export_replies
+
+    text, n = export_replies(open_site().store)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+    click.echo(f"mapapp: {n} answers exported", err=True)
+
+
+@contributions.command("purge")
+def contributions_purge() -> None:
+    """Delete the e-mails and sender hashes older than the retention period
+    (MAPAPP_CONTRIBUTION_RETENTION_DAYS); the server also does it at start."""
+    from .contributions import limits_from, purge
+
+    site = open_site()
+    days = limits_from(site.settings).retention_days
+    n = purge(site.store, days)
+    click.echo(f"mapapp: {n} contributions past {days} days forgotten")

@@ -145,6 +145,30 @@ SETTINGS: tuple[Setting, ...] = (
         "inlined in the map page; larger ones are fetched from the API.",
     ),
     Setting(
+        "CONTRIBUTIONS_PER_ADDRESS",
+        5,
+        "Public contributions (error reports, proposed places) accepted from one "
+        "address per hour.",
+    ),
+    Setting(
+        "CONTRIBUTIONS_PER_HOUR",
+        300,
+        "Public contributions accepted per hour from everyone together.",
+    ),
+    Setting(
+        "CONTRIBUTION_MIN_FILL_SECONDS",
+        3,
+        "A contribution sent less than this many seconds after its form was "
+        "handed out is refused (people take longer; robots do not).",
+    ),
+    Setting(
+        "CONTRIBUTION_RETENTION_DAYS",
+        90,
+        "A contributor's e-mail (and the hash of their address) is deleted after "
+        "this many days even if the contribution is still undecided; it is deleted "
+        "at once when the contribution is decided.",
+    ),
+    Setting(
         "SESSION_IDLE_MINUTES",
         120,
         "A planner's sign-in ends after this many minutes without a request.",

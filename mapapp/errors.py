@@ -34,6 +34,12 @@ class CsrfError(MapappError):
     status = 400
 
 
+class RateLimited(MapappError):
+    """Too many requests of one kind for now (public contributions)."""
+
+    status = 429
+
+
 class NotFound(MapappError):
     status = 404
 

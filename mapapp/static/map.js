@@ -293,9 +293,34 @@
       box.appendChild(el("p", "mapapp-confirmed", (i18n.confirmed || "") + " " + p.source_date));
     }
     if (p.precision === "commune" && i18n.communeNote) box.appendChild(el("p", "mapapp-notes", i18n.communeNote));
+    reportLink(cfg, p, box);
     return box;
   }
   mapapp.popupContent = popupContent;
+
+  /* Public pages: "report an error" on every card (the form is a page of its own,
+     in a new tab from an embed), "suggest a place" on the map. */
+  function contributeUrl(c, query) {
+    return c.url + "?" + new URLSearchParams(Object.assign({ lang: c.lang }, query)).toString();
+  }
+  function reportLink(cfg, p, box) {
+    var c = mapapp.contribute;
+    if (!c || p.id === undefined || p.id === null || c.layers.indexOf(cfg.name) === -1) return;
+    var a = el("a", "mapapp-report", c.report);
+    a.href = contributeUrl(c, { layer: cfg.name, id: p.id });
+    if (c.newTab) { a.target = "_blank"; a.rel = "noopener"; }
+    var line = el("p", "mapapp-report-line");
+    line.appendChild(a);
+    box.appendChild(line);
+  }
+  function proposeControl(map, c) {
+    control(map, "bottomleft", function () {
+      var a = el("a", "mapapp-propose leaflet-control", c.propose);
+      a.href = contributeUrl(c, {});
+      if (c.newTab) { a.target = "_blank"; a.rel = "noopener"; }
+      return a;
+    });
+  }
 
   /* --- cards: popups drawn as a side panel or a bottom sheet, above the controls --- */
 
@@ -2531,6 +2556,8 @@
     panelsControl(map, s, i18n, options, bar);
     if (options.legend || options.layerControl !== false) layersControl(map, s, i18n, options, bar);
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    mapapp.contribute = options.contribute || null;
+    if (mapapp.contribute) proposeControl(map, mapapp.contribute);
     var credit = container.parentNode && container.parentNode.querySelector(".embed-credit");
     if (credit) fullMapControl(map, s, credit);
     compactAttribution(map, i18n);

@@ -594,6 +594,22 @@ CREATE TABLE IF NOT EXISTS mapapp_history (
   at TEXT NOT NULL, before TEXT, after TEXT, note TEXT);
 CREATE INDEX IF NOT EXISTS mapapp_history_feature
   ON mapapp_history (layer, feature_id);
+CREATE TABLE IF NOT EXISTS mapapp_contributions (
+  cid INTEGER PRIMARY KEY AUTOINCREMENT, created REAL NOT NULL, month TEXT NOT NULL,
+  layer TEXT NOT NULL, feature_id TEXT, kind TEXT NOT NULL, body TEXT NOT NULL,
+  email TEXT, sender TEXT, status TEXT NOT NULL, reason TEXT, decided REAL,
+  decided_by TEXT, result TEXT);
+CREATE INDEX IF NOT EXISTS mapapp_contributions_sender
+  ON mapapp_contributions (sender, created);
+CREATE INDEX IF NOT EXISTS mapapp_contributions_created
+  ON mapapp_contributions (created);
+CREATE INDEX IF NOT EXISTS mapapp_contributions_status
+  ON mapapp_contributions (status, cid);
+CREATE INDEX IF NOT EXISTS mapapp_contributions_feature
+  ON mapapp_contributions (layer, feature_id, kind, created);
+CREATE TABLE IF NOT EXISTS mapapp_replies (
+  rid INTEGER PRIMARY KEY AUTOINCREMENT, cid INTEGER NOT NULL, email TEXT NOT NULL,
+  lang TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, decided REAL NOT NULL);
 """
 
 # In the GeoPackage: history entries written with their change, until they are in

@@ -60,7 +60,23 @@ CREATE TABLE IF NOT EXISTS {s}.mapapp_history (hid bigserial PRIMARY KEY,
   action text NOT NULL, author text, at text NOT NULL, before jsonb, after jsonb,
   note text);
 CREATE INDEX IF NOT EXISTS mapapp_history_feature
-  ON {s}.mapapp_history (layer, feature_id)
+  ON {s}.mapapp_history (layer, feature_id);
+CREATE TABLE IF NOT EXISTS {s}.mapapp_contributions (cid bigserial PRIMARY KEY,
+  created double precision NOT NULL, month text NOT NULL, layer text NOT NULL,
+  feature_id text, kind text NOT NULL, body text NOT NULL, email text, sender text,
+  status text NOT NULL, reason text, decided double precision, decided_by text,
+  result text);
+CREATE INDEX IF NOT EXISTS mapapp_contributions_sender
+  ON {s}.mapapp_contributions (sender, created);
+CREATE INDEX IF NOT EXISTS mapapp_contributions_created
+  ON {s}.mapapp_contributions (created);
+CREATE INDEX IF NOT EXISTS mapapp_contributions_status
+  ON {s}.mapapp_contributions (status, cid);
+CREATE INDEX IF NOT EXISTS mapapp_contributions_feature
+  ON {s}.mapapp_contributions (layer, feature_id, kind, created);
+CREATE TABLE IF NOT EXISTS {s}.mapapp_replies (rid bigserial PRIMARY KEY,
+  cid bigint NOT NULL, email text NOT NULL, lang text NOT NULL, status text NOT NULL,
+  reason text, decided double precision NOT NULL)
 """
 LEGACY_TOKEN_DAYS = 30  # tokens made before they could expire expire this long after
 NOW = "to_char(now() AT TIME ZONE 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"

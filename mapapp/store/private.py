@@ -1,5 +1,6 @@
-"""The private data: accounts, sign-in sessions, API tokens, sign-in attempts and the
-edit history, a contract of its own apart from the layers (:mod:`.base`).
+"""The private data: accounts, sign-in sessions, API tokens, sign-in attempts, the
+edit history and the public's contributions (with the answers waiting to be sent),
+a contract of its own apart from the layers (:mod:`.base`).
 
 They are kept apart from the layers: in a second SQLite file beside the GeoPackage
 (so a planner who shares the GeoPackage shares no password hash), in a second schema
@@ -18,17 +19,22 @@ reads it.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ..errors import AlreadyExists, NotFound
+from ..errors import AlreadyExists, NotFound, RateLimited
 from ..limits import HISTORY_ID_MAX
 
 if TYPE_CHECKING:  # the backend that holds the connections (no import at run time)
     from .sql import SqlStore
 
 SEEN_EVERY_S = 60  # a session's or token's last use is written at most this often
+CONTRIBUTION_KEYS = (
+    "id", "created", "month", "layer", "feature_id", "kind", "body", "email",
+    "sender", "status", "reason", "decided", "decided_by", "result",
+)  # fmt: skip
 
 
 class PrivateStore(ABC):
@@ -142,6 +148,74 @@ class PrivateStore(ABC):
     @abstractmethod
     def clear_attempts(self, account: str, address: str) -> None:
         """Forget the attempts of one (account, address) pair (after a success)."""
+
+    # --- contributions of the public (mapapp/contributions.py) ---------------------
+    # Statuses: "new" (in the inbox), "held" (likely spam: too many links),
+    # "duplicate" (same feature and kind within a day), "spam", "accepted",
+    # "rejected". ``sender`` is a keyed hash of the sender's address, never the
+    # address itself.
+
+    @abstractmethod
+    def add_contribution(
+        self, row: dict, since: float, limits: tuple[int, int], duplicate_since: float
+    ) -> dict:
+        """Store one contribution (``row``: the columns but ``id``) unless its
+        sender sent ``limits[0]`` since ``since``, or everyone ``limits[1]``
+        (RateLimited), in one transaction; a sender once marked as spam has its
+        row stored as spam, a report of the same feature and kind since
+        ``duplicate_since`` as a duplicate (unless held). Returns ``{"id",
+        "status"}``."""
+
+    @abstractmethod
+    def contributions(
+        self,
+        statuses: tuple[str, ...],
+        layer: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[dict]:
+        """Contributions of some statuses (and a layer), oldest first, as dicts of
+        :data:`CONTRIBUTION_KEYS` (``body`` parsed)."""
+
+    @abstractmethod
+    def contribution(self, cid: int) -> dict:
+        """One contribution (NotFound)."""
+
+    @abstractmethod
+    def contribution_counts(self) -> dict[str, int]:
+        """How many contributions there are of each status."""
+
+    @abstractmethod
+    def decide_contribution(
+        self,
+        cid: int,
+        status: str,
+        by: str,
+        at: float,
+        reason: str | None = None,
+        result: str | None = None,
+        lang: str = "fr",
+    ) -> dict:
+        """Record a decision; the e-mail leaves the contribution in the same
+        transaction (to the answers to send, unless spam). Returns the row as it
+        was before (with its e-mail), NotFound if unknown."""
+
+    @abstractmethod
+    def replies(self, take: bool = False) -> list[dict]:
+        """The answers waiting to be sent: ``{"id", "contribution", "email",
+        "lang", "status", "reason", "decided"}``; ``take`` deletes them once
+        read (an export)."""
+
+    @abstractmethod
+    def purge_contributions(self, before: float) -> int:
+        """Forget every e-mail and sender given before ``before`` (those of
+        spam excepted: a spammer's next ones still go to spam) and the answers
+        decided before then; return how many rows changed."""
+
+    @abstractmethod
+    def contribution_months(self) -> list[dict]:
+        """Per month: ``{"month", "received", "accepted", "rejected"}`` (spam is
+        not counted as received), oldest first."""
 
 
 class SqlPrivateStore(PrivateStore):
@@ -486,3 +560,156 @@ class SqlPrivateStore(PrivateStore):
                 f"address = {self.P}",
                 (account, address),
             )
+
+    # --- contributions --------------------------------------------------------------
+
+    def add_contribution(
+        self, row: dict, since: float, limits: tuple[int, int], duplicate_since: float
+    ) -> dict:
+        p, t = self.P, self._t("contributions")
+        with self._pwrite() as conn:
+            self._lock(conn, "contributions")
+            mine = conn.execute(
+                f"SELECT count(*) FROM {t} WHERE sender = {p} AND created >= {p}",
+                (row["sender"], since),
+            ).fetchone()[0]
+            everyone = conn.execute(
+                f"SELECT count(*) FROM {t} WHERE created >= {p}", (since,)
+            ).fetchone()[0]
+            if mine >= limits[0] or everyone >= limits[1]:
+                raise RateLimited("too many contributions for now")
+            status = row["status"]
+            if conn.execute(
+                f"SELECT 1 FROM {t} WHERE sender = {p} AND status = 'spam' LIMIT 1",
+                (row["sender"],),
+            ).fetchone():
+                status = "spam"
+            elif (
+                status == "new"
+                and row["feature_id"]
+                and conn.execute(
+                    f"SELECT 1 FROM {t} WHERE layer = {p} AND feature_id = {p} AND "
+                    f"kind = {p} AND created >= {p} AND status <> 'spam' LIMIT 1",
+                    (row["layer"], row["feature_id"], row["kind"], duplicate_since),
+                ).fetchone()
+            ):
+                status = "duplicate"
+            values = {**row, "status": status, "body": json.dumps(row["body"])}
+            cid = conn.execute(
+                f"INSERT INTO {t} ({', '.join(values)}) VALUES "
+                f"({', '.join([p] * len(values))}) RETURNING cid",
+                tuple(values.values()),
+            ).fetchone()[0]
+        return {"id": cid, "status": status}
+
+    def _contribution_rows(self, where: str, params: tuple, tail: str = "") -> list:
+        rows = self.pconn.execute(
+            f"SELECT cid, {', '.join(CONTRIBUTION_KEYS[1:])} FROM "
+            f"{self._t('contributions')} WHERE {where} ORDER BY cid{tail}",
+            params,
+        ).fetchall()
+        out = []
+        for r in rows:
+            item = dict(zip(CONTRIBUTION_KEYS, r, strict=True))
+            item["body"] = json.loads(item["body"])
+            out.append(item)
+        return out
+
+    def contributions(
+        self,
+        statuses: tuple[str, ...],
+        layer: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[dict]:
+        p = self.P
+        where = f"status IN ({', '.join([p] * len(statuses))})"
+        params = tuple(statuses)
+        if layer:
+            where += f" AND layer = {p}"
+            params += (layer,)
+        return self._contribution_rows(
+            where, (*params, int(limit), int(offset)), f" LIMIT {p} OFFSET {p}"
+        )
+
+    def contribution(self, cid: int) -> dict:
+        rows = []
+        if isinstance(cid, int) and 0 < cid <= HISTORY_ID_MAX:
+            rows = self._contribution_rows(f"cid = {self.P}", (cid,))
+        if not rows:
+            raise NotFound(f"no contribution {cid}")
+        return rows[0]
+
+    def contribution_counts(self) -> dict[str, int]:
+        rows = self.pconn.execute(
+            f"SELECT status, count(*) FROM {self._t('contributions')} GROUP BY status"
+        ).fetchall()
+        return {status: n for status, n in rows}
+
+    def decide_contribution(
+        self,
+        cid: int,
+        status: str,
+        by: str,
+        at: float,
+        reason: str | None = None,
+        result: str | None = None,
+        lang: str = "fr",
+    ) -> dict:
+        p = self.P
+        before = self.contribution(cid)
+        with self._pwrite() as conn:
+            conn.execute(
+                f"UPDATE {self._t('contributions')} SET status = {p}, reason = {p}, "
+                f"decided = {p}, decided_by = {p}, result = {p}, email = NULL "
+                f"WHERE cid = {p}",
+                (status, reason, at, by, result, cid),
+            )
+            if before["email"] and status != "spam":
+                conn.execute(
+                    f"INSERT INTO {self._t('replies')} (cid, email, lang, status, "
+                    f"reason, decided) VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+                    (cid, before["email"], lang, status, reason, at),
+                )
+        return before
+
+    def replies(self, take: bool = False) -> list[dict]:
+        t = self._t("replies")
+        with self._pwrite() as conn:
+            rows = conn.execute(
+                f"SELECT rid, cid, email, lang, status, reason, decided FROM {t} "
+                "ORDER BY rid"
+            ).fetchall()
+            if take and rows:
+                conn.execute(f"DELETE FROM {t} WHERE rid <= {self.P}", (rows[-1][0],))
+        keys = ("id", "contribution", "email", "lang", "status", "reason", "decided")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def purge_contributions(self, before: float) -> int:
+        p, t = self.P, self._t("contributions")
+        with self._pwrite() as conn:
+            n = conn.execute(
+                f"UPDATE {t} SET email = NULL, sender = CASE WHEN status = 'spam' "
+                f"THEN sender END WHERE created < {p} AND (email IS NOT NULL OR "
+                "(sender IS NOT NULL AND status <> 'spam'))",
+                (before,),
+            ).rowcount
+            n += conn.execute(
+                f"DELETE FROM {self._t('replies')} WHERE decided < {p}", (before,)
+            ).rowcount
+        return n
+
+    def contribution_months(self) -> list[dict]:
+        rows = self.pconn.execute(
+            "SELECT month, sum(CASE WHEN status <> 'spam' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN status = 'accepted' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) FROM "
+            f"{self._t('contributions')} GROUP BY month ORDER BY month"
+        ).fetchall()
+        keys = ("month", "received", "accepted", "rejected")
+        return [dict(zip(keys, map(_int, r), strict=True)) for r in rows]
+
+
+def _int(value):
+    """Sums come back as Decimal on PostgreSQL."""
+    return value if isinstance(value, str) else int(value or 0)

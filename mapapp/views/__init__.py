@@ -17,13 +17,22 @@ from flask import Flask, request
 from flask_babel import Babel
 
 from ..site import Site
-from . import analysis, api, auth, imports, ogc, planner, public
+from . import analysis, api, auth, contributions, imports, ogc, planner, public
 from .guards import init_guards
 from .handlers import register_handlers, register_limits
 from .params import current_lang
 from .strings import territory_words
 
-BLUEPRINTS = (public.bp, api.bp, analysis.bp, planner.bp, imports.bp, ogc.bp, auth.bp)
+BLUEPRINTS = (
+    public.bp,
+    api.bp,
+    analysis.bp,
+    planner.bp,
+    imports.bp,
+    ogc.bp,
+    auth.bp,
+    contributions.bp,
+)
 
 
 def init_app(app: Flask, site: Site) -> None:

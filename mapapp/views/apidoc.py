@@ -18,6 +18,7 @@ from flask import Flask
 from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
 from ..analysis.filters import _allowed, filterable
 from ..analysis.suitability import CRITERIA
+from ..contributions import KINDS, MAX_EMAIL, MAX_SHORT, MAX_TEXT, MAX_URL, REASONS
 from ..limits import ID_PATTERN
 from . import params
 
@@ -175,6 +176,10 @@ def _operation(rule, view, method: str) -> dict:
             "application/json": {"schema": RESULTS[rule.endpoint]}
         }
     bodies = [BODIES[p] for p in called if p in BODIES]
+    bodies += [BODIES[rule.endpoint]] if rule.endpoint in BODIES else []
+    operation["responses"].update(EXTRA_RESPONSES.get(rule.endpoint, {}))
+    if "202" in operation["responses"]:
+        operation["responses"].pop("201", None)
     if bodies:
         operation["requestBody"] = {
             "required": True,
@@ -187,9 +192,11 @@ def _operation(rule, view, method: str) -> dict:
 
 def _required(parameters: list, parser: str, called: list) -> list:
     """The parameters a view cannot do without: lat and lon where no site can be
-    named instead. (If-Match, which a change or a deletion needs, stays optional
-    here: without it the answer is RFC 6585's 428, which the description says.)"""
-    needed = parser == "place" and "catchment_target" not in called
+    named instead, If-Match for a change or a deletion (without it the answer is
+    RFC 6585's 428)."""
+    needed = parser == "if_match" or (
+        parser == "place" and "catchment_target" not in called
+    )
     return [{**p, "required": True} for p in parameters] if needed else parameters
 
 
@@ -343,3 +350,55 @@ SCHEMAS["answer"] = {
 }
 # The documented body of a 200 answer, by endpoint.
 RESULTS = {"api.place_here": {"$ref": "#/components/schemas/answer"}}
+
+# The contributions of the public (docs/contributions.md): the public POST and the
+# planners' decision have bodies of their own.
+_SHORT = {"type": "string", "maxLength": MAX_SHORT}
+BODIES["contributions.api_submit"] = {
+    "type": "object",
+    "required": ["layer", "kind", "form_token"],
+    "description": "a report on a feature (feature_id and a kind but new) or a "
+    "proposed place (kind new, name, lon and lat); the same rules as the form: "
+    "form_token from /api/contributions/form-token at least 3 s old, homepage "
+    "left empty, rate limits per address and overall (429), more than two links "
+    "held apart as likely spam",
+    "properties": {
+        "layer": {"type": "string"},
+        "feature_id": {"type": "string"},
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "name": _SHORT,
+        "address": _SHORT,
+        "category": _SHORT,
+        "website": {"type": "string", "maxLength": MAX_URL},
+        "text": {"type": "string", "maxLength": MAX_TEXT},
+        "lon": {"type": "number"},
+        "lat": {"type": "number"},
+        "precision": {"type": "string", "enum": ["exact", "street", "approximate"]},
+        "email": {"type": "string", "maxLength": MAX_EMAIL},
+        "lang": {"type": "string", "enum": ["fr", "en"]},
+        "form_token": {"type": "string"},
+        "homepage": {"type": "string", "description": "must stay empty"},
+    },
+}
+BODIES["contributions.api_decide"] = {
+    "type": "object",
+    "required": ["action"],
+    "properties": {
+        "action": {"type": "string", "enum": ["accept", "reject", "spam"]},
+        "reason": {"type": "string", "enum": list(REASONS)},
+        "changes": {
+            "type": "object",
+            "description": "accept with changes: name, address, website, category, "
+            "lon, lat, precision over the proposal",
+        },
+    },
+}
+EXTRA_RESPONSES = {
+    "contributions.api_submit": {
+        "202": {"description": "received (whatever becomes of it)"},
+        "429": {
+            "description": "too many contributions for now",
+            "content": {"application/json": {"schema": ERROR}},
+        },
+    },
+}

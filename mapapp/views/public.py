@@ -10,12 +10,14 @@ import re
 from functools import lru_cache
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.security import safe_join
 
 from .. import listing
 from ..analysis import DETOUR_FACTOR, WALK_KMH
 from ..assets import asset_dir, bundle
 from ..cache import Payload
+from ..contributions import monthly
 from ..exports import FORMATS, export_bytes
 from ..layers import PRECISIONS, REGISTRY, tr
 from ..listing import parse_list_query
@@ -150,6 +152,14 @@ def citizen_options(embed: bool, basemap: str | None, include: list[str]) -> dic
         "fullMapUrl": url_for("public.index", _external=True),
         "embedUrl": url_for("public.embed", _external=True),
         "basemap": basemap,
+        "contribute": {
+            "url": url_for("contributions.form"),
+            "lang": current_lang(),
+            "layers": include,
+            "newTab": embed,
+            "report": _("Report an error"),
+            "propose": _("Suggest a place or a company"),
+        },
     }
 
 
@@ -371,4 +381,5 @@ def data():
         layers=layers,
         formats=list(FORMATS),
         precisions=precisions,
+        contributions=monthly(site().store),
     )
