@@ -106,3 +106,18 @@ def test_the_dossier_speaks_english(get):
     assert "The answer in three sentences" in text
     assert "as the crow flies · about" in text
     assert re.search(r"unknown \(\d+ without a value\)", text)
+
+
+def test_a_planner_page_is_gzipped_when_the_browser_accepts_it(client, store):
+    import gzip
+
+    accounts.create_user(store, "zip", "planner", "long-enough-password")
+    token = accounts.new_token(store, "zip")
+    auth = {"Authorization": f"Bearer {token}"}
+    plain = client.get("/planner/", headers=auth)
+    packed = client.get("/planner/", headers={**auth, "Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["Vary"] == "Accept-Encoding"
+    assert len(packed.data) < len(plain.data) / 3
+    assert b"planner-config" in gzip.decompress(packed.data)
