@@ -136,4 +136,4 @@ def _compress(response) -> None:
         return
     response.set_data(gzip.compress(body, 5))
     response.headers["Content-Encoding"] = "gzip"
-    response.headers["Vary"] = "Accept-Encoding"
+    response.vary.add("Accept-Encoding")

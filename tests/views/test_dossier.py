@@ -118,6 +118,6 @@ def test_a_planner_page_is_gzipped_when_the_browser_accepts_it(client, store):
     packed = client.get("/planner/", headers={**auth, "Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in plain.headers
     assert packed.headers["Content-Encoding"] == "gzip"
-    assert packed.headers["Vary"] == "Accept-Encoding"
+    assert "Accept-Encoding" in packed.headers["Vary"]
     assert len(packed.data) < len(plain.data) / 3
     assert b"planner-config" in gzip.decompress(packed.data)
