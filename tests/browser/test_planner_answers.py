@@ -180,3 +180,40 @@ def test_the_five_best_areas_are_five_places_and_the_grid_toggle_looks_pressed(
     off = toggle.evaluate("b => getComputedStyle(b).backgroundColor")
     assert on != off  # seen, not only announced
     assert violations(page) == []
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_the_history_names_the_imported_file_and_undoes_the_whole_import(
+    open_planner, store, device
+):
+    frame = store.read("coworking").drop(columns=["version"])
+    first, second = frame["id"].iloc[0], frame["id"].iloc[1]
+    edited = frame.copy()
+    edited.loc[edited["id"].isin([first, second]), "desks"] = 999
+    store.replace_layers(
+        {"coworking": edited},
+        author="paul",
+        note="generic import of lieux-2026.csv (merge)",
+    )
+    page, w = open_planner(device, "fr")
+    page.evaluate(
+        """(id) => { const m = window.mapapp.map;
+        const f = window.mapapp.findFeature(m, 'coworking', id);
+        m.fire('mapapp:featureopen', {layerName: 'coworking', id: id, layer: f.layer}); }""",
+        first,
+    )
+    history = page.locator("#history-list")
+    history.get_by_text("importé depuis le fichier « lieux-2026.csv »").wait_for()
+    if device == "phone":  # the form opens in the drawer, which takes the screen
+        assert covers_screen(page, "#planner-tools")
+    entry = history.locator("li").first
+    entry.scroll_into_view_if_needed()
+    entry.evaluate("e => e.setAttribute('data-look', '1')")
+    box = placement(page, "#history-list [data-look='1']")
+    assert inside_viewport(box) and box["covered"] == 0, box
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Annuler tout cet import").click()
+    page.get_by_text(re.compile(r"Import annulé : 0 retirés, 2 rétablis")).wait_for()
+    for fid in (first, second):
+        assert store.get("coworking", fid)["properties"]["desks"] != 999
+    assert violations(page) == []
