@@ -643,7 +643,7 @@
     legend.appendChild(el("strong", null, t.scoreLegend + " : "));
     SCORE_CLASSES.forEach(function (c, i) {
       var next = SCORE_CLASSES[i + 1] ? SCORE_CLASSES[i + 1][0] : 1;
-      var item = el("span", null, c[0].toFixed(1) + "–" + next.toFixed(1));
+      var item = el("span", null, fmt(c[0], 1) + "–" + fmt(next, 1));
       item.style.setProperty("--c", c[1]);
       legend.appendChild(item);
     });

@@ -217,3 +217,22 @@ def test_the_history_names_the_imported_file_and_undoes_the_whole_import(
     for fid in (first, second):
         assert store.get("coworking", fid)["properties"]["desks"] != 999
     assert violations(page) == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_dossier_prints_page_one_first_in_both_languages(
+    open_planner, live_server, lang
+):
+    from tests.browser.test_workspace import pdf_pages
+
+    page, _w = open_planner("desktop", lang)
+    page.goto(f"{live_server.url}/planner/dossier?lang={lang}")
+    assert 2 <= len(pdf_pages(page.pdf(format="A4", print_background=True))) <= 3
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 703, "height": 1000})  # 186 mm at 96 dpi
+    assert page.locator(".page-one").bounding_box()["height"] <= 273 / 25.4 * 96
+    answer = page.locator("#dossier-answer li").all_inner_texts()
+    assert len(answer) == 3
+    unknown = "inconnu (" if lang == "fr" else "unknown ("
+    assert unknown in answer[1]  # estimated jobs: unknown, never 0
+    assert violations(page) == []
