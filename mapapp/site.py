@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -28,9 +29,9 @@ from .analysis.columns import Points, filter_points
 from .analysis.dossier import Scope, dossier
 from .analysis.filters import apply_filters, filter_query
 from .analysis.indicators import key_figures
-from .analysis.places import name_cells
+from .analysis.places import distinguish, name_cells
 from .analysis.scenarios import scenario_rows
-from .analysis.suitability import score_grid, top_cells
+from .analysis.suitability import score_grid, top_areas
 from .analysis.timeline import ecosystem
 from .cache import BoundedCache, DiskBodies, Gate, Payload, StoredBody, frame_bytes
 from .config import Settings
@@ -532,9 +533,17 @@ class Site:
         }
 
     def best_cells(self, cells: gpd.GeoDataFrame, n: int = 5) -> list[dict]:
-        """The ``n`` best cells of a grid, each named by its quarter and commune."""
+        """The ``n`` best areas of a grid (neighbouring cells merged), each named by
+        its quarter and commune, namesakes told apart by their nearest landmark."""
         zones, fibre = self.store.read("zones"), self.store.read("fibre")
-        return name_cells(top_cells(cells, n), zones, fibre)
+        landmarks = pd.concat(
+            [
+                self.store.read(name, columns=["name"])
+                for name in ("context", "schools", "coworking")
+            ],
+            ignore_index=True,
+        )
+        return distinguish(name_cells(top_areas(cells, n), zones, fibre), landmarks)
 
     def area_of(self, target: tuple[str, str] | None, place, radius_m: float):
         """(metric area, scope) of a timeline: the whole area (None), a perimeter
@@ -572,14 +581,25 @@ class Site:
     ) -> dict:
         """The content of the printable dossier of the whole area (``target`` None),
         a coworking site or a perimeter (analysis.dossier)."""
-        scope, rows, area = Scope("area"), None, None
-        if target is None:
-            rows = self.scenarios(filters, radius_m, weights, cell_m, jobs)
-        else:
+        scope, own, area = Scope("area"), None, None
+        rows = self.scenarios(filters, radius_m, weights, cell_m, jobs)
+        if target is not None:
             geometry, props = self.feature_geometry(*target)
             kind = "perimeter" if target[0] == "perimeters" else "site"
             scope = Scope(kind, props.get("name") or target[1], target[1], geometry)
             area = self.catchment_area(geometry, radius_m)
+            own = next((r for r in rows if (r["layer"], str(r["id"])) == target), None)
+            if own is not None:  # its rank among the compared sites
+                scores = [
+                    r["suitability"] for r in rows if r["suitability"] is not None
+                ]
+                if own["suitability"] is not None:
+                    own = {
+                        **own,
+                        "rank": 1 + sum(s > own["suitability"] for s in scores),
+                        "compared": len(scores),
+                    }
+            rows = None
         data = self.prepared(filters, jobs)
         frames = {  # the prepared (metric, filtered) layers: no second read
             **{
@@ -589,7 +609,10 @@ class Site:
             "companies": data.companies_summary(),
             **data.layers_with_commune_level(),
         }
-        result = dossier(data, frames, REGISTRY, scope, radius_m, rows, area)
+        result = dossier(data, frames, REGISTRY, scope, radius_m, rows, own, area)
+        # the suitability criteria the scores leave out for want of data
+        grid = self.grid(filters, weights, cell_m, jobs)
+        result["left_out"] = list(grid.attrs.get("left_out", []))
         # the licence keys of each layer, from the frames at hand (no second read)
         result["licence_keys"] = {
             name: sorted(set(feature_licences(frame, name)))

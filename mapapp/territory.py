@@ -34,6 +34,8 @@ from shapely.geometry.base import BaseGeometry
 from .text import fold
 
 PROFILE_FILE = "territory.toml"
+# Figures published for the whole territory, beside the profile (issue 20, item 4)
+PUBLISHED_FILE = "published-figures.toml"
 MAX_PROFILE_BYTES = 1024 * 1024  # territory.toml: a page of settings, not data
 MAX_CONTOURS_BYTES = 200 * 1024 * 1024  # the communes' contours of a large EPCI
 MAX_COMMUNES = 2_000  # more than any French intercommunality counts
@@ -221,7 +223,7 @@ def _load(folder: Path, _stamp: int) -> Territory:
         contour=contour,
         view=view,
         quarters=_quarters(folder, where, raw.get("quarters")),
-        figures=_figures(raw.get("figures"), where),
+        figures={**_published(folder), **_figures(raw.get("figures"), where)},
         passwords=_words(raw.get("passwords"), where),
     )
 
@@ -422,3 +424,34 @@ def _figures(table: object, where: Path) -> dict:
             'name = { value = …, date = "…", source = "…" }'
         )
     return {k: dict(v) for k, v in table.items()}
+
+
+def _published(folder: Path) -> dict:
+    """The figures of the profile's ``published-figures.toml``, if any."""
+    where = folder / PUBLISHED_FILE
+    if not where.is_file():
+        return {}
+    return _figures(_read_toml(where).get("figures"), where)
+
+
+def published_beside(figures: dict, lang: str) -> dict[str, dict]:
+    """Per key figure of the map (``compare_with``: jobs_estimate, establishments,
+    students, ftth_share), the latest figure published for the territory: value,
+    approximate, label, territory, source, url and date, to show beside the map's
+    own count."""
+    out: dict[str, dict] = {}
+    for fig in figures.values():
+        key = fig.get("compare_with")
+        if not key or str(fig.get("date", "")) <= str(out.get(key, {}).get("date", "")):
+            continue
+        label = fig.get("label") or {}
+        out[key] = {
+            "value": fig["value"],
+            "approximate": bool(fig.get("approximate")),
+            "label": label.get(lang) or label.get("fr") or key,
+            "territory": fig.get("territory"),
+            "source": fig.get("source"),
+            "url": fig.get("url"),
+            "date": str(fig.get("date", "")),
+        }
+    return out

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..naf import HEADCOUNT_CLASSES
-from .columns import Points
+from .columns import Points, by_value
 
 METRIC_CRS = 2154  # Lambert-93
 DEFAULT_RADIUS_M = 800  # about 10 minutes on foot
@@ -84,6 +84,52 @@ def jobs_estimate(classes, sources=None, basis: str = "all") -> np.ndarray:
     return jobs
 
 
+def jobs_known(classes, sources=None, basis: str = "all") -> np.ndarray:
+    """Whether each establishment's jobs estimate rests on a known headcount class
+    (with the ``register`` basis, a class not taken from the press)."""
+    values = pd.Series(np.asarray(classes, dtype=object), dtype=object)
+    known = values.isin(list(JOBS_BY_CLASS)).to_numpy(dtype=bool, copy=True)
+    if basis == "register" and sources is not None:
+        press = pd.Series(np.asarray(sources, dtype=object), dtype=object) == "press"
+        known &= ~press.to_numpy(dtype=bool)
+    return known
+
+
+def known_sum(values, known=None, digits: int | None = None) -> tuple:
+    """(sum of the known values, how many values are unknown): the sum is None when
+    there are values and none is known, never an unknown counted as 0. ``known``
+    defaults to the values that are not NaN/None."""
+    values = np.asarray(values, dtype=float)
+    known = ~np.isnan(values) if known is None else np.asarray(known, dtype=bool)
+    unknown = int(len(values) - known.sum())
+    if len(values) and not known.any():
+        return None, unknown
+    total = float(values[known].sum())
+    return (round(total, digits) if digits else int(round(total))), unknown
+
+
+def jobs_by_sector(
+    points: Points, idx: np.ndarray, jobs, known, count_key: str
+) -> dict:
+    """Per sector of the points ``idx``: how many establishments (under
+    ``count_key``), their estimated jobs (None when no band is known) and how many
+    lack a band (``bincount`` over the sector codes, never a frame)."""
+    known_idx = idx[np.asarray(known, dtype=bool)[idx]]
+    with_band = {
+        sector: (count, total)
+        for sector, count, total in by_value(points, "sector", known_idx, jobs)
+    }
+    out = {}
+    for sector, count, _total in by_value(points, "sector", idx, jobs):
+        banded, total = with_band.get(sector, (0, 0.0))
+        out[sector] = {
+            count_key: count,
+            "jobs_estimate": round(total, 1) if banded else None,
+            "jobs_unknown": count - banded,
+        }
+    return out
+
+
 def _split(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """(features with a place of their own, commune-level ones)."""
     if "precision" not in frame:
@@ -145,6 +191,8 @@ class Prepared:
         )
         self.jobs_basis = jobs if jobs in JOBS_BASES else "register"
         self.jobs = _jobs(self.companies, self.jobs_basis)
+        # which estimates rest on a known band: the others are unknown, not 0
+        self.jobs_known = _jobs_known(self.companies, self.jobs_basis)
         # what the other basis would add: said beside the estimate
         self.jobs_left_out = _jobs(self.companies, "all") - self.jobs
         # creation (and, when an import keeps them, closure) years for the timeline
@@ -227,6 +275,20 @@ def _jobs(points: Points, basis: str) -> np.ndarray:
         press = np.array([s == "press" for s in sources] + [False])
         jobs[press[codes]] = 0.0
     return jobs
+
+
+def _jobs_known(points: Points, basis: str) -> np.ndarray:
+    """:func:`jobs_known` of coded points, computed once per class and source (no
+    class recorded: every estimate unknown)."""
+    if "headcount_class" not in points.fields:
+        return np.zeros(len(points), dtype=bool)
+    codes, classes = points.fields["headcount_class"]
+    known = np.append(jobs_known(classes), False)[codes]
+    if basis == "register" and "headcount_source" in points.fields:
+        codes, sources = points.fields["headcount_source"]
+        press = np.array([s == "press" for s in sources] + [False])
+        known &= ~press[codes]
+    return known
 
 
 def _point_years(points: Points, name: str, missing=np.nan) -> np.ndarray | None:

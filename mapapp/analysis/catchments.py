@@ -14,8 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..layers.outline import SIMPLIFY_M, simplified
-from . import Prepared
-from .columns import by_value
+from . import Prepared, jobs_by_sector, known_sum
 
 # An outline with more vertices than this (once simplified) is buffered in steps:
 # GEOS's one-step buffer of a jagged 1,000-vertex outline by 800 m nodes millions
@@ -82,27 +81,30 @@ def catchment(
     polygon in WGS84. Features located at commune level only are not counted in the
     catchment; those of the communes it reaches are counted apart. Estimated jobs
     follow ``data.jobs_basis`` (the register's bands unless the planner asked for
-    press figures too); ``jobs_left_out`` is what the other bands would add.
+    press figures too); ``jobs_left_out`` is what the other bands would add. A sum
+    of values all unknown is None (``jobs_unknown``, ``without_students``,
+    ``without_desks`` count the features lacking the value), never 0.
     ``area``: the metric :func:`catchment_area` when the caller keeps it.
     """
     place_m = to_metric(place)
     area = catchment_area(place_m, radius_m) if area is None else area
     schools = data.schools.iloc[data.schools.sindex.query(area, predicate="intersects")]
-    students = schools["students"].dropna()
+    students, students_unknown = known_sum(schools["students"])
     cow = data.coworking.iloc[data.coworking.sindex.query(area, predicate="intersects")]
-    desks = cow["desks"].dropna()
+    desks, desks_unknown = known_sum(cow["desks"])
     return {
         "radius_m": radius_m,
         **data.commune_level(area),
         "companies": companies_within(data, area),
         "schools": {
             "count": int(len(schools)),
-            "students": int(students.sum()),
-            "without_students": int(len(schools) - len(students)),
+            "students": students,
+            "without_students": students_unknown,
         },
         "coworking": {
             "count": int(len(cow)),
-            "desks": int(desks.sum()),
+            "desks": desks,
+            "without_desks": desks_unknown,
             "by_status": {k: int(v) for k, v in cow["status"].value_counts().items()},
         },
         "fibre_coverage": fibre_coverage_at(data, place_m),
@@ -113,16 +115,17 @@ def catchment(
 
 def companies_within(data: Prepared, area: BaseGeometry) -> dict:
     """The catchment's companies: count, estimated jobs (and what the other basis
-    would add), those without a headcount class, and the same by sector."""
+    would add), those without a headcount class, and the same by sector. The
+    estimate of establishments none of which has a known band is None, with the
+    count of those lacking one (``jobs_unknown``), never 0."""
     hit = data.companies.within(area)
     headcounts = data.companies.fields.get("headcount_class")
-    by_sector = {
-        sector: {"count": count, "jobs_estimate": round(jobs, 1)}
-        for sector, count, jobs in by_value(data.companies, "sector", hit, data.jobs)
-    }
+    by_sector = jobs_by_sector(data.companies, hit, data.jobs, data.jobs_known, "count")
+    jobs_total, jobs_unknown = known_sum(data.jobs[hit], data.jobs_known[hit], 1)
     return {
         "count": int(len(hit)),
-        "jobs_estimate": round(float(data.jobs[hit].sum()), 1),
+        "jobs_estimate": jobs_total,
+        "jobs_unknown": jobs_unknown,
         "jobs_basis": data.jobs_basis,
         "jobs_left_out": round(float(data.jobs_left_out[hit].sum()), 1),
         "without_headcount": int(

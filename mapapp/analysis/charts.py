@@ -30,12 +30,14 @@ def bar_chart(
     unit: str = "",
     width: int = 560,
     note: str = "",
+    unknown: str = "?",
 ) -> str:
     """Horizontal bars ``(label, value, colour)`` as a self-contained SVG document;
-    ``note`` is a line under the title (what the figures leave out)."""
+    ``note`` is a line under the title (what the figures leave out). A value None
+    draws no bar and writes ``unknown`` (never a bar of 0)."""
     row, left, top = 32, 230, 34 + (18 if note else 0)
     height = top + row * max(len(bars), 1) + 12
-    peak = max((v for _l, v, _c in bars), default=0) or 1
+    peak = max((v for _l, v, _c in bars if v is not None), default=0) or 1
     span = width - left - 80
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -48,15 +50,13 @@ def bar_chart(
         parts.append(f'<text x="0" y="38" font-size="12">{escape(note)}</text>')
     for i, (label, value, colour) in enumerate(bars):
         y = top + i * row
-        w = max(value / peak * span, 1 if value else 0)
+        w = 0 if value is None else max(value / peak * span, 1 if value else 0)
+        text = unknown if value is None else f"{value:,.0f}".replace(",", " ") + unit
         parts.append(_label(label, left - 8, y))
         parts.append(
             f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="16" '
             f'fill="{escape(colour)}"/>'
         )
-        parts.append(
-            f'<text x="{left + w + 6:.1f}" y="{y + 15}">'
-            f"{escape(f'{value:,.0f}'.replace(',', ' '))}{escape(unit)}</text>"
-        )
+        parts.append(f'<text x="{left + w + 6:.1f}" y="{y + 15}">{escape(text)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)

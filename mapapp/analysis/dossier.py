@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..layers import LayerSpec
 from ..maps.static import PointColumns, static_map
-from . import COMMUNE_LEVEL, Prepared
+from . import COMMUNE_LEVEL, Prepared, metric
 from .catchments import catchment, to_metric
 from .indicators import key_figures
 from .timeline import ecosystem
@@ -111,6 +111,49 @@ def _drawn(data: Prepared, frames: dict, name: str):
     return PointColumns(points.x, points.y, codes, values)
 
 
+def place_names(frames: dict[str, gpd.GeoDataFrame]) -> list[tuple[float, float, str]]:
+    """Names to print on the map (metric x, y, text): each quarter of the fibre
+    layer (named by quarter in the shipped data) at a point inside it, and each
+    station."""
+    out: list[tuple[float, float, str]] = []
+    fibre = frames.get("fibre")
+    if fibre is not None and not fibre.empty and "zone_name" in fibre:
+        zones = metric(fibre[fibre["zone_name"].notna()])
+        seen = set()
+        for name, point in zip(
+            zones["zone_name"], zones.geometry.representative_point(), strict=True
+        ):
+            if name not in seen:
+                seen.add(name)
+                out.append((point.x, point.y, str(name)))
+    context = frames.get("context")
+    if context is not None and not context.empty and "kind" in context:
+        stations = metric(placed(context[context["kind"] == "station"]))
+        for name, point in zip(stations["name"], stations.geometry, strict=True):
+            # beside the symbol, not on it
+            out.append((point.x, point.y - 260, str(name)))
+    return out
+
+
+def number_sites(
+    rows: list[dict] | None, frames: dict[str, gpd.GeoDataFrame]
+) -> list[tuple[float, float, int]]:
+    """Number the compared sites (``number`` 1..n, in the table's order) and give
+    where each number goes on the map (metric x, y, number)."""
+    where = []
+    for number, row in enumerate(rows or (), start=1):
+        row["number"] = number
+        frame = frames.get(row["layer"])
+        if frame is None or frame.empty:
+            continue
+        hit = metric(frame[frame["id"].astype(str) == str(row["id"])])
+        if hit.empty:
+            continue
+        point = hit.geometry.iloc[0].representative_point()
+        where.append((point.x, point.y, number))
+    return where
+
+
 def dossier(
     data: Prepared,
     frames: dict[str, gpd.GeoDataFrame],
@@ -118,6 +161,7 @@ def dossier(
     scope: Scope,
     radius_m: float,
     scenarios: list[dict] | None = None,
+    own: dict | None = None,
     area: BaseGeometry | None = None,
 ) -> dict:
     """Everything a dossier shows; ``frames`` are the (filtered) layers in WGS84
@@ -125,7 +169,9 @@ def dossier(
 
     Key figures and the timeline count inside the perimeter, or within walking
     distance of a site; the catchment table is the walking distance around either
-    (``area``: its metric area when the caller keeps it).
+    (``area``: its metric area when the caller keeps it). ``scenarios`` (the
+    whole area's dossier) are numbered as on the map; ``own`` is the scenario row
+    of the site or perimeter a dossier is about.
     """
     around = None
     focus = inside = None
@@ -144,12 +190,21 @@ def dossier(
         "catchment": around,
         "timeline": ecosystem(data, inside, first=last - TIMELINE_YEARS + 1, last=last),
         "scenarios": scenarios,
+        "own": own,
+        "best": max(
+            (r for r in scenarios or () if r["suitability"] is not None),
+            key=lambda r: r["suitability"],
+            default=None,
+        ),
         "sources": sources(frames),
         "warnings": warnings(frames),
         "map_png": static_map(
             {n: (_drawn(data, frames, n), specs[n]) for n in MAP_LAYERS if n in frames},
             focus=focus,
             outlines=outlines,
+            size=(7.4, 5.2),
+            names=place_names(frames),
+            numbers=number_sites(scenarios, frames),
         ),
         "made": date.today().isoformat(),
     }

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from . import OPEN_STATUSES, PLANNED_STATUSES, Prepared
-from .columns import by_value
+from . import OPEN_STATUSES, PLANNED_STATUSES, Prepared, jobs_by_sector, known_sum
 
 
 def key_figures(data: Prepared, perimeter_m: shapely.Geometry | None = None) -> dict:
@@ -14,7 +13,8 @@ def key_figures(data: Prepared, perimeter_m: shapely.Geometry | None = None) -> 
     counted apart) and estimated jobs by sector, training places and students,
     coworking desks open and planned, and the share of premises with FTTH
     (premises-weighted; for a perimeter, zones count by the share of their area
-    inside it)."""
+    inside it). A sum whose values are all unknown is None, with the count of
+    features lacking the value beside it (``*_unknown``): unknown is never 0."""
 
     def inside(frame):
         if perimeter_m is None:
@@ -22,15 +22,17 @@ def key_figures(data: Prepared, perimeter_m: shapely.Geometry | None = None) -> 
         return frame.sindex.query(perimeter_m, predicate="intersects")
 
     hit = data.companies.within(perimeter_m)
-    jobs = data.jobs[hit]
-    by_sector = {
-        s: {"establishments": count, "jobs_estimate": round(sum_, 1)}
-        for s, count, sum_ in by_value(data.companies, "sector", hit, data.jobs)
-    }
+    jobs, known = data.jobs[hit], data.jobs_known[hit]
+    by_sector = jobs_by_sector(
+        data.companies, hit, data.jobs, data.jobs_known, "establishments"
+    )
+    jobs_total, jobs_unknown = known_sum(jobs, known, 1)
     schools = data.schools.iloc[inside(data.schools)]
     cow = data.coworking.iloc[inside(data.coworking)]
-    open_desks = cow[cow["status"].isin(OPEN_STATUSES)]["desks"].dropna()
+    open_desks = known_sum(cow[cow["status"].isin(OPEN_STATUSES)]["desks"])
     planned = cow[cow["status"].isin(PLANNED_STATUSES)]
+    planned_desks = known_sum(planned["desks"])
+    students, students_unknown = known_sum(schools["students"])
     zones = data.fibre.iloc[inside(data.fibre)]
     if perimeter_m is None or zones.empty:
         share = np.ones(len(zones))
@@ -43,17 +45,21 @@ def key_figures(data: Prepared, perimeter_m: shapely.Geometry | None = None) -> 
     return {
         "establishments": int(len(hit)),
         **data.commune_level(perimeter_m),
-        "jobs_estimate": round(float(jobs.sum()), 1),
+        "jobs_estimate": jobs_total,
+        "jobs_unknown": jobs_unknown,
         "jobs_basis": data.jobs_basis,
         "jobs_left_out": round(float(data.jobs_left_out[hit].sum()), 1),
         "by_sector": by_sector,
         "training_places": int(len(schools)),
-        "students": int(schools["students"].dropna().sum()),
-        "training_without_students": int(schools["students"].isna().sum()),
+        "students": students,
+        "students_unknown": students_unknown,
+        "training_without_students": students_unknown,
         "coworking_open": int(cow["status"].isin(OPEN_STATUSES).sum()),
         "coworking_planned": int(len(planned)),
-        "desks_open": int(open_desks.sum()),
-        "desks_planned": int(planned["desks"].dropna().sum()),
+        "desks_open": open_desks[0],
+        "desks_open_unknown": open_desks[1],
+        "desks_planned": planned_desks[0],
+        "desks_planned_unknown": planned_desks[1],
         "premises": round(premises),
         "ftth_premises": round(ftth),
         "ftth_share": round(ftth / premises, 4) if premises else None,

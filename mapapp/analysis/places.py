@@ -70,3 +70,38 @@ def name_cells(top: list[dict], zones, fibre) -> list[dict]:
     for cell, place in zip(top, place_names(points, zones, fibre), strict=True):
         cell["place"] = place
     return top
+
+
+def distinguish(top: list[dict], landmarks: gpd.GeoDataFrame | None) -> list[dict]:
+    """Areas that would read alike ("Planoise, Besançon" twice) told apart: each
+    gets ``place["near"]``, the nearest named landmark (a station, a school, a
+    coworking place) and its distance, and, when even that repeats, a ``number``
+    (1, 2...) among its namesakes."""
+    groups: dict = {}
+    for cell in top:
+        groups.setdefault((cell.get("place") or {}).get("label"), []).append(cell)
+    named = (
+        metric(landmarks[landmarks["name"].notna()][["name", "geometry"]])
+        if landmarks is not None and not landmarks.empty and "name" in landmarks
+        else None
+    )
+    for cells in groups.values():
+        if len(cells) < 2:
+            continue
+        if named is not None and not named.empty:
+            points = gpd.GeoSeries(
+                gpd.points_from_xy(
+                    [c["lon"] for c in cells], [c["lat"] for c in cells]
+                ),
+                crs=4326,
+            ).to_crs(2154)
+            idx, dist = named.sindex.nearest(points.values, return_distance=True)
+            for (i, j), d in zip(idx.T, dist, strict=True):
+                place = cells[i].setdefault("place", {"label": None})
+                place["near"] = str(named["name"].iloc[j])
+                place["near_m"] = round(float(d))
+        nears = [c["place"].get("near") for c in cells if c.get("place")]
+        if len(set(nears)) < len(cells):
+            for k, cell in enumerate(cells, start=1):
+                cell.setdefault("place", {"label": None})["number"] = k
+    return top

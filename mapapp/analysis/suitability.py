@@ -14,7 +14,11 @@ Each cell (default 250 m) gets five criteria scaled to 0..1:
 
 The score is the weighted mean of the criteria (0..1); each criterion's *share* of a
 cell's score is its weighted value over the weighted sum, which is what the
-ranking table shows to explain a choice.
+ranking table shows to explain a choice. A criterion without data (no establishment
+with a known headcount band, no training place, no fibre zone with premises, no
+station) is left out: it would score every cell 0, which is not what is known. The
+other weights are renormalised and the grid says which were left out
+(``cells.attrs["left_out"]``).
 """
 
 from __future__ import annotations
@@ -67,6 +71,29 @@ def _nearest(centres, targets) -> np.ndarray:
     return dist
 
 
+def criteria_without_data(data: Prepared) -> list[str]:
+    """The criteria the data cannot measure (left out of the score, not 0)."""
+    missing = []
+    if not bool(data.jobs_known.any()):
+        missing.append("jobs")
+    if data.schools.empty:
+        missing.append("training")
+    premises = data.fibre["premises"].to_numpy(dtype=float) if len(data.fibre) else []
+    if not len(premises) or not (premises > 0).any():
+        missing.append("fibre")
+    if data.stations.empty:
+        missing.append("station")
+    return missing
+
+
+def weights_used(weights: dict[str, float], left_out: list[str]) -> dict[str, float]:
+    """The weights as shares of their sum once the criteria without data are left
+    out (what the score really weighs); {} when nothing is left to weigh."""
+    kept = {c: float(weights.get(c, 0.0)) for c in CRITERIA if c not in left_out}
+    total = sum(kept.values())
+    return {c: round(w / total, 4) for c, w in kept.items()} if total > 0 else {}
+
+
 def score_grid(
     data: Prepared,
     weights: dict[str, float],
@@ -114,21 +141,67 @@ def score_grid(
     d_cow = _nearest(centres, data.coworking.geometry.values)
     cells["coworking_m"] = d_cow
     cells["underserved"] = np.clip(d_cow / COWORKING_SCALE_M, 0, 1)
-    w = np.array([weights.get(c, 0.0) for c in CRITERIA], dtype=float)
+    left_out = criteria_without_data(data)
+    w = np.array(
+        [0.0 if c in left_out else weights.get(c, 0.0) for c in CRITERIA], dtype=float
+    )
     values = cells[list(CRITERIA)].to_numpy(dtype=float)
     weighted = values * w
-    cells["score"] = weighted.sum(axis=1) / w.sum()
+    cells["score"] = weighted.sum(axis=1) / w.sum() if w.sum() > 0 else 0.0
     total = weighted.sum(axis=1, keepdims=True)
     shares = np.divide(weighted, total, out=np.zeros_like(weighted), where=total > 0)
     for i, name in enumerate(CRITERIA):
         cells[f"{name}_share"] = shares[:, i]
     cells["rank"] = cells["score"].rank(ascending=False, method="first").astype(int)
-    return cells.drop(columns=["centre"])
+    cells = cells.drop(columns=["centre"])
+    cells.attrs["left_out"] = left_out
+    return cells
 
 
 def top_cells(cells: gpd.GeoDataFrame, n: int = 5) -> list[dict]:
     """The ``n`` best cells with their criteria, shares and WGS84 centre."""
-    best = cells.nsmallest(n, "rank")
+    return _describe(cells.nsmallest(n, "rank"), cells.attrs.get("left_out", []))
+
+
+def _touching(cx, cy, i: int, members: list[int], cell_m: float) -> bool:
+    """Whether cell ``i`` shares a side or a corner with one of ``members``."""
+    reach = cell_m * 1.01
+    return any(
+        abs(cx[i] - cx[j]) <= reach and abs(cy[i] - cy[j]) <= reach for j in members
+    )
+
+
+def top_areas(cells: gpd.GeoDataFrame, n: int = 5, scan: int = 300) -> list[dict]:
+    """The ``n`` best areas: cells taken best first, a cell touching an area already
+    found joins it (neighbours are one place, not five rows), until the next cell
+    would start an area ``n + 1``. Each area is described by its best cell
+    (:func:`top_cells`) with ``area`` (1..n), ``cells`` and the member ``ranks``."""
+    ranked = cells.nsmallest(scan, "rank")
+    if ranked.empty:
+        return []
+    minx, _miny, maxx, _maxy = ranked.geometry.iloc[0].bounds
+    cell_m = maxx - minx
+    cx, cy = ranked["cx"].to_numpy(), ranked["cy"].to_numpy()
+    areas: list[list[int]] = []
+    for i in range(len(ranked)):
+        joined = next((a for a in areas if _touching(cx, cy, i, a, cell_m)), None)
+        if joined is not None:
+            joined.append(i)
+        elif len(areas) < n:
+            areas.append([i])
+        else:
+            break
+    ranks = ranked["rank"].to_numpy()
+    out = _describe(ranked.iloc[[a[0] for a in areas]], cells.attrs.get("left_out", []))
+    for k, (row, members) in enumerate(zip(out, areas, strict=True)):
+        row.update(
+            area=k + 1, cells=len(members), ranks=[int(ranks[j]) for j in members]
+        )
+    return out
+
+
+def _describe(best: gpd.GeoDataFrame, left_out: list[str]) -> list[dict]:
+    """Cells as dicts: rank, score, criteria, shares, WGS84 centre and distances."""
     centres = gpd.GeoSeries(shapely.points(best["cx"], best["cy"]), crs=2154).to_crs(
         4326
     )
@@ -140,9 +213,14 @@ def top_cells(cells: gpd.GeoDataFrame, n: int = 5) -> list[dict]:
                 "score": round(float(row["score"]), 4),
                 "lat": round(centre.y, 5),
                 "lon": round(centre.x, 5),
-                "criteria": {c: round(float(row[c]), 4) for c in CRITERIA},
+                "criteria": {
+                    c: None if c in left_out else round(float(row[c]), 4)
+                    for c in CRITERIA
+                },
                 "shares": {c: round(float(row[f"{c}_share"]), 4) for c in CRITERIA},
-                "jobs_within": round(float(row["jobs_value"]), 1),
+                "jobs_within": None
+                if "jobs" in left_out
+                else round(float(row["jobs_value"]), 1),
                 "training_within": int(row["training_value"]),
                 "station_m": round(float(row["station_m"]), 1),
                 "coworking_m": None

@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
@@ -198,15 +199,62 @@ def extent_of(
     return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
 
 
+def _names(ax, names, extent) -> None:
+    """Place names (metric x, y, text) in dark grey on a white halo, those inside
+    the picture only."""
+    minx, miny, maxx, maxy = extent
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    for x, y, text in names:
+        if minx < x < maxx and miny < y < maxy:
+            ax.text(
+                x,
+                y,
+                text,
+                fontsize=5.2,
+                color="#333333",
+                ha="center",
+                va="center",
+                style="italic",
+                zorder=6,
+                path_effects=halo,
+            )
+
+
+def _numbers(ax, numbers) -> None:
+    """Compared sites: their number (as in the dossier's tables) in a dark disc."""
+    for x, y, number in numbers:
+        ax.text(
+            x,
+            y,
+            str(number),
+            fontsize=6.5,
+            color="white",
+            fontweight="bold",
+            ha="center",
+            va="center",
+            zorder=8,
+            bbox={
+                "boxstyle": "circle,pad=0.25",
+                "fc": "#1d2530",
+                "ec": "white",
+                "lw": 0.8,
+            },
+        )
+
+
 def static_map(
     layers: dict[str, tuple[gpd.GeoDataFrame, LayerSpec]],
     focus: BaseGeometry | None = None,
     outlines: list[BaseGeometry] = (),
     size: tuple[float, float] = (7.0, 4.6),
     dpi: int = 160,
+    names: list[tuple[float, float, str]] = (),
+    numbers: list[tuple[float, float, int]] = (),
 ) -> bytes:
     """A PNG of the layers (name -> (frame, spec)), framed on ``focus`` (metric)
-    or on the whole data, with ``outlines`` (metric, e.g. a catchment) in red."""
+    or on the whole data, with ``outlines`` (metric, e.g. a catchment) in red,
+    place ``names`` (metric x, y, text) and the compared sites' ``numbers``
+    (metric x, y, number)."""
     metric = {n: (_metric(f), s) for n, (f, s) in layers.items()}
     fig = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(fig)
@@ -230,6 +278,8 @@ def static_map(
     ax.set_ylim(extent[1], extent[3])
     ax.set_aspect("equal")
     ax.set_axis_off()
+    _names(ax, names, extent)
+    _numbers(ax, numbers)
     _scale_bar(ax, extent)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)

@@ -27,10 +27,29 @@
       maximumFractionDigits: digits === undefined ? 0 : digits });
   }
 
+  /* A sum the data may lack: "inconnu (N sans valeur)" when no value is known,
+     "12 (3 sans valeur)" when some are; an unknown is never shown as 0. */
+  function known(value, unknown, digits) {
+    var n = unknown ? say(t.withoutValue, { n: fmt(unknown) }) : "";
+    if (value === null || value === undefined) return unknown ? say(t.unknownOf, { n: fmt(unknown) }) : t.unknown;
+    return fmt(value, digits) + (n ? " (" + n + ")" : "");
+  }
+
+  /* One distance wording everywhere (the public card's and the dossier's):
+     "1,7 km à vol d'oiseau · environ 29 min à pied". */
+  function distanceText(metres) {
+    var w = cfg.walking, minutes = Math.max(1, Math.round(metres * w.detour_factor / (w.speed_kmh * 1000 / 60)));
+    var d = metres < 1000 ? Math.round(metres / 10) * 10 + " m" : fmt(metres / 1000, 1) + " km";
+    var walk = minutes > 120 ? t.walkLong : minutes < 60 ? say(t.walkMinutes, { n: minutes })
+      : say(t.walkHours, { h: Math.floor(minutes / 60), m: ("0" + minutes % 60).slice(-2) });
+    return say(t.crowFlies, { distance: d }) + " · " + walk;
+  }
+
   function pct(value) { return value === null || value === undefined ? t.unknown : fmt(value * 100, 1) + " %"; }
 
   function say(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_m, k) { return values[k]; });
+    return template.replace(/%\((\w+)\)s/g, function (_m, k) { return values[k]; })
+      .replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
   }
 
   function getJSON(url) {
@@ -124,7 +143,40 @@
     });
   });
 
+  /* --- the planner on a phone: a tools drawer and a results sheet -------------------- */
+
+  var phone = window.matchMedia("(max-width: 760px)");
+  var workspace = document.querySelector(".workspace");
+  var toolsToggle = document.getElementById("tools-toggle");
+  var tools = document.getElementById("planner-tools");
+
+  function openTools(open, focus) {
+    workspace.classList.toggle("tools-open", open);
+    toolsToggle.setAttribute("aria-expanded", String(open));
+    if (open && focus !== false) tools.focus();
+    else if (!open && focus !== false && phone.matches) toolsToggle.focus();
+    if (!open) map.invalidateSize();
+  }
+  api.openTools = openTools;
+  toolsToggle.addEventListener("click", function () { openTools(!workspace.classList.contains("tools-open")); });
+  document.getElementById("tools-close").addEventListener("click", function () { openTools(false); });
+  /* A tool that needs the map (measure, add, draw) gives the screen back to it. */
+  tools.addEventListener("click", function (e) {
+    if (phone.matches && e.target.closest("[data-needs-map]")) openTools(false, false);
+  });
+  /* A feature chosen on the map opens its form in the drawer. */
+  var featureForm = document.getElementById("feature-form");
+  new MutationObserver(function () {
+    if (phone.matches && !featureForm.hidden) openTools(true, false);
+  }).observe(featureForm, { attributes: true, attributeFilter: ["hidden"] });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" || !phone.matches) return;
+    if (workspace.classList.contains("tools-open")) openTools(false);
+    else if (!resultsBody.hidden) { openResults(false); toggle.focus(); }
+  });
+
   function openResults(open) {
+    if (open && phone.matches) openTools(false, false);  /* the sheet takes the screen */
     resultsBody.hidden = !open;
     results.classList.toggle("is-collapsed", !open);
     splitter.hidden = !open;
@@ -169,7 +221,7 @@
     if (highlight) map.removeLayer(highlight);
     highlight = null;
     if (!layer) return;
-    highlight = layer.getLatLng
+    highlight = layer.getLatLng && !layer.getLayers
       ? L.circleMarker(layer.getLatLng(), { radius: 14, color: HIGHLIGHT, weight: 3, fill: false,
                                             interactive: false })
       : L.geoJSON(layer.toGeoJSON(), { interactive: false,
@@ -198,7 +250,10 @@
     var b = el("button", "row-select", text);
     b.type = "button";
     b.setAttribute("aria-label", label);
-    b.addEventListener("click", onSelect);
+    b.addEventListener("click", function (e) {
+      if (phone.matches) openResults(false);  /* on a phone the map is under the sheet */
+      onSelect(e);
+    });
     return b;
   }
 
@@ -226,7 +281,7 @@
   /* The estimated jobs, and what the register-only basis leaves out. */
   function jobsText(c) {
     var left = c.jobs_left_out || 0;
-    return fmt(c.jobs_estimate) + (left > 0 && c.jobs_basis !== "all"
+    return known(c.jobs_estimate, c.jobs_unknown) + (left > 0 && c.jobs_basis !== "all"
       ? " (" + say(t.jobsLeftOut, { n: fmt(left) }) + ")" : "");
   }
 
@@ -243,6 +298,23 @@
     });
     var s = q.toString();
     return s ? url + (url.indexOf("?") === -1 ? "?" : "&") + s : url;
+  }
+
+  /* What the results count: the active filters named, or none. */
+  function filtersNote() {
+    var parts = [];
+    Object.keys(cfg.filters).forEach(function (key) {
+      var chosen = filters[key] || [];
+      if (!chosen.length) return;
+      var labels = {};
+      cfg.filters[key][1].forEach(function (c) { labels[c[0]] = c[1]; });
+      var colon = document.documentElement.lang === "fr" ? " : " : ": ";
+      parts.push(cfg.filters[key][0] + colon + chosen.map(function (v) { return labels[v] || v; }).join(", "));
+    });
+    if (jobsAll.checked) parts.push(t.jobsBasisAll);
+    var p = el("p", "hint filters-note", parts.length ? say(t.activeFilters, { list: parts.join(" ; ") }) : t.noFilter);
+    if (parts.length) p.classList.add("has-filters");
+    return p;
   }
 
   function activeCount() {
@@ -311,7 +383,8 @@
   }
 
   function buildFilters() {
-    Object.keys(cfg.filters).forEach(function (key) {
+    /* the page draws them (no shift as it loads); built here only when it did not */
+    if (!filtersForm.querySelector("fieldset")) Object.keys(cfg.filters).forEach(function (key) {
       var spec = cfg.filters[key];
       var fs = el("fieldset");
       fs.appendChild(el("legend", null, spec[0]));
@@ -363,18 +436,17 @@
       style: { color: HIGHLIGHT, weight: 2, fillOpacity: 0.08, dashArray: "5 4" } }).addTo(map);
     catchBox.textContent = "";
     catchBox.appendChild(el("h3", null, (data.target ? data.target.name + " – " : "") +
-      say(t.within, { m: data.radius_m })));
+      say(t.withinDistance, { distance: distanceText(data.radius_m) })));
     var rows = [
       [t.companies, fmt(data.companies.count) + (data.companies.without_headcount
         ? " (" + data.companies.without_headcount + " " + t.withoutHeadcount + ")" : "")],
       [t.jobs, jobsText(data.companies)],
       [t.schools, fmt(data.schools.count)],
-      [t.students, fmt(data.schools.students) + (data.schools.without_students
-        ? " (" + data.schools.without_students + " " + t.withoutStudents + ")" : "")],
+      [t.students, known(data.schools.students, data.schools.without_students)],
       [t.coworking, fmt(data.coworking.count)],
-      [t.desks, fmt(data.coworking.desks)],
+      [t.desks, known(data.coworking.desks, data.coworking.without_desks)],
       [t.fibre, pct(data.fibre_coverage)],
-      [t.station, data.nearest_station_m === null ? t.unknown : fmt(data.nearest_station_m) + " m"]
+      [t.station, data.nearest_station_m === null ? t.unknown : distanceText(data.nearest_station_m)]
     ].concat(communeRows(data));
     var wrap = el("div", "figures-grid");
     wrap.appendChild(table([t.indicator, data.radius_m + " m"], rows));
@@ -383,10 +455,11 @@
       wrap.appendChild(table([cfg.filters["companies.sector"][0], t.companies, t.jobs],
         sectors.map(function (s) {
           var v = data.companies.by_sector[s];
-          return [cfg.sectors[s] || s, fmt(v.count), fmt(v.jobs_estimate)];
+          return [cfg.sectors[s] || s, fmt(v.count), known(v.jobs_estimate, v.jobs_unknown)];
         })));
     }
     catchBox.appendChild(wrap);
+    catchBox.appendChild(filtersNote());
     if (data.target) {
       var a = el("a", null, t.dossier);
       a.href = withFilters(cfg.urls.dossier, { layer: data.target.layer, id: data.target.id,
@@ -519,15 +592,19 @@
     return color;
   }
 
+  var areaOf = {};  /* cell rank -> the rank of its area's best cell */
   function selectCell(rank, zoom) {
     var tbody = suitBox.querySelector("#suitability-top tbody");
     if (!tbody) return;
+    rank = areaOf[rank] || rank;
     var row = tbody.querySelector('tr[data-rank="' + rank + '"]');
     markRow(tbody, row);
-    var cell = gridCells[rank];
-    if (cell) {
-      highlightLayer(cell);
-      if (zoom) map.fitBounds(cell.getBounds(), { maxZoom: 16, padding: [60, 60] });
+    var members = row ? row.getAttribute("data-ranks").split(",") : [String(rank)];
+    var cells = members.map(function (r) { return gridCells[r]; }).filter(Boolean);
+    if (cells.length) {
+      var group = L.featureGroup(cells);
+      highlightLayer(group);
+      if (zoom) map.fitBounds(group.getBounds(), { maxZoom: 16, padding: [60, 60] });
     }
   }
 
@@ -566,7 +643,7 @@
     legend.appendChild(el("strong", null, t.scoreLegend + " : "));
     SCORE_CLASSES.forEach(function (c, i) {
       var next = SCORE_CLASSES[i + 1] ? SCORE_CLASSES[i + 1][0] : 1;
-      var item = el("span", null, c[0].toFixed(1) + "–" + next.toFixed(1));
+      var item = el("span", null, fmt(c[0], 1) + "–" + fmt(next, 1));
       item.style.setProperty("--c", c[1]);
       legend.appendChild(item);
     });
@@ -578,6 +655,7 @@
     bar.setAttribute("role", "img");
     var words = [];
     cfg.criteria.forEach(function (c) {
+      if (cell.criteria && cell.criteria[c[0]] === null) return;  /* left out: no data */
       var part = el("span");
       part.style.width = (cell.shares[c[0]] * 100).toFixed(1) + "%";
       part.style.background = COLORS[c[0]];
@@ -589,21 +667,52 @@
     return bar;
   }
 
+  /* An area's name: its quarter and commune, the nearest landmark when another
+     area has the same name, a number when even that repeats. */
+  function areaName(cell) {
+    var p = cell.place || {};
+    var name = p.label || fmt(cell.lat, 5) + ", " + fmt(cell.lon, 5);
+    if (p.near) name += " · " + say(t.near, { name: p.near });
+    if (p.number) name += " (" + p.number + ")";
+    return name;
+  }
+
+  function leftOutNote(data) {
+    if (!data.left_out || !data.left_out.length) return null;
+    var labels = {};
+    cfg.criteria.forEach(function (c) { labels[c[0]] = c[1]; });
+    var used = cfg.criteria.filter(function (c) { return c[0] in data.weights_used; })
+      .map(function (c) { return c[1] + " " + Math.round(data.weights_used[c[0]] * 100) + " %"; });
+    var p = el("p", "status left-out", say(t.leftOut, {
+      criteria: data.left_out.map(function (c) { return labels[c]; }).join(", "),
+      weights: used.join(", ") }));
+    p.id = "suitability-left-out";
+    return p;
+  }
+
   function showSuitability(data) {
     drawGrid(data);
     suitBox.textContent = "";
+    var note = leftOutNote(data);
+    if (note) suitBox.appendChild(note);
     suitBox.appendChild(scoreLegend());
+    areaOf = {};
     var rows = data.top.map(function (cell) {
-      var place = cell.place && cell.place.label ? cell.place.label
-        : fmt(cell.lat, 5) + ", " + fmt(cell.lon, 5);
-      var go = rowButton(place, t.showOnMap + " : " + t.rank + " " + cell.rank + ", " + place,
+      var place = areaName(cell);
+      (cell.ranks || [cell.rank]).forEach(function (r) { areaOf[r] = cell.rank; });
+      var n = cell.cells || 1;
+      var go = rowButton(place, t.showOnMap + " : " + t.area + " " + (cell.area || cell.rank) + ", " + place,
                          function () { selectCell(cell.rank, true); });
-      return [String(cell.rank), go, fmt(cell.score, 3), sharesBar(cell)];
+      var what = el("span");
+      what.appendChild(go);
+      what.appendChild(el("span", "hint", " — " + (n === 1 ? t.oneCell : say(t.cellsN, { n: n }))));
+      return [String(cell.area || cell.rank), what, fmt(cell.score, 3), sharesBar(cell)];
     });
-    var tab = table([t.rank, t.place, t.score, t.shares], rows);
+    var tab = table([t.area, t.place, t.score, t.shares], rows);
     tab.id = "suitability-top";
     Array.prototype.forEach.call(tab.querySelectorAll("tbody tr"), function (tr, i) {
       tr.setAttribute("data-rank", String(data.top[i].rank));
+      tr.setAttribute("data-ranks", (data.top[i].ranks || [data.top[i].rank]).join(","));
     });
     suitBox.appendChild(tab);
     var key = el("p", "legend-row");
@@ -613,6 +722,7 @@
       key.appendChild(item);
     });
     suitBox.appendChild(key);
+    suitBox.appendChild(filtersNote());
     suitBox.setAttribute("data-ready", "true");
   }
 
@@ -663,8 +773,11 @@
     var v = r[key];
     if (key === "fibre_coverage") return pct(v);
     if (key === "suitability") return v === null ? t.unknown : fmt(v, 3);
-    if (key === "nearest_station_m") return v === null ? t.unknown : fmt(v) + " m";
+    if (key === "nearest_station_m") return v === null ? t.unknown : distanceText(v);
     if (key === "status") return (cfg.statuses[r.layer] || {})[v] || v;
+    if (key === "jobs_estimate") return known(v, r.jobs_unknown);
+    if (key === "students") return known(v, r.students_unknown);
+    if (key === "coworking_desks") return known(v, r.desks_unknown);
     return typeof v === "number" ? fmt(v) : v;
   }
 
@@ -748,6 +861,7 @@
     head.appendChild(el("th", null, t.dossier)).scope = "col";
     tab.appendChild(body);
     scenBox.appendChild(tab);
+    scenBox.appendChild(filtersNote());
     scenBox.setAttribute("data-ready", "true");
     if (scenSelected) selectScenario(scenSelected.layer, scenSelected.id, true);
   }
@@ -787,19 +901,39 @@
       var f = data.perimeter || data.area;
       figBox.textContent = "";
       figBox.appendChild(el("h3", null, data.perimeter ? data.perimeter.name : t.whole));
-      figBox.appendChild(table([t.indicator, t.value], [
-        [t.companies, fmt(f.establishments)], [t.jobs, jobsText(f)],
-        [t.schools, fmt(f.training_places)], [t.students, fmt(f.students)],
-        [t.coworking + " (" + t.openPlanned + ")", fmt(f.coworking_open) + " / " + fmt(f.coworking_planned)],
-        [t.desks + " (" + t.openPlanned + ")", fmt(f.desks_open) + " / " + fmt(f.desks_planned)],
-        [t.ftth, pct(f.ftth_share)]
-      ].concat(communeRows(f))));
+      var pub = data.perimeter ? {} : (data.published || {});
+      var rows = [
+        [t.companies, fmt(f.establishments), published(pub.establishments)], [t.jobs, jobsText(f), published(pub.jobs_estimate)],
+        [t.schools, fmt(f.training_places), ""], [t.students, known(f.students, f.students_unknown), published(pub.students)],
+        [t.coworking + " (" + t.openPlanned + ")", fmt(f.coworking_open) + " / " + fmt(f.coworking_planned), ""],
+        [t.desks + " (" + t.openPlanned + ")", known(f.desks_open, f.desks_open_unknown) + " / " +
+          known(f.desks_planned, f.desks_planned_unknown), ""],
+        [t.ftth, pct(f.ftth_share), published(pub.ftth_share, true)]
+      ].concat(communeRows(f).map(function (r) { return r.concat([""]); }));
+      var withPublished = Object.keys(pub).length > 0;
+      figBox.appendChild(table(withPublished ? [t.indicator, t.onMap, t.publishedFigure] : [t.indicator, t.value],
+        withPublished ? rows : rows.map(function (r) { return r.slice(0, 2); })));
       if (f.fibre_illustrative) figBox.appendChild(el("p", "hint", t.illustrative));
+      figBox.appendChild(filtersNote());
       figBox.setAttribute("data-ready", "true");
     }).catch(function (err) { fail(figBox, err); });
   }
   onShow.figures = runFigures;
   perimeterSelect.addEventListener("change", runFigures);
+
+  /* A figure published for the whole territory, with its source and date. */
+  function published(p, share) {
+    if (!p) return "";
+    var box = el("span", "published");
+    var value = share ? pct(p.value) : fmt(p.value);
+    box.appendChild(document.createTextNode((p.approximate ? t.about + " " : "") + value + " · " + p.label + " "));
+    var a = el("a", null, say(t.publishedSource, { date: p.date }));
+    a.href = p.url;
+    a.title = p.source;
+    a.rel = "noopener";
+    box.appendChild(a);
+    return box;
+  }
 
   /* --- the ecosystem over time: the tab and the year slider on the map ---------------- */
 
@@ -848,7 +982,7 @@
   function showTimeline(data) {
     timeBox.textContent = "";
     var scope = data.scope.kind === "perimeter" ? data.scope.name
-      : data.scope.kind === "catchment" ? say(t.within, { m: data.scope.radius_m }) : t.whole;
+      : data.scope.kind === "catchment" ? say(t.withinDistance, { distance: distanceText(data.scope.radius_m) }) : t.whole;
     timeBox.appendChild(el("h3", null, scope));
     var note = el("p", "hint", say(t.unknownDates, { n: data.unknown, total: data.total }));
     note.id = "timeline-unknown";
@@ -870,6 +1004,7 @@
     tab.className = "timeline-table";
     wrap.appendChild(tab);
     timeBox.appendChild(wrap);
+    timeBox.appendChild(filtersNote());
     timeBox.setAttribute("data-ready", "true");
   }
 

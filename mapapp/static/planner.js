@@ -30,6 +30,10 @@
     status.className = "status" + (kind ? " status-" + kind : "");
   }
 
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_m, k) { return values[k]; });
+  }
+
   function url(template, layer, id, suffix) {
     var u = template.replace("__layer__", encodeURIComponent(layer));
     if (id !== undefined && id !== null) u += "/" + encodeURIComponent(id);
@@ -681,7 +685,9 @@
         var li = el("li");
         li.appendChild(el("span", null, h.at.replace("T", " ").replace("Z", " UTC") + " — " +
           (t.actions[h.action] || h.action) + " " + t.by + " " + (h.author || "?") +
-          (h.version ? " (" + t.version + " " + h.version + ")" : "")));
+          (h.version ? " (" + t.version + " " + h.version + ")" : "") +
+          (h["import"] ? ", " + fill(t.importedFrom, { file: h["import"].file }) : "")));
+        if (i === 0 && h["import"]) li.appendChild(undoImportButton(layerName, h));
         if (i > 0 && h.after) {
           var b = el("button", "small", t.restore);
           b.type = "button";
@@ -691,6 +697,25 @@
         historyList.appendChild(li);
       });
     });
+  }
+
+  /* The whole import that made a change, undone at once (not row by row). */
+  function undoImportButton(layerName, h) {
+    var b = el("button", "small secondary", t.undoImport);
+    b.type = "button";
+    b.addEventListener("click", function () {
+      if (!window.confirm(fill(t.undoConfirm, { file: h["import"].file }))) return;
+      request("POST", url(cfg.urls.undoImport, layerName), { history_id: h.id }).then(function (res) {
+        if (res.status !== 200) {
+          say(fill(t.undoConflict, { error: (res.data && res.data.error) || res.status }), "error");
+          return;
+        }
+        say(fill(t.undone, res.data), "ok");
+        /* the map shows the layer as it was before the import */
+        setTimeout(function () { window.location.reload(); }, 1500);
+      });
+    });
+    return b;
   }
 
   function restore(layerName, id, historyId, version) {

@@ -224,6 +224,18 @@ class Store(ABC):
     # --- addresses: the Base Adresse Nationale of the study area (place search) ----
 
     @abstractmethod
+    def undo_import(
+        self, layer: str, history_id: int, author: str | None = None
+    ) -> dict:
+        """Undo, in one transaction, every change one import made to a layer planners
+        edit (given one of its history entries): features it added are deleted,
+        those it changed get their state before it, those it removed come back.
+        Conflict (nothing written) when one of them changed since the import;
+        NotFound when the entry is not an import's. Returns the counts
+        ``{"removed", "restored", "undeleted"}``; the history notes each change as
+        ``undo of <the import's note>``."""
+
+    @abstractmethod
     def replace_addresses(self, rows: list[tuple]) -> int:
         """Replace every stored address in one transaction; return the data version.
 

@@ -51,6 +51,13 @@ class PrivateStore(ABC):
         ``note`` says which import made a change, None for edits)."""
 
     @abstractmethod
+    def import_entries(self, layer: str, history_id: int) -> list[dict]:
+        """Every change one import made to a layer, given one of its history
+        entries: ``{"feature_id", "action", "before", "after", "note", "author"}``,
+        oldest first (the entries of one import share its note, author and time).
+        NotFound when the entry is not this layer's or not an import's."""
+
+    @abstractmethod
     def deleted(self, layer: str) -> list[dict]:
         """Features of a layer whose last change is a deletion (to recover them)."""
 
@@ -278,6 +285,42 @@ class SqlPrivateStore(PrivateStore):
                 **dict(zip(keys, r, strict=True)),
                 "before": self.db._load_state(r[5]),
                 "after": self.db._load_state(r[6]),
+            }
+            for r in rows
+        ]
+
+    def import_entries(self, layer: str, history_id: int) -> list[dict]:
+        p, h = self.P, self._t("history")
+        row = None
+        if isinstance(history_id, int) and 0 < history_id <= HISTORY_ID_MAX:
+            row = (
+                self._journal()
+                .execute(
+                    f"SELECT note, author, at FROM {h} WHERE hid = {p} AND layer = {p}"
+                    f" AND note IS NOT NULL AND note NOT LIKE {p}",
+                    (history_id, layer, "undo of %"),
+                )
+                .fetchone()
+            )
+        if row is None:
+            raise NotFound(f"no import entry {history_id} in {layer!r}")
+        author_is = f"author = {p}" if row[1] is not None else "author IS NULL"
+        rows = (
+            self._journal()
+            .execute(
+                f"SELECT feature_id, action, before, after, note, author FROM {h} "
+                f"WHERE layer = {p} AND note = {p} AND at = {p} AND {author_is} "
+                "ORDER BY hid",
+                (layer, row[0], row[2], *([row[1]] if row[1] is not None else [])),
+            )
+            .fetchall()
+        )
+        keys = ("feature_id", "action", "before", "after", "note", "author")
+        return [
+            {
+                **dict(zip(keys, r, strict=True)),
+                "before": self.db._load_state(r[2]),
+                "after": self.db._load_state(r[3]),
             }
             for r in rows
         ]

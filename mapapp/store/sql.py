@@ -22,7 +22,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import AlreadyExists, BadRequest, NotFound, TimeLimit
+from ..errors import AlreadyExists, BadRequest, Conflict, NotFound, TimeLimit
 from ..layers import REGISTRY, LayerSpec, get_spec
 from ..layers.builtin import LEGACY_PRECISIONS
 from ..layers.validation import check_text
@@ -724,6 +724,75 @@ class SqlStore(AddressTable, Store):
             self._bump(conn, layer)
         self._after_write()
         return saved
+
+    def undo_import(
+        self, layer: str, history_id: int, author: str | None = None
+    ) -> dict:
+        spec = self._spec(layer)
+        if not spec.editable:
+            raise BadRequest(f"{layer}: imports of this layer replace it whole")
+        entries = self.private.import_entries(layer, history_id)
+        note = f"undo of {entries[0]['note']}"[:500]
+        counts = {"removed": 0, "restored": 0, "undeleted": 0}
+        with self._write() as conn:
+            self._lock_ids(conn, layer)
+            now = self._unchanged_since(conn, spec, entries)
+            log = []
+            for e in entries:
+                fid, before = e["feature_id"], e["before"]
+                if e["action"] == "add":
+                    conn.execute(f"DELETE FROM {q(layer)} WHERE id = {self.P}", (fid,))
+                    log.append((layer, fid, "delete", author, now[fid], None, note))
+                    counts["removed"] += 1
+                    continue
+                props = {**before["properties"], "id": fid}
+                geom = shape(before["geometry"])
+                if e["action"] == "delete":
+                    self._insert(conn, spec, [props], [geom])
+                    conn.execute(
+                        f"UPDATE {q(layer)} SET version = {self.P} WHERE id = {self.P}",
+                        ((before.get("version") or 0) + 1, fid),
+                    )
+                    counts["undeleted"] += 1
+                else:
+                    self._set(conn, spec, fid, props, geom)
+                    counts["restored"] += 1
+                log.append(
+                    (
+                        layer,
+                        fid,
+                        "restore",
+                        author,
+                        now[fid],
+                        self._get(spec, fid),
+                        note,
+                    )
+                )
+            self._log_rows(conn, log)
+            self._bump(conn, layer)
+        self._after_write()
+        return counts
+
+    def _unchanged_since(self, conn, spec: LayerSpec, entries: list[dict]) -> dict:
+        """The current state (None: absent) of each feature an import wrote, locked;
+        Conflict naming those whose version is no longer the import's."""
+        now = {
+            e["feature_id"]: self._get(spec, e["feature_id"], lock=True)
+            if self._exists(conn, spec.name, e["feature_id"])
+            else None
+            for e in entries
+        }
+        changed = sorted(
+            {
+                e["feature_id"]
+                for e in entries
+                if (now[e["feature_id"]] or {}).get("version")
+                != (e["after"] or {}).get("version")
+            }
+        )
+        if changed:
+            raise Conflict(f"changed since the import: {', '.join(changed[:10])}")
+        return now
 
     # --- whole layers -----------------------------------------------------------------
 

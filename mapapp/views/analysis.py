@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from shapely.geometry import mapping
 
-from ..analysis.suitability import CRITERIA
+from ..analysis.suitability import CRITERIA, weights_used
 from ..maps.geojson import orient, to_geojson
+from ..territory import published_beside
 from . import params
 from .guards import login_required
 from .http import site
@@ -49,7 +50,8 @@ def catchment():
 @bp.get("/suitability")
 @login_required()
 def suitability():
-    """The suitability grid (GeoJSON cells) and the five best cells, explained."""
+    """The suitability grid (GeoJSON cells) and the five best areas, explained; the
+    criteria without data are named (``left_out``) with the weights really used."""
     filters, weights, cell = grid_options(request.args)
     jobs = params.jobs_basis(request.args)
     cells = site().grid(filters, weights, cell, jobs)
@@ -59,6 +61,9 @@ def suitability():
         {
             "cell_m": cell,
             "weights": weights,
+            # criteria without data are left out and the others renormalised
+            "left_out": cells.attrs.get("left_out", []),
+            "weights_used": weights_used(weights, cells.attrs.get("left_out", [])),
             "jobs_basis": jobs,
             "criteria": list(CRITERIA),
             "top": site().best_cells(cells, 5),
@@ -84,7 +89,11 @@ def figures():
     """Key figures of the whole area and, with ``perimeter=<id>``, of one perimeter."""
     filters = params.analysis_filters(request.args)
     jobs = params.jobs_basis(request.args)
-    out = {"area": site().key_figures(filters, jobs=jobs)}
+    out = {
+        "area": site().key_figures(filters, jobs=jobs),
+        # figures published for the whole territory, beside the map's own counts
+        "published": published_beside(site().territory.figures, params.current_lang()),
+    }
     if request.args.get("perimeter"):
         out["perimeter"] = site().key_figures(filters, request.args["perimeter"], jobs)
     return jsonify(out)

@@ -4,6 +4,7 @@ planners' editing of features (versions, If-Match, history)."""
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
@@ -302,8 +303,24 @@ def feature_delete(name: str, fid: str):
 @login_required()
 def feature_history(name: str, fid: str):
     """Every change of a feature: who, when, before and after."""
-    history = site().store.private.history(name, fid)
+    history = [
+        {**entry, "import": import_of(entry.get("note"))}
+        for entry in site().store.private.history(name, fid)
+    ]
     return jsonify({"layer": name, "id": fid, "history": history})
+
+
+IMPORT_NOTE = re.compile(
+    r"^(?P<kind>[\w-]+) import of (?P<file>.+) \((?P<mode>replace|merge)\)$"
+)
+
+
+def import_of(note: str | None) -> dict | None:
+    """Which import made a change (``kind``, ``file``, ``mode``), read from the
+    note the importers write ("generic import of sites.csv (merge)"); None for an
+    edit."""
+    found = IMPORT_NOTE.match(note or "")
+    return found.groupdict() if found else None
 
 
 @bp.post("/api/layers/<name>/features/<fid>/restore")
@@ -320,6 +337,16 @@ def feature_restore(name: str, fid: str):
         expected_version=params.if_match(required=False),
     )
     return with_etag(saved)
+
+
+@bp.post("/api/layers/<name>/imports/undo")
+@login_required()
+def import_undo(name: str):
+    """Undo a whole import (given one of its history entries): what it added is
+    removed, what it changed or removed comes back; 412 if one changed since."""
+    editable(name)
+    counts = site().store.undo_import(name, params.history_id(), author=g.user["name"])
+    return jsonify({"layer": name, **counts})
 
 
 @bp.get("/api/layers/<name>/deleted")

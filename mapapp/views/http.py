@@ -7,6 +7,7 @@ werkzeug's conditional-request handling, gzip when the browser accepts it.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import re
 
@@ -141,4 +142,21 @@ def html_page(
     )
     if private:
         response.headers["Cache-Control"] = "private, no-store"
+        _compress(response)
     return response
+
+
+GZIP_FROM_BYTES = 16_000  # a planner's page (the workspace: ~200 kB) goes gzipped
+
+
+def _compress(response) -> None:
+    """Gzip a large private page (never cached, so made for this one request) when
+    the browser accepts it: the workspace arrives in a third of the time on a phone."""
+    body = response.get_data()
+    if len(body) < GZIP_FROM_BYTES or "gzip" not in request.headers.get(
+        "Accept-Encoding", ""
+    ):
+        return
+    response.set_data(gzip.compress(body, 5))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")

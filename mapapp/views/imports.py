@@ -6,7 +6,6 @@ once, and every message is in the page language."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -261,9 +260,8 @@ def columns(token: str):
 def _option_defaults(kept: uploads.Upload, summary: FileSummary) -> dict:
     state = kept.state
     return {
-        "source": state.get("source")
-        or IMPORTERS[summary.kind].source
-        or os.path.splitext(kept.name)[0],
+        # never the file's name: a file name says nothing of who published the data
+        "source": state.get("source") or IMPORTERS[summary.kind].source or "",
         "edition": state.get("edition", ""),
         "publish": state.get("publish", False),
         "mode": state.get("mode")

@@ -10,17 +10,25 @@ from datetime import date
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
+from ..analysis import (
+    DEFAULT_RADIUS_M,
+    DETOUR_FACTOR,
+    MAX_RADIUS_M,
+    MIN_RADIUS_M,
+    WALK_KMH,
+    walk_minutes,
+)
 from ..analysis.charts import bar_chart
 from ..analysis.dossier import MAP_LAYERS
 from ..analysis.filters import filter_query
 from ..analysis.suitability import CRITERIA
 from ..errors import BadRequest, NotFound
 from ..exports import FORMATS, export_bytes, licence_of
-from ..layers import REGISTRY, tr
+from ..layers import REGISTRY, SYMBOLS, tr
 from ..layers.builtin import COMMON_FIELDS
 from ..maps import safe_json
 from ..maps.options import MapOptions
+from ..territory import published_beside
 from . import params
 from .guards import csrf_token, login_required
 from .http import attachment, csv_text, html_page, map_scripts, site
@@ -117,6 +125,26 @@ def editor_strings() -> dict:
         },
         "by": _("by"),
         "version": _("version"),
+        **import_history_strings(),
+    }
+
+
+def import_history_strings() -> dict:
+    """Words of an import in a feature's history, and of undoing it."""
+    return {
+        "importedFrom": _("imported from the file “%(file)s”"),
+        "undoImport": _("Undo this whole import"),
+        "undoConfirm": _(
+            "Undo the whole import of “%(file)s”: the features it added are removed, "
+            "those it changed or removed come back. Continue?"
+        ),
+        "undone": _(
+            "Import undone: %(removed)s removed, %(restored)s restored, "
+            "%(undeleted)s brought back."
+        ),
+        "undoConflict": _(
+            "This import cannot be undone: features it wrote have changed since (%(error)s)."
+        ),
     }
 
 
@@ -186,6 +214,7 @@ def editor_config(lang: str) -> dict:
             "features": url_for("api.feature_create", name="__layer__"),
             "deleted": url_for("api.layer_deleted", name="__layer__"),
             "places": url_for("api.places"),
+            "undoImport": url_for("api.import_undo", name="__layer__"),
         },
         "i18n": editor_strings(),
     }
@@ -281,6 +310,12 @@ def results_strings() -> dict:
         "filtersActive": _("%(n)s active filters"),
         "filtersReset": _("Filters reset: every feature is shown."),
         "within": _("Within %(m)s m on foot"),
+        "withinDistance": _("Within %(distance)s"),
+        # the public card's words for a distance and a walk (one wording everywhere)
+        "crowFlies": _("{distance} as the crow flies"),
+        "walkMinutes": _("about {n} min on foot"),
+        "walkHours": _("about {h} h {m} on foot"),
+        "walkLong": _("more than 2 hours on foot"),
         "jobsLeftOut": _("%(n)s more from press figures, not counted"),
         "communeLevelOnly": _(
             "Companies located at commune level only (not counted above)"
@@ -300,6 +335,31 @@ def results_strings() -> dict:
         "gridCleared": _("Suitability grid cleared."),
         "shares": _("Share of each criterion"),
         "chartAlt": _("Estimated digital jobs by sector"),
+        **unknown_strings(),
+    }
+
+
+def unknown_strings() -> dict:
+    """Words for values the data lacks, criteria left out, active filters and
+    the suitability areas."""
+    return {
+        "unknownOf": _("unknown (%(n)s without a value)"),
+        "withoutValue": _("%(n)s without a value"),
+        "leftOut": _(
+            "Left out for want of data: %(criteria)s. The other weights are "
+            "renormalised to %(weights)s."
+        ),
+        "activeFilters": _("Active filters: %(list)s."),
+        "noFilter": _("No filter: every feature counts."),
+        "area": _("Area"),
+        "oneCell": _("1 cell"),
+        "cellsN": _("%(n)s cells"),
+        "near": _("near %(name)s"),
+        "jobsBasisAll": _("press head counts included"),
+        "onMap": _("On the map"),
+        "publishedFigure": _("Published for the territory"),
+        "about": _("about"),
+        "publishedSource": _("source, %(date)s"),
     }
 
 
@@ -363,6 +423,8 @@ def analysis_config(lang: str) -> dict:
             "minCell": params.MIN_CELL_M,
             "maxCell": params.MAX_CELL_M,
         },
+        # how a walk is estimated from a distance, as the server does (walk_minutes)
+        "walking": {"speed_kmh": WALK_KMH, "detour_factor": DETOUR_FACTOR},
         "urls": analysis_urls(),
         "layers": [[n, tr(s.title, lang)] for n, s in REGISTRY.items()],
         "area": list(site().area.bounds),
@@ -393,11 +455,15 @@ def index():
     parts = map_parts(
         layers, lang, site().tiles, ui, opts.center, opts.zoom, gestures=False
     )
+    filters = filter_config(lang)
     html = render_template(
         "planner/index.html",
         map=parts,
         lang=lang,
         config=safe_json(editor_config(lang)),
+        # drawn with the page, not after it: nothing below them moves as it loads
+        filters=filters,
+        chosen={k: request.args.get(k, "").split(",") for k in filters},
     )
     return html_page(html, private=True, scripts=map_scripts(parts))
 
@@ -511,8 +577,9 @@ def figures_svg():
         )
     svg = bar_chart(
         _("Estimated digital jobs by sector – %(scope)s", scope=scope),
-        sorted(bars, key=lambda b: -b[1]),
+        sorted(bars, key=lambda b: -1 if b[1] is None else -b[1]),
         note=note,
+        unknown=_("unknown"),
     )
     response = current_app.response_class(svg, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-store"
@@ -528,15 +595,75 @@ def format_number(value: float, lang: str, digits: int = 0) -> str:
     return text.replace(",", "\u202f").replace(".", ",") if lang == "fr" else text
 
 
+def distance_words(metres: float, lang: str) -> str:
+    """One distance wording everywhere (the public card's, map.js distanceText):
+    "1,2 km as the crow flies · about 18 min on foot"."""
+    if metres < 1000:
+        distance = f"{round(metres / 10) * 10:.0f} m"
+    else:
+        distance = format_number(metres / 1000, lang, 1) + " km"
+    minutes = walk_minutes(metres)
+    if minutes > 120:
+        walk = _("more than 2 hours on foot")
+    elif minutes < 60:
+        walk = _("about {n} min on foot").format(n=minutes)
+    else:
+        walk = _("about {h} h {m} on foot").format(
+            h=minutes // 60, m=f"{minutes % 60:02d}"
+        )
+    return _("{distance} as the crow flies").format(distance=distance) + " · " + walk
+
+
+def distance_short(metres: float, lang: str) -> str:
+    """The same distance in a table cell, whose header says "as the crow flies ·
+    on foot": "1,2 km · 18 min"."""
+    words = distance_words(metres, lang)
+    distance = words.split(" ")[0] + " " + words.split(" ")[1]
+    minutes = walk_minutes(metres)
+    walk = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d}"
+    return f"{distance} · {walk}" if minutes <= 120 else f"{distance} · > 2 h"
+
+
+def walking_note(lang: str) -> str:
+    """How distances and walking times are measured (the dossier's caveats)."""
+    return _(
+        "Distances as the crow flies; times on foot estimated at {speed} km/h "
+        "on a path {detour} times as long as the straight line."
+    ).format(
+        speed=format_number(WALK_KMH, lang, 1),
+        detour=format_number(DETOUR_FACTOR, lang, 1),
+    )
+
+
+def legend_symbol(spec) -> str | None:
+    """The SVG points (12 px box) of a point layer's symbol, drawn from the one
+    symbol table the web map and the printed map use (layers.SYMBOLS); "" for the
+    circle, None for a layer of areas."""
+    if spec.geometry != "Point":
+        return None
+    points = SYMBOLS[spec.symbol].points
+    if points is None:
+        return ""
+    return " ".join(f"{6 + 4.2 * x:.2f},{6 + 4.2 * y:.2f}" for x, y in points)
+
+
 def dossier_labels(lang: str) -> dict:
     """Layer titles, sector and status labels and the legend of a dossier."""
     legend = []
     for name in MAP_LAYERS:
         spec = REGISTRY[name]
-        items = [(c.label, c.color) for c in spec.classes] or [
-            (tr(c.label, lang), c.color) for c in spec.categories
-        ]
-        legend.append({"title": tr(spec.title, lang), "items": items})
+        items = (
+            [(c.label, c.color) for c in spec.classes]
+            or [(tr(c.label, lang), c.color) for c in spec.categories]
+            or [(tr(spec.title, lang), spec.color)]
+        )
+        legend.append(
+            {
+                "title": tr(spec.title, lang),
+                "items": items,
+                "symbol": legend_symbol(spec),
+            }
+        )
     return {
         "legend": legend,
         "titles": {n: tr(s.title, lang) for n, s in REGISTRY.items()},
@@ -571,6 +698,13 @@ def dossier():
         d=result,
         map_src="data:image/png;base64," + base64.b64encode(result["map_png"]).decode(),
         fmt=lambda v, digits=0: format_number(v, lang, digits),
+        distance=lambda m: distance_words(m, lang),
+        distance_short=lambda m: distance_short(m, lang),
+        walking_note=walking_note(lang),
+        published=published_beside(site().territory.figures, lang),
+        left_out_labels=", ".join(
+            dict(criteria_labels())[c] for c in result.get("left_out", [])
+        ),
         filters=filter_query(filters),
         licences={
             name: " ; ".join(licence_of(key, lang)["title"] for key in keys)

@@ -20,14 +20,36 @@ def test_catchment_800m_counts_what_lies_within(prepared):
     assert result["companies"]["count"] == 3
     assert result["companies"]["jobs_estimate"] == 36.0
     assert result["companies"]["without_headcount"] == 1
+    # c's band is unknown: its sector's estimate is unknown (None), never 0
+    assert result["companies"]["jobs_unknown"] == 1
     assert result["companies"]["by_sector"] == {
-        "it_services": {"count": 1, "jobs_estimate": 0.0},
-        "software": {"count": 2, "jobs_estimate": 36.0},
+        "it_services": {"count": 1, "jobs_estimate": None, "jobs_unknown": 1},
+        "software": {"count": 2, "jobs_estimate": 36.0, "jobs_unknown": 0},
     }
     # s1 at 300 m is in, s2 at 900 m is out
     assert result["schools"] == {"count": 1, "students": 1000, "without_students": 0}
     # w1 open at 200 m counts; w3 is closed; w2 is 3 km away
     assert result["coworking"]["count"] == 1 and result["coworking"]["desks"] == 40
+    assert result["coworking"]["without_desks"] == 0
+
+
+def test_catchment_where_no_value_is_known_says_unknown_not_zero(prepared):
+    # around s2 (900 m north): one school, its student count unknown
+    result = catchment(prepared, wgs84(at(0, 1200)), 400)
+    assert result["schools"] == {"count": 1, "students": None, "without_students": 1}
+    # nothing at all in reach: the sums are a known 0
+    empty = catchment(prepared, wgs84(at(0, 20000)), 200)
+    assert empty["companies"]["jobs_estimate"] == 0
+    assert empty["schools"]["students"] == 0
+
+
+def test_known_sum_keeps_unknown_apart():
+    from mapapp.analysis import known_sum
+
+    assert known_sum([1.0, float("nan")]) == (1, 1)
+    assert known_sum([float("nan"), float("nan")]) == (None, 2)
+    assert known_sum([]) == (0, 0)
+    assert known_sum([1.5, 9.0], [True, False], 1) == (1.5, 1)
 
 
 def test_catchment_radius_boundary(prepared):

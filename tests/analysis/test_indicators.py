@@ -59,3 +59,28 @@ def test_bad_filters_name_the_parameter(args):
     with pytest.raises(BadRequest) as info:
         parse_filters(args)
     assert next(iter(args)) in info.value.message
+
+
+def test_key_figures_report_unknown_values_as_none_with_counts(world):
+    from mapapp.analysis import Prepared
+
+    world["companies"]["headcount_class"] = None
+    world["coworking"]["desks"] = None
+    world["schools"]["students"] = None
+    f = key_figures(Prepared(world))
+    assert f["jobs_estimate"] is None and f["jobs_unknown"] == 4
+    assert f["by_sector"]["software"] == {
+        "establishments": 3,
+        "jobs_estimate": None,
+        "jobs_unknown": 3,
+    }
+    assert f["students"] is None and f["students_unknown"] == 2
+    assert f["desks_open"] is None and f["desks_open_unknown"] == 1
+    assert f["desks_planned"] is None and f["desks_planned_unknown"] == 1
+
+
+def test_key_figures_count_unknown_beside_a_partial_sum(prepared):
+    f = key_figures(prepared)
+    # company c has no band: the estimate sums the three others and says so
+    assert f["jobs_estimate"] == 785.5 and f["jobs_unknown"] == 1
+    assert f["students"] == 1000 and f["students_unknown"] == 1

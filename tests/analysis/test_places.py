@@ -55,3 +55,30 @@ def test_name_cells_adds_a_place_to_each_top_cell():
     centre = gpd.GeoSeries([at(250, 250)], crs=2154).to_crs(4326).iloc[0]
     top = [{"rank": 1, "lat": centre.y, "lon": centre.x}]
     assert name_cells(top, None, fibre)[0]["place"]["label"] == "Battant"
+
+
+def test_namesake_areas_are_told_apart_by_their_nearest_landmark():
+    from mapapp.analysis.places import distinguish
+
+    def lonlat(dx, dy):
+        p = gpd.GeoSeries([at(dx, dy)], crs=2154).to_crs(4326).iloc[0]
+        return {"lon": p.x, "lat": p.y}
+
+    top = [
+        {"rank": 1, **lonlat(0, 0), "place": {"label": "Planoise"}},
+        {"rank": 2, **lonlat(2000, 0), "place": {"label": "Planoise"}},
+        {"rank": 3, **lonlat(9000, 0), "place": {"label": "Battant"}},
+    ]
+    landmarks = gpd.GeoDataFrame(
+        {"name": ["Lycée Ouest", "Gare Est"]},
+        geometry=[at(100, 0), at(2100, 0)],
+        crs=2154,
+    )
+    out = distinguish(top, landmarks)
+    assert [c["place"].get("near") for c in out] == ["Lycée Ouest", "Gare Est", None]
+    assert out[0]["place"]["near_m"] == 100
+    assert "number" not in out[0]["place"]
+    # without landmarks, namesakes are numbered
+    fresh = [dict(c, place={"label": "Planoise"}) for c in top[:2]]
+    again = distinguish(fresh, None)
+    assert [c["place"]["number"] for c in again] == [1, 2]

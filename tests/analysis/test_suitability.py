@@ -63,3 +63,37 @@ def test_top_cells_explain_the_ranking(prepared):
     assert [t["rank"] for t in top] == [1, 2, 3, 4, 5]
     assert top[0]["score"] >= top[-1]["score"]
     assert set(top[0]["shares"]) == set(CRITERIA)
+
+
+def test_a_criterion_without_data_is_left_out_and_weights_renormalised(world):
+    from mapapp.analysis import Prepared
+    from mapapp.analysis.suitability import weights_used
+
+    world["companies"]["headcount_class"] = None  # no band known: no jobs data
+    cells = score_grid(Prepared(world), DEFAULT_WEIGHTS, cell_m=250)
+    assert cells.attrs["left_out"] == ["jobs"]
+    others = [c for c in CRITERIA if c != "jobs"]
+    # the mean of the four others, not of five with jobs at 0
+    assert np.allclose(cells["score"], cells[others].to_numpy().mean(axis=1))
+    assert top_cells(cells, 1)[0]["criteria"]["jobs"] is None
+    used = weights_used(DEFAULT_WEIGHTS, cells.attrs["left_out"])
+    assert used == {c: 0.25 for c in others}
+
+
+def test_top_areas_merge_neighbouring_cells(prepared):
+    from mapapp.analysis.suitability import top_areas
+
+    cells = score_grid(prepared, DEFAULT_WEIGHTS, cell_m=250)
+    areas = top_areas(cells, 3)
+    assert [a["area"] for a in areas] == [1, 2, 3]
+    ranks = [r for a in areas for r in a["ranks"]]
+    assert len(ranks) == len(set(ranks)) and ranks[0] == 1
+    assert sum(a["cells"] for a in areas) == len(ranks)
+    centres = cells.set_index("rank")[["cx", "cy"]]
+    firsts = [centres.loc[a["ranks"][0]] for a in areas]
+    # two areas' best cells never touch (else they would be one area)
+    for i, a in enumerate(firsts):
+        for b in firsts[i + 1 :]:
+            assert max(abs(a.cx - b.cx), abs(a.cy - b.cy)) > 250 * 1.01
+    # every cell ranked above the last area's best cell is in some area
+    assert set(range(1, areas[-1]["rank"] + 1)) <= set(ranks)

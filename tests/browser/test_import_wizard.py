@@ -61,9 +61,10 @@ def test_a_french_csv_mapped_by_the_user_is_imported(admin_page, store, tmp_path
     assert violations(page) == []
     page.get_by_role("button", name="Continuer").click()
     page.wait_for_selector("h2:has-text('3. Source et publication')")
-    page.get_by_label("Source des données (affichée avec chaque objet) *").fill(
-        "Recensement des tiers-lieux 2026"
-    )
+    source = page.get_by_label("Source des données (affichée avec chaque objet) *")
+    # the file's name says nothing of who published the data: no default
+    assert source.input_value() == ""
+    source.fill("Recensement des tiers-lieux 2026")
     page.get_by_label("Édition (date des données, par ex. 2026-10)").fill("2026-10")
     assert page.get_by_label(
         "Garder les lignes importées non publiées", exact=False

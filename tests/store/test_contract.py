@@ -827,3 +827,59 @@ def test_store_bbox_count_is_exact_for_points_along_its_edges(store):
     assert 0 < inside < len(xs)
     assert store.count("coworking", bbox=bbox) == inside
     assert store.count("coworking", where=Intersects(box(*bbox))) == inside
+
+
+def _import_into_coworking(store):
+    """An import that adds one site, renames one and removes one (as the wizard
+    writes it); returns (ids before, the renamed id, the removed id)."""
+    frame = store.read("coworking").drop(columns=["version"])
+    before = sorted(frame["id"])
+    renamed, removed = frame["id"].iloc[0], frame["id"].iloc[1]
+    edited = frame[frame["id"] != removed].copy()
+    edited.loc[edited["id"] == renamed, "name"] = "Renommé par l'import"
+    added = edited.iloc[[0]].copy()
+    added["id"] = "ajout-de-l-import"
+    added["name"] = "Ajouté par l'import"
+    import pandas as pd
+
+    edited = edited.__class__(pd.concat([edited, added]), crs=edited.crs)
+    store.replace_layers(
+        {"coworking": edited}, author="paul", note="generic import of sites.csv (merge)"
+    )
+    return before, renamed, removed
+
+
+def test_store_undo_import_brings_the_layer_back(store):
+    before, renamed, removed = _import_into_coworking(store)
+    layer = store.read("coworking")
+    names = dict(zip(layer["id"], layer["name"], strict=True))
+    assert names[renamed] == "Renommé par l'import" and removed not in names
+    entry = store.private.history("coworking", "ajout-de-l-import")[0]
+    entries = store.private.import_entries("coworking", entry["id"])
+    assert sorted(e["action"] for e in entries) == ["add", "delete", "update"]
+    version = store.data_version()
+    counts = store.undo_import("coworking", entry["id"], author="alice")
+    assert counts == {"removed": 1, "restored": 1, "undeleted": 1}
+    after = store.read("coworking")
+    assert sorted(after["id"]) == before
+    assert "Renommé par l'import" not in set(after["name"])
+    assert store.data_version() > version
+    undo = store.private.history("coworking", renamed)[0]
+    assert undo["author"] == "alice" and undo["note"].startswith(
+        "undo of generic import"
+    )
+
+
+def test_store_undo_import_refuses_when_a_feature_changed_since(store):
+    _before, renamed, _removed = _import_into_coworking(store)
+    store.update("coworking", renamed, {"name": "Changé ensuite"}, author="alice")
+    entry = store.private.history("coworking", "ajout-de-l-import")[0]
+    version = store.data_version()
+    with pytest.raises(Conflict, match=renamed):
+        store.undo_import("coworking", entry["id"])
+    assert store.data_version() == version  # nothing written
+    assert "ajout-de-l-import" in set(store.read("coworking")["id"])
+    # an edit is not an import
+    edit = store.private.history("coworking", renamed)[0]
+    with pytest.raises(NotFound):
+        store.undo_import("coworking", edit["id"])

@@ -160,7 +160,9 @@ def test_jobs_estimate_counts_register_bands_unless_asked(api):
     everything = api("/api/analysis/figures?jobs=all").json["area"]
     assert register["jobs_basis"] == "register" and everything["jobs_basis"] == "all"
     # Flowbird, Maty and SilMach have press figures only: left out, and said so
-    assert register["jobs_estimate"] == 0
+    # no establishment has a register band: the estimate is unknown, not 0
+    assert register["jobs_estimate"] is None
+    assert register["jobs_unknown"] == register["establishments"] > 0
     assert register["jobs_left_out"] == everything["jobs_estimate"] > 1000
     assert api("/api/analysis/figures?jobs=press").status_code == 400
 
@@ -209,3 +211,43 @@ def test_filter_errors_speak_the_page_language(api, query, french, english):
         assert "companies.sector" in en.json["error"]  # the filters there are
     else:
         assert "software" in en.json["error"]  # the values expected
+
+
+def test_unknown_values_are_null_with_a_count_never_zero(api):
+    """Issue 19 item 3: no register band and no desk count are null in every
+    analysis twin, with how many features lack the value."""
+    area = api("/api/analysis/figures").json["area"]
+    for sector in area["by_sector"].values():
+        assert sector["jobs_estimate"] is None
+        assert sector["jobs_unknown"] == sector["establishments"]
+    rows = api("/api/analysis/scenarios").json["rows"]
+    assert rows
+    for row in rows:
+        if row["companies"]:
+            assert row["jobs_estimate"] is None and row["jobs_unknown"] > 0
+        else:  # nothing within reach: a known 0
+            assert row["jobs_estimate"] == 0 and row["jobs_unknown"] == 0
+        if row["coworking_desks"] is None:
+            assert row["desks_unknown"] > 0
+    catch = api("/api/analysis/catchment?lat=47.2378&lon=6.0241&radius=1500").json
+    assert catch["companies"]["count"] > 0
+    assert catch["companies"]["jobs_estimate"] is None
+    assert catch["companies"]["jobs_unknown"] == catch["companies"]["count"]
+
+
+def test_suitability_leaves_out_a_criterion_without_data(api):
+    data = api("/api/analysis/suitability?cell=1000").json
+    assert data["left_out"] == ["jobs"]
+    assert "jobs" not in data["weights_used"]
+    assert sum(data["weights_used"].values()) == pytest.approx(1.0, abs=1e-3)
+    for area in data["top"]:
+        assert area["criteria"]["jobs"] is None and area["jobs_within"] is None
+        assert area["shares"]["jobs"] == 0
+    # the five best areas are five distinct places
+    labels = [
+        (a["place"]["label"], a["place"].get("near"), a["place"].get("number"))
+        for a in data["top"]
+    ]
+    assert len(set(labels)) == len(labels)
+    ranks = [r for a in data["top"] for r in a["ranks"]]
+    assert len(ranks) == len(set(ranks))

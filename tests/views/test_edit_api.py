@@ -202,3 +202,45 @@ def test_spiky_or_crossing_perimeters_refused_in_the_page_language(api):
     assert crossing.json["problems"][0]["message"] == (
         "Le contour se recoupe près de 6.005, 47.245 : redessinez-le sans croisement."
     )
+
+
+def test_the_history_names_the_imported_file_and_a_whole_import_is_undone(api, store):
+    """Issue 19 item 5: the history says which file an import came from, and one
+    request undoes the whole import, not row by row."""
+    frame = store.read("coworking").drop(columns=["version"])
+    first = frame["id"].iloc[0]
+    edited = frame.copy()
+    edited.loc[edited["id"] == first, "name"] = "Nom venu du fichier"
+    store.replace_layers(
+        {"coworking": edited},
+        author="paul",
+        note="generic import of recensement-2026.csv (merge)",
+    )
+    history = api("GET", f"/api/layers/coworking/features/{first}/history").json
+    entry = history["history"][0]
+    assert entry["author"] == "paul"
+    assert entry["import"] == {
+        "kind": "generic",
+        "file": "recensement-2026.csv",
+        "mode": "merge",
+    }
+    undone = api(
+        "POST", "/api/layers/coworking/imports/undo", {"history_id": entry["id"]}
+    )
+    assert undone.status_code == 200, undone.json
+    assert undone.json["restored"] == 1
+    assert store.get("coworking", first)["properties"]["name"] != "Nom venu du fichier"
+    # done once: the features have changed since, a second undo is refused
+    again = api(
+        "POST", "/api/layers/coworking/imports/undo", {"history_id": entry["id"]}
+    )
+    assert again.status_code == 412
+    # an edit is not an import
+    edit = api("GET", f"/api/layers/coworking/features/{first}/history").json
+    assert edit["history"][0]["import"] is None
+    wrong = api(
+        "POST",
+        "/api/layers/coworking/imports/undo",
+        {"history_id": edit["history"][0]["id"]},
+    )
+    assert wrong.status_code == 404
