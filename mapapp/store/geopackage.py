@@ -557,6 +557,12 @@ class GeoPackageStore(SqlStore):
         )
         if layer:
             _touch_contents(conn, layer)
+            # a layer without a mark (a store made before layers had versions)
+            # is as old as the data before this write
+            conn.executemany(
+                "INSERT OR IGNORE INTO mapapp_meta VALUES (?, ?)",
+                [(f"{LAYER_KEY}{name}", str(version - 1)) for name in REGISTRY],
+            )
             _set_layer_versions(conn, [layer], version)
         return version
 

@@ -334,6 +334,13 @@ class PostGISStore(SqlStore):
             ).fetchone()[0]
         )
         if layer:
+            # a layer without a mark (a store made before layers had versions)
+            # is as old as the data before this write
+            for name in REGISTRY:
+                conn.execute(
+                    "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (f"{LAYER_KEY}{name}", str(version - 1)),
+                )
             _set_layer_versions(conn, [layer], version)
         return version
 
