@@ -73,7 +73,7 @@ def name_cells(top: list[dict], zones, fibre) -> list[dict]:
 
 
 def distinguish(top: list[dict], landmarks: gpd.GeoDataFrame | None) -> list[dict]:
-    """Areas that would read alike ("Planoise, Besançon" twice) told apart: each
+    """Areas that would read alike (the same quarter and commune twice) told apart: each
     gets ``place["near"]``, the nearest named landmark (a station, a school, a
     coworking place) and its distance, and, when even that repeats, a ``number``
     (1, 2...) among its namesakes."""

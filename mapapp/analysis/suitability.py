@@ -141,7 +141,13 @@ def score_grid(
     d_cow = _nearest(centres, data.coworking.geometry.values)
     cells["coworking_m"] = d_cow
     cells["underserved"] = np.clip(d_cow / COWORKING_SCALE_M, 0, 1)
-    left_out = criteria_without_data(data)
+    return _score(cells.drop(columns=["centre"]), weights, criteria_without_data(data))
+
+
+def _score(cells: gpd.GeoDataFrame, weights: dict, left_out: list[str]):
+    """The cells with ``score`` (weighted mean of the criteria but those
+    ``left_out``), each criterion's ``*_share`` and ``rank``; ``attrs["left_out"]``
+    names the criteria left out."""
     w = np.array(
         [0.0 if c in left_out else weights.get(c, 0.0) for c in CRITERIA], dtype=float
     )
@@ -153,7 +159,6 @@ def score_grid(
     for i, name in enumerate(CRITERIA):
         cells[f"{name}_share"] = shares[:, i]
     cells["rank"] = cells["score"].rank(ascending=False, method="first").astype(int)
-    cells = cells.drop(columns=["centre"])
     cells.attrs["left_out"] = left_out
     return cells
 
