@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import resource
+import sys
 import threading
 import time
 
@@ -45,6 +46,7 @@ MAX_HEADER_BYTES = 64 * 1024  # request line and headers
 # beyond a JSON feature's limit, before it is read (path as the app sees it).
 UPLOAD_PATH = "/planner/import"
 SMALL_BODY = MAX_JSON_BODY + 64 * 1024
+SWITCH_INTERVAL_S = 0.001  # Python's default is 5 ms
 SPARE_DESCRIPTORS = 64  # for the store, logs, uploads and GDAL's temporary files
 
 
@@ -176,6 +178,9 @@ def make_server(
     connections open from one address (None: no such limit, behind a proxy)."""
     from waitress import create_server
 
+    # a thread answering /healthz waits for the interpreter lock behind one that
+    # computes (a spatial filter, a map build) up to this long at each step
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     wsgi = create_server(app, host=host, port=port, **options)
     servers = getattr(wsgi, "map", None)
     targets = (

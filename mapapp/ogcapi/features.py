@@ -590,7 +590,7 @@ def _page(store: Store, spec: LayerSpec, query: ItemsQuery) -> gpd.GeoDataFrame:
 
 
 _SPATIAL = threading.BoundedSemaphore(MAX_SPATIAL_QUERIES)
-WAIT_S = 1.0  # a spatial filter waits this long for its turn
+WAIT_S = 0.1  # a spatial filter waits this long for its turn (holding a thread)
 
 
 @contextmanager
