@@ -237,7 +237,7 @@ def _make_room(server) -> None:
     recent = time.time() - 1  # a connection just accepted has not spoken yet
     idle = [
         channel
-        for channel in server.active_channels.values()
+        for channel in list(server.active_channels.values())  # a copy: workers close
         if not channel.requests
         and not channel.will_close
         and channel.creation_time < recent
