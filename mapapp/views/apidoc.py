@@ -192,9 +192,11 @@ def _operation(rule, view, method: str) -> dict:
 
 def _required(parameters: list, parser: str, called: list) -> list:
     """The parameters a view cannot do without: lat and lon where no site can be
-    named instead. (If-Match, which a change or a deletion needs, stays optional
-    here: without it the answer is RFC 6585's 428, which the description says.)"""
-    needed = parser == "place" and "catchment_target" not in called
+    named instead, If-Match for a change or a deletion (without it the answer is
+    RFC 6585's 428)."""
+    needed = parser == "if_match" or (
+        parser == "place" and "catchment_target" not in called
+    )
     return [{**p, "required": True} for p in parameters] if needed else parameters
 
 

@@ -65,6 +65,8 @@ def number(
     high: float | None = None,
 ) -> float:
     """A numeric parameter, checked; errors name it and say why."""
+    if len(getattr(args, "getlist", lambda _n: ())(name)) > 1:
+        raise BadRequest(_("Parameter %(param)s is given more than once.", param=name))
     raw = args.get(name)
     if raw is None or raw == "":
         if default is None:

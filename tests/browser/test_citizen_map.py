@@ -597,8 +597,10 @@ def test_data_browser_of_a_large_layer_opens_commune_level_ones_on_their_badge(
     panel.locator(".mapapp-browse-item").first.wait_for()
     listed = set(panel.locator(".mapapp-browse-name").all_inner_texts())
     assert set(at_commune["name"]) & listed, listed
-    panel.get_by_label("Le nom contient").fill(name[:12])
-    item = panel.locator(".mapapp-browse-item", has_text=name)
+    panel.get_by_label(re.compile(r"^Nom\b.* contient$")).fill(name[:12])
+    item = panel.locator(".mapapp-browse-item").filter(
+        has=page.locator(".mapapp-browse-name", has_text=re.compile(f"^{re.escape(name)}$"))
+    )
     item.wait_for()
     item.click()
     card = page.locator(".mapapp-card", has_text=name)
