@@ -362,6 +362,7 @@ def _detail_page(c: dict, errors=(), reply=None, status: int = 200):
         proposed=point,
         sketch=_sketch(current, point),
         labels=_labels(c["layer"]),
+        history=_history(c, current),
         tiles=site().tiles.url,
         tiles_credit=_plain(site().tiles.attribution),
         title=tr(get_spec(c["layer"]).title, _lang()),
@@ -407,6 +408,28 @@ def _sketch(current: dict | None, proposed: dict) -> dict:
     out["svg"] = ('<svg viewBox="0 0 240 180" aria-hidden="true" '
                   'xmlns="http://www.w3.org/2000/svg"><rect width="240" '
                   'height="180" fill="#f4f6f8"/>' + "".join(dots) + "</svg>")  # fmt: skip
+    return out
+
+
+def _history(c: dict, current: dict | None) -> list[dict]:
+    """The last changes of the feature a decided contribution touched, in words
+    (an accepted contribution credits the public, never who sent it)."""
+    if c["status"] != "accepted" or current is None:
+        return []
+    actions = {"add": _("created"), "update": _("changed"), "delete": _("deleted"),
+               "restore": _("restored")}  # fmt: skip
+    out = []
+    for h in site().store.private.history(c["layer"], current["id"])[:5]:
+        day = (h["at"] or "")[:10]
+        if h["author"] == core.AUTHOR and h["action"] == "add":
+            what = _("added after a public contribution (%(date)s)", date=day)
+        elif h["author"] == core.AUTHOR:
+            what = _("corrected after a public contribution (%(date)s)", date=day)
+        else:
+            action = actions.get(h["action"], h["action"])
+            what = _("%(action)s by %(author)s (%(date)s)", action=action,
+                     author=h["author"] or "?", date=day)  # fmt: skip
+        out.append({"version": h["version"], "text": what})
     return out
 
 
