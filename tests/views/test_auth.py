@@ -158,6 +158,7 @@ def _routes(app):
         "fmt": "csv",
         "token": "an-upload-token-of-the-wizard",
         "unknown": "nothing/here",
+        "cid": "1",
     }
     for rule in app.url_map.iter_rules():
         path = rule.rule
@@ -196,8 +197,18 @@ PUBLIC_GET = {
     "ogc.queryables",
     "ogc.schema",
     "ogc.not_found",
+    # the public's contributions (issue 23): the forms, their thanks, a form token
+    "contributions.form",
+    "contributions.thanks",
+    "contributions.api_form_token",
 }
-PUBLIC_POST = {"auth.login", "auth.logout"}  # sign-in and sign-out themselves
+# sign-in and sign-out themselves; a contribution of the public (issue 23)
+PUBLIC_POST = {
+    "auth.login",
+    "auth.logout",
+    "contributions.send",
+    "contributions.api_submit",
+}
 
 
 def test_every_other_route_needs_credentials(app):
