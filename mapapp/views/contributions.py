@@ -185,8 +185,14 @@ def _submit(data: dict) -> dict:
     if not data.get("feature_id"):
         data["kind"] = "new"
     return core.submit(
-        site().store, data, request.remote_addr or "?", _secret(), _limits()
-    )
+        site().store, data, request.remote_addr or "?", _secret(), _limits(),
+        published=_published,
+    )  # fmt: skip
+
+
+def _published(layer: str, fid: str) -> bool:
+    """Whether a feature is on the public map (from the cached snapshot)."""
+    return site().snapshot(layer).index_of(fid) is not None
 
 
 @bp.get("/contribute/thanks")
@@ -213,7 +219,8 @@ def api_submit():
     if not isinstance(data, dict):
         raise BadRequest("a JSON object expected")
     data = {k: data.get(k) for k in (*FORM_FIELDS, "lang")}
-    core.submit(site().store, data, request.remote_addr or "?", _secret(), _limits())
+    core.submit(site().store, data, request.remote_addr or "?", _secret(), _limits(),
+                published=_published)  # fmt: skip
     response = jsonify({"status": "received"})
     response.status_code = 202
     return response
