@@ -358,3 +358,25 @@ def test_inbox_pages_through_many(client, store):
     second = client.get("/planner/contributions?page=2").get_data(as_text=True)
     assert first.count("/planner/contributions/") >= INBOX_PAGE
     assert "Lieu 104" in second and "Lieu 104" not in first
+
+
+def test_cards_link_to_the_form_in_a_new_tab_only_from_the_embed(client):
+    embed = client.get("/embed?lang=en").get_data(as_text=True)
+    full = client.get("/?lang=en").get_data(as_text=True)
+    assert '"newTab": true' in embed.replace('"newTab":true', '"newTab": true')
+    assert '"newTab": false' in full.replace('"newTab":false', '"newTab": false')
+    assert "Suggest a place or a company" in embed
+
+
+def test_openapi_documents_the_contribution_bodies(client):
+    paths = client.get("/api/openapi.json").json["paths"]
+    post = paths["/api/contributions"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert "form_token" in body["required"] and post["security"] == []
+    assert {"202", "429"} <= set(post["responses"]) and "201" not in post["responses"]
+    patch = paths["/api/contributions/{cid}"]["patch"]
+    assert (
+        patch["security"]
+        and "action"
+        in (patch["requestBody"]["content"]["application/json"]["schema"]["required"])
+    )
