@@ -380,3 +380,28 @@ def test_openapi_documents_the_contribution_bodies(client):
         and "action"
         in (patch["requestBody"]["content"]["application/json"]["schema"]["required"])
     )
+
+
+@pytest.mark.postgis
+def test_the_whole_flow_on_postgis(pg_database, tmp_path):
+    """The same routes on a PostGIS store: the private schema holds it all."""
+    from mapapp import create_app
+    from tests.conftest import SEED
+    from tests.postgis import schema_url
+
+    app = create_app({"TESTING": True, "DATABASE_URL": schema_url(pg_database),
+                      "INSTANCE_PATH": str(tmp_path / "pg"), "DATA_DIR": str(SEED),
+                      "TILES": "none", "SECRET_KEY": SECRET})  # fmt: skip
+    store = app.extensions["mapapp.site"].store
+    client = app.test_client()
+    assert post(client, report()).status_code == 202
+    assert post(client, report(text="http://a http://b http://c"),
+                address="192.0.2.5").status_code == 202  # fmt: skip
+    assert store.private.contribution_counts() == {"new": 1, "held": 1}
+    [c] = store.private.contributions(("new",))
+    core.decide(store, c["id"], "accept", "alice")
+    assert store.get("companies", "flowbird")["geometry"].x == 6.0201
+    assert store.private.history("companies", "flowbird")[0]["author"] == core.AUTHOR
+    assert store.private.contribution(c["id"])["email"] is None
+    assert "<td>1</td>" in client.get("/data").get_data(as_text=True)
+    app.extensions["mapapp.site"].close()
