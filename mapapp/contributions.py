@@ -62,6 +62,9 @@ MAX_FORM_AGE_S = 24 * 3600
 WINDOW_S = 3600  # the rate limits count contributions over this window
 DUPLICATE_S = 24 * 3600
 HONEYPOT = "homepage"  # a field hidden from people; bots fill it
+# messages the forms translate (mapapp/views/contributions.py)
+TOO_FAST = "the form was filled too fast or is too old: try again"
+NEEDS_PLACE = "a new place needs a name and a location"
 _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 TEXT_FIELDS = ("name", "address", "website", "category", "text")
@@ -180,7 +183,7 @@ def clean(data: dict, area) -> dict:
         if layer not in OPEN_LAYERS:
             raise BadRequest(f"layer: one of {', '.join(OPEN_LAYERS)}")
         if not body["name"] or "lon" not in body:
-            raise BadRequest("a new place needs a name and a location")
+            raise BadRequest(NEEDS_PLACE)
         fid = None
     elif not fid:
         raise BadRequest("feature_id: which feature is wrong")
@@ -221,7 +224,7 @@ def submit(store: Store, data: dict, address: str, secret: str, limits: Limits,
         raise BadRequest("refused")
     age = fill_time(secret, data.get("form_token"), now)
     if age is None or age < limits.min_fill_s or age > MAX_FORM_AGE_S:
-        raise BadRequest("the form was filled too fast or is too old: try again")
+        raise BadRequest(TOO_FAST)
     values = clean(data, store.area)
     _check_target(store, values, published)
     row = {

@@ -176,8 +176,22 @@ def send():
         return _form_page(data, [_("Too many contributions for now: try later.")],
                           status=429)  # fmt: skip
     except BadRequest as exc:
-        return _form_page(data, [exc.message], status=400)
+        data["form_token"] = core.form_token(_secret())  # a fresh start for the fix
+        return _form_page(data, [_form_error(exc.message)], status=400)
     return redirect(url_for("contributions.thanks", lang=_lang()))
+
+
+def _form_error(message: str) -> str:
+    """What went wrong, in the visitor's language where it is one of ours."""
+    known = {
+        core.TOO_FAST: _("The form was sent too fast or is too old: send it again."),
+        core.NEEDS_PLACE: _(
+            "A new place needs a name and a location: search its address and "
+            "choose it, or put the point on the map."
+        ),
+        "refused": _("The form could not be sent."),
+    }
+    return known.get(message, _("Please check the form: %(problem)s", problem=message))
 
 
 def _submit(data: dict) -> dict:

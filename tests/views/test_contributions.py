@@ -405,3 +405,21 @@ def test_the_whole_flow_on_postgis(pg_database, tmp_path):
     assert store.private.contribution(c["id"])["email"] is None
     assert "<td>1</td>" in client.get("/data").get_data(as_text=True)
     app.extensions["mapapp.site"].close()
+
+
+def test_form_errors_are_in_the_visitors_language(client, store):
+    sent = client.post("/contribute?lang=fr", data={
+        "kind": "new", "layer": "coworking", "name": "Sans lieu",
+        "form_token": token()})  # fmt: skip
+    page = sent.get_data(as_text=True)
+    assert sent.status_code == 400 and "Un nouveau lieu demande" in page
+    trapped = client.post("/contribute?lang=en", data={
+        "kind": "new", "layer": "coworking", "name": "Bot", "lon": "6.02",
+        "lat": "47.24", "homepage": "http://x", "form_token": token()})  # fmt: skip
+    assert trapped.status_code == 400
+    assert "The form could not be sent." in trapped.get_data(as_text=True)
+    assert store.private.contribution_counts() == {}
+    ok = client.post("/contribute?lang=en", data={
+        "kind": "new", "layer": "coworking", "name": "Placed", "lon": "6.02",
+        "lat": "47.24", "form_token": token()})  # fmt: skip
+    assert ok.status_code == 302 and "/contribute/thanks" in ok.headers["Location"]
