@@ -197,16 +197,15 @@ PUBLIC_GET = {
     "ogc.queryables",
     "ogc.schema",
     "ogc.not_found",
-    # the public's contributions (issue 23): the forms, their thanks, a form token
+    # the public's reports and proposals (issue 23): forms anyone may fill
     "contributions.form",
     "contributions.thanks",
     "contributions.api_form_token",
 }
-# sign-in and sign-out themselves; a contribution of the public (issue 23)
 PUBLIC_POST = {
-    "auth.login",
+    "auth.login",  # sign-in and sign-out themselves
     "auth.logout",
-    "contributions.send",
+    "contributions.send",  # the public's contributions, moderated (issue 23)
     "contributions.api_submit",
 }
 
