@@ -258,7 +258,7 @@ def _statuses(value: str | None) -> tuple[str, ...]:
 def _page_args() -> tuple[int, int]:
     try:
         limit = min(max(int(request.args.get("limit", PAGE)), 1), 500)
-        offset = max(int(request.args.get("offset", 0)), 0)
+        offset = min(max(int(request.args.get("offset", 0)), 0), 10**9)
     except ValueError:
         raise BadRequest("limit and offset: integers") from None
     return limit, offset
