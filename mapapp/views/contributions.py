@@ -256,12 +256,14 @@ def _statuses(value: str | None) -> tuple[str, ...]:
 
 
 def _page_args() -> tuple[int, int]:
-    try:
-        limit = min(max(int(request.args.get("limit", PAGE)), 1), 500)
-        offset = min(max(int(request.args.get("offset", 0)), 0), 10**9)
-    except ValueError:
-        raise BadRequest("limit and offset: integers") from None
-    return limit, offset
+    """``limit`` (1 to 500) and ``offset`` (0 or more); BadRequest otherwise."""
+    limit, offset = (
+        request.args.get("limit", str(PAGE)),
+        request.args.get("offset", "0"),
+    )
+    if not (limit.isdigit() and offset.isdigit() and 1 <= int(limit) <= 500):
+        raise BadRequest("limit: 1 to 500; offset: 0 or more")
+    return int(limit), min(int(offset), 10**9)
 
 
 @bp.get("/api/contributions")
@@ -269,9 +271,12 @@ def _page_args() -> tuple[int, int]:
 def api_list():
     """Contributions of some statuses (default: the inbox), for planners."""
     limit, offset = _page_args()
+    layer = request.args.get("layer") or None
+    if layer and len(layer) > 64:
+        raise BadRequest("layer: 64 characters at most")
     rows = site().store.private.contributions(
         _statuses(request.args.get("status")),
-        request.args.get("layer") or None,
+        layer,
         limit,
         offset,
     )
