@@ -139,8 +139,11 @@ def probe(port: int, stop: threading.Event, out: list[float]) -> None:
 def stats(values: list[float]) -> str:
     values = sorted(values)
     p95 = values[max(int(len(values) * 0.95) - 1, 0)]
+    p99 = values[max(int(len(values) * 0.99) - 1, 0)]
+    under = sum(v < 200 for v in values)
     return (f"median {statistics.median(values):.1f} ms, p95 {p95:.1f} ms, "
-            f"max {values[-1]:.1f} ms ({len(values)} requests)")  # fmt: skip
+            f"p99 {p99:.1f} ms, max {values[-1]:.1f} ms; {under} of "
+            f"{len(values)} under 200 ms")  # fmt: skip
 
 
 def inbox_times(tmp: str, port: int) -> list[str]:
@@ -177,6 +180,7 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=8)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        print(f"load average before: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
         proc, port = start_server(tmp, args.overall)
         try:
             idle = [request(port, "GET", "/healthz")[1] for _ in range(20)]
@@ -192,6 +196,7 @@ def main() -> None:
             print(f"  POST /api/contributions: {stats(sent['times'])}")
             print(f"  /healthz idle: {stats(idle)}")
             print(f"  /healthz during the flood: {stats(during)}")
+            print(f"  load average after the flood: {os.getloadavg()[0]:.1f}")
             print("inbox after the flood:")
             print("\n".join(inbox_times(tmp, port)))
         finally:

@@ -62,6 +62,9 @@ MAX_FORM_AGE_S = 24 * 3600
 WINDOW_S = 3600  # the rate limits count contributions over this window
 DUPLICATE_S = 24 * 3600
 HONEYPOT = "homepage"  # a field hidden from people; bots fill it
+# messages the forms translate (mapapp/views/contributions.py)
+TOO_FAST = "the form was filled too fast or is too old: try again"
+NEEDS_PLACE = "a new place needs a name and a location"
 _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 TEXT_FIELDS = ("name", "address", "website", "category", "text")
@@ -180,7 +183,7 @@ def clean(data: dict, area) -> dict:
         if layer not in OPEN_LAYERS:
             raise BadRequest(f"layer: one of {', '.join(OPEN_LAYERS)}")
         if not body["name"] or "lon" not in body:
-            raise BadRequest("a new place needs a name and a location")
+            raise BadRequest(NEEDS_PLACE)
         fid = None
     elif not fid:
         raise BadRequest("feature_id: which feature is wrong")
@@ -188,33 +191,42 @@ def clean(data: dict, area) -> dict:
             "body": {k: v for k, v in body.items() if v is not None}}  # fmt: skip
 
 
-def _check_target(store: Store, values: dict) -> None:
-    """The layer is public and the reported feature exists and is public."""
+def _check_target(store: Store, values: dict, published=None) -> None:
+    """The layer is public and the reported feature exists and is public
+    (``published(layer, id)`` answers from a snapshot when the caller has one)."""
     try:
         spec = get_spec(values["layer"])
     except (KeyError, NotFound):
         raise BadRequest("layer: unknown") from None
     if not spec.public:
         raise BadRequest("layer: unknown")
-    if values["feature_id"]:
-        feature = store.get(spec.name, values["feature_id"])  # NotFound
-        if spec.publishable and feature["properties"].get("published") is not True:
+    fid = values["feature_id"]
+    if not fid:
+        return
+    if published is not None:
+        if not published(spec.name, fid):
             raise NotFound("no such feature")
+        return
+    feature = store.get(spec.name, fid)  # NotFound
+    if spec.publishable and feature["properties"].get("published") is not True:
+        raise NotFound("no such feature")
 
 
 def submit(store: Store, data: dict, address: str, secret: str, limits: Limits,
-           now: float | None = None) -> dict:  # fmt: skip
+           now: float | None = None, published=None) -> dict:  # fmt: skip
     """Check and store one contribution; ``{"id", "status"}`` (the status is for
     tests and planners, never shown to the visitor). BadRequest for the honeypot,
-    a form filled too fast, or a bad value; RateLimited past the limits."""
+    a form filled too fast, or a bad value; RateLimited past the limits.
+    ``published(layer, id)``: whether a feature is on the public map, from the
+    caller's snapshot (else the store is read)."""
     now = time.time() if now is None else now
     if data.get(HONEYPOT):
         raise BadRequest("refused")
     age = fill_time(secret, data.get("form_token"), now)
     if age is None or age < limits.min_fill_s or age > MAX_FORM_AGE_S:
-        raise BadRequest("the form was filled too fast or is too old: try again")
+        raise BadRequest(TOO_FAST)
     values = clean(data, store.area)
-    _check_target(store, values)
+    _check_target(store, values, published)
     row = {
         **values,
         "created": now,

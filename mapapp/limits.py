@@ -31,6 +31,9 @@ MAX_QUERY_VALUE = 2_000  # characters of one query-string value
 MAX_FILTER_GEOMETRIES = 16  # spatial terms (S_INTERSECTS) in one filter
 MAX_FILTER_VERTICES = 500  # coordinates of the geometry literals of one filter, all
 QUERY_SECONDS = 10.0  # time a filtered read may take in the store before it stops (503)
+# requests with a spatial filter other than a box answered at once by one process
+# (503 beyond, after a short wait): the other worker threads stay free for the rest
+MAX_SPATIAL_QUERIES = 2
 
 # --- imported files ----------------------------------------------------------------
 MAX_CSV_COLUMNS = 1_000  # columns of a CSV header, checked before pandas reads it

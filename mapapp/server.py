@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import resource
+import sys
 import threading
 import time
 
@@ -45,6 +46,7 @@ MAX_HEADER_BYTES = 64 * 1024  # request line and headers
 # beyond a JSON feature's limit, before it is read (path as the app sees it).
 UPLOAD_PATH = "/planner/import"
 SMALL_BODY = MAX_JSON_BODY + 64 * 1024
+SWITCH_INTERVAL_S = 0.001  # Python's default is 5 ms
 SPARE_DESCRIPTORS = 64  # for the store, logs, uploads and GDAL's temporary files
 
 
@@ -117,19 +119,18 @@ class BoundedChannel(HTTPChannel):
         if self.request is None:
             self.request_started = None
         elif not waiting or self.request_started is None:
-            self.request_started = time.monotonic()
+            self.request_started = time.time()  # waitress's clock
         return result
 
 
 def _close_slow(server, now: float, header_s: float, body_s: float) -> None:
     """Mark for closing the connections whose request is too slow to arrive."""
-    started_before = time.monotonic()
     for channel in list(server.active_channels.values()):
         request, began = channel.request, getattr(channel, "request_started", None)
         if request is None or began is None or request.completed:
             continue
         limit = body_s if request.headers_finished else header_s
-        if started_before - began > limit:
+        if now - began > limit:
             channel.will_close = True
 
 
@@ -177,6 +178,9 @@ def make_server(
     connections open from one address (None: no such limit, behind a proxy)."""
     from waitress import create_server
 
+    # a thread answering /healthz waits for the interpreter lock behind one that
+    # computes (a spatial filter, a map build) up to this long at each step
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     wsgi = create_server(app, host=host, port=port, **options)
     servers = getattr(wsgi, "map", None)
     targets = (
@@ -212,3 +216,39 @@ def _bound(target, header_s: float, body_s: float, per_address: int | None) -> N
         _close_slow(target, now, header_s, body_s)
 
     target.maintenance = maintenance
+    accepts = target.readable
+
+    def readable():
+        # at the connection limit, the connections that hold a slot without a
+        # request at work (idle, or still sending headers) make room, the oldest
+        # first, rather than every newcomer waiting for them
+        if target.accepting and len(target._map) >= target.adj.connection_limit:
+            _make_room(target)
+        return accepts()
+
+    target.readable = readable
+
+
+EVICT_SHARE = 10  # at the connection limit, close 1/EVICT_SHARE of the connections
+
+
+def _make_room(server) -> None:
+    """Mark for closing the oldest connections with no request being answered."""
+    recent = time.time() - 1  # a connection just accepted has not spoken yet
+    idle = [
+        channel
+        for channel in list(server.active_channels.values())  # a copy: workers close
+        if not channel.requests
+        and not channel.will_close
+        and channel.creation_time < recent
+    ]
+    if not idle:
+        return
+
+    def since(channel) -> float:  # idle since, or sending its request since
+        began = getattr(channel, "request_started", None)
+        return channel.last_activity if began is None else began
+
+    idle.sort(key=since)
+    for channel in idle[: max(1, server.adj.connection_limit // EVICT_SHARE)]:
+        channel.will_close = True

@@ -91,8 +91,13 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(tmp_path, seed_dir):
             )
             for i in range(3)
         ]
+        before = len(acked)
         for t in threads:
             t.start()
+        # writes under way (however loaded the machine), then a kill at any moment
+        deadline = time.monotonic() + 30
+        while len(acked) < before + 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
         time.sleep(rng.uniform(0.3, 1.2))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -194,6 +194,7 @@ def test_no_endpoint_answers_5xx(fuzzed, data):
                 "fid": st.sampled_from(IDS) | segment,
                 "fmt": st.sampled_from(FORMATS) | segment,
                 "index": st.integers(-5, 2**70),
+                "cid": st.integers(-5, 2**70),
                 "token": segment,
             }.get(n, segment),
             label=n,
@@ -318,6 +319,7 @@ def test_import_wizard_never_answers_5xx(fuzzed, data):
 def test_every_route_is_fuzzed_and_the_store_stays_sound(fuzzed):
     """Runs after the generated requests (module order): the store is intact."""
     known = {"name", "fid", "fmt", "index", "package", "filename", "token", "unknown"}
+    known |= {"cid"}  # a contribution's number (an integer route: any int is fuzzed)
     for rule in fuzzed["app"].url_map.iter_rules():
         assert set(re.findall(r"<(?:[^:>]+:)?([^>]+)>", rule.rule)) <= known, rule.rule
     assert fuzzed["store"].check() == []

@@ -176,3 +176,28 @@ def test_big_bodies_are_refused_before_they_are_read(tmp_path, seed_dir, path, s
 def test_body_limit_of_the_server_is_the_apps():
     options = server.waitress_options(max_body=51 * 1024**2)
     assert options["max_request_body_size"] == 51 * 1024**2
+
+
+def test_at_the_connection_limit_slow_connections_make_room(tmp_path, seed_dir):
+    """Every slot held by a request still sending its headers: a newcomer is served
+    at once (the oldest slow connections are closed), not after the header
+    timeout."""
+    proc, base = start_server(
+        _env(tmp_path, seed_dir), options=("--connection-limit", "30")
+    )
+    slow = []
+    try:
+        for _ in range(30):
+            s = _connect(base, "127.0.4.1")
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            slow.append(s)
+        time.sleep(0.5)
+        started = time.perf_counter()
+        with urllib.request.urlopen(f"{base}/healthz", timeout=10) as r:
+            assert r.status == 200
+        assert time.perf_counter() - started < 3
+        assert sum(_closed(s, wait=0.2) for s in slow) >= 1
+    finally:
+        for s in slow:
+            s.close()
+        stop(proc)

@@ -4,7 +4,9 @@ queryables, items and single features (see the package docstring)."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
@@ -13,10 +15,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry import box
 
 from ..errors import BadRequest, MapappError, TimeLimit
 from ..layers import COMMUNE_LEVEL, Field, LayerSpec, tr, without_commune_points
-from ..limits import ID_PATTERN, QUERY_SECONDS
+from ..limits import ID_PATTERN, MAX_SPATIAL_QUERIES, QUERY_SECONDS
 from ..maps.geojson import features, orient
 from ..store import Store
 from ..store.filters import And, Compare, Filter, In, Intersects, IsNull, Not, Or
@@ -586,6 +589,46 @@ def _page(store: Store, spec: LayerSpec, query: ItemsQuery) -> gpd.GeoDataFrame:
     return pd.concat([head, rest], ignore_index=True) if len(head) else rest
 
 
+_SPATIAL = threading.BoundedSemaphore(MAX_SPATIAL_QUERIES)
+WAIT_S = 0.1  # a spatial filter waits this long for its turn (holding a thread)
+
+
+@contextmanager
+def _admitted(expr: Filter | None):
+    """A turn for a filter with a spatial term other than a box (one of
+    MAX_SPATIAL_QUERIES at once), or OgcError 503 after WAIT_S; others pass."""
+    if expr is None or not _costly(expr):
+        yield
+        return
+    if not _SPATIAL.acquire(timeout=WAIT_S):
+        raise OgcError(
+            503,
+            "ServiceUnavailable",
+            f"{MAX_SPATIAL_QUERIES} spatial filters are being answered already (the "
+            "limit MAX_SPATIAL_QUERIES): try again in a moment",
+        )
+    try:
+        yield
+    finally:
+        _SPATIAL.release()
+
+
+def _costly(expr: Filter) -> bool:
+    """True when a filter tests geometries other than boxes (bbox queries are
+    answered from the spatial index alone)."""
+    if isinstance(expr, Intersects):
+        geom = expr.geometry
+        return not (
+            geom.geom_type == "Point"
+            or (geom.geom_type == "Polygon" and geom.equals(box(*geom.bounds)))
+        )
+    if isinstance(expr, And | Or):
+        return any(_costly(part) for part in expr.parts)
+    if isinstance(expr, Not):
+        return _costly(expr.part)
+    return False
+
+
 def items(
     store: Store,
     spec: LayerSpec,
@@ -598,7 +641,7 @@ def items(
     (their query strings percent-encoded, so any filter value round-trips);
     ``stamp`` is the answer's timeStamp (now by default)."""
     try:
-        with store.time_budget(QUERY_SECONDS):
+        with _admitted(query.where), store.time_budget(QUERY_SECONDS):
             matched = store.count(spec.name, published_only=True, where=query.where)
             page = _page(store, spec, query)
     except TimeLimit as exc:

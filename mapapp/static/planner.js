@@ -683,8 +683,11 @@
       if (!entries.length) historyList.appendChild(el("li", null, t.noHistory));
       entries.forEach(function (h, i) {
         var li = el("li");
-        li.appendChild(el("span", null, h.at.replace("T", " ").replace("Z", " UTC") + " — " +
-          (t.actions[h.action] || h.action) + " " + t.by + " " + (h.author || "?") +
+        var when = h.at.replace("T", " ").replace("Z", " UTC");
+        var what = h.author === t.publicAuthor && h.action !== "restore"
+          ? (h.action === "add" ? t.addedFromPublic : t.fromPublic) + " (" + when.slice(0, 10) + ")"  /* never who sent it */
+          : (t.actions[h.action] || h.action) + " " + t.by + " " + (h.author || "?");
+        li.appendChild(el("span", null, when + " — " + what +
           (h.version ? " (" + t.version + " " + h.version + ")" : "") +
           (h["import"] ? ", " + fill(t.importedFrom, { file: h["import"].file }) : "")));
         if (i === 0 && h["import"]) li.appendChild(undoImportButton(layerName, h));

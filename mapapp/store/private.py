@@ -176,7 +176,7 @@ class PrivateStore(ABC):
         """Store one contribution (``row``: the columns but ``id``) unless its
         sender sent ``limits[0]`` since ``since``, or everyone ``limits[1]``
         (RateLimited), in one transaction; a sender once marked as spam has its
-        row stored as spam, a report of the same feature and kind since
+        row stored as spam (without its e-mail), a report of the same feature and kind since
         ``duplicate_since`` as a duplicate (unless held). Returns ``{"id",
         "status"}``."""
 
@@ -624,6 +624,8 @@ class SqlPrivateStore(PrivateStore):
             ):
                 status = "duplicate"
             values = {**row, "status": status, "body": json.dumps(row["body"])}
+            if status == "spam":  # nothing personal kept from a known spammer
+                values["email"] = None
             cid = conn.execute(
                 f"INSERT INTO {t} ({', '.join(values)}) VALUES "
                 f"({', '.join([p] * len(values))}) RETURNING cid",

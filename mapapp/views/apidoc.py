@@ -167,6 +167,7 @@ def _operation(rule, view, method: str) -> dict:
     source = inspect.getsource(inspect.unwrap(view))
     called = list(dict.fromkeys(_CALL.findall(source)))
     parameters = [_path_parameter(rule, name) for name in rule.arguments]
+    parameters += PARAMETERS.get(rule.endpoint, [])
     for parser in called:
         parameters += _required(PARSERS.get(parser, []), parser, called)
     known = {p["name"] for p in parameters}
@@ -421,4 +422,17 @@ EXTRA_RESPONSES = {
             "content": {"application/json": {"schema": ERROR}},
         },
     },
+}
+_STATUS = "|".join((*INBOX, *SET_APART, *DECIDED))
+PARAMETERS = {
+    "contributions.api_list": [
+        _query(
+            "status",
+            {"type": "string", "pattern": f"^(?:(?:{_STATUS})(?:,(?:{_STATUS}))*)?$"},
+            "statuses, comma-separated (default new)",
+        ),
+        _query("layer", {"type": "string", "maxLength": 64}, "one layer's only"),
+        _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "page"),
+        _query("offset", {"type": "integer", "minimum": 0}, "rows skipped"),
+    ],
 }

@@ -176,8 +176,22 @@ def send():
         return _form_page(data, [_("Too many contributions for now: try later.")],
                           status=429)  # fmt: skip
     except BadRequest as exc:
-        return _form_page(data, [exc.message], status=400)
+        data["form_token"] = core.form_token(_secret())  # a fresh start for the fix
+        return _form_page(data, [_form_error(exc.message)], status=400)
     return redirect(url_for("contributions.thanks", lang=_lang()))
+
+
+def _form_error(message: str) -> str:
+    """What went wrong, in the visitor's language where it is one of ours."""
+    known = {
+        core.TOO_FAST: _("The form was sent too fast or is too old: send it again."),
+        core.NEEDS_PLACE: _(
+            "A new place needs a name and a location: search its address and "
+            "choose it, or put the point on the map."
+        ),
+        "refused": _("The form could not be sent."),
+    }
+    return known.get(message, _("Please check the form: %(problem)s", problem=message))
 
 
 def _submit(data: dict) -> dict:
@@ -185,8 +199,14 @@ def _submit(data: dict) -> dict:
     if not data.get("feature_id"):
         data["kind"] = "new"
     return core.submit(
-        site().store, data, request.remote_addr or "?", _secret(), _limits()
-    )
+        site().store, data, request.remote_addr or "?", _secret(), _limits(),
+        published=_published,
+    )  # fmt: skip
+
+
+def _published(layer: str, fid: str) -> bool:
+    """Whether a feature is on the public map (from the cached snapshot)."""
+    return site().snapshot(layer).index_of(fid) is not None
 
 
 @bp.get("/contribute/thanks")
@@ -213,7 +233,8 @@ def api_submit():
     if not isinstance(data, dict):
         raise BadRequest("a JSON object expected")
     data = {k: data.get(k) for k in (*FORM_FIELDS, "lang")}
-    core.submit(site().store, data, request.remote_addr or "?", _secret(), _limits())
+    core.submit(site().store, data, request.remote_addr or "?", _secret(), _limits(),
+                published=_published)  # fmt: skip
     response = jsonify({"status": "received"})
     response.status_code = 202
     return response
@@ -235,12 +256,14 @@ def _statuses(value: str | None) -> tuple[str, ...]:
 
 
 def _page_args() -> tuple[int, int]:
-    try:
-        limit = min(max(int(request.args.get("limit", PAGE)), 1), 500)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        raise BadRequest("limit and offset: integers") from None
-    return limit, offset
+    """``limit`` (1 to 500) and ``offset`` (0 or more); BadRequest otherwise."""
+    limit, offset = (
+        request.args.get("limit", str(PAGE)),
+        request.args.get("offset", "0"),
+    )
+    if not (limit.isdigit() and offset.isdigit() and 1 <= int(limit) <= 500):
+        raise BadRequest("limit: 1 to 500; offset: 0 or more")
+    return int(limit), min(int(offset), 10**9)
 
 
 @bp.get("/api/contributions")
@@ -248,9 +271,12 @@ def _page_args() -> tuple[int, int]:
 def api_list():
     """Contributions of some statuses (default: the inbox), for planners."""
     limit, offset = _page_args()
+    layer = request.args.get("layer") or None
+    if layer and len(layer) > 64:
+        raise BadRequest("layer: 64 characters at most")
     rows = site().store.private.contributions(
         _statuses(request.args.get("status")),
-        request.args.get("layer") or None,
+        layer,
         limit,
         offset,
     )
@@ -362,6 +388,7 @@ def _detail_page(c: dict, errors=(), reply=None, status: int = 200):
         proposed=point,
         sketch=_sketch(current, point),
         labels=_labels(c["layer"]),
+        history=_history(c, current),
         tiles=site().tiles.url,
         tiles_credit=_plain(site().tiles.attribution),
         title=tr(get_spec(c["layer"]).title, _lang()),
@@ -407,6 +434,28 @@ def _sketch(current: dict | None, proposed: dict) -> dict:
     out["svg"] = ('<svg viewBox="0 0 240 180" aria-hidden="true" '
                   'xmlns="http://www.w3.org/2000/svg"><rect width="240" '
                   'height="180" fill="#f4f6f8"/>' + "".join(dots) + "</svg>")  # fmt: skip
+    return out
+
+
+def _history(c: dict, current: dict | None) -> list[dict]:
+    """The last changes of the feature a decided contribution touched, in words
+    (an accepted contribution credits the public, never who sent it)."""
+    if c["status"] != "accepted" or current is None:
+        return []
+    actions = {"add": _("created"), "update": _("changed"), "delete": _("deleted"),
+               "restore": _("restored")}  # fmt: skip
+    out = []
+    for h in site().store.private.history(c["layer"], current["id"])[:5]:
+        day = (h["at"] or "")[:10]
+        if h["author"] == core.AUTHOR and h["action"] == "add":
+            what = _("added after a public contribution (%(date)s)", date=day)
+        elif h["author"] == core.AUTHOR:
+            what = _("corrected after a public contribution (%(date)s)", date=day)
+        else:
+            action = actions.get(h["action"], h["action"])
+            what = _("%(action)s by %(author)s (%(date)s)", action=action,
+                     author=h["author"] or "?", date=day)  # fmt: skip
+        out.append({"version": h["version"], "text": what})
     return out
 
 

@@ -22,6 +22,7 @@ from ..analysis.charts import bar_chart
 from ..analysis.dossier import MAP_LAYERS
 from ..analysis.filters import filter_query
 from ..analysis.suitability import CRITERIA
+from ..contributions import AUTHOR as PUBLIC_AUTHOR
 from ..errors import BadRequest, NotFound
 from ..exports import FORMATS, export_bytes, licence_of
 from ..layers import REGISTRY, SYMBOLS, tr
@@ -125,6 +126,10 @@ def editor_strings() -> dict:
         },
         "by": _("by"),
         "version": _("version"),
+        # an accepted contribution of the public: its own words in the history
+        "publicAuthor": PUBLIC_AUTHOR,
+        "fromPublic": _("corrected after a public contribution"),
+        "addedFromPublic": _("added after a public contribution"),
         **import_history_strings(),
     }
 

@@ -22,11 +22,13 @@ WORDS = {
     "fr": {"search": "Rechercher par nom", "report": "Signaler une erreur",
            "propose": "Proposer un lieu ou une entreprise", "moved": "A déménagé",
            "find": "Chercher l’adresse", "send": "Envoyer", "thanks": "Merci",
-           "accept": "Accepter", "publish": "Le publier"},
+           "accept": "Accepter", "publish": "Le publier",
+           "credit": "suite à une contribution publique"},
     "en": {"search": "Search by name", "report": "Report an error",
            "propose": "Suggest a place or a company", "moved": "Moved",
            "find": "Search the address", "send": "Send", "thanks": "Thank you",
-           "accept": "Accept", "publish": "Publish it"},
+           "accept": "Accept", "publish": "Publish it",
+           "credit": "after a public contribution"},
 }  # fmt: skip
 ADDRESSES = [
     ("b1", "12 Rue de la Convention, 25000 Besançon", "12", 6.0252, 47.2381),
@@ -138,8 +140,9 @@ def decide_both(page, base: str, lang: str, w: dict, store) -> None:
         no_violations(page)
         tab_until(page, "button[value=accept]")
         page.keyboard.press("Enter")
-        page.locator("#decision-status").wait_for()
-        page.wait_for_load_state()
+        page.locator("#feature-history").wait_for()
+        history = page.locator("#feature-history").inner_text()
+        assert w["credit"] in history and EMAIL not in history, history
         no_violations(page)
         if c is proposal:
             tab_until(page, "form[action$='/publish'] button")

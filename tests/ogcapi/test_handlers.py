@@ -52,3 +52,29 @@ def test_items_past_the_time_budget_are_a_503(core_site, monkeypatch):
     with pytest.raises(ogcapi.OgcError) as caught:
         ogcapi.items(core_site.store, spec, query, BASE, args)
     assert caught.value.status == 503 and "QUERY_SECONDS" in caught.value.message
+
+
+def test_spatial_filters_beyond_the_limit_at_once_are_a_503(core_site, monkeypatch):
+    """MAX_SPATIAL_QUERIES polygon filters at work: the next one waits a moment, then
+    503; a bbox query still passes (the other threads stay free for the rest)."""
+    monkeypatch.setattr(ogcapi.features, "WAIT_S", 0.1)
+    spec = get_spec("companies")
+    ring = "5.9 47.1, 6.2 47.1, 6.2 47.4, 5.95 47.4, 5.9 47.1"
+    polygon = {"filter": f"S_INTERSECTS(geometry, POLYGON(({ring})))"}
+    bbox = {"bbox": "5.9,47.1,6.2,47.4"}
+    held = [ogcapi.features._SPATIAL.acquire(timeout=1) for _ in range(2)]
+    try:
+        assert all(held)
+        with pytest.raises(ogcapi.OgcError) as caught:
+            query = ogcapi.parse_items_query(polygon, spec)
+            ogcapi.items(core_site.store, spec, query, BASE, polygon)
+        assert (
+            caught.value.status == 503 and "MAX_SPATIAL_QUERIES" in caught.value.message
+        )
+        query = ogcapi.parse_items_query(bbox, spec)
+        assert ogcapi.items(core_site.store, spec, query, BASE, bbox)["numberMatched"]
+    finally:
+        for _ in held:
+            ogcapi.features._SPATIAL.release()
+    query = ogcapi.parse_items_query(polygon, spec)
+    assert ogcapi.items(core_site.store, spec, query, BASE, polygon)["numberMatched"]

@@ -54,6 +54,7 @@ def test_add_contribution_sets_duplicates_and_spammers_apart(store):
     store.private.decide_contribution(first["id"], "spam", "alice", 1002.0)
     later = add(store, row(feature="other", created=1003.0))
     assert later["status"] == "spam"
+    assert store.private.contribution(later["id"])["email"] is None
 
 
 def test_decide_contribution_moves_the_email_to_the_replies(store):

@@ -358,3 +358,68 @@ def test_inbox_pages_through_many(client, store):
     second = client.get("/planner/contributions?page=2").get_data(as_text=True)
     assert first.count("/planner/contributions/") >= INBOX_PAGE
     assert "Lieu 104" in second and "Lieu 104" not in first
+
+
+def test_cards_link_to_the_form_in_a_new_tab_only_from_the_embed(client):
+    embed = client.get("/embed?lang=en").get_data(as_text=True)
+    full = client.get("/?lang=en").get_data(as_text=True)
+    assert '"newTab": true' in embed.replace('"newTab":true', '"newTab": true')
+    assert '"newTab": false' in full.replace('"newTab":false', '"newTab": false')
+    assert "Suggest a place or a company" in embed
+
+
+def test_openapi_documents_the_contribution_bodies(client):
+    paths = client.get("/api/openapi.json").json["paths"]
+    post = paths["/api/contributions"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert "form_token" in body["required"] and post["security"] == []
+    assert {"202", "429"} <= set(post["responses"]) and "201" not in post["responses"]
+    patch = paths["/api/contributions/{cid}"]["patch"]
+    assert (
+        patch["security"]
+        and "action"
+        in (patch["requestBody"]["content"]["application/json"]["schema"]["required"])
+    )
+
+
+@pytest.mark.postgis
+def test_the_whole_flow_on_postgis(pg_database, tmp_path):
+    """The same routes on a PostGIS store: the private schema holds it all."""
+    from mapapp import create_app
+    from tests.conftest import SEED
+    from tests.postgis import schema_url
+
+    app = create_app({"TESTING": True, "DATABASE_URL": schema_url(pg_database),
+                      "INSTANCE_PATH": str(tmp_path / "pg"), "DATA_DIR": str(SEED),
+                      "TILES": "none", "SECRET_KEY": SECRET})  # fmt: skip
+    store = app.extensions["mapapp.site"].store
+    client = app.test_client()
+    assert post(client, report()).status_code == 202
+    assert post(client, report(text="http://a http://b http://c"),
+                address="192.0.2.5").status_code == 202  # fmt: skip
+    assert store.private.contribution_counts() == {"new": 1, "held": 1}
+    [c] = store.private.contributions(("new",))
+    core.decide(store, c["id"], "accept", "alice")
+    assert store.get("companies", "flowbird")["geometry"].x == 6.0201
+    assert store.private.history("companies", "flowbird")[0]["author"] == core.AUTHOR
+    assert store.private.contribution(c["id"])["email"] is None
+    assert "<td>1</td>" in client.get("/data").get_data(as_text=True)
+    app.extensions["mapapp.site"].close()
+
+
+def test_form_errors_are_in_the_visitors_language(client, store):
+    sent = client.post("/contribute?lang=fr", data={
+        "kind": "new", "layer": "coworking", "name": "Sans lieu",
+        "form_token": token()})  # fmt: skip
+    page = sent.get_data(as_text=True)
+    assert sent.status_code == 400 and "Un nouveau lieu demande" in page
+    trapped = client.post("/contribute?lang=en", data={
+        "kind": "new", "layer": "coworking", "name": "Bot", "lon": "6.02",
+        "lat": "47.24", "homepage": "http://x", "form_token": token()})  # fmt: skip
+    assert trapped.status_code == 400
+    assert "The form could not be sent." in trapped.get_data(as_text=True)
+    assert store.private.contribution_counts() == {}
+    ok = client.post("/contribute?lang=en", data={
+        "kind": "new", "layer": "coworking", "name": "Placed", "lon": "6.02",
+        "lat": "47.24", "form_token": token()})  # fmt: skip
+    assert ok.status_code == 302 and "/contribute/thanks" in ok.headers["Location"]
