@@ -513,9 +513,15 @@ class Site:
             cache.clear()
 
     def communes(self) -> list[str]:
-        """The commune codes of the companies (the planners' commune filter)."""
-        codes = self.store.read("companies", columns=["commune_code"])["commune_code"]
-        return sorted(c for c in codes.dropna().unique() if c)
+        """The commune codes of the companies (the planners' commune filter), from
+        their columns (a million companies are not read for a list of codes)."""
+        points, at_commune = self.company_points()
+        codes, values = points.fields.get("commune_code", (np.zeros(0, int), []))
+        used = np.bincount(codes[codes >= 0], minlength=len(values))
+        found = {values[i] for i in np.flatnonzero(used)}
+        if "commune_code" in at_commune:
+            found |= set(at_commune["commune_code"].dropna())
+        return sorted(c for c in found if isinstance(c, str) and c)
 
 
 def _choices(spec: LayerSpec, name: str) -> dict | None:

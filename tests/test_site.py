@@ -160,3 +160,9 @@ def test_a_jagged_perimeter_stored_before_the_checks_never_stalls(
     assert time.perf_counter() - start < 10
     row = next(r for r in rows if r["id"] == fid)
     assert row["companies"] >= 1
+
+
+def test_communes_of_the_companies_come_from_their_columns(core_site):
+    codes = core_site.store.read("companies", columns=["commune_code"])["commune_code"]
+    assert core_site.communes() == sorted(c for c in codes.dropna().unique() if c)
+    assert core_site.communes()
