@@ -21,7 +21,12 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .analysis import COMMUNE_LEVEL, COMPANY_FIELDS, Prepared
-from .analysis.catchments import catchment, catchment_area, to_metric
+from .analysis.catchments import (
+    analysis_shape,
+    catchment,
+    catchment_area,
+    to_metric,
+)
 from .analysis.columns import Points, filter_points
 from .analysis.dossier import Scope, dossier
 from .analysis.filters import apply_filters, filter_query
@@ -407,7 +412,7 @@ class Site:
         return {
             "id": perimeter,
             "name": props.get("name"),
-            **key_figures(data, to_metric(geometry)),
+            **key_figures(data, analysis_shape(geometry)),
         }
 
     def best_cells(self, cells: gpd.GeoDataFrame, n: int = 5) -> list[dict]:
@@ -428,7 +433,7 @@ class Site:
                     "id": target[1],
                     "name": props.get("name"),
                 }
-                return to_metric(geometry), scope
+                return analysis_shape(geometry), scope
             place = geometry
             named = {"layer": target[0], "id": target[1], "name": props.get("name")}
         else:
