@@ -366,9 +366,15 @@ class Site:
         shape and radius (a perimeter's once per version of its outline) and kept:
         a detailed outline's buffer costs a tenth of a second, not each request."""
         key = (hashlib.sha256(place.wkb).hexdigest(), float(radius_m))
+
+        def make() -> BaseGeometry:
+            area = catchment_area(to_metric(place), radius_m)
+            shapely.prepare(area)  # before threads share it
+            return area
+
         return self._areas.get_or_make(
             key,
-            lambda: catchment_area(to_metric(place), radius_m),
+            make,
             lambda area: 1024 + 16 * shapely.get_num_coordinates(area),
         )
 
