@@ -19,7 +19,9 @@ Flask's test client:
   scenarios' grid is made), the median of 3 then; after a perimeter is edited (the
   companies' columns are kept: their layer did not change); and after every cache
   is cleared (the companies read again);
-- memory: the process's resident set (VmRSS) at the end and its peak (VmHWM).
+- memory: the process's resident set (VmRSS) at the end and its peak (VmHWM);
+- ``--jagged``: scenarios and the dossier of a 2,000-vertex star perimeter stored
+  before outlines were checked (issue 21 item 1), on the shipped data.
 Targets (issue 21) at 1,000,000: catchment <= 100 ms, grid 250 m <= 1 s, grid 100 m
 <= 3 s, timeline <= 100 ms, dossier <= 3 s, server RSS <= 1 GB.
 """
@@ -113,11 +115,70 @@ def measure(size: str, stores: Path) -> dict:
     return r
 
 
+def jagged_star(n: int = 2000):
+    """A 2,000-vertex star around Besançon's centre (spikes 950 m long, 44 kB of
+    GeoJSON): GEOS took two minutes and 1.7 GB to buffer it by 800 m at once."""
+    import numpy as np
+    from shapely.geometry import Polygon
+
+    angle = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    radius = np.where(np.arange(n) % 2 == 0, 1000.0, 50.0)
+    lon = 6.02 + radius * np.cos(angle) / 75_560
+    lat = 47.24 + radius * np.sin(angle) / 111_320
+    return Polygon(np.column_stack([lon, lat]))
+
+
+def measure_jagged(stores: Path) -> dict:
+    """Scenarios and a dossier with a jagged perimeter stored before outlines were
+    checked (refused now where it comes in): the first request, then the next."""
+    import mapapp.layers.validation as validation
+
+    app, store = open_app("shipped", stores)
+    if store.private.get_user("bench") is None:
+        accounts.create_user(store, "bench", "planner", "long-enough-password")
+    headers = {"Authorization": f"Bearer {accounts.new_token(store, 'bench')}"}
+    client = app.test_client()
+    props = {"name": "Étoile", "status": "candidate", "source": "bench"}
+    props |= {"source_date": "2026", "precision": "exact", "published": False}
+    real = validation.check_geometry
+    validation.check_geometry = lambda *a: None
+    try:
+        fid = store.add("perimeters", props, jagged_star())["id"]
+    finally:
+        validation.check_geometry = real
+
+    def get(url):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.data[:300]
+
+    scenarios = "/api/analysis/scenarios"
+    dossier = f"/planner/dossier?layer=perimeters&id={fid}"
+    r = {}
+    r["scenarios_first_s"], _x = timed(lambda: get(scenarios), 1)
+    r["scenarios_s"], _x = timed(lambda: get(scenarios), 3)
+    r["dossier_s"], _x = timed(lambda: get(dossier), 3)
+    r["rss_mb"], r["peak_mb"] = memory_mb()
+    store.delete("perimeters", fid)
+    store.close()
+    return r
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="shipped,100000,1000000")
     parser.add_argument("--stores", default="/tmp/mapapp-bench")
+    parser.add_argument(
+        "--jagged", action="store_true", help="only the jagged perimeter"
+    )
     args = parser.parse_args()
+    if args.jagged:
+        r = measure_jagged(Path(args.stores))
+        print(
+            f"jagged 2,000-vertex perimeter: scenarios first {r['scenarios_first_s']:.2f}"
+            f" s, then {r['scenarios_s']:.2f} s; its dossier {r['dossier_s']:.2f} s | "
+            f"RSS {r['rss_mb']:.0f} MB (peak {r['peak_mb']:.0f})"
+        )
+        return
     for size in args.sizes.split(","):
         r = measure(size, Path(args.stores))
         print(

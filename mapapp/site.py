@@ -24,7 +24,12 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .analysis import COMMUNE_LEVEL, COMPANY_FIELDS, Prepared
-from .analysis.catchments import catchment, catchment_area, to_metric
+from .analysis.catchments import (
+    analysis_shape,
+    catchment,
+    catchment_area,
+    to_metric,
+)
 from .analysis.columns import Points, filter_points
 from .analysis.dossier import Scope, dossier
 from .analysis.filters import apply_filters, filter_query
@@ -483,9 +488,15 @@ class Site:
         shape and radius (a perimeter's once per version of its outline) and kept:
         a detailed outline's buffer costs a tenth of a second, not each request."""
         key = (hashlib.sha256(place.wkb).hexdigest(), float(radius_m))
+
+        def make() -> BaseGeometry:
+            area = catchment_area(to_metric(place), radius_m)
+            shapely.prepare(area)  # before threads share it
+            return area
+
         return self._areas.get_or_make(
             key,
-            lambda: catchment_area(to_metric(place), radius_m),
+            make,
             lambda area: 1024 + 16 * shapely.get_num_coordinates(area),
         )
 
@@ -529,7 +540,7 @@ class Site:
         return {
             "id": perimeter,
             "name": props.get("name"),
-            **key_figures(data, to_metric(geometry)),
+            **key_figures(data, analysis_shape(geometry)),
         }
 
     def best_cells(self, cells: gpd.GeoDataFrame, n: int = 5) -> list[dict]:
@@ -558,7 +569,7 @@ class Site:
                     "id": target[1],
                     "name": props.get("name"),
                 }
-                return to_metric(geometry), scope
+                return analysis_shape(geometry), scope
             place = geometry
             named = {"layer": target[0], "id": target[1], "name": props.get("name")}
         else:
@@ -670,9 +681,15 @@ class Site:
         self.bodies.clear()
 
     def communes(self) -> list[str]:
-        """The commune codes of the companies (the planners' commune filter)."""
-        codes = self.store.read("companies", columns=["commune_code"])["commune_code"]
-        return sorted(c for c in codes.dropna().unique() if c)
+        """The commune codes of the companies (the planners' commune filter), from
+        their columns (a million companies are not read for a list of codes)."""
+        points, at_commune = self.company_points()
+        codes, values = points.fields.get("commune_code", (np.zeros(0, int), []))
+        used = np.bincount(codes[codes >= 0], minlength=len(values))
+        found = {values[i] for i in np.flatnonzero(used)}
+        if "commune_code" in at_commune:
+            found |= set(at_commune["commune_code"].dropna())
+        return sorted(c for c in found if isinstance(c, str) and c)
 
 
 def _choices(spec: LayerSpec, name: str) -> dict | None:

@@ -196,6 +196,8 @@ def test_a_jagged_perimeter_stored_before_the_checks_never_stalls(
     assert time.perf_counter() - start < 10
     row = next(r for r in rows if r["id"] == fid)
     assert row["companies"] >= 1
+
+
 def test_warm_up_builds_the_large_point_layers_map_data(core_site, monkeypatch):
     monkeypatch.setitem(core_site.settings.values, "INLINE_MAX_FEATURES", 5)
     core_site.warm_up()
@@ -206,3 +208,30 @@ def test_warm_up_builds_the_large_point_layers_map_data(core_site, monkeypatch):
     monkeypatch.setattr(core_site.store, "read_versioned", no_read)
     snap = core_site.snapshot("companies")  # ready: nothing read
     assert snap._binary is not None and len(snap.frame) > 5
+
+
+def test_communes_of_the_companies_come_from_their_columns(core_site):
+    codes = core_site.store.read("companies", columns=["commune_code"])["commune_code"]
+    assert core_site.communes() == sorted(c for c in codes.dropna().unique() if c)
+    assert core_site.communes()
+
+
+def test_a_self_crossing_perimeter_stored_before_the_checks_is_analysed(
+    core_site, monkeypatch
+):
+    import numpy as np
+
+    import mapapp.layers.validation
+
+    bowtie = np.array([[0, 0], [1500, 1000], [1500, 0], [0, 1000]], dtype=float)
+    with monkeypatch.context() as patch:  # saved before outlines were checked
+        patch.setattr(mapapp.layers.validation, "check_geometry", lambda *a: None)
+        fid = _stored_perimeter(core_site, bowtie, "Ancien nœud papillon")
+    assert not core_site.feature_geometry("perimeters", fid)[0].is_valid
+    rows = core_site.scenarios({}, 800, {"jobs": 1.0}, 250)
+    assert next(r for r in rows if r["id"] == fid)["companies"] >= 0
+    figures = core_site.key_figures({}, fid)
+    assert figures["id"] == fid
+    core_site.dossier({}, ("perimeters", fid), 800, {"jobs": 1.0}, 250)
+    area, _scope = core_site.area_of(("perimeters", fid), None, 800)
+    assert area.is_valid

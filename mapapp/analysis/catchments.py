@@ -62,6 +62,12 @@ def catchment_area(place_m: BaseGeometry, radius_m: float) -> BaseGeometry:
     return shape
 
 
+def analysis_shape(place: BaseGeometry) -> BaseGeometry:
+    """A WGS84 place as analyses use it: in Lambert-93, an outline simplified
+    within SIMPLIFY_M metres and made valid if it was stored invalid."""
+    return simplified(to_metric(place))
+
+
 def to_metric(place: BaseGeometry) -> BaseGeometry:
     """A WGS84 geometry in Lambert-93."""
     return gpd.GeoSeries([place], crs=4326).to_crs(2154).iloc[0]
@@ -86,7 +92,7 @@ def catchment(
     ``without_desks`` count the features lacking the value), never 0.
     ``area``: the metric :func:`catchment_area` when the caller keeps it.
     """
-    place_m = to_metric(place)
+    place_m = analysis_shape(place)
     area = catchment_area(place_m, radius_m) if area is None else area
     schools = data.schools.iloc[data.schools.sindex.query(area, predicate="intersects")]
     students, students_unknown = known_sum(schools["students"])

@@ -124,7 +124,8 @@ class Points:
         candidates = self.within_box(*area.bounds)
         if not len(candidates):
             return candidates
-        shapely.prepare(area)
+        if not shapely.is_prepared(area):  # kept areas come prepared
+            shapely.prepare(area)
         inside = shapely.intersects_xy(area, self.x[candidates], self.y[candidates])
         return candidates[inside]
 

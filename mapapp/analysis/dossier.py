@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from ..layers import LayerSpec
 from ..maps.static import PointColumns, static_map
 from . import COMMUNE_LEVEL, Prepared, metric
-from .catchments import catchment, to_metric
+from .catchments import analysis_shape, catchment, to_metric
 from .indicators import key_figures
 from .timeline import ecosystem
 
@@ -178,7 +178,7 @@ def dossier(
     if scope.geometry is not None:
         around = catchment(data, scope.geometry, radius_m, area)
         focus = to_metric(around["area"])
-        inside = to_metric(scope.geometry) if scope.kind == "perimeter" else focus
+        inside = analysis_shape(scope.geometry) if scope.kind == "perimeter" else focus
     outlines = [] if focus is None else [focus]
     if scope.kind == "perimeter":
         outlines.append(inside)

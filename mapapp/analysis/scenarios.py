@@ -12,7 +12,7 @@ import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
 
 from . import PLANNED_STATUSES, Prepared
-from .catchments import catchment, to_metric
+from .catchments import analysis_shape, catchment
 from .suitability import score_at
 
 
@@ -58,7 +58,7 @@ def scenario_rows(
                     "desks_unknown": c["coworking"]["without_desks"],
                     "fibre_coverage": c["fibre_coverage"],
                     "nearest_station_m": c["nearest_station_m"],
-                    "suitability": score_at(cells, to_metric(row.geometry)),
+                    "suitability": score_at(cells, analysis_shape(row.geometry)),
                 }
             )
     return rows
