@@ -151,7 +151,7 @@ def authenticate(
     now = time.time() if now is None else now
     name, address = name[:100], address[:100]
     pair, from_address = store.private.record_attempt(
-        name, address, now, now - WINDOW_S
+        name, address, now, now - WINDOW_S, cap=MAX_PER_ADDRESS
     )
     if pair > MAX_PER_PAIR or from_address > MAX_PER_ADDRESS:
         raise TooManyAttempts("too many failed sign-ins: wait 15 minutes")

@@ -72,29 +72,48 @@ def main() -> None:
     type=click.IntRange(1, 3600),
     help="Seconds an idle or half-sent connection is kept before it is closed.",
 )
+@click.option(
+    "--header-timeout",
+    default=server.HEADER_TIMEOUT_S,
+    show_default=True,
+    type=click.IntRange(1, 600),
+    help="Seconds a request may take to send its request line and headers (slow "
+    "clients are closed, even if they keep sending).",
+)
 def serve(
-    host: str, port: int, threads: int, connection_limit: int, channel_timeout: int
+    host: str,
+    port: int,
+    threads: int,
+    connection_limit: int,
+    channel_timeout: int,
+    header_timeout: int,
 ) -> None:
     """Serve the app with waitress (a production WSGI server; put a reverse proxy in
     front in production: docs/deploy.md)."""
-    from waitress import serve as waitress_serve
-
     from . import create_app  # the web application, built over the same site
 
     site = open_site()
     app = create_app(site=site)
+    proxies = int(site.settings["TRUSTED_PROXIES"] or 0)
     options = server.waitress_options(
         threads,
         connection_limit,
         channel_timeout,
-        int(site.settings["TRUSTED_PROXIES"] or 0),
+        proxies,
+        max_body=app.config["MAX_CONTENT_LENGTH"],
+        header_timeout=header_timeout,
     )
     click.echo(
         f"mapapp: serving http://{host}:{port}/ (data version {site.data_version()}; "
         f"{threads} threads, up to {options['connection_limit']} connections, idle "
-        f"ones closed after {channel_timeout} s)"
+        f"ones closed after {channel_timeout} s, requests whose headers take more "
+        f"than {header_timeout} s closed, bodies up to "
+        f"{options['max_request_body_size'] // 1024**2} MB)"
     )
-    waitress_serve(app, host=host, port=port, **options)
+    per_address = None if proxies > 0 else server.PER_ADDRESS
+    server.make_server(
+        app, host, port, options, header_timeout, per_address=per_address
+    ).run()
 
 
 @main.command()

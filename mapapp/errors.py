@@ -108,6 +108,13 @@ class ValidationError(MapappError):
         }
 
 
+class TimeLimit(MapappError):
+    """A read that took longer than its time budget (:data:`mapapp.limits.QUERY_SECONDS`)
+    and was stopped, so it holds no worker: 503, to be narrowed or tried later."""
+
+    status = 503
+
+
 class StoreError(MapappError):
     """The store cannot be opened or written (corrupt file, missing table...)."""
 

@@ -116,6 +116,16 @@ def read_frame(path: Path) -> gpd.GeoDataFrame:
         return pyogrio.read_dataframe(_check_private(path))
 
 
+def field_count(path: Path) -> int:
+    """The number of fields of the first layer of a file mapapp made in a private
+    folder (read from its schema, before any row)."""
+    if not lock_down():
+        raise GdalUnavailable("GDAL could not be restricted; no file is read")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return len(pyogrio.read_info(_check_private(path))["fields"])
+
+
 def write_gpkg(
     frame: gpd.GeoDataFrame,
     path: Path,
@@ -145,6 +155,7 @@ __all__ = [
     "ALLOWED_DRIVERS",
     "GdalUnavailable",
     "drivers",
+    "field_count",
     "lock_down",
     "private_dir",
     "read_frame",

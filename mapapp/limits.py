@@ -27,8 +27,20 @@ MAX_FORM_BODY = 64 * 1024  # bytes of a form that carries no file (sign-in, …)
 MAX_JSON_DEPTH = 32  # nesting of arrays and objects in a JSON body
 MAX_QUERY_VALUE = 2_000  # characters of one query-string value
 
+# --- filters (OGC API, CQL2) ----------------------------------------------------------
+MAX_FILTER_GEOMETRIES = 16  # spatial terms (S_INTERSECTS) in one filter
+MAX_FILTER_VERTICES = 500  # coordinates of the geometry literals of one filter, all
+QUERY_SECONDS = 10.0  # time a filtered read may take in the store before it stops (503)
+
 # --- imported files ----------------------------------------------------------------
 MAX_CSV_COLUMNS = 1_000  # columns of a CSV header, checked before pandas reads it
+MAX_FIELDS = 1_000  # properties of a vector file (GeoJSON, GeoPackage, Shapefile)
+# A .gz or .zip (an upload, or a file `mapapp update` downloads) may expand to at
+# most MAX_UNPACK_RATIO times its size (any size up to UNPACK_FLOOR), and never past
+# MAX_UNPACKED: the official files expand 5 to 20 times, a zip bomb 300 and more.
+MAX_UNPACK_RATIO = 100
+UNPACK_FLOOR = 100 * 1024**2
+MAX_UNPACKED = 4 * 1024**3
 
 HISTORY_ID_MAX = 2**63 - 1  # history entries are numbered by 64-bit integers
 
@@ -73,3 +85,8 @@ def parse_json(data: bytes | str, what: str = "body") -> object:
         return json.loads(data)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"{what}: not valid JSON ({exc})") from None
+
+
+def unpack_limit(packed_bytes: int) -> int:
+    """The bytes a compressed file of ``packed_bytes`` may expand to."""
+    return min(MAX_UNPACKED, max(UNPACK_FLOOR, MAX_UNPACK_RATIO * packed_bytes))

@@ -9,17 +9,42 @@ The defaults here accept many more connections (file descriptors allowing: the
 process's soft limit is raised towards the hard one), close idle ones sooner, and
 use ``poll`` rather than ``select`` (which fails past 1024 descriptors).
 
+An idle timeout does not stop a client that sends a header line every few seconds
+(slowloris): each connection must finish its request line and headers within
+``HEADER_TIMEOUT_S`` of its first byte, and its body within ``BODY_TIMEOUT_S``,
+or it is closed; one address holds at most ``PER_ADDRESS`` connections (when no
+proxy is trusted: behind one, every connection comes from the proxy, which limits
+its clients itself). A body is refused beyond ``max_request_body_size``, set from
+the app's own largest (the upload limit), so waitress never spools a gigabyte to
+disk before the app says 413.
+
 This is not a substitute for a reverse proxy in production (docs/deploy.md): nginx
 buffers requests and limits connections per client before they reach the app.
 """
 
 from __future__ import annotations
 
+import copy
 import resource
+import threading
+import time
+
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+
+from .limits import MAX_JSON_BODY
 
 THREADS = 8
 CONNECTION_LIMIT = 1000
 CHANNEL_TIMEOUT_S = 30
+HEADER_TIMEOUT_S = 10  # from a request's first byte to the end of its headers
+BODY_TIMEOUT_S = 300  # from a request's first byte to the end of its body (uploads)
+PER_ADDRESS = 50  # connections open at once from one client address (no proxy)
+MAX_HEADER_BYTES = 64 * 1024  # request line and headers
+# Only the admin's upload page takes a file; any other body is refused by waitress
+# beyond a JSON feature's limit, before it is read (path as the app sees it).
+UPLOAD_PATH = "/planner/import"
+SMALL_BODY = MAX_JSON_BODY + 64 * 1024
 SPARE_DESCRIPTORS = 64  # for the store, logs, uploads and GDAL's temporary files
 
 
@@ -42,6 +67,8 @@ def waitress_options(
     connection_limit: int = CONNECTION_LIMIT,
     channel_timeout: int = CHANNEL_TIMEOUT_S,
     trusted_proxies: int = 0,
+    max_body: int = 1024 * 1024,
+    header_timeout: int = HEADER_TIMEOUT_S,
 ) -> dict:
     """waitress.serve() options for these limits, the connection limit cut to the
     file descriptors this process may open.
@@ -57,8 +84,131 @@ def waitress_options(
             1, min(connection_limit, available - SPARE_DESCRIPTORS)
         ),
         "channel_timeout": channel_timeout,
-        # idle connections are looked for this often (waitress: every 30 s)
-        "cleanup_interval": max(1, min(30, channel_timeout // 2)),
+        # idle and slow connections are looked for this often (waitress: 30 s)
+        "cleanup_interval": max(1, min(5, channel_timeout // 2, header_timeout // 2)),
+        "max_request_body_size": max_body,
+        "max_request_header_size": MAX_HEADER_BYTES,
         "asyncore_use_poll": True,
         "ident": "mapapp",
     }
+
+
+class BoundedParser(HTTPRequestParser):
+    """A request whose body limit depends on its path: the upload page's is the
+    server's, any other's :data:`SMALL_BODY` (413 at once from its Content-Length)."""
+
+    def parse_header(self, header_plus):
+        super().parse_header(header_plus)
+        if not self.path.rstrip("/").endswith(UPLOAD_PATH):
+            adj = copy.copy(self.adj)
+            adj.max_request_body_size = min(SMALL_BODY, adj.max_request_body_size)
+            self.adj = adj
+
+
+class BoundedChannel(HTTPChannel):
+    """A waitress connection that notes when the request it is receiving began."""
+
+    parser_class = BoundedParser
+    request_started: float | None = None
+
+    def received(self, data):
+        waiting = self.request is not None
+        result = super().received(data)
+        if self.request is None:
+            self.request_started = None
+        elif not waiting or self.request_started is None:
+            self.request_started = time.monotonic()
+        return result
+
+
+def _close_slow(server, now: float, header_s: float, body_s: float) -> None:
+    """Mark for closing the connections whose request is too slow to arrive."""
+    started_before = time.monotonic()
+    for channel in list(server.active_channels.values()):
+        request, began = channel.request, getattr(channel, "request_started", None)
+        if request is None or began is None or request.completed:
+            continue
+        limit = body_s if request.headers_finished else header_s
+        if started_before - began > limit:
+            channel.will_close = True
+
+
+class _PerAddress:
+    """Counts the open connections of each client address on one server."""
+
+    def __init__(self, limit: int):
+        self.limit, self.open = limit, {}
+        self.lock = threading.Lock()  # closes may come from worker threads
+
+    def admit(self, channel) -> bool:
+        host = channel.addr[0] if isinstance(channel.addr, tuple) else channel.addr
+        with self.lock:
+            count = self.open.get(host, 0)
+            if count >= self.limit:
+                return False
+            self.open[host] = count + 1
+        channel._mapapp_host = host
+        return True
+
+    def leave(self, channel) -> None:
+        host = getattr(channel, "_mapapp_host", None)
+        if host is None:
+            return
+        channel._mapapp_host = None
+        with self.lock:
+            left = self.open.get(host, 1) - 1
+            if left > 0:
+                self.open[host] = left
+            else:
+                self.open.pop(host, None)
+
+
+def make_server(
+    app,
+    host: str,
+    port: int,
+    options: dict,
+    header_timeout: float = HEADER_TIMEOUT_S,
+    body_timeout: float = BODY_TIMEOUT_S,
+    per_address: int | None = PER_ADDRESS,
+):
+    """A waitress server with ``options`` whose connections must send their request
+    in time (headers, then body) and, with ``per_address``, at most that many
+    connections open from one address (None: no such limit, behind a proxy)."""
+    from waitress import create_server
+
+    wsgi = create_server(app, host=host, port=port, **options)
+    servers = getattr(wsgi, "map", None)
+    targets = (
+        [wsgi]
+        if servers is None
+        else [v for v in servers.values() if hasattr(v, "maintenance")]
+    )
+    for target in targets:
+        _bound(target, header_timeout, body_timeout, per_address)
+    return wsgi
+
+
+def _bound(target, header_s: float, body_s: float, per_address: int | None) -> None:
+    counter = _PerAddress(per_address) if per_address else None
+
+    class Channel(BoundedChannel):
+        def __init__(self, server, sock, addr, adj, map=None):  # noqa: A002
+            super().__init__(server, sock, addr, adj, map)
+            if counter is not None and not counter.admit(self):
+                self.will_close = True  # closed by the loop before it reads
+                self.close()
+
+        def del_channel(self, map=None):  # noqa: A002 - every way of closing
+            if counter is not None:
+                counter.leave(self)
+            super().del_channel(map)
+
+    target.channel_class = Channel
+    sweep = target.maintenance
+
+    def maintenance(now):
+        sweep(now)
+        _close_slow(target, now, header_s, body_s)
+
+    target.maintenance = maintenance

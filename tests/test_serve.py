@@ -6,6 +6,7 @@ import socket
 import time
 import urllib.request
 
+import pytest
 from click.testing import CliRunner
 
 from mapapp import server
@@ -24,13 +25,29 @@ def _env(tmp_path, seed_dir) -> dict[str, str]:
 
 
 def _idle_clients(base: str, count: int) -> list[socket.socket]:
+    """``count`` connections sending half a request, 40 from each of the loopback
+    addresses 127.0.1.x (one address may open at most server.PER_ADDRESS)."""
     host, port = base.removeprefix("http://").split(":")
     clients = []
-    for _ in range(count):
-        s = socket.create_connection((host, int(port)), timeout=5)
+    for i in range(count):
+        source = (f"127.0.1.{i // 40 + 1}", 0)
+        s = socket.create_connection(
+            (host, int(port)), timeout=5, source_address=source
+        )
         s.sendall(HALF_A_REQUEST)  # and never the rest
         clients.append(s)
     return clients
+
+
+def _closed(s: socket.socket, wait: float = 2) -> bool:
+    """True when the server has closed the connection (it can no longer be read)."""
+    s.settimeout(wait)
+    try:
+        return s.recv(1) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except TimeoutError:
+        return False
 
 
 def test_healthz_answers_while_150_idle_connections_are_open(tmp_path, seed_dir):
@@ -83,3 +100,79 @@ def test_serve_options_are_documented_and_checked(runner: CliRunner):
     )
     bad = runner.invoke(main, ["serve", "--threads", "0"])
     assert bad.exit_code == 2
+
+
+def _connect(base: str, source: str = "127.0.0.1") -> socket.socket:
+    host, port = base.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), 5, source_address=(source, 0))
+
+
+def test_slow_headers_are_closed_even_while_they_trickle(tmp_path, seed_dir):
+    """Slowloris: a header line every 0.5 s keeps a connection active, but its
+    request must be complete within --header-timeout."""
+    proc, base = start_server(
+        _env(tmp_path, seed_dir), options=("--header-timeout", "2")
+    )
+    slow = [_connect(base, "127.0.2.1") for _ in range(5)]
+    try:
+        for s in slow:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        closed, started = set(), time.monotonic()
+        while time.monotonic() - started < 6 and len(closed) < len(slow):
+            time.sleep(0.5)
+            for i, s in enumerate(slow):
+                try:
+                    s.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    closed.add(i)
+        assert len(closed) == len(slow) or all(_closed(s) for s in slow)
+        assert time.monotonic() - started < 6
+    finally:
+        for s in slow:
+            s.close()
+        stop(proc)
+
+
+def test_one_address_holds_a_bounded_number_of_connections(tmp_path, seed_dir):
+    proc, base = start_server(_env(tmp_path, seed_dir))
+    held = [_connect(base, "127.0.3.1") for _ in range(server.PER_ADDRESS)]
+    try:
+        time.sleep(0.5)
+        extra = _connect(base, "127.0.3.1")
+        assert _closed(extra)  # closed at once, before it sends anything
+        assert not _closed(held[0], wait=0.5)
+        other = _connect(base, "127.0.3.2")  # another client is served
+        other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        other.settimeout(5)
+        assert other.recv(100).startswith(b"HTTP/1.1 200")
+    finally:
+        for s in held:
+            s.close()
+        stop(proc)
+
+
+@pytest.mark.parametrize(
+    "path, size",
+    [("/api/layers/coworking/features", 5 * 1024**2), ("/planner/import", 10**9)],
+)
+def test_big_bodies_are_refused_before_they_are_read(tmp_path, seed_dir, path, size):
+    """A body beyond the app's limit is answered 413 from its Content-Length, not
+    spooled to disk first (4 such POSTs of 1,000 MB used to write 3.9 GB)."""
+    proc, base = start_server(_env(tmp_path, seed_dir))
+    client = _connect(base)
+    try:
+        client.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+        )
+        client.sendall(b"x" * 1024)
+        client.settimeout(5)
+        assert client.recv(100).startswith(b"HTTP/1.1 413")
+    finally:
+        client.close()
+        stop(proc)
+
+
+def test_body_limit_of_the_server_is_the_apps():
+    options = server.waitress_options(max_body=51 * 1024**2)
+    assert options["max_request_body_size"] == 51 * 1024**2

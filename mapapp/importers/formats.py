@@ -13,7 +13,10 @@ and its content can never make GDAL open another file, a URL, or the working sto
 from __future__ import annotations
 
 import codecs
+import re
 import shutil
+import sqlite3
+import time
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -21,13 +24,22 @@ import geopandas as gpd
 import shapely
 
 from .. import gdal_
-from .reading import ImportFileError
+from ..limits import MAX_FIELDS, unpack_limit
+from .reading import ImportFileError, RefusedFile, too_expanded
 
 ACCEPTED = "GeoJSON, GeoPackage, CSV or a zipped Shapefile"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 GPKG_IDS = (b"GPKG", b"GP10", b"GP11")  # application_id, at offset 68
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 MAX_UNZIPPED = 2 * 1024**3  # bytes a zipped Shapefile may expand to
+# Triggers GeoPackage writers add themselves (GDAL, QGIS): the spatial index's and
+# the feature count's. GDAL reads a file without writing, so no trigger ever runs;
+# any other one is refused all the same, with the views (whose rows are a query).
+STANDARD_TRIGGER = re.compile(
+    r"(rtree_.+_(insert|update\d|delete)|trigger_(insert|delete)_feature_count_.+"
+    r"|gpkg_.+)"
+)
+INSPECT_S = 5.0  # seconds to list a GeoPackage's schema
 
 
 def recognise(path: Path) -> str:
@@ -83,6 +95,19 @@ def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
         raise ImportFileError(f"{path.name}: not a vector file; expected {kind}")
     with gdal_.private_dir() as tmp:
         copy = _private_copy(path, fmt, Path(tmp))
+        if fmt == "gpkg":
+            check_gpkg(copy, path.name)
+        try:
+            fields = gdal_.field_count(copy)
+        except gdal_.GdalUnavailable as exc:
+            raise ImportFileError(f"{path.name}: {exc}") from None
+        except Exception:  # noqa: BLE001 - read_frame below says why it is unreadable
+            fields = 0
+        if fields > MAX_FIELDS:
+            raise RefusedFile(
+                f"{path.name}: {fields} properties, more than the {MAX_FIELDS} an "
+                "import reads (the limit MAX_FIELDS)"
+            )
         try:
             frame = gdal_.read_frame(copy)
         except gdal_.GdalUnavailable as exc:
@@ -99,6 +124,36 @@ def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
     if frame.crs is None:
         frame = frame.set_crs(4326)
     return frame.to_crs(4326)
+
+
+def check_gpkg(copy: Path, name: str) -> None:
+    """Refuse a GeoPackage with a view (its rows are a query, which may never end)
+    or a trigger of its own, before GDAL opens it (read-only, within INSPECT_S)."""
+    deadline = time.monotonic() + INSPECT_S
+    conn = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    conn.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
+    try:
+        rows = conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger')"
+        ).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise ImportFileError(f"{name}: not a readable GeoPackage ({exc})") from None
+    finally:
+        conn.close()
+    views = [n for kind, n in rows if kind == "view"]
+    triggers = [
+        n for kind, n in rows if kind == "trigger" and not STANDARD_TRIGGER.fullmatch(n)
+    ]
+    if views:
+        raise RefusedFile(
+            f"{name}: holds a view ({views[0][:60]}), whose rows are computed when "
+            "read; export its layers as tables (QGIS: Export > Save Features As)"
+        )
+    if triggers:
+        raise RefusedFile(
+            f"{name}: holds a trigger ({triggers[0][:60]}) that is not a "
+            "GeoPackage's own; export its layers to a new GeoPackage"
+        )
 
 
 def flatten(frame: gpd.GeoDataFrame, report) -> gpd.GeoDataFrame:
@@ -141,21 +196,24 @@ def _extract_shapefile(path: Path, folder: Path) -> Path:
                 f"{path.name}: a ZIP archive must hold one Shapefile (.shp, .shx and "
                 f".dbf, with its .prj); expected {ACCEPTED}"
             )
-        budget = MAX_UNZIPPED
+        limit = min(MAX_UNZIPPED, unpack_limit(path.stat().st_size))
+        budget = limit
         for suffix, member in members.items():
             budget = _unzip(archive, member, folder / f"data{suffix}", budget, path)
+            if budget < 0:
+                raise too_expanded(path, limit)
     return folder / "data.shp"
 
 
 def _unzip(archive, member, target: Path, budget: int, path: Path) -> int:
-    """Extract one member, counting the bytes really written (not the header's)."""
+    """Extract one member, counting the bytes really written (not the header's);
+    the budget left (negative: past it, extraction stopped)."""
+    if member.file_size > budget:
+        return -1
     with archive.open(member) as src, open(target, "wb") as dst:
         while block := src.read(1 << 20):
             budget -= len(block)
             if budget < 0:
-                raise ImportFileError(
-                    f"{path.name}: the archive expands to more than "
-                    f"{MAX_UNZIPPED // 1024**2} MB"
-                )
+                return budget
             dst.write(block)
     return budget

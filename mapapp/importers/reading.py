@@ -26,7 +26,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from ..errors import BadRequest
-from ..limits import MAX_CSV_COLUMNS
+from ..limits import MAX_CSV_COLUMNS, MAX_UNPACK_RATIO, unpack_limit
 from ..text import fold
 
 SAMPLE_BYTES = 256 * 1024
@@ -35,6 +35,11 @@ DELIMITERS = (";", ",", "\t", "|")
 
 class ImportFileError(BadRequest):
     """A file that cannot be imported as it is; the message says where and why."""
+
+
+class RefusedFile(ImportFileError):
+    """A file past a limit (its expansion, its properties, a view in it): readable
+    perhaps, but not read; the message names the limit."""
 
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -57,20 +62,57 @@ def _zip_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
     return max(tables, key=lambda i: i.file_size)
 
 
+class _Capped(io.RawIOBase):
+    """A decompressing stream that stops with ImportFileError past ``limit`` bytes
+    (so a small file cannot make an import read gigabytes)."""
+
+    def __init__(self, stream: BinaryIO, limit: int, path: Path):
+        self.stream, self.limit, self.path, self.total = stream, limit, path, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.stream.readinto(buffer)
+        self.total += n or 0
+        if self.total > self.limit:
+            raise too_expanded(self.path, self.limit)
+        return n
+
+
+def too_expanded(path: Path, limit: int) -> RefusedFile:
+    """The error of a compressed file that expands past its limit."""
+    return RefusedFile(
+        f"{path.name}: expands to more than {limit // 1024**2} MB once "
+        f"decompressed (at most {MAX_UNPACK_RATIO} times its size: the limits "
+        "MAX_UNPACK_RATIO and MAX_UNPACKED); is it a zip bomb?"
+    )
+
+
+def _capped(stream: BinaryIO, path: Path) -> BinaryIO:
+    limit = unpack_limit(path.stat().st_size)
+    return io.BufferedReader(_Capped(stream, limit, path), 1 << 20)
+
+
 @contextmanager
 def open_data(path: Path) -> Iterator[BinaryIO]:
-    """The bytes of a CSV file, read through gzip or zip when compressed (streamed)."""
+    """The bytes of a CSV file, read through gzip or zip when compressed (streamed,
+    within :func:`mapapp.limits.unpack_limit`)."""
     path = Path(path)
     with open(path, "rb") as raw:
         magic = raw.read(4)
     try:
         if magic.startswith(GZIP_MAGIC):
             with gzip.open(path, "rb") as stream:
-                yield stream
+                yield _capped(stream, path)
         elif magic == ZIP_MAGIC:
             with zipfile.ZipFile(path) as archive:
-                with archive.open(_zip_member(archive, path)) as stream:
-                    yield stream
+                member = _zip_member(archive, path)
+                limit = unpack_limit(path.stat().st_size)
+                if member.file_size > limit:  # zipfile reads no more than this
+                    raise too_expanded(path, limit)
+                with archive.open(member) as stream:
+                    yield _capped(stream, path)
         else:
             with open(path, "rb") as stream:
                 yield stream
@@ -78,6 +120,28 @@ def open_data(path: Path) -> Iterator[BinaryIO]:
         raise ImportFileError(
             f"{path.name}: the compressed file is damaged or truncated ({exc})"
         ) from None
+
+
+def check_unpacked(path: Path) -> None:
+    """ImportFileError when a .gz or .zip file expands past its limit (a gzip file
+    read through once, stopping at the limit; a zip archive by the sizes its
+    members state, which zipfile never reads past); nothing for other files."""
+    path = Path(path)
+    with open(path, "rb") as raw:
+        magic = raw.read(4)
+    limit = unpack_limit(path.stat().st_size)
+    if magic == ZIP_MAGIC:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                stated = sum(i.file_size for i in archive.infolist())
+        except zipfile.BadZipFile:
+            raise ImportFileError(f"{path.name}: a damaged ZIP archive") from None
+        if stated > limit:
+            raise too_expanded(path, limit)
+    elif magic.startswith(GZIP_MAGIC):
+        with open_data(path) as stream:
+            while stream.read(1 << 22):
+                pass
 
 
 def inner_name(path: Path) -> str:

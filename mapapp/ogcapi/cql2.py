@@ -27,6 +27,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from ..limits import MAX_FILTER_GEOMETRIES, MAX_FILTER_VERTICES
 from ..store.filters import (
     And,
     Between,
@@ -150,6 +151,7 @@ class _Parser:
     def __init__(self, text: str, tokens: list[Token], queryables: dict, crs: str):
         self.text, self.tokens, self.i = text, tokens, 0
         self.queryables, self.crs = queryables, crs
+        self.geometries = self.vertices = 0  # spatial terms and their coordinates
 
     # --- tokens -------------------------------------------------------------------
 
@@ -366,7 +368,24 @@ class _Parser:
             raise Cql2Error(
                 f"S_INTERSECTS compares the property {GEOMETRY!r} with one geometry"
             )
+        self.count_spatial(geoms[0])
         return Intersects(geoms[0])
+
+    def count_spatial(self, geom: BaseGeometry) -> None:
+        """Bound the work of a filter's spatial terms (each is a spatial-index
+        query and an exact test): their number and their vertices."""
+        self.geometries += 1
+        self.vertices += shapely.get_num_coordinates(geom)
+        if self.geometries > MAX_FILTER_GEOMETRIES:
+            raise Cql2Error(
+                f"more than {MAX_FILTER_GEOMETRIES} spatial terms (S_INTERSECTS) in "
+                "one filter: the limit is MAX_FILTER_GEOMETRIES"
+            )
+        if self.vertices > MAX_FILTER_VERTICES:
+            raise Cql2Error(
+                f"the geometries of the filter have more than {MAX_FILTER_VERTICES} "
+                "vertices in all: the limit is MAX_FILTER_VERTICES"
+            )
 
     def spatial_argument(self):
         token = self.tok

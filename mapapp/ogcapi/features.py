@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import BadRequest, MapappError
+from ..errors import BadRequest, MapappError, TimeLimit
 from ..layers import COMMUNE_LEVEL, Field, LayerSpec, tr, without_commune_points
-from ..limits import ID_PATTERN
+from ..limits import ID_PATTERN, QUERY_SECONDS
 from ..maps.geojson import features, orient
 from ..store import Store
 from ..store.filters import And, Compare, Filter, In, Intersects, IsNull, Not, Or
@@ -597,8 +597,12 @@ def items(
     """A page of features with numberMatched, numberReturned and next/prev links
     (their query strings percent-encoded, so any filter value round-trips);
     ``stamp`` is the answer's timeStamp (now by default)."""
-    matched = store.count(spec.name, published_only=True, where=query.where)
-    page = _page(store, spec, query)
+    try:
+        with store.time_budget(QUERY_SECONDS):
+            matched = store.count(spec.name, published_only=True, where=query.where)
+            page = _page(store, spec, query)
+    except TimeLimit as exc:
+        raise OgcError(503, "ServiceUnavailable", exc.message) from None
     url = f"{base}collections/{spec.name}/items"
 
     def page_url(offset: int, fmt: str = "json") -> str:

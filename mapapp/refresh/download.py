@@ -6,7 +6,9 @@ from the one in place moves that one aside to ``<file>.previous`` (kept until th
 new file is imported: ``mapapp update`` puts it back when the new one is rejected).
 An interrupted download is resumed from where it stopped (HTTP ``Range``); a
 server that ignores the range is read again from the start. A file larger than the
-source's cap is refused before or while it arrives. The server's
+source's cap is refused before or while it arrives, and a compressed file that
+expands too far (a zip bomb: :func:`mapapp.limits.unpack_limit`) is refused and
+removed before it takes the place of the last good one. The server's
 ``ETag``/``Last-Modified`` are sent back on the next run, so an unchanged file is
 not downloaded again (``304``).
 
@@ -30,6 +32,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from ..errors import BadRequest
+from ..importers.reading import ImportFileError, check_unpacked
 
 BLOCK = 1 << 16
 TIMEOUT_S = 60
@@ -182,6 +185,12 @@ def download(
             f"{url}: truncated, {size} of {total} bytes arrived; run again to "
             "resume the download"
         )
+    try:
+        check_unpacked(part)
+    except ImportFileError as exc:
+        part.unlink()
+        reason = exc.message.replace(part.name, dest.name)
+        raise DownloadError(f"{url}: {reason}; download removed") from None
     digest = sha256_of(part)
     changed = digest != previous.get("sha256")
     kept = keep_previous(dest) if changed else None

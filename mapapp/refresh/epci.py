@@ -47,9 +47,20 @@ def _workbook(path: Path) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(outer.read(inner[0])))
 
 
+def _part(book: zipfile.ZipFile, name: str) -> bytes:
+    """One part of the workbook, within MAX_XLSX_BYTES once unpacked (zipfile reads
+    no more than the size a member states)."""
+    if book.getinfo(name).file_size > MAX_XLSX_BYTES:
+        raise ImportFileError(
+            f"the EPCI workbook's {name} expands to more than "
+            f"{MAX_XLSX_BYTES // 1024**2} MB"
+        )
+    return book.read(name)
+
+
 def _sheet_path(book: zipfile.ZipFile, name: str) -> str:
-    workbook = _xml(book.read("xl/workbook.xml"))
-    rels = _xml(book.read("xl/_rels/workbook.xml.rels"))
+    workbook = _xml(_part(book, "xl/workbook.xml"))
+    rels = _xml(_part(book, "xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target") for r in rels.findall("p:Relationship", NS)}
     for sheet in workbook.findall("m:sheets/m:sheet", NS):
         if sheet.get("name") == name:
@@ -62,9 +73,9 @@ def _rows(book: zipfile.ZipFile, sheet: str):
     """The sheet's rows as {column letter: text} (shared strings resolved)."""
     shared = []
     if "xl/sharedStrings.xml" in book.namelist():
-        root = _xml(book.read("xl/sharedStrings.xml"))
+        root = _xml(_part(book, "xl/sharedStrings.xml"))
         shared = ["".join(t.itertext()) for t in root.findall("m:si", NS)]
-    root = _xml(book.read(_sheet_path(book, sheet)))
+    root = _xml(_part(book, _sheet_path(book, sheet)))
     for row in root.iter(f"{{{NS['m']}}}row"):
         cells = {}
         for c in row.findall("m:c", NS):

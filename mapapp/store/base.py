@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -295,6 +296,13 @@ class Store(ABC):
     def check(self) -> list[str]:
         """Integrity check of the layers and the private data: an empty list when
         sound, else what is wrong."""
+
+    @contextmanager
+    def time_budget(self, seconds: float):
+        """Reads with a bbox or a filter made by this thread inside the block stop
+        once ``seconds`` have passed in all, raising TimeLimit (503); such a read
+        outside any block has :data:`mapapp.limits.QUERY_SECONDS`."""
+        yield
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections."""

@@ -13,6 +13,7 @@ the write commits and its caches (keyed on it) follow.
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,11 +51,14 @@ CREATE TABLE IF NOT EXISTS {s}.mapapp_sessions (session_hash text PRIMARY KEY,
   created double precision NOT NULL, seen double precision NOT NULL,
   expires double precision NOT NULL);
 CREATE INDEX IF NOT EXISTS mapapp_sessions_uid ON {s}.mapapp_sessions (uid);
-CREATE TABLE IF NOT EXISTS {s}.mapapp_attempts (account text NOT NULL,
-  address text NOT NULL, at double precision NOT NULL);
-CREATE INDEX IF NOT EXISTS mapapp_attempts_pair
-  ON {s}.mapapp_attempts (account, address, at);
-CREATE INDEX IF NOT EXISTS mapapp_attempts_address ON {s}.mapapp_attempts (address, at);
+DROP TABLE IF EXISTS {s}.mapapp_attempts;
+CREATE TABLE IF NOT EXISTS {s}.mapapp_attempt_counts (account text NOT NULL,
+  address text NOT NULL, bucket bigint NOT NULL, n integer NOT NULL,
+  PRIMARY KEY (account, address, bucket));
+CREATE INDEX IF NOT EXISTS mapapp_attempt_counts_address
+  ON {s}.mapapp_attempt_counts (address, bucket);
+CREATE INDEX IF NOT EXISTS mapapp_attempt_counts_bucket
+  ON {s}.mapapp_attempt_counts (bucket);
 CREATE TABLE IF NOT EXISTS {s}.mapapp_history (hid bigserial PRIMARY KEY,
   layer text NOT NULL, feature_id text NOT NULL, version integer,
   action text NOT NULL, author text, at text NOT NULL, before jsonb, after jsonb,
@@ -99,7 +103,21 @@ class PostGISStore(SqlStore):
     PUBLISHED = "published IS TRUE"
 
     def _bbox_clause(self, spec: LayerSpec, bbox: Bbox) -> tuple[str, list]:
-        return "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", list(bbox)
+        # the GiST index proposes (float4 boxes), ST_Intersects decides exactly
+        return "ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))", list(bbox)
+
+    @contextmanager
+    def _interrupting(self):
+        """PostgreSQL stops a statement after ``statement_timeout``."""
+        conn = self.conn
+        left = self._local.deadline - time.monotonic()
+        conn.execute(f"SET statement_timeout = {max(1, int(left * 1000))}")
+        try:
+            yield
+        except self._psycopg.errors.QueryCanceled:
+            raise self._time_limit() from None
+        finally:
+            conn.execute("RESET statement_timeout")
 
     def _like_sql(self, column: str, pattern: str, casei: bool) -> tuple[str, list]:
         if casei:

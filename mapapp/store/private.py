@@ -35,6 +35,8 @@ CONTRIBUTION_KEYS = (
     "id", "created", "month", "layer", "feature_id", "kind", "body", "email",
     "sender", "status", "reason", "decided", "decided_by", "result",
 )  # fmt: skip
+ATTEMPT_BUCKET_S = 10  # sign-in attempts are counted per pair in buckets this long
+ATTEMPTS_KEPT_S = 86400  # and their counts kept this long
 
 
 class PrivateStore(ABC):
@@ -139,11 +141,23 @@ class PrivateStore(ABC):
 
     @abstractmethod
     def record_attempt(
-        self, account: str, address: str, at: float, since: float
+        self,
+        account: str,
+        address: str,
+        at: float,
+        since: float,
+        cap: int | None = None,
     ) -> tuple[int, int]:
         """Count one sign-in attempt on ``account`` from ``address`` and return, in
         the same transaction, the attempts since ``since`` of that pair and of that
-        address (this one included): concurrent attempts are all counted."""
+        address (this one included): concurrent attempts are all counted.
+
+        Attempts are counted in buckets of :data:`ATTEMPT_BUCKET_S` seconds per
+        (account, address), not stored one by one: ``since`` is rounded up to a
+        bucket's start (a window of 15 minutes counts the last 14 min 50 s to
+        15 min). Once the
+        address has more than ``cap`` attempts in the window, a further attempt
+        is refused anyway and changes nothing stored (a flood adds no rows)."""
 
     @abstractmethod
     def clear_attempts(self, account: str, address: str) -> None:
@@ -377,7 +391,7 @@ class SqlPrivateStore(PrivateStore):
             )
             # a name used before starts afresh: no sign-in failures carried over
             conn.execute(
-                f"DELETE FROM {self._t('attempts')} WHERE account = {p}", (name,)
+                f"DELETE FROM {self._t('attempt_counts')} WHERE account = {p}", (name,)
             )
 
     def get_user(self, name: str) -> dict | None:
@@ -402,7 +416,7 @@ class SqlPrivateStore(PrivateStore):
             for table in ("tokens", "sessions"):
                 conn.execute(f"DELETE FROM {self._t(table)} WHERE uid = {p}", (uid,))
             conn.execute(
-                f"DELETE FROM {self._t('attempts')} WHERE account = {p}", (name,)
+                f"DELETE FROM {self._t('attempt_counts')} WHERE account = {p}", (name,)
             )
             conn.execute(f"DELETE FROM {self._t('users')} WHERE uid = {p}", (uid,))
 
@@ -532,32 +546,47 @@ class SqlPrivateStore(PrivateStore):
     # --- sign-in attempts -----------------------------------------------------------
 
     def record_attempt(
-        self, account: str, address: str, at: float, since: float
+        self,
+        account: str,
+        address: str,
+        at: float,
+        since: float,
+        cap: int | None = None,
     ) -> tuple[int, int]:
-        p, t = self.P, self._t("attempts")
+        p, t = self.P, self._t("attempt_counts")
+        bucket = int(at // ATTEMPT_BUCKET_S)
+        first = -int(-since // ATTEMPT_BUCKET_S)  # the first bucket wholly since
         with self._pwrite() as conn:
             self._lock(conn, f"attempts.{address}")
-            conn.execute(f"DELETE FROM {t} WHERE at < {p}", (at - 86400,))
+            # old buckets go by the bucket index: no scan, whatever the flood was
             conn.execute(
-                f"INSERT INTO {t} (account, address, at) VALUES ({p}, {p}, {p})",
-                (account, address, at),
+                f"DELETE FROM {t} WHERE bucket < {p}",
+                (int((at - ATTEMPTS_KEPT_S) // ATTEMPT_BUCKET_S),),
             )
-            pair = conn.execute(
-                f"SELECT count(*) FROM {t} WHERE account = {p} AND address = {p} "
-                f"AND at >= {p}",
-                (account, address, since),
-            ).fetchone()[0]
             from_address = conn.execute(
-                f"SELECT count(*) FROM {t} WHERE address = {p} AND at >= {p}",
-                (address, since),
+                f"SELECT coalesce(sum(n), 0) FROM {t} WHERE address = {p} "
+                f"AND bucket >= {p}",
+                (address, first),
             ).fetchone()[0]
-        return pair, from_address
+            if cap is None or from_address <= cap:
+                conn.execute(
+                    f"INSERT INTO {t} AS a (account, address, bucket, n) VALUES "
+                    f"({p}, {p}, {p}, 1) ON CONFLICT (account, address, bucket) "
+                    "DO UPDATE SET n = a.n + 1",
+                    (account, address, bucket),
+                )
+            pair = conn.execute(
+                f"SELECT coalesce(sum(n), 0) FROM {t} WHERE account = {p} "
+                f"AND address = {p} AND bucket >= {p}",
+                (account, address, first),
+            ).fetchone()[0]
+        return int(pair), int(from_address) + 1
 
     def clear_attempts(self, account: str, address: str) -> None:
         with self._pwrite() as conn:
             conn.execute(
-                f"DELETE FROM {self._t('attempts')} WHERE account = {self.P} AND "
-                f"address = {self.P}",
+                f"DELETE FROM {self._t('attempt_counts')} WHERE account = {self.P} "
+                f"AND address = {self.P}",
                 (account, address),
             )
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import math
-from contextlib import AbstractContextManager
+import time
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import geopandas as gpd
 import numpy as np
@@ -20,11 +21,11 @@ import pandas as pd
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import AlreadyExists, BadRequest, Conflict, NotFound
+from ..errors import AlreadyExists, BadRequest, Conflict, NotFound, TimeLimit
 from ..layers import REGISTRY, LayerSpec, get_spec
 from ..layers.builtin import LEGACY_PRECISIONS
 from ..layers.validation import check_text
-from ..limits import ID_PATTERN
+from ..limits import ID_PATTERN, QUERY_SECONDS
 from ..text import slug
 from .addresses import AddressTable
 from .base import Bbox, Store, history_state, plain_value
@@ -131,7 +132,54 @@ class SqlStore(AddressTable, Store):
         self._lock(conn, f"ids.{layer}")
 
     def _bbox_clause(self, spec: LayerSpec, bbox: Bbox) -> tuple[str, list]:
+        """SQL keeping the features whose geometry meets the box (exactly)."""
         raise NotImplementedError  # pragma: no cover
+
+    # --- time budget ------------------------------------------------------------------
+
+    @contextmanager
+    def time_budget(self, seconds: float):
+        """Filtered reads of this thread inside the block stop once ``seconds`` have
+        passed in all (TimeLimit), so a costly request holds no worker for long."""
+        previous = getattr(self._local, "deadline", None)
+        deadline = time.monotonic() + seconds
+        self._local.deadline = deadline if previous is None else min(previous, deadline)
+        self._local.budget = seconds if previous is None else self._local.budget
+        try:
+            yield
+        finally:
+            self._local.deadline = previous
+
+    def _bounded(self, filtered: bool) -> AbstractContextManager:
+        """The time budget of a read: the block's (:meth:`time_budget`), else
+        :data:`QUERY_SECONDS` for a read a request filters; none for whole layers."""
+        if not filtered:
+            return nullcontext()
+        if getattr(self._local, "deadline", None) is None:
+            return self._budgeted(QUERY_SECONDS)
+        return self._interrupting()
+
+    @contextmanager
+    def _budgeted(self, seconds: float):
+        with self.time_budget(seconds), self._interrupting():
+            yield
+
+    def _interrupting(self) -> AbstractContextManager:
+        """Stop the database's work at this thread's deadline (TimeLimit)."""
+        return nullcontext()  # pragma: no cover - each backend defines it
+
+    def _check_time(self) -> None:
+        """TimeLimit when this thread's deadline has passed (work done in Python)."""
+        deadline = getattr(self._local, "deadline", None)
+        if deadline is not None and time.monotonic() > deadline:
+            raise self._time_limit()
+
+    def _time_limit(self) -> TimeLimit:
+        seconds = getattr(self._local, "budget", QUERY_SECONDS)
+        return TimeLimit(
+            f"the query took more than {seconds:g} s and was stopped (the limit "
+            "QUERY_SECONDS): narrow the bbox or the filter, or try again later"
+        )
 
     def _like_sql(self, column: str, pattern: str, casei: bool) -> tuple[str, list]:
         """SQL matching ``column`` against a CQL2 LIKE pattern, case-sensitively
@@ -332,15 +380,17 @@ class SqlStore(AddressTable, Store):
         offset: int = 0,
     ) -> gpd.GeoDataFrame:
         spec = self._spec(layer)
-        where_sql, params = self._where(spec, bbox, filters, published_only, where)
-        cols = self._columns(spec, columns)
-        page = ""
-        if limit is not None:
-            page = f" LIMIT {self.P} OFFSET {self.P}"
-            params = [*params, int(limit), int(offset)]
-        rows = self.conn.execute(
-            f"{self._select(cols, layer)}{where_sql} ORDER BY fid{page}", params
-        ).fetchall()
+        filtered = bbox is not None or bool(filters) or where is not None
+        with self._bounded(filtered):
+            where_sql, params = self._where(spec, bbox, filters, published_only, where)
+            cols = self._columns(spec, columns)
+            page = ""
+            if limit is not None:
+                page = f" LIMIT {self.P} OFFSET {self.P}"
+                params = [*params, int(limit), int(offset)]
+            rows = self.conn.execute(
+                f"{self._select(cols, layer)}{where_sql} ORDER BY fid{page}", params
+            ).fetchall()
         return self._frame(spec, cols, rows)
 
     def read_versioned(
@@ -380,10 +430,12 @@ class SqlStore(AddressTable, Store):
         where: Filter | None = None,
     ) -> int:
         spec = self._spec(layer)
-        where_sql, params = self._where(spec, bbox, filters, published_only, where)
-        return self.conn.execute(
-            f"SELECT count(*) FROM {q(layer)}{where_sql}", params
-        ).fetchone()[0]
+        filtered = bbox is not None or bool(filters) or where is not None
+        with self._bounded(filtered):
+            where_sql, params = self._where(spec, bbox, filters, published_only, where)
+            return self.conn.execute(
+                f"SELECT count(*) FROM {q(layer)}{where_sql}", params
+            ).fetchone()[0]
 
     def get(self, layer: str, fid: str) -> dict:
         spec = self._spec(layer)

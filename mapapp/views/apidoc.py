@@ -18,7 +18,17 @@ from flask import Flask
 from ..analysis import DEFAULT_RADIUS_M, MAX_RADIUS_M, MIN_RADIUS_M
 from ..analysis.filters import _allowed, filterable
 from ..analysis.suitability import CRITERIA
-from ..contributions import KINDS, MAX_EMAIL, MAX_SHORT, MAX_TEXT, MAX_URL, REASONS
+from ..contributions import (
+    DECIDED,
+    INBOX,
+    KINDS,
+    MAX_EMAIL,
+    MAX_SHORT,
+    MAX_TEXT,
+    MAX_URL,
+    REASONS,
+    SET_APART,
+)
 from ..limits import ID_PATTERN
 from . import params
 
@@ -161,7 +171,7 @@ def _operation(rule, view, method: str) -> dict:
         parameters += _required(PARSERS.get(parser, []), parser, called)
     known = {p["name"] for p in parameters}
     parameters += [
-        _query(name, {"type": "string"}, "see docs/api.md")
+        _query(name, *ARG_SCHEMAS.get((rule.endpoint, name), PLAIN_ARG))
         for name in dict.fromkeys(_ARG.findall(source))
         if name not in known
     ]
@@ -350,6 +360,16 @@ SCHEMAS["answer"] = {
 }
 # The documented body of a 200 answer, by endpoint.
 RESULTS = {"api.place_here": {"$ref": "#/components/schemas/answer"}}
+
+# The schema of a query argument a view reads itself, when more than a string.
+PLAIN_ARG = ({"type": "string"}, "see docs/api.md")
+_STATUS = "|".join((*INBOX, *SET_APART, *DECIDED))
+ARG_SCHEMAS = {
+    ("contributions.api_list", "status"): (
+        {"type": "string", "pattern": f"^(({_STATUS})(,({_STATUS}))*)?$"},
+        "statuses, comma-separated (empty or absent: the inbox)",
+    ),
+}
 
 # The contributions of the public (docs/contributions.md): the public POST and the
 # planners' decision have bodies of their own.

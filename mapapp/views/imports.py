@@ -73,6 +73,7 @@ def problem_text(exc: WizardProblem, name: str) -> str:
             "lon/lat or x/y); its columns are: %(columns)s."
         ),
         "unreadable_vector": _("%(file)s is not a GeoJSON or GeoPackage file."),
+        "refused": _("%(file)s is refused: %(detail)s"),
         "no_features": _("%(file)s holds no feature."),
         "mixed_geometry": _(
             "%(file)s mixes geometries (%(types)s): one file holds points or "

@@ -3,6 +3,7 @@ would make GDAL read other files or URLs refused, and no server path in a messag
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import json
 import socketserver
@@ -16,10 +17,11 @@ import pyogrio
 import pytest
 from shapely.geometry import Point
 
-from mapapp import gdal_
+from mapapp import gdal_, limits
 from mapapp.importers import run_import
 from mapapp.importers.formats import read_vector, recognise
-from mapapp.importers.reading import ImportFileError
+from mapapp.importers.reading import ImportFileError, RefusedFile, check_unpacked
+from mapapp.importers.wizard import WizardProblem, inspect_file
 
 
 @pytest.fixture(scope="module")
@@ -303,3 +305,92 @@ def test_a_title_line_above_the_header_is_named(store, tmp_path):
         "the header? The header must be line 1"
     )
     assert store.data_version() == version
+
+
+# --- bounded uploads (issue 21, item 10) ----------------------------------------------
+
+
+def test_a_geopackage_holding_a_recursive_view_is_refused_at_once(store, tmp_path):
+    """A 100 kB GeoPackage whose layer is an endless view used to pin a worker."""
+    path = tmp_path / "view.gpkg"
+    coworking_frame().to_file(path, driver="GPKG", layer="sites")
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE VIEW endless AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+        "SELECT x + 1 FROM c) SELECT x AS fid, NULL AS geom FROM c"
+    )
+    conn.commit()
+    conn.close()
+    started = time.monotonic()
+    with pytest.raises(RefusedFile, match="holds a view"):
+        read_vector(path, "sites")
+    assert time.monotonic() - started < 5
+
+
+def test_a_geopackage_with_a_trigger_of_its_own_is_refused(store, tmp_path):
+    path = tmp_path / "trigger.gpkg"
+    coworking_frame().to_file(path, driver="GPKG", layer="sites")
+    assert len(read_vector(path, "sites")) == 2  # GDAL's own triggers are fine
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TRIGGER spy AFTER INSERT ON sites BEGIN DELETE FROM sites; END"
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(RefusedFile, match=r"trigger \(spy\)"):
+        read_vector(path, "sites")
+
+
+def _wide_geojson(path, n: int) -> None:
+    props = {f"p{i}": i for i in range(n)}
+    feature = {"type": "Feature", "properties": props, "geometry": None}
+    feature["geometry"] = {"type": "Point", "coordinates": [6.02, 47.24]}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+
+
+def test_a_geojson_with_20000_properties_is_refused_quickly(tmp_path):
+    path = tmp_path / "wide.geojson"
+    _wide_geojson(path, 20_000)
+    started = time.monotonic()
+    with pytest.raises(RefusedFile, match="20000 properties.*MAX_FIELDS"):
+        read_vector(path, "sites")
+    assert time.monotonic() - started < 5
+
+
+def test_a_geojson_with_1000_properties_is_previewed_quickly(tmp_path):
+    path = tmp_path / "wide.geojson"
+    _wide_geojson(path, 1000)
+    started = time.monotonic()
+    summary = inspect_file(path)
+    assert len(summary.columns) == 1000 and summary.preview[0]["p999"] == "999"
+    assert time.monotonic() - started < 10
+
+
+def _gzip_bomb(path, megabytes: int) -> None:
+    line = b"siret;nom;x;y\n" + b"12345678901234;nom;6.02;47.24\n" * 30_000
+    with gzip.open(path, "wb", compresslevel=9) as out:
+        out.write(line)
+        block = b"12345678901234;nom;6.02;47.24\n" * 35_000  # about 1 MB
+        for _ in range(megabytes):
+            out.write(block)
+
+
+def test_a_gzip_bomb_upload_is_refused_past_its_ratio(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "UNPACK_FLOOR", 1024**2)
+    path = tmp_path / "bomb.csv.gz"
+    _gzip_bomb(path, 30)  # 30 MB in about 30 kB
+    assert path.stat().st_size * limits.MAX_UNPACK_RATIO < 30 * 1024**2
+    with pytest.raises(RefusedFile, match="MAX_UNPACK_RATIO"):
+        check_unpacked(path)
+    with pytest.raises(WizardProblem) as caught:
+        inspect_file(path)
+    assert "MAX_UNPACK_RATIO" in caught.value.params["detail"]
+
+
+def test_a_zip_member_stating_too_much_is_refused_unread(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "UNPACK_FLOOR", 1024**2)
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("table.csv", b"a;b\n" + b"1;2\n" * 2_000_000)
+    with pytest.raises(RefusedFile, match="MAX_UNPACK_RATIO"):
+        check_unpacked(path)

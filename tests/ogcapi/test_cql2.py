@@ -159,3 +159,16 @@ def test_cql2_booleans_as_gdal_writes_them():
     # GDAL's OAPIF driver sends -where "illustrative = 1" as it is
     assert parse_filter("illustrative = 1", Q) == Compare("illustrative", "=", True)
     assert parse_filter("illustrative <> 0", Q) == Compare("illustrative", "<>", False)
+
+
+def test_cql2_bounds_the_spatial_terms():
+    term = "S_INTERSECTS(geometry, POLYGON((6 47, 6.1 47, 6.1 47.1, 6 47)))"
+    assert isinstance(parse_filter(" OR ".join([term] * 16), Q), Or)
+    with pytest.raises(Cql2Error, match="more than 16 spatial terms.*MAX_FILTER"):
+        parse_filter(" OR ".join([term] * 17), Q)
+
+
+def test_cql2_bounds_the_vertices_of_its_geometries():
+    points = ",".join(["6 47"] * 501)
+    with pytest.raises(Cql2Error, match="more than 500 vertices.*MAX_FILTER_VERTICES"):
+        parse_filter(f"S_INTERSECTS(geometry, MULTIPOINT({points}))", Q)

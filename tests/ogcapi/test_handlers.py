@@ -41,3 +41,14 @@ def test_unknown_item_is_an_ogc_not_found(core_site):
     with pytest.raises(ogcapi.OgcError) as info:
         ogcapi.item(core_site.store, spec, "no-such-school", BASE)
     assert info.value.status == 404 and info.value.code == "NotFound"
+
+
+def test_items_past_the_time_budget_are_a_503(core_site, monkeypatch):
+    """A filter that takes longer than QUERY_SECONDS is stopped, not waited for."""
+    monkeypatch.setattr(ogcapi.features, "QUERY_SECONDS", -1)
+    spec = get_spec("companies")
+    args = {"filter": "S_INTERSECTS(geometry, POLYGON((6 47, 6.1 47, 6.1 47.3, 6 47)))"}
+    query = ogcapi.parse_items_query(args, spec)
+    with pytest.raises(ogcapi.OgcError) as caught:
+        ogcapi.items(core_site.store, spec, query, BASE, args)
+    assert caught.value.status == 503 and "QUERY_SECONDS" in caught.value.message

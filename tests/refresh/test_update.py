@@ -5,11 +5,13 @@ truncated and resumed downloads, a changed file, one source failing."""
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import shutil
 from pathlib import Path
 
 import pytest
 
+from mapapp import limits
 from mapapp.cli import main
 from mapapp.config import load_settings
 from mapapp.refresh import catalogue, manifest
@@ -344,3 +346,21 @@ def test_a_file_fetched_then_rejected_by_update_leaves_the_good_one(
     assert "new file rejected, previous kept" in "\n".join(report.lines())
     assert target.read_bytes() == ONISEP_REAL.read_bytes()
     assert not (folder / (target.name + ".previous")).exists()
+
+
+def test_a_downloaded_gzip_bomb_is_refused_and_the_good_file_kept(
+    refresh_site, mirror, tmp_path, monkeypatch
+):
+    """A small .gz that expands past its ratio never takes the good file's place
+    (a 10.7 MB file holding 4.4 GB used to be imported for minutes)."""
+    monkeypatch.setattr(limits, "UNPACK_FLOOR", 1024**2)
+    paths = official.publish(mirror, tmp_path)
+    assert update(refresh_site, ["ban"]).ok
+    target = refresh_site.settings.download_dir / "adresses-25.csv.gz"
+    good = target.read_bytes()
+    row = b"25056_0001_00001;25056_0001;;1;;Rue Test;;25000;25056;Besancon;;;;;6.02;47.24\n"
+    mirror.files[paths["ban"]] = gzip.compress(row * 400_000, 9)  # 30 MB in 60 kB
+    result = fetch(refresh_site.settings, ["ban"])[0]
+    assert not result.ok and "MAX_UNPACK_RATIO" in result.error
+    assert target.read_bytes() == good
+    assert not target.with_name(target.name + ".part").exists()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
-from shapely.geometry import Point
+from shapely.geometry import Point, box
 
-from mapapp.errors import BadRequest, Conflict, NotFound, ValidationError
+from mapapp.errors import BadRequest, Conflict, NotFound, TimeLimit, ValidationError
+from mapapp.store.filters import And, Compare, Intersects, Not, Or
 
 
 def new_site(**props):
@@ -736,3 +738,97 @@ def test_store_undo_import_refuses_when_a_feature_changed_since(store):
     edit = store.private.history("coworking", renamed)[0]
     with pytest.raises(NotFound):
         store.undo_import("coworking", edit["id"])
+
+
+# --- spatial filters: exact, and bounded in time (issue 21, item 7) ---------------
+
+
+@pytest.mark.parametrize("dx, inside", [(-1e-7, False), (0.0, True), (1e-7, True)])
+def test_store_bbox_is_exact_at_its_edges(store, dx, inside):
+    """The spatial index keeps float32 boxes; 1 cm outside the box is outside."""
+    store.add("coworking", new_site(id="edge"), Point(6.015 + dx, 47.237))
+    bbox = (6.015, 47.232, 6.030, 47.242)
+    assert ("edge" in set(store.read("coworking", bbox=bbox)["id"])) is inside
+    where = Intersects(box(*bbox))
+    assert ("edge" in set(store.read("coworking", where=where)["id"])) is inside
+
+
+def test_store_spatial_terms_combine_exactly(store):
+    frame = store.read("companies")
+    spots = [(6.02, 47.24), (5.99, 47.25), (6.04, 47.22)]
+    polygons = [Point(x, y).buffer(0.012, quad_segs=3) for x, y in spots]
+    meets = [set(frame[frame.intersects(p)]["id"]) for p in polygons]
+    union, inter = set().union(*meets), meets[0] & meets[1]
+    cases = {
+        Or(tuple(Intersects(p) for p in polygons)): union,
+        And((Intersects(polygons[0]), Intersects(polygons[1]))): inter,
+        Not(Or(tuple(Intersects(p) for p in polygons))): set(frame["id"]) - union,
+    }
+    assert union  # the spots hold companies
+    for where, expected in cases.items():
+        assert set(store.read("companies", where=where)["id"]) == expected
+        assert store.count("companies", where=where) == len(expected)
+
+
+def test_store_time_budget_stops_a_runaway_query(store):
+    endless = (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+        "SELECT count(*) FROM c"
+    )
+    start = time.monotonic()
+    with pytest.raises(TimeLimit, match="QUERY_SECONDS"):
+        with store.time_budget(0.3), store._bounded(True):
+            store.conn.execute(endless).fetchone()
+    assert time.monotonic() - start < 3
+    # the connection serves again, without a budget left behind
+    assert store.count("companies", where=Compare("naf_code", "<>", "x")) > 0
+
+
+def test_store_filtered_read_past_its_budget_is_refused(store):
+    polygon = Point(6.02, 47.24).buffer(0.05)
+    with pytest.raises(TimeLimit), store.time_budget(-1):
+        store.read("companies", where=Intersects(polygon))
+
+
+def _attempt_rows(store) -> int:
+    table = store._t("attempt_counts")
+    return store.pconn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+
+
+def test_store_refused_sign_ins_add_no_row_each(store):
+    """A flood of attempts is counted per minute and pair, not stored one by one."""
+    for i in range(300):
+        counts = store.private.record_attempt("alice", "6.6.6.6", at=i * 0.5, since=0)
+    assert counts == (300, 300)
+    assert _attempt_rows(store) == 15  # 150 s of attempts: fifteen 10 s buckets
+    # past the address's cap, other accounts tried from it add nothing stored
+    for i in range(100):
+        counts = store.private.record_attempt(f"u{i}", "6.6.6.6", 200.0, 0, cap=20)
+    assert counts == (0, 301) and _attempt_rows(store) == 15
+
+
+def test_store_old_attempt_counts_are_dropped(store):
+    store.private.record_attempt("alice", "6.6.6.6", at=0.0, since=0.0)
+    store.private.record_attempt("bob", "7.7.7.7", at=2 * 86400.0, since=0.0)
+    assert _attempt_rows(store) == 1
+
+
+def test_store_bbox_count_is_exact_for_points_along_its_edges(store):
+    """Points within a few centimetres of the box's edges: the count is the exact
+    one on every backend (3,923 against 3,918 at 100,000 companies before)."""
+    import geopandas as gpd
+    import numpy as np
+
+    west, south, east, north = bbox = (6.015, 47.232, 6.030, 47.242)
+    rng = np.random.default_rng(7)
+    xs = np.concatenate([rng.uniform(west, east, 200), west + rng.normal(0, 5e-7, 100)])
+    ys = np.concatenate(
+        [south + rng.normal(0, 5e-7, 200), rng.uniform(south, north, 100)]
+    )
+    sites = [new_site(id=f"edge-{i}", name=f"Edge {i}") for i in range(len(xs))]
+    frame = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(xs, ys), crs=4326)
+    store.replace_layers({"coworking": frame})
+    inside = int(((xs >= west) & (xs <= east) & (ys >= south) & (ys <= north)).sum())
+    assert 0 < inside < len(xs)
+    assert store.count("coworking", bbox=bbox) == inside
+    assert store.count("coworking", where=Intersects(box(*bbox))) == inside

@@ -99,7 +99,7 @@ def test_postgis_private_tables_are_in_their_own_schema(pg_database):
         "mapapp_users",
         "mapapp_tokens",
         "mapapp_sessions",
-        "mapapp_attempts",
+        "mapapp_attempt_counts",
         "mapapp_history",
     }
     assert not {t for s, t in rows if s == data} - {"mapapp_meta"}

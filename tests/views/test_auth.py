@@ -158,6 +158,7 @@ def _routes(app):
         "fmt": "csv",
         "token": "an-upload-token-of-the-wizard",
         "unknown": "nothing/here",
+        "cid": "1",
     }
     for rule in app.url_map.iter_rules():
         path = rule.rule
@@ -196,8 +197,17 @@ PUBLIC_GET = {
     "ogc.queryables",
     "ogc.schema",
     "ogc.not_found",
+    # the public's reports and proposals (issue 23): forms anyone may fill
+    "contributions.form",
+    "contributions.thanks",
+    "contributions.api_form_token",
 }
-PUBLIC_POST = {"auth.login", "auth.logout"}  # sign-in and sign-out themselves
+PUBLIC_POST = {
+    "auth.login",  # sign-in and sign-out themselves
+    "auth.logout",
+    "contributions.send",  # the public's contributions, moderated (issue 23)
+    "contributions.api_submit",
+}
 
 
 def test_every_other_route_needs_credentials(app):
