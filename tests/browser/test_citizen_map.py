@@ -599,9 +599,7 @@ def test_data_browser_of_a_large_layer_opens_commune_level_ones_on_their_badge(
     assert set(at_commune["name"]) & listed, listed
     panel.get_by_label(re.compile(r"^Nom\b.* contient$")).fill(name[:12])
     item = panel.locator(".mapapp-browse-item").filter(
-        has=page.locator(
-            ".mapapp-browse-name", has_text=re.compile(f"^{re.escape(name)}$")
-        )
+        has=page.locator(".mapapp-browse-name", has_text=re.compile(f"^{re.escape(name)}$"))
     )
     item.wait_for()
     item.click()

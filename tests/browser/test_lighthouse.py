@@ -127,4 +127,4 @@ def test_lighthouse_planner_workspace(lighthouse, live_server, store, tmp_path, 
     ]
     assert report["categories"]["accessibility"]["score"] == 1.0, failed
     shift = report["audits"]["cumulative-layout-shift"]["numericValue"]
-    assert shift < 0.02, shift
+    assert shift < 0.05, shift  # 0.113 when the results panel collapsed on load

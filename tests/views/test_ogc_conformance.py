@@ -47,9 +47,7 @@ def located_only(seed: Path, target: Path) -> Path:
         kept = [f for f in features if f["properties"].get("precision") != "commune"]
         if len(kept) < len(features):
             collection["features"] = kept
-            path.write_text(
-                json.dumps(collection, ensure_ascii=False), encoding="utf-8"
-            )
+            path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
     return target
 
 
