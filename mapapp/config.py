@@ -145,6 +145,13 @@ SETTINGS: tuple[Setting, ...] = (
         "inlined in the map page; larger ones are fetched from the API.",
     ),
     Setting(
+        "OVERVIEW_MIN_FEATURES",
+        200_000,
+        "Point layers with more features than this open as an overview (counts "
+        "per grid cell of about 1 km); their points load once the map is zoomed "
+        "in (level 13 and closer).",
+    ),
+    Setting(
         "HEAVY_AT_ONCE",
         2,
         "Heavy builds (a large layer's map data, list index, GeoJSON or download "

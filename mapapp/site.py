@@ -44,7 +44,7 @@ from .errors import NotFound
 from .exports import feature_licences, layer_metadata
 from .layers import REGISTRY, LayerSpec, get_spec, tr
 from .listing import ListIndex, index_columns
-from .maps.compact import compact_binary, compact_points, spatial_order
+from .maps.compact import compact_binary, compact_points, overview_cells, spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
 from .places import (
     ANSWER_LISTS,
@@ -83,6 +83,7 @@ class Snapshot:
     frame: gpd.GeoDataFrame
     _compact: Payload | None = field(default=None, repr=False)
     _binary: Payload | None = field(default=None, repr=False)
+    _overview: Payload | None = field(default=None, repr=False)
     _keys: list[str] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -114,6 +115,17 @@ class Snapshot:
                 self._binary = Payload(raw, gzip.compress(raw, 9), _etag(raw))
         return self._binary
 
+    def overview(self) -> Payload:
+        """The grid aggregate the map draws at low zoom for a very large point
+        layer (maps/compact.py: overview_cells), computed once."""
+        with self._lock:
+            if self._overview is None:
+                payload = overview_cells(self.frame, self.spec, self.version)
+                self._overview = Payload.of(
+                    json.dumps(payload, separators=(",", ":")).encode()
+                )
+        return self._overview
+
     def search(self, query: str, limit: int) -> list[int]:
         """Indexes of the features whose name contains ``query`` (accents ignored)."""
         q = fold(query)
@@ -133,7 +145,11 @@ class Snapshot:
     @property
     def nbytes(self) -> int:
         """Memory held (frame and compact payload)."""
-        extra = sum(p.nbytes for p in (self._compact, self._binary) if p is not None)
+        extra = sum(
+            p.nbytes
+            for p in (self._compact, self._binary, self._overview)
+            if p is not None
+        )
         return frame_bytes(self.frame) + extra
 
 
@@ -238,6 +254,11 @@ class Site:
             snap = Snapshot(spec, read_at, spatial_order(frame))
             if not full and spec.geometry == "Point" and len(frame) > inline_max:
                 snap.binary()  # what the map loads: made with the snapshot
+                overview_min = int(
+                    self.settings.values.get("OVERVIEW_MIN_FEATURES", 200_000)
+                )
+                if len(frame) > overview_min:
+                    snap.overview()  # what it loads first when the layer is very large
             return snap
 
         return self._snapshots.get_or_make(

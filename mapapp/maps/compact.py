@@ -162,3 +162,36 @@ def compact_binary(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> byte
             codes.tobytes(),
         ]
     )
+
+
+OVERVIEW_CELL = 0.01  # degrees: about 760 m east-west and 1.1 km north-south here
+
+
+def overview_cells(
+    gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int, cell: float = OVERVIEW_CELL
+) -> dict:
+    """A small aggregate of a large point layer already in :func:`spatial_order`:
+    its located points counted per grid cell of ``cell`` degrees, each cell as
+    ``[lon, lat, count]`` at the mean position of its points (so a cell's circle
+    sits where its points are). What the map draws at low zoom instead of every
+    point; the commune-level features keep their badges (``communes``)."""
+    categories = [c.value for c in spec.categories][:254]
+    header = _header(gdf, spec, version, categories)
+    located = header["located"]
+    xs = gdf.geometry.x.to_numpy()[:located]
+    ys = gdf.geometry.y.to_numpy()[:located]
+    cells: list[list] = []
+    if located:
+        cx = np.floor(xs / cell).astype(np.int64)
+        cy = np.floor(ys / cell).astype(np.int64)
+        keys, inverse, counts = np.unique(
+            np.stack([cx, cy], axis=1), axis=0, return_inverse=True, return_counts=True
+        )
+        inverse = inverse.ravel()
+        lon = np.bincount(inverse, weights=xs) / counts
+        lat = np.bincount(inverse, weights=ys) / counts
+        cells = [
+            [round(float(x), 4), round(float(y), 4), int(n)]
+            for x, y, n in zip(lon, lat, counts, strict=True)
+        ]
+    return {**header, "cell": cell, "cells": cells}

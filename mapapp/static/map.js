@@ -809,6 +809,9 @@
       this.codes = data.codes;
       this.count = data.count;
       this.located = data.located === undefined ? data.count : data.located;
+      /* an overview: each "point" is a grid cell weighing its count of points */
+      this.weights = data.weights || null;
+      this.overview = !!data.weights;
       this.badges = L.layerGroup();
       this.styles = styles;
       this.items = [];
@@ -850,6 +853,7 @@
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       this.items = this._group(map, size);
       this._paint(ctx);
+      if (this.describe) this.describe(this._canvas, this.items);
     },
     /* Group the points in view by cell (every point alone from zoom ALL_AT on). */
     _group: function (map, size) {
@@ -857,16 +861,18 @@
       var cols = Math.ceil(size.x / CELL) + 2, rows = Math.ceil(size.y / CELL) + 2;
       var counts = new Int32Array(cols * rows), first = new Int32Array(cols * rows);
       var sx = new Float64Array(cols * rows), sy = new Float64Array(cols * rows);
-      var items = [], single = map.getZoom() >= ALL_AT, m = 12;
+      var items = [], single = !this.overview && map.getZoom() >= ALL_AT, m = 12;
+      var weights = this.weights;
       for (var i = 0; i < this.located; i++) {  /* commune-level ones: badges */
         var px = this.x0[i] * k - origin.x, py = this.y0[i] * k - origin.y;
         if (px < -m || py < -m || px > size.x + m || py > size.y + m) continue;
         if (single) { items.push({ x: px, y: py, n: 1, i: i }); continue; }
         var c = (Math.floor(py / CELL) + 1) * cols + Math.floor(px / CELL) + 1;
+        var w = weights ? weights[i] : 1;
         if (!counts[c]) first[c] = i;
-        counts[c] += 1;
-        sx[c] += px;
-        sy[c] += py;
+        counts[c] += w;
+        sx[c] += px * w;
+        sy[c] += py * w;
       }
       if (!single) {
         for (var j = 0; j < counts.length; j++) {
@@ -880,7 +886,7 @@
       var self = this;
       ctx.lineWidth = 1.5;
       this.items.forEach(function (it) {
-        if (it.n === 1) {
+        if (it.n === 1 && !self.overview) {
           var st = self.styles[self.codes[it.i]] || self.styles.fallback;
           ctx.beginPath();
           if (SHAPES[st.symbol]) {
@@ -926,7 +932,7 @@
     _click: function (e) {
       var it = this._at(e.containerPoint);
       if (!it) return;
-      if (it.n > 1) {
+      if (it.n > 1 || this.overview) {
         this._map.setView(this._map.containerPointToLatLng([it.x, it.y]),
                           Math.min(this._map.getZoom() + 2, ALL_AT));
       } else {
@@ -941,6 +947,11 @@
 
   /* A large layer: compact arrays drawn on one canvas; cards fetched on demand. */
   function drawRemote(map, entry, data) {
+    showRemote(map, entry, data);
+    layerDone(map, entry);
+  }
+
+  function showRemote(map, entry, data) {
     var cfg = entry.cfg, styles = { fallback: pointStyle(cfg, cfg.color, false) };
     data.categories.forEach(function (value, k) {
       var cat = cfg.categories.filter(function (c) { return c.value === value; })[0];
@@ -956,9 +967,67 @@
     entry.markers = markers;
     entry.categoryValues = data.categories;
     layer.on("pointclick", function (e) { mapapp.openRemote(map, entry, markers[e.index]); });
+    entry.overview = false;
     if (visible) layer.addTo(map);
     entry.count = data.count;
+  }
+
+  /* A very large layer opens as an overview: its points counted per grid cell
+     (maps/compact.py: overview_cells), drawn as count circles; from the zoom level
+     the server names, or when a feature must be shown, its points are loaded and
+     drawn instead. */
+  function drawOverview(map, entry, data) {
+    var cfg = entry.cfg, i18n = i18nOf(map), n = data.cells.length;
+    var lngs = new Float64Array(n), lats = new Float64Array(n), weights = new Float64Array(n);
+    data.cells.forEach(function (c, i) { lngs[i] = c[0]; lats[i] = c[1]; weights[i] = c[2]; });
+    var layer = new PointsLayer(cfg, { count: n, located: n, lngs: lngs, lats: lats,
+                                       codes: new Uint8Array(n), weights: weights },
+                                { fallback: pointStyle(cfg, cfg.color, false) });
+    layer.describe = function (canvas, items) {  /* the counts, for screen readers */
+      var shown = items.reduce(function (t, it) { return t + it.n; }, 0);
+      canvas.removeAttribute("aria-hidden");
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute("aria-label", tr(i18n, "overviewLabel",
+        { title: cfg.title, n: shown.toLocaleString(i18n.locale), groups: items.length }));
+    };
+    remoteCommuneBadges(map, entry, data.communes || []).forEach(function (b) { layer.badges.addLayer(b); });
+    var visible = map.hasLayer(entry.group);
+    if (visible) map.removeLayer(entry.group);
+    entry.group = layer;
+    entry.overview = true;
+    entry.markers = null;
+    entry.categoryValues = data.categories;
+    entry.count = data.count;
+    if (visible) layer.addTo(map);
+    var zoom = cfg.remote.overviewZoom || 13;
+    function check() {
+      if (entry.overview && map.getZoom() >= zoom && map.hasLayer(entry.group)) mapapp.loadPoints(map, entry);
+    }
+    map.on("zoomend overlayadd", check);
     layerDone(map, entry);
+    check();
+  }
+
+  /* The points of a layer shown as an overview, loaded once (a promise). */
+  mapapp.loadPoints = function (map, entry) {
+    if (!entry.overview) return Promise.resolve(entry);
+    if (!entry.pointsLoading) {
+      entry.pointsLoading = loadPoints(entry.cfg.remote).then(function (data) {
+        showRemote(map, entry, data);
+        return entry;
+      }).catch(function (err) {
+        entry.pointsLoading = null;
+        mapapp.announce(map, i18nOf(map).loadError + " " + entry.cfg.title);
+        throw err;
+      });
+    }
+    return entry.pointsLoading;
+  };
+
+  /* Run fn once the points of a large layer are there (at once when they are). */
+  function withPoints(map, entry, fn) {
+    if (!entry.overview) { fn(); return; }
+    mapapp.loadPoints(map, entry).then(fn, function () {});
   }
 
   /* The compact arrays of a large layer: bytes when the server offers them. */
@@ -1077,6 +1146,17 @@
     if (cfg.visible !== false) group.addTo(map);
     if (cfg.data) {
       drawLayer(map, entry, cfg.data);
+    } else if (cfg.remote && cfg.remote.overview) {
+      entry.remoteLayer = true;
+      fetchJSON(cfg.remote.overview)
+        .then(function (data) { drawOverview(map, entry, data); })
+        .catch(function () {  /* no overview: the points themselves */
+          loadPoints(cfg.remote).then(function (data) { drawRemote(map, entry, data); })
+            .catch(function () {
+              drawRemote(map, entry, { count: 0, lngs: [], lats: [], codes: [], categories: [] });
+              mapapp.announce(map, i18nOf(map).loadError + " " + cfg.title);
+            });
+        });
     } else if (cfg.remote) {
       entry.remoteLayer = true;
       loadPoints(cfg.remote)
@@ -1118,6 +1198,7 @@
     communeNote: "Aucune source ne donne d'adresse ni de quartier : listée par commune, pas dessinée comme un point.",
     nafInferred: "déduit de l'activité", confirmed: "Confirmé par une source de",
     communeCount: "éléments localisés à la commune seulement",
+    overviewLabel: "{title} : {n} éléments dans la vue, en {groups} groupes ; zoomez pour voir les points",
     communeCountOne: "élément localisé à la commune seulement"
   };
 
@@ -1357,8 +1438,10 @@
         var entry = s.layers[hit.layerName];
         if (!map.hasLayer(entry.group)) showLayer(map, hit.layerName, true);
         if (hit.remoteIndex !== undefined) {
-          var marker = entry.markers[hit.remoteIndex];
-          reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, input); });
+          withPoints(map, entry, function () {
+            var marker = entry.markers[hit.remoteIndex];
+            reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, input); });
+          });
           return;
         }
         openEntryFeature(map, entry, hit.entryFeature, input);
@@ -1662,8 +1745,10 @@
     var back = s.answer ? answerBack(map, s) : null;
     if (!map.hasLayer(entry.group)) showLayer(map, entry.cfg.name, true);
     if (entry.remoteLayer) {
-      var marker = entry.markers && item.index !== null ? entry.markers[item.index] : null;
-      if (marker) reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, from, back); });
+      withPoints(map, entry, function () {
+        var marker = entry.markers && item.index !== null ? entry.markers[item.index] : null;
+        if (marker) reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, from, back); });
+      });
       return;
     }
     var f = entry.features.filter(function (x) { return String(x.id) === String(item.id); })[0];
@@ -1868,9 +1953,12 @@
     var name = String(ref).split(":")[0];
     if (s.layers[name] && s.layers[name].remoteLayer) {
       var entry = s.layers[name];
-      var marker = remoteIndex !== null && remoteIndex !== undefined ? entry.markers[remoteIndex] : null;
-      if (!marker) return;
-      reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, null, null, true); });
+      if (remoteIndex === null || remoteIndex === undefined) return;
+      withPoints(map, entry, function () {
+        var marker = entry.markers[remoteIndex];
+        if (!marker) return;
+        reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, null, null, true); });
+      });
       return;
     }
     var parts = String(ref).split(":");
@@ -2283,6 +2371,7 @@
   function candidates(p, entry) {
     var cat = p.browse.category.value, q = normalise(p.browse.name.value.trim()), out = [];
     if (entry.remoteLayer) {
+      if (!entry.markers) return out;  /* an overview: no point known yet */
       var code = cat ? (entry.categoryValues || []).indexOf(cat) + 1 : 0;
       for (var i = 0; i < entry.group.located; i++) {
         if (!code || entry.group.codes[i] === code) out.push(entry.markers[i].getLatLng());

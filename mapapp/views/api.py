@@ -158,6 +158,13 @@ def layer_points_binary(name: str):
     return _points(public_points(name).binary(), "application/octet-stream")
 
 
+@bp.get("/api/layers/<name>.overview")
+def layer_overview(name: str):
+    """A large point layer counted per grid cell (maps/compact.py: overview_cells):
+    what the map draws at low zoom when the layer is very large."""
+    return _points(public_points(name).overview(), "application/json")
+
+
 @bp.get("/api/layers/<name>/items/<int:index>")
 def layer_item(name: str, index: int):
     """One feature of a snapshot by position, for the popups of large layers: read

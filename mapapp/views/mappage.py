@@ -44,6 +44,10 @@ def ui_strings(lang: str) -> dict:
         "confirmed": _("Confirmed by a source of"),
         "communeCount": _("features located at commune level only"),
         "communeCountOne": _("feature located at commune level only"),
+        "overviewLabel": _(
+            "{title}: {n} features in view, in {groups} groups; zoom in to see the "
+            "points"
+        ),
         **map_strings(territory_words(site().territory, lang)),
     }
 

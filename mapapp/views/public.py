@@ -45,13 +45,17 @@ from .strings import frame_titles
 
 bp = Blueprint("public", __name__)
 
+# from this zoom level on, a layer shown as an overview loads its points
+OVERVIEW_ZOOM = 13
+
 # bundles are named by their content: a browser keeps them until they change
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def remote_source(name: str, version: int) -> dict:
-    """URLs map.js uses for a large point layer (compact arrays, items, search)."""
-    return {
+    """URLs map.js uses for a large point layer (compact arrays, items, search;
+    for a very large one, the overview it draws first)."""
+    source = {
         "points": url_for("api.layer_points", name=name, v=version),
         "binary": url_for("api.layer_points_binary", name=name, v=version),
         "item": url_for("api.layer_item", name=name, index=0, v=version).replace(
@@ -59,6 +63,10 @@ def remote_source(name: str, version: int) -> dict:
         ),
         "search": url_for("api.search", layers=name),
     }
+    if site().published_count(name) > int(current_app.config["OVERVIEW_MIN_FEATURES"]):
+        source["overview"] = url_for("api.layer_overview", name=name, v=version)
+        source["overviewZoom"] = OVERVIEW_ZOOM
+    return source
 
 
 def is_remote(name: str) -> bool:
@@ -131,7 +139,11 @@ def render_map_page(
         layers, lang, tiles, ui, opts.center, opts.zoom, gestures=not opts.scrollzoom
     )
     # large layers' data starts downloading with the scripts, not after them
-    preload = [src["binary"] for _spec, src in layers.values() if isinstance(src, dict)]
+    preload = [
+        src.get("overview", src["binary"])
+        for _spec, src in layers.values()
+        if isinstance(src, dict)
+    ]
     html = render_template(
         template,
         map=parts,

@@ -98,3 +98,36 @@ def test_unknown_layer_is_json_404(client):
     response = client.get("/api/layers/nope.geojson")
     assert response.status_code == 404
     assert response.is_json and "nope" in response.json["error"]
+
+
+def test_overview_counts_a_large_layer_per_cell_above_its_threshold(app, client, store):
+    app.config["INLINE_MAX_FEATURES"] = 5
+    companies = store.read("companies", published_only=True)
+    located = companies[companies["precision"] != "commune"]
+    # under the overview threshold, the map page loads every point as today
+    page = client.get("/embed").get_data(as_text=True)
+    assert "companies.bin" in page and "companies.overview" not in page
+    app.config["OVERVIEW_MIN_FEATURES"] = 5
+    app.extensions["mapapp.site"].clear_caches()  # pages are kept per data version
+    page = client.get("/embed").get_data(as_text=True)
+    assert "companies.overview" in page and '"overviewZoom":13' in page
+    # the page preloads the overview, not the points
+    assert 'rel="preload" href="/api/layers/companies.overview' in page
+    version = client.get("/api/layers/companies.overview").get_json()["version"]
+    r = client.get(f"/api/layers/companies.overview?v={version}")
+    assert r.status_code == 200 and "immutable" in r.headers["Cache-Control"]
+    body = r.get_json()
+    assert body["count"] == len(companies) and body["located"] == len(located)
+    assert sum(n for _x, _y, n in body["cells"]) == len(located)
+    assert len(body["cells"]) < len(located)  # grouped: several points per cell
+    # each cell sits among its points, inside the cell of OVERVIEW_CELL degrees
+    cell = body["cell"]
+    for x, y, n in body["cells"]:
+        inside = located[
+            (located.geometry.x // cell == x // cell)
+            & (located.geometry.y // cell == y // cell)
+        ]
+        assert len(inside) == n
+    assert sum(c[3] for c in body["communes"]) == len(companies) - len(located)
+    assert client.get("/api/layers/companies.overview?v=0").status_code == 410
+    assert client.get("/api/layers/fibre.overview").status_code == 404
