@@ -279,3 +279,50 @@ def test_a_large_layer_draws_commune_level_features_as_badges(
     listing.first.click()
     page.locator(".mapapp-popup-title", has_text=first).first.wait_for()
     assert badge.count() >= 1 and watched.errors == []
+
+
+def test_a_very_large_layer_opens_as_an_overview_and_loads_points_zoomed_in(
+    watched, live_server, app, store
+):
+    app.config["INLINE_MAX_FEATURES"] = 5
+    app.config["OVERVIEW_MIN_FEATURES"] = 5  # companies: drawn as an overview first
+    app.extensions["mapapp.site"].clear_caches()
+    companies = store.read("companies", published_only=True)
+    located = int((companies["precision"] != "commune").sum())
+    asked = []
+    watched.page.on("request", lambda r: asked.append(r.url))
+    page = open_map(watched, live_server.url + "/?lang=en&zoom=11")
+    state = """() => {
+        const e = window.mapapp.map._mapapp.layers.companies, g = e.group;
+        const drawn = g.items.reduce((t, it) => t + it.n, 0);
+        return {overview: e.overview, count: e.count, drawn: drawn, items: g.items.length,
+                markers: e.markers ? e.markers.length : null,
+                label: g._canvas.getAttribute("aria-label"),
+                hidden: g._canvas.getAttribute("aria-hidden")};
+    }"""
+    before = page.evaluate(state)
+    assert any(".overview?" in u for u in asked)
+    assert not any("/companies.bin" in u for u in asked)  # no point loaded yet
+    assert before["overview"] and before["markers"] is None
+    assert before["count"] == len(companies)
+    # circles with counts: every located company is counted, in fewer circles
+    assert before["drawn"] == located and before["items"] < located
+    # screen readers get the counts (the canvas of points alone is hidden)
+    assert before["hidden"] is None
+    assert f"{located} features in view" in before["label"]
+    # zooming in past the threshold loads the points and draws them instead
+    page.evaluate("() => window.mapapp.map.setZoom(14)")
+    page.wait_for_function(
+        "() => window.mapapp.map._mapapp.layers.companies.overview === false"
+    )
+    after = page.evaluate(state)
+    assert any("/companies.bin" in u for u in asked)
+    assert after["markers"] == len(companies) and after["hidden"] == "true"
+    assert after["drawn"] > 0
+    # a search hit opens its card from the overview too (the points load first)
+    page2 = open_map(watched, live_server.url + "/?lang=en&zoom=11")
+    assert page2.evaluate("() => window.mapapp.map._mapapp.layers.companies.overview")
+    page2.get_by_label("Search by name").fill("smartest")
+    page2.locator(".mapapp-search-hit", has_text="Smartesting").click()
+    page2.locator(".mapapp-popup", has_text="Smartesting").wait_for()
+    assert watched.errors == [] and watched.outside == []
