@@ -53,12 +53,17 @@ def explore_asset_bytes() -> int:
     return sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
 
 
-def make_app(size: str, tmp: Path):
+def make_app(size: str, tmp: Path, stores: Path | None = None):
+    """An app of ``size`` companies in a new instance under ``tmp``, or in
+    ``stores/size`` when that folder already holds a store of that size (made by
+    an earlier run: a million companies take minutes to generate)."""
+    kept = stores is not None and (stores / size / "mapapp.gpkg").exists()
+    instance = stores / size if kept else tmp / size
     app = create_app(
-        {"INSTANCE_PATH": str(tmp / size), "TILES": "none", "SECRET_KEY": "bench"}
+        {"INSTANCE_PATH": str(instance), "TILES": "none", "SECRET_KEY": "bench"}
     )
     store = app.extensions["mapapp.site"].store
-    if size != "shipped":
+    if size != "shipped" and not kept:
         store.replace_layers({"companies": companies(int(size))})
     return app, store
 
@@ -66,7 +71,16 @@ def make_app(size: str, tmp: Path):
 def page_urls(html: str) -> list[str]:
     urls = re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
     # a large layer's data: the bytes the map loads (its JSON twin is not fetched)
-    urls += [u.replace("\\u0026", "&") for u in re.findall(r'"binary":"([^"]+)"', html)]
+    # (or, for a very large layer, the overview it loads first)
+    overviews = [
+        u.replace("\\u0026", "&") for u in re.findall(r'"overview":"([^"]+)"', html)
+    ]
+    binaries = [
+        u.replace("\\u0026", "&") for u in re.findall(r'"binary":"([^"]+)"', html)
+    ]
+    urls += overviews + [
+        u for u in binaries if u.replace(".bin?", ".overview?") not in overviews
+    ]
     urls += re.findall(r'"url":"([^"]+\.geojson)"', html)
     return urls
 
