@@ -184,9 +184,10 @@ def overview_cells(
     if located:
         cx = np.floor(xs / cell).astype(np.int64)
         cy = np.floor(ys / cell).astype(np.int64)
-        keys, inverse, counts = np.unique(
-            np.stack([cx, cy], axis=1), axis=0, return_inverse=True, return_counts=True
-        )
+        cx -= cx.min()
+        cy -= cy.min()
+        key = cx * (int(cy.max()) + 1) + cy  # one integer per cell: a fast unique
+        _keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
         inverse = inverse.ravel()
         lon = np.bincount(inverse, weights=xs) / counts
         lat = np.bincount(inverse, weights=ys) / counts
