@@ -511,7 +511,10 @@ def report_line(name: str, rec: Recorder, counts: Counter, spent: float) -> str:
     with rec.lock:
         probe, edits, rss = list(rec.probe), list(rec.edits), list(rec.rss)
         pf, ef = rec.probe_fail, rec.edit_fail
-    got = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=str))
+    got = ", ".join(
+        f"{k}: {round(v, 1) if isinstance(v, float) else v}"
+        for k, v in sorted(counts.items(), key=str)
+    )
     return (
         f"{name:10} {spent:5.1f} s | /healthz p50 {_pct(probe, 0.5) * 1000:7.1f} ms "
         f"p99 {_pct(probe, 0.99) * 1000:7.1f} ms max {max(probe or [0]) * 1000:7.1f} ms "
