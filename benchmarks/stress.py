@@ -220,6 +220,13 @@ def attack_perimeter(ctx, seconds, counts):
         )
 
 
+def points_version(page: bytes) -> str:
+    """The version of the companies' points a map page loads (``companies.bin?v=``:
+    each layer has a version of its own, /healthz gives only the data's)."""
+    found = re.search(rb"companies\.bin\?v=(\d+)", page or b"")
+    return found.group(1).decode() if found else None
+
+
 def attack_cold_map(ctx, seconds, counts):
     """A write, then the map (page and points) as a visitor loads it, again."""
     extra = Client(ctx.port, "127.0.2.9", ctx.auth)
@@ -236,9 +243,9 @@ def attack_cold_map(ctx, seconds, counts):
         )
         visitor = Client(ctx.port, source(i))
         started = time.perf_counter()
-        status, _, _, _ = visitor.call("GET", "/embed")
-        _, _, _, health = visitor.call("GET", "/healthz")
-        version = json.loads(health or b"{}").get("data_version", 0)
+        status, _, _, page = visitor.call("GET", "/embed")
+        visitor.call("GET", "/healthz")
+        version = points_version(page) or 0
         status2, _, _, _ = visitor.call("GET", f"/api/layers/companies.bin?v={version}")
         counts[f"{status}/{status2}"] += 1
         counts["cold map s (sum)"] += round(time.perf_counter() - started, 3)
@@ -263,14 +270,24 @@ def attack_downloads(ctx, seconds, counts):
 def attack_stampede(ctx, seconds, counts):
     """200 readers of the map's points while the planner keeps writing."""
 
+    known = {"v": None}
+
     def work(i, counts, deadline):
         client = Client(ctx.port, source(i))
-        _, _, _, health = client.call("GET", "/healthz")
-        version = json.loads(health or b"{}").get("data_version", 0)
+        client.call("GET", "/healthz")
+        if known["v"] is None:  # the map page names the version of its points
+            status, _, _, page = client.call("GET", "/embed")
+            counts[f"map page {status}"] += 1
+            if points_version(page) is None:
+                time.sleep(0.2)
+                return
+            known["v"] = points_version(page)
         status, _, _, _ = client.call(
-            "GET", f"/api/layers/companies.bin?v={version}", timeout=60
+            "GET", f"/api/layers/companies.bin?v={known['v']}", timeout=60
         )
         counts[status] += 1
+        if status == 410:  # the data changed: the map reloads its page
+            known["v"] = None
         time.sleep(0.2)
 
     workers(200, work, seconds, counts)
@@ -494,7 +511,10 @@ def report_line(name: str, rec: Recorder, counts: Counter, spent: float) -> str:
     with rec.lock:
         probe, edits, rss = list(rec.probe), list(rec.edits), list(rec.rss)
         pf, ef = rec.probe_fail, rec.edit_fail
-    got = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=str))
+    got = ", ".join(
+        f"{k}: {round(v, 1) if isinstance(v, float) else v}"
+        for k, v in sorted(counts.items(), key=str)
+    )
     return (
         f"{name:10} {spent:5.1f} s | /healthz p50 {_pct(probe, 0.5) * 1000:7.1f} ms "
         f"p99 {_pct(probe, 0.99) * 1000:7.1f} ms max {max(probe or [0]) * 1000:7.1f} ms "
