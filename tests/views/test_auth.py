@@ -184,6 +184,7 @@ PUBLIC_GET = {
     "api.places",  # place search (issue 12): public like the feature search
     "api.place_here",
     "api.layer_points_binary",  # the compact points as bytes (issue 12)
+    "api.layer_overview",  # counts per cell of a very large layer (issue 21)
     "auth.login",
     "public.download",
     "public.data",
