@@ -37,9 +37,15 @@ def send_payload(
     response = current_app.response_class(
         payload.gzip if use_gzip else payload.body, mimetype=mimetype
     )
+    return _conditional(response, payload.etag, use_gzip, vary, cache_control)
+
+
+def _conditional(response, etag: str, use_gzip: bool, vary: str, cache_control: str):
+    """A prepared body's response with its headers, ``304`` on a matching
+    If-None-Match (send_payload and send_stored alike)."""
     if use_gzip:
         response.headers["Content-Encoding"] = "gzip"
-    response.set_etag(payload.etag)
+    response.set_etag(etag)
     response.headers["Vary"] = vary
     response.headers["Cache-Control"] = cache_control
     return response.make_conditional(request)
@@ -60,12 +66,7 @@ def send_stored(
     response = send_file(
         path, mimetype=mimetype, conditional=False, etag=False, max_age=None
     )
-    if use_gzip:
-        response.headers["Content-Encoding"] = "gzip"
-    response.set_etag(stored.etag)
-    response.headers["Vary"] = vary
-    response.headers["Cache-Control"] = cache_control
-    return response.make_conditional(request)
+    return _conditional(response, stored.etag, use_gzip, vary, cache_control)
 
 
 def attachment(body: bytes | str, mimetype: str, filename: str):
