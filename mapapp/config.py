@@ -171,6 +171,15 @@ SETTINGS: tuple[Setting, ...] = (
         "with Retry-After.",
     ),
     Setting(
+        "WORKER_MIN_FEATURES",
+        50_000,
+        "Layers of this many features or more have their map data, list index, "
+        "downloads and analysis columns built in a worker process (one at a time "
+        "per heavy-build slot), never in the server's own: the server keeps "
+        "answering meanwhile, and the build's memory goes back to the system when "
+        "it ends. A negative value builds everything in the server.",
+    ),
+    Setting(
         "CACHE_DIR",
         "",
         "Folder where large prepared bodies (downloads, whole-layer GeoJSON) are "

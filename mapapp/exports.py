@@ -400,3 +400,30 @@ def _gpkg_metadata(metadata: dict) -> dict[str, str]:
         "edition": metadata.get("edition") or "",
         "downloaded": metadata.get("downloaded") or "",
     }
+
+
+# --- whole published layers, as the download links and the API serve them ------
+# (module-level functions of a site: the server runs them in a worker process for
+# a large layer, mapapp.workers, and streams the file they are written to)
+
+
+def download_body(site, name: str, fmt: str, crs: str | None, lang: str) -> bytes:
+    """A layer's published features (every field, ``published`` too) in ``fmt``,
+    with its metadata, as ``/download/<name>.<fmt>`` serves them."""
+    frame = site.store.read(name, published_only=True)
+    meta = site.layer_metadata(name, frame, lang)
+    return export_bytes(frame, name, fmt, meta, crs, lang)
+
+
+def geojson_chunks(site, name: str, size: int = 20_000) -> Iterable[bytes]:
+    """A layer's published features as the GeoJSON text of
+    :func:`~mapapp.maps.geojson.to_geojson`, in chunks of ``size`` features (never
+    the whole text in memory)."""
+    frame = site.store.read(name, published_only=True)
+    frame = frame.drop(columns=["published"], errors="ignore")
+    yield b'{"type":"FeatureCollection","features":['
+    for start in range(0, len(frame), size):
+        part = features(frame.iloc[start : start + size], drop=("version",))
+        text = json.dumps(part, ensure_ascii=False, separators=(",", ":"))[1:-1]
+        yield (b"," if start else b"") + text.encode()
+    yield b"]}"

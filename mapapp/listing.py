@@ -112,6 +112,53 @@ class Texts:
             found[np.searchsorted(self.starts, hits, side="right") - 1] = True
         return found
 
+    def position(self, value: str) -> int | None:
+        """The position of the first text equal to ``value``, or None."""
+        if "\n" in value or not len(self):
+            return None
+        if self.text.startswith(f"{value}\n"):
+            return 0
+        at = self.text.find(f"\n{value}\n")
+        if at < 0:
+            return None
+        return int(np.searchsorted(self.starts, at + 1, side="right") - 1)
+
+
+class Codes:
+    """Values of few distinct kinds (categories, dates) as a code per row and the
+    distinct values: a million rows cost four bytes each, not a reference."""
+
+    def __init__(self, values: list):
+        index: dict = {}
+        self.codes = np.fromiter(
+            (index.setdefault(v, len(index)) for v in values), np.int32, len(values)
+        )
+        self.values = list(index)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i: int):
+        return self.values[self.codes[i]]
+
+    def __iter__(self):
+        return (self.values[c] for c in self.codes)
+
+    def equal(self, value) -> np.ndarray:
+        """A mask of the rows holding ``value``."""
+        try:
+            return self.codes == self.values.index(value)
+        except ValueError:
+            return np.zeros(len(self.codes), dtype=bool)
+
+
+def _ranks(values: list[str]) -> np.ndarray:
+    """The rank of each value among the distinct ones, folded and sorted: equal
+    values share a rank."""
+    keys = [fold(v or "") for v in values]
+    distinct = {k: i for i, k in enumerate(sorted(set(keys)))}
+    return np.fromiter((distinct[k] for k in keys), np.int32, len(keys))
+
 
 class ListIndex:
     """A layer's rows prepared once per layer version (and language) for the list
@@ -134,13 +181,9 @@ class ListIndex:
         ]
         field = spec.category_field
         raw = frame[field].tolist() if field and field in frame else [None] * n
-        shared = {}  # few distinct values: one object each
-        self.categories = np.array(
-            [shared.setdefault(plain_value(c), plain_value(c)) for c in raw],
-            dtype=object,
-        )
+        self.categories = Codes([plain_value(c) for c in raw])
         self.labels = {
-            c: category_label(spec, c, lang) for c in set(self.categories) if c
+            c: category_label(spec, c, lang) for c in self.categories.values if c
         }
         said = [_affirmed_column(frame, f, n) for f in spec.search_fields]
         self.haystacks = Texts(
@@ -150,39 +193,43 @@ class ListIndex:
             ]
         )
         self.ids, self.names, self.places = Texts(ids), Texts(names), Texts(places)
-        dates = _texts(frame, "source_date", n)
-        self.dates = np.array([shared.setdefault(d, d) for d in dates], dtype=object)
+        self.dates = Codes(_texts(frame, "source_date", n))
+        # each sort key as a rank per row, made here (where the index is built: a
+        # worker process for a large layer), so a sorted page costs a numpy sort
+        category_texts = [self.labels.get(c, "") if c else "" for c in self.categories]
+        self._ranks = {
+            "name": _ranks(names),
+            "place": _ranks(places),
+            "category": _ranks(category_texts),
+            "date": _ranks(list(self.dates)),
+        }
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
+
+    def __getstate__(self) -> dict:
+        # sent from a worker process without the sorted orders (remade on demand)
+        return {**self.__dict__, "_orders": {}}
 
     @property
     def nbytes(self) -> int:
         """An estimate of the memory it holds."""
         texts = (self.haystacks, self.ids, self.names, self.places)
         n = len(self.ids)
-        return sum(len(t.text) + 8 * n for t in texts) + 16 * n + 4096
+        return sum(len(t.text) + 8 * n for t in texts) + 32 * n + 4096
 
     def _order(self, sort: str, descending: bool) -> np.ndarray:
-        """Every position sorted by ``sort`` (stable; kept once made)."""
+        """Every position sorted by ``sort`` (stable: equal keys keep the layer's
+        order, in both directions; kept once made)."""
         key = (sort, descending)
         if key not in self._orders:
-            n = len(self.ids)
-            if sort == "category":
-                values = [self.labels.get(c, "") if c else "" for c in self.categories]
-            elif sort == "date":
-                values = self.dates
-            else:
-                texts = self.names if sort == "name" else self.places
-                values = [texts[i] for i in range(n)]
-            folded = [fold(v) for v in values]
-            order = sorted(range(n), key=folded.__getitem__, reverse=descending)
-            self._orders[key] = np.array(order, dtype=np.int64)
+            rank = self._ranks[sort]
+            self._orders[key] = np.argsort(-rank if descending else rank, kind="stable")
         return self._orders[key]
 
     def select(self, query: ListQuery) -> np.ndarray:
         """The positions of the rows ``query`` keeps, in its order."""
         keep = None
         if query.category.startswith(f"{self.spec.name}:"):
-            keep = self.categories == query.category.split(":", 1)[1]
+            keep = self.categories.equal(query.category.split(":", 1)[1])
         needle = fold(query.q)
         if needle:
             found = self.haystacks.containing(needle)

@@ -9,13 +9,9 @@ without bound.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import json
 import logging
-import threading
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -44,7 +40,7 @@ from .errors import NotFound
 from .exports import feature_licences, layer_metadata
 from .layers import REGISTRY, LayerSpec, get_spec, tr
 from .listing import ListIndex, index_columns
-from .maps.compact import compact_binary, compact_points, overview_cells, spatial_order
+from .maps.compact import spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
 from .places import (
     ANSWER_LISTS,
@@ -55,10 +51,17 @@ from .places import (
     zone_index,
     zone_of,
 )
+from .snapshots import (
+    PackedSnapshot,
+    Snapshot,
+    build_packed,
+    build_snapshot,
+    map_columns,
+)
 from .store import Store, init_store, open_store
 from .store.filters import In
 from .territory import View, view_of
-from .text import fold, searchable
+from .workers import Workers
 
 log = logging.getLogger(__name__)
 ANALYSIS_LAYERS = ("companies", "schools", "coworking", "fibre", "context")
@@ -70,97 +73,12 @@ FRESH_WAIT = 0.5
 MB = 1024 * 1024
 
 
-@dataclass
-class Snapshot:
-    """One layer's published features at one data version, in a fixed order.
-
-    The compact payload, the popup items and the server-side search all index the
-    same snapshot, so an index read from one is valid in the others.
-    """
-
-    spec: LayerSpec
-    version: int
-    frame: gpd.GeoDataFrame
-    _compact: Payload | None = field(default=None, repr=False)
-    _binary: Payload | None = field(default=None, repr=False)
-    _overview: Payload | None = field(default=None, repr=False)
-    _keys: list[str] | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def keys(self) -> list[str]:
-        """What a search matches, accent-free and lower-case: each name and what its
-        search fields affirm (text.searchable), built on the first search."""
-        if self._keys is None:
-            texts = [self.frame[self.spec.label_field]] + [
-                self.frame[f] for f in self.spec.search_fields if f in self.frame
-            ]
-            self._keys = [searchable(*values) for values in zip(*texts, strict=True)]
-        return self._keys
-
-    def compact(self) -> Payload:
-        """The compact point payload (JSON and gzip), computed once."""
-        with self._lock:  # one build, however many requests ask at once
-            if self._compact is None:
-                payload = compact_points(self.frame, self.spec, self.version)
-                raw = json.dumps(payload, separators=(",", ":")).encode()
-                self._compact = Payload.of(raw)
-        return self._compact
-
-    def binary(self) -> Payload:
-        """The compact point payload as bytes (maps/compact.py), computed once."""
-        with self._lock:
-            if self._binary is None:
-                raw = compact_binary(self.frame, self.spec, self.version)
-                self._binary = Payload(raw, gzip.compress(raw, 9), _etag(raw))
-        return self._binary
-
-    def overview(self) -> Payload:
-        """The grid aggregate the map draws at low zoom for a very large point
-        layer (maps/compact.py: overview_cells), computed once."""
-        with self._lock:
-            if self._overview is None:
-                payload = overview_cells(self.frame, self.spec, self.version)
-                self._overview = Payload.of(
-                    json.dumps(payload, separators=(",", ":")).encode()
-                )
-        return self._overview
-
-    def search(self, query: str, limit: int) -> list[int]:
-        """Indexes of the features whose name contains ``query`` (accents ignored)."""
-        q = fold(query)
-        hits = []
-        for i, key in enumerate(self.keys):
-            if q in key:
-                hits.append(i)
-                if len(hits) >= limit:
-                    break
-        return hits
-
-    def index_of(self, fid: str) -> int | None:
-        """The position of feature ``fid`` in the snapshot, or None."""
-        matches = self.frame.index[self.frame["id"] == fid]
-        return int(matches[0]) if len(matches) else None
-
-    @property
-    def nbytes(self) -> int:
-        """Memory held (frame and compact payload)."""
-        extra = sum(
-            p.nbytes
-            for p in (self._compact, self._binary, self._overview)
-            if p is not None
-        )
-        return frame_bytes(self.frame) + extra
-
-
-def _etag(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()[:20]
-
-
 class Site:
     """The store and the caches of one running site (see the module docstring)."""
 
-    def __init__(self, settings: Settings, store: Store | None = None):
+    def __init__(
+        self, settings: Settings, store: Store | None = None, in_worker: bool = False
+    ):
         self.settings = settings
         self.territory = settings.territory
         self.area = settings.study_area
@@ -174,6 +92,9 @@ class Site:
             float(settings.values.get("HEAVY_WAIT_SECONDS", 60)),
         )
         self.bodies = DiskBodies(settings.cache_dir)
+        # the builds of large layers run in worker processes (mapapp.workers); a
+        # worker's own site builds in its thread
+        self.workers = None if in_worker else Workers(settings, self.heavy.at_once)
         self._versions: dict[str, int] | None = None
         self._files = BoundedCache(max_entries=512, max_bytes=MB)
         self.pages = BoundedCache(max_entries=1024, max_bytes=128 * MB)
@@ -217,7 +138,9 @@ class Site:
         return versions.get(name, versions[""])
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Release the store's connections and end the worker processes."""
+        if self.workers is not None:
+            self.workers.close()
         self.store.close()
 
     # --- public data ------------------------------------------------------------
@@ -226,40 +149,31 @@ class Site:
         """The names of the public layers, in registry order."""
         return [name for name, spec in REGISTRY.items() if spec.public]
 
-    def snapshot(self, name: str, full: bool = False) -> Snapshot:
+    def snapshot(self, name: str, full: bool = False) -> Snapshot | PackedSnapshot:
         """The published snapshot of a layer (built on first use, one build at a
         time): the current one, or while a newer one is being built in the
         background, the previous one (its ``version`` says which).
 
         By default only what the map needs is read (id, label, category, geometry);
-        ``full`` reads every field (lists, downloads, OGC API).
+        ``full`` reads every field. A large point layer's map snapshot is built in
+        a worker process and held packed (mapapp.snapshots).
         """
         spec = get_spec(name)
         version = self.layer_version(name)
         inline_max = int(self.settings.values.get("INLINE_MAX_FEATURES", 2000))
+        overview_min = int(self.settings.values.get("OVERVIEW_MIN_FEATURES", 200_000))
 
-        def make() -> Snapshot:
-            wanted = ("id", spec.label_field, spec.category_field, spec.class_field)
-            wanted += spec.search_fields
-            wanted += tuple(
-                f for f in ("precision", "commune_code") if f in spec.field_names
-            )
-            columns = None if full else [c for c in dict.fromkeys(wanted) if c]
-            # the version read with the frame, in one transaction: a write landing
-            # in between is labelled as what it is (clients then reload)
-            read_at, frame = self.store.read_versioned(
-                name, published_only=True, columns=columns
-            )
-            frame = frame.drop(columns=["published", "version"], errors="ignore")
-            snap = Snapshot(spec, read_at, spatial_order(frame))
-            if not full and spec.geometry == "Point" and len(frame) > inline_max:
-                snap.binary()  # what the map loads: made with the snapshot
-                overview_min = int(
-                    self.settings.values.get("OVERVIEW_MIN_FEATURES", 200_000)
+        def make() -> Snapshot | PackedSnapshot:
+            if full:
+                return build_snapshot(self, name)
+            count = self.published_count(name)
+            if spec.geometry == "Point" and count > inline_max:
+                if self.workers is not None and self.workers.wanted(count):
+                    return self.workers.run(build_packed, name, overview_min)
+                return build_snapshot(
+                    self, name, map_columns(spec), inline_max, overview_min
                 )
-                if len(frame) > overview_min:
-                    snap.overview()  # what it loads first when the layer is very large
-            return snap
+            return build_snapshot(self, name, map_columns(spec))
 
         return self._snapshots.get_or_make(
             (name, version, full),
@@ -270,18 +184,50 @@ class Site:
             gate=self.heavy,
         )
 
+    def snapshot_rows(
+        self, snap: Snapshot | PackedSnapshot, positions: list[int]
+    ) -> list[tuple[int, pd.Series]]:
+        """(position, row with every field) of the features at ``positions`` of a
+        snapshot, in that order: from its frame, or for a packed snapshot read from
+        the store by id (a feature unpublished since is left out)."""
+        if not snap.packed:
+            frame = snap.frame
+            return [(i, frame.iloc[i]) for i in positions]
+        ids = [snap.id_at(i) for i in positions]
+        frame = self.store.read(
+            snap.spec.name, published_only=True, where=In("id", tuple(ids))
+        )
+        rows = {str(row["id"]): row for _, row in frame.iterrows()}
+        return [(i, rows[f]) for i, f in zip(positions, ids, strict=True) if f in rows]
+
+    def snapshot_feature(self, snap: Snapshot | PackedSnapshot, index: int):
+        """The whole feature at ``index`` of a snapshot, as it was at the
+        snapshot's version (a one-row frame), or None when it has changed since
+        (written, unpublished or deleted): the popups then ask for a reload."""
+        name, fid = snap.spec.name, snap.id_at(index)
+        if not snap.packed:
+            full = self.snapshot(name, full=True)
+            if full.version != snap.version:
+                return None
+            return full.frame[full.frame["id"] == fid]
+        row = self.store.read(name, published_only=True, where=In("id", (fid,)))
+        # a feature edited since the snapshot is not the one the map shows
+        if len(row) != 1 or int(row["version"].iloc[0]) != snap.edits[index]:
+            return None
+        return row.drop(columns=["published"], errors="ignore")
+
     def list_index(self, name: str, lang: str) -> ListIndex:
         """The rows of a layer for the list view, prepared once per layer version
-        and language (the previous one served while a new one is built)."""
+        and language (the previous one served while a new one is built; a large
+        layer's in a worker process)."""
         version = self.layer_version(name)
-        spec = get_spec(name)
 
         def make() -> ListIndex:
-            # only the fields it searches and sorts by: rows are read per page
-            read_at, frame = self.store.read_versioned(
-                name, published_only=True, columns=index_columns(spec)
-            )
-            return ListIndex(spatial_order(frame), spec, lang, read_at)
+            if self.workers is not None and self.workers.wanted(
+                self.published_count(name)
+            ):
+                return self.workers.run(build_list_index, name, lang)
+            return build_list_index(self, name, lang)
 
         return self._snapshots.get_or_make(
             ("list", name, version, lang),
@@ -338,22 +284,27 @@ class Site:
         self,
         family: Hashable,
         key: Hashable,
-        make: Callable[[], bytes | Iterable[bytes]],
+        job: Callable[..., bytes | Iterable[bytes]],
+        *args,
+        features: int = 0,
     ) -> StoredBody:
         """A large body kept in a file per ``key`` (include the layer version),
-        made once in a slot of the heavy-work pool; the newest per ``family``."""
-        return self._files.get_or_make(
-            key,
-            lambda: self.bodies.keep(family, key, make),
-            lambda b: 256,
-            gate=self.heavy,
-        )
+        made once by ``job(site, *args)`` (a module-level function) in a slot of
+        the heavy-work pool, in a worker process for a body of ``features`` or
+        more (WORKER_MIN_FEATURES); the newest per ``family``."""
+
+        def make() -> StoredBody:
+            if self.workers is not None and self.workers.wanted(features):
+                return self.workers.run(keep_body, family, key, job, args)
+            return keep_body(self, family, key, job, args)
+
+        return self._files.get_or_make(key, make, lambda b: 256, gate=self.heavy)
 
     def search(
         self, query: str, names: list[str], limit: int
-    ) -> list[tuple[Snapshot, int]]:
+    ) -> list[tuple[Snapshot | PackedSnapshot, int]]:
         """Up to ``limit`` (snapshot, index) pairs whose name contains ``query``."""
-        hits: list[tuple[Snapshot, int]] = []
+        hits: list[tuple[Snapshot | PackedSnapshot, int]] = []
         for name in names:
             snap = self.snapshot(name)
             hits += [(snap, i) for i in snap.search(query, limit - len(hits))]
@@ -467,15 +418,11 @@ class Site:
         names = [f for f in COMPANY_FIELDS if f in get_spec("companies").field_names]
 
         def make() -> tuple[Points, gpd.GeoDataFrame]:
-            xy, fields = self.store.read_arrays("companies", names)
-            codes, values = fields["precision"]
-            commune = np.array([v == COMMUNE_LEVEL for v in values] + [False])[codes]
-            placed = {k: (c[~commune], v) for k, (c, v) in fields.items()}
-            points = Points.from_wgs84(xy[~commune], placed)
-            at_commune = self.store.read(
-                "companies", filters={"precision": COMMUNE_LEVEL}
-            )
-            return points, at_commune
+            if self.workers is not None and self.workers.wanted(
+                self.store.count("companies")
+            ):
+                return self.workers.run(company_points, names)
+            return company_points(self, names)
 
         key = ("companies", self.store.layer_version("companies"))
         return self._columns.get_or_make(
@@ -711,6 +658,32 @@ class Site:
         if "commune_code" in at_commune:
             found |= set(at_commune["commune_code"].dropna())
         return sorted(c for c in found if isinstance(c, str) and c)
+
+
+def build_list_index(site: Site, name: str, lang: str) -> ListIndex:
+    """The list view's index of a layer (a worker process's job for a large one):
+    only the fields it searches and sorts by are read; rows are read per page."""
+    read_at, frame = site.store.read_versioned(
+        name, published_only=True, columns=index_columns(get_spec(name))
+    )
+    return ListIndex(spatial_order(frame), get_spec(name), lang, read_at)
+
+
+def keep_body(site: Site, family, key, job, args) -> StoredBody:
+    """``job(site, *args)`` written to the file of ``key`` (DiskBodies.keep)."""
+    return site.bodies.keep(family, key, lambda: job(site, *args))
+
+
+def company_points(site: Site, names: list[str]) -> tuple[Points, gpd.GeoDataFrame]:
+    """(the companies located at a place as columns in Lambert-93, those located
+    at commune level only as a frame): the analyses' companies."""
+    xy, fields = site.store.read_arrays("companies", names)
+    codes, values = fields["precision"]
+    commune = np.array([v == COMMUNE_LEVEL for v in values] + [False])[codes]
+    placed = {k: (c[~commune], v) for k, (c, v) in fields.items()}
+    points = Points.from_wgs84(xy[~commune], placed)
+    at_commune = site.store.read("companies", filters={"precision": COMMUNE_LEVEL})
+    return points, at_commune
 
 
 def _choices(spec: LayerSpec, name: str) -> dict | None:

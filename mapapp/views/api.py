@@ -10,10 +10,12 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from ..cache import Payload
 from ..errors import Forbidden, Gone, NotFound
+from ..exports import geojson_chunks
 from ..layers import get_spec, tr
 from ..listing import matched_field
 from ..maps.geojson import features, stored_feature, to_geojson
-from ..site import Snapshot, require_public
+from ..site import require_public
+from ..snapshots import PackedSnapshot, Snapshot
 from ..text import fold
 from . import params
 from .apidoc import api_document
@@ -87,7 +89,13 @@ def layer_geojson(name: str):
         # a whole large layer: made once per layer version, in chunks, into a file
         # it is streamed from
         family = ("geojson", name)
-        stored = s.stored(family, (*family, version), lambda: geojson_chunks(name))
+        stored = s.stored(
+            family,
+            (*family, version),
+            geojson_chunks,
+            name,
+            features=s.published_count(name),
+        )
         response = send_stored(stored, "application/geo+json")
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
@@ -102,20 +110,7 @@ def layer_geojson(name: str):
     return response
 
 
-def geojson_chunks(name: str, size: int = 20_000):
-    """A layer's published features as the GeoJSON text of :func:`to_geojson`,
-    in chunks of ``size`` features (never the whole text in memory)."""
-    frame = site().store.read(name, published_only=True)
-    frame = frame.drop(columns=["published"], errors="ignore")
-    yield b'{"type":"FeatureCollection","features":['
-    for start in range(0, len(frame), size):
-        part = features(frame.iloc[start : start + size], drop=("version",))
-        text = json.dumps(part, ensure_ascii=False, separators=(",", ":"))[1:-1]
-        yield (b"," if start else b"") + text.encode()
-    yield b"]}"
-
-
-def public_points(name: str) -> Snapshot:
+def public_points(name: str) -> Snapshot | PackedSnapshot:
     """The snapshot of a public point layer at the data version ``v`` the client
     holds: NotFound for another layer, Gone when the data has changed since."""
     spec = require_public(name)
@@ -171,12 +166,11 @@ def layer_item(name: str, index: int):
     from the published snapshot of that same data version, never the live row (a
     draft saved since, or a feature unpublished since, is not served)."""
     snap = public_points(name)
-    if not 0 <= index < len(snap.frame):
+    if not 0 <= index < len(snap):
         raise NotFound(f"no feature at position {index} in {name!r}")
-    full = site().snapshot(name, full=True)
-    if full.version != snap.version:
+    row = site().snapshot_feature(snap, index)
+    if row is None:
         raise Gone("the data changed while it was read: reload the map")
-    row = full.frame[full.frame["id"] == snap.frame["id"].iloc[index]]
     response = jsonify(features(row)[0])
     response.set_etag(f"{name}-{snap.version}-{index}")
     response.headers["Cache-Control"] = _cache_control()
@@ -191,9 +185,15 @@ def search():
     if request.args.get("layers"):
         names = [n for n in names if n in request.args["layers"].split(",")]
     lang, needle = current_lang(), fold(query)
-    hits = []
-    for snap, index in site().search(query, names, SEARCH_LIMIT):
-        row = snap.frame.iloc[index]
+    hits, found = [], site().search(query, names, SEARCH_LIMIT)
+    rows = {}  # per snapshot, its hits' rows (a large layer's read by id, at once)
+    for snap in {id(s): s for s, _ in found}.values():
+        positions = [i for s, i in found if s is snap]
+        rows[id(snap)] = dict(site().snapshot_rows(snap, positions))
+    for snap, index in found:
+        row = rows[id(snap)].get(index)
+        if row is None:  # unpublished since the snapshot was made
+            continue
         point = row.geometry.representative_point()
         name = row[snap.spec.label_field]
         # found by what it teaches or does, not by its name: say where

@@ -17,7 +17,7 @@ from ..analysis import DETOUR_FACTOR, WALK_KMH
 from ..assets import asset_dir, bundle
 from ..cache import Payload
 from ..contributions import monthly
-from ..exports import FORMATS, export_bytes
+from ..exports import FORMATS, download_body
 from ..layers import PRECISIONS, REGISTRY, tr
 from ..listing import parse_list_query
 from ..maps.options import (
@@ -405,16 +405,19 @@ def download(name: str, fmt: str):
     crs = download_crs(request.args)
     s, lang = site(), current_lang()
 
-    def make() -> bytes:
-        # from the store: every field, ``published`` included (the snapshot
-        # leaves it out for the map)
-        frame = s.store.read(name, published_only=True)
-        meta = s.layer_metadata(name, frame, lang)
-        return export_bytes(frame, name, fmt, meta, crs, lang)
-
-    # made once per layer version, kept in a file and streamed from it
+    # made once per layer version (in a worker process for a large layer), kept
+    # in a file and streamed from it
     family = ("download", name, fmt, crs, lang)
-    stored = s.stored(family, (*family, s.layer_version(name)), make)
+    stored = s.stored(
+        family,
+        (*family, s.layer_version(name)),
+        download_body,
+        name,
+        fmt,
+        crs,
+        lang,
+        features=s.published_count(name),
+    )
     response = send_stored(stored, FORMATS[fmt])
     suffix = f"-{crs.replace(':', '')}" if crs else ""
     response.headers["Content-Disposition"] = (

@@ -10,6 +10,7 @@ import threading
 import pytest
 from shapely.geometry import Point
 
+import mapapp.exports
 import mapapp.views.api
 import mapapp.views.public
 from mapapp.cache import Gate
@@ -33,7 +34,7 @@ def count_calls(monkeypatch, module, name):
 def test_download_is_made_once_per_layer_version_and_streamed(
     client, store, monkeypatch
 ):
-    calls = count_calls(monkeypatch, mapapp.views.public, "export_bytes")
+    calls = count_calls(monkeypatch, mapapp.exports, "export_bytes")
     first = client.get("/download/companies.csv")
     assert first.status_code == 200 and first.is_streamed  # from a file
     again = client.get("/download/companies.csv")
@@ -65,7 +66,7 @@ def test_download_gzip_is_the_same_body(client):
 
 
 def test_download_asked_at_once_by_many_is_made_once(app, monkeypatch):
-    calls = count_calls(monkeypatch, mapapp.views.public, "export_bytes")
+    calls = count_calls(monkeypatch, mapapp.exports, "export_bytes")
     bodies, statuses = [], []
 
     def ask():
@@ -89,9 +90,9 @@ def test_whole_layer_geojson_is_made_once_and_streamed(app, client, monkeypatch)
     app.config["INLINE_MAX_FEATURES"] = 5  # companies: a large layer here
     calls, real = [], mapapp.views.api.geojson_chunks
 
-    def in_sevens(name):
+    def in_sevens(site, name):
         calls.append(name)
-        return real(name, size=7)
+        return real(site, name, size=7)
 
     monkeypatch.setattr(mapapp.views.api, "geojson_chunks", in_sevens)
     first = client.get("/api/layers/companies.geojson")

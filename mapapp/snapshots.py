@@ -1,0 +1,245 @@
+"""A layer's published features at one version, as the map, its search and its
+popups index them.
+
+Two forms answer the same questions (``version``, ``len``, the map payloads,
+``search``, ``index_of``, ``id_at``):
+
+- :class:`Snapshot` holds the features as a GeoDataFrame: small layers, built in
+  the thread that asks.
+- :class:`PackedSnapshot` holds only what those questions need, packed: the map
+  payloads as bytes, the ids and search texts as one string each, the points as two
+  arrays. A large layer's is built by :func:`build_packed` in a worker process
+  (mapapp.workers) and sent back to the server in a few buffers: a million companies
+  cost the server about 100 MB instead of a frame of a million rows, and none of
+  the build's interpreter time. The rows of a search hit or a popup are read from
+  the store by id when asked.
+
+Both keep the features in :func:`~mapapp.maps.compact.spatial_order`, so a position
+read from the map payload is valid in the search and the popups of the same version.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+
+from .cache import Payload, frame_bytes
+from .layers import LayerSpec, get_spec
+from .listing import Texts
+from .maps.compact import compact_binary, compact_points, overview_cells, spatial_order
+from .text import fold, searchable
+
+
+def _etag(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:20]
+
+
+def map_columns(spec: LayerSpec) -> list[str]:
+    """The fields the map's snapshot reads: id, label, category, class, search
+    fields, where a feature is located only at commune level, and each feature's
+    own version (a popup read later checks it is still the feature shown)."""
+    wanted = ("id", "version", spec.label_field, spec.category_field, spec.class_field)
+    wanted += spec.search_fields
+    wanted += tuple(f for f in ("precision", "commune_code") if f in spec.field_names)
+    return [c for c in dict.fromkeys(wanted) if c]
+
+
+def search_keys(frame: gpd.GeoDataFrame, spec: LayerSpec) -> list[str]:
+    """What a search matches for each feature, accent-free and lower-case: its name
+    and what its search fields affirm (text.searchable)."""
+    texts = [frame[spec.label_field]] + [
+        frame[f] for f in spec.search_fields if f in frame
+    ]
+    return [searchable(*values) for values in zip(*texts, strict=True)]
+
+
+@dataclass
+class Snapshot:
+    """One layer's published features at one version, as a GeoDataFrame in a fixed
+    order (see the module docstring)."""
+
+    spec: LayerSpec
+    version: int
+    frame: gpd.GeoDataFrame
+    edits: np.ndarray | None = None  # each feature's own version (its edit count)
+    _compact: Payload | None = field(default=None, repr=False)
+    _binary: Payload | None = field(default=None, repr=False)
+    _overview: Payload | None = field(default=None, repr=False)
+    _keys: list[str] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    packed = False
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def keys(self) -> list[str]:
+        """The search text of each feature, made on the first search."""
+        if self._keys is None:
+            self._keys = search_keys(self.frame, self.spec)
+        return self._keys
+
+    def compact(self) -> Payload:
+        """The compact point payload (JSON and gzip), computed once."""
+        with self._lock:  # one build, however many requests ask at once
+            if self._compact is None:
+                payload = compact_points(self.frame, self.spec, self.version)
+                raw = json.dumps(payload, separators=(",", ":")).encode()
+                self._compact = Payload.of(raw)
+        return self._compact
+
+    def binary(self) -> Payload:
+        """The compact point payload as bytes (maps/compact.py), computed once."""
+        with self._lock:
+            if self._binary is None:
+                raw = compact_binary(self.frame, self.spec, self.version)
+                self._binary = Payload(raw, gzip.compress(raw, 9), _etag(raw))
+        return self._binary
+
+    def overview(self) -> Payload:
+        """The grid aggregate the map draws at low zoom for a very large point
+        layer (maps/compact.py: overview_cells), computed once."""
+        with self._lock:
+            if self._overview is None:
+                payload = overview_cells(self.frame, self.spec, self.version)
+                self._overview = Payload.of(
+                    json.dumps(payload, separators=(",", ":")).encode()
+                )
+        return self._overview
+
+    def search(self, query: str, limit: int) -> list[int]:
+        """Positions of the features whose name contains ``query`` (accents
+        ignored), in snapshot order."""
+        q = fold(query)
+        hits = []
+        for i, key in enumerate(self.keys):
+            if q in key:
+                hits.append(i)
+                if len(hits) >= limit:
+                    break
+        return hits
+
+    def index_of(self, fid: str) -> int | None:
+        """The position of feature ``fid`` in the snapshot, or None."""
+        matches = self.frame.index[self.frame["id"] == fid]
+        return int(matches[0]) if len(matches) else None
+
+    def id_at(self, index: int) -> str:
+        """The id of the feature at ``index``."""
+        return str(self.frame["id"].iloc[index])
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held (frame and compact payload)."""
+        extra = sum(
+            p.nbytes
+            for p in (self._compact, self._binary, self._overview)
+            if p is not None
+        )
+        return frame_bytes(self.frame) + extra
+
+
+@dataclass
+class PackedSnapshot:
+    """A large point layer's snapshot without its frame (see the module
+    docstring): the payloads made, ids and search texts packed, the pid of the
+    process that built it (``built_by``)."""
+
+    spec: LayerSpec
+    version: int
+    ids: Texts
+    keys: Texts
+    edits: np.ndarray
+    _binary: Payload
+    _compact: Payload
+    _overview: Payload | None
+    built_by: int = 0
+
+    packed = True
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def compact(self) -> Payload:
+        return self._compact
+
+    def binary(self) -> Payload:
+        return self._binary
+
+    def overview(self) -> Payload:
+        if self._overview is None:  # asked of a layer under the overview threshold
+            raise LookupError("no overview was made for this layer")
+        return self._overview
+
+    def search(self, query: str, limit: int) -> list[int]:
+        """Positions of the features whose name contains ``query`` (accents
+        ignored), in snapshot order: one scan of the packed texts, in C."""
+        needle = fold(query)
+        if not needle:
+            return list(range(min(limit, len(self))))
+        return np.flatnonzero(self.keys.containing(needle))[:limit].tolist()
+
+    def index_of(self, fid: str) -> int | None:
+        return self.ids.position(str(fid))
+
+    def id_at(self, index: int) -> str:
+        return self.ids[index]
+
+    @property
+    def nbytes(self) -> int:
+        payloads = (self._binary, self._compact, self._overview)
+        texts = sum(len(t.text) + t.starts.nbytes for t in (self.ids, self.keys))
+        texts += self.edits.nbytes
+        return texts + sum(p.nbytes for p in payloads if p is not None)
+
+
+def build_snapshot(
+    site,
+    name: str,
+    columns: list[str] | None = None,
+    payload_min: int | None = None,
+    overview_min: int | None = None,
+) -> Snapshot:
+    """The published snapshot of layer ``name`` (only ``columns`` when given) read
+    from ``site``'s store in one transaction (the version it reads is the one it is
+    labelled with), in spatial order. A point layer of more than ``payload_min``
+    features gets its map payload made with it, and its overview too beyond
+    ``overview_min``."""
+    spec = get_spec(name)
+    read_at, frame = site.store.read_versioned(
+        name, published_only=True, columns=columns
+    )
+    frame = spatial_order(frame.drop(columns=["published"], errors="ignore"))
+    edits = frame.pop("version").to_numpy(np.int64) if "version" in frame else None
+    snap = Snapshot(spec, read_at, frame, edits)
+    large = payload_min is not None and len(frame) > payload_min
+    if large and spec.geometry == "Point":
+        snap.binary()  # what the map loads: made with the snapshot
+        if overview_min is not None and len(frame) > overview_min:
+            snap.overview()  # what it loads first when the layer is very large
+    return snap
+
+
+def build_packed(site, name: str, overview_min: int) -> PackedSnapshot:
+    """A large point layer's :class:`PackedSnapshot` (a worker process's job)."""
+    spec = get_spec(name)
+    snap = build_snapshot(site, name, map_columns(spec), -1, overview_min)
+    return PackedSnapshot(
+        spec,
+        snap.version,
+        Texts(snap.frame["id"].astype(str).tolist()),
+        Texts(search_keys(snap.frame, spec)),
+        snap.edits.astype(np.int32),
+        snap.binary(),
+        snap.compact(),
+        snap.overview() if len(snap) > overview_min else None,
+        built_by=os.getpid(),
+    )
