@@ -342,13 +342,12 @@ class DiskBodies:
         """The body of ``key`` from its file, or ``make()`` (bytes, or chunks of
         them) written to one (and gzipped when ``compress``); older versions of the
         family are removed."""
+        found = self.find(family, key, compress)
+        if found is not None:
+            return found
         folder = self.folder / self._name(family)
         name = self._name(key)
         path, packed = folder / f"{name}.body", folder / f"{name}.gz"
-        if path.is_file() and (packed.is_file() or not compress):
-            return StoredBody(
-                path, packed if compress else None, name, path.stat().st_size
-            )
         body = make()
         folder.mkdir(parents=True, exist_ok=True)
         size = _write_atomic(
@@ -360,6 +359,20 @@ class DiskBodies:
             if not old.name.startswith(".") and old.name.split(".")[0] != name:
                 old.unlink(missing_ok=True)
         return StoredBody(path, packed if compress else None, name, size)
+
+    def find(
+        self, family: Hashable, key: Hashable, compress: bool = True
+    ) -> StoredBody | None:
+        """The body of ``key`` if its file is there (made before, maybe before a
+        restart), else None."""
+        folder = self.folder / self._name(family)
+        name = self._name(key)
+        path, packed = folder / f"{name}.body", folder / f"{name}.gz"
+        if path.is_file() and (packed.is_file() or not compress):
+            return StoredBody(
+                path, packed if compress else None, name, path.stat().st_size
+            )
+        return None
 
     def clear(self) -> None:
         """Remove every kept body."""

@@ -48,6 +48,17 @@ UPLOAD_PATH = "/planner/import"
 SMALL_BODY = MAX_JSON_BODY + 64 * 1024
 SWITCH_INTERVAL_S = 0.001  # Python's default is 5 ms
 SPARE_DESCRIPTORS = 64  # for the store, logs, uploads and GDAL's temporary files
+# waitress makes a worker thread wait while more than this is left to send on its
+# connection (16 MB by default): a whole-layer GeoJSON or download of a large layer
+# (50 to 500 MB, always a file streamed with wsgi.file_wrapper) then held a thread
+# for as long as its client took to read it, and eight downloads held them all
+# (/healthz waited 2-4 s behind them). The bodies over 16 MB this app sends are
+# such files, sent by the main loop from disk without holding memory; the bodies it
+# makes in memory are bounded by its own limits (an OGC page, a map page: a few MB)
+# and beyond ``outbuf_overflow`` (1 MB) waitress spools them to a temporary file.
+OUTBUF_HIGH_WATERMARK = 1 << 40
+TURN_BYTES = 64 * 1024  # what one connection may send per turn of the main loop
+SEND_CHUNK = 64 * 1024  # read from a response file at once
 
 
 def raise_file_limit(wanted: int) -> int:
@@ -90,6 +101,7 @@ def waitress_options(
         "cleanup_interval": max(1, min(5, channel_timeout // 2, header_timeout // 2)),
         "max_request_body_size": max_body,
         "max_request_header_size": MAX_HEADER_BYTES,
+        "outbuf_high_watermark": OUTBUF_HIGH_WATERMARK,
         "asyncore_use_poll": True,
         "ident": "mapapp",
     }
@@ -108,10 +120,41 @@ class BoundedParser(HTTPRequestParser):
 
 
 class BoundedChannel(HTTPChannel):
-    """A waitress connection that notes when the request it is receiving began."""
+    """A waitress connection that notes when the request it is receiving began,
+    and sends at most :data:`TURN_BYTES` of its response each time the main loop
+    comes to it.
+
+    Waitress's main loop sends every response from one thread, each connection
+    until its socket takes no more: fifty clients reading whole-layer files over
+    a fast link kept that thread sending for seconds per round, and a request
+    arriving meanwhile (``/healthz``) waited 1.5 s for its turn to be read and
+    answered. A bounded share per turn lets the loop come back to it at once;
+    chunks of :data:`SEND_CHUNK` (not the socket's 16 kB buffer size) keep the
+    Python work per byte small. Worker threads never send: they hand the
+    response to the loop and are free for the next request."""
 
     parser_class = BoundedParser
     request_started: float | None = None
+    _turn_left = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sendbuf_len = max(self.sendbuf_len, SEND_CHUNK)
+
+    def handle_write(self):
+        self._turn_left = TURN_BYTES
+        super().handle_write()
+
+    def send(self, data, do_close=True):
+        if threading.current_thread() is not threading.main_thread():
+            # a worker thread flushing its response itself would send as long as
+            # the client reads (holding the thread): the main loop sends it
+            return 0
+        if self._turn_left <= 0:
+            return 0  # this turn's share is sent: the others' turn
+        sent = super().send(data[: self._turn_left], do_close=do_close)
+        self._turn_left -= sent
+        return sent
 
     def received(self, data):
         waiting = self.request is not None

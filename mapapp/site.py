@@ -294,6 +294,9 @@ class Site:
         more (WORKER_MIN_FEATURES); the newest per ``family``."""
 
         def make() -> StoredBody:
+            found = self.bodies.find(family, key)  # made before: no worker needed
+            if found is not None:
+                return found
             if self.workers is not None and self.workers.wanted(features):
                 return self.workers.run(keep_body, family, key, job, args)
             return keep_body(self, family, key, job, args)
