@@ -110,13 +110,17 @@ def public_licences() -> list[dict]:
 
 
 def collection_info(spec) -> dict:
-    frame = site().snapshot(spec.name, full=True).frame
-    metadata = site().layer_metadata(spec.name, frame, current_lang())
-    metadata["downloads"] = {
+    """A collection's document, from the layer's facts (a few fields read once per
+    layer version), never from the whole layer."""
+    lang = current_lang()
+    facts = site().layer_facts(spec.name, lang)
+    downloads = {
         fmt: (url_for("public.download", name=spec.name, fmt=fmt, _external=True), mime)
         for fmt, mime in FORMATS.items()
     }
-    return ogcapi.collection(spec, frame, base_url(), current_lang(), metadata)
+    # a copy: the facts are shared by every request of that layer version
+    metadata = {**facts, "downloads": downloads}
+    return ogcapi.collection(spec, facts["bounds"], base_url(), lang, metadata)
 
 
 @bp.errorhandler(ogcapi.OgcError)
