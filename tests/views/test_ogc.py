@@ -58,6 +58,22 @@ def test_collection_extent_leaves_out_unpublished_features(client, store):
     assert bbox[0][2] < east
 
 
+def test_collection_of_previous_facts_is_not_kept(client, app, store, monkeypatch):
+    """While a layer's new facts are read the previous ones are served: that
+    document is made for the request only, the next one gives the new facts."""
+    from mapapp.site import Site
+
+    site = app.extensions["mapapp.site"]
+    before = site.layer_facts("coworking", "en")
+    store.delete("coworking", store.read("coworking", published_only=True)["id"][0])
+    current = Site.layer_facts
+    monkeypatch.setattr(Site, "layer_facts", lambda self, name, lang: before)
+    stale = client.get("/ogc/collections/coworking?lang=en").json["description"]
+    monkeypatch.setattr(Site, "layer_facts", current)
+    fresh = client.get("/ogc/collections/coworking?lang=en").json["description"]
+    assert "(10 published features)" in stale and "(9 published" in fresh
+
+
 def test_items_paging(client):
     page = client.get("/ogc/collections/companies/items?limit=10")
     assert page.mimetype == "application/geo+json"
