@@ -612,8 +612,10 @@ class Site:
 
     def layer_facts(self, name: str, lang: str) -> dict:
         """:meth:`layer_metadata` of a layer's published features, read with only
-        the fields it needs and kept per layer version (map pages show it), with
-        the ``layer_version`` it describes."""
+        the fields it needs and kept per layer version (map pages, the open-data
+        page and the OGC collections show it), with the ``layer_version`` it
+        describes and the features' ``bounds`` (minx, miny, maxx, maxy; None
+        without features)."""
         spec = get_spec(name)
         wanted = ("source", "source_date", "precision", "licence")
         columns = [c for c in wanted if c in spec.field_names]
@@ -622,7 +624,14 @@ class Site:
 
         def make() -> dict:
             frame = self.store.read(name, published_only=True, columns=columns)
-            return {**self.layer_metadata(name, frame, lang), "layer_version": version}
+            # every read brings the geometry: the extent costs nothing more here,
+            # where the whole layer with every field would be ~1 GB at 1M features
+            bounds = [float(v) for v in frame.total_bounds] if len(frame) else None
+            return {
+                **self.layer_metadata(name, frame, lang),
+                "bounds": bounds,
+                "layer_version": version,
+            }
 
         # the previous facts while a large layer's new ones are read (the page
         # that shows them is then not kept: views/public.py, cached_page)

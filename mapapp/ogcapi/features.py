@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -160,14 +160,19 @@ def conformance() -> dict:
 
 
 def collection(
-    spec: LayerSpec, frame: gpd.GeoDataFrame, base: str, lang: str, metadata: dict
+    spec: LayerSpec,
+    bounds: Sequence[float] | None,
+    base: str,
+    lang: str,
+    metadata: dict,
 ) -> dict:
     """One collection: title, extent, CRS, links to its items, queryables and
-    downloads, licence (from the layer's metadata)."""
-    if len(frame):
-        bounds = [round(float(v), 5) for v in frame.total_bounds]
+    downloads, licence (from the layer's metadata). ``bounds`` are the published
+    features' (minx, miny, maxx, maxy), None when there are none (the world)."""
+    if bounds is not None:
+        extent = [round(float(v), 5) for v in bounds]
     else:
-        bounds = [-180.0, -90.0, 180.0, 90.0]
+        extent = [-180.0, -90.0, 180.0, 90.0]
     url = f"{base}collections/{spec.name}"
     licences = licences_of(metadata)
     return {
@@ -178,7 +183,7 @@ def collection(
         "crs": list(SUPPORTED),
         # the store keeps WGS84 longitude/latitude: CRS84 is what it holds
         "storageCrs": CRS84,
-        "extent": {"spatial": {"bbox": [bounds], "crs": CRS84}},
+        "extent": {"spatial": {"bbox": [extent], "crs": CRS84}},
         "license": "; ".join(lic["title"] for lic in licences),
         "attribution": "; ".join(metadata["sources"]),
         "updated": metadata["latest_source_date"],

@@ -62,9 +62,16 @@ def stamped(response):
 
 
 def respond(
-    make, template: str, mimetype: str = "application/json", headers=None, **extra
+    make,
+    template: str,
+    mimetype: str = "application/json",
+    headers=None,
+    keep=None,
+    **extra,
 ):
-    """HTML or JSON as negotiated; JSON is cached per data version and URL."""
+    """HTML or JSON as negotiated; JSON is cached per data version and URL, unless
+    ``keep()`` says no (it would show a previous version of a layer: made for
+    this request only, so a later one shows the new version once it is built)."""
     if wants_html():
         response = current_app.make_response(
             render_template(
@@ -75,9 +82,12 @@ def respond(
         return response
     s = site()
     key = ("ogc", request.host, request.full_path, s.data_version(), current_lang())
-    payload = s.payload(
-        key, lambda: Payload.of(json.dumps(make(), ensure_ascii=False).encode())
-    )
+
+    def body() -> Payload:
+        return Payload.of(json.dumps(make(), ensure_ascii=False).encode())
+
+    # asked after the key's data version is read: what it shows is at least that
+    payload = s.payload(key, body) if keep is None or keep() else body()
     # the format follows Accept: caches must keep the variants apart
     response = send_payload(payload, mimetype, vary=f"Accept, {VARY}")
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -109,14 +119,28 @@ def public_licences() -> list[dict]:
     return s.fact(("licences", s.data_version(), lang), make)
 
 
+def facts_current(specs) -> bool:
+    """True when the facts of these layers describe their current version (while
+    a large layer's new facts are read, the previous ones are served)."""
+    s, lang = site(), current_lang()
+    return all(
+        s.layer_facts(spec.name, lang)["layer_version"] == s.layer_version(spec.name)
+        for spec in specs
+    )
+
+
 def collection_info(spec) -> dict:
-    frame = site().snapshot(spec.name, full=True).frame
-    metadata = site().layer_metadata(spec.name, frame, current_lang())
-    metadata["downloads"] = {
+    """A collection's document, from the layer's facts (a few fields read once per
+    layer version), never from the whole layer."""
+    lang = current_lang()
+    facts = site().layer_facts(spec.name, lang)
+    downloads = {
         fmt: (url_for("public.download", name=spec.name, fmt=fmt, _external=True), mime)
         for fmt, mime in FORMATS.items()
     }
-    return ogcapi.collection(spec, frame, base_url(), current_lang(), metadata)
+    # a copy: the facts are shared by every request of that layer version
+    metadata = {**facts, "downloads": downloads}
+    return ogcapi.collection(spec, facts["bounds"], base_url(), lang, metadata)
 
 
 @bp.errorhandler(ogcapi.OgcError)
@@ -182,9 +206,11 @@ def conformance():
 def collections():
     """Every public layer as a collection."""
 
+    public = [s for s in REGISTRY.values() if s.public]
+
     def make():
         return {
-            "collections": [collection_info(s) for s in REGISTRY.values() if s.public],
+            "collections": [collection_info(s) for s in public],
             "links": [
                 {
                     "href": f"{base_url()}collections",
@@ -199,13 +225,17 @@ def collections():
             ],
         }
 
-    return respond(make, "collections.html")
+    return respond(make, "collections.html", keep=lambda: facts_current(public))
 
 
 @bp.get("/collections/<name>")
 def collection(name: str):
     spec = public_spec(name)
-    return respond(lambda: collection_info(spec), "collection.html")
+    return respond(
+        lambda: collection_info(spec),
+        "collection.html",
+        keep=lambda: facts_current([spec]),
+    )
 
 
 @bp.get("/collections/<name>/items")

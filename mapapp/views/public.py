@@ -433,8 +433,8 @@ def data():
     lang = current_lang()
     layers = []
     for name in site().public_layers():
-        frame = site().snapshot(name, full=True).frame
-        meta = site().layer_metadata(name, frame, lang)
+        # the facts read a few fields, not the whole layer (a million companies)
+        meta = site().layer_facts(name, lang)
         layers.append({"name": name, "title": tr(REGISTRY[name].title, lang), **meta})
     precisions = {k: tr(v, lang) for k, v in PRECISIONS.items()}
     return render_template(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pytest
 
 from mapapp import ogcapi
@@ -20,10 +21,16 @@ def test_landing_links_its_parts():
 def test_collection_extent_is_the_data(core_site):
     frame = core_site.snapshot("schools", full=True).frame
     info = ogcapi.collection(
-        get_spec("schools"), frame, BASE, "en", layer_metadata(frame)
+        get_spec("schools"), frame.total_bounds, BASE, "en", layer_metadata(frame)
     )
     minx, miny, maxx, maxy = info["extent"]["spatial"]["bbox"][0]
     assert 5.7 < minx < maxx < 6.3 and 47.1 < miny < maxy < 47.4
+
+
+def test_collection_without_features_spans_the_world():
+    meta = layer_metadata(gpd.GeoDataFrame(geometry=[]), "schools")
+    info = ogcapi.collection(get_spec("schools"), None, BASE, "en", meta)
+    assert info["extent"]["spatial"]["bbox"] == [[-180.0, -90.0, 180.0, 90.0]]
 
 
 def test_items_page_and_links(core_site):

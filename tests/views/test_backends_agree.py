@@ -134,3 +134,22 @@ def test_both_backends_answer_edge_filters_alike(client_on, text, status):
     assert r.status_code == status, r.get_data(as_text=True)[:300]
     if status == 400:
         assert r.json["code"] == "InvalidParameterValue"
+
+
+def test_both_backends_give_the_published_extent(client_on, no_full_snapshots):
+    """The collection's extent comes from the layer's facts: its published features."""
+    client, _headers, store = client_on
+    published = store.read("coworking", published_only=True).total_bounds
+    r = client.get("/ogc/collections/coworking")
+    assert r.json["extent"]["spatial"]["bbox"] == [
+        [round(float(v), 5) for v in published]
+    ]
+
+
+def test_both_backends_give_the_world_without_features(client_on, no_full_snapshots):
+    client, _headers, store = client_on
+    for fid in store.read("coworking")["id"]:
+        store.update("coworking", fid, {"published": False})
+    r = client.get("/ogc/collections/coworking")
+    assert r.json["extent"]["spatial"]["bbox"] == [[-180.0, -90.0, 180.0, 90.0]]
+    assert client.get("/data").status_code == 200

@@ -32,6 +32,48 @@ def test_collections_list_only_public_layers(client):
     assert client.get("/ogc/collections/zones").status_code == 404
 
 
+def test_collections_never_read_a_whole_layer(client, no_full_snapshots):
+    """The collection documents come from the layers' facts (a few fields)."""
+    listed = client.get("/ogc/collections")
+    assert listed.status_code == 200 and len(listed.json["collections"]) == 6
+    companies = client.get("/ogc/collections/companies")
+    assert companies.status_code == 200 and "22" in companies.json["description"]
+    html = client.get("/ogc/collections/companies?f=html")
+    assert html.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["coworking", "companies", "perimeters"])
+def test_collection_extent_is_the_published_features(client, store, name):
+    """The companies located at commune level only count with their anchor point,
+    as in the layer's snapshot."""
+    published = store.read(name, published_only=True).total_bounds
+    bbox = client.get(f"/ogc/collections/{name}").json["extent"]["spatial"]["bbox"]
+    assert bbox == [[round(float(v), 5) for v in published]]
+
+
+def test_collection_extent_leaves_out_unpublished_features(client, store):
+    """The seed's unpublished coworking place lies east of the published ones."""
+    east = round(float(store.read("coworking").total_bounds[2]), 5)
+    bbox = client.get("/ogc/collections/coworking").json["extent"]["spatial"]["bbox"]
+    assert bbox[0][2] < east
+
+
+def test_collection_of_previous_facts_is_not_kept(client, app, store, monkeypatch):
+    """While a layer's new facts are read the previous ones are served: that
+    document is made for the request only, the next one gives the new facts."""
+    from mapapp.site import Site
+
+    site = app.extensions["mapapp.site"]
+    before = site.layer_facts("coworking", "en")
+    store.delete("coworking", store.read("coworking", published_only=True)["id"][0])
+    current = Site.layer_facts
+    monkeypatch.setattr(Site, "layer_facts", lambda self, name, lang: before)
+    stale = client.get("/ogc/collections/coworking?lang=en").json["description"]
+    monkeypatch.setattr(Site, "layer_facts", current)
+    fresh = client.get("/ogc/collections/coworking?lang=en").json["description"]
+    assert "(10 published features)" in stale and "(9 published" in fresh
+
+
 def test_items_paging(client):
     page = client.get("/ogc/collections/companies/items?limit=10")
     assert page.mimetype == "application/geo+json"
@@ -122,6 +164,14 @@ def test_downloads_in_three_formats_with_metadata(client, tmp_path):
     assert client.get("/download/zones.csv").status_code == 404
     page = client.get("/data?lang=fr").get_data(as_text=True)
     assert "Licence Ouverte" in page and "/download/companies.gpkg" in page
+
+
+def test_open_data_page_never_reads_a_whole_layer(client, no_full_snapshots):
+    """Its counts, sources and licences come from the layers' facts."""
+    page = client.get("/data?lang=en")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "(22 features)" in text and "/download/companies.gpkg" in text
 
 
 @pytest.fixture
