@@ -227,3 +227,16 @@ def test_serve_builds_in_workers_and_leaves_none_behind(tmp_path, large_store):
     while time.time() < deadline and any(alive(p) for p in family):
         time.sleep(0.1)
     assert not [p for p in family if alive(p)]
+
+
+def test_layer_facts_of_a_large_layer_come_from_a_worker(pair, monkeypatch):
+    worker, thread = pair
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("read in the server's process")
+
+    monkeypatch.setattr(worker.store, "read_versioned", no_read)
+    monkeypatch.setattr(worker.store, "read", no_read)
+    assert worker.layer_facts("companies", "en") == thread.layer_facts(
+        "companies", "en"
+    )

@@ -35,6 +35,7 @@ from .guards import csrf_token, login_required
 from .http import attachment, csv_text, html_page, map_scripts, site
 from .mappage import map_parts, map_ui
 from .params import current_lang
+from .public import is_remote, map_sources
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
 
@@ -447,6 +448,10 @@ def index():
         if spec.editable:  # fetched, unpublished ones included, so edits show at once
             url = url_for("api.layer_geojson", name=name, include="unpublished")
             layers[name] = (spec, url)
+        elif spec.public and is_remote(name):
+            # too large to inline (a million companies): drawn as on the public
+            # map, from the published snapshot's compact arrays (or by URL)
+            layers[name] = (spec, map_sources(MapOptions(), [name])[0][name][1])
         else:
             layers[name] = (spec, site().store.read(name))
     opts = MapOptions().at(site().view)

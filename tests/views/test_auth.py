@@ -244,3 +244,20 @@ def test_security_headers_everywhere(client):
         assert headers["X-Content-Type-Options"] == "nosniff"
         if path != "/embed":
             assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_workspace_draws_a_large_layer_from_its_compact_arrays(app, client, alice):
+    """The planners' map never inlines a layer too large for it (a million
+    companies): it loads the published snapshot's compact arrays, as the public
+    map does; small layers stay inline."""
+    login(client)
+    small = client.get("/planner/").get_data(as_text=True)
+    assert "/api/layers/companies.bin" not in small
+    app.config["INLINE_MAX_FEATURES"] = 5
+    site = app.extensions["mapapp.site"]
+    site.settings.values["INLINE_MAX_FEATURES"] = 5
+    page = client.get("/planner/").get_data(as_text=True)
+    version = site.snapshot("companies").version
+    assert f"/api/layers/companies.bin?v={version}" in page
+    name = site.store.read("companies")["name"].iloc[0]
+    assert name in small and name not in page
