@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -101,12 +102,27 @@ class Workers:
 
 
 def _die_with_parent() -> None:
-    """In a new worker: end with the fork server (which ends with the server), so
-    a server stopped mid-build leaves no process building for nobody."""
+    """In a new worker: end with the server. A worker's parent is the fork
+    server, which ends once no process holds its "alive" pipe open; each worker
+    is handed that pipe too, so an idle worker (waiting on a queue it also holds
+    open) and the fork server kept each other alive after the server was killed.
+    The worker lets go of the pipe, so the fork server ends with the server, and
+    asks to be killed when its parent ends."""
+    from multiprocessing import forkserver
+
+    alive = getattr(forkserver._forkserver, "_forkserver_alive_fd", None)
+    if alive is not None:
+        try:
+            os.close(alive)
+        except OSError:
+            pass
+        forkserver._forkserver._forkserver_alive_fd = None
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the build ends on its own
         pass
+    if os.getppid() == 1:  # the fork server ended before the call above
+        os._exit(0)
 
 
 def _run(settings, job: Callable[..., Any], args: tuple) -> Any:

@@ -218,8 +218,11 @@ def test_serve_builds_in_workers_and_leaves_none_behind(tmp_path, large_store):
             f"{base}/api/layers/companies.bin", timeout=60
         ) as r:
             assert r.status == 200 and r.read(4) == b"MPTS"
+        with urllib.request.urlopen(f"{base}/list?layer=companies", timeout=60) as r:
+            assert r.status == 200
+        time.sleep(1)  # the pool's next workers started, idle
         family = descendants(proc.pid)
-        assert family  # the fork server and the workers it made
+        assert len(family) >= 2  # the fork server and the workers it made
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
