@@ -2,6 +2,7 @@
 the issue played one after the other while a probe asks /healthz and a planner edits.
 
     .venv/bin/python benchmarks/stress.py [--rows 100000] [--seconds 20] [--only cql2,slowloris]
+        [--keep DIR]
 
 Everything stays on the loopback: the server listens on 127.0.0.1, the probe and the
 planner come from 127.0.0.1, each attack's clients from addresses of their own
@@ -10,8 +11,16 @@ each). Every attack is bounded in time (``--seconds``) and in clients, and is pl
 on a server of its own (``--one-server``: all on one, so that the work an attack
 leaves behind, requests its clients gave up on, weighs on the next). For each the
 report prints the probe's p50/p99/max (a failure counts as its 10 s timeout), the
-edits' median/max (a planner PATCH every 0.5 s), the server's peak RSS and what the
-attack's own requests got.
+edits' median/max (a planner PATCH every 0.5 s), the peak RSS of the server alone
+and of the server with every process it started (the worker processes of its heavy
+builds and their fork server: a build's memory is no longer the server's own), and
+what the attack's own requests got.
+
+The store is prepared in a temporary folder and thrown away, or with ``--keep DIR``
+prepared in DIR once (a million companies take about 7 minutes) and reused by the
+next runs, with the zip bomb; the attacks' edits stay in it. The servers' instance
+folder (caches, downloads, uploads) is a new temporary one for each run either way,
+so no run starts on what a previous one built.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import os
 import random
 import re
 import resource
+import signal
 import socket
 import sys
 import tempfile
@@ -46,6 +56,7 @@ PERIMETER_STATUS = "candidate"
 PROBE_EVERY_S = 0.1
 EDIT_EVERY_S = 0.5
 TIMEOUT_S = 10.0
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 1024**2
 CENTRE = (6.0241, 47.2378)
 
 
@@ -77,16 +88,16 @@ def source(i: int, base: str = "127.0.2") -> str:
 
 
 class Recorder:
-    """Latencies and failures of the probe and the edits, the server's RSS."""
+    """Latencies and failures of the probe and the edits, the RSS of the server
+    alone (``rss``) and with its descendants (``rss_all``), sampled together."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.probe, self.edits, self.rss = [], [], []
-        self.probe_fail = self.edit_fail = 0
+        self.reset()
 
     def reset(self):
         with self.lock:
-            self.probe, self.edits, self.rss = [], [], []
+            self.probe, self.edits, self.rss, self.rss_all = [], [], [], []
             self.probe_fail = self.edit_fail = 0
 
 
@@ -132,15 +143,43 @@ def planner(client: Client, fid: str, rec: Recorder, stop_event):
         time.sleep(EDIT_EVERY_S)
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started, theirs and so on (each /proc/*/stat names its
+    parent): the server's fork server and the worker processes forked from it."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:  # the name in parentheses may hold spaces: the fields follow the last ")"
+            parent = int(stat.read_text().rpartition(")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """The resident memory of process ``pid`` in MB, 0 once it has ended."""
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_MB
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def rss_sampler(pid: int, rec: Recorder, stop_event):
+    """Every 0.5 s, the server's RSS and the sum of its and its descendants' at that
+    moment (pages a worker shares with its fork server count in each: an upper
+    bound; a worker living less than 0.5 s may be missed)."""
     while not stop_event.is_set():
-        try:
-            text = Path(f"/proc/{pid}/status").read_text()
-            kb = int(re.search(r"VmRSS:\s+(\d+)", text).group(1))
+        own = rss_mb(pid)
+        if own:
+            total = own + sum(rss_mb(child) for child in descendants(pid))
             with rec.lock:
-                rec.rss.append(kb / 1024)
-        except (OSError, AttributeError):
-            pass
+                rec.rss.append(own)
+                rec.rss_all.append(total)
         time.sleep(0.5)
 
 
@@ -501,15 +540,32 @@ def prepare(folder: Path, rows: int) -> dict:
     tokens = {
         "admin": accounts.new_token(store, "stressadmin"),
         "planner": accounts.new_token(store, "stressplanner"),
-        "sites": list(store.read("coworking")["id"][:2]),
+        "sites": [str(fid) for fid in store.read("coworking")["id"][:2]],
     }
     store.close()
     return {"gpkg": str(gpkg), **tokens}
 
 
+def prepared(folder: Path, rows: int, keep: bool) -> dict:
+    """The store of :func:`prepare` in ``folder``; with ``keep``, made there once and
+    its tokens and ids written to made.json, so that the next runs reuse it."""
+    record = folder / "made.json"
+    if keep and record.exists():
+        made = json.loads(record.read_text())
+        if made["rows"] != rows:
+            sys.exit(f"{folder} holds {made['rows']:,} companies, not {rows:,}")
+        return made
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {**prepare(folder, rows), "rows": rows}
+    if keep:  # written last: a preparation cut short is made again
+        record.write_text(json.dumps(made, indent=1))
+    return made
+
+
 def report_line(name: str, rec: Recorder, counts: Counter, spent: float) -> str:
     with rec.lock:
-        probe, edits, rss = list(rec.probe), list(rec.edits), list(rec.rss)
+        probe, edits = list(rec.probe), list(rec.edits)
+        rss, rss_all = list(rec.rss), list(rec.rss_all)
         pf, ef = rec.probe_fail, rec.edit_fail
     got = ", ".join(
         f"{k}: {round(v, 1) if isinstance(v, float) else v}"
@@ -520,7 +576,8 @@ def report_line(name: str, rec: Recorder, counts: Counter, spent: float) -> str:
         f"p99 {_pct(probe, 0.99) * 1000:7.1f} ms max {max(probe or [0]) * 1000:7.1f} ms "
         f"({len(probe)}, {pf} failed) | edits p50 {_pct(edits, 0.5) * 1000:6.1f} ms "
         f"max {max(edits or [0]) * 1000:7.1f} ms ({len(edits)}, {ef} failed) | "
-        f"RSS max {max(rss or [0]):6.0f} MB | {got}"
+        f"RSS max server {max(rss or [0]):5.0f} MB / with workers "
+        f"{max(rss_all or [0]):5.0f} MB | {got}"
     )
 
 
@@ -536,29 +593,41 @@ def main() -> None:
         help="play every attack on one server (the work an attack leaves behind "
         "weighs on the next); by default each attack has a server of its own",
     )
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="prepare the store in DIR once (made.json there says it is made) and "
+        "reuse it in the next runs; by default a temporary one for this run",
+    )
+    parser.add_argument(
+        "--port", type=int, default=18710, help="the first server's port (then +1)"
+    )
     a = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
     names = [n for n in a.only.split(",") if n] or list(ATTACKS)
     with tempfile.TemporaryDirectory(prefix="mapapp-stress-") as tmp:
-        folder = Path(tmp)
+        folder = Path(a.keep).resolve() if a.keep else Path(tmp)
         started = time.perf_counter()
-        made = prepare(folder, a.rows)
+        reused = a.keep and (folder / "made.json").exists()
+        made = prepared(folder, a.rows, bool(a.keep))
         if "zip-bomb" in names:
             zip_bomb(folder)  # made before the server starts: not timed
-        print(f"{a.rows:,} companies prepared in {time.perf_counter() - started:.1f} s")
+        spent = time.perf_counter() - started
+        how = f"reused from {folder}" if reused else f"prepared in {spent:.1f} s"
+        print(f"{a.rows:,} companies {how}", flush=True)
         env = {
             "MAPAPP_DATABASE_URL": made["gpkg"],
             "MAPAPP_INSTANCE_PATH": tmp,
             "MAPAPP_TILES": "none",
         }
-        server = None
+        server, port = None, a.port
         try:
             for name in names:
                 if server is None or not a.one_server:
                     if server is not None:
                         server.close()
-                    server = Server(env, folder, made)
+                    server, port = Server(env, folder, made, port), port + 1
                 time.sleep(a.pause)
                 print(server.play(name, a.seconds), flush=True)
         finally:
@@ -569,8 +638,8 @@ def main() -> None:
 class Server:
     """`mapapp serve` with the probe, the planner and the RSS sampler around it."""
 
-    def __init__(self, env: dict, folder: Path, made: dict):
-        self.proc, base = start_server(env)
+    def __init__(self, env: dict, folder: Path, made: dict, port: int):
+        self.proc, base = start_server(env, port=port)
         ctx = self.ctx = Context()
         ctx.port, ctx.folder, ctx.sites = (
             int(base.rsplit(":", 1)[1]),
@@ -598,12 +667,24 @@ class Server:
         return report_line(name, self.rec, counts, time.perf_counter() - began)
 
     def close(self) -> None:
+        """Stop the server, then any process of its still there 2 s later (said, as
+        the next attack's server would share the machine with it)."""
         self.stop_event.set()
+        started = descendants(self.proc.pid)
         try:
             stop(self.proc)
         except Exception:  # noqa: BLE001 - a server still busy: end it
             self.proc.kill()
             self.proc.wait()
+        time.sleep(2)
+        left = [pid for pid in started if rss_mb(pid)]
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass  # ended meanwhile
+        if left:
+            print(f"  {len(left)} processes of the server outlived it: killed")
 
 
 if __name__ == "__main__":

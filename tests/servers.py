@@ -29,11 +29,12 @@ def start_server(
     threads: int = 8,
     clean: bool = False,
     options: tuple[str, ...] = (),
+    port: int | None = None,
 ) -> tuple[subprocess.Popen, str]:
-    """Start `mapapp serve` (with more ``options``) with ``env`` added to the
-    environment (to one without any ``MAPAPP_*`` variable when ``clean``); wait
-    until it answers /healthz and return (process, base URL)."""
-    port = free_port()
+    """Start `mapapp serve` (with more ``options``, on ``port`` or a free one) with
+    ``env`` added to the environment (to one without any ``MAPAPP_*`` variable when
+    ``clean``); wait until it answers /healthz and return (process, base URL)."""
+    port = port or free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
