@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 
 from .layers import LayerSpec, tr
-from .text import affirmed, fold
+from .text import affirmed, fold, fold_all
 from .values import plain_column, plain_value
 
 PAGE_SIZE = 100
@@ -155,7 +155,7 @@ class Codes:
 def _ranks(values: list[str]) -> np.ndarray:
     """The rank of each value among the distinct ones, folded and sorted: equal
     values share a rank."""
-    keys = [fold(v or "") for v in values]
+    keys = fold_all([v or "" for v in values])
     distinct = {k: i for i, k in enumerate(sorted(set(keys)))}
     return np.fromiter((distinct[k] for k in keys), np.int32, len(keys))
 
@@ -187,10 +187,12 @@ class ListIndex:
         }
         said = [_affirmed_column(frame, f, n) for f in spec.search_fields]
         self.haystacks = Texts(
-            [
-                fold(" ".join([name, place, *(t for t in extra if t)]))
-                for name, place, *extra in zip(names, places, *said, strict=True)
-            ]
+            fold_all(
+                [
+                    " ".join([name, place, *(t for t in extra if t)])
+                    for name, place, *extra in zip(names, places, *said, strict=True)
+                ]
+            )
         )
         self.ids, self.names, self.places = Texts(ids), Texts(names), Texts(places)
         self.dates = Codes(_texts(frame, "source_date", n))

@@ -33,8 +33,14 @@ import numpy as np
 from .cache import Payload, frame_bytes
 from .layers import LayerSpec, get_spec
 from .listing import Texts
-from .maps.compact import compact_binary, compact_points, overview_cells, spatial_order
-from .text import fold, searchable
+from .maps.compact import (
+    compact_binary,
+    compact_points,
+    overview_cells,
+    points_of_binary,
+    spatial_order,
+)
+from .text import affirmed, fold, fold_all
 
 
 def _etag(body: bytes) -> str:
@@ -53,11 +59,19 @@ def map_columns(spec: LayerSpec) -> list[str]:
 
 def search_keys(frame: gpd.GeoDataFrame, spec: LayerSpec) -> list[str]:
     """What a search matches for each feature, accent-free and lower-case: its name
-    and what its search fields affirm (text.searchable)."""
-    texts = [frame[spec.label_field]] + [
-        frame[f] for f in spec.search_fields if f in frame
-    ]
-    return [searchable(*values) for values in zip(*texts, strict=True)]
+    and what its search fields affirm (text.searchable), folded in one pass and
+    each distinct set of search-field values read once."""
+    names = frame[spec.label_field].tolist()
+    fields = [frame[f].tolist() for f in spec.search_fields if f in frame]
+    said: dict[tuple, str] = {}
+    raw = []
+    for name, *values in zip(names, *fields, strict=True):
+        key = tuple(values)
+        if key not in said:
+            said[key] = " ".join(t for t in (affirmed(x) for x in values) if t)
+        extra = said[key]
+        raw.append(f"{name or ''} {extra}" if extra else f"{name or ''}")
+    return fold_all(raw)
 
 
 @dataclass
@@ -159,9 +173,10 @@ class PackedSnapshot:
     keys: Texts
     edits: np.ndarray
     _binary: Payload
-    _compact: Payload
     _overview: Payload | None
     built_by: int = 0
+    _compact: Payload | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     packed = True
 
@@ -169,10 +184,26 @@ class PackedSnapshot:
         return len(self.ids)
 
     def compact(self) -> Payload:
+        """The JSON form of the payload, read back from the bytes on first use
+        (only browsers without a binary decoder ask for it)."""
+        with self._lock:
+            if self._compact is None:
+                payload = points_of_binary(self._binary.body)
+                raw = json.dumps(payload, separators=(",", ":")).encode()
+                self._compact = Payload.of(raw)
         return self._compact
 
     def binary(self) -> Payload:
         return self._binary
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def overview(self) -> Payload:
         if self._overview is None:  # asked of a layer under the overview threshold
@@ -239,7 +270,6 @@ def build_packed(site, name: str, overview_min: int) -> PackedSnapshot:
         Texts(search_keys(snap.frame, spec)),
         snap.edits.astype(np.int32),
         snap.binary(),
-        snap.compact(),
         snap.overview() if len(snap) > overview_min else None,
         built_by=os.getpid(),
     )

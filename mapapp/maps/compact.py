@@ -14,7 +14,7 @@ import json
 import geopandas as gpd
 import numpy as np
 
-from ..layers import LayerSpec
+from ..layers import LayerSpec, get_spec
 
 SCALE = 100_000  # 1e-5 degree units
 COMMUNE_LEVEL = "commune"  # the precision of features located at commune level only
@@ -196,3 +196,44 @@ def overview_cells(
             for x, y, n in zip(lon, lat, counts, strict=True)
         ]
     return {**header, "cell": cell, "cells": cells}
+
+
+def _unvarints(data: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+    """The first ``n`` zigzag varints of ``data`` (bytes as uint8) and the number
+    of bytes they take (the inverse of :func:`_varints`)."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    ends = np.flatnonzero(data < 0x80)[:n]  # the last byte of each value
+    used = int(ends[-1]) + 1
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    lengths = ends - starts + 1
+    place = np.arange(used) - np.repeat(starts, lengths)  # a byte's rank in its value
+    parts = (data[:used].astype(np.uint64) & np.uint64(0x7F)) << (
+        np.uint64(7) * place.astype(np.uint64)
+    )
+    raw = np.bitwise_or.reduceat(parts, starts)
+    values = (raw >> np.uint64(1)).astype(np.int64) ^ -(raw & np.uint64(1)).astype(
+        np.int64
+    )
+    return values, used
+
+
+def points_of_binary(raw: bytes) -> dict:
+    """The JSON form of the compact payload (:func:`compact_points`) read back from
+    its binary form (:func:`compact_binary`): what a packed snapshot, which keeps
+    only the bytes, answers the rare client without a binary decoder."""
+    size = int.from_bytes(raw[4:8], "little")
+    header = json.loads(raw[8 : 8 + size])
+    data = np.frombuffer(raw, dtype=np.uint8, offset=8 + size)
+    n = header["count"]
+    dx, used = _unvarints(data, n)
+    dy, more = _unvarints(data[used:], n)
+    codes = data[used + more : used + more + n].astype(np.int64) - 1
+    categories = [c.value for c in get_spec(header["layer"]).categories]
+    return {
+        **header,
+        "categories": categories,
+        "dx": dx.tolist(),
+        "dy": dy.tolist(),
+        "c": codes.tolist(),
+    }
