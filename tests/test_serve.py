@@ -201,3 +201,49 @@ def test_at_the_connection_limit_slow_connections_make_room(tmp_path, seed_dir):
         for s in slow:
             s.close()
         stop(proc)
+
+
+class _Server:
+    """What a waitress channel asks of its server while it sends."""
+
+    active_channels: dict = {}
+
+    def pull_trigger(self):
+        pass
+
+
+def test_large_responses_never_hold_a_thread_and_share_the_main_loop():
+    """A worker thread hands its response to the main loop at once whatever its
+    size (no high watermark to wait under: a client reading a 500 MB file slowly
+    held a thread for as long), and the main loop sends each connection at most
+    TURN_BYTES per turn (fifty such clients kept it from /healthz for seconds)."""
+    import threading
+
+    from waitress.adjustments import Adjustments
+
+    options = server.waitress_options()
+    assert options["outbuf_high_watermark"] >= 1 << 40
+    mine, theirs = socket.socketpair()
+    try:
+        mine.setblocking(False)
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        channel = server.BoundedChannel(
+            _Server(), mine, ("127.0.0.1", 1), Adjustments(), map={}
+        )
+        assert channel.sendbuf_len >= server.SEND_CHUNK
+        body = b"x" * (4 * server.TURN_BYTES)
+        channel._turn_left = server.TURN_BYTES  # a turn of the main loop
+        first = channel.send(body)
+        assert 0 < first <= server.TURN_BYTES
+        assert channel.send(body[first:]) == 0  # this turn's share is sent
+        sent_from_thread = []
+        worker = threading.Thread(
+            target=lambda: sent_from_thread.append(channel.send(body))
+        )
+        channel._turn_left = server.TURN_BYTES
+        worker.start()
+        worker.join()
+        assert sent_from_thread == [0]  # a worker thread leaves it to the loop
+    finally:
+        mine.close()
+        theirs.close()

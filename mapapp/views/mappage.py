@@ -3,10 +3,12 @@ interface strings map.js shows, and the folium map rendered into template parts.
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 
+from ..layers import REGISTRY
 from ..maps import build_map, split_rendered
+from ..maps.options import MapOptions
 from ..maps.tiles import TileConfig
 from .http import site
 from .strings import map_strings, territory_words
@@ -104,3 +106,52 @@ def map_parts(
         gestureHandlingOptions={"text": gesture_text(), "duration": 1200},
     )
     return split_rendered(m)
+
+
+# from this zoom level on, a layer shown as an overview loads its points
+OVERVIEW_ZOOM = 13
+
+
+def remote_source(name: str, version: int) -> dict:
+    """URLs map.js uses for a large point layer (compact arrays, items, search;
+    for a very large one, the overview it draws first)."""
+    source = {
+        "points": url_for("api.layer_points", name=name, v=version),
+        "binary": url_for("api.layer_points_binary", name=name, v=version),
+        "item": url_for("api.layer_item", name=name, index=0, v=version).replace(
+            "/items/0?", "/items/{index}?"
+        ),
+        "search": url_for("api.search", layers=name),
+    }
+    if site().published_count(name) > int(current_app.config["OVERVIEW_MIN_FEATURES"]):
+        source["overview"] = url_for("api.layer_overview", name=name, v=version)
+        source["overviewZoom"] = OVERVIEW_ZOOM
+    return source
+
+
+def is_remote(name: str) -> bool:
+    """True for a layer too large to inline in the map page."""
+    limit = int(current_app.config["INLINE_MAX_FEATURES"])
+    return site().published_count(name) > limit
+
+
+def map_sources(opts: MapOptions, include: list[str]) -> tuple[dict, int | None]:
+    """(name -> (spec, source)) of a public map, and the position of the feature to
+    open in a large layer: small layers inline, large point layers as compact arrays,
+    large polygon layers by URL."""
+    s = site()
+    layers, feature_index = {}, None
+    for name in include:
+        spec = REGISTRY[name]
+        if not is_remote(name):
+            frame = s.store.read(name, published_only=True)
+            layers[name] = (spec, frame.drop(columns=["published"], errors="ignore"))
+        elif spec.geometry == "Point":
+            snap = s.snapshot(name)  # the version it serves: maybe the previous one
+            layers[name] = (spec, remote_source(name, snap.version))
+            if opts.feature and opts.feature.split(":", 1)[0] == name:
+                fid = opts.feature.split(":", 1)[1]
+                feature_index = snap.index_of(fid)
+        else:
+            layers[name] = (spec, url_for("api.layer_geojson", name=name))
+    return layers, feature_index

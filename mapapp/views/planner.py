@@ -33,9 +33,8 @@ from ..territory import published_beside
 from . import params
 from .guards import csrf_token, login_required
 from .http import attachment, csv_text, html_page, map_scripts, site
-from .mappage import map_parts, map_ui
+from .mappage import is_remote, map_parts, map_sources, map_ui
 from .params import current_lang
-from .public import is_remote, map_sources
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
 

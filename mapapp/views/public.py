@@ -39,40 +39,20 @@ from .http import (
     send_stored,
     site,
 )
-from .mappage import map_parts, map_ui
+from .mappage import (
+    is_remote,
+    map_parts,
+    map_sources,
+    map_ui,
+)
 from .params import current_lang, download_crs
 from .strings import frame_titles
 
 bp = Blueprint("public", __name__)
 
-# from this zoom level on, a layer shown as an overview loads its points
-OVERVIEW_ZOOM = 13
 
 # bundles are named by their content: a browser keeps them until they change
 IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-def remote_source(name: str, version: int) -> dict:
-    """URLs map.js uses for a large point layer (compact arrays, items, search;
-    for a very large one, the overview it draws first)."""
-    source = {
-        "points": url_for("api.layer_points", name=name, v=version),
-        "binary": url_for("api.layer_points_binary", name=name, v=version),
-        "item": url_for("api.layer_item", name=name, index=0, v=version).replace(
-            "/items/0?", "/items/{index}?"
-        ),
-        "search": url_for("api.search", layers=name),
-    }
-    if site().published_count(name) > int(current_app.config["OVERVIEW_MIN_FEATURES"]):
-        source["overview"] = url_for("api.layer_overview", name=name, v=version)
-        source["overviewZoom"] = OVERVIEW_ZOOM
-    return source
-
-
-def is_remote(name: str) -> bool:
-    """True for a layer too large to inline in the map page."""
-    limit = int(current_app.config["INLINE_MAX_FEATURES"])
-    return site().published_count(name) > limit
 
 
 def served_versions(include: list[str], lang: str) -> tuple[tuple, bool]:
@@ -88,28 +68,6 @@ def served_versions(include: list[str], lang: str) -> tuple[tuple, bool]:
         served.append((name, s.layer_facts(name, lang)["layer_version"]))
     fresh = all(version == current.get(name) for name, version in served)
     return tuple(served), fresh
-
-
-def map_sources(opts: MapOptions, include: list[str]) -> tuple[dict, int | None]:
-    """(name -> (spec, source)) of a public map, and the position of the feature to
-    open in a large layer: small layers inline, large point layers as compact arrays,
-    large polygon layers by URL."""
-    s = site()
-    layers, feature_index = {}, None
-    for name in include:
-        spec = REGISTRY[name]
-        if not is_remote(name):
-            frame = s.store.read(name, published_only=True)
-            layers[name] = (spec, frame.drop(columns=["published"], errors="ignore"))
-        elif spec.geometry == "Point":
-            snap = s.snapshot(name)  # the version it serves: maybe the previous one
-            layers[name] = (spec, remote_source(name, snap.version))
-            if opts.feature and opts.feature.split(":", 1)[0] == name:
-                fid = opts.feature.split(":", 1)[1]
-                feature_index = snap.index_of(fid)
-        else:
-            layers[name] = (spec, url_for("api.layer_geojson", name=name))
-    return layers, feature_index
 
 
 def render_map_page(
