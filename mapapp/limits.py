@@ -34,6 +34,10 @@ QUERY_SECONDS = 10.0  # time a filtered read may take in the store before it sto
 # requests with a spatial filter other than a box answered at once by one process
 # (503 beyond, after a short wait): the other worker threads stay free for the rest
 MAX_SPATIAL_QUERIES = 2
+# list pages (/list) made at once by one process, a search of every row and a page
+# rendered each (a page already made is served from the cache, not counted): ten
+# clients asking random texts took every worker thread, /healthz waited behind them
+MAX_LIST_PAGES = 2
 
 # --- imported files ----------------------------------------------------------------
 MAX_CSV_COLUMNS = 1_000  # columns of a CSV header, checked before pandas reads it

@@ -7,6 +7,7 @@ import hashlib
 import mimetypes
 import os
 import re
+import threading
 from functools import lru_cache
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
@@ -17,8 +18,10 @@ from ..analysis import DETOUR_FACTOR, WALK_KMH
 from ..assets import asset_dir, bundle
 from ..cache import Payload
 from ..contributions import monthly
+from ..errors import Busy
 from ..exports import FORMATS, download_body
 from ..layers import PRECISIONS, REGISTRY, tr
+from ..limits import MAX_LIST_PAGES
 from ..listing import parse_list_query
 from ..maps.options import (
     DEFAULT_SIZE,
@@ -281,8 +284,25 @@ def list_view():
     shown = [query.layer] if query.layer else names
     versions = tuple(s.list_index(n, lang).version for n in shown)
     key = ("list", versions, lang, query)
-    payload = s.payload(key, lambda: Payload.of(_list_page(query, lang).encode()))
-    return send_payload(payload, "text/html")
+
+    def make() -> Payload:
+        # a page not made yet: one of MAX_LIST_PAGES at once, or a quick 503
+        if not LIST_PAGES.acquire(timeout=LIST_WAIT_S):
+            raise Busy(
+                "the list is being searched for other visitors: "
+                "ask again in a moment",
+                retry_after=2,
+            )
+        try:
+            return Payload.of(_list_page(query, lang).encode())
+        finally:
+            LIST_PAGES.release()
+
+    return send_payload(s.payload(key, make), "text/html")
+
+
+LIST_PAGES = threading.BoundedSemaphore(MAX_LIST_PAGES)
+LIST_WAIT_S = 0.1  # a new list page waits this long for its turn (holding a thread)
 
 
 def _list_page(query, lang: str) -> str:

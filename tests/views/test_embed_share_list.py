@@ -229,3 +229,23 @@ def test_share_offers_no_base_map_the_server_ignores(client, app):
     html = client.get("/share?lang=en&basemap=osm").get_data(as_text=True)
     snippet = html.split('id="share-code"')[1].split("</textarea>")[0]
     assert 'id="share-basemap"' in html and "basemap=osm" in snippet
+
+
+def test_new_list_pages_are_made_two_at_a_time_and_cached_ones_always_served(client):
+    """A page of /list not made yet takes one of MAX_LIST_PAGES turns (503 with
+    Retry-After when none comes within 0.1 s); a page made before needs none."""
+    import mapapp.views.public as public
+    from mapapp.limits import MAX_LIST_PAGES
+
+    made = client.get("/list?q=numerique")
+    assert made.status_code == 200
+    for _ in range(MAX_LIST_PAGES):
+        assert public.LIST_PAGES.acquire(timeout=1)  # the others' searches
+    try:
+        busy = client.get("/list?q=informatique")
+        assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
+        assert client.get("/list?q=numerique").status_code == 200  # cached
+    finally:
+        for _ in range(MAX_LIST_PAGES):
+            public.LIST_PAGES.release()
+    assert client.get("/list?q=informatique").status_code == 200
