@@ -34,7 +34,7 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
-from .errors import Busy
+from .errors import Busy, MapappError
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,11 @@ def _trim_heap() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to do
         pass
+
+
+# how long a request waits for a heavy build under way when the gate's queue is full,
+# before it is told to come back (Busy): a build that quick is served to everyone
+GRACE = 0.25
 
 
 class _Flight:
@@ -185,20 +190,32 @@ class BoundedCache:
                 flight = self._flights[key] = _Flight()
             previous = self._previous(family, key) if stale is not None else None
         if previous is None:
+            if gate is None:
+                if leader:
+                    return self._build(key, flight, make, size_of, family, None, False)
+                return self._await(flight, None)
+            # a heavy build runs in a thread of its own, never in the request's:
+            # requests wait for it within the gate's queue, or are told to come
+            # back, while it goes on (a million companies take a minute: eight
+            # requests holding the eight threads for it stopped the server)
             if leader:
-                return self._build(key, flight, make, size_of, family, gate, False)
+                self._start(key, flight, make, size_of, family, gate)
             return self._await(flight, gate)
         if not leader:  # a build under way: the previous version at once
             return previous
+        self._start(key, flight, make, size_of, family, gate)
+        if flight.done.wait(stale) and flight.error is None:
+            return flight.value
+        return previous
+
+    def _start(self, key, flight, make, size_of, family, gate) -> None:
+        """Make the value of ``key`` in a background thread (see _build)."""
         threading.Thread(
             target=self._build,
             args=(key, flight, make, size_of, family, gate, True),
             name=f"mapapp-build-{key!r}"[:60],
             daemon=True,
         ).start()
-        if flight.done.wait(stale) and flight.error is None:
-            return flight.value
-        return previous
 
     def _previous(self, family: Hashable | None, key: Hashable) -> Any | None:
         """The newest kept value of ``family`` other than ``key`` (lock held)."""
@@ -211,13 +228,20 @@ class BoundedCache:
         return None if item is None else item[0]
 
     def _await(self, flight: _Flight, gate: Gate | None) -> Any:
-        """The value another thread is making (Busy past the gate's bounds)."""
+        """The value another thread is making: waited for without bound, or with a
+        ``gate`` as one of its ``queue`` waiters for at most its ``wait`` seconds;
+        with the queue full, for :data:`GRACE` seconds only (a quick build is
+        served to all), then Busy."""
         if gate is None:
             flight.done.wait()
         else:
-            with gate.waiting():
-                if not flight.done.wait(gate.wait):
-                    raise gate.busy()
+            try:
+                with gate.waiting():
+                    if not flight.done.wait(gate.wait):
+                        raise gate.busy()
+            except Busy:
+                if not flight.done.wait(GRACE):
+                    raise
         if flight.error is not None:
             raise flight.error
         return flight.value
@@ -243,8 +267,9 @@ class BoundedCache:
             return value
         except BaseException as exc:
             flight.error = exc
-            if background:
-                log.exception("building %r in the background failed", key)
+            if background:  # the waiting requests get the error; a bug is logged
+                if not isinstance(exc, MapappError):
+                    log.exception("building %r in the background failed", key)
                 return None
             raise
         finally:

@@ -207,3 +207,25 @@ def test_get_or_make_drops_the_version_a_new_one_replaces():
     cache.get_or_make(("layer", 1), lambda: "old", lambda v: 10, family="layer")
     cache.get_or_make(("layer", 2), lambda: "new", lambda v: 10, family="layer")
     assert cache.get(("layer", 1)) is None and cache.size == (1, 10)
+
+
+def test_a_heavy_build_goes_on_after_its_request_is_told_to_come_back():
+    """A heavy build never runs in a request's thread: with no room to wait, the
+    request that started it is answered Busy after cache.GRACE, and the build
+    goes on, made once and served to the next request."""
+    cache = BoundedCache(max_entries=10, max_bytes=1000)
+    gate = Gate(at_once=1, queue=0, wait=0.1)
+    calls, started, release = [], threading.Event(), threading.Event()
+    make = _slow(calls, "v", started, release)
+    asked = time.perf_counter()
+    with pytest.raises(Busy):
+        cache.get_or_make("k", make, lambda v: 1, gate=gate)
+    assert time.perf_counter() - asked < 2  # not held for the build
+    assert started.wait(5)
+    release.set()
+    for _ in range(100):
+        if cache.get("k") is not None:
+            break
+        time.sleep(0.05)
+    assert cache.get_or_make("k", make, lambda v: 1, gate=gate) == "v"
+    assert calls == ["v"]

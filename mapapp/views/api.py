@@ -68,9 +68,12 @@ def layer_geojson(name: str):
     everything = request.args.get("include") == "unpublished" and g.get("user")
     query = request.query_string.decode("utf-8", "replace")
 
+    # read here: the body is made in a thread of its own (cache.get_or_make), out
+    # of this request's context
+    bbox = params.bbox(request.args)
+    filters = params.field_filters(spec, request.args)
+
     def body() -> bytes:
-        bbox = params.bbox(request.args)
-        filters = params.field_filters(spec, request.args)
         frame = s.store.read(
             name, bbox=bbox, filters=filters, published_only=not everything
         )

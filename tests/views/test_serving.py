@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 
 import pytest
 from shapely.geometry import Point
@@ -82,8 +83,9 @@ def test_download_asked_at_once_by_many_is_made_once(app, monkeypatch):
     for t in threads:
         t.join(30)
     # one build; up to HEAVY_QUEUE (4) wait for it, the others are told to retry
+    # (unless it ended within cache.GRACE)
     assert len(calls) == 1 and len(set(bodies)) == 1
-    assert set(statuses) <= {200, 503} and statuses.count(200) >= 5
+    assert set(statuses) <= {200, 503} and statuses.count(200) >= 4
 
 
 def test_whole_layer_geojson_is_made_once_and_streamed(app, client, monkeypatch):
@@ -141,7 +143,13 @@ def test_full_heavy_pool_answers_503_with_retry_after(app, client, path):
     finally:
         release.set()
         holder.join(10)
-    assert client.get(path).status_code == 200
+    # the build the refused request started went on: it is served once made
+    for _ in range(100):
+        again = client.get(path)
+        if again.status_code != 503:
+            break
+        time.sleep(0.1)
+    assert again.status_code == 200
 
 
 @pytest.mark.parametrize("fmt", ["json", "html"])
