@@ -9,11 +9,16 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import io
+import os
 import re
+import threading
 
-from flask import current_app, request, send_file
+from flask import current_app, request
+from werkzeug.wsgi import wrap_file
 
 from ..cache import Payload, StoredBody
+from ..errors import Busy
 from ..exports import csv_text  # noqa: F401 - the one CSV writer, for the blueprints
 from ..site import Site
 
@@ -30,25 +35,16 @@ def send_payload(
     cache_control: str = "no-cache",
 ):
     """A response for a prepared body: ``304`` on a matching If-None-Match, else the
-    gzip or plain body, with its ETag."""
+    gzip or plain body, with its ETag (a large one through :func:`_bulk`)."""
     use_gzip = payload.gzip is not None and "gzip" in request.headers.get(
         "Accept-Encoding", ""
     )
-    response = current_app.response_class(
-        payload.gzip if use_gzip else payload.body, mimetype=mimetype
-    )
+    body = payload.gzip if use_gzip else payload.body
+    if len(body) <= BIG_BODY or _fresh(payload.etag, use_gzip):
+        response = current_app.response_class(body, mimetype=mimetype)
+    else:
+        response = _bulk(_Sent(io.BytesIO(body)), len(body), mimetype)
     return _conditional(response, payload.etag, use_gzip, vary, cache_control)
-
-
-def _conditional(response, etag: str, use_gzip: bool, vary: str, cache_control: str):
-    """A prepared body's response with its headers, ``304`` on a matching
-    If-None-Match (send_payload and send_stored alike)."""
-    if use_gzip:
-        response.headers["Content-Encoding"] = "gzip"
-    response.set_etag(etag)
-    response.headers["Vary"] = vary
-    response.headers["Cache-Control"] = cache_control
-    return response.make_conditional(request)
 
 
 def send_stored(
@@ -62,11 +58,104 @@ def send_stored(
     use_gzip = stored.gzip_path is not None and "gzip" in request.headers.get(
         "Accept-Encoding", ""
     )
-    path = stored.gzip_path if use_gzip else stored.path
-    response = send_file(
-        path, mimetype=mimetype, conditional=False, etag=False, max_age=None
-    )
+    if _fresh(stored.etag, use_gzip):
+        response = current_app.response_class(b"", mimetype=mimetype)
+    else:
+        path = stored.gzip_path if use_gzip else stored.path
+        opened = open(path, "rb")  # noqa: SIM115 - closed by the server once sent
+        size = os.fstat(opened.fileno()).st_size
+        response = _bulk(_Sent(opened), size, mimetype)
     return _conditional(response, stored.etag, use_gzip, vary, cache_control)
+
+
+# A body larger than BIG_BODY goes to the server as a file it sends from (the
+# cached bytes, or the stored file), never copied into its buffers: waitress
+# spools a copy over 1 MB to a temporary file that its main loop reads back (two
+# hundred readers of a million companies' points stopped the server for seconds).
+# At most BULK_SENDS such bodies are being sent at once per process (503 with
+# Retry-After beyond): the main loop sends each a share per turn (server.py), so
+# their number bounds how long a turn, and an answer to anyone else, takes.
+BIG_BODY = 256 * 1024
+BULK_SENDS = 32
+_BULK = threading.BoundedSemaphore(BULK_SENDS)
+
+
+class _Sent(io.RawIOBase):
+    """A body's file that gives its turn back (one of BULK_SENDS) when the
+    server closes it: sent, or its client gone."""
+
+    def __init__(self, file):
+        super().__init__()
+        self._file = file
+        self._held = False
+
+    def hold(self) -> bool:
+        self._held = _BULK.acquire(blocking=False)
+        return self._held
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+    def readinto(self, buffer) -> int:
+        data = self._file.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._file.close()
+            if self._held:
+                self._held = False
+                _BULK.release()
+        super().close()
+
+
+def _bulk(file: _Sent, size: int, mimetype: str):
+    """The response sending ``file`` (``size`` bytes), in one of BULK_SENDS turns
+    (Busy, a 503 with Retry-After, when none is free)."""
+    if not file.hold():
+        file.close()
+        raise Busy(
+            f"{BULK_SENDS} large bodies are being sent already: ask again in a moment",
+            retry_after=2,
+        )
+    response = current_app.response_class(
+        wrap_file(request.environ, file), mimetype=mimetype, direct_passthrough=True
+    )
+    response.content_length = size
+    return response
+
+
+def _fresh(etag: str, use_gzip: bool) -> bool:
+    """True when the client holds this body already (:func:`_conditional` then
+    answers ``304``, as werkzeug decides it: a GET or HEAD whose If-None-Match
+    names the ETag)."""
+    return request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(
+        etag
+    )
+
+
+def _conditional(response, etag: str, use_gzip: bool, vary: str, cache_control: str):
+    """A prepared body's response with its headers, ``304`` on a matching
+    If-None-Match (send_payload and send_stored alike)."""
+    if use_gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(etag)
+    response.headers["Vary"] = vary
+    response.headers["Cache-Control"] = cache_control
+    return response.make_conditional(request)
 
 
 def attachment(body: bytes | str, mimetype: str, filename: str):

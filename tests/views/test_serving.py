@@ -198,3 +198,42 @@ def test_list_pages_have_previous_and_next_links(client, monkeypatch):
     assert "page=1" in second and "page=3" in second
     names = lambda html: set(re.findall(r'<th scope="row">([^<\n]+)', html))  # noqa: E731
     assert names(first).isdisjoint(names(second))
+
+
+def test_large_bodies_are_sent_from_files_at_most_bulk_sends_at_once(
+    app, client, monkeypatch
+):
+    """A body over BIG_BODY is handed to the server as a file (never copied into
+    its buffers), one of BULK_SENDS at once: its turn is given back once it is
+    sent, a 304 takes none, and beyond them the answer is a quick 503."""
+    import mapapp.views.http as http
+
+    monkeypatch.setattr(http, "BIG_BODY", 10)
+    app.config["INLINE_MAX_FEATURES"] = 5  # the whole GeoJSON: a stored file
+    for path in ("/api/layers/companies.geojson", "/download/coworking.csv"):
+        first = client.get(path)
+        assert first.status_code == 200 and first.is_streamed
+        body = first.get_data()
+        first.close()
+        assert len(body) == int(first.headers["Content-Length"]) > 10
+        assert http._BULK._value == http.BULK_SENDS  # given back once sent
+        etag = first.headers["ETag"]
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+        for _ in range(http.BULK_SENDS):
+            assert http._BULK.acquire(blocking=False)
+        try:
+            busy = client.get(path)
+            assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
+            # a client holding the body already needs no turn
+            assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+        finally:
+            for _ in range(http.BULK_SENDS):
+                http._BULK.release()
+        again = client.get(path)
+        assert again.get_data() == body
+        again.close()
+    # a cached payload over the bound goes the same way
+    points = client.get("/api/layers/companies.bin")
+    assert points.is_streamed and points.get_data()[:4] == b"MPTS"
+    points.close()
+    assert http._BULK._value == http.BULK_SENDS
