@@ -110,11 +110,6 @@ def _trim_heap() -> None:
         pass
 
 
-# how long a request waits for a heavy build under way when the gate's queue is full,
-# before it is told to come back (Busy): a build that quick is served to everyone
-GRACE = 0.25
-
-
 class _Flight:
     """One build under way: its waiters block on ``done`` until it ends."""
 
@@ -229,19 +224,15 @@ class BoundedCache:
 
     def _await(self, flight: _Flight, gate: Gate | None) -> Any:
         """The value another thread is making: waited for without bound, or with a
-        ``gate`` as one of its ``queue`` waiters for at most its ``wait`` seconds;
-        with the queue full, for :data:`GRACE` seconds only (a quick build is
-        served to all), then Busy."""
+        ``gate`` as one of its ``queue`` waiters for at most its ``wait`` seconds
+        (Busy with the queue full: a request waiting a little for a build under
+        way, repeated by a crowd, held every thread)."""
         if gate is None:
             flight.done.wait()
         else:
-            try:
-                with gate.waiting():
-                    if not flight.done.wait(gate.wait):
-                        raise gate.busy()
-            except Busy:
-                if not flight.done.wait(GRACE):
-                    raise
+            with gate.waiting():
+                if not flight.done.wait(gate.wait):
+                    raise gate.busy()
         if flight.error is not None:
             raise flight.error
         return flight.value

@@ -57,8 +57,8 @@ SPARE_DESCRIPTORS = 64  # for the store, logs, uploads and GDAL's temporary file
 # makes in memory are bounded by its own limits (an OGC page, a map page: a few MB)
 # and beyond ``outbuf_overflow`` (1 MB) waitress spools them to a temporary file.
 OUTBUF_HIGH_WATERMARK = 1 << 40
-TURN_BYTES = 256 * 1024  # what one connection may send per turn of the main loop
-SEND_CHUNK = 256 * 1024  # read from a response file at once
+TURN_BYTES = 64 * 1024  # what one connection may send per turn of the main loop
+SEND_CHUNK = 64 * 1024  # read from a response file at once
 
 
 def raise_file_limit(wanted: int) -> int:

@@ -211,7 +211,7 @@ def test_get_or_make_drops_the_version_a_new_one_replaces():
 
 def test_a_heavy_build_goes_on_after_its_request_is_told_to_come_back():
     """A heavy build never runs in a request's thread: with no room to wait, the
-    request that started it is answered Busy after cache.GRACE, and the build
+    request that started it is answered Busy at once, and the build
     goes on, made once and served to the next request."""
     cache = BoundedCache(max_entries=10, max_bytes=1000)
     gate = Gate(at_once=1, queue=0, wait=0.1)

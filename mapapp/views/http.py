@@ -76,7 +76,7 @@ def send_stored(
 # Retry-After beyond): the main loop sends each a share per turn (server.py), so
 # their number bounds how long a turn, and an answer to anyone else, takes.
 BIG_BODY = 256 * 1024
-BULK_SENDS = 32
+BULK_SENDS = 16
 _BULK = threading.BoundedSemaphore(BULK_SENDS)
 
 

@@ -83,7 +83,7 @@ def test_download_asked_at_once_by_many_is_made_once(app, monkeypatch):
     for t in threads:
         t.join(30)
     # one build; up to HEAVY_QUEUE (4) wait for it, the others are told to retry
-    # (unless it ended within cache.GRACE)
+    # (the others are answered 503 at once while it goes on)
     assert len(calls) == 1 and len(set(bodies)) == 1
     assert set(statuses) <= {200, 503} and statuses.count(200) >= 4
 
