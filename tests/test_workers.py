@@ -243,3 +243,43 @@ def test_layer_facts_of_a_large_layer_come_from_a_worker(pair, monkeypatch):
     assert worker.layer_facts("companies", "en") == thread.layer_facts(
         "companies", "en"
     )
+
+
+@pytest.mark.postgis
+def test_workers_build_the_same_from_postgis(pg_database, tmp_path):
+    """On PostGIS, a worker opens its own connection from the same settings and
+    builds what the server's thread would."""
+    from tests.postgis import schema_url
+
+    url = schema_url(pg_database)
+
+    def site_of(name: str, worker_min: int) -> Site:
+        instance = tmp_path / name
+        instance.mkdir()
+        overrides = {
+            "INSTANCE_PATH": str(instance),
+            "DATABASE_URL": url,
+            "TILES": "none",
+            "INLINE_MAX_FEATURES": 5,
+            "WORKER_MIN_FEATURES": worker_min,
+        }
+        return Site(load_settings({}, overrides=overrides))
+
+    worker, thread = site_of("worker", 0), site_of("thread", -1)
+    try:
+        worker.init_store()
+        packed, framed = worker.snapshot("companies"), thread.snapshot("companies")
+        assert isinstance(packed, PackedSnapshot) and packed.built_by != os.getpid()
+        assert packed.binary().body == framed.binary().body
+        a, b = (
+            worker.list_index("companies", "fr"),
+            thread.list_index("companies", "fr"),
+        )
+        query = ListQuery(sort="place", descending=True)
+        assert np.array_equal(a.select(query), b.select(query))
+        assert worker.layer_facts("companies", "fr") == thread.layer_facts(
+            "companies", "fr"
+        )
+    finally:
+        worker.close()
+        thread.close()
