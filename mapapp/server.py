@@ -277,13 +277,20 @@ EVICT_SHARE = 10  # at the connection limit, close 1/EVICT_SHARE of the connecti
 
 def _make_room(server) -> None:
     """Mark for closing the oldest connections with no request being answered."""
-    recent = time.time() - 1  # a connection just accepted has not spoken yet
+    # a connection accepted within the last second that has not spoken yet is left
+    # its chance; one that began a request and has not finished it is not, however
+    # young: a slowloris client reconnecting at once kept every connection younger
+    # than a second, and no room was made for a second (a new client waited 1.1 s)
+    recent = time.time() - 1
     idle = [
         channel
         for channel in list(server.active_channels.values())  # a copy: workers close
         if not channel.requests
         and not channel.will_close
-        and channel.creation_time < recent
+        and (
+            channel.creation_time < recent
+            or getattr(channel, "request_started", None) is not None
+        )
     ]
     if not idle:
         return

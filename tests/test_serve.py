@@ -247,3 +247,33 @@ def test_large_responses_never_hold_a_thread_and_share_the_main_loop():
     finally:
         mine.close()
         theirs.close()
+
+
+def test_at_the_limit_a_young_half_sent_connection_makes_room():
+    """At the connection limit, a connection that began a request and has not
+    finished it is closed to make room however young it is (a slowloris client
+    reconnecting at once kept every connection under a second old, and a new
+    client waited 1.1 s); one just accepted that has not spoken keeps its chance."""
+    from types import SimpleNamespace
+
+    now = time.time()
+
+    def channel(age: float, started: float | None):
+        return SimpleNamespace(
+            requests=[],
+            will_close=False,
+            creation_time=now - age,
+            request_started=started,
+            last_activity=now - age,
+        )
+
+    silent = channel(0.1, None)
+    half_sent = channel(0.2, now - 0.2)
+    old_idle = channel(30, None)
+    channels = {1: silent, 2: half_sent, 3: old_idle}
+    room = SimpleNamespace(
+        active_channels=channels, adj=SimpleNamespace(connection_limit=30)
+    )
+    server._make_room(room)  # a tenth of 30: three at most
+    assert half_sent.will_close and old_idle.will_close
+    assert not silent.will_close
