@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -34,35 +35,46 @@ def start_server(
     """Start `mapapp serve` (with more ``options``, on ``port`` or a free one) with
     ``env`` added to the environment (to one without any ``MAPAPP_*`` variable when
     ``clean``); wait until it answers /healthz and return (process, base URL)."""
-    port = port or free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mapapp",
-            "serve",
-            "--port",
-            str(port),
-            "--threads",
-            str(threads),
-            *options,
-        ],
-        env={**base_environment(clean), **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            return proc, base
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("mapapp serve did not start")
+    chosen = port
+    said = ""
+    for _attempt in range(3):  # a free port taken meanwhile by another test: again
+        port = chosen or free_port()
+        log = tempfile.TemporaryFile()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mapapp",
+                "serve",
+                "--port",
+                str(port),
+                "--threads",
+                str(threads),
+                *options,
+            ],
+            env={**base_environment(clean), **env},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                log.close()
+                return proc, base
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        proc.kill()
+        proc.wait()
+        log.seek(0)
+        said = log.read()[-2000:].decode("utf-8", "replace")
+        log.close()
+        if chosen:
+            break
+    raise RuntimeError(f"mapapp serve did not start: {said}")
 
 
 def stop(proc: subprocess.Popen) -> None:
