@@ -93,6 +93,7 @@ def serve(
     front in production: docs/deploy.md)."""
     from . import create_app  # the web application, built over the same site
 
+    server.limit_malloc_arenas()  # before any thread starts
     site = open_site()
     app = create_app(site=site)
     proxies = int(site.settings["TRUSTED_PROXIES"] or 0)
