@@ -137,6 +137,13 @@ class Site:
         versions = self.layer_versions()
         return versions.get(name, versions[""])
 
+    def built(self, features: int, job, *args):
+        """``job(self, *args)``: in a worker process for a layer of ``features``
+        features or more (mapapp.workers), else here."""
+        if self.workers is not None and self.workers.wanted(features):
+            return self.workers.run(job, *args)
+        return job(self, *args)
+
     def close(self) -> None:
         """Release the store's connections and end the worker processes."""
         if self.workers is not None:
@@ -223,11 +230,7 @@ class Site:
         version = self.layer_version(name)
 
         def make() -> ListIndex:
-            if self.workers is not None and self.workers.wanted(
-                self.published_count(name)
-            ):
-                return self.workers.run(build_list_index, name, lang)
-            return build_list_index(self, name, lang)
+            return self.built(self.published_count(name), build_list_index, name, lang)
 
         return self._snapshots.get_or_make(
             ("list", name, version, lang),
@@ -297,9 +300,7 @@ class Site:
             found = self.bodies.find(family, key)  # made before: no worker needed
             if found is not None:
                 return found
-            if self.workers is not None and self.workers.wanted(features):
-                return self.workers.run(keep_body, family, key, job, args)
-            return keep_body(self, family, key, job, args)
+            return self.built(features, keep_body, family, key, job, args)
 
         return self._files.get_or_make(key, make, lambda b: 256, gate=self.heavy)
 
@@ -421,11 +422,7 @@ class Site:
         names = [f for f in COMPANY_FIELDS if f in get_spec("companies").field_names]
 
         def make() -> tuple[Points, gpd.GeoDataFrame]:
-            if self.workers is not None and self.workers.wanted(
-                self.store.count("companies")
-            ):
-                return self.workers.run(company_points, names)
-            return company_points(self, names)
+            return self.built(self.store.count("companies"), company_points, names)
 
         key = ("companies", self.store.layer_version("companies"))
         return self._columns.get_or_make(
@@ -620,11 +617,7 @@ class Site:
 
         def make() -> dict:
             # a large layer's in a worker: the read takes ~1.5 GB at 1M features
-            if self.workers is not None and self.workers.wanted(
-                self.published_count(name)
-            ):
-                return self.workers.run(read_facts, name, lang)
-            return read_facts(self, name, lang)
+            return self.built(self.published_count(name), read_facts, name, lang)
 
         # the previous facts while a large layer's new ones are read (the page
         # that shows them is then not kept: views/public.py, cached_page)
