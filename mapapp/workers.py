@@ -72,7 +72,7 @@ class Workers:
                     max_workers=self.at_once,
                     mp_context=_CONTEXT,
                     max_tasks_per_child=1,
-                    initializer=_die_with_parent,
+                    initializer=_start_worker,
                 )
             return self._pool
 
@@ -99,6 +99,21 @@ class Workers:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+# A build is background work: a worker runs at a lower priority than the server,
+# so on a machine whose cores are all busy (a build, and a crowd of requests) the
+# server's threads get the processor first; the build takes the time they leave.
+WORKER_NICENESS = 10
+
+
+def _start_worker() -> None:
+    """In a new worker: yield the processor to the server, and end with it."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # not allowed here: the build competes as an equal
+        pass
+    _die_with_parent()
 
 
 def _die_with_parent() -> None:

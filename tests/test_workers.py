@@ -159,6 +159,21 @@ def test_a_worker_that_dies_is_a_503_and_the_next_build_works(pair):
     assert isinstance(worker.snapshot("companies"), PackedSnapshot)
 
 
+def niceness(site):
+    return os.getpid(), os.nice(0)
+
+
+def test_workers_yield_the_processor_to_the_server(pair):
+    """A build is background work: its process runs WORKER_NICENESS lower than
+    the server, whose threads get the cores first when all are busy."""
+    from mapapp.workers import WORKER_NICENESS
+
+    worker, _thread = pair
+    pid, nice = worker.workers.run(niceness)
+    assert pid != os.getpid()
+    assert nice == min(19, os.nice(0) + WORKER_NICENESS)
+
+
 def test_small_layers_stay_in_the_thread(tmp_path, large_store):
     site = make_site(tmp_path, large_store, "default", 50_000)
     try:
