@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 import urllib.request
@@ -249,6 +250,69 @@ def test_large_responses_never_hold_a_thread_and_share_the_main_loop():
         theirs.close()
 
 
+@pytest.mark.parametrize("where", ["disk", "memory"])
+def test_response_files_are_sent_without_copies_a_share_per_turn(
+    tmp_path, monkeypatch, where
+):
+    """A response file is sent by the kernel from the file (sendfile), or from its
+    bytes in memory without reading them (waitress read each part twice), and
+    still at most TURN_BYTES per turn of the main loop; the bytes arrive whole,
+    and after them the next response's."""
+    import io
+
+    from waitress.adjustments import Adjustments
+    from waitress.buffers import ReadOnlyFileBasedBuffer
+
+    from mapapp.views.http import _Sent
+
+    data = os.urandom(5 * server.TURN_BYTES + 123)
+    if where == "disk":
+        path = tmp_path / "body"
+        path.write_bytes(data)
+        file = _Sent(open(path, "rb"))  # noqa: SIM115 - closed by the channel
+    else:
+        file = _Sent(io.BytesIO(data))
+    calls = {"sendfile": 0, "read": 0}
+    real_sendfile = os.sendfile
+
+    def sendfile(*args):
+        calls["sendfile"] += 1
+        return real_sendfile(*args)
+
+    monkeypatch.setattr(server.os, "sendfile", sendfile)
+    real_read = file.read
+    monkeypatch.setattr(
+        file, "read", lambda *a: calls.__setitem__("read", calls["read"] + 1) or real_read(*a)
+    )
+    mine, theirs = socket.socketpair()
+    try:
+        mine.setblocking(False)
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        channel = server.BoundedChannel(
+            _Server(), mine, ("127.0.0.1", 1), Adjustments(), map={}
+        )
+        body = ReadOnlyFileBasedBuffer(file)
+        body.prepare()
+        channel.outbufs = [body, *channel.outbufs]
+        channel.total_outbufs_len = len(data)
+        channel.write_soon(b"next")  # the next response, after the file
+        received, turns = b"", 0
+        while channel.total_outbufs_len:
+            turns += 1
+            channel.handle_write()
+            part = theirs.recv(16 << 20)
+            assert len(part) <= server.TURN_BYTES + len(b"next")
+            received += part
+        assert received == data + b"next"
+        assert turns >= len(data) // server.TURN_BYTES
+        assert calls["read"] == 0
+        assert calls["sendfile"] == (turns if where == "disk" else 0)
+        assert file.closed  # its turn given back once sent
+    finally:
+        mine.close()
+        theirs.close()
+
+
 def test_at_the_limit_a_young_half_sent_connection_makes_room():
     """At the connection limit, a connection that began a request and has not
     finished it is closed to make room however young it is (a slowloris client
@@ -293,3 +357,68 @@ def test_the_server_keeps_two_malloc_arenas():
     assert server.limit_malloc_arenas() is True
     source = inspect.getsource(cli.serve.callback)
     assert source.index("limit_malloc_arenas") < source.index("open_site()")
+
+
+HOLDING_SERVER = """
+import sys
+from mapapp import server
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/busy":
+        start_response("503 Service Unavailable", [("Retry-After", "5")])
+        return [b"come back later"]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+wsgi = server.make_server(app, "127.0.0.1", 0, server.waitress_options(threads=1))
+print(wsgi.effective_port, flush=True)
+wsgi.run()  # the main loop in the main thread, as in `mapapp serve`
+"""
+
+
+def test_a_refusal_is_held_back_without_holding_a_thread():
+    """A 503 is sent REFUSAL_HOLD_S after it is decided, so a client that asks
+    again at once (ignoring Retry-After) asks about once a second at most; the
+    hold takes no thread: with a single thread, /ok answers at once while five
+    refusals are held."""
+    import http.client
+    import subprocess
+    import sys
+    import threading
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDING_SERVER], stdout=subprocess.PIPE, text=True
+    )
+
+    def call(path):
+        started = time.monotonic()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            return response.status, response.read(), time.monotonic() - started
+        finally:
+            conn.close()
+
+    try:
+        port = int(proc.stdout.readline())
+        assert call("/ok")[:2] == (200, b"ok")
+        refused = []
+        askers = [
+            threading.Thread(target=lambda: refused.append(call("/busy")))
+            for _ in range(5)
+        ]
+        for t in askers:
+            t.start()
+        time.sleep(0.3)  # the five are answered, and held
+        status, body, seconds = call("/ok")
+        assert (status, body) == (200, b"ok")
+        assert seconds < 0.5
+        for t in askers:
+            t.join()
+        assert [r[:2] for r in refused] == [(503, b"come back later")] * 5
+        hold = server.REFUSAL_HOLD_S
+        assert all(hold <= r[2] < hold + 2.5 for r in refused), refused
+    finally:
+        proc.kill()
+        proc.wait()

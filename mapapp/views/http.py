@@ -102,6 +102,19 @@ class _Sent(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         return self._file.read(size)
 
+    def fileno(self) -> int:
+        """The file's descriptor, that the server sends from (``sendfile``);
+        bytes in memory have none (OSError)."""
+        return self._file.fileno()
+
+    @property
+    def memory(self):
+        """For bytes in memory: a function giving a view of them, that the
+        server sends from without a copy (None for a file on disk)."""
+        if isinstance(self._file, io.BytesIO):
+            return self._file.getbuffer
+        return None
+
     def readinto(self, buffer) -> int:
         data = self._file.read(len(buffer))
         buffer[: len(data)] = data
