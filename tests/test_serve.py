@@ -282,7 +282,9 @@ def test_response_files_are_sent_without_copies_a_share_per_turn(
     monkeypatch.setattr(server.os, "sendfile", sendfile)
     real_read = file.read
     monkeypatch.setattr(
-        file, "read", lambda *a: calls.__setitem__("read", calls["read"] + 1) or real_read(*a)
+        file,
+        "read",
+        lambda *a: calls.__setitem__("read", calls["read"] + 1) or real_read(*a),
     )
     mine, theirs = socket.socketpair()
     try:
