@@ -13,8 +13,9 @@ leaves behind, requests its clients gave up on, weighs on the next). For each th
 report prints the probe's p50/p99/max (a failure counts as its 10 s timeout), the
 edits' median/max (a planner PATCH every 0.5 s), the peak RSS of the server alone
 and of the server with every process it started (the worker processes of its heavy
-builds and their fork server: a build's memory is no longer the server's own), and
-what the attack's own requests got.
+builds and their fork server: a build's memory is no longer the server's own; summed
+per process, and as PSS, where pages they share are counted once), and what the
+attack's own requests got.
 
 The store is prepared in a temporary folder and thrown away, or with ``--keep DIR``
 prepared in DIR once (a million companies take about 7 minutes) and reused by the
@@ -89,7 +90,8 @@ def source(i: int, base: str = "127.0.2") -> str:
 
 class Recorder:
     """Latencies and failures of the probe and the edits, the RSS of the server
-    alone (``rss``) and with its descendants (``rss_all``), sampled together."""
+    alone (``rss``) and with its descendants (``rss_all``, and their PSS sum
+    ``pss_all``), sampled together."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -98,6 +100,7 @@ class Recorder:
     def reset(self):
         with self.lock:
             self.probe, self.edits, self.rss, self.rss_all = [], [], [], []
+            self.pss_all = []
             self.probe_fail = self.edit_fail = 0
 
 
@@ -169,17 +172,34 @@ def rss_mb(pid: int) -> float:
         return 0.0
 
 
+def pss_mb(pid: int) -> float:
+    """The proportional memory of process ``pid`` in MB (each page it shares with
+    other processes counted as its share), 0 once it has ended."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0.0
+
+
 def rss_sampler(pid: int, rec: Recorder, stop_event):
-    """Every 0.5 s, the server's RSS and the sum of its and its descendants' at that
+    """Every 0.5 s, the server's RSS, the sum of its and its descendants' at that
     moment (pages a worker shares with its fork server count in each: an upper
-    bound; a worker living less than 0.5 s may be missed)."""
+    bound), and their proportional sum (PSS: shared pages counted once in all, the
+    memory the whole tree really takes); a worker living less than 0.5 s may be
+    missed."""
     while not stop_event.is_set():
         own = rss_mb(pid)
         if own:
-            total = own + sum(rss_mb(child) for child in descendants(pid))
+            tree = [pid, *descendants(pid)]
+            total = own + sum(rss_mb(child) for child in tree[1:])
+            proportional = sum(pss_mb(p) for p in tree)
             with rec.lock:
                 rec.rss.append(own)
                 rec.rss_all.append(total)
+                rec.pss_all.append(proportional)
         time.sleep(0.5)
 
 
@@ -565,7 +585,7 @@ def prepared(folder: Path, rows: int, keep: bool) -> dict:
 def report_line(name: str, rec: Recorder, counts: Counter, spent: float) -> str:
     with rec.lock:
         probe, edits = list(rec.probe), list(rec.edits)
-        rss, rss_all = list(rec.rss), list(rec.rss_all)
+        rss, rss_all, pss_all = list(rec.rss), list(rec.rss_all), list(rec.pss_all)
         pf, ef = rec.probe_fail, rec.edit_fail
     got = ", ".join(
         f"{k}: {round(v, 1) if isinstance(v, float) else v}"
@@ -577,7 +597,7 @@ def report_line(name: str, rec: Recorder, counts: Counter, spent: float) -> str:
         f"({len(probe)}, {pf} failed) | edits p50 {_pct(edits, 0.5) * 1000:6.1f} ms "
         f"max {max(edits or [0]) * 1000:7.1f} ms ({len(edits)}, {ef} failed) | "
         f"RSS max server {max(rss or [0]):5.0f} MB / with workers "
-        f"{max(rss_all or [0]):5.0f} MB | {got}"
+        f"{max(rss_all or [0]):5.0f} MB (PSS {max(pss_all or [0]):5.0f} MB) | {got}"
     )
 
 
