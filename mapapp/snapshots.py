@@ -27,8 +27,10 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -298,18 +300,19 @@ def spec_digest(spec: LayerSpec) -> str:
     return hashlib.sha256(repr(replace(spec, check=None)).encode()).hexdigest()[:20]
 
 
-def snapshot_label(spec: LayerSpec, version: int, mark: str, overview_min: int) -> dict:
-    """What a snapshot file is the snapshot of: the file format, the layer, its
-    version and mark in the store (Store.layer_mark: no other store's data and no
-    other version has the same), its spec, and the overview threshold that decided
-    whether it holds an overview. A file is read only for the same label."""
+def snapshot_label(spec: LayerSpec, version: int, mark: str, **what) -> dict:
+    """What a kept file is made of: the file format, the layer, its version and
+    mark in the store (Store.layer_mark: no other store's data and no other
+    version has the same), its spec, and ``what`` else decided its content (the
+    overview threshold of a snapshot, the language of facts). A file is read only
+    for the same label."""
     return {
         "format": FILE_FORMAT,
         "layer": spec.name,
         "version": int(version),
         "mark": mark,
         "spec": spec_digest(spec),
-        "overview_min": int(overview_min),
+        **what,
     }
 
 
@@ -360,14 +363,14 @@ def packed_of_arrays(arrays: dict[str, np.ndarray], label: dict) -> PackedSnapsh
     )
 
 
-def write_packed(path: Path, snap: PackedSnapshot, label: dict) -> int:
-    """Save a packed snapshot to ``path`` (uncompressed .npz) through a temporary
-    file synced and renamed into place: a crash leaves the old file or the new
-    one, never half of one. Returns its size."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
+def write_synced(path: Path, write: Callable[[BinaryIO], object]) -> int:
+    """Write a file through ``write(file)`` into a temporary file, synced and
+    renamed into place: a crash leaves the old file or the new one, never half of
+    one. Returns its size."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            np.savez(out, **packed_arrays(snap, label))
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -381,6 +384,12 @@ def write_packed(path: Path, snap: PackedSnapshot, label: dict) -> int:
     return path.stat().st_size
 
 
+def write_packed(path: Path, snap: PackedSnapshot, label: dict) -> int:
+    """Save a packed snapshot to ``path`` (an uncompressed .npz, written
+    atomically); return its size."""
+    return write_synced(path, lambda out: np.savez(out, **packed_arrays(snap, label)))
+
+
 def read_packed(path: Path, label: dict) -> PackedSnapshot:
     """The packed snapshot saved in ``path`` for ``label``. Arrays only, never
     pickles; each member's CRC is checked as it is read, so a damaged or
@@ -391,23 +400,35 @@ def read_packed(path: Path, label: dict) -> PackedSnapshot:
 
 
 class SnapshotFiles:
-    """Large layers' packed snapshots kept in files under ``folder`` (in the
-    instance's cache folder), so a restarted server loads in a fraction of a
-    second the map data that took seconds to build. A file is found only by its
-    whole label (:func:`snapshot_label`); each layer keeps its newest file only,
-    of at most ``max_bytes``; a file that cannot be read is removed, never
-    served (the snapshot is built again)."""
+    """Large layers' packed snapshots (and the facts their map pages show) kept
+    in files under ``folder`` (in the instance's cache folder), so a restarted
+    server loads in a fraction of a second the map data that took seconds to
+    build. A file is found only by its whole label (:func:`snapshot_label`); each
+    layer keeps its newest file only (and one of facts per language), a snapshot
+    of at most ``max_bytes``; a file that cannot be read is removed, never served
+    (it is built again)."""
 
     def __init__(self, folder: Path, max_bytes: int = FILE_MAX_BYTES):
         self.folder = Path(folder)
         self.max_bytes = max_bytes
 
-    def _path(self, label: dict) -> Path:
+    def _path(self, label: dict, family: tuple = ()) -> Path:
+        """The file of ``label``, in the folder of its layer (and ``family``)."""
+
         def digest(value) -> str:
             text = json.dumps(value, sort_keys=True)
             return hashlib.sha256(text.encode()).hexdigest()[:20]
 
-        return self.folder / digest(label["layer"]) / f"{digest(label)}.npz"
+        folder = self.folder / digest([label["layer"], *family])
+        return folder / f"{digest(label)}.{'json' if family else 'npz'}"
+
+    @staticmethod
+    def _keep_only(path: Path) -> None:
+        """Remove the other versions beside ``path`` (a reader keeps the file it
+        has open; a write under way keeps its temporary file)."""
+        for old in path.parent.iterdir():
+            if old != path and not old.name.startswith(".tmp-"):
+                old.unlink(missing_ok=True)
 
     def find(self, label: dict) -> PackedSnapshot | None:
         """The snapshot saved for ``label``, or None (none saved, or a file that
@@ -431,7 +452,30 @@ class SnapshotFiles:
         path = self._path(label)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_packed(path, snap, label)
-        for old in path.parent.iterdir():  # a reader keeps the file it has open
-            if old != path and not old.name.startswith(".tmp-"):
-                old.unlink(missing_ok=True)
+        self._keep_only(path)
         return path
+
+    def find_facts(self, label: dict) -> dict | None:
+        """The layer facts (Site.layer_facts) kept for ``label``, or None."""
+        path = self._path(label, ("facts", label["facts"]))
+        try:
+            kept = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except ValueError:  # a damaged file: read again
+            log.warning("facts file %s unreadable: read again", path)
+            path.unlink(missing_ok=True)
+            return None
+        return kept["facts"] if kept.get("label") == label else None
+
+    def keep_facts(self, label: dict, facts: dict) -> None:
+        """Keep a layer's facts for ``label`` (a few kB of JSON), the newest only,
+        when JSON gives them back as they are."""
+        # in their own order: the pages show them in it
+        text = json.dumps({"label": label, "facts": facts})
+        if json.loads(text)["facts"] != facts:
+            return
+        path = self._path(label, ("facts", label["facts"]))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_synced(path, lambda out: out.write(text.encode()))
+        self._keep_only(path)

@@ -5,6 +5,7 @@ was made of (same store, layer version, spec and file format)."""
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 
 import pytest
@@ -201,3 +202,67 @@ def test_snapshot_files_too_large_is_not_kept(tmp_path, seed_store, builds):
         finally:
             site.close()
     assert builds == ["companies", "companies"]
+
+
+def test_snapshot_files_restarted_site_reads_no_facts_again(instance, monkeypatch):
+    site = open_site(instance)
+    try:
+        facts = site.layer_facts("companies", "fr")
+    finally:
+        site.close()
+
+    def no_job(self, job, *args):
+        raise AssertionError(f"{job.__name__} run again")
+
+    monkeypatch.setattr(Workers, "run", no_job)
+    site = open_site(instance)
+    try:
+        assert site.layer_facts("companies", "fr") == facts
+        with pytest.raises(AssertionError, match="read_facts"):  # another language
+            site.layer_facts("companies", "en")
+        fid = site.snapshot("companies").id_at(0)
+        site.store.update("companies", fid, {"name": "Renommée"}, author="test")
+    finally:
+        site.close()
+    site = open_site(instance)
+    try:
+        with pytest.raises(AssertionError, match="read_facts"):  # another version
+            site.layer_facts("companies", "fr")
+    finally:
+        site.close()
+
+
+def test_snapshot_files_restarted_server_serves_the_map_without_a_worker(instance):
+    """`mapapp serve` over the same instance folder: the same bytes, from the kept
+    files (not rewritten), and no worker process started for them."""
+    import signal
+    import urllib.request
+
+    from tests.servers import start_server
+    from tests.test_workers import descendants
+
+    env = {"MAPAPP_INSTANCE_PATH": str(instance), "MAPAPP_WORKER_MIN_FEATURES": "20"}
+    env |= {
+        f"MAPAPP_{k}": str(v) for k, v in LARGE.items() if k != "WORKER_MIN_FEATURES"
+    }
+    paths = ("/api/layers/companies.bin", "/api/layers/companies.overview", "/embed")
+    served, files = [], []
+    for _start in range(2):
+        proc, base = start_server(env, clean=True)
+        try:
+            bodies = []
+            for path in paths:
+                with urllib.request.urlopen(f"{base}{path}", timeout=60) as r:
+                    bodies.append(r.read().replace(base.encode(), b""))
+            served.append(bodies)
+            files.append({p: p.stat().st_ino for p in instance.glob("cache/**/*.*")})
+            started = descendants(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+    # the page's own map id is drawn at random by folium each time it is made
+    for bodies in served:
+        bodies[2] = re.sub(rb"map_[0-9a-f]{32}", b"map", bodies[2])
+    assert served[0] == served[1] and served[0][0][:4] == b"MPTS"
+    assert files[0] == files[1] and len(files[1]) >= 2  # the snapshot and its facts
+    assert started == set()  # no fork server, no worker
