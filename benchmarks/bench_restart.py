@@ -79,7 +79,7 @@ def load_time(instance: Path, runs: int = 5) -> tuple[float, int]:
     site = Site(load_settings({}, overrides={"INSTANCE_PATH": str(instance)}))
     try:
         overview_min = int(site.settings.values.get("OVERVIEW_MIN_FEATURES", 200_000))
-        label = site._snapshot_label("companies", overview_min)
+        label = site._file_label("companies", overview_min=overview_min)
         path = site.snapshot_files._path(label)
         best = float("inf")
         for _ in range(runs):
