@@ -55,11 +55,11 @@ def serve_once(instance: Path, port: int, app: Path | None) -> dict[str, float]:
     """Start `mapapp serve`, time each URL's first 200, stop it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAPAPP_")}
     env |= {"MAPAPP_INSTANCE_PATH": str(instance), "MAPAPP_TILES": "none"}
-    if app is not None:
-        env["PYTHONPATH"] = str(app)
+    app = app or Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = str(app)
     command = [sys.executable, "-m", "mapapp", "serve", "--port", str(port)]
-    started = time.time()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    started = time.time()  # `-m` imports from the working folder first
+    proc = subprocess.Popen(command, env=env, cwd=app, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         times = {"healthz": first_200(base, "/healthz", started, started + 120)}
