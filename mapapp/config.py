@@ -183,8 +183,9 @@ SETTINGS: tuple[Setting, ...] = (
         "CACHE_DIR",
         "",
         "Folder where large prepared bodies (downloads, whole-layer GeoJSON) are "
-        "kept per data version and streamed from; empty means `cache/` in the "
-        "instance folder.",
+        "kept per data version and streamed from, and large layers' map data, "
+        "loaded at the next start instead of built again; empty means `cache/` in "
+        "the instance folder.",
     ),
     Setting(
         "CONTRIBUTIONS_PER_ADDRESS",

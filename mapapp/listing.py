@@ -92,6 +92,14 @@ class Texts:
         lengths = np.fromiter((len(v) + 1 for v in clean), np.int64, len(clean))
         self.starts = np.concatenate([[0], np.cumsum(lengths)])
 
+    @classmethod
+    def joined(cls, text: str, starts: np.ndarray) -> Texts:
+        """Texts already joined (``text`` and ``starts`` of another Texts), as
+        read back from a file: nothing is split or measured again."""
+        texts = cls.__new__(cls)
+        texts.text, texts.starts = text, starts
+        return texts
+
     def __len__(self) -> int:
         return len(self.starts) - 1
 

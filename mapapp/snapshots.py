@@ -23,9 +23,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import os
+import tempfile
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +46,8 @@ from .maps.compact import (
     spatial_order,
 )
 from .text import affirmed, fold, fold_all
+
+log = logging.getLogger(__name__)
 
 
 def _etag(body: bytes) -> str:
@@ -273,3 +280,202 @@ def build_packed(site, name: str, overview_min: int) -> PackedSnapshot:
         snap.overview() if len(snap) > overview_min else None,
         built_by=os.getpid(),
     )
+
+
+# --- packed snapshots kept in files across restarts ---------------------------------
+
+# the layout of a snapshot file and what its arrays mean: bump it whenever they, or
+# what the packed snapshot's payloads and search texts hold, change (a file of
+# another format is never read)
+FILE_FORMAT = 1
+# a snapshot file larger than this is not written: the in-memory snapshot cache
+# (site.py) keeps none larger either
+FILE_MAX_BYTES = 512 * 1024 * 1024
+
+
+def spec_digest(spec: LayerSpec) -> str:
+    """A digest of a layer's spec (fields, categories, search fields...): a file
+    made under another spec of the layer is never read. Its cross-field check is
+    a function, left out (its repr names a memory address)."""
+    return hashlib.sha256(repr(replace(spec, check=None)).encode()).hexdigest()[:20]
+
+
+def snapshot_label(spec: LayerSpec, version: int, mark: str, **what) -> dict:
+    """What a kept file is made of: the file format, the layer, its version and
+    mark in the store (Store.layer_mark: no other store's data and no other
+    version has the same), its spec, and ``what`` else decided its content (the
+    overview threshold of a snapshot, the language of facts). A file is read only
+    for the same label."""
+    return {
+        "format": FILE_FORMAT,
+        "layer": spec.name,
+        "version": int(version),
+        "mark": mark,
+        "spec": spec_digest(spec),
+        **what,
+    }
+
+
+def _bytes_array(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+def packed_arrays(snap: PackedSnapshot, label: dict) -> dict[str, np.ndarray]:
+    """A packed snapshot as plain arrays (no object, nothing pickled), with its
+    ``label`` as JSON: what :func:`write_packed` saves."""
+    arrays = {
+        "label": _bytes_array(json.dumps(label, sort_keys=True).encode()),
+        "ids": _bytes_array(snap.ids.text.encode()),
+        "ids_starts": snap.ids.starts,
+        "keys": _bytes_array(snap.keys.text.encode()),
+        "keys_starts": snap.keys.starts,
+        "edits": snap.edits,
+        "binary": _bytes_array(snap._binary.body),
+        "binary_gzip": _bytes_array(snap._binary.gzip or b""),
+    }
+    if snap._overview is not None:
+        arrays["overview"] = _bytes_array(snap._overview.body)
+        arrays["overview_gzip"] = _bytes_array(snap._overview.gzip or b"")
+    return arrays
+
+
+def packed_of_arrays(arrays: dict[str, np.ndarray], label: dict) -> PackedSnapshot:
+    """The packed snapshot :func:`packed_arrays` gave ``arrays`` for, checked:
+    ValueError when they are not those of ``label`` or do not hold together."""
+    if json.loads(arrays["label"].tobytes()) != label:
+        raise ValueError("the file is the snapshot of other data")
+    ids = Texts.joined(arrays["ids"].tobytes().decode(), arrays["ids_starts"])
+    keys = Texts.joined(arrays["keys"].tobytes().decode(), arrays["keys_starts"])
+    n = len(arrays["edits"])
+    for texts in (ids, keys):
+        if len(texts) != n or texts.starts[-1] != len(texts.text):
+            raise ValueError("the file's texts do not match its features")
+
+    def payload(name: str) -> Payload:
+        body = arrays[name].tobytes()
+        return Payload(body, arrays[f"{name}_gzip"].tobytes() or None, _etag(body))
+
+    overview = payload("overview") if "overview" in arrays else None
+    spec = get_spec(label["layer"])
+    edits = arrays["edits"]
+    return PackedSnapshot(
+        spec, label["version"], ids, keys, edits, payload("binary"), overview
+    )
+
+
+def write_synced(path: Path, write: Callable[[BinaryIO], object]) -> int:
+    """Write a file through ``write(file)`` into a temporary file, synced and
+    renamed into place: a crash leaves the old file or the new one, never half of
+    one. Returns its size."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:  # the rename itself made durable
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+    return path.stat().st_size
+
+
+def write_packed(path: Path, snap: PackedSnapshot, label: dict) -> int:
+    """Save a packed snapshot to ``path`` (an uncompressed .npz, written
+    atomically); return its size."""
+    return write_synced(path, lambda out: np.savez(out, **packed_arrays(snap, label)))
+
+
+def read_packed(path: Path, label: dict) -> PackedSnapshot:
+    """The packed snapshot saved in ``path`` for ``label``. Arrays only, never
+    pickles; each member's CRC is checked as it is read, so a damaged or
+    truncated file raises (ValueError, OSError, zipfile.BadZipFile, KeyError)."""
+    with np.load(path, allow_pickle=False) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    return packed_of_arrays(arrays, label)
+
+
+class SnapshotFiles:
+    """Large layers' packed snapshots (and the facts their map pages show) kept
+    in files under ``folder`` (in the instance's cache folder), so a restarted
+    server loads in a fraction of a second the map data that took seconds to
+    build. A file is found only by its whole label (:func:`snapshot_label`); each
+    layer keeps its newest file only (and one of facts per language), a snapshot
+    of at most ``max_bytes``; a file that cannot be read is removed, never served
+    (it is built again)."""
+
+    def __init__(self, folder: Path, max_bytes: int = FILE_MAX_BYTES):
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+
+    def _path(self, label: dict, family: tuple = ()) -> Path:
+        """The file of ``label``, in the folder of its layer (and ``family``)."""
+
+        def digest(value) -> str:
+            text = json.dumps(value, sort_keys=True)
+            return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+        folder = self.folder / digest([label["layer"], *family])
+        return folder / f"{digest(label)}.{'json' if family else 'npz'}"
+
+    @staticmethod
+    def _keep_only(path: Path) -> None:
+        """Remove the other versions beside ``path`` (a reader keeps the file it
+        has open; a write under way keeps its temporary file)."""
+        for old in path.parent.iterdir():
+            if old != path and not old.name.startswith(".tmp-"):
+                old.unlink(missing_ok=True)
+
+    def find(self, label: dict) -> PackedSnapshot | None:
+        """The snapshot saved for ``label``, or None (none saved, or a file that
+        cannot be read: it is logged and removed)."""
+        path = self._path(label)
+        if not path.is_file():
+            return None
+        try:
+            return read_packed(path, label)
+        except Exception:  # noqa: BLE001 - whatever is wrong, it is built again
+            log.warning("snapshot file %s unreadable: built again", path, exc_info=1)
+            path.unlink(missing_ok=True)
+            return None
+
+    def keep(self, label: dict, snap: PackedSnapshot) -> Path | None:
+        """Save ``snap`` as the file of ``label`` and remove the layer's older
+        files; None when it is larger than ``max_bytes`` (not saved)."""
+        if snap.nbytes > self.max_bytes:
+            log.info("snapshot of %s not saved: %d bytes", label["layer"], snap.nbytes)
+            return None
+        path = self._path(label)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_packed(path, snap, label)
+        self._keep_only(path)
+        return path
+
+    def find_facts(self, label: dict) -> dict | None:
+        """The layer facts (Site.layer_facts) kept for ``label``, or None."""
+        path = self._path(label, ("facts", label["facts"]))
+        try:
+            kept = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except ValueError:  # a damaged file: read again
+            log.warning("facts file %s unreadable: read again", path)
+            path.unlink(missing_ok=True)
+            return None
+        return kept["facts"] if kept.get("label") == label else None
+
+    def keep_facts(self, label: dict, facts: dict) -> None:
+        """Keep a layer's facts for ``label`` (a few kB of JSON), the newest only,
+        when JSON gives them back as they are."""
+        # in their own order: the pages show them in it
+        text = json.dumps({"label": label, "facts": facts})
+        if json.loads(text)["facts"] != facts:
+            return
+        path = self._path(label, ("facts", label["facts"]))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_synced(path, lambda out: out.write(text.encode()))
+        self._keep_only(path)

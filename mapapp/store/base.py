@@ -25,6 +25,7 @@ as the change (see :mod:`.private`).
 from __future__ import annotations
 
 import json
+import secrets
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,7 +45,14 @@ from .private import PrivateStore
 
 # mapapp_meta keys of the layers' versions (``layer_version:companies``)
 LAYER_KEY = "layer_version:"
+# mapapp_meta keys of the layers' marks (``layer_mark:companies``, Store.layer_mark)
+MARK_KEY = "layer_mark:"
 Bbox = tuple[float, float, float, float]
+
+
+def new_mark() -> str:
+    """A layer's mark for one of its versions (Store.layer_mark)."""
+    return secrets.token_hex(8)
 
 
 def history_state(feature: dict | None) -> str | None:
@@ -303,6 +311,15 @@ class Store(ABC):
         """The version of one layer (see :meth:`layer_versions`): what caches of
         one layer key on."""
         return self.layer_versions().get(layer, self.data_version())
+
+    def layer_mark(self, layer: str) -> tuple[int, str]:
+        """(version, mark) of a layer, read together. The mark is a random text
+        written with each change of the layer: with the version it names the
+        layer's content in this store and in no other, where the version alone
+        may be reached again by other data (another store, or a backup restored
+        and written since). Files kept across restarts key on it. Backends that
+        keep no mark give "" (nothing is then kept)."""
+        return self.layer_version(layer), ""
 
     def read_arrays(
         self, layer: str, columns: list[str], chunk: int = 50_000

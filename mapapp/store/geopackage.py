@@ -45,7 +45,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
-from .base import LAYER_KEY, Bbox
+from .base import LAYER_KEY, MARK_KEY, Bbox, new_mark
 from .filters import And, Intersects, Not, Or, like_to_glob
 from .sql import HISTORY_COLUMNS, SqlStore, columns_sql, q
 
@@ -738,10 +738,12 @@ class GeoPackageStore(SqlStore):
 
 
 def _set_layer_versions(conn: sqlite3.Connection, layers: list[str], v: int) -> None:
-    """Record ``v`` as the version of ``layers`` (store/base.py: layer_versions)."""
+    """Record ``v`` as the version of ``layers`` (store/base.py: layer_versions),
+    each with a new mark (Store.layer_mark)."""
     conn.executemany(
         "INSERT OR REPLACE INTO mapapp_meta VALUES (?, ?)",
-        [(f"{LAYER_KEY}{name}", str(v)) for name in layers],
+        [(f"{LAYER_KEY}{name}", str(v)) for name in layers]
+        + [(f"{MARK_KEY}{name}", new_mark()) for name in layers],
     )
 
 

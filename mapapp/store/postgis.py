@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
-from .base import LAYER_KEY, Bbox
+from .base import LAYER_KEY, MARK_KEY, Bbox, new_mark
 from .sql import SqlStore, columns_sql, q
 
 SQL_TYPES = {
@@ -392,10 +392,12 @@ class PostGISStore(SqlStore):
 
 
 def _set_layer_versions(conn, layers: list[str], version: int) -> None:
-    """Record ``version`` as the version of ``layers`` (base.py: layer_versions)."""
+    """Record ``version`` as the version of ``layers`` (base.py: layer_versions),
+    each with a new mark (Store.layer_mark)."""
     for name in layers:
-        conn.execute(
-            "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
-            "DO UPDATE SET value = excluded.value",
-            (f"{LAYER_KEY}{name}", str(version)),
-        )
+        for key, value in ((LAYER_KEY, str(version)), (MARK_KEY, new_mark())):
+            conn.execute(
+                "INSERT INTO mapapp_meta VALUES (%s, %s) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value",
+                (f"{key}{name}", value),
+            )

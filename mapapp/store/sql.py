@@ -29,7 +29,16 @@ from ..layers.validation import check_text
 from ..limits import ID_PATTERN, QUERY_SECONDS
 from ..text import slug
 from .addresses import AddressTable
-from .base import LAYER_KEY, Bbox, Store, encode_values, history_state, plain_value
+from .base import (
+    LAYER_KEY,
+    MARK_KEY,
+    Bbox,
+    Store,
+    encode_values,
+    history_state,
+    new_mark,
+    plain_value,
+)
 from .filters import (
     And,
     Between,
@@ -451,6 +460,27 @@ class SqlStore(AddressTable, Store):
     def layer_version(self, layer: str) -> int:
         versions = self.layer_versions()
         return versions.get(layer, versions[""])
+
+    def layer_mark(self, layer: str) -> tuple[int, str]:
+        """(version, mark) of a layer in one read; a layer of a store made before
+        marks gets one now (kept until its next change)."""
+        keys = ("data_version", f"{LAYER_KEY}{layer}", f"{MARK_KEY}{layer}")
+        rows = self._meta(keys)
+        if not rows.get(keys[2]):
+            with self._write() as conn:
+                conn.execute(
+                    f"INSERT INTO mapapp_meta VALUES ({self.P}, {self.P}) "
+                    "ON CONFLICT DO NOTHING",
+                    (keys[2], new_mark()),
+                )
+            rows = self._meta(keys)
+        return int(rows.get(keys[1], rows[keys[0]])), rows[keys[2]]
+
+    def _meta(self, keys: tuple[str, ...]) -> dict[str, str]:
+        """The values of these mapapp_meta keys (those present), in one read."""
+        marks = ", ".join([self.P] * len(keys))
+        sql = f"SELECT key, value FROM mapapp_meta WHERE key IN ({marks})"
+        return dict(self.conn.execute(sql, keys).fetchall())
 
     def _frame(self, spec: LayerSpec, cols: list[str], rows: list) -> gpd.GeoDataFrame:
         geoms = self._decode([r[-1] for r in rows]) if rows else []

@@ -124,6 +124,29 @@ def test_store_made_before_layer_versions_keeps_them_apart(store):
     assert store.layer_version("coworking") == store.data_version() == unmarked + 1
 
 
+def test_store_layer_mark_changes_with_each_write_of_that_layer(store, seed_layers):
+    version, mark = store.layer_mark("companies")
+    assert version == store.layer_version("companies") and len(mark) >= 16
+    assert store.layer_mark("companies") == (version, mark)  # reading keeps it
+    other = store.layer_mark("coworking")
+    store.add("coworking", new_site(), Point(6.02, 47.24))
+    assert store.layer_mark("companies") == (version, mark)
+    assert store.layer_mark("coworking")[1] != other[1]
+    store.replace_layers({"companies": seed_layers["companies"].iloc[:3]})
+    assert store.layer_mark("companies")[1] != mark
+    store.create(seed_layers)
+    assert store.layer_mark("companies")[1] != mark
+
+
+def test_store_made_before_layer_marks_gets_one_and_keeps_it(store):
+    with store._write() as conn:  # as a store written by an older mapapp
+        conn.execute("DELETE FROM mapapp_meta WHERE key LIKE 'layer_mark:%'")
+    version, mark = store.layer_mark("companies")
+    assert version == store.layer_version("companies") and mark
+    assert store.layer_mark("companies") == (version, mark)
+    assert store.layer_mark("schools")[1] != mark  # each layer its own
+
+
 def test_store_read_arrays_match_read(store):
     frame = store.read("companies", columns=["sector", "headcount_class"])
     xy, fields = store.read_arrays(
