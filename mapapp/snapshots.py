@@ -20,6 +20,7 @@ read from the map payload is valid in the search and the popups of the same vers
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -300,14 +301,28 @@ def spec_digest(spec: LayerSpec) -> str:
     return hashlib.sha256(repr(replace(spec, check=None)).encode()).hexdigest()[:20]
 
 
+@functools.cache
+def code_digest() -> str:
+    """A digest of the app's code and compiled translations: a file kept by
+    another release of the app is never read (a change to how payloads or facts
+    are made need not remember to bump FILE_FORMAT). Read once per process."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.mo")]):
+        digest.update(str(path.relative_to(package)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
 def snapshot_label(spec: LayerSpec, version: int, mark: str, **what) -> dict:
-    """What a kept file is made of: the file format, the layer, its version and
-    mark in the store (Store.layer_mark: no other store's data and no other
-    version has the same), its spec, and ``what`` else decided its content (the
-    overview threshold of a snapshot, the language of facts). A file is read only
-    for the same label."""
+    """What a kept file is made of: the file format, the app's code, the layer,
+    its version and mark in the store (Store.layer_mark: no other store's data
+    and no other version has the same), its spec, and ``what`` else decided its
+    content (the overview threshold of a snapshot, the language of facts). A file
+    is read only for the same label."""
     return {
         "format": FILE_FORMAT,
+        "code": code_digest(),
         "layer": spec.name,
         "version": int(version),
         "mark": mark,

@@ -172,13 +172,15 @@ def open_site_version(instance) -> int:
         site.close()
 
 
-@pytest.mark.parametrize("change", ["format", "spec", "overview_min"])
+@pytest.mark.parametrize("change", ["format", "code", "spec", "overview_min"])
 def test_snapshot_files_of_another_label_are_never_used(
     instance, builds, monkeypatch, change
 ):
     settings = {}
     if change == "format":
         monkeypatch.setattr(snapshots, "FILE_FORMAT", snapshots.FILE_FORMAT + 1)
+    elif change == "code":  # another release of the app
+        monkeypatch.setattr(snapshots, "code_digest", lambda: "another release")
     elif change == "spec":
         monkeypatch.setattr(snapshots, "spec_digest", lambda spec: "another spec")
     else:  # a file holding an overview, now that the layer has none
