@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -146,6 +147,22 @@ class Store(ABC):
         Unknown layers raise NotFound; unknown fields, and values of the wrong type
         in ``where``, BadRequest.
         """
+
+    def read_chunks(
+        self,
+        layer: str,
+        published_only: bool = False,
+        columns: list[str] | None = None,
+        size: int = 50_000,
+    ) -> Iterator[gpd.GeoDataFrame]:
+        """:meth:`read` of a whole layer as frames of at most ``size`` features,
+        in the same order, all read in one transaction: together they are the
+        layer at one version, whatever is written meanwhile, and a large layer's
+        file is written a chunk at a time (the frames' index starts at 0 in each).
+        Backends without chunked reads give the slices of one read."""
+        frame = self.read(layer, published_only=published_only, columns=columns)
+        for start in range(0, len(frame), size):
+            yield frame.iloc[start : start + size].reset_index(drop=True)
 
     @abstractmethod
     def count(
