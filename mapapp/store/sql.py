@@ -449,11 +449,13 @@ class SqlStore(AddressTable, Store):
         return np.full((len(blobs), 2), np.nan), np.zeros(len(blobs), dtype=bool)
 
     def _points_xy(self, blobs: list) -> np.ndarray:
-        """(n, 2) coordinates of stored points (NaN for a missing geometry)."""
+        """(n, 2) coordinates of stored points (NaN for a missing or empty one)."""
         xy, found = self._find_points(blobs)
         rest = np.flatnonzero(~found)
         if len(rest):
             geoms = self._decode([blobs[i] for i in rest])
+            there = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            geoms, rest = geoms[there], rest[there]
             xy[rest] = np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
         return xy
 
