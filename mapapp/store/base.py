@@ -158,7 +158,9 @@ class Store(ABC):
         """:meth:`read` of a whole layer as frames of at most ``size`` features,
         in the same order, all read in one transaction: together they are the
         layer at one version, whatever is written meanwhile, and a large layer's
-        file is written a chunk at a time (the frames' index starts at 0 in each).
+        file is written a chunk at a time. Each frame's index starts at 0, and a
+        column a chunk holds no value of may have another dtype (its values are
+        the same: :func:`~mapapp.values.plain_column`).
         Backends without chunked reads give the slices of one read."""
         frame = self.read(layer, published_only=published_only, columns=columns)
         for start in range(0, len(frame), size):
