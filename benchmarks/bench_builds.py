@@ -1,15 +1,17 @@
 """Each heavy build of a large layer (issue 21) timed alone, with its peak memory.
 
     .venv/bin/python benchmarks/bench_builds.py --store DIR [--jobs snapshot,list,...]
-        [--runs 1] [--database-url postgresql://...]
+        [--runs 1] [--database-url postgresql://...] [--app DIR]
 
 ``DIR`` holds a GeoPackage store (``mapapp.gpkg``, as ``stress.py --keep DIR``
 leaves it); it is copied to a temporary folder first and never written. With
 ``--database-url`` the builds read that PostGIS database instead (filled by hand,
 ``mapapp init`` and an import). Each build runs in a new process of its own, in its
 thread, as a worker process of the server runs it (mapapp.workers): the seconds it
-takes, the process's resident memory before it (the app imported, the site open)
-and its peak (VmHWM). The builds:
+takes and the processor time it used (the machine's other work inflates the
+first, hardly the second), the process's resident memory before it (the app
+imported, the site open) and its peak (VmHWM). ``--app DIR`` builds with the
+``mapapp`` of another checkout (the figures before a change). The builds:
 
 - ``snapshot``: the map's packed snapshot (snapshots.build_packed)
 - ``list``: the /list index (site.build_list_index)
@@ -83,12 +85,18 @@ def run_one(job: str, instance: Path, url: str | None) -> dict:
     }
     site.bodies.clear()
     before, _ = memory_mb()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     builds[job]()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     _, peak = memory_mb()
     site.close()
-    return {"job": job, "seconds": seconds, "rss_before_mb": before, "peak_mb": peak}
+    return {
+        "job": job,
+        "seconds": seconds,
+        "cpu": cpu,
+        "rss_before_mb": before,
+        "peak_mb": peak,
+    }
 
 
 def main() -> None:
@@ -97,10 +105,13 @@ def main() -> None:
     parser.add_argument("--jobs", default=",".join(JOBS))
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--app", help="a checkout whose mapapp is measured")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--instance", help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.one:
+        if a.app:
+            sys.path.insert(0, str(Path(a.app).resolve()))
         print(json.dumps(run_one(a.one, Path(a.instance), a.database_url)))
         return
     with tempfile.TemporaryDirectory(prefix="bench-builds-") as tmp:
@@ -123,14 +134,16 @@ def main() -> None:
                 command += ["--instance", str(instance)]
                 if a.database_url:
                     command += ["--database-url", a.database_url]
+                if a.app:
+                    command += ["--app", a.app]
                 out = subprocess.run(command, capture_output=True, text=True)
                 if out.returncode:
                     print(f"{job}: failed\n{out.stderr[-2000:]}", flush=True)
                     continue
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 print(
-                    f"{job:9} {r['seconds']:6.2f} s  rss before {r['rss_before_mb']:5.0f}"
-                    f" MB, peak {r['peak_mb']:5.0f} MB",
+                    f"{job:9} {r['seconds']:6.2f} s (cpu {r['cpu']:6.2f} s)  rss before"
+                    f" {r['rss_before_mb']:5.0f} MB, peak {r['peak_mb']:5.0f} MB",
                     flush=True,
                 )
         shutil.rmtree(instance / "cache", ignore_errors=True)
