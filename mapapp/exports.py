@@ -415,7 +415,7 @@ def download_body(site, name: str, fmt: str, crs: str | None, lang: str) -> byte
     return export_bytes(frame, name, fmt, meta, crs, lang)
 
 
-def geojson_chunks(site, name: str, size: int = 50_000) -> Iterable[bytes]:
+def geojson_chunks(site, name: str, size: int = 10_000) -> Iterable[bytes]:
     """A layer's published features as the GeoJSON text of
     :func:`~mapapp.maps.geojson.to_geojson`, read and written ``size`` features
     at a time in one read transaction (Store.read_chunks): the file is the layer at
