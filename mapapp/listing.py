@@ -87,9 +87,13 @@ class Texts:
     cost their characters, not a Python object each."""
 
     def __init__(self, values: list[str]):
-        clean = [v.replace("\n", " ") for v in values]
-        self.text = "\n".join(clean) + "\n"
-        lengths = np.fromiter((len(v) + 1 for v in clean), np.int64, len(clean))
+        text = "\n".join(values)
+        clean = values
+        if text.count("\n") != max(len(values) - 1, 0):  # a text holds a newline
+            clean = [v.replace("\n", " ") for v in values]
+            text = "\n".join(clean)
+        self.text = text + "\n"
+        lengths = np.fromiter(map(len, clean), np.int64, len(clean)) + 1
         self.starts = np.concatenate([[0], np.cumsum(lengths)])
 
     @classmethod
@@ -160,12 +164,19 @@ class Codes:
             return np.zeros(len(self.codes), dtype=bool)
 
 
-def _ranks(values: list[str]) -> np.ndarray:
-    """The rank of each value among the distinct ones, folded and sorted: equal
-    values share a rank."""
-    keys = fold_all([v or "" for v in values])
+def _ranks(keys: list[str]) -> np.ndarray:
+    """The rank of each folded key among the distinct ones, sorted: equal keys
+    share a rank."""
     distinct = {k: i for i, k in enumerate(sorted(set(keys)))}
-    return np.fromiter((distinct[k] for k in keys), np.int32, len(keys))
+    return np.fromiter(map(distinct.__getitem__, keys), np.int32, len(keys))
+
+
+def _fold_few(values: list[str]) -> list[str]:
+    """:func:`~mapapp.text.fold_all` of values of few distinct kinds (categories,
+    dates, what a search field affirms), each distinct one folded once."""
+    distinct = list(dict.fromkeys(values))
+    folded = dict(zip(distinct, fold_all(distinct), strict=True))
+    return [folded[v] for v in values]
 
 
 class ListIndex:
@@ -193,14 +204,20 @@ class ListIndex:
         self.labels = {
             c: category_label(spec, c, lang) for c in self.categories.values if c
         }
+        # folding is per character and a space or a newline is its own fold, so
+        # a haystack is its parts folded apart, joined: the names and places are
+        # folded once (their sort keys too), the search fields' few values once each
+        folded_names, folded_places = fold_all(names), fold_all(places)
         said = [_affirmed_column(frame, f, n) for f in spec.search_fields]
+        # (text, its fold) of each search field's value
+        pairs = [zip(column, _fold_few(column), strict=True) for column in said]
         self.haystacks = Texts(
-            fold_all(
-                [
-                    " ".join([name, place, *(t for t in extra if t)])
-                    for name, place, *extra in zip(names, places, *said, strict=True)
-                ]
-            )
+            [
+                " ".join([name, place, *(f for t, f in extra if t)])
+                for name, place, *extra in zip(
+                    folded_names, folded_places, *pairs, strict=True
+                )
+            ]
         )
         self.ids, self.names, self.places = Texts(ids), Texts(names), Texts(places)
         self.dates = Codes(_texts(frame, "source_date", n))
@@ -208,10 +225,10 @@ class ListIndex:
         # worker process for a large layer), so a sorted page costs a numpy sort
         category_texts = [self.labels.get(c, "") if c else "" for c in self.categories]
         self._ranks = {
-            "name": _ranks(names),
-            "place": _ranks(places),
-            "category": _ranks(category_texts),
-            "date": _ranks(list(self.dates)),
+            "name": _ranks(folded_names),
+            "place": _ranks(folded_places),
+            "category": _ranks(_fold_few(category_texts)),
+            "date": _ranks(_fold_few([d or "" for d in self.dates])),
         }
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
 

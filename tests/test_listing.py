@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mapapp.layers import get_spec, load_seed
-from mapapp.listing import ListQuery, page_of, parse_list_query, rows
+from mapapp.listing import ListIndex, ListQuery, page_of, parse_list_query, rows
+from mapapp.text import affirmed, fold_all
 from tests.conftest import SEED
 from tests.shipped import GRAND_BESANCON_BBOX as AREA
 
@@ -63,3 +64,39 @@ def test_texts_find_a_needle_only_within_one_text():
     assert texts.containing("ca").tolist() == [False, False, True, False]
     assert not texts.containing("c\nc").any()  # never across two texts
     assert texts.containing("o l").tolist() == [False, False, False, True]
+
+
+def test_list_index_folds_as_the_joined_texts_would(seed):
+    """The haystacks and sort keys are folded in parts (names and places once,
+    a search field's values once each): the same as folding each row's joined
+    text, including where a fold depends on its neighbours or comes out empty."""
+    frame = seed["schools"].copy()
+    tricky = [
+        "ΟΔΟΣ ΣΟΦΟΚΛΕΟΥΣ",
+        "Œuvre\nsur deux lignes",
+        "",
+        "e\u0301cole c\u0327\u0301",
+        "ﬁbre Ｎｕｍ",
+    ]
+    frame.loc[: len(tricky) - 1, "name"] = tricky
+    frame.loc[:2, "digital_programmes"] = ["\u0301", "ΑΣ; informatique", None]
+    frame.loc[3, "address"] = "Σ rue de l'Église"
+    spec = get_spec("schools")
+    index = ListIndex(frame, spec, "fr")
+    names = [n or i for n, i in zip(frame["name"].fillna(""), frame["id"], strict=True)]
+    assert "zone_code" not in frame  # a place is the address alone here
+    places = [a if isinstance(a, str) else "" for a in frame["address"]]
+    said = [
+        affirmed(v if isinstance(v, str) else None) for v in frame["digital_programmes"]
+    ]
+    joined = [
+        " ".join([n, p, *([s] if s else [])])
+        for n, p, s in zip(names, places, said, strict=True)
+    ]
+    want = fold_all(joined)
+    assert [index.haystacks[i] for i in range(len(frame))] == want
+    assert want[0].startswith("οδος σοφοκλεους") and want[0].endswith(" ")
+    for key, texts in (("name", names), ("place", places)):
+        keys = fold_all(texts)
+        order = sorted(set(keys))
+        assert index._ranks[key].tolist() == [order.index(k) for k in keys]

@@ -52,9 +52,10 @@ def features(
     values = [plain_column(gdf[c]) for c in columns]
     out = []
     for i, row in enumerate(zip(*values, strict=True) if values else [()] * len(gdf)):
-        props = dict(zip(columns, row, strict=True))
-        if not nulls:
-            props = {k: v for k, v in props.items() if v is not None}
+        if nulls:
+            props = dict(zip(columns, row, strict=True))
+        else:  # one dict per feature, not two: a million of them are written
+            props = {k: v for k, v in zip(columns, row, strict=True) if v is not None}
         if empty[i]:
             geometry = None
         elif kinds[i] == 0:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -154,6 +155,24 @@ class Store(ABC):
         Unknown layers raise NotFound; unknown fields, and values of the wrong type
         in ``where``, BadRequest.
         """
+
+    def read_chunks(
+        self,
+        layer: str,
+        published_only: bool = False,
+        columns: list[str] | None = None,
+        size: int = 50_000,
+    ) -> Iterator[gpd.GeoDataFrame]:
+        """:meth:`read` of a whole layer as frames of at most ``size`` features,
+        in the same order, all read in one transaction: together they are the
+        layer at one version, whatever is written meanwhile, and a large layer's
+        file is written a chunk at a time. Each frame's index starts at 0, and a
+        column a chunk holds no value of may have another dtype (its values are
+        the same: :func:`~mapapp.values.plain_column`).
+        Backends without chunked reads give the slices of one read."""
+        frame = self.read(layer, published_only=published_only, columns=columns)
+        for start in range(0, len(frame), size):
+            yield frame.iloc[start : start + size].reset_index(drop=True)
 
     @abstractmethod
     def count(

@@ -47,6 +47,7 @@ from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
 from .base import LAYER_KEY, MARK_KEY, Bbox, new_mark
 from .filters import And, Intersects, Not, Or, like_to_glob
+from .points import decoded, gpkg_points
 from .sql import HISTORY_COLUMNS, SqlStore, columns_sql, q
 
 log = logging.getLogger(__name__)
@@ -87,9 +88,14 @@ def _wkb_of(blob: bytes) -> bytes:
 
 
 def decode_geometries(blobs: list[bytes | None]) -> np.ndarray:
-    """Decode many GeoPackage blobs at once into shapely geometries."""
-    wkbs = [None if b is None else _wkb_of(b) for b in blobs]
-    return shapely.from_wkb(wkbs)
+    """Decode many GeoPackage blobs at once into shapely geometries: 2-D points
+    read at their fixed offsets (store/points.py), other shapes from their WKB."""
+    return decoded(blobs, gpkg_points, _from_wkb)
+
+
+def _from_wkb(blobs: list[bytes | None]) -> np.ndarray:
+    """Shapely geometries of GeoPackage blobs, each through its WKB."""
+    return shapely.from_wkb([None if b is None else _wkb_of(b) for b in blobs])
 
 
 def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
@@ -167,22 +173,10 @@ _FID_BYTES = 16 * 1024 * 1024
 
 
 def _points_xy(blobs: list) -> np.ndarray | None:
-    """The coordinates of point blobs of one layout (all the same length, a
-    little-endian 2-D WKB point at the end) read at once; None otherwise."""
-    if not blobs or None in blobs or len({len(b) for b in blobs}) != 1:
-        return None
-    size = len(blobs[0])
-    raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(-1, size)
-    if size < 29 or raw[0, 0] != ord("G") or (raw[:, 3] & 0b00010000).any():
-        return None
-    head = raw[:, size - 21 : size - 16]
-    if not (head == np.array([1, 1, 0, 0, 0], dtype=np.uint8)).all():
-        return None  # not little-endian WKB points (type 1)
-    flags = raw[:, 3]
-    envelope = np.array([_ENVELOPE_BYTES.get((f >> 1) & 0b111, -1) for f in {*flags}])
-    if (8 + envelope + 21 != size).any():
-        return None
-    return raw[:, size - 16 :].copy().view("<f8").reshape(-1, 2)
+    """The coordinates of point blobs when each is a plain 2-D point (read at once,
+    store/points.py); None otherwise."""
+    xy, found = gpkg_points(blobs)
+    return xy if len(blobs) and found.all() else None
 
 
 def _spatial_terms(expr) -> list[BaseGeometry]:
@@ -566,16 +560,7 @@ class GeoPackageStore(SqlStore):
             _set_layer_versions(conn, [layer], version)
         return version
 
-    def _points_xy(self, blobs: list) -> np.ndarray:
-        # a point written by encode_geometry is 61 bytes: GP header (8), XY
-        # envelope (32), little-endian WKB point (21); read those without shapely
-        if blobs and all(b is not None and len(b) == 61 for b in blobs):
-            raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(-1, 61)
-            if (raw[:, 3] == 0b00000011).all() and (raw[:, 40] == 1).all():
-                kinds = raw[:, 41:45].copy().view("<u4").ravel()
-                if (kinds == 1).all():
-                    return raw[:, 45:61].copy().view("<f8").reshape(-1, 2)
-        return super()._points_xy(blobs)
+    _find_points = staticmethod(gpkg_points)
 
     @staticmethod
     @contextmanager

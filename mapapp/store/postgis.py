@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from ..errors import StoreError
 from ..layers import REGISTRY, LayerSpec
 from .base import LAYER_KEY, MARK_KEY, Bbox, new_mark
+from .points import bare_points, decoded
 from .sql import SqlStore, columns_sql, q
 
 SQL_TYPES = {
@@ -92,6 +94,11 @@ def _stored(geom: BaseGeometry, spec: LayerSpec) -> bytes:
     return shapely.to_wkb(geom)
 
 
+def _from_wkb(blobs: list) -> np.ndarray:
+    """Shapely geometries of WKB blobs (bytes or memory views; None for NULL)."""
+    return shapely.from_wkb([None if b is None else bytes(b) for b in blobs])
+
+
 class PostGISStore(SqlStore):
     """The store on PostgreSQL/PostGIS, named by a ``postgresql://`` URL."""
 
@@ -132,10 +139,19 @@ class PostGISStore(SqlStore):
         )
 
     def _decode(self, blobs: list) -> np.ndarray:
-        return shapely.from_wkb([None if b is None else bytes(b) for b in blobs])
+        return decoded(blobs, bare_points, _from_wkb)
+
+    _find_points = staticmethod(bare_points)
 
     def _encode(self, geom: BaseGeometry, spec: LayerSpec) -> bytes:
         return _stored(geom, spec)
+
+    def _fetch_chunks(self, sql: str, params: list, size: int) -> Iterator[list]:
+        # a server-side cursor: a plain one brings every row into memory at once
+        with self.conn.cursor(name="mapapp_chunks") as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(size):
+                yield rows
 
     @staticmethod
     def _executemany(conn, sql: str, rows: list) -> None:

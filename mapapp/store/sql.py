@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import geopandas as gpd
@@ -403,6 +404,27 @@ class SqlStore(AddressTable, Store):
             ).fetchall()
         return self._frame(spec, cols, rows)
 
+    def read_chunks(
+        self,
+        layer: str,
+        published_only: bool = False,
+        columns: list[str] | None = None,
+        size: int = 50_000,
+    ) -> Iterator[gpd.GeoDataFrame]:
+        spec = self._spec(layer)
+        where_sql, params = self._where(spec, None, None, published_only)
+        cols = self._columns(spec, columns)
+        sql = f"{self._select(cols, layer)}{where_sql} ORDER BY fid"
+        with self._snapshot():
+            for rows in self._fetch_chunks(sql, params, size):
+                yield self._frame(spec, cols, rows)
+
+    def _fetch_chunks(self, sql: str, params: list, size: int) -> Iterator[list]:
+        """The rows of a query ``size`` at a time (inside a read transaction)."""
+        cursor = self.conn.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield rows
+
     def read_arrays(
         self, layer: str, columns: list[str], chunk: int = 50_000
     ) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, list]]]:
@@ -429,10 +451,22 @@ class SqlStore(AddressTable, Store):
         xy = np.concatenate(xys) if xys else np.zeros((0, 2))
         return xy, fields
 
+    @staticmethod
+    def _find_points(blobs: list) -> tuple[np.ndarray, np.ndarray]:
+        """(xy, found) of the blobs that are plain 2-D points, read at their
+        offsets (store/points.py); a backend without such a reader finds none."""
+        return np.full((len(blobs), 2), np.nan), np.zeros(len(blobs), dtype=bool)
+
     def _points_xy(self, blobs: list) -> np.ndarray:
-        """(n, 2) coordinates of stored points (NaN for a missing geometry)."""
-        geoms = self._decode(blobs)
-        return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
+        """(n, 2) coordinates of stored points (NaN for a missing or empty one)."""
+        xy, found = self._find_points(blobs)
+        rest = np.flatnonzero(~found)
+        if len(rest):
+            geoms = self._decode([blobs[i] for i in rest])
+            there = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            geoms, rest = geoms[there], rest[there]
+            xy[rest] = np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
+        return xy
 
     def read_versioned(
         self,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
+import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
 from mapapp.errors import BadRequest, Conflict, NotFound, TimeLimit, ValidationError
 from mapapp.store.filters import And, Compare, Intersects, Not, Or
+from mapapp.values import plain_column
 
 
 def new_site(**props):
@@ -906,3 +908,39 @@ def test_store_undo_import_refuses_when_a_feature_changed_since(store):
     edit = store.private.history("coworking", renamed)[0]
     with pytest.raises(NotFound):
         store.undo_import("coworking", edit["id"])
+
+
+def test_store_read_chunks_are_the_read_in_pieces(store):
+    whole = store.read("coworking", published_only=True)
+    chunks = list(store.read_chunks("coworking", published_only=True, size=3))
+    assert len(chunks) == -(-len(whole) // 3) and len(whole) > 6
+    assert all(len(c) == 3 for c in chunks[:-1])
+    assert all(list(c.index) == list(range(len(c))) for c in chunks)
+    joined = pd.concat(chunks, ignore_index=True)
+    assert list(joined.columns) == list(whole.columns)
+    for name in whole.columns.drop("geometry"):  # a chunk of missing values only
+        assert plain_column(joined[name]) == plain_column(whole[name]), name
+    assert all(joined.geometry.geom_equals_exact(whole.geometry, 0))
+
+
+def test_store_read_chunks_are_one_version_when_a_write_comes_between(store):
+    """The chunks are read in one transaction: a write committed (by another
+    connection) after the first chunk shows in none of the next ones."""
+    before = store.read("coworking")
+    chunks = store.read_chunks("coworking", size=2)
+    first = next(chunks)
+    last_id = before["id"].iloc[-1]
+
+    def write():
+        store.update("coworking", last_id, {"name": "Written meanwhile"})
+        store.add("coworking", new_site(), Point(6.02, 47.24))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join()
+    read = pd.concat([first, *chunks], ignore_index=True)
+    assert list(read["id"]) == list(before["id"])
+    assert list(read["name"]) == list(before["name"])
+    assert list(read["version"]) == list(before["version"])
+    assert store.get("coworking", last_id)["properties"]["name"] == "Written meanwhile"
+    assert len(store.read("coworking")) == len(before) + 1
