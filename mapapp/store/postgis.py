@@ -124,19 +124,6 @@ class PostGISStore(SqlStore):
             return f"(lower({column}) LIKE lower(%s) ESCAPE '\\')", [pattern]
         return f"({column} LIKE %s ESCAPE '\\')", [pattern]
 
-    def _intersects_sql(self, spec: LayerSpec, geom: BaseGeometry) -> tuple[str, list]:
-        return (
-            "(geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND "
-            "ST_Intersects(geom, ST_GeomFromWKB(%s, 4326)))",
-            [*geom.bounds, shapely.to_wkb(geom)],
-        )
-
-    def _decode(self, blobs: list) -> np.ndarray:
-        return shapely.from_wkb([None if b is None else bytes(b) for b in blobs])
-
-    def _encode(self, geom: BaseGeometry, spec: LayerSpec) -> bytes:
-        return _stored(geom, spec)
-
     def _point_chunks(self, cols: list[str], layer: str, chunk: int):
         # A server-side cursor: the client holds one chunk of rows, not the whole
         # layer (a plain cursor receives every row at once); binary doubles for the
@@ -151,6 +138,19 @@ class PostGISStore(SqlStore):
             cursor.execute(f"SELECT {names} FROM {q(layer)} ORDER BY fid")
             while rows := cursor.fetchmany(chunk):
                 yield np.array([r[-2:] for r in rows], dtype=float), rows
+
+    def _intersects_sql(self, spec: LayerSpec, geom: BaseGeometry) -> tuple[str, list]:
+        return (
+            "(geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND "
+            "ST_Intersects(geom, ST_GeomFromWKB(%s, 4326)))",
+            [*geom.bounds, shapely.to_wkb(geom)],
+        )
+
+    def _decode(self, blobs: list) -> np.ndarray:
+        return shapely.from_wkb([None if b is None else bytes(b) for b in blobs])
+
+    def _encode(self, geom: BaseGeometry, spec: LayerSpec) -> bytes:
+        return _stored(geom, spec)
 
     @staticmethod
     def _executemany(conn, sql: str, rows: list) -> None:

@@ -419,13 +419,6 @@ class SqlStore(AddressTable, Store):
         xy = np.concatenate(xys) if xys else np.zeros((0, 2))
         return xy, fields
 
-    def _point_chunks(self, cols: list[str], layer: str, chunk: int):
-        """(coordinates, rows starting with ``cols``) of a point layer in the order
-        of its rows, ``chunk`` rows at a time."""
-        cursor = self.conn.execute(f"{self._select(cols, layer)} ORDER BY fid")
-        while rows := cursor.fetchmany(chunk):
-            yield self._points_xy([r[-1] for r in rows]), rows
-
     def _points_xy(self, blobs: list) -> np.ndarray:
         """(n, 2) coordinates of stored points (NaN for a missing geometry)."""
         geoms = self._decode(blobs)
@@ -441,6 +434,13 @@ class SqlStore(AddressTable, Store):
             version = self.layer_version(layer)
             frame = self.read(layer, published_only=published_only, columns=columns)
         return version, frame
+
+    def _point_chunks(self, cols: list[str], layer: str, chunk: int):
+        """(coordinates, rows starting with ``cols``) of a point layer in the order
+        of its rows, ``chunk`` rows at a time."""
+        cursor = self.conn.execute(f"{self._select(cols, layer)} ORDER BY fid")
+        while rows := cursor.fetchmany(chunk):
+            yield self._points_xy([r[-1] for r in rows]), rows
 
     def layer_versions(self) -> dict[str, int]:
         """Each layer's version (the data version of its last change), and the data
