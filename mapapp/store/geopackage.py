@@ -169,9 +169,10 @@ _FID_BYTES = 16 * 1024 * 1024
 # with the layer's version: spatial filters on a million points test arrays of
 # 24 MB in numpy, rather than read the rows an index proposes for every filter (16
 # polygons over Besançon proposed 800,000 rows: 1.7 s each time). Read once per
-# version of the layer, by one thread at a time.
+# version of the layer, by one thread at a time; bounded in bytes (the oldest go).
 _POINTS: dict[tuple[str, str], tuple[int, np.ndarray, np.ndarray]] = {}
 _POINTS_LOCK = threading.Lock()
+_POINTS_BYTES = 128 * 1024 * 1024
 
 
 def _spatial_terms(expr) -> list[BaseGeometry]:
@@ -316,6 +317,10 @@ class GeoPackageStore(SqlStore):
             fid = np.concatenate(fids) if fids else np.zeros(0, np.int64)
             xy = np.concatenate(xys) if xys else np.zeros((0, 2))
             _POINTS[key] = (version, fid, xy)
+            kept_bytes = sum(f.nbytes + c.nbytes for _v, f, c in _POINTS.values())
+            while kept_bytes > _POINTS_BYTES and len(_POINTS) > 1:
+                _v, f, c = _POINTS.pop(next(iter(_POINTS)))
+                kept_bytes -= f.nbytes + c.nbytes
             return fid, xy
 
     def _meeting(self, spec: LayerSpec, geom: BaseGeometry) -> tuple:
