@@ -33,7 +33,7 @@ import struct
 import tempfile
 import threading
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -298,30 +298,33 @@ class GeoPackageStore(SqlStore):
     def _layer_points(self, spec: LayerSpec) -> tuple[np.ndarray, np.ndarray]:
         """The numbers and (n, 2) coordinates of every feature of a point layer (NaN
         without a point), read once per version of the layer (:data:`_POINTS`)."""
+        if self.conn.in_transaction:  # inside a write, rows not yet committed
+            return self._read_points(spec)
         key = (str(self.path), spec.name)
-        with _POINTS_LOCK:
-            with nullcontext() if self.conn.in_transaction else self._snapshot():
-                version = self.layer_version(spec.name)
-                kept = _POINTS.get(key)
-                if kept is not None and kept[0] == version:
-                    return kept[1], kept[2]
-                _POINTS.pop(key, None)
-                cursor = self.conn.execute(
-                    f"SELECT fid, geom FROM {q(spec.name)} ORDER BY fid"
-                )
-                fids, xys = [], []
-                while rows := cursor.fetchmany(50_000):
-                    fids.append(np.array([r[0] for r in rows], dtype=np.int64))
-                    xys.append(self._points_xy([r[1] for r in rows]))
-                    self._check_time()
-            fid = np.concatenate(fids) if fids else np.zeros(0, np.int64)
-            xy = np.concatenate(xys) if xys else np.zeros((0, 2))
-            _POINTS[key] = (version, fid, xy)
+        with _POINTS_LOCK, self._snapshot():
+            version = self.layer_version(spec.name)
+            kept = _POINTS.pop(key, None)
+            fid, xy = (
+                kept[1:] if kept and kept[0] == version else self._read_points(spec)
+            )
+            _POINTS[key] = (version, fid, xy)  # the newest last
             kept_bytes = sum(f.nbytes + c.nbytes for _v, f, c in _POINTS.values())
             while kept_bytes > _POINTS_BYTES and len(_POINTS) > 1:
                 _v, f, c = _POINTS.pop(next(iter(_POINTS)))
                 kept_bytes -= f.nbytes + c.nbytes
-            return fid, xy
+        return fid, xy
+
+    def _read_points(self, spec: LayerSpec) -> tuple[np.ndarray, np.ndarray]:
+        """Numbers and coordinates of a point layer's features, in their order."""
+        cursor = self.conn.execute(f"SELECT fid, geom FROM {q(spec.name)} ORDER BY fid")
+        fids, xys = [], []
+        while rows := cursor.fetchmany(50_000):
+            fids.append(np.array([r[0] for r in rows], dtype=np.int64))
+            xys.append(self._points_xy([r[1] for r in rows]))
+            self._check_time()
+        if not fids:
+            return np.zeros(0, np.int64), np.zeros((0, 2))
+        return np.concatenate(fids), np.concatenate(xys)
 
     def _meeting(self, spec: LayerSpec, geom: BaseGeometry) -> tuple:
         """Numbers of features, and which of them meet ``geom`` (exactly): every
