@@ -1,11 +1,14 @@
 """Server time and memory of the planner's analyses, up to 1,000,000 companies.
 
     .venv/bin/python benchmarks/bench_analysis.py [--sizes shipped,100000,1000000]
-        [--stores /tmp/mapapp-bench]
+        [--stores /tmp/mapapp-bench] [--pg [postgresql://postgres@127.0.0.1:5432]]
+        [--keep]
 
 Each size's store is kept in ``--stores`` (generated once with generate.py, then
-reused: writing 1,000,000 companies takes minutes). Measured in-process with
-Flask's test client:
+reused: writing 1,000,000 companies takes minutes). With ``--pg`` the store is
+PostGIS instead: one schema per size in the database ``mapapp_bench_pga`` of that
+server (made the first time), dropped at the end unless ``--keep``. Measured
+in-process with Flask's test client:
 
 - catchment: ``GET /api/analysis/catchment`` (800 m, a point in TEMIS), median of 50
   once the layers are prepared (the first request, which reads the companies and
@@ -61,19 +64,48 @@ def memory_mb() -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
-def open_app(size: str, stores: Path):
-    """The app on the kept store of ``size`` companies (made the first time)."""
-    app = create_app(
-        {"INSTANCE_PATH": str(stores / size), "TILES": "none", "SECRET_KEY": "bench"}
-    )
+PG_DATABASE = "mapapp_bench_pga"
+
+
+def pg_url(server: str, size: str) -> str:
+    """The URL of the PostGIS store of ``size`` companies: its own schema of
+    :data:`PG_DATABASE` (made, with the database, the first time)."""
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        if not admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (PG_DATABASE,)
+        ).fetchone():
+            admin.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+    with psycopg.connect(f"{server}/{PG_DATABASE}", autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "s_{size}"')
+    return f"{server}/{PG_DATABASE}?options=-csearch_path%3Ds_{size}%2Cpublic"
+
+
+def drop_pg(server: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+
+
+def open_app(size: str, stores: Path, pg: str | None = None):
+    """The app on the kept store of ``size`` companies (made the first time): a
+    GeoPackage in ``stores``, or PostGIS on the server ``pg``."""
+    config = {"INSTANCE_PATH": str(stores / size), "TILES": "none"}
+    if pg:
+        config["INSTANCE_PATH"] = str(stores / f"pg-{size}")
+        config["DATABASE_URL"] = pg_url(pg, size)
+    app = create_app(config | {"SECRET_KEY": "bench"})
     store = app.extensions["mapapp.site"].store
     if size != "shipped" and store.count("companies") != int(size):
         store.replace_layers({"companies": companies(int(size))})
     return app, store
 
 
-def measure(size: str, stores: Path) -> dict:
-    app, store = open_app(size, stores)
+def measure(size: str, stores: Path, pg: str | None = None) -> dict:
+    app, store = open_app(size, stores, pg)
     site = app.extensions["mapapp.site"]
     if store.private.get_user("bench") is None:
         accounts.create_user(store, "bench", "planner", "long-enough-password")
@@ -170,6 +202,15 @@ def main() -> None:
     parser.add_argument(
         "--jagged", action="store_true", help="only the jagged perimeter"
     )
+    parser.add_argument(
+        "--pg",
+        nargs="?",
+        const="postgresql://postgres@127.0.0.1:5432",
+        help="measure on PostGIS (this server, trust auth) instead of GeoPackage",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the PostGIS stores for a next run"
+    )
     args = parser.parse_args()
     if args.jagged:
         r = measure_jagged(Path(args.stores))
@@ -179,23 +220,30 @@ def main() -> None:
             f"RSS {r['rss_mb']:.0f} MB (peak {r['peak_mb']:.0f})"
         )
         return
-    for size in args.sizes.split(","):
-        r = measure(size, Path(args.stores))
-        print(
-            f"{r['size']:>8}: catchment {r['catchment_ms']:.1f} ms "
-            f"({r['companies_in_catchment']} companies; first request, reading and "
-            f"indexing the companies, {r['catchment_first_s']:.2f} s) | grid 250 m "
-            f"{r['cells']} cells {r['grid_s'] * 1000:.0f} ms | grid 100 m "
-            f"{r['cells100']} cells {r['grid100_s'] * 1000:.0f} ms | suitability API "
-            f"cold {r['suitability_api_cold_s']:.2f} s | timeline "
-            f"{r['timeline_ms']:.1f} ms | dossier (whole area) first "
-            f"{r['dossier_first_s']:.2f} s, then {r['dossier_s']:.2f} s "
-            f"({r['dossier_kb']:.0f} kB); after a perimeter edit "
-            f"{r['dossier_after_edit_s']:.2f} s; every cache cleared "
-            f"{r['dossier_cold_s']:.2f} s | RSS {r['rss_mb']:.0f} MB (started at "
-            f"{r['rss_start_mb']:.0f}, peak {r['peak_mb']:.0f})",
-            flush=True,
-        )
+    try:
+        for size in args.sizes.split(","):
+            report(measure(size, Path(args.stores), args.pg), args.pg)
+    finally:
+        if args.pg and not args.keep:
+            drop_pg(args.pg)
+
+
+def report(r: dict, pg: str | None) -> None:
+    print(
+        f"{'PostGIS' if pg else 'GeoPackage'} {r['size']:>8}: catchment {r['catchment_ms']:.1f} ms "
+        f"({r['companies_in_catchment']} companies; first request, reading and "
+        f"indexing the companies, {r['catchment_first_s']:.2f} s) | grid 250 m "
+        f"{r['cells']} cells {r['grid_s'] * 1000:.0f} ms | grid 100 m "
+        f"{r['cells100']} cells {r['grid100_s'] * 1000:.0f} ms | suitability API "
+        f"cold {r['suitability_api_cold_s']:.2f} s | timeline "
+        f"{r['timeline_ms']:.1f} ms | dossier (whole area) first "
+        f"{r['dossier_first_s']:.2f} s, then {r['dossier_s']:.2f} s "
+        f"({r['dossier_kb']:.0f} kB); after a perimeter edit "
+        f"{r['dossier_after_edit_s']:.2f} s; every cache cleared "
+        f"{r['dossier_cold_s']:.2f} s | RSS {r['rss_mb']:.0f} MB (started at "
+        f"{r['rss_start_mb']:.0f}, peak {r['peak_mb']:.0f})",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

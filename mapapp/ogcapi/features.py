@@ -421,13 +421,22 @@ def located_only(expr: Filter | None, spec: LayerSpec) -> Filter | None:
     if expr is None or spec.geometry != "Point" or "precision" not in spec.field_names:
         return expr
     located = Compare("precision", "<>", COMMUNE_LEVEL)
-    if isinstance(expr, Intersects):
+    if _spatial_only(expr):
+        # once around a whole AND/OR of spatial terms rather than in each term
+        # (the same in SQL's logic): the store tests them as one set of features
         return And((expr, located))
     if isinstance(expr, And | Or):
         return type(expr)(tuple(located_only(p, spec) for p in expr.parts))
     if isinstance(expr, Not) and _spatial(expr.part):
         return And((Not(located_only(expr.part, spec)), located))
     return expr
+
+
+def _spatial_only(expr: Filter) -> bool:
+    """True for a spatial predicate, or an AND or OR of them and nothing else."""
+    if isinstance(expr, And | Or):
+        return bool(expr.parts) and all(_spatial_only(p) for p in expr.parts)
+    return isinstance(expr, Intersects)
 
 
 def _spatial(expr: Filter) -> bool:

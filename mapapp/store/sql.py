@@ -433,9 +433,8 @@ class SqlStore(AddressTable, Store):
         known = {c: {} for c in cols}
         parts: dict[str, list[np.ndarray]] = {c: [] for c in cols}
         xys = []
-        cursor = self.conn.execute(f"{self._select(cols, layer)} ORDER BY fid")
-        while rows := cursor.fetchmany(chunk):
-            xys.append(self._points_xy([r[-1] for r in rows]))
+        for xy, rows in self._point_chunks(cols, layer, chunk):
+            xys.append(xy)
             for i, c in enumerate(cols):
                 codes, _ = encode_values([r[i] for r in rows], known[c])
                 parts[c].append(codes)
@@ -478,6 +477,13 @@ class SqlStore(AddressTable, Store):
             version = self.layer_version(layer)
             frame = self.read(layer, published_only=published_only, columns=columns)
         return version, frame
+
+    def _point_chunks(self, cols: list[str], layer: str, chunk: int):
+        """(coordinates, rows starting with ``cols``) of a point layer in the order
+        of its rows, ``chunk`` rows at a time."""
+        cursor = self.conn.execute(f"{self._select(cols, layer)} ORDER BY fid")
+        while rows := cursor.fetchmany(chunk):
+            yield self._points_xy([r[-1] for r in rows]), rows
 
     def layer_versions(self) -> dict[str, int]:
         """Each layer's version (the data version of its last change), and the data

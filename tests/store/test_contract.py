@@ -790,6 +790,98 @@ def test_store_spatial_terms_combine_exactly(store):
         assert store.count("companies", where=where) == len(expected)
 
 
+def _quadrilaterals(rng, n: int = 16) -> list:
+    """``n`` four-sided polygons around Besançon's centre, as stress.py draws them
+    for the OGC API (a corner on each axis), the first with a flat top edge."""
+    from shapely.geometry import Polygon
+
+    shapes = []
+    for i in range(n):
+        x, y = 6.024 + rng.normal(0, 0.02), 47.238 + rng.normal(0, 0.015)
+        reach = 0.01 * rng.uniform(0.5, 1, 4)
+        ring = [(x + reach[0], y), (x, y + reach[1]), (x - reach[2], y)]
+        ring.append((x, y - reach[3]))
+        if i == 0:
+            ring[1:2] = [
+                (x + reach[0] / 2, y + reach[1]),
+                (x - reach[2] / 2, y + reach[1]),
+            ]
+        shapes.append(Polygon(ring))
+    return shapes
+
+
+def _companies_at(store, points: list):
+    """The companies layer with a copy of a seed company at each point (their
+    precisions those of the copied companies, ``commune`` some of them)."""
+    import geopandas as gpd
+
+    seed = store.read("companies").drop(columns=["version", "geometry"])
+    rows = seed.iloc[[i % len(seed) for i in range(len(points))]].copy()
+    rows["id"] = rows["siret"] = [f"{90000000000000 + i}" for i in range(len(points))]
+    return gpd.GeoDataFrame(rows, geometry=points, crs=4326)
+
+
+def test_store_or_of_many_polygons_is_exact(store):
+    """An OR of 16 polygons (issue 21, item 7) with points on their corners and
+    on an edge, and a hair's breadth (1e-9 degree) either side of their edges:
+    the features GEOS finds, on every backend, alone and with a comparison."""
+    import numpy as np
+
+    rng = np.random.default_rng(21)
+    polygons = _quadrilaterals(rng)
+    points = [
+        Point(x, y) for x, y in rng.normal((6.024, 47.238), (0.03, 0.02), (300, 2))
+    ]
+    for polygon in polygons:
+        ring = np.array(polygon.exterior.coords)
+        points += [Point(c) for c in ring[:-1]]
+        for a, b in zip(ring[:-1], ring[1:], strict=True):
+            middle, normal = (a + b) / 2, np.array([b[1] - a[1], a[0] - b[0]])
+            normal /= np.hypot(*normal)
+            points += [Point(middle + d * 1e-9 * normal) for d in (-1, 1)]
+    top = np.array(polygons[0].exterior.coords)[1:3]  # the flat edge
+    points += [Point(top.mean(axis=0)), Point(top[0] * 0.25 + top[1] * 0.75)]
+    store.replace_layers({"companies": _companies_at(store, points)})
+    frame = store.read("companies")
+    meets = np.zeros(len(frame), dtype=bool)
+    for polygon in polygons:
+        meets |= frame.intersects(polygon).to_numpy()
+    located = (frame["precision"] != "commune").to_numpy()
+    anywhere = Or(tuple(Intersects(p) for p in polygons))
+    cases = {
+        anywhere: set(frame["id"][meets]),
+        And((anywhere, Compare("precision", "<>", "commune"))): set(
+            frame["id"][meets & located]
+        ),
+        Or(
+            tuple(
+                And((Intersects(p), Compare("precision", "<>", "commune")))
+                for p in polygons
+            )
+        ): set(frame["id"][meets & located]),
+    }
+    assert 0 < meets.sum() < len(frame) and 0 < (meets & ~located).sum()
+    for where, expected in cases.items():
+        assert set(store.read("companies", where=where)["id"]) == expected
+        assert store.count("companies", where=where) == len(expected)
+
+
+def test_store_spatial_filter_follows_a_moved_point(store):
+    """Spatial filters on a point layer answer from the features of the layer's
+    current version: a company moved in or out is found or left out at once."""
+    from shapely.geometry import Polygon
+
+    triangle = Polygon([(6.0, 47.2), (6.1, 47.2), (6.05, 47.3)])
+    where = Or((Intersects(triangle), Intersects(triangle.buffer(-0.01))))
+    before = set(store.read("companies", where=where)["id"])
+    fid = store.read("companies")["id"].iloc[0]
+    store.update("companies", fid, geometry=Point(6.05, 47.25))
+    assert set(store.read("companies", where=where)["id"]) == before | {fid}
+    store.update("companies", fid, geometry=Point(5.9, 47.25))
+    assert set(store.read("companies", where=where)["id"]) == before - {fid}
+    assert store.count("companies", where=where) == len(before - {fid})
+
+
 def test_store_time_budget_stops_a_runaway_query(store):
     endless = (
         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "

@@ -7,6 +7,7 @@ import csv
 import io
 
 import pytest
+from shapely.geometry import Polygon
 
 from mapapp import accounts, create_app
 from tests.conftest import SEED
@@ -153,3 +154,36 @@ def test_both_backends_give_the_world_without_features(client_on, no_full_snapsh
     r = client.get("/ogc/collections/coworking")
     assert r.json["extent"]["spatial"]["bbox"] == [[-180.0, -90.0, 180.0, 90.0]]
     assert client.get("/data").status_code == 200
+
+
+def test_both_backends_answer_an_or_of_polygons_alike(client_on):
+    """A filter of 16 polygons joined by OR (issue 21, item 7: the GeoPackage
+    answers it from the layer's points, PostGIS with its index): the placed
+    companies GEOS finds in any of them, never those located at commune level
+    only, though their commune's anchor lies inside."""
+    client, _headers, store = client_on
+    companies = store.read("companies")
+    spots = companies.geometry.iloc[:16]
+    assert (companies["precision"].iloc[:16] == "commune").any()
+    polygons = [
+        Polygon([(x + 0.004, y), (x, y + 0.003), (x - 0.002, y), (x, y - 0.005)])
+        for x, y in zip(spots.x.round(4) + 0.001, spots.y.round(4), strict=True)
+    ]
+    text = " OR ".join(
+        "S_INTERSECTS(geometry,POLYGON(("
+        + ",".join(f"{x:.4f} {y:.4f}" for x, y in p.exterior.coords)
+        + ")))"
+        for p in polygons
+    )
+    r = client.get(
+        "/ogc/collections/companies/items", query_string={"filter": text, "limit": 100}
+    )
+    placed = companies[companies["precision"] != "commune"]
+    expected = {
+        fid
+        for fid, point in zip(placed["id"], placed.geometry, strict=True)
+        if any(p.intersects(point) for p in polygons)
+    }
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    assert {f["id"] for f in r.json["features"]} == expected
+    assert r.json["numberMatched"] == len(expected) < len(companies)
