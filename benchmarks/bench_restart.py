@@ -1,8 +1,10 @@
-"""The first map after a restart: time from `mapapp serve` starting to the first
-200 of `/embed`, of a large layer's overview and of its points (`.bin`), on the
-first start over a store (the packed snapshot built) and on each restart over the
-same store and instance folder (kept in a file since: loaded, not built). Then the
-size of the snapshot file and the time to load it in this process.
+"""The first map, list and analysis after a restart: time from `mapapp serve`
+starting to the first 200 of `/embed`, of a large layer's overview and of its
+points (`.bin`), then of the first page of its list (`/list`) and of a first
+catchment (a planner's token), on the first start over a store (all built) and on
+each restart over the same store and instance folder (kept in files since:
+loaded, not built). Then the size of each kept file of the companies and the time
+to load it in this process.
 
     .venv/bin/python benchmarks/bench_restart.py --store /path/to/mapapp.gpkg
 
@@ -26,6 +28,9 @@ import urllib.request
 from pathlib import Path
 
 URLS = ("/embed", "/api/layers/companies.overview", "/api/layers/companies.bin")
+# asked after the map, in this order (each figure counts from the start)
+LIST = "/list?layer=companies"
+CATCHMENT = "/api/analysis/catchment?lat=47.2378&lon=6.0241&radius=800"
 
 
 def copy_store(store: Path, folder: Path) -> None:
@@ -38,11 +43,29 @@ def copy_store(store: Path, folder: Path) -> None:
                 shutil.copyfile(source, folder / source.name)
 
 
-def first_200(base: str, path: str, started: float, deadline: float) -> float:
+def planner_token(instance: Path) -> str:
+    """An API token of a planner added to the instance's (copied) store."""
+    from mapapp import accounts
+    from mapapp.config import load_settings
+    from mapapp.site import Site
+
+    site = Site(load_settings({}, overrides={"INSTANCE_PATH": str(instance)}))
+    try:
+        password = os.urandom(12).hex()
+        accounts.create_user(site.store, "benchplanner", "planner", password)
+        return accounts.new_token(site.store, "benchplanner")
+    finally:
+        site.close()
+
+
+def first_200(
+    base: str, path: str, started: float, deadline: float, headers=None
+) -> float:
     """Seconds from ``started`` until ``path`` answers 200 (503s asked again)."""
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(f"{base}{path}", timeout=120) as r:
+            request = urllib.request.Request(f"{base}{path}", headers=headers or {})
+            with urllib.request.urlopen(request, timeout=120) as r:
                 r.read()
                 if r.status == 200:
                     return time.time() - started
@@ -51,7 +74,9 @@ def first_200(base: str, path: str, started: float, deadline: float) -> float:
     raise RuntimeError(f"{path} not served within the deadline")
 
 
-def serve_once(instance: Path, port: int, app: Path | None) -> dict[str, float]:
+def serve_once(
+    instance: Path, port: int, app: Path | None, token: str
+) -> dict[str, float]:
     """Start `mapapp serve`, time each URL's first 200, stop it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAPAPP_")}
     env |= {"MAPAPP_INSTANCE_PATH": str(instance), "MAPAPP_TILES": "none"}
@@ -65,29 +90,45 @@ def serve_once(instance: Path, port: int, app: Path | None) -> dict[str, float]:
         times = {"healthz": first_200(base, "/healthz", started, started + 120)}
         for path in URLS:
             times[path] = first_200(base, path, started, started + 300)
+        times["/list"] = first_200(base, LIST, started, started + 300)
+        auth = {"Authorization": f"Bearer {token}"}
+        times["catchment"] = first_200(base, CATCHMENT, started, started + 300, auth)
         return times
     finally:
         proc.terminate()
         proc.wait(30)
 
 
-def load_time(instance: Path, runs: int = 5) -> tuple[float, int]:
-    """(best time to load the kept snapshot file of the companies, its size)."""
+def load_times(instance: Path, runs: int = 5) -> dict[str, tuple[float, int]]:
+    """(best time to load it, its size) of each kept file of the companies: the
+    map's snapshot, the list index in French, the analysis columns."""
+    from mapapp.analysis import COMPANY_FIELDS
     from mapapp.config import load_settings
-    from mapapp.site import Site
+    from mapapp.layers import get_spec
+    from mapapp.site import COMPANY_FILES, Site, list_files
+    from mapapp.snapshots import PACKED
 
     site = Site(load_settings({}, overrides={"INSTANCE_PATH": str(instance)}))
+    names = [f for f in COMPANY_FIELDS if f in get_spec("companies").field_names]
+    overview_min = int(site.settings.values.get("OVERVIEW_MIN_FEATURES", 200_000))
+    kinds = {
+        "snapshot": (PACKED, {"overview_min": overview_min}),
+        "list": (list_files("fr"), {"list": "fr"}),
+        "columns": (COMPANY_FILES, {"columns": names}),
+    }
+    found = {}
     try:
-        overview_min = int(site.settings.values.get("OVERVIEW_MIN_FEATURES", 200_000))
-        label = site._file_label("companies", overview_min=overview_min)
-        path = site.snapshot_files._path(label)
-        best = float("inf")
-        for _ in range(runs):
-            t = time.perf_counter()
-            snap = site.snapshot_files.find(label)
-            best = min(best, time.perf_counter() - t)
-        assert snap is not None and len(snap) > 0
-        return best, path.stat().st_size
+        for what, (kind, labelled) in kinds.items():
+            label = site._file_label("companies", **labelled)
+            best = float("inf")
+            for _ in range(runs):
+                t = time.perf_counter()
+                value = site.snapshot_files.find(label, kind)
+                best = min(best, time.perf_counter() - t)
+            assert value is not None, f"no {what} file"
+            path = site.snapshot_files._path(label, kind.family)
+            found[what] = best, path.stat().st_size
+        return found
     finally:
         site.close()
 
@@ -101,16 +142,17 @@ def main() -> None:
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="mapapp-restart-")) / "instance"
     copy_store(args.store, instance)
+    token = planner_token(instance)
     try:
         results = []
         for run in range(1 + args.restarts):
-            times = serve_once(instance, args.port, args.app)
+            times = serve_once(instance, args.port, args.app, token)
             results.append(times)
             what = "first start" if run == 0 else f"restart {run}"
             print(what, json.dumps({k: round(v, 2) for k, v in times.items()}))
         if args.app is None:
-            seconds, size = load_time(instance)
-            print(f"snapshot file: {size:,} bytes, loaded in {seconds:.3f} s")
+            for what, (seconds, size) in load_times(instance).items():
+                print(f"{what} file: {size:,} bytes, loaded in {seconds:.3f} s")
     finally:
         shutil.rmtree(instance.parent, ignore_errors=True)
 

@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 
 from .layers import LayerSpec, tr
+from .packing import bytes_array, json_array, json_of
 from .text import affirmed, fold, fold_all
 from .values import plain_column, plain_value
 
@@ -104,6 +105,23 @@ class Texts:
         texts.text, texts.starts = text, starts
         return texts
 
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        """The texts as two arrays ``name`` and ``name_starts`` (members of a kept
+        file: mapapp.snapshots.SnapshotFiles)."""
+        return {name: bytes_array(self.text.encode()), f"{name}_starts": self.starts}
+
+    @classmethod
+    def of_arrays(cls, arrays: dict[str, np.ndarray], name: str) -> Texts:
+        """The texts :meth:`arrays` gave ``arrays`` for: ValueError when they do
+        not hold together (a damaged file)."""
+        texts = cls.joined(arrays[name].tobytes().decode(), arrays[f"{name}_starts"])
+        starts = texts.starts
+        if not len(starts) or starts[0] != 0 or starts[-1] != len(texts.text):
+            raise ValueError(f"the texts {name} do not match their offsets")
+        if (np.diff(starts) < 1).any():
+            raise ValueError(f"the offsets of {name} are out of order")
+        return texts
+
     def __len__(self) -> int:
         return len(self.starts) - 1
 
@@ -146,6 +164,22 @@ class Codes:
             (index.setdefault(v, len(index)) for v in values), np.int32, len(values)
         )
         self.values = list(index)
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        """The codes and their values (as JSON) as two arrays (members of a kept
+        file); ValueError when JSON does not hold the values as they are."""
+        return {name: self.codes, f"{name}_values": json_array(self.values)}
+
+    @classmethod
+    def of_arrays(cls, arrays: dict[str, np.ndarray], name: str) -> Codes:
+        """The codes :meth:`arrays` gave ``arrays`` for, checked."""
+        codes = cls.__new__(cls)
+        codes.codes, codes.values = arrays[name], json_of(arrays[f"{name}_values"])
+        if len(codes.codes) and not 0 <= codes.codes.min() <= codes.codes.max() < len(
+            codes.values
+        ):
+            raise ValueError(f"the codes {name} name no value")
+        return codes
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -242,6 +276,39 @@ class ListIndex:
         texts = (self.haystacks, self.ids, self.names, self.places)
         n = len(self.ids)
         return sum(len(t.text) + 8 * n for t in texts) + 32 * n + 4096
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The index as plain arrays (the members of its kept file,
+        mapapp.snapshots.SnapshotFiles); the sorted orders are left out (made
+        again on demand). ValueError when JSON does not hold its values."""
+        arrays = {
+            "version": np.array([self.version], dtype=np.int64),
+            "labels": json_array([[c, label] for c, label in self.labels.items()]),
+        }
+        for name in ("haystacks", "ids", "names", "places"):
+            arrays |= getattr(self, name).arrays(name)
+        arrays |= self.categories.arrays("categories") | self.dates.arrays("dates")
+        return arrays | {f"rank_{k}": rank for k, rank in self._ranks.items()}
+
+    @classmethod
+    def of_arrays(cls, arrays: dict[str, np.ndarray], spec: LayerSpec) -> ListIndex:
+        """The index of ``spec``'s layer :meth:`to_arrays` gave ``arrays`` for:
+        ValueError when they do not hold together (a damaged file)."""
+        index = cls.__new__(cls)
+        index.spec, index.version = spec, int(arrays["version"][0])
+        index.labels = {c: label for c, label in json_of(arrays["labels"])}
+        for name in ("haystacks", "ids", "names", "places"):
+            setattr(index, name, Texts.of_arrays(arrays, name))
+        index.categories = Codes.of_arrays(arrays, "categories")
+        index.dates = Codes.of_arrays(arrays, "dates")
+        index._ranks = {k: arrays[f"rank_{k}"] for k in SORT_KEYS}
+        index._orders = {}
+        n = len(index.ids)
+        columns = (index.haystacks, index.names, index.places, index.categories)
+        columns += (index.dates, *index._ranks.values())
+        if any(len(column) != n for column in columns):
+            raise ValueError("the index's columns do not have as many rows")
+        return index
 
     def _order(self, sort: str, descending: bool) -> np.ndarray:
         """Every position sorted by ``sort`` (stable: equal keys keep the layer's

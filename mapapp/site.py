@@ -43,6 +43,7 @@ from .layers import REGISTRY, LayerSpec, get_spec, tr
 from .listing import ListIndex, index_columns
 from .maps.compact import spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
+from .packing import frame_arrays, frame_of, json_array, json_of
 from .places import (
     ANSWER_LISTS,
     Zone,
@@ -53,6 +54,8 @@ from .places import (
     zone_of,
 )
 from .snapshots import (
+    PACKED,
+    FileKind,
     PackedSnapshot,
     Snapshot,
     SnapshotFiles,
@@ -200,19 +203,26 @@ class Site:
         layer's current version (a restarted server loads a million companies'
         in a fraction of a second instead of building them for seconds), else
         built in a worker process and kept in one."""
-        label = self._file_label(name, overview_min=overview_min)
-        found = self.snapshot_files.find(label) if label else None
+        what = {"overview_min": overview_min}
+        return self.kept(name, PACKED, what, build_packed, name, overview_min)
+
+    def kept(self, name: str, kind: FileKind, what: dict, job, *args):
+        """``job(site, *args)`` run in a worker process, what a large layer
+        ``name`` takes seconds to build: instead, read from the file of ``kind``
+        kept for the layer's current version and ``what`` else decides it
+        (snapshots.SnapshotFiles), and kept in one once built (unless the layer
+        changed meanwhile: it may then hold either version)."""
+        label = self._file_label(name, **what)
+        found = self.snapshot_files.find(label, kind) if label else None
         if found is not None:
             return found
-        snap = self.workers.run(build_packed, name, overview_min)
-        # labelled by the version it was built at; a write since: not kept
-        label = self._file_label(name, overview_min=overview_min)
-        if label and label["version"] == snap.version:
+        made = self.workers.run(job, *args)
+        if label and self._file_label(name, **what) == label:
             try:
-                self.snapshot_files.keep(label, snap)
+                self.snapshot_files.keep(label, made, kind)
             except OSError:  # a full disk: served all the same, built at restart
-                log.exception("keeping the snapshot of %s failed", name)
-        return snap
+                log.exception("keeping the %s of %s failed", job.__name__, name)
+        return made
 
     def _file_label(self, name: str, **what) -> dict | None:
         """The label of a file kept of layer ``name`` at its current version
@@ -266,7 +276,12 @@ class Site:
         version = self.layer_version(name)
 
         def make() -> ListIndex:
-            return self.built(self.published_count(name), build_list_index, name, lang)
+            count = self.published_count(name)
+            if self.workers is None or not self.workers.wanted(count):
+                return build_list_index(self, name, lang)
+            # a large layer's: kept in a file, a restart builds none (seconds)
+            what = {"list": lang}
+            return self.kept(name, list_files(lang), what, build_list_index, name, lang)
 
         return self._snapshots.get_or_make(
             ("list", name, version, lang),
@@ -458,7 +473,12 @@ class Site:
         names = [f for f in COMPANY_FIELDS if f in get_spec("companies").field_names]
 
         def make() -> tuple[Points, gpd.GeoDataFrame]:
-            return self.built(self.store.count("companies"), company_points, names)
+            count = self.store.count("companies")
+            if self.workers is None or not self.workers.wanted(count):
+                return company_points(self, names)
+            # kept in a file: a restart reads no million companies again
+            what = {"columns": names}
+            return self.kept("companies", COMPANY_FILES, what, company_points, names)
 
         key = ("companies", self.store.layer_version("companies"))
         return self._columns.get_or_make(
@@ -678,18 +698,8 @@ class Site:
         provenance = hashlib.sha256(
             json.dumps(said, sort_keys=True, default=str).encode()
         ).hexdigest()[:20]
-        label = self._file_label(name, facts=lang, provenance=provenance)
-        found = self.snapshot_files.find_facts(label) if label else None
-        if found is not None:
-            return found
-        facts = self.workers.run(read_facts, name, lang)
-        label = self._file_label(name, facts=lang, provenance=provenance)
-        if label and label["version"] == facts["layer_version"]:
-            try:
-                self.snapshot_files.keep_facts(label, facts)
-            except OSError:
-                log.exception("keeping the facts of %s failed", name)
-        return facts
+        what = {"facts": lang, "provenance": provenance}
+        return self.kept(name, facts_files(lang), what, read_facts, name, lang)
 
     def clear_caches(self) -> None:
         """Forget every cached page, snapshot, analysis input and fact (the
@@ -747,6 +757,25 @@ def build_list_index(site: Site, name: str, lang: str) -> ListIndex:
     return ListIndex(spatial_order(frame), get_spec(name), lang, read_at)
 
 
+def list_files(lang: str) -> FileKind:
+    """How a large layer's list index in ``lang`` is kept (Site.kept)."""
+
+    def of_arrays(arrays: dict[str, np.ndarray], label: dict) -> ListIndex:
+        return ListIndex.of_arrays(arrays, get_spec(label["layer"]))
+
+    return FileKind(("list", lang), ListIndex.to_arrays, of_arrays)
+
+
+def facts_files(lang: str) -> FileKind:
+    """How a large layer's facts in ``lang`` are kept (Site.kept): a few kB of
+    JSON, in their own order (the pages show them in it)."""
+    return FileKind(
+        ("facts", lang),
+        lambda facts: {"facts": json_array(facts)},
+        lambda arrays, label: json_of(arrays["facts"]),
+    )
+
+
 def keep_body(site: Site, family, key, job, args) -> StoredBody:
     """``job(site, *args)`` written to the file of ``key`` (DiskBodies.keep)."""
     return site.bodies.keep(family, key, lambda: job(site, *args))
@@ -762,6 +791,19 @@ def company_points(site: Site, names: list[str]) -> tuple[Points, gpd.GeoDataFra
     points = Points.from_wgs84(xy[~commune], placed)
     at_commune = site.store.read("companies", filters={"precision": COMMUNE_LEVEL})
     return points, at_commune
+
+
+def _company_arrays(pair: tuple[Points, gpd.GeoDataFrame]) -> dict[str, np.ndarray]:
+    points, at_commune = pair
+    return points.to_arrays() | frame_arrays(at_commune)
+
+
+def _company_of_arrays(arrays: dict[str, np.ndarray], label: dict):
+    return Points.of_arrays(arrays), frame_of(arrays)
+
+
+# how the analyses' companies (company_points) are kept (Site.kept)
+COMPANY_FILES = FileKind(("columns",), _company_arrays, _company_of_arrays)
 
 
 def _choices(spec: LayerSpec, name: str) -> dict | None:

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -46,6 +46,7 @@ from .maps.compact import (
     points_of_binary,
     spatial_order,
 )
+from .packing import bytes_array, json_array, json_of
 from .text import affirmed, fold, fold_all
 
 log = logging.getLogger(__name__)
@@ -331,40 +332,29 @@ def snapshot_label(spec: LayerSpec, version: int, mark: str, **what) -> dict:
     }
 
 
-def _bytes_array(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype=np.uint8)
-
-
-def packed_arrays(snap: PackedSnapshot, label: dict) -> dict[str, np.ndarray]:
-    """A packed snapshot as plain arrays (no object, nothing pickled), with its
-    ``label`` as JSON: what :func:`write_packed` saves."""
+def packed_arrays(snap: PackedSnapshot) -> dict[str, np.ndarray]:
+    """A packed snapshot as plain arrays (no object, nothing pickled): what
+    :func:`write_packed` saves."""
     arrays = {
-        "label": _bytes_array(json.dumps(label, sort_keys=True).encode()),
-        "ids": _bytes_array(snap.ids.text.encode()),
-        "ids_starts": snap.ids.starts,
-        "keys": _bytes_array(snap.keys.text.encode()),
-        "keys_starts": snap.keys.starts,
+        **snap.ids.arrays("ids"),
+        **snap.keys.arrays("keys"),
         "edits": snap.edits,
-        "binary": _bytes_array(snap._binary.body),
-        "binary_gzip": _bytes_array(snap._binary.gzip or b""),
+        "binary": bytes_array(snap._binary.body),
+        "binary_gzip": bytes_array(snap._binary.gzip or b""),
     }
     if snap._overview is not None:
-        arrays["overview"] = _bytes_array(snap._overview.body)
-        arrays["overview_gzip"] = _bytes_array(snap._overview.gzip or b"")
+        arrays["overview"] = bytes_array(snap._overview.body)
+        arrays["overview_gzip"] = bytes_array(snap._overview.gzip or b"")
     return arrays
 
 
 def packed_of_arrays(arrays: dict[str, np.ndarray], label: dict) -> PackedSnapshot:
-    """The packed snapshot :func:`packed_arrays` gave ``arrays`` for, checked:
-    ValueError when they are not those of ``label`` or do not hold together."""
-    if json.loads(arrays["label"].tobytes()) != label:
-        raise ValueError("the file is the snapshot of other data")
-    ids = Texts.joined(arrays["ids"].tobytes().decode(), arrays["ids_starts"])
-    keys = Texts.joined(arrays["keys"].tobytes().decode(), arrays["keys_starts"])
+    """The packed snapshot of ``label`` :func:`packed_arrays` gave ``arrays``
+    for, checked: ValueError when they do not hold together."""
+    ids, keys = Texts.of_arrays(arrays, "ids"), Texts.of_arrays(arrays, "keys")
     n = len(arrays["edits"])
-    for texts in (ids, keys):
-        if len(texts) != n or texts.starts[-1] != len(texts.text):
-            raise ValueError("the file's texts do not match its features")
+    if len(ids) != n or len(keys) != n:
+        raise ValueError("the file's texts do not match its features")
 
     def payload(name: str) -> Payload:
         body = arrays[name].tobytes()
@@ -376,6 +366,23 @@ def packed_of_arrays(arrays: dict[str, np.ndarray], label: dict) -> PackedSnapsh
     return PackedSnapshot(
         spec, label["version"], ids, keys, edits, payload("binary"), overview
     )
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """A kind of value kept in files (:class:`SnapshotFiles`): ``arrays`` makes
+    plain arrays of a value (ValueError when it cannot), ``of_arrays`` gives it
+    back from them and its label (ValueError or KeyError when they do not hold
+    together); ``family`` names the folder of its files beside the layer's
+    others (each keeps its newest file only)."""
+
+    family: tuple
+    arrays: Callable[[Any], dict[str, np.ndarray]]
+    of_arrays: Callable[[dict[str, np.ndarray], dict], Any]
+
+
+# a large point layer's packed snapshot (its folder is the layer's own)
+PACKED = FileKind((), packed_arrays, packed_of_arrays)
 
 
 def write_synced(path: Path, write: Callable[[BinaryIO], object]) -> int:
@@ -399,29 +406,44 @@ def write_synced(path: Path, write: Callable[[BinaryIO], object]) -> int:
     return path.stat().st_size
 
 
+def write_arrays(path: Path, arrays: dict[str, np.ndarray], label: dict) -> int:
+    """Save ``arrays`` and their ``label`` (as JSON) to ``path``, an uncompressed
+    .npz written atomically; return its size."""
+    labelled = {**arrays, "label": json_array(label)}
+    return write_synced(path, lambda out: np.savez(out, **labelled))
+
+
+def read_arrays(path: Path, label: dict) -> dict[str, np.ndarray]:
+    """The arrays saved in ``path`` for ``label``. Arrays only, never pickles;
+    each member's CRC is checked as it is read, so a damaged or truncated file
+    raises (ValueError, OSError, zipfile.BadZipFile, KeyError), as does a file
+    of another label."""
+    with np.load(path, allow_pickle=False) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    if json_of(arrays.pop("label")) != label:
+        raise ValueError("the file holds other data")
+    return arrays
+
+
 def write_packed(path: Path, snap: PackedSnapshot, label: dict) -> int:
-    """Save a packed snapshot to ``path`` (an uncompressed .npz, written
-    atomically); return its size."""
-    return write_synced(path, lambda out: np.savez(out, **packed_arrays(snap, label)))
+    """Save a packed snapshot to ``path`` (:func:`write_arrays`)."""
+    return write_arrays(path, packed_arrays(snap), label)
 
 
 def read_packed(path: Path, label: dict) -> PackedSnapshot:
-    """The packed snapshot saved in ``path`` for ``label``. Arrays only, never
-    pickles; each member's CRC is checked as it is read, so a damaged or
-    truncated file raises (ValueError, OSError, zipfile.BadZipFile, KeyError)."""
-    with np.load(path, allow_pickle=False) as saved:
-        arrays = {name: saved[name] for name in saved.files}
-    return packed_of_arrays(arrays, label)
+    """The packed snapshot saved in ``path`` for ``label`` (:func:`read_arrays`)."""
+    return packed_of_arrays(read_arrays(path, label), label)
 
 
 class SnapshotFiles:
-    """Large layers' packed snapshots (and the facts their map pages show) kept
-    in files under ``folder`` (in the instance's cache folder), so a restarted
-    server loads in a fraction of a second the map data that took seconds to
-    build. A file is found only by its whole label (:func:`snapshot_label`); each
-    layer keeps its newest file only (and one of facts per language), a snapshot
-    of at most ``max_bytes``; a file that cannot be read is removed, never served
-    (it is built again)."""
+    """What large layers take seconds to build, kept in files under ``folder``
+    (in the instance's cache folder), so that a restarted server loads it in a
+    fraction of a second: their packed snapshots, the facts their map pages show,
+    their list indexes, the companies' analysis columns (each a
+    :class:`FileKind`). A file is found only by its whole label
+    (:func:`snapshot_label`); each layer keeps its newest file of each kind (and
+    variant: the language of a list), of at most ``max_bytes``; a file that
+    cannot be read is logged and removed, never served (it is built again)."""
 
     def __init__(self, folder: Path, max_bytes: int = FILE_MAX_BYTES):
         self.folder = Path(folder)
@@ -434,8 +456,7 @@ class SnapshotFiles:
             text = json.dumps(value, sort_keys=True)
             return hashlib.sha256(text.encode()).hexdigest()[:20]
 
-        folder = self.folder / digest([label["layer"], *family])
-        return folder / f"{digest(label)}.{'json' if family else 'npz'}"
+        return self.folder / digest([label["layer"], *family]) / f"{digest(label)}.npz"
 
     @staticmethod
     def _keep_only(path: Path) -> None:
@@ -445,52 +466,34 @@ class SnapshotFiles:
             if old != path and not old.name.startswith(".tmp-"):
                 old.unlink(missing_ok=True)
 
-    def find(self, label: dict) -> PackedSnapshot | None:
-        """The snapshot saved for ``label``, or None (none saved, or a file that
-        cannot be read: it is logged and removed)."""
-        path = self._path(label)
+    def find(self, label: dict, kind: FileKind = PACKED):
+        """The value of ``kind`` saved for ``label``, or None (none saved, or a
+        file that cannot be read: it is logged and removed)."""
+        path = self._path(label, kind.family)
         if not path.is_file():
             return None
         try:
-            return read_packed(path, label)
+            return kind.of_arrays(read_arrays(path, label), label)
         except Exception:  # noqa: BLE001 - whatever is wrong, it is built again
             log.warning("snapshot file %s unreadable: built again", path, exc_info=1)
             path.unlink(missing_ok=True)
             return None
 
-    def keep(self, label: dict, snap: PackedSnapshot) -> Path | None:
-        """Save ``snap`` as the file of ``label`` and remove the layer's older
-        files; None when it is larger than ``max_bytes`` (not saved)."""
-        if snap.nbytes > self.max_bytes:
-            log.info("snapshot of %s not saved: %d bytes", label["layer"], snap.nbytes)
+    def keep(self, label: dict, value, kind: FileKind = PACKED) -> Path | None:
+        """Save ``value`` as the file of ``label`` and remove the older files of
+        its kind; None when it is larger than ``max_bytes`` or holds values a
+        file would not give back as they are (not saved)."""
+        try:
+            arrays = kind.arrays(value)
+        except ValueError as exc:
+            log.info("%s of %s not saved: %s", kind.family, label["layer"], exc)
             return None
-        path = self._path(label)
+        size = sum(a.nbytes for a in arrays.values())
+        if size > self.max_bytes:
+            log.info("%s of %s not saved: %d bytes", kind.family, label["layer"], size)
+            return None
+        path = self._path(label, kind.family)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_packed(path, snap, label)
+        write_arrays(path, arrays, label)
         self._keep_only(path)
         return path
-
-    def find_facts(self, label: dict) -> dict | None:
-        """The layer facts (Site.layer_facts) kept for ``label``, or None."""
-        path = self._path(label, ("facts", label["facts"]))
-        try:
-            kept = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            return None
-        except ValueError:  # a damaged file: read again
-            log.warning("facts file %s unreadable: read again", path)
-            path.unlink(missing_ok=True)
-            return None
-        return kept["facts"] if kept.get("label") == label else None
-
-    def keep_facts(self, label: dict, facts: dict) -> None:
-        """Keep a layer's facts for ``label`` (a few kB of JSON), the newest only,
-        when JSON gives them back as they are."""
-        # in their own order: the pages show them in it
-        text = json.dumps({"label": label, "facts": facts})
-        if json.loads(text)["facts"] != facts:
-            return
-        path = self._path(label, ("facts", label["facts"]))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_synced(path, lambda out: out.write(text.encode()))
-        self._keep_only(path)

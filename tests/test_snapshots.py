@@ -4,16 +4,22 @@ was made of (same store, layer version, spec and file format)."""
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import logging
 import re
 import shutil
 
+import numpy as np
 import pytest
+from shapely.geometry import Point
 
 from mapapp import snapshots
+from mapapp.analysis.columns import Points
 from mapapp.config import load_settings
 from mapapp.layers import load_seed
+from mapapp.listing import ListIndex, ListQuery
+from mapapp.packing import frame_arrays, frame_of, json_array, json_of
 from mapapp.site import Site
 from mapapp.snapshots import PackedSnapshot
 from mapapp.store.geopackage import GeoPackageStore
@@ -271,3 +277,182 @@ def test_snapshot_files_restarted_server_serves_the_map_without_a_worker(instanc
     assert served[0] == served[1] and served[0][0][:4] == b"MPTS"
     assert files[0] == files[1] and len(files[1]) >= 2  # the snapshot and its facts
     assert started == set()  # no fork server, no worker
+
+
+# --- the list index and the analysis columns, kept beside the snapshot -------------
+
+LIST_QUERIES = [
+    ListQuery(layer="companies"),
+    ListQuery(layer="companies", sort="place", descending=True),
+    ListQuery(layer="companies", sort="category"),
+    ListQuery(layer="companies", q="numérique"),
+    ListQuery(layer="companies", category="companies:software"),
+]
+BESANCON = Point(6.0241, 47.2378)
+
+
+def derived(site: Site) -> dict:
+    """What the /list pages and the analyses of the companies show: every list
+    page asked in both languages, a catchment with and without a filter, the
+    communes and the companies located at commune level only."""
+    pages = [
+        site.list_index("companies", lang).page(
+            query, lang, lambda ids: site.list_rows("companies", ids)
+        )
+        for lang in ("fr", "en")
+        for query in LIST_QUERIES
+    ]
+    catchments = [
+        site.catchment(filters, BESANCON, 3000)
+        for filters in ({}, {"companies": {"sector": {"software"}}})
+    ]
+    points, at_commune = site.company_points()
+    return {
+        "pages": pages,
+        "catchments": catchments,
+        "communes": site.communes(),
+        "points": (points.x.tolist(), points.y.tolist(), points.order.tolist()),
+        "at_commune": at_commune.to_json(),
+    }
+
+
+@pytest.fixture
+def jobs(monkeypatch):
+    """The jobs a worker process is asked to run, by name."""
+    asked = []
+    run = Workers.run
+
+    def recorded(self, job, *args):
+        asked.append(job.__name__)
+        return run(self, job, *args)
+
+    monkeypatch.setattr(Workers, "run", recorded)
+    return asked
+
+
+@pytest.fixture
+def kept(instance):
+    """The instance of a site that has shown the companies' list and analyses
+    once (and kept their files), with what they showed and the files of each."""
+    before = set(snapshot_files(instance))
+    site = open_site(instance)
+    try:
+        site.list_index("companies", "fr")
+        made = {"list": set(snapshot_files(instance)) - before}
+        site.company_points()
+        made["columns"] = set(snapshot_files(instance)) - before - made["list"]
+        shown = derived(site)
+    finally:
+        site.close()
+    assert all(len(files) == 1 for files in made.values()), made
+    return instance, shown, {kind: files.pop() for kind, files in made.items()}
+
+
+def test_snapshot_files_restarted_site_builds_no_list_nor_columns(kept, jobs):
+    instance, shown, _files = kept
+    site = open_site(instance)
+    try:
+        assert derived(site) == shown
+        assert "build_list_index" not in jobs and "company_points" not in jobs
+    finally:
+        site.close()
+    assert shown["pages"][0][1] > 5 and shown["catchments"][0]["companies"]
+
+
+def test_snapshot_files_list_and_columns_of_a_changed_layer_are_built_again(kept, jobs):
+    instance, shown, files = kept
+    site = open_site(instance)
+    try:
+        fid = site.list_index("companies", "fr").ids[0]
+        site.store.update("companies", fid, {"name": "Renommée"}, author="test")
+    finally:
+        site.close()
+    site = open_site(instance)
+    try:
+        now = derived(site)
+        assert jobs.count("build_list_index") == 2 and "company_points" in jobs
+        index = site.list_index("companies", "fr")
+        found = index.select(ListQuery(layer="companies", q="renommee"))
+        assert list(found) == [index.ids.position(fid)]
+        assert now["pages"] != shown["pages"]
+    finally:
+        site.close()
+    assert not any(path.exists() for path in files.values())  # replaced
+
+
+@pytest.mark.parametrize("kind", ["list", "columns"])
+@pytest.mark.parametrize("damage", ["half", "flipped"])
+def test_snapshot_files_a_damaged_list_or_columns_file_is_built_again(
+    kept, jobs, caplog, kind, damage
+):
+    instance, shown, files = kept
+    raw = bytearray(files[kind].read_bytes())
+    if damage == "flipped":
+        raw[len(raw) // 2] ^= 0xFF
+    else:
+        raw = raw[: len(raw) // 2]
+    files[kind].write_bytes(bytes(raw))
+    site = open_site(instance)
+    try:
+        with caplog.at_level(logging.WARNING, logger="mapapp.snapshots"):
+            assert derived(site) == shown
+        job = {"list": "build_list_index", "columns": "company_points"}[kind]
+        assert job in jobs and "unreadable" in caplog.text
+    finally:
+        site.close()
+    with np.load(files[kind]) as again:  # kept again, whole: every CRC right
+        assert all(len(again[name]) for name in again.files)
+
+
+@pytest.mark.parametrize("change", ["code", "store"])
+def test_snapshot_files_list_and_columns_of_another_label_are_not_used(
+    kept, jobs, monkeypatch, tmp_path, change
+):
+    instance, shown, _files = kept
+    if change == "code":
+        monkeypatch.setattr(snapshots, "code_digest", lambda: "another release")
+    else:  # another store of the same data, at the same version: another mark
+        other = tmp_path / "other"
+        other.mkdir()
+        store = GeoPackageStore(other / "mapapp.gpkg", AREA)
+        store.create(load_seed(SEED, AREA))
+        store.close()
+        shutil.copytree(instance / "cache", other / "cache")
+        instance = other
+    site = open_site(instance)
+    try:
+        assert derived(site) == shown
+        assert "build_list_index" in jobs and "company_points" in jobs
+    finally:
+        site.close()
+
+
+def test_snapshot_files_index_and_points_read_back_as_built(instance):
+    """A file's arrays give back what was built, the orders a sort makes too."""
+    site = open_site(instance)
+    try:
+        index = site.list_index("companies", "fr")
+        points, at_commune = site.company_points()
+    finally:
+        site.close()
+    again = ListIndex.of_arrays(index.to_arrays(), index.spec)
+    for query in LIST_QUERIES:
+        assert (again.select(query) == index.select(query)).all()
+    assert again.labels == index.labels and again.version == index.version
+    read = Points.of_arrays(points.to_arrays())
+    box = (points.x.min(), points.y.min(), points.x.mean(), points.y.mean())
+    assert (read.within_box(*box) == points.within_box(*box)).all()
+    assert read.fields.keys() == points.fields.keys()
+    for name, (codes, values) in points.fields.items():
+        assert (read.codes(name) == codes).all() and read.fields[name][1] == values
+    assert len(at_commune) > 0
+    assert frame_of(frame_arrays(at_commune)).equals(at_commune)
+
+
+@pytest.mark.parametrize(
+    "value", [("a", "b"), [datetime.date(2024, 1, 1)], [np.int64(3)], {1: "a"}]
+)
+def test_snapshot_files_values_json_would_change_are_not_kept(value):
+    with pytest.raises(ValueError, match="not kept"):
+        json_array(value)
+    assert json_of(json_array(["a", None, True, 1, 1.5])) == ["a", None, True, 1, 1.5]

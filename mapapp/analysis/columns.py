@@ -15,6 +15,8 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from ..packing import json_array, json_of
+
 CELL_M = 100.0  # the grid index's cell (metres)
 MAX_CELLS = 4_000_000  # a layer spread widely gets larger cells, not more of them
 
@@ -56,6 +58,41 @@ class Points:
 
     def __len__(self) -> int:
         return len(self.x)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The points, their grid index and fields as plain arrays (the members of
+        a kept file, mapapp.snapshots.SnapshotFiles); ValueError when JSON does
+        not hold the fields' values as they are."""
+        grid = {"x0": self.x0, "y0": self.y0, "cell": self.cell}
+        grid |= {"nx": self.nx, "ny": self.ny}
+        arrays = {"x": self.x, "y": self.y, "order": self.order, "starts": self.starts}
+        arrays["grid"] = json_array(grid)
+        names = list(self.fields)
+        arrays["fields"] = json_array([[k, self.fields[k][1]] for k in names])
+        return arrays | {f"codes_{i}": self.fields[k][0] for i, k in enumerate(names)}
+
+    @classmethod
+    def of_arrays(cls, arrays: dict[str, np.ndarray]) -> Points:
+        """The points :meth:`to_arrays` gave ``arrays`` for, indexed as they were:
+        ValueError when they do not hold together (a damaged file)."""
+        points = cls.__new__(cls)
+        for name in ("x", "y", "order", "starts"):
+            setattr(points, name, arrays[name])
+        grid = json_of(arrays["grid"])
+        points.x0, points.y0, points.cell = grid["x0"], grid["y0"], grid["cell"]
+        points.nx, points.ny = grid["nx"], grid["ny"]
+        points.fields = {
+            name: (arrays[f"codes_{i}"], values)
+            for i, (name, values) in enumerate(json_of(arrays["fields"]))
+        }
+        n = len(points.x)
+        columns = [points.y, points.order, *(c for c, _v in points.fields.values())]
+        if any(len(column) != n for column in columns):
+            raise ValueError("the points' columns do not have as many rows")
+        starts = points.starts
+        if len(starts) != points.nx * points.ny + 1 or starts[-1] != n:
+            raise ValueError("the points' grid index does not match them")
+        return points
 
     def _index(self) -> None:
         """Sort by grid cell and keep where each cell's points start."""
