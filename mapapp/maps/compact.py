@@ -34,21 +34,40 @@ def spatial_order(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The frame sorted along a Z-order curve of its points (ties by id)."""
     if gdf.empty:
         return gdf
-    geoms = gdf.geometry
+    x, y = point_xy(gdf.geometry)
+    # features located at commune level only come last: drawn as commune badges,
+    # never as points (see :func:`commune_groups`)
+    at_commune = None
+    if "precision" in gdf:
+        at_commune = (gdf["precision"] == COMMUNE_LEVEL).to_numpy()
+    order = spatial_positions(x, y, gdf["id"].to_numpy().astype(str), at_commune)
+    return gdf.iloc[order].reset_index(drop=True)
+
+
+def point_xy(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates :func:`spatial_order` orders shapes by: a point's own, a
+    representative point of any other shape (NaN without a geometry). The same
+    for a whole layer and for each of its chunks."""
     if not (geoms.geom_type == "Point").all():
         geoms = geoms.representative_point()
-    x, y = geoms.x.to_numpy(), geoms.y.to_numpy()
+    return geoms.x.to_numpy(), geoms.y.to_numpy()
+
+
+def spatial_positions(
+    x: np.ndarray, y: np.ndarray, ids: np.ndarray, at_commune: np.ndarray | None
+) -> np.ndarray:
+    """The positions of features (their :func:`point_xy` and ids, as arrays) in
+    :func:`spatial_order`: what a build read in chunks orders its arrays by.
+    ``at_commune`` marks the features sent last, in the same order."""
+    if not len(x):
+        return np.zeros(0, dtype=np.intp)
     qx = ((x - x.min()) / max(np.ptp(x), 1e-9) * 65535).astype(np.uint32)
     qy = ((y - y.min()) / max(np.ptp(y), 1e-9) * 65535).astype(np.uint32)
     code = _spread(qx) | (_spread(qy) << 1)
-    order = np.lexsort((gdf["id"].to_numpy().astype(str), code))
-    ordered = gdf.iloc[order].reset_index(drop=True)
-    if "precision" not in ordered:
-        return ordered
-    # features located at commune level only come last: drawn as commune badges,
-    # never as points (see :func:`commune_groups`)
-    at_commune = (ordered["precision"] == COMMUNE_LEVEL).to_numpy()
-    return ordered.iloc[np.argsort(at_commune, kind="stable")].reset_index(drop=True)
+    order = np.lexsort((ids, code))
+    if at_commune is None:
+        return order
+    return order[np.argsort(at_commune[order], kind="stable")]
 
 
 def commune_groups(gdf: gpd.GeoDataFrame) -> tuple[int, list[list]]:
