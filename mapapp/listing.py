@@ -6,7 +6,7 @@ Pure functions on GeoDataFrames; the view turns the query string into a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -187,7 +187,7 @@ class ListIndex:
     costs a scan in C, and only the rows of its page are read (``fetch``)."""
 
     def __init__(self, frame, spec: LayerSpec, lang: str, version: int = 0):
-        self._pack(_index_columns(frame, spec), spec, lang, version)
+        self._pack(_index_columns(frame, spec).pop, spec, lang, version)
 
     @classmethod
     def of_chunks(
@@ -207,44 +207,47 @@ class ListIndex:
             if not len(chunk):
                 continue
             for key, values in _index_columns(chunk, spec).items():
-                parts.setdefault(key, []).append(_joined(values))
+                parts.setdefault(key, []).append(join_texts(values))
             x, y = point_xy(chunk.geometry)
             xs.append(x)
             ys.append(y)
         index = cls.__new__(cls)
         if not xs:
-            index._pack(_index_columns(gpd.GeoDataFrame(), spec), spec, lang, version)
+            empty = _index_columns(gpd.GeoDataFrame(), spec)
+            index._pack(empty.pop, spec, lang, version)
             return index
-        ids = _unjoined(parts["ids"])
+        ids = split_texts(parts["ids"])
         order = spatial_positions(
             np.concatenate(xs), np.concatenate(ys), np.array(ids, dtype=str), None
         )
         del xs, ys, ids
-        columns = {}
-        for key in list(parts):  # each column whole one at a time, then in order
-            values = _unjoined(parts.pop(key))
-            columns[key] = [values[i] for i in order]
-        index._pack(columns, spec, lang, version)
+
+        def column(key: str) -> list:  # whole and in order, one at a time
+            values = split_texts(parts.pop(key))
+            return [values[i] for i in order]
+
+        index._pack(column, spec, lang, version)
         return index
 
-    def _pack(self, columns: dict[str, list], spec: LayerSpec, lang: str, version: int):
-        """Hold the texts and sort keys of the rows' :func:`_index_columns`."""
+    def _pack(self, column: Callable[[str], list], spec: LayerSpec, lang, version):
+        """Hold the texts and sort keys of the rows' :func:`_index_columns`, each
+        taken by ``column(key)`` when it is made into them (and let go of)."""
         self.spec, self.version = spec, version
-        self.categories = Codes(columns["categories"])
+        self.categories = Codes(column("categories"))
         self.labels = {
             c: category_label(spec, c, lang) for c in self.categories.values if c
         }
-        self.haystacks = Texts(columns["haystacks"])
-        self.ids = Texts(columns["ids"])
-        self.names = Texts(columns["names"])
-        self.places = Texts(columns["places"])
-        self.dates = Codes(columns["dates"])
+        self.haystacks = Texts(column("haystacks"))
+        self.ids = Texts(column("ids"))
+        self.names = Texts(column("names"))
+        self.places = Texts(column("places"))
+        self.dates = Codes(column("dates"))
         # each sort key as a rank per row, made here (where the index is built: a
         # worker process for a large layer), so a sorted page costs a numpy sort
         category_texts = [self.labels.get(c, "") if c else "" for c in self.categories]
         self._ranks = {
-            "name": _ranks(columns["folded_names"]),
-            "place": _ranks(columns["folded_places"]),
+            "name": _ranks(column("folded_names")),
+            "place": _ranks(column("folded_places")),
             "category": _ranks(_fold_few(category_texts)),
             "date": _ranks(_fold_few([d or "" for d in self.dates])),
         }
@@ -371,7 +374,7 @@ def _index_columns(frame, spec: LayerSpec) -> dict[str, list]:
     }
 
 
-def _joined(values: list) -> str | list:
+def join_texts(values: list) -> str | list:
     """A chunk's column kept between chunks: its texts as one string when none
     holds a newline (a string each costs ten times its characters), else as
     they are; other values (categories) as they are, few and shared."""
@@ -387,8 +390,8 @@ def _is_str(value) -> bool:
     return type(value) is str
 
 
-def _unjoined(parts: list) -> list:
-    """A column's values, its chunks' :func:`_joined` put end to end."""
+def split_texts(parts: list) -> list:
+    """A column's values, its chunks' :func:`join_texts` put end to end."""
     values: list = []
     for part in parts:
         values.extend(part.split("\n") if isinstance(part, str) else part)
