@@ -52,6 +52,7 @@ from .maps.compact import (
     spatial_positions,
 )
 from .text import affirmed, fold, fold_all
+from .values import plain_column
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,10 @@ def search_keys(frame: gpd.GeoDataFrame, spec: LayerSpec) -> list[str]:
     """What a search matches for each feature, accent-free and lower-case: its name
     and what its search fields affirm (text.searchable), folded in one pass and
     each distinct set of search-field values read once."""
-    names = frame[spec.label_field].tolist()
-    fields = [frame[f].tolist() for f in spec.search_fields if f in frame]
+    # plain values: a missing one is None in every dtype (pandas' text columns
+    # hold NaN, which read "nan"), so a chunk of a layer reads as the layer does
+    names = plain_column(frame[spec.label_field])
+    fields = [plain_column(frame[f]) for f in spec.search_fields if f in frame]
     said: dict[tuple, str] = {}
     raw = []
     for name, *values in zip(names, *fields, strict=True):
