@@ -20,6 +20,7 @@ imported, the site open) and its peak (VmHWM). ``--app DIR`` builds with the
 - ``geojson``: the whole-layer GeoJSON written to its file, gzipped beside
   (exports.geojson_chunks through site.keep_body)
 - ``csv``: the CSV download (exports.download_body)
+- ``gpkg``: the GeoPackage download (exports.download_body)
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-JOBS = ("snapshot", "list", "facts", "columns", "geojson", "csv")
+JOBS = ("snapshot", "list", "facts", "columns", "geojson", "csv", "gpkg")
 
 
 def memory_mb() -> tuple[float, float]:
@@ -81,7 +82,20 @@ def run_one(job: str, instance: Path, url: str | None) -> dict:
             geojson_chunks,
             ("companies",),
         ),
-        "csv": lambda: download_body(site, "companies", "csv", None, "fr"),
+        "csv": lambda: keep_body(
+            site,
+            ("csv", "companies"),
+            ("csv", "companies", version),
+            download_body,
+            ("companies", "csv", None, "fr"),
+        ),
+        "gpkg": lambda: keep_body(
+            site,
+            ("gpkg", "companies"),
+            ("gpkg", "companies", version),
+            download_body,
+            ("companies", "gpkg", None, "fr"),
+        ),
     }
     site.bodies.clear()
     before, _ = memory_mb()

@@ -80,8 +80,65 @@ def feature_licences(frame: gpd.GeoDataFrame, layer: str) -> list[str]:
     return [v if isinstance(v, str) and v in LICENCES else default for v in own]
 
 
+class MetadataTally:
+    """What :func:`layer_metadata` says of a layer, counted a frame at a time: a
+    large layer's metadata (and its extent) read in chunks is the one of the
+    whole frame, without the whole frame."""
+
+    def __init__(self, layer: str | None = None):
+        self.layer = layer
+        self.features = 0
+        self.sources: dict = {}  # source -> count, in order of first appearance
+        self.latest_date: str | None = None
+        self.licences: Counter = Counter()  # in order of first appearance too
+        self.precision: Counter = Counter()
+        self.bounds = np.full(4, np.nan)
+
+    def add(self, frame: gpd.GeoDataFrame) -> None:
+        """Count the features of ``frame`` (the next chunk of the layer)."""
+        self.features += len(frame)
+        if not len(frame):
+            return
+        for source, n in frame["source"].value_counts(sort=False).items():
+            self.sources[source] = self.sources.get(source, 0) + int(n)
+        dates = [d for d in frame.get("source_date", []) if isinstance(d, str) and d]
+        if dates:
+            self.latest_date = max([*dates, self.latest_date or ""])
+        self.licences.update(feature_licences(frame, self.layer or ""))
+        if "precision" in frame:
+            self.precision.update(frame["precision"].value_counts().to_dict())
+        bounds = frame.total_bounds
+        self.bounds[:2] = np.fmin(self.bounds[:2], bounds[:2])
+        self.bounds[2:] = np.fmax(self.bounds[2:], bounds[2:])
+
+    def metadata(self, lang: str = "fr", provenance: dict | None = None) -> dict:
+        """:func:`layer_metadata` of the features counted."""
+        # as Series.value_counts orders them: by count, ties in order of appearance
+        sources = sorted(self.sources, key=lambda s: -self.sources[s])
+        latest = self.latest_date
+        default, attribution = layer_licence(self.layer)
+        counts = dict(self.licences) or {default: 0}
+        main = max(counts, key=lambda k: (counts[k], k == default))
+        provenance = provenance or {}
+        return {
+            "sources": sources[:8],
+            "more_sources": max(0, len(sources) - 8),
+            "latest_source_date": latest,
+            "edition": provenance.get("edition") or latest,
+            "downloaded": provenance.get("downloaded"),
+            "download_url": provenance.get("url"),
+            "features": int(self.features),
+            "precision": {p: int(self.precision.get(p, 0)) for p in PRECISIONS},
+            "licence": licence_of(main, lang),
+            "licences": [
+                {**licence_of(k, lang), "features": n} for k, n in counts.items()
+            ],
+            "attribution": tr(attribution, lang),
+        }
+
+
 def layer_metadata(
-    frame: gpd.GeoDataFrame,
+    frame: gpd.GeoDataFrame | MetadataTally,
     layer: str | None = None,
     lang: str = "fr",
     provenance: dict | None = None,
@@ -94,31 +151,14 @@ def layer_metadata(
     ``licences`` lists every licence in use with its number of features, so a mixed
     layer says which features are under another one (``feature_licences``).
     ``provenance`` is what the last ``mapapp update`` recorded for the layer
-    (edition, download date, URL), if any.
+    (edition, download date, URL), if any. ``frame`` may be a
+    :class:`MetadataTally` of the layer's chunks instead.
     """
-    sources = frame["source"].value_counts().index.tolist() if len(frame) else []
-    dates = [d for d in frame.get("source_date", []) if isinstance(d, str) and d]
-    keys = feature_licences(frame, layer or "")
-    default, attribution = layer_licence(layer)
-    counts = dict(Counter(keys)) or {default: 0}
-    main = max(counts, key=lambda k: (counts[k], k == default))
-    by_precision = (
-        frame["precision"].value_counts().to_dict() if "precision" in frame else {}
-    )
-    provenance = provenance or {}
-    return {
-        "sources": sources[:8],
-        "more_sources": max(0, len(sources) - 8),
-        "latest_source_date": max(dates) if dates else None,
-        "edition": provenance.get("edition") or (max(dates) if dates else None),
-        "downloaded": provenance.get("downloaded"),
-        "download_url": provenance.get("url"),
-        "features": int(len(frame)),
-        "precision": {p: int(by_precision.get(p, 0)) for p in PRECISIONS},
-        "licence": licence_of(main, lang),
-        "licences": [{**licence_of(k, lang), "features": n} for k, n in counts.items()],
-        "attribution": tr(attribution, lang),
-    }
+    tally = frame
+    if not isinstance(tally, MetadataTally):
+        tally = MetadataTally(layer)
+        tally.add(frame)
+    return tally.metadata(lang, provenance)
 
 
 def typed(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
@@ -156,13 +196,7 @@ def export_bytes(
     their exterior rings counterclockwise (RFC 7946) in every format. Features
     located at commune level only have no geometry (null; empty coordinates in
     CSV)."""
-    frame = typed(frame.drop(columns=["version"], errors="ignore"), layer)
-    frame = without_commune_points(frame, layer)
-    frame = frame.set_geometry(
-        gpd.GeoSeries(orient(frame.geometry.values), index=frame.index, crs=frame.crs)
-    )
-    if crs is not None:
-        frame = frame.to_crs(crs)  # Lambert-93 and Web Mercator keep the winding
+    frame = exported(frame, layer, crs)
     if fmt == "geojson":
         return _geojson_bytes(frame, layer, metadata, crs)
     if fmt in CSV_FLAVOURS:
@@ -172,6 +206,19 @@ def export_bytes(
     if fmt == "gpkg":
         return _gpkg_bytes(frame, layer, metadata, lang)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def exported(frame: gpd.GeoDataFrame, layer: str, crs: str | None) -> gpd.GeoDataFrame:
+    """The frame as :func:`export_bytes` writes it (a chunk of a layer too): typed,
+    without the points of commune-level features, polygons oriented, in ``crs``."""
+    frame = typed(frame.drop(columns=["version"], errors="ignore"), layer)
+    frame = without_commune_points(frame, layer)
+    frame = frame.set_geometry(
+        gpd.GeoSeries(orient(frame.geometry.values), index=frame.index, crs=frame.crs)
+    )
+    if crs is not None:
+        frame = frame.to_crs(crs)  # Lambert-93 and Web Mercator keep the winding
+    return frame
 
 
 def _geojson_bytes(frame, layer: str, metadata: dict | None, crs: str | None) -> bytes:
@@ -263,11 +310,18 @@ def write_csv(
     and tables): a header and the rows, RFC 4180 quoting and CRLF line ends;
     booleans as ``true``/``false``, decimal numbers with ``decimal`` as their
     separator, missing values empty, formulas neutralised."""
+    head = bom.encode("utf-8") + csv_lines([[_cell(n) for n in names]], separator)
+    return head + csv_lines(
+        ([_cell(v, decimal) for v in row] for row in rows), separator
+    )
+
+
+def csv_lines(rows: Iterable[list], separator: str = ",") -> bytes:
+    """Rows of cells already made plain (``_cell``) as CSV lines: what
+    :func:`write_csv` writes after its header, and a large download chunk by chunk."""
     buffer = io.StringIO()
-    buffer.write(bom)
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
-    writer.writerow([_cell(n) for n in names])
-    writer.writerows([_cell(v, decimal) for v in row] for row in rows)
+    writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -407,12 +461,95 @@ def _gpkg_metadata(metadata: dict) -> dict[str, str]:
 # a large layer, mapapp.workers, and streams the file they are written to)
 
 
-def download_body(site, name: str, fmt: str, crs: str | None, lang: str) -> bytes:
+def download_body(
+    site, name: str, fmt: str, crs: str | None, lang: str, size: int = 50_000
+) -> bytes | Iterable[bytes]:
     """A layer's published features (every field, ``published`` too) in ``fmt``,
-    with its metadata, as ``/download/<name>.<fmt>`` serves them."""
+    with its metadata, as ``/download/<name>.<fmt>`` serves them. CSV and
+    GeoPackage are written ``size`` features at a time from one read transaction
+    (Store.read_versioned_chunks): a million companies read whole took 3.4 GB."""
+    if fmt in CSV_FLAVOURS:
+        return _csv_chunks(site, name, fmt, crs, size)
+    if fmt == "gpkg":
+        return _gpkg_chunked(site, name, crs, lang, size)
     frame = site.store.read(name, published_only=True)
     meta = site.layer_metadata(name, frame, lang)
     return export_bytes(frame, name, fmt, meta, crs, lang)
+
+
+def _csv_chunks(
+    site, name: str, fmt: str, crs: str | None, size: int
+) -> Iterable[bytes]:
+    """The CSV download of :func:`export_bytes`, a chunk of features at a time."""
+    separator, bom = CSV_FLAVOURS[fmt]
+    _version, chunks = site.store.read_versioned_chunks(
+        name, published_only=True, size=size
+    )
+    first = True
+    for chunk in chunks:
+        names, rows = table_rows(exported(chunk, name, crs), projected=crs is not None)
+        if first:
+            yield bom.encode("utf-8") + csv_lines(
+                [[_cell(n) for n in names]], separator
+            )
+            first = False
+        decimal = DECIMALS[fmt]
+        yield csv_lines(([_cell(v, decimal) for v in row] for row in rows), separator)
+    if first:  # no feature: the header of an empty layer
+        yield export_bytes(
+            site.store.read(name, published_only=True), name, fmt, crs=crs
+        )
+
+
+def _gpkg_chunked(
+    site, name: str, crs: str | None, lang: str, size: int
+) -> bytes | Iterable[bytes]:
+    """The GeoPackage download of :func:`export_bytes`, its features appended a
+    chunk at a time and its metadata written once they are all counted; the file
+    is then read out in blocks. Point layers only: the geometry type of other
+    layers (single or multi polygons) is the one of all their features, which no
+    chunk knows."""
+    spec = get_spec(name)
+    if spec.geometry != "Point":
+        frame = site.store.read(name, published_only=True)
+        return export_bytes(
+            frame, name, "gpkg", site.layer_metadata(name, frame, lang), crs, lang
+        )
+    floats = [f.name for f in spec.fields if f.type == "float"]
+    _version, chunks = site.store.read_versioned_chunks(
+        name, published_only=True, size=size
+    )
+    tally = MetadataTally(name)
+    with gdal_.private_dir() as tmp:
+        path = Path(tmp) / "export.gpkg"
+        for chunk in chunks:
+            tally.add(chunk)
+            frame = exported(chunk, name, crs)
+            for field in floats:  # a chunk without a value: Real all the same
+                frame[field] = frame[field].astype("float64")
+            gdal_.write_gpkg(
+                frame, path, name, {}, {"VERSION": GPKG_VERSION},
+                append=path.exists(), geometry_type="Point",
+            )  # fmt: skip
+        if not path.exists():  # no feature: the empty layer, as export_bytes has it
+            frame = site.store.read(name, published_only=True)
+            meta = site.layer_metadata(name, frame, lang)
+            return export_bytes(frame, name, "gpkg", meta, crs, lang)
+        meta = site.layer_metadata(name, tally, lang)
+        gdal_.write_gpkg(
+            exported(chunk.iloc[:0], name, crs), path, name, _gpkg_metadata(meta),
+            append=True, geometry_type="Point",
+        )  # fmt: skip
+        add_qgis_metadata(path, name, qgis_metadata(name, meta, lang))
+        return _file_blocks(path.open("rb"))
+
+
+def _file_blocks(file, block: int = 1 << 20) -> Iterable[bytes]:
+    """The content of an open file in blocks (its folder may be gone: it is
+    open), closed once read."""
+    with file:
+        while data := file.read(block):
+            yield data
 
 
 def geojson_chunks(site, name: str, size: int = 10_000) -> Iterable[bytes]:

@@ -132,8 +132,12 @@ def write_gpkg(
     layer: str,
     metadata: dict,
     dataset_options: dict | None = None,
+    append: bool = False,
+    geometry_type: str | None = None,
 ) -> None:
-    """Write ``frame`` as a new GeoPackage in a private folder (downloads)."""
+    """Write ``frame`` as a new GeoPackage in a private folder (downloads), or
+    ``append`` it to the layer of one written so (a large layer, chunk by chunk,
+    its ``geometry_type`` then said rather than guessed from each chunk)."""
     if not lock_down():
         raise GdalUnavailable("GDAL could not be restricted; no file is written")
     pyogrio.write_dataframe(
@@ -142,7 +146,9 @@ def write_gpkg(
         layer=layer,
         driver="GPKG",
         metadata=metadata,
-        dataset_options=dataset_options,
+        dataset_options=None if append else dataset_options,
+        append=append,
+        geometry_type=geometry_type,
     )
 
 

@@ -6,12 +6,14 @@ Pure functions on GeoDataFrames; the view turns the query string into a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 
 from .layers import LayerSpec, tr
+from .maps.compact import point_xy, spatial_positions
 from .packing import bytes_array, json_array, json_of
 from .text import affirmed, fold, fold_all
 from .values import plain_column, plain_value
@@ -219,48 +221,67 @@ class ListIndex:
     costs a scan in C, and only the rows of its page are read (``fetch``)."""
 
     def __init__(self, frame, spec: LayerSpec, lang: str, version: int = 0):
+        self._pack(_index_columns(frame, spec).pop, spec, lang, version)
+
+    @classmethod
+    def of_chunks(
+        cls,
+        chunks: Iterable[gpd.GeoDataFrame],
+        spec: LayerSpec,
+        lang: str,
+        version: int,
+    ) -> ListIndex:
+        """The index of a layer read in chunks (Store.read_versioned_chunks), rows
+        in :func:`~mapapp.maps.compact.spatial_order`: the same as the index of
+        the layer read whole and ordered, but between chunks only their texts are
+        kept, joined (a million companies read whole took 1.6 GB)."""
+        parts: dict[str, list] = {}
+        xs, ys = [], []
+        for chunk in chunks:
+            if not len(chunk):
+                continue
+            for key, values in _index_columns(chunk, spec).items():
+                parts.setdefault(key, []).append(join_texts(values))
+            x, y = point_xy(chunk.geometry)
+            xs.append(x)
+            ys.append(y)
+        index = cls.__new__(cls)
+        if not xs:
+            empty = _index_columns(gpd.GeoDataFrame(), spec)
+            index._pack(empty.pop, spec, lang, version)
+            return index
+        ids = split_texts(parts["ids"])
+        order = spatial_positions(
+            np.concatenate(xs), np.concatenate(ys), np.array(ids, dtype=str), None
+        )
+        del xs, ys, ids
+
+        def column(key: str) -> list:  # whole and in order, one at a time
+            values = split_texts(parts.pop(key))
+            return [values[i] for i in order]
+
+        index._pack(column, spec, lang, version)
+        return index
+
+    def _pack(self, column: Callable[[str], list], spec: LayerSpec, lang, version):
+        """Hold the texts and sort keys of the rows' :func:`_index_columns`, each
+        taken by ``column(key)`` when it is made into them (and let go of)."""
         self.spec, self.version = spec, version
-        n = len(frame)
-        ids = frame["id"].astype(str).tolist() if n else []
-        names = [
-            name or fid
-            for name, fid in zip(_texts(frame, spec.label_field, n), ids, strict=True)
-        ]
-        places = [
-            a or z
-            for a, z in zip(
-                _texts(frame, "address", n), _texts(frame, "zone_code", n), strict=True
-            )
-        ]
-        field = spec.category_field
-        raw = frame[field].tolist() if field and field in frame else [None] * n
-        self.categories = Codes([plain_value(c) for c in raw])
+        self.categories = Codes(column("categories"))
         self.labels = {
             c: category_label(spec, c, lang) for c in self.categories.values if c
         }
-        # folding is per character and a space or a newline is its own fold, so
-        # a haystack is its parts folded apart, joined: the names and places are
-        # folded once (their sort keys too), the search fields' few values once each
-        folded_names, folded_places = fold_all(names), fold_all(places)
-        said = [_affirmed_column(frame, f, n) for f in spec.search_fields]
-        # (text, its fold) of each search field's value
-        pairs = [zip(column, _fold_few(column), strict=True) for column in said]
-        self.haystacks = Texts(
-            [
-                " ".join([name, place, *(f for t, f in extra if t)])
-                for name, place, *extra in zip(
-                    folded_names, folded_places, *pairs, strict=True
-                )
-            ]
-        )
-        self.ids, self.names, self.places = Texts(ids), Texts(names), Texts(places)
-        self.dates = Codes(_texts(frame, "source_date", n))
+        self.haystacks = Texts(column("haystacks"))
+        self.ids = Texts(column("ids"))
+        self.names = Texts(column("names"))
+        self.places = Texts(column("places"))
+        self.dates = Codes(column("dates"))
         # each sort key as a rank per row, made here (where the index is built: a
         # worker process for a large layer), so a sorted page costs a numpy sort
         category_texts = [self.labels.get(c, "") if c else "" for c in self.categories]
         self._ranks = {
-            "name": _ranks(folded_names),
-            "place": _ranks(folded_places),
+            "name": _ranks(column("folded_names")),
+            "place": _ranks(column("folded_places")),
             "category": _ranks(_fold_few(category_texts)),
             "date": _ranks(_fold_few([d or "" for d in self.dates])),
         }
@@ -376,6 +397,72 @@ class ListIndex:
         page = min(query.page, pages)
         shown = positions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         return self.rows(shown, fold(query.q), lang, fetch), len(positions), pages
+
+
+def _index_columns(frame, spec: LayerSpec) -> dict[str, list]:
+    """What a :class:`ListIndex` holds of each row of ``frame``, as lists: ids,
+    display names and places, their folds (sort keys), the folded text a search
+    matches, categories and dates. A row's values are its own: a layer's are
+    the lists of its chunks, put end to end."""
+    n = len(frame)
+    ids = frame["id"].astype(str).tolist() if n else []
+    names = [
+        name or fid
+        for name, fid in zip(_texts(frame, spec.label_field, n), ids, strict=True)
+    ]
+    places = [
+        a or z
+        for a, z in zip(
+            _texts(frame, "address", n), _texts(frame, "zone_code", n), strict=True
+        )
+    ]
+    field = spec.category_field
+    raw = frame[field].tolist() if field and field in frame else [None] * n
+    # folding is per character and a space or a newline is its own fold, so a
+    # haystack is its parts folded apart, joined: the names and places are folded
+    # once (their sort keys too), the search fields' few values once each
+    folded_names, folded_places = fold_all(names), fold_all(places)
+    said = [_affirmed_column(frame, f, n) for f in spec.search_fields]
+    # (text, its fold) of each search field's value
+    pairs = [zip(column, _fold_few(column), strict=True) for column in said]
+    haystacks = [
+        " ".join([name, place, *(f for t, f in extra if t)])
+        for name, place, *extra in zip(folded_names, folded_places, *pairs, strict=True)
+    ]
+    return {
+        "ids": ids,
+        "names": names,
+        "places": places,
+        "folded_names": folded_names,
+        "folded_places": folded_places,
+        "haystacks": haystacks,
+        "categories": [plain_value(c) for c in raw],
+        "dates": _texts(frame, "source_date", n),
+    }
+
+
+def join_texts(values: list) -> str | list:
+    """A chunk's column kept between chunks: its texts as one string when none
+    holds a newline (a string each costs ten times its characters), else as
+    they are; other values (categories) as they are, few and shared."""
+    if values and all(isinstance(v, str) for v in values[:1]):
+        text = "\n".join(values)
+        if text.count("\n") == len(values) - 1 and all(map(_is_str, values)):
+            return text
+    shared: dict = {}  # equal values one object: a million rows cost a reference each
+    return [shared.setdefault(v, v) for v in values]
+
+
+def _is_str(value) -> bool:
+    return type(value) is str
+
+
+def split_texts(parts: list) -> list:
+    """A column's values, its chunks' :func:`join_texts` put end to end."""
+    values: list = []
+    for part in parts:
+        values.extend(part.split("\n") if isinstance(part, str) else part)
+    return values
 
 
 def _texts(frame: gpd.GeoDataFrame, column: str | None, n: int) -> list[str]:

@@ -38,10 +38,9 @@ from .analysis.timeline import ecosystem
 from .cache import BoundedCache, DiskBodies, Gate, Payload, StoredBody, frame_bytes
 from .config import Settings
 from .errors import NotFound
-from .exports import feature_licences, layer_metadata
+from .exports import MetadataTally, feature_licences, layer_metadata
 from .layers import REGISTRY, LayerSpec, get_spec, tr
 from .listing import ListIndex, index_columns
-from .maps.compact import spatial_order
 from .maps.tiles import TileConfig, resolve_tiles
 from .packing import frame_arrays, frame_of, json_array, json_of
 from .places import (
@@ -655,7 +654,9 @@ class Site:
         }
         return result
 
-    def layer_metadata(self, name: str, frame: gpd.GeoDataFrame, lang: str = "fr"):
+    def layer_metadata(
+        self, name: str, frame: gpd.GeoDataFrame | MetadataTally, lang: str = "fr"
+    ):
         """Licences, attribution, edition, download date and counts by precision of
         a layer (exports.layer_metadata), with what ``mapapp update`` recorded."""
         from .refresh.manifest import layer_provenance
@@ -729,32 +730,38 @@ class Site:
         return sorted(c for c in found if isinstance(c, str) and c)
 
 
-def read_facts(site: Site, name: str, lang: str) -> dict:
+def read_facts(site: Site, name: str, lang: str, size: int = 50_000) -> dict:
     """:meth:`Site.layer_facts` of a layer, read from the store with only the
     fields they need (a worker process's job for a large layer)."""
     spec = get_spec(name)
     wanted = ("source", "source_date", "precision", "licence")
     columns = [c for c in wanted if c in spec.field_names]
-    version, frame = site.store.read_versioned(
-        name, published_only=True, columns=columns
+    version, chunks = site.store.read_versioned_chunks(
+        name, published_only=True, columns=columns, size=size
     )
-    # every read brings the geometry: the extent costs nothing more here, where
-    # the whole layer with every field would be ~1 GB at 1M features
-    bounds = [float(v) for v in frame.total_bounds] if len(frame) else None
+    # counted a chunk at a time (the layer whole, with only these fields, took
+    # 1.2 GB at a million features); every read brings the geometry: the extent
+    # costs nothing more here
+    tally = MetadataTally(name)
+    for frame in chunks:
+        tally.add(frame)
+    bounds = [float(v) for v in tally.bounds] if tally.features else None
     return {
-        **site.layer_metadata(name, frame, lang),
+        **site.layer_metadata(name, tally, lang),
         "bounds": bounds,
         "layer_version": version,
     }
 
 
-def build_list_index(site: Site, name: str, lang: str) -> ListIndex:
+def build_list_index(site: Site, name: str, lang: str, size: int = 50_000) -> ListIndex:
     """The list view's index of a layer (a worker process's job for a large one):
-    only the fields it searches and sorts by are read; rows are read per page."""
-    read_at, frame = site.store.read_versioned(
-        name, published_only=True, columns=index_columns(get_spec(name))
+    only the fields it searches and sorts by are read, ``size`` features at a
+    time; rows are read per page."""
+    spec = get_spec(name)
+    read_at, chunks = site.store.read_versioned_chunks(
+        name, published_only=True, columns=index_columns(spec), size=size
     )
-    return ListIndex(spatial_order(frame), get_spec(name), lang, read_at)
+    return ListIndex.of_chunks(chunks, spec, lang, read_at)
 
 
 def list_files(lang: str) -> FileKind:

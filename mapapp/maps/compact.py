@@ -10,9 +10,11 @@ position in the same order (``/api/layers/<name>/items/<index>``).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from ..layers import LayerSpec, get_spec
 
@@ -34,56 +36,113 @@ def spatial_order(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The frame sorted along a Z-order curve of its points (ties by id)."""
     if gdf.empty:
         return gdf
-    geoms = gdf.geometry
+    x, y = point_xy(gdf.geometry)
+    # features located at commune level only come last: drawn as commune badges,
+    # never as points (see :func:`commune_groups`)
+    at_commune = None
+    if "precision" in gdf:
+        at_commune = (gdf["precision"] == COMMUNE_LEVEL).to_numpy()
+    order = spatial_positions(x, y, gdf["id"].to_numpy().astype(str), at_commune)
+    return gdf.iloc[order].reset_index(drop=True)
+
+
+def point_xy(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates :func:`spatial_order` orders shapes by: a point's own, a
+    representative point of any other shape (NaN without a geometry). The same
+    for a whole layer and for each of its chunks."""
     if not (geoms.geom_type == "Point").all():
         geoms = geoms.representative_point()
-    x, y = geoms.x.to_numpy(), geoms.y.to_numpy()
+    return geoms.x.to_numpy(), geoms.y.to_numpy()
+
+
+def spatial_positions(
+    x: np.ndarray, y: np.ndarray, ids: np.ndarray, at_commune: np.ndarray | None
+) -> np.ndarray:
+    """The positions of features (their :func:`point_xy` and ids, as arrays) in
+    :func:`spatial_order`: what a build read in chunks orders its arrays by.
+    ``at_commune`` marks the features sent last, in the same order."""
+    if not len(x):
+        return np.zeros(0, dtype=np.intp)
     qx = ((x - x.min()) / max(np.ptp(x), 1e-9) * 65535).astype(np.uint32)
     qy = ((y - y.min()) / max(np.ptp(y), 1e-9) * 65535).astype(np.uint32)
     code = _spread(qx) | (_spread(qy) << 1)
-    order = np.lexsort((gdf["id"].to_numpy().astype(str), code))
-    ordered = gdf.iloc[order].reset_index(drop=True)
-    if "precision" not in ordered:
-        return ordered
-    # features located at commune level only come last: drawn as commune badges,
-    # never as points (see :func:`commune_groups`)
-    at_commune = (ordered["precision"] == COMMUNE_LEVEL).to_numpy()
-    return ordered.iloc[np.argsort(at_commune, kind="stable")].reset_index(drop=True)
+    order = np.lexsort((ids, code))
+    if at_commune is None:
+        return order
+    return order[np.argsort(at_commune[order], kind="stable")]
 
 
-def commune_groups(gdf: gpd.GeoDataFrame) -> tuple[int, list[list]]:
+@dataclass
+class MapPoints:
+    """What the compact payloads read of a point layer in :func:`spatial_order`,
+    as arrays: the coordinates, each point's category (its index in the spec's
+    categories, -1 none), how many come first located at a place, and the
+    commune code of each of the rest (located at commune level only). Made from
+    a frame (:meth:`of_frame`) or by a build that read the layer in chunks."""
+
+    x: np.ndarray
+    y: np.ndarray
+    category: np.ndarray
+    located: int
+    commune_codes: list[str]
+
+    @classmethod
+    def of_frame(cls, gdf: gpd.GeoDataFrame, spec: LayerSpec | None) -> MapPoints:
+        """The arrays of a frame in :func:`spatial_order`."""
+        n = len(gdf)
+        field = spec.category_field if spec is not None else None
+        category = np.full(n, -1, dtype=np.int64)
+        if field:
+            category = category_index(gdf[field], spec)
+        located, rest = n, gdf.iloc[n:]
+        if "precision" in gdf and n:
+            at_commune = (gdf["precision"] == COMMUNE_LEVEL).to_numpy()
+            located = int((~at_commune).sum())
+            rest = gdf.iloc[located:]
+        codes = (
+            rest["commune_code"].fillna("").astype(str).tolist()
+            if "commune_code" in rest
+            else [""] * len(rest)
+        )
+        x, y = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+        return cls(x, y, category, located, codes)
+
+
+def category_index(values: pd.Series, spec: LayerSpec) -> np.ndarray:
+    """Each value's index in the spec's categories (-1: none of them)."""
+    lookup = {c.value: i for i, c in enumerate(spec.categories)}
+    return values.map(lookup).fillna(-1).to_numpy(np.int64)
+
+
+def _points(gdf: gpd.GeoDataFrame | MapPoints, spec: LayerSpec | None) -> MapPoints:
+    return gdf if isinstance(gdf, MapPoints) else MapPoints.of_frame(gdf, spec)
+
+
+def commune_groups(gdf: gpd.GeoDataFrame | MapPoints) -> tuple[int, list[list]]:
     """(number of located points, ``[code, lon, lat, count]`` per commune) of a frame
     in :func:`spatial_order`: its commune-level features, one group per commune (or
     per anchor point), drawn as a badge with their count."""
-    if "precision" not in gdf or gdf.empty:
-        return int(len(gdf)), []
-    at_commune = (gdf["precision"] == COMMUNE_LEVEL).to_numpy()
-    located = int((~at_commune).sum())
-    rest = gdf.iloc[located:]
-    if rest.empty:
+    points = _points(gdf, None)
+    located = points.located
+    if located == len(points.x):
         return located, []
-    lon = np.round(rest.geometry.x.to_numpy(), 5)
-    lat = np.round(rest.geometry.y.to_numpy(), 5)
-    codes = (
-        rest["commune_code"].fillna("").astype(str).to_numpy()
-        if "commune_code" in rest
-        else np.array([""] * len(rest))
-    )
+    lon = np.round(points.x[located:], 5)
+    lat = np.round(points.y[located:], 5)
     groups: dict[tuple, list] = {}
-    for code, x, y in zip(codes, lon, lat, strict=True):
+    for code, x, y in zip(points.commune_codes, lon, lat, strict=True):
         key = (code,) if code else ("", x, y)
         group = groups.setdefault(key, [code, float(x), float(y), 0])
         group[3] += 1
     return located, list(groups.values())
 
 
-def _header(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int, categories) -> dict:
+def _header(points: MapPoints, spec: LayerSpec, version: int, categories) -> dict:
     """What both forms of the payload say before their arrays."""
-    located, communes = commune_groups(gdf)
+    located, communes = commune_groups(points)
     return {
         "layer": spec.name,
         "version": version,
-        "count": int(len(gdf)),
+        "count": int(len(points.x)),
         "located": located,
         "communes": communes,
         "scale": SCALE,
@@ -91,21 +150,19 @@ def _header(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int, categories) ->
     }
 
 
-def compact_points(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> dict:
+def compact_points(
+    gdf: gpd.GeoDataFrame | MapPoints, spec: LayerSpec, version: int
+) -> dict:
     """Integer arrays of a point layer already in :func:`spatial_order`."""
-    xs = np.round(gdf.geometry.x.to_numpy() * SCALE).astype(np.int64)
-    ys = np.round(gdf.geometry.y.to_numpy() * SCALE).astype(np.int64)
+    points = _points(gdf, spec)
+    xs = np.round(points.x * SCALE).astype(np.int64)
+    ys = np.round(points.y * SCALE).astype(np.int64)
     categories = [c.value for c in spec.categories]
-    lookup = {v: i for i, v in enumerate(categories)}
-    if spec.category_field:
-        codes = gdf[spec.category_field].map(lookup).fillna(-1).astype(int).tolist()
-    else:
-        codes = [-1] * len(gdf)
     return {
-        **_header(gdf, spec, version, categories),
+        **_header(points, spec, version, categories),
         "dx": np.diff(xs, prepend=0).tolist(),
         "dy": np.diff(ys, prepend=0).tolist(),
-        "c": codes,
+        "c": points.category.tolist(),
     }
 
 
@@ -132,7 +189,9 @@ def _varints(values: np.ndarray) -> bytes:
 MAGIC = b"MPTS"
 
 
-def compact_binary(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> bytes:
+def compact_binary(
+    gdf: gpd.GeoDataFrame | MapPoints, spec: LayerSpec, version: int
+) -> bytes:
     """The compact payload as bytes, about a sixth smaller once compressed than its
     JSON twin (:func:`compact_points`) and decoded without a JSON parser.
 
@@ -141,16 +200,14 @@ def compact_binary(gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int) -> byte
     deltas as zigzag varints, then one byte per point: its category's index plus one
     (0: none).
     """
-    xs = np.round(gdf.geometry.x.to_numpy() * SCALE).astype(np.int64)
-    ys = np.round(gdf.geometry.y.to_numpy() * SCALE).astype(np.int64)
+    points = _points(gdf, spec)
+    xs = np.round(points.x * SCALE).astype(np.int64)
+    ys = np.round(points.y * SCALE).astype(np.int64)
     categories = [c.value for c in spec.categories][:254]
-    lookup = {v: i + 1 for i, v in enumerate(categories)}
-    if spec.category_field:
-        codes = gdf[spec.category_field].map(lookup).fillna(0).to_numpy(np.uint8)
-    else:
-        codes = np.zeros(len(gdf), dtype=np.uint8)
+    index = points.category
+    codes = np.where((index >= 0) & (index < 254), index + 1, 0).astype(np.uint8)
     header = json.dumps(
-        _header(gdf, spec, version, categories), separators=(",", ":")
+        _header(points, spec, version, categories), separators=(",", ":")
     ).encode()
     return b"".join(
         [
@@ -168,18 +225,22 @@ OVERVIEW_CELL = 0.01  # degrees: about 760 m east-west and 1.1 km north-south he
 
 
 def overview_cells(
-    gdf: gpd.GeoDataFrame, spec: LayerSpec, version: int, cell: float = OVERVIEW_CELL
+    gdf: gpd.GeoDataFrame | MapPoints,
+    spec: LayerSpec,
+    version: int,
+    cell: float = OVERVIEW_CELL,
 ) -> dict:
     """A small aggregate of a large point layer already in :func:`spatial_order`:
     its located points counted per grid cell of ``cell`` degrees, each cell as
     ``[lon, lat, count]`` at the mean position of its points (so a cell's circle
     sits where its points are). What the map draws at low zoom instead of every
     point; the commune-level features keep their badges (``communes``)."""
+    points = _points(gdf, spec)
     categories = [c.value for c in spec.categories][:254]
-    header = _header(gdf, spec, version, categories)
+    header = _header(points, spec, version, categories)
     located = header["located"]
-    xs = gdf.geometry.x.to_numpy()[:located]
-    ys = gdf.geometry.y.to_numpy()[:located]
+    xs = points.x[:located]
+    ys = points.y[:located]
     cells: list[list] = []
     if located:
         cx = np.floor(xs / cell).astype(np.int64)

@@ -174,6 +174,27 @@ class Store(ABC):
         for start in range(0, len(frame), size):
             yield frame.iloc[start : start + size].reset_index(drop=True)
 
+    def read_versioned_chunks(
+        self,
+        layer: str,
+        published_only: bool = False,
+        columns: list[str] | None = None,
+        size: int = 50_000,
+    ) -> tuple[int, Iterator[gpd.GeoDataFrame]]:
+        """(layer version, the frames of :meth:`read_chunks`) read in one
+        transaction, as :meth:`read_versioned` reads them whole: a build made a
+        chunk at a time is labelled with the version its chunks are. The
+        transaction opens here and ends with the last frame (or when the frames
+        are let go of unread)."""
+        version, frame = self.read_versioned(
+            layer, published_only=published_only, columns=columns
+        )
+        chunks = (
+            frame.iloc[start : start + size].reset_index(drop=True)
+            for start in range(0, len(frame), size)
+        )
+        return version, chunks
+
     @abstractmethod
     def count(
         self,

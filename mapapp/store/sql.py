@@ -411,11 +411,30 @@ class SqlStore(AddressTable, Store):
         columns: list[str] | None = None,
         size: int = 50_000,
     ) -> Iterator[gpd.GeoDataFrame]:
+        chunks = self._chunks(layer, published_only, columns, size)
+        next(chunks)  # the version
+        yield from chunks
+
+    def read_versioned_chunks(
+        self,
+        layer: str,
+        published_only: bool = False,
+        columns: list[str] | None = None,
+        size: int = 50_000,
+    ) -> tuple[int, Iterator[gpd.GeoDataFrame]]:
+        chunks = self._chunks(layer, published_only, columns, size)
+        return next(chunks), chunks
+
+    def _chunks(
+        self, layer: str, published_only: bool, columns: list[str] | None, size: int
+    ) -> Iterator:
+        """The layer's version, then its frames, all in one read transaction."""
         spec = self._spec(layer)
         where_sql, params = self._where(spec, None, None, published_only)
         cols = self._columns(spec, columns)
         sql = f"{self._select(cols, layer)}{where_sql} ORDER BY fid"
         with self._snapshot():
+            yield self.layer_version(layer)
             for rows in self._fetch_chunks(sql, params, size):
                 yield self._frame(spec, cols, rows)
 
