@@ -35,7 +35,7 @@ def count_calls(monkeypatch, module, name):
 def test_download_is_made_once_per_layer_version_and_streamed(
     client, store, monkeypatch
 ):
-    calls = count_calls(monkeypatch, mapapp.exports, "export_bytes")
+    calls = count_calls(monkeypatch, mapapp.views.public, "download_body")
     first = client.get("/download/companies.csv")
     assert first.status_code == 200 and first.is_streamed  # from a file
     again = client.get("/download/companies.csv")
@@ -67,7 +67,7 @@ def test_download_gzip_is_the_same_body(client):
 
 
 def test_download_asked_at_once_by_many_is_made_once(app, monkeypatch):
-    calls = count_calls(monkeypatch, mapapp.exports, "export_bytes")
+    calls = count_calls(monkeypatch, mapapp.views.public, "download_body")
     bodies, statuses = [], []
 
     def ask():
@@ -169,13 +169,13 @@ def test_list_index_is_built_once_per_layer_version(app, client, store, monkeypa
     import mapapp.site
 
     builds = []
+    real = mapapp.site.build_list_index
 
-    class Counted(mapapp.listing.ListIndex):
-        def __init__(self, frame, spec, *args):
-            builds.append(spec.name)
-            super().__init__(frame, spec, *args)
+    def counted(site, name, *args, **kwargs):
+        builds.append(name)
+        return real(site, name, *args, **kwargs)
 
-    monkeypatch.setattr(mapapp.site, "ListIndex", Counted)
+    monkeypatch.setattr(mapapp.site, "build_list_index", counted)
     for q in ("", "numerique", "zz", "a"):
         assert client.get(f"/list?layer=companies&q={q}").status_code == 200
     assert builds == ["companies"]
