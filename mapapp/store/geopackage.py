@@ -174,7 +174,7 @@ _FID_BYTES = 16 * 1024 * 1024
 # The numbers and coordinates of the features of point layers, by store and layer,
 # with the layer's version: spatial filters on a million points test arrays of
 # 24 MB in numpy, rather than read the rows an index proposes for every filter (16
-# polygons over Besançon proposed 800,000 rows: 1.7 s each time). Read once per
+# polygons over the shipped territory proposed 800,000 rows: 1.7 s each time). Read once per
 # version of the layer, by one thread at a time; bounded in bytes (the oldest go).
 _POINTS: dict[tuple[str, str], tuple[int, np.ndarray, np.ndarray]] = {}
 _POINTS_LOCK = threading.Lock()
