@@ -50,6 +50,21 @@ def ui_strings(lang: str) -> dict:
             "{title}: {n} features in view, in {groups} groups; zoom in to see the "
             "points"
         ),
+        # an overview's biggest circles are buttons: "12 340 features of
+        # "Digital companies" in the north-west of the view: zoom in"
+        "cellLabel": _("{n} features of “{title}” {where}: zoom in"),
+        "cellZoomed": _("Zoomed in on {n} features of “{title}”"),
+        "viewParts": {
+            "nw": _("in the north-west of the view"),
+            "n": _("in the north of the view"),
+            "ne": _("in the north-east of the view"),
+            "w": _("in the west of the view"),
+            "c": _("in the centre of the view"),
+            "e": _("in the east of the view"),
+            "sw": _("in the south-west of the view"),
+            "s": _("in the south of the view"),
+            "se": _("in the south-east of the view"),
+        },
         **map_strings(territory_words(site().territory, lang)),
     }
 
@@ -110,6 +125,9 @@ def map_parts(
 
 # from this zoom level on, a layer shown as an overview loads its points
 OVERVIEW_ZOOM = 13
+# the level of the tiles it loads them by (maps/compact.py: TILE_ZOOMS): at zoom 15
+# a phone sees one to four of them
+TILE_ZOOM = 13
 
 
 def remote_source(name: str, version: int) -> dict:
@@ -126,6 +144,11 @@ def remote_source(name: str, version: int) -> dict:
     if site().published_count(name) > int(current_app.config["OVERVIEW_MIN_FEATURES"]):
         source["overview"] = url_for("api.layer_overview", name=name, v=version)
         source["overviewZoom"] = OVERVIEW_ZOOM
+        # zoomed in, the points of the tiles in view (api.layer_tile)
+        source["tiles"] = url_for(
+            "api.layer_tile", name=name, z=0, x=0, y=0, v=version
+        ).replace("/tiles/0/0/0.bin?", "/tiles/{z}/{x}/{y}.bin?")
+        source["tileZoom"] = TILE_ZOOM
     return source
 
 
