@@ -1084,7 +1084,7 @@
       return tr(i18n, "cellLabel", { n: it.n.toLocaleString(i18n.locale), title: cfg.title,
                                      where: partOfView(i18n, it, size) });
     };
-    var tiles = entry.tiled ? tileLoader(map, entry, layer) : null;
+    var tiles = entry.tiled ? tileLoader(map, entry, layer, data.count) : null;
     layer.on("redraw", function () {
       var canvas = layer._canvas;
       entry.overview = layer.overview;
@@ -1124,30 +1124,57 @@
   }
 
   /* The tiles of a layer shown as an overview, asked as the map shows them (from
-     its overview zoom on): those in view, nearest the centre first, TILES_AT_ONCE at
-     a time. A tile loaded is kept; one gone out of view before its turn is not
-     asked; one that failed is asked again when the map next moves. Returns what to
-     call when the view changes. */
+     its overview zoom on): those of the map's zoom level (within the server's
+     ``tileZooms``) in view, nearest the centre first, TILES_AT_ONCE at a time. A
+     tile loaded is kept, and one whose points a loaded tile of another level
+     already holds is not asked (a point arriving twice is drawn once: each has its
+     position in the layer); one gone out of view before its turn is not asked; one
+     that failed is asked again when the map next moves. Returns what to call when
+     the view changes. */
   var TILES_AT_ONCE = 4;
-  function tileLoader(map, entry, layer) {
-    var remote = entry.cfg.remote, z = remote.tileZoom, last = Math.pow(2, z) - 1;
+  function tileLoader(map, entry, layer, count) {
+    var remote = entry.cfg.remote, levels = remote.tileZooms;
     var known = entry.tileStates = {}, queue = [], busy = 0;
+    var have = new Uint8Array(count);  /* the points drawn, by their position */
+    function held(z, x, y) {  /* by this tile, an ancestor or all its descendants */
+      for (var a = levels[0]; a <= z; a++) {
+        if (known[a + "/" + (x >> (z - a)) + "/" + (y >> (z - a))]) return true;
+      }
+      if (z >= levels[1]) return false;
+      for (var k = 0; k < 4; k++) {
+        if (!held(z + 1, 2 * x + (k & 1), 2 * y + (k >> 1))) return false;
+      }
+      return true;
+    }
     function inView() {
+      var z = Math.max(levels[0], Math.min(levels[1], Math.round(map.getZoom())));
       var b = map.getPixelBounds(), f = Math.pow(2, z - map.getZoom()) / 256, m = 12, out = [];
-      var centre = b.getCenter().multiplyBy(f);
+      var last = Math.pow(2, z) - 1, centre = b.getCenter().multiplyBy(f);
       for (var x = Math.max(0, Math.floor((b.min.x - m) * f)); x <= Math.min(last, Math.floor((b.max.x + m) * f)); x++) {
         for (var y = Math.max(0, Math.floor((b.min.y - m) * f)); y <= Math.min(last, Math.floor((b.max.y + m) * f)); y++) {
-          out.push({ key: z + "/" + x + "/" + y,
-                     d: Math.pow(x + 0.5 - centre.x, 2) + Math.pow(y + 0.5 - centre.y, 2) });
+          if (!held(z, x, y)) {
+            out.push({ z: z, x: x, y: y, d: Math.pow(x + 0.5 - centre.x, 2) + Math.pow(y + 0.5 - centre.y, 2) });
+          }
         }
       }
-      return out.sort(function (a, c) { return a.d - c.d; }).map(function (t) { return t.key; });
+      return out.sort(function (a, c) { return a.d - c.d; });
     }
-    function load(key) {
-      var zxy = key.split("/");
+    /* The points of a tile not drawn yet. */
+    function fresh(data) {
+      var keep = [];
+      for (var i = 0; i < data.count; i++) {
+        if (!have[data.index[i]]) { have[data.index[i]] = 1; keep.push(i); }
+      }
+      if (keep.length === data.count) return data;
+      function pick(a) { var out = new a.constructor(keep.length); keep.forEach(function (i, j) { out[j] = a[i]; }); return out; }
+      return { count: keep.length, located: keep.length, lngs: pick(data.lngs), lats: pick(data.lats),
+               codes: pick(data.codes), index: pick(data.index) };
+    }
+    function load(t) {
+      var key = t.z + "/" + t.x + "/" + t.y;
       busy += 1;
       known[key] = "loading";
-      fetch(remote.tiles.replace("{z}", zxy[0]).replace("{x}", zxy[1]).replace("{y}", zxy[2]),
+      fetch(remote.tiles.replace("{z}", t.z).replace("{x}", t.x).replace("{y}", t.y),
             { credentials: "same-origin" })
         .then(function (r) {
           if (!r.ok) throw new Error("HTTP " + r.status);
@@ -1156,7 +1183,8 @@
         .then(decodePoints)
         .then(function (data) {
           known[key] = "loaded";
-          layer.addChunk(data);
+          var points = fresh(data);
+          if (points.count) layer.addChunk(points);
           map.fire("mapapp:tileloaded", { name: entry.cfg.name, tile: key, count: data.count });
         }, function () {
           delete known[key];
@@ -1166,13 +1194,13 @@
     }
     function pump() {
       while (busy < TILES_AT_ONCE && queue.length) {
-        var key = queue.shift();
-        if (!known[key]) load(key);
+        var t = queue.shift();
+        if (!held(t.z, t.x, t.y)) load(t);
       }
     }
     return function () {
       if (layer.overview || !map.hasLayer(layer)) return;
-      queue = inView().filter(function (key) { return !known[key]; });
+      queue = inView();
       pump();
     };
   }

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from ..layers import REGISTRY
 from ..maps import build_map, split_rendered
+from ..maps.compact import TILE_ZOOMS
 from ..maps.options import MapOptions
 from ..maps.tiles import TileConfig
 from .http import site
@@ -125,9 +126,6 @@ def map_parts(
 
 # from this zoom level on, a layer shown as an overview loads its points
 OVERVIEW_ZOOM = 13
-# the level of the tiles it loads them by (maps/compact.py: TILE_ZOOMS): at zoom 15
-# a phone sees one to four of them
-TILE_ZOOM = 13
 
 
 def remote_source(name: str, version: int) -> dict:
@@ -144,11 +142,12 @@ def remote_source(name: str, version: int) -> dict:
     if site().published_count(name) > int(current_app.config["OVERVIEW_MIN_FEATURES"]):
         source["overview"] = url_for("api.layer_overview", name=name, v=version)
         source["overviewZoom"] = OVERVIEW_ZOOM
-        # zoomed in, the points of the tiles in view (api.layer_tile)
+        # zoomed in, the points of the tiles in view (api.layer_tile), of the
+        # level of the map's zoom from OVERVIEW_ZOOM to the finest there is
         source["tiles"] = url_for(
             "api.layer_tile", name=name, z=0, x=0, y=0, v=version
         ).replace("/tiles/0/0/0.bin?", "/tiles/{z}/{x}/{y}.bin?")
-        source["tileZoom"] = TILE_ZOOM
+        source["tileZooms"] = [OVERVIEW_ZOOM, TILE_ZOOMS[-1]]
     return source
 
 
