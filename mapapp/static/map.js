@@ -977,7 +977,7 @@
         }).sort(function (a, b) { return b.n - a.n; }).slice(0, KEYS).forEach(function (it) {
           var b = el("button", "mapapp-cell-key");
           b.type = "button";
-          b.setAttribute("aria-label", self.cellLabel(it, size));
+          b.setAttribute("aria-label", self.cellLabel(it));
           var r = it.r || 14;
           b.style.left = (it.x - r) + "px";
           b.style.top = (it.y - r) + "px";
@@ -985,6 +985,7 @@
           L.DomEvent.on(b, "click", function (e) {
             L.DomEvent.stop(e);
             self._refocus = true;
+            self.fire("keyzoom", { n: it.n });  /* said: the view changes out of sight */
             self._zoomIn(it);
           });
           box.appendChild(b);
@@ -993,7 +994,6 @@
       if (refocus) (box.querySelector("button") || map.getContainer()).focus({ preventScroll: true });
     },
     _zoomIn: function (it) {
-      this.fire("zoomin", { n: it.n });
       this._map.setView(this._map.containerPointToLatLng([it.x, it.y]),
                         Math.min(this._map.getZoom() + 2, ALL_AT));
     },
@@ -1056,12 +1056,16 @@
     entry.count = data.count;
   }
 
-  /* Where an overview circle lies in the view, in words: one of nine parts. */
-  function partOfView(i18n, it, size) {
-    var col = it.x < size.x / 3 ? 0 : it.x < 2 * size.x / 3 ? 1 : 2;
-    var row = it.y < size.y / 3 ? 0 : it.y < 2 * size.y / 3 ? 1 : 2;
-    var key = [["nw", "n", "ne"], ["w", "c", "e"], ["sw", "s", "se"]][row][col];
-    return (i18n.viewParts || mapapp.defaultI18n.viewParts)[key];
+  /* Where an overview circle lies, in words: at the centre of the view, or how far
+     and in which of eight directions from it. */
+  function whereInView(map, i18n, it) {
+    var size = map.getSize(), dx = it.x - size.x / 2, dy = it.y - size.y / 2;
+    if (dx * dx + dy * dy < CELL * CELL / 4) return i18n.viewCentre;  /* one circle at most */
+    var centre = map.getCenter(), at = map.containerPointToLatLng([it.x, it.y]);
+    var sector = Math.round(Math.atan2(dx, -dy) / (Math.PI / 4));  /* 0: north, 2: east */
+    var direction = i18n.directions[["n", "ne", "e", "se", "s", "sw", "w", "nw", "n"][(sector + 8) % 8]];
+    return tr(i18n, "fromViewCentre", { distance: formatDistance(centre.distanceTo(at), i18n),
+                                        direction: direction });
   }
 
   /* A very large layer opens as an overview: its points counted per grid cell
@@ -1080,9 +1084,9 @@
     var zoom = cfg.remote.overviewZoom || 13;
     entry.tiled = !!(cfg.remote.tiles && window.TextDecoder);
     if (entry.tiled) layer.overviewZoom = zoom;
-    layer.cellLabel = function (it, size) {
+    layer.cellLabel = function (it) {
       return tr(i18n, "cellLabel", { n: it.n.toLocaleString(i18n.locale), title: cfg.title,
-                                     where: partOfView(i18n, it, size) });
+                                     where: whereInView(map, i18n, it) });
     };
     var tiles = entry.tiled ? tileLoader(map, entry, layer, data.count) : null;
     layer.on("redraw", function () {
@@ -1102,7 +1106,7 @@
       canvas.setAttribute("aria-label", tr(i18n, "overviewLabel",
         { title: cfg.title, n: shown.toLocaleString(i18n.locale), groups: layer.items.length }));
     });
-    layer.on("zoomin", function (e) {
+    layer.on("keyzoom", function (e) {
       mapapp.announce(map, tr(i18n, "cellZoomed", { n: e.n.toLocaleString(i18n.locale), title: cfg.title }));
     });
     layer.on("pointclick", function (e) { mapapp.openRemote(map, entry, new LonePoint(e.latlng, e.index)); });
@@ -1419,9 +1423,9 @@
     overviewLabel: "{title} : {n} éléments dans la vue, en {groups} groupes ; zoomez pour voir les points",
     cellLabel: "{n} éléments de « {title} » {where} : zoomer",
     cellZoomed: "Zoom sur {n} éléments de « {title} »",
-    viewParts: { nw: "au nord-ouest de la vue", n: "au nord de la vue", ne: "au nord-est de la vue",
-                 w: "à l'ouest de la vue", c: "au centre de la vue", e: "à l'est de la vue",
-                 sw: "au sud-ouest de la vue", s: "au sud de la vue", se: "au sud-est de la vue" },
+    viewCentre: "au centre de la vue", fromViewCentre: "à {distance} {direction} du centre de la vue",
+    directions: { n: "au nord", ne: "au nord-est", e: "à l'est", se: "au sud-est", s: "au sud",
+                  sw: "au sud-ouest", w: "à l'ouest", nw: "au nord-ouest" },
     communeCountOne: "élément localisé à la commune seulement"
   };
 

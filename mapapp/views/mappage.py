@@ -51,20 +51,21 @@ def ui_strings(lang: str) -> dict:
             "{title}: {n} features in view, in {groups} groups; zoom in to see the "
             "points"
         ),
-        # an overview's biggest circles are buttons: "12 340 features of
-        # "Digital companies" in the north-west of the view: zoom in"
+        # an overview's biggest circles are buttons: "12,340 features of
+        # “Digital companies” 1.2 km north-east of the centre of the view: zoom in"
         "cellLabel": _("{n} features of “{title}” {where}: zoom in"),
         "cellZoomed": _("Zoomed in on {n} features of “{title}”"),
-        "viewParts": {
-            "nw": _("in the north-west of the view"),
-            "n": _("in the north of the view"),
-            "ne": _("in the north-east of the view"),
-            "w": _("in the west of the view"),
-            "c": _("in the centre of the view"),
-            "e": _("in the east of the view"),
-            "sw": _("in the south-west of the view"),
-            "s": _("in the south of the view"),
-            "se": _("in the south-east of the view"),
+        "viewCentre": _("at the centre of the view"),
+        "fromViewCentre": _("{distance} {direction} of the centre of the view"),
+        "directions": {
+            "n": _("north"),
+            "ne": _("north-east"),
+            "e": _("east"),
+            "se": _("south-east"),
+            "s": _("south"),
+            "sw": _("south-west"),
+            "w": _("west"),
+            "nw": _("north-west"),
         },
         **map_strings(territory_words(site().territory, lang)),
     }

@@ -370,6 +370,13 @@ def test_an_overview_is_reached_by_keyboard_and_loads_only_the_tiles_in_view(
     label = key.get_attribute("aria-label")
     assert "features of “Digital companies”" in label and label.endswith(": zoom in")
     assert page.locator(".mapapp-cell-key").count() >= 2
+    # over its circle, which shows through it, ringed while focused
+    ring = key.evaluate(
+        """b => { const s = getComputedStyle(b);
+                  return [s.backgroundColor, s.outlineStyle, s.zIndex,
+                          getComputedStyle(b.parentNode).zIndex]; }"""
+    )
+    assert ring[:2] == ["rgba(0, 0, 0, 0)", "solid"] and int(ring[3]) > 100
     counts = [
         int(t.split(" ")[0].replace(",", ""))
         for t in page.eval_on_selector_all(
