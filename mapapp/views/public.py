@@ -289,7 +289,8 @@ def list_view():
         # a page not made yet: one of MAX_LIST_PAGES at once, or a quick 503
         if not LIST_PAGES.acquire(timeout=LIST_WAIT_S):
             raise Busy(
-                "the list is being searched for other visitors: ask again in a moment",
+                "the list is being searched for other visitors: "
+                "ask again in a moment",
                 retry_after=2,
             )
         try:
