@@ -192,24 +192,6 @@ class Site:
             gate=self.heavy,
         )
 
-    def point_tile(
-        self, snap: Snapshot | PackedSnapshot, z: int, x: int, y: int
-    ) -> Payload:
-        """The points of tile ``z/x/y`` of a point layer's snapshot (maps/compact.py:
-        PointTiles), cut from its points sorted by tile once per version: what the
-        map loads zoomed in on a layer too large to load whole."""
-        name = snap.spec.name
-        tiles = self._point_tiles.get_or_make(
-            (name, snap.version),
-            lambda: PointTiles(snap.binary().body),
-            lambda t: t.nbytes,
-            gate=self.heavy,
-        )
-        return self.payload(
-            ("tile", name, snap.version, z, x, y),
-            lambda: Payload.of(tiles.tile(z, x, y)),
-        )
-
     def snapshot_rows(
         self, snap: Snapshot | PackedSnapshot, positions: list[int]
     ) -> list[tuple[int, pd.Series]]:
@@ -301,6 +283,24 @@ class Site:
         slot of the heavy-work pool."""
         gate = self.heavy if heavy else None
         return self.pages.get_or_make(key, make, lambda p: p.nbytes, gate=gate)
+
+    def point_tile(
+        self, snap: Snapshot | PackedSnapshot, z: int, x: int, y: int
+    ) -> Payload:
+        """The points of tile ``z/x/y`` of a point layer's snapshot (maps/compact.py:
+        PointTiles), cut from its points sorted by tile once per version: what the
+        map loads zoomed in on a layer too large to load whole."""
+        name = snap.spec.name
+        tiles = self._point_tiles.get_or_make(
+            (name, snap.version),
+            lambda: PointTiles(snap.binary().body),
+            lambda t: t.nbytes,
+            gate=self.heavy,
+        )
+        return self.payload(
+            ("tile", name, snap.version, z, x, y),
+            lambda: Payload.of(tiles.tile(z, x, y)),
+        )
 
     def stored(
         self,
