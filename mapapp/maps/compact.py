@@ -315,7 +315,11 @@ class PointTiles:
         per point, then the deltas of the points' positions (ascending) as varints.
         """
         run = self.run(z, x, y)
-        index = self.index[run].astype(np.int64)
+        # a coarser tile's run is in the order of its level-16 tiles: put back in
+        # the payload's, whose neighbours are near (small deltas, in one byte)
+        order = np.argsort(self.index[run], kind="stable")
+        index = self.index[run][order].astype(np.int64)
+        xs, ys = self.xs[run][order], self.ys[run][order]
         head = {
             **{k: self.header[k] for k in ("layer", "version", "scale", "categories")},
             "tile": [z, x, y],
@@ -329,9 +333,9 @@ class PointTiles:
                 MAGIC,
                 len(header).to_bytes(4, "little"),
                 header,
-                _varints(np.diff(self.xs[run].astype(np.int64), prepend=0)),
-                _varints(np.diff(self.ys[run].astype(np.int64), prepend=0)),
-                self.codes[run].tobytes(),
+                _varints(np.diff(xs.astype(np.int64), prepend=0)),
+                _varints(np.diff(ys.astype(np.int64), prepend=0)),
+                self.codes[run][order].tobytes(),
                 _varints(np.diff(index, prepend=0)),
             ]
         )
