@@ -963,11 +963,14 @@
     },
     /* The overview's biggest circles in view as buttons over them: out of the
        pointer's way (the canvas takes clicks), in the Tab order after the controls.
-       After a zoom one of them asked for, the focus goes to the first new one (or
-       the map, once the points are drawn). */
+       Drawn again, the focus stays at the same rank; after a zoom one of them
+       asked for, it goes to the first new one (or the map, once the points are
+       drawn). */
     _drawKeys: function (map, size) {
       var box = this._keys, self = this, active = document.activeElement;
-      var refocus = this._refocus || (active && box.contains(active));
+      var rank = Array.prototype.indexOf.call(box.childNodes, active);
+      var refocus = this._refocus || rank !== -1;
+      if (this._refocus) rank = 0;
       this._refocus = false;
       box.textContent = "";
       L.DomUtil.setPosition(box, map.containerPointToLayerPoint([0, 0]));
@@ -991,7 +994,8 @@
           box.appendChild(b);
         });
       }
-      if (refocus) (box.querySelector("button") || map.getContainer()).focus({ preventScroll: true });
+      var keys = box.childNodes;
+      if (refocus) (keys[Math.min(rank, keys.length - 1)] || map.getContainer()).focus({ preventScroll: true });
     },
     _zoomIn: function (it) {
       this._map.setView(this._map.containerPointToLatLng([it.x, it.y]),

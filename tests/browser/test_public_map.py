@@ -334,6 +334,10 @@ def test_a_very_large_layer_opens_as_an_overview_and_loads_points_zoomed_in(
     page2.get_by_label("Search by name").fill("smartest")
     page2.locator(".mapapp-search-hit", has_text="Smartesting").click()
     page2.locator(".mapapp-popup", has_text="Smartesting").wait_for()
+    # and its permalink opens the card again, at its place
+    assert "feature=companies%3Asmartesting" in page2.url
+    page3 = open_map(watched, page2.url)
+    page3.locator(".mapapp-popup", has_text="Smartesting").wait_for()
     assert not any("/companies.bin" in u for u in asked)
     assert watched.errors == [] and watched.outside == []
 
@@ -384,6 +388,19 @@ def test_an_overview_is_reached_by_keyboard_and_loads_only_the_tiles_in_view(
         )
     ]
     assert counts == sorted(counts, reverse=True)  # the biggest first
+    # the map redrawn (a resize), the focus keeps its rank among the circles
+    page.keyboard.press("Tab")
+    page.evaluate(
+        "() => { window.__was = document.activeElement;"
+        " window.mapapp.map.fire('resize'); }"
+    )
+    after = page.evaluate(
+        """() => [!document.body.contains(window.__was),
+                  [...document.querySelectorAll('.mapapp-cell-key')]
+                  .indexOf(document.activeElement)]"""
+    )
+    assert after == [True, 1]  # drawn again, the second circle focused again
+    page.keyboard.press("Shift+Tab")
     page.keyboard.press("Enter")
     page.wait_for_function(
         """() => { const g = window.mapapp.map._mapapp.layers.companies.group;
