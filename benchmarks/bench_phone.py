@@ -12,6 +12,13 @@ requests. The floor is what the link alone costs: bytes / bandwidth plus one
 latency per step of the request chain (the page, then what it loads, then what the
 scripts fetch). Medians of ``--runs`` runs; the app is served by waitress in a
 thread, ``MAPAPP_TILES=none``.
+
+    .venv/bin/python benchmarks/bench_phone.py --url http://127.0.0.1:8000 \
+        --pages '/embed?zoom=15&center=47.2378%2C6.0241' --first-points companies
+
+measures a server already running (any version of mapapp) until the points of a
+large layer are drawn, zoomed in: the seconds and the bytes until its first
+points show (those of the tiles in view, or of the whole layer).
 """
 
 from __future__ import annotations
@@ -43,8 +50,17 @@ READY_WATCH = """new MutationObserver((changes, watcher) => {
                       attributeFilter: ['data-mapapp-ready']});"""
 
 
-def one_run(browser, url: str) -> dict:
-    """One cold visit: seconds until ready, bytes, requests, chain depth."""
+# the layer draws points (not an overview's circles) and has some in view
+FIRST_POINTS = """(name) => {
+  const e = window.mapapp && window.mapapp.map && window.mapapp.map._mapapp
+    && window.mapapp.map._mapapp.layers[name];
+  return !!e && e.group && e.group.items && !e.overview && e.group.items.length > 0;
+}"""
+
+
+def one_run(browser, url: str, points: str | None = None) -> dict:
+    """One cold visit: seconds until ready (or until the first points of layer
+    ``points`` are drawn), bytes, requests, chain depth."""
     context = browser.new_context(
         viewport={"width": 360, "height": 740},
         is_mobile=True,
@@ -82,7 +98,13 @@ def one_run(browser, url: str) -> dict:
     page.goto(url, wait_until="commit")
     page.wait_for_selector("[data-mapapp-ready=true]", state="attached", timeout=120000)
     ready = page.evaluate("() => window.__mapappReady / 1000")
+    if points:
+        page.wait_for_function(FIRST_POINTS, arg=points, polling=50, timeout=120000)
+        ready = page.evaluate("() => performance.now() / 1000")
+    counted = dict(done)  # the bytes until then, not those still coming
     page.wait_for_timeout(300)  # let the last byte counts arrive
+    if not points:
+        counted = done
     depth = 1
     for _url, initiator in sent.values():
         kind = initiator.get("type")
@@ -91,8 +113,8 @@ def one_run(browser, url: str) -> dict:
         )
     result = {
         "ready_s": ready,
-        "bytes": sum(done.values()),
-        "requests": len(done),
+        "bytes": sum(counted.values()),
+        "requests": len(counted),
         "depth": depth,
     }
     context.close()
@@ -157,6 +179,31 @@ def measure(
     return out
 
 
+def measure_running(base: str, pages: list[str], runs: int, points: str) -> None:
+    """Print the first-points figures of ``pages`` of the server at ``base``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        for path in pages:
+            warm(base + path)
+            one_run(browser, base + path, points)  # warm the server's caches
+            results = [one_run(browser, base + path, points) for _ in range(runs)]
+            first = statistics.median(r["ready_s"] for r in results)
+            print(
+                f"{path}: first points of {points} after {first:.2f} s (runs "
+                f"{min(r['ready_s'] for r in results):.2f}-"
+                f"{max(r['ready_s'] for r in results):.2f}); "
+                f"{results[-1]['bytes']:,} bytes in {results[-1]['requests']} "
+                "requests until then",
+                flush=True,
+            )
+        browser.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="shipped,10000,100000")
@@ -167,7 +214,18 @@ def main() -> None:
         type=Path,
         help="folder of stores made before, one per size (e.g. /tmp/mapapp-bench)",
     )
+    parser.add_argument("--url", help="measure this running server instead")
+    parser.add_argument(
+        "--first-points",
+        metavar="LAYER",
+        help="time and bytes until this large layer's first points are drawn",
+    )
     args = parser.parse_args()
+    if args.url:
+        measure_running(
+            args.url.rstrip("/"), args.pages.split(","), args.runs, args.first_points
+        )
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
             for r in measure(

@@ -41,6 +41,7 @@ from .errors import NotFound
 from .exports import MetadataTally, feature_licences, layer_metadata
 from .layers import REGISTRY, LayerSpec, get_spec, tr
 from .listing import ListIndex, index_columns
+from .maps.compact import PointTiles
 from .maps.tiles import TileConfig, resolve_tiles
 from .packing import frame_arrays, frame_of, json_array, json_of
 from .places import (
@@ -105,6 +106,7 @@ class Site:
         self._files = BoundedCache(max_entries=512, max_bytes=MB)
         self.pages = BoundedCache(max_entries=1024, max_bytes=128 * MB)
         self._snapshots = BoundedCache(max_entries=32, max_bytes=512 * MB)
+        self._point_tiles = BoundedCache(max_entries=8, max_bytes=256 * MB)
         self._columns = BoundedCache(max_entries=2, max_bytes=512 * MB)
         self._prepared = BoundedCache(max_entries=8, max_bytes=512 * MB)
         self._grids = BoundedCache(max_entries=32, max_bytes=256 * MB)
@@ -332,6 +334,24 @@ class Site:
         slot of the heavy-work pool."""
         gate = self.heavy if heavy else None
         return self.pages.get_or_make(key, make, lambda p: p.nbytes, gate=gate)
+
+    def point_tile(
+        self, snap: Snapshot | PackedSnapshot, z: int, x: int, y: int
+    ) -> Payload:
+        """The points of tile ``z/x/y`` of a point layer's snapshot (maps/compact.py:
+        PointTiles), cut from its points sorted by tile once per version: what the
+        map loads zoomed in on a layer too large to load whole."""
+        name = snap.spec.name
+        tiles = self._point_tiles.get_or_make(
+            (name, snap.version),
+            lambda: PointTiles(snap.binary().body),
+            lambda t: t.nbytes,
+            gate=self.heavy,
+        )
+        return self.payload(
+            ("tile", name, snap.version, z, x, y),
+            lambda: Payload.of(tiles.tile(z, x, y)),
+        )
 
     def stored(
         self,
@@ -709,6 +729,7 @@ class Site:
             self._files,
             self.pages,
             self._snapshots,
+            self._point_tiles,
             self._columns,
             self._prepared,
             self._grids,

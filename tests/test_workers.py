@@ -4,6 +4,7 @@ that dies answered with a 503 rather than a hung request."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -81,6 +82,19 @@ def test_map_snapshot_is_built_in_another_process_and_answers_the_same(pair):
     assert packed.index_of("no-such-id") is None
     for query in ("a", "É", "conseil", "0049", "zzz-nothing"):
         assert packed.search(query, 25) == framed.search(query, 25)
+
+
+def test_tiles_of_a_packed_snapshot_are_those_of_its_frame(pair):
+    from mapapp.maps.compact import SCALE, PointTiles, tile_of
+
+    worker, thread = pair
+    packed, framed = worker.snapshot("companies"), thread.snapshot("companies")
+    points = PointTiles(framed.binary().body)
+    x, y = tile_of(points.xs[:1] / SCALE, points.ys[:1] / SCALE, 14)
+    for z, tx, ty in ((14, int(x[0]), int(y[0])), (13, int(x[0]) // 2, int(y[0]) // 2)):
+        tile = worker.point_tile(packed, z, tx, ty).body
+        assert tile == thread.point_tile(framed, z, tx, ty).body
+        assert json.loads(tile[8 : 8 + int.from_bytes(tile[4:8], "little")])["count"]
 
 
 def test_popup_and_search_rows_of_a_packed_snapshot_come_from_the_store(pair):

@@ -763,7 +763,8 @@
 
   /* --- large point layers: one canvas, points grouped on the fly ------------------ */
 
-  /* The compact payload as bytes (maps/compact.py): header, varint deltas, categories. */
+  /* The compact payload as bytes (maps/compact.py): header, varint deltas, categories;
+     a tile's (PointTiles.tile) then gives each point's position in the layer. */
   function decodePoints(buffer) {
     var bytes = new Uint8Array(buffer);
     var view = new DataView(buffer);
@@ -771,18 +772,21 @@
     var length = view.getUint32(4, true);
     var head = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
     var n = head.count, pos = 8 + length;
-    function deltas() {
-      var out = new Float64Array(n), acc = 0;
+    function deltas(out, scale) {
+      var acc = 0;
       for (var i = 0; i < n; i++) {
         var shift = 0, z = 0, b;
         do { b = bytes[pos++]; z += (b & 0x7f) * Math.pow(2, shift); shift += 7; } while (b & 0x80);
         acc += (z % 2) ? -(z + 1) / 2 : z / 2;
-        out[i] = acc / head.scale;
+        out[i] = acc / scale;
       }
       return out;
     }
-    var lngs = deltas(), lats = deltas();
-    return { count: n, lngs: lngs, lats: lats, codes: bytes.subarray(pos, pos + n),
+    var lngs = deltas(new Float64Array(n), head.scale), lats = deltas(new Float64Array(n), head.scale);
+    var codes = bytes.subarray(pos, pos + n);
+    pos += n;
+    var index = head.tile ? deltas(new Int32Array(n), 1) : null;
+    return { count: n, lngs: lngs, lats: lats, codes: codes, index: index, tile: head.tile || null,
              categories: head.categories, located: located(head), communes: head.communes || [] };
   }
 
@@ -796,11 +800,38 @@
     return L.latLng(this._layer.lats[this._mapappIndex], this._layer.lngs[this._mapappIndex]);
   };
 
+  /* A point of a large layer known by its place alone (its tile may not be loaded):
+     what reveal() and openRemote() need. */
+  function LonePoint(latlng, index) { this._latlng = latlng; this._mapappIndex = index; }
+  LonePoint.prototype.getLatLng = function () { return this._latlng; };
+
+  /* Points projected once (Web Mercator pixels at zoom 0), with what each carries:
+     its category code, its weight (an overview cell's count) and its position in
+     the layer (a tile's points). */
+  function pointChunk(data) {
+    var n = data.count, x = new Float64Array(n), y = new Float64Array(n);
+    for (var i = 0; i < n; i++) {
+      var s = Math.sin(data.lats[i] * Math.PI / 180);
+      x[i] = 256 * (0.5 + data.lngs[i] / 360);
+      y[i] = 256 * (0.5 - 0.25 * Math.log((1 + s) / (1 - s)) / Math.PI);
+    }
+    return { count: n, located: data.located === undefined ? n : data.located, x0: x, y0: y,
+             lngs: data.lngs, lats: data.lats, codes: data.codes,
+             weights: data.weights || null, index: data.index || null };
+  }
+
   /* Every point of a large layer drawn on one canvas. Points are projected once per
      zoom level and grouped in a grid of CELL pixels: a cell holding several points is
      drawn as a circle with their count (a click zooms in), a lone point with its
-     layer's shape and category colour (a click opens its card). */
-  var CELL = 44, ALL_AT = 18;
+     layer's shape and category colour (a click opens its card).
+
+     The points come in chunks: the whole layer at once, or one chunk per tile
+     (addChunk). A layer shown as an overview draws its grid cells (``cells``,
+     weighted by their counts) below ``overviewZoom`` (every zoom when null), its
+     chunks from there on. While it draws the cells, the biggest ones in view are
+     also buttons (KEYS of them, named by ``cellLabel``): Tab reaches them, Enter or
+     Space zooms in, as a click on their circle does. */
+  var CELL = 44, ALL_AT = 18, KEYS = 8;
   var PointsLayer = L.Layer.extend({
     initialize: function (cfg, data, styles) {
       this.cfg = cfg;
@@ -810,22 +841,25 @@
       this.count = data.count;
       this.located = data.located === undefined ? data.count : data.located;
       /* an overview: each "point" is a grid cell weighing its count of points */
-      this.weights = data.weights || null;
+      this.cells = data.weights ? pointChunk(data) : null;
+      this.chunks = data.weights ? [] : [pointChunk(data)];
+      this.overviewZoom = null;
       this.overview = !!data.weights;
       this.badges = L.layerGroup();
       this.styles = styles;
       this.items = [];
-      var x = this.x0 = new Float64Array(data.count), y = this.y0 = new Float64Array(data.count);
-      for (var i = 0; i < data.count; i++) {  /* Web Mercator pixels at zoom 0 */
-        var s = Math.sin(data.lats[i] * Math.PI / 180);
-        x[i] = 256 * (0.5 + data.lngs[i] / 360);
-        y[i] = 256 * (0.5 - 0.25 * Math.log((1 + s) / (1 - s)) / Math.PI);
+    },
+    addChunk: function (data) {
+      this.chunks.push(pointChunk(data));
+      if (this._map && !this._frame) {  /* tiles arriving together: one redraw */
+        this._frame = L.Util.requestAnimFrame(function () { this._frame = null; this._redraw(); }, this);
       }
     },
     onAdd: function (map) {
       this._canvas = L.DomUtil.create("canvas", "mapapp-points leaflet-zoom-hide");
       this._canvas.setAttribute("aria-hidden", "true");
       map.getPane("overlayPane").appendChild(this._canvas);
+      this._keys = L.DomUtil.create("div", "mapapp-cell-keys leaflet-zoom-hide", map.getPane("overlayPane"));
       map.on("moveend resize", this._redraw, this);
       map.on("click", this._click, this);
       map.on("mousemove", this._hover, this);
@@ -835,6 +869,7 @@
     onRemove: function (map) {
       map.removeLayer(this.badges);
       L.DomUtil.remove(this._canvas);
+      L.DomUtil.remove(this._keys);
       map.off("moveend resize", this._redraw, this);
       map.off("click", this._click, this);
       map.off("mousemove", this._hover, this);
@@ -851,33 +886,39 @@
       L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
       var ctx = canvas.getContext("2d");
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      this.overview = !!this.cells && (this.overviewZoom === null || map.getZoom() < this.overviewZoom);
+      this._drawn = this.overview ? [this.cells] : this.chunks;
       this.items = this._group(map, size);
       this._paint(ctx);
-      if (this.describe) this.describe(this._canvas, this.items);
+      this._drawKeys(map, size);
+      this.fire("redraw");
     },
     /* Group the points in view by cell (every point alone from zoom ALL_AT on). */
     _group: function (map, size) {
       var k = Math.pow(2, map.getZoom()), origin = map.getPixelBounds().min;
       var cols = Math.ceil(size.x / CELL) + 2, rows = Math.ceil(size.y / CELL) + 2;
-      var counts = new Int32Array(cols * rows), first = new Int32Array(cols * rows);
+      var counts = new Float64Array(cols * rows), first = new Int32Array(cols * rows);
+      var from = new Int32Array(cols * rows);
       var sx = new Float64Array(cols * rows), sy = new Float64Array(cols * rows);
       var items = [], single = !this.overview && map.getZoom() >= ALL_AT, m = 12;
-      var weights = this.weights;
-      for (var i = 0; i < this.located; i++) {  /* commune-level ones: badges */
-        var px = this.x0[i] * k - origin.x, py = this.y0[i] * k - origin.y;
-        if (px < -m || py < -m || px > size.x + m || py > size.y + m) continue;
-        if (single) { items.push({ x: px, y: py, n: 1, i: i }); continue; }
-        var c = (Math.floor(py / CELL) + 1) * cols + Math.floor(px / CELL) + 1;
-        var w = weights ? weights[i] : 1;
-        if (!counts[c]) first[c] = i;
-        counts[c] += w;
-        sx[c] += px * w;
-        sy[c] += py * w;
-      }
+      this._drawn.forEach(function (chunk, ci) {
+        var weights = chunk.weights;
+        for (var i = 0; i < chunk.located; i++) {  /* commune-level ones: badges */
+          var px = chunk.x0[i] * k - origin.x, py = chunk.y0[i] * k - origin.y;
+          if (px < -m || py < -m || px > size.x + m || py > size.y + m) continue;
+          if (single) { items.push({ x: px, y: py, n: 1, i: i, c: ci }); continue; }
+          var c = (Math.floor(py / CELL) + 1) * cols + Math.floor(px / CELL) + 1;
+          var w = weights ? weights[i] : 1;
+          if (!counts[c]) { first[c] = i; from[c] = ci; }
+          counts[c] += w;
+          sx[c] += px * w;
+          sy[c] += py * w;
+        }
+      });
       if (!single) {
         for (var j = 0; j < counts.length; j++) {
           if (!counts[j]) continue;
-          items.push({ x: sx[j] / counts[j], y: sy[j] / counts[j], n: counts[j], i: first[j] });
+          items.push({ x: sx[j] / counts[j], y: sy[j] / counts[j], n: counts[j], i: first[j], c: from[j] });
         }
       }
       return items;
@@ -887,7 +928,7 @@
       ctx.lineWidth = 1.5;
       this.items.forEach(function (it) {
         if (it.n === 1 && !self.overview) {
-          var st = self.styles[self.codes[it.i]] || self.styles.fallback;
+          var st = self.styles[self._drawn[it.c].codes[it.i]] || self.styles.fallback;
           ctx.beginPath();
           if (SHAPES[st.symbol]) {
             var pts = shapePoints(st.symbol, it.x, it.y, st.radius);
@@ -920,6 +961,46 @@
         ctx.fillText(it.n >= 10000 ? Math.round(it.n / 1000) + "k" : String(it.n), it.x, it.y + 0.5);
       });
     },
+    /* The overview's biggest circles in view as buttons over them: out of the
+       pointer's way (the canvas takes clicks), in the Tab order after the controls.
+       Drawn again, the focus stays at the same rank; after a zoom one of them
+       asked for, it goes to the first new one (or the map, once the points are
+       drawn). */
+    _drawKeys: function (map, size) {
+      var box = this._keys, self = this, active = document.activeElement;
+      var rank = Array.prototype.indexOf.call(box.childNodes, active);
+      var refocus = this._refocus || rank !== -1;
+      if (this._refocus) rank = 0;
+      this._refocus = false;
+      box.textContent = "";
+      L.DomUtil.setPosition(box, map.containerPointToLayerPoint([0, 0]));
+      if (this.overview && this.cellLabel) {
+        this.items.filter(function (it) {
+          return it.x >= 0 && it.y >= 0 && it.x <= size.x && it.y <= size.y;
+        }).sort(function (a, b) { return b.n - a.n; }).slice(0, KEYS).forEach(function (it) {
+          var b = el("button", "mapapp-cell-key");
+          b.type = "button";
+          b.setAttribute("aria-label", self.cellLabel(it));
+          var r = it.r || 14;
+          b.style.left = (it.x - r) + "px";
+          b.style.top = (it.y - r) + "px";
+          b.style.width = b.style.height = (2 * r) + "px";
+          L.DomEvent.on(b, "click", function (e) {
+            L.DomEvent.stop(e);
+            self._refocus = true;
+            self.fire("keyzoom", { n: it.n });  /* said: the view changes out of sight */
+            self._zoomIn(it);
+          });
+          box.appendChild(b);
+        });
+      }
+      var keys = box.childNodes;
+      if (refocus) (keys[Math.min(rank, keys.length - 1)] || map.getContainer()).focus({ preventScroll: true });
+    },
+    _zoomIn: function (it) {
+      this._map.setView(this._map.containerPointToLatLng([it.x, it.y]),
+                        Math.min(this._map.getZoom() + 2, ALL_AT));
+    },
     /* The drawn item under a container point, or null. */
     _at: function (point) {
       var best = null, bestD = Infinity;
@@ -933,10 +1014,11 @@
       var it = this._at(e.containerPoint);
       if (!it) return;
       if (it.n > 1 || this.overview) {
-        this._map.setView(this._map.containerPointToLatLng([it.x, it.y]),
-                          Math.min(this._map.getZoom() + 2, ALL_AT));
+        this._zoomIn(it);
       } else {
-        this.fire("pointclick", { index: it.i });
+        var chunk = this._drawn[it.c];
+        this.fire("pointclick", { index: chunk.index ? chunk.index[it.i] : it.i,
+                                  latlng: L.latLng(chunk.lats[it.i], chunk.lngs[it.i]) });
       }
     },
     _hover: function (e) {
@@ -951,15 +1033,21 @@
     layerDone(map, entry);
   }
 
-  function showRemote(map, entry, data) {
-    var cfg = entry.cfg, styles = { fallback: pointStyle(cfg, cfg.color, false) };
-    data.categories.forEach(function (value, k) {
+  /* The canvas style of each category of a large layer (by its code: index + 1). */
+  function remoteStyles(cfg, categories) {
+    var styles = { fallback: pointStyle(cfg, cfg.color, false) };
+    categories.forEach(function (value, k) {
       var cat = cfg.categories.filter(function (c) { return c.value === value; })[0];
       styles[k + 1] = pointStyle(cfg, cat ? cat.color : cfg.color, false);
     });
+    return styles;
+  }
+
+  function showRemote(map, entry, data) {
+    var cfg = entry.cfg;
     var visible = map.hasLayer(entry.group);
     if (visible) map.removeLayer(entry.group);
-    var layer = new PointsLayer(cfg, data, styles);
+    var layer = new PointsLayer(cfg, data, remoteStyles(cfg, data.categories));
     remoteCommuneBadges(map, entry, data.communes).forEach(function (b) { layer.badges.addLayer(b); });
     var markers = new Array(data.count);
     for (var i = 0; i < data.count; i++) markers[i] = new RemotePoint(layer, i);
@@ -972,24 +1060,60 @@
     entry.count = data.count;
   }
 
+  /* Where an overview circle lies, in words: at the centre of the view, or how far
+     and in which of eight directions from it. */
+  function whereInView(map, i18n, it) {
+    var size = map.getSize(), dx = it.x - size.x / 2, dy = it.y - size.y / 2;
+    if (dx * dx + dy * dy < CELL * CELL / 4) return i18n.viewCentre;  /* one circle at most */
+    var centre = map.getCenter(), at = map.containerPointToLatLng([it.x, it.y]);
+    var sector = Math.round(Math.atan2(dx, -dy) / (Math.PI / 4));  /* 0: north, 2: east */
+    var direction = i18n.directions[["n", "ne", "e", "se", "s", "sw", "w", "nw", "n"][(sector + 8) % 8]];
+    return tr(i18n, "fromViewCentre", { distance: formatDistance(centre.distanceTo(at), i18n),
+                                        direction: direction });
+  }
+
   /* A very large layer opens as an overview: its points counted per grid cell
-     (maps/compact.py: overview_cells), drawn as count circles; from the zoom level
-     the server names, or when a feature must be shown, its points are loaded and
-     drawn instead. */
+     (maps/compact.py: overview_cells), drawn as count circles, the biggest of them
+     buttons too. From the zoom level the server names, the points of the tiles in
+     view are loaded (``remote.tiles``) and drawn instead, tile by tile; zoomed out
+     again, the overview comes back. A server without tiles (or a browser without a
+     binary decoder) gets every point loaded at that zoom level instead. */
   function drawOverview(map, entry, data) {
     var cfg = entry.cfg, i18n = i18nOf(map), n = data.cells.length;
     var lngs = new Float64Array(n), lats = new Float64Array(n), weights = new Float64Array(n);
     data.cells.forEach(function (c, i) { lngs[i] = c[0]; lats[i] = c[1]; weights[i] = c[2]; });
     var layer = new PointsLayer(cfg, { count: n, located: n, lngs: lngs, lats: lats,
                                        codes: new Uint8Array(n), weights: weights },
-                                { fallback: pointStyle(cfg, cfg.color, false) });
-    layer.describe = function (canvas, items) {  /* the counts, for screen readers */
-      var shown = items.reduce(function (t, it) { return t + it.n; }, 0);
+                                remoteStyles(cfg, data.categories));
+    var zoom = cfg.remote.overviewZoom || 13;
+    entry.tiled = !!(cfg.remote.tiles && window.TextDecoder);
+    if (entry.tiled) layer.overviewZoom = zoom;
+    layer.cellLabel = function (it) {
+      return tr(i18n, "cellLabel", { n: it.n.toLocaleString(i18n.locale), title: cfg.title,
+                                     where: whereInView(map, i18n, it) });
+    };
+    var tiles = entry.tiled ? tileLoader(map, entry, layer, data.count) : null;
+    layer.on("redraw", function () {
+      var canvas = layer._canvas;
+      entry.overview = layer.overview;
+      if (!layer.overview) {  /* points: reached by the search and the list */
+        canvas.setAttribute("aria-hidden", "true");
+        canvas.removeAttribute("role");
+        canvas.removeAttribute("aria-label");
+        if (tiles) tiles();
+        return;
+      }
+      /* the counts, for screen readers */
+      var shown = layer.items.reduce(function (t, it) { return t + it.n; }, 0);
       canvas.removeAttribute("aria-hidden");
       canvas.setAttribute("role", "img");
       canvas.setAttribute("aria-label", tr(i18n, "overviewLabel",
-        { title: cfg.title, n: shown.toLocaleString(i18n.locale), groups: items.length }));
-    };
+        { title: cfg.title, n: shown.toLocaleString(i18n.locale), groups: layer.items.length }));
+    });
+    layer.on("keyzoom", function (e) {
+      mapapp.announce(map, tr(i18n, "cellZoomed", { n: e.n.toLocaleString(i18n.locale), title: cfg.title }));
+    });
+    layer.on("pointclick", function (e) { mapapp.openRemote(map, entry, new LonePoint(e.latlng, e.index)); });
     remoteCommuneBadges(map, entry, data.communes || []).forEach(function (b) { layer.badges.addLayer(b); });
     var visible = map.hasLayer(entry.group);
     if (visible) map.removeLayer(entry.group);
@@ -999,13 +1123,94 @@
     entry.categoryValues = data.categories;
     entry.count = data.count;
     if (visible) layer.addTo(map);
-    var zoom = cfg.remote.overviewZoom || 13;
     function check() {
       if (entry.overview && map.getZoom() >= zoom && map.hasLayer(entry.group)) mapapp.loadPoints(map, entry);
     }
-    map.on("zoomend overlayadd", check);
+    if (!entry.tiled) map.on("zoomend overlayadd", check);
     layerDone(map, entry);
-    check();
+    if (!entry.tiled) check();
+  }
+
+  /* The tiles of a layer shown as an overview, asked as the map shows them (from
+     its overview zoom on): those of the map's zoom level (within the server's
+     ``tileZooms``) in view, nearest the centre first, TILES_AT_ONCE at a time. A
+     tile loaded is kept, and one whose points a loaded tile of another level
+     already holds is not asked (a point arriving twice is drawn once: each has its
+     position in the layer); one gone out of view before its turn is not asked; one
+     that failed is asked again when the map next moves. Returns what to call when
+     the view changes. */
+  var TILES_AT_ONCE = 4;
+  function tileLoader(map, entry, layer, count) {
+    var remote = entry.cfg.remote, levels = remote.tileZooms;
+    var known = entry.tileStates = {}, queue = [], busy = 0;
+    var have = new Uint8Array(count);  /* the points drawn, by their position */
+    function held(z, x, y) {  /* by this tile, an ancestor or all its descendants */
+      for (var a = levels[0]; a <= z; a++) {
+        if (known[a + "/" + (x >> (z - a)) + "/" + (y >> (z - a))]) return true;
+      }
+      if (z >= levels[1]) return false;
+      for (var k = 0; k < 4; k++) {
+        if (!held(z + 1, 2 * x + (k & 1), 2 * y + (k >> 1))) return false;
+      }
+      return true;
+    }
+    function inView() {
+      var z = Math.max(levels[0], Math.min(levels[1], Math.round(map.getZoom())));
+      var b = map.getPixelBounds(), f = Math.pow(2, z - map.getZoom()) / 256, m = 12, out = [];
+      var last = Math.pow(2, z) - 1, centre = b.getCenter().multiplyBy(f);
+      for (var x = Math.max(0, Math.floor((b.min.x - m) * f)); x <= Math.min(last, Math.floor((b.max.x + m) * f)); x++) {
+        for (var y = Math.max(0, Math.floor((b.min.y - m) * f)); y <= Math.min(last, Math.floor((b.max.y + m) * f)); y++) {
+          if (!held(z, x, y)) {
+            out.push({ z: z, x: x, y: y, d: Math.pow(x + 0.5 - centre.x, 2) + Math.pow(y + 0.5 - centre.y, 2) });
+          }
+        }
+      }
+      return out.sort(function (a, c) { return a.d - c.d; });
+    }
+    /* The points of a tile not drawn yet. */
+    function fresh(data) {
+      var keep = [];
+      for (var i = 0; i < data.count; i++) {
+        if (!have[data.index[i]]) { have[data.index[i]] = 1; keep.push(i); }
+      }
+      if (keep.length === data.count) return data;
+      function pick(a) { var out = new a.constructor(keep.length); keep.forEach(function (i, j) { out[j] = a[i]; }); return out; }
+      return { count: keep.length, located: keep.length, lngs: pick(data.lngs), lats: pick(data.lats),
+               codes: pick(data.codes), index: pick(data.index) };
+    }
+    function load(t) {
+      var key = t.z + "/" + t.x + "/" + t.y;
+      busy += 1;
+      known[key] = "loading";
+      fetch(remote.tiles.replace("{z}", t.z).replace("{x}", t.x).replace("{y}", t.y),
+            { credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.arrayBuffer();
+        })
+        .then(decodePoints)
+        .then(function (data) {
+          known[key] = "loaded";
+          var points = fresh(data);
+          if (points.count) layer.addChunk(points);
+          map.fire("mapapp:tileloaded", { name: entry.cfg.name, tile: key, count: data.count });
+        }, function () {
+          delete known[key];
+          mapapp.announce(map, i18nOf(map).loadError + " " + entry.cfg.title);
+        })
+        .then(function () { busy -= 1; pump(); });
+    }
+    function pump() {
+      while (busy < TILES_AT_ONCE && queue.length) {
+        var t = queue.shift();
+        if (!held(t.z, t.x, t.y)) load(t);
+      }
+    }
+    return function () {
+      if (layer.overview || !map.hasLayer(layer)) return;
+      queue = inView();
+      pump();
+    };
   }
 
   /* The points of a layer shown as an overview, loaded once (a promise). */
@@ -1024,10 +1229,31 @@
     return entry.pointsLoading;
   };
 
-  /* Run fn once the points of a large layer are there (at once when they are). */
-  function withPoints(map, entry, fn) {
-    if (!entry.overview) { fn(); return; }
-    mapapp.loadPoints(map, entry).then(fn, function () {});
+  /* The marker of point ``index`` of a large layer, for reveal() and openRemote()
+     (a promise; null when it has no place): its point when every point is loaded;
+     for a layer loaded by tiles, a lone point at ``latlng`` (a search hit's, an
+     answer line's) or at the place its card gives (the tiles of that view load as
+     reveal() goes there); else once every point is loaded. */
+  function remotePoint(map, entry, index, latlng) {
+    if (entry.markers) return Promise.resolve(entry.markers[index] || null);
+    if (!entry.tiled) {
+      return mapapp.loadPoints(map, entry).then(function () { return entry.markers[index] || null; });
+    }
+    if (latlng) return Promise.resolve(new LonePoint(latlng, index));
+    return fetchJSON(entry.cfg.remote.item.replace("{index}", String(index))).then(function (feature) {
+      var c = feature.geometry && feature.geometry.coordinates;
+      return c ? new LonePoint(L.latLng(c[1], c[0]), index) : null;
+    });
+  }
+
+  /* reveal() then openRemote() of point ``index`` of a large layer. */
+  function openRemoteAt(map, entry, index, latlng, from, back, quiet) {
+    remotePoint(map, entry, index, latlng).then(function (marker) {
+      if (!marker) return;
+      reveal(map, entry.group, marker, function () {
+        mapapp.openRemote(map, entry, marker, from, back, quiet);
+      });
+    }, function () {});
   }
 
   /* The compact arrays of a large layer: bytes when the server offers them. */
@@ -1199,6 +1425,11 @@
     nafInferred: "déduit de l'activité", confirmed: "Confirmé par une source de",
     communeCount: "éléments localisés à la commune seulement",
     overviewLabel: "{title} : {n} éléments dans la vue, en {groups} groupes ; zoomez pour voir les points",
+    cellLabel: "{n} éléments de « {title} » {where} : zoomer",
+    cellZoomed: "Zoom sur {n} éléments de « {title} »",
+    viewCentre: "au centre de la vue", fromViewCentre: "à {distance} {direction} du centre de la vue",
+    directions: { n: "au nord", ne: "au nord-est", e: "à l'est", se: "au sud-est", s: "au sud",
+                  sw: "au sud-ouest", w: "à l'ouest", nw: "au nord-ouest" },
     communeCountOne: "élément localisé à la commune seulement"
   };
 
@@ -1438,10 +1669,8 @@
         var entry = s.layers[hit.layerName];
         if (!map.hasLayer(entry.group)) showLayer(map, hit.layerName, true);
         if (hit.remoteIndex !== undefined) {
-          withPoints(map, entry, function () {
-            var marker = entry.markers[hit.remoteIndex];
-            reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, input); });
-          });
+          var at = hit.lat !== undefined ? L.latLng(hit.lat, hit.lon) : null;
+          openRemoteAt(map, entry, hit.remoteIndex, at, input);
           return;
         }
         openEntryFeature(map, entry, hit.entryFeature, input);
@@ -1469,7 +1698,8 @@
               .then(function (res) {
                 return res.hits.map(function (h) {
                   return { kind: "feature", name: h.name, title: s.layers[name].cfg.title,
-                           layerName: name, remoteIndex: h.index, matched: h.matched };
+                           layerName: name, remoteIndex: h.index, matched: h.matched,
+                           lat: h.lat, lon: h.lon };
                 });
               }));
           });
@@ -1745,10 +1975,9 @@
     var back = s.answer ? answerBack(map, s) : null;
     if (!map.hasLayer(entry.group)) showLayer(map, entry.cfg.name, true);
     if (entry.remoteLayer) {
-      withPoints(map, entry, function () {
-        var marker = entry.markers && item.index !== null ? entry.markers[item.index] : null;
-        if (marker) reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, from, back); });
-      });
+      if (item.index === null || item.index === undefined) return;
+      var at = item.lat !== undefined ? L.latLng(item.lat, item.lon) : null;
+      openRemoteAt(map, entry, item.index, at, from, back);
       return;
     }
     var f = entry.features.filter(function (x) { return String(x.id) === String(item.id); })[0];
@@ -1954,11 +2183,7 @@
     if (s.layers[name] && s.layers[name].remoteLayer) {
       var entry = s.layers[name];
       if (remoteIndex === null || remoteIndex === undefined) return;
-      withPoints(map, entry, function () {
-        var marker = entry.markers[remoteIndex];
-        if (!marker) return;
-        reveal(map, entry.group, marker, function () { mapapp.openRemote(map, entry, marker, null, null, true); });
-      });
+      openRemoteAt(map, entry, remoteIndex, null, null, null, true);
       return;
     }
     var parts = String(ref).split(":");

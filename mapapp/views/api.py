@@ -13,6 +13,7 @@ from ..errors import Forbidden, Gone, NotFound
 from ..exports import geojson_chunks
 from ..layers import get_spec, tr
 from ..listing import matched_field
+from ..maps.compact import TILE_ZOOMS
 from ..maps.geojson import features, stored_feature, to_geojson
 from ..site import require_public
 from ..snapshots import PackedSnapshot, Snapshot
@@ -161,6 +162,20 @@ def layer_overview(name: str):
     """A large point layer counted per grid cell (maps/compact.py: overview_cells):
     what the map draws at low zoom when the layer is very large."""
     return _points(public_points(name).overview(), "application/json")
+
+
+@bp.get("/api/layers/<name>/tiles/<int:z>/<int:x>/<int:y>.bin")
+def layer_tile(name: str, z: int, x: int, y: int):
+    """The points of one XYZ tile of a point layer as bytes, each with its position
+    in the layer's compact arrays (maps/compact.py: PointTiles.tile): what the map
+    loads zoomed in on a layer shown as an overview."""
+    snap = public_points(name)
+    if z not in TILE_ZOOMS or not (x < 1 << z and y < 1 << z):
+        raise NotFound(
+            f"no tile {z}/{x}/{y}: levels {TILE_ZOOMS[0]} to {TILE_ZOOMS[-1]}"
+        )
+    payload = site().point_tile(snap, z, x, y)
+    return _points(payload, "application/octet-stream")
 
 
 @bp.get("/api/layers/<name>/items/<int:index>")

@@ -20,7 +20,8 @@ from flask import current_app, request
 PUBLIC_PATH = re.compile(
     r"^/(?:healthz|ogc(?:/.*)?|download/[^/]+"
     r"|api/(?:openapi\.json|layers|search|places|places/here"
-    r"|layers/[^/]+\.(?:geojson|points|bin)|layers/[^/]+/items/[^/]+))$"
+    r"|layers/[^/]+\.(?:geojson|points|bin|overview)|layers/[^/]+/items/[^/]+"
+    r"|layers/[^/]+/tiles/\d+/\d+/\d+\.bin))$"
 )
 READ_METHODS = "GET, HEAD, OPTIONS"
 # request headers a page on another site may send (the conditional ones make a

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from ..layers import REGISTRY
 from ..maps import build_map, split_rendered
+from ..maps.compact import TILE_ZOOMS
 from ..maps.options import MapOptions
 from ..maps.tiles import TileConfig
 from .http import site
@@ -50,6 +51,22 @@ def ui_strings(lang: str) -> dict:
             "{title}: {n} features in view, in {groups} groups; zoom in to see the "
             "points"
         ),
+        # an overview's biggest circles are buttons: "12,340 features of
+        # “Digital companies” 1.2 km north-east of the centre of the view: zoom in"
+        "cellLabel": _("{n} features of “{title}” {where}: zoom in"),
+        "cellZoomed": _("Zoomed in on {n} features of “{title}”"),
+        "viewCentre": _("at the centre of the view"),
+        "fromViewCentre": _("{distance} {direction} of the centre of the view"),
+        "directions": {
+            "n": _("north"),
+            "ne": _("north-east"),
+            "e": _("east"),
+            "se": _("south-east"),
+            "s": _("south"),
+            "sw": _("south-west"),
+            "w": _("west"),
+            "nw": _("north-west"),
+        },
         **map_strings(territory_words(site().territory, lang)),
     }
 
@@ -126,6 +143,12 @@ def remote_source(name: str, version: int) -> dict:
     if site().published_count(name) > int(current_app.config["OVERVIEW_MIN_FEATURES"]):
         source["overview"] = url_for("api.layer_overview", name=name, v=version)
         source["overviewZoom"] = OVERVIEW_ZOOM
+        # zoomed in, the points of the tiles in view (api.layer_tile), of the
+        # level of the map's zoom from OVERVIEW_ZOOM to the finest there is
+        source["tiles"] = url_for(
+            "api.layer_tile", name=name, z=0, x=0, y=0, v=version
+        ).replace("/tiles/0/0/0.bin?", "/tiles/{z}/{x}/{y}.bin?")
+        source["tileZooms"] = [OVERVIEW_ZOOM, TILE_ZOOMS[-1]]
     return source
 
 

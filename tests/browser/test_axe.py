@@ -93,6 +93,29 @@ def test_map_pages_have_no_violation(browser, live_server, axe_source, device, p
 
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_an_overview_has_no_violation(browser, live_server, app, axe_source, device):
+    app.config["INLINE_MAX_FEATURES"] = 5
+    app.config["OVERVIEW_MIN_FEATURES"] = 5  # companies: an overview, then tiles
+    app.extensions["mapapp.site"].clear_caches()
+    context = visitor(browser, device, bypass_csp=True)
+    page = context.new_page()
+    page.goto(live_server.url + "/?lang=fr&zoom=11&layers=companies")
+    page.wait_for_selector(READY)
+    found = {"overview": violations(page, axe_source)}
+    page.locator(".mapapp-cell-key").first.focus()
+    found["a circle focused"] = violations(page, axe_source)
+    page.keyboard.press("Enter")
+    page.evaluate("() => window.mapapp.map.setZoom(14, {animate: false})")
+    page.wait_for_function(
+        """() => { const g = window.mapapp.map._mapapp.layers.companies.group;
+                   return !g.overview && g.chunks.length > 0; }"""
+    )
+    found["tiles drawn"] = violations(page, axe_source)
+    context.close()
+    assert found == {state: [] for state in found}
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
 @pytest.mark.parametrize(
     "path",
     [

@@ -310,19 +310,152 @@ def test_a_very_large_layer_opens_as_an_overview_and_loads_points_zoomed_in(
     # screen readers get the counts (the canvas of points alone is hidden)
     assert before["hidden"] is None
     assert f"{located} features in view" in before["label"]
-    # zooming in past the threshold loads the points and draws them instead
+    # zooming in past the threshold loads the points of the tiles in view and
+    # draws them instead; never the whole layer
     page.evaluate("() => window.mapapp.map.setZoom(14)")
     page.wait_for_function(
-        "() => window.mapapp.map._mapapp.layers.companies.overview === false"
+        """() => { const e = window.mapapp.map._mapapp.layers.companies;
+                   return e.overview === false && e.group.chunks.length > 0
+                          && e.group.items.length > 0; }"""
     )
     after = page.evaluate(state)
-    assert any("/companies.bin" in u for u in asked)
-    assert after["markers"] == len(companies) and after["hidden"] == "true"
+    assert any("/companies/tiles/14/" in u for u in asked)  # the map's level
+    assert after["markers"] is None and after["hidden"] == "true"
     assert after["drawn"] > 0
-    # a search hit opens its card from the overview too (the points load first)
+    # zoomed out again, the overview comes back (the tiles loaded are kept)
+    page.evaluate("() => window.mapapp.map.setZoom(11)")
+    page.wait_for_function(
+        "() => window.mapapp.map._mapapp.layers.companies.overview === true"
+    )
+    # a search hit opens its card from the overview too (at its place: the tiles
+    # there load)
     page2 = open_map(watched, live_server.url + "/?lang=en&zoom=11")
     assert page2.evaluate("() => window.mapapp.map._mapapp.layers.companies.overview")
     page2.get_by_label("Search by name").fill("smartest")
     page2.locator(".mapapp-search-hit", has_text="Smartesting").click()
     page2.locator(".mapapp-popup", has_text="Smartesting").wait_for()
+    # and its permalink opens the card again, at its place
+    assert "feature=companies%3Asmartesting" in page2.url
+    page3 = open_map(watched, page2.url)
+    page3.locator(".mapapp-popup", has_text="Smartesting").wait_for()
+    assert not any("/companies.bin" in u for u in asked)
     assert watched.errors == [] and watched.outside == []
+
+
+def _tile_range(page, z: int) -> tuple[range, range]:
+    """The XYZ tiles of level ``z`` the map's view touches (map.js's 12 px margin)."""
+    box = page.evaluate(
+        """(z) => { const m = window.mapapp.map, b = m.getPixelBounds();
+                    const f = Math.pow(2, z - m.getZoom()) / 256;
+                    return [b.min.x, b.min.y, b.max.x, b.max.y].map(
+                        (v, i) => Math.floor((v + (i < 2 ? -12 : 12)) * f)); }""",
+        z,
+    )
+    return range(box[0], box[2] + 1), range(box[1], box[3] + 1)
+
+
+def test_an_overview_is_reached_by_keyboard_and_loads_only_the_tiles_in_view(
+    watched, live_server, app
+):
+    app.config["INLINE_MAX_FEATURES"] = 5
+    app.config["OVERVIEW_MIN_FEATURES"] = 5  # companies: drawn as an overview first
+    app.extensions["mapapp.site"].clear_caches()
+    asked = []
+    watched.page.on("request", lambda r: asked.append(r.url))
+    page = open_map(watched, live_server.url + "/?lang=en&zoom=11&layers=companies")
+    # Tab goes through the controls, then reaches the biggest circle
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate(
+            "() => document.activeElement.classList.contains('mapapp-cell-key')"
+        ):
+            break
+    key = page.locator(".mapapp-cell-key:focus")
+    label = key.get_attribute("aria-label")
+    assert "features of “Digital companies”" in label and label.endswith(": zoom in")
+    assert page.locator(".mapapp-cell-key").count() >= 2
+    # over its circle, which shows through it, ringed while focused
+    ring = key.evaluate(
+        """b => { const s = getComputedStyle(b);
+                  return [s.backgroundColor, s.outlineStyle, s.zIndex,
+                          getComputedStyle(b.parentNode).zIndex]; }"""
+    )
+    assert ring[:2] == ["rgba(0, 0, 0, 0)", "solid"] and int(ring[3]) > 100
+    counts = [
+        int(t.split(" ")[0].replace(",", ""))
+        for t in page.eval_on_selector_all(
+            ".mapapp-cell-key", "bs => bs.map(b => b.getAttribute('aria-label'))"
+        )
+    ]
+    assert counts == sorted(counts, reverse=True)  # the biggest first
+    # the map redrawn (a resize), the focus keeps its rank among the circles
+    page.keyboard.press("Tab")
+    page.evaluate(
+        "() => { window.__was = document.activeElement;"
+        " window.mapapp.map.fire('resize'); }"
+    )
+    after = page.evaluate(
+        """() => [!document.body.contains(window.__was),
+                  [...document.querySelectorAll('.mapapp-cell-key')]
+                  .indexOf(document.activeElement)]"""
+    )
+    assert after == [True, 1]  # drawn again, the second circle focused again
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        """() => { const g = window.mapapp.map._mapapp.layers.companies.group;
+                   return window.mapapp.map.getZoom() === 13 && !g.overview
+                          && g.chunks.length > 0 && g.items.length > 0; }"""
+    )
+    assert "Zoomed in on" in page.locator(".mapapp-live").inner_text()
+    # the focus is not lost: on the map, its arrows and keys move it
+    assert page.evaluate(
+        "() => window.mapapp.map.getContainer().contains(document.activeElement)"
+    )
+    # the tiles of level 13 in view are asked, each once, and no other; never
+    # the whole layer
+    xs, ys = _tile_range(page, 13)
+    view = {f"13/{x}/{y}" for x in xs for y in ys}
+    page.wait_for_function(
+        """(n) => { const known = window.mapapp.map._mapapp.layers.companies.tileStates;
+                    return Object.values(known).filter(s => s === "loaded").length === n; }""",
+        arg=len(view),
+    )
+    tiles = [u.split("/tiles/")[1].split(".bin")[0] for u in asked if "/tiles/" in u]
+    assert sorted(tiles) == sorted(view)
+    assert not any(".bin?" in u and "/tiles/" not in u for u in asked)
+    # a point of a tile, alone once zoomed in, opens its card on a click; the
+    # tiles of level 13 loaded hold those of the finer levels: none is asked
+    before = len(asked)
+    page.evaluate(
+        """() => { const e = window.mapapp.map._mapapp.layers.companies;
+                   const c = e.group.chunks.find(c => c.count > 0);
+                   window.mapapp.map.setView([c.lats[0], c.lngs[0]], 18,
+                                             {animate: false}); }"""
+    )
+    page.wait_for_function(
+        "() => window.mapapp.map._mapapp.layers.companies.group.items"
+        ".some(it => it.n === 1)"
+    )
+    box = page.locator(".folium-map").bounding_box()
+    spot = page.evaluate(
+        """() => { const it = window.mapapp.map._mapapp.layers.companies.group
+                   .items.find(it => it.n === 1); return [it.x, it.y]; }"""
+    )
+    page.mouse.click(box["x"] + spot[0], box["y"] + spot[1])
+    assert not any("/tiles/" in u for u in asked[before:])
+    popup = page.locator(".mapapp-popup")
+    popup.wait_for()
+    assert popup.locator(".mapapp-popup-title").inner_text()
+    assert any("/companies/items/" in u for u in asked)
+    assert watched.errors == [] and watched.outside == []
+
+
+def test_an_overview_circle_is_named_in_french(watched, live_server, app):
+    app.config["INLINE_MAX_FEATURES"] = 5
+    app.config["OVERVIEW_MIN_FEATURES"] = 5
+    app.extensions["mapapp.site"].clear_caches()
+    page = open_map(watched, live_server.url + "/?lang=fr&zoom=11&layers=companies")
+    label = page.locator(".mapapp-cell-key").first.get_attribute("aria-label")
+    assert "éléments de « Entreprises du numérique »" in label
+    assert "de la vue : zoomer" in label

@@ -92,3 +92,36 @@ def test_binary_payload_is_smaller_than_json_once_compressed():
     as_json = json.dumps(compact_points(frame, spec, 1), separators=(",", ":"))
     as_bytes = compact_binary(frame, spec, 1)
     assert len(gzip.compress(as_bytes)) < 0.9 * len(gzip.compress(as_json.encode()))
+
+
+def test_point_tiles_give_each_located_point_to_its_one_tile():
+    import math
+    from collections import defaultdict
+
+    from benchmarks.generate import companies as generated
+    from mapapp.maps.compact import PointTiles, _unvarints, compact_binary
+
+    frame, spec = spatial_order(generated(20000)), get_spec("companies")
+    located = int((frame["precision"] != "commune").sum())
+    tiles = PointTiles(compact_binary(frame, spec, 3))
+    lon = np.round(frame.geometry.x.to_numpy() * 1e5) / 1e5
+    lat = np.round(frame.geometry.y.to_numpy() * 1e5) / 1e5
+    for z in (10, 13, 16):
+        expected = defaultdict(list)  # the slippy-map formulas, point by point
+        for i in range(located):
+            x = int((lon[i] + 180) / 360 * 2**z)
+            rad = math.radians(lat[i])
+            y = int((1 - math.asinh(math.tan(rad)) / math.pi) / 2 * 2**z)
+            expected[(x, y)].append(i)
+        for (x, y), positions in expected.items():
+            raw = tiles.tile(z, x, y)
+            size = int.from_bytes(raw[4:8], "little")
+            data = np.frombuffer(raw, dtype=np.uint8, offset=8 + size)
+            n = len(positions)
+            _dx, used = _unvarints(data, n)
+            _dy, more = _unvarints(data[used:], n)
+            index, _ = _unvarints(data[used + more + n :], n)
+            assert np.cumsum(index).tolist() == positions
+        assert sum(map(len, expected.values())) == located
+    empty = tiles.tile(13, 0, 0)  # a tile without a point: its header alone
+    assert len(empty) == 8 + int.from_bytes(empty[4:8], "little")

@@ -131,3 +131,94 @@ def test_overview_counts_a_large_layer_per_cell_above_its_threshold(app, client,
     assert sum(c[3] for c in body["communes"]) == len(companies) - len(located)
     assert client.get("/api/layers/companies.overview?v=0").status_code == 410
     assert client.get("/api/layers/fibre.overview").status_code == 404
+
+
+def _tile_points(raw: bytes) -> tuple[dict, list[tuple[int, int, int, int]]]:
+    """(header, [(position, x, y, category code)]) of a tile's bytes."""
+    import json
+
+    import numpy as np
+
+    from mapapp.maps.compact import _unvarints
+
+    size = int.from_bytes(raw[4:8], "little")
+    head = json.loads(raw[8 : 8 + size])
+    data = np.frombuffer(raw, dtype=np.uint8, offset=8 + size)
+    n = head["count"]
+    dx, used = _unvarints(data, n)
+    dy, more = _unvarints(data[used:], n)
+    codes = data[used + more : used + more + n].astype(int) - 1
+    index, _ = _unvarints(data[used + more + n :], n)
+    rows = zip(np.cumsum(index), np.cumsum(dx), np.cumsum(dy), codes, strict=True)
+    return head, [tuple(int(v) for v in row) for row in rows]
+
+
+def _tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """West, south, east, north of an XYZ tile (the slippy-map formulas)."""
+    import math
+
+    def lat(row: int) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / 2**z))))
+
+    return x / 2**z * 360 - 180, lat(y + 1), (x + 1) / 2**z * 360 - 180, lat(y)
+
+
+def test_layer_tiles_partition_the_located_points_exactly(app, client, store):
+    app.config["INLINE_MAX_FEATURES"] = 5
+    whole = client.get("/api/layers/companies.points").get_json()
+    v, scale = whole["version"], whole["scale"]
+    xs = [sum(whole["dx"][: i + 1]) for i in range(whole["count"])]
+    ys = [sum(whole["dy"][: i + 1]) for i in range(whole["count"])]
+    # every tile of level 13 over the area (the map's tiles), empty ones included
+    z = 13
+    west, south, east, north = AREA
+    cols = range(int((west + 180) / 360 * 2**z), int((east + 180) / 360 * 2**z) + 1)
+    rows = [r for r in range(2**z) if _tile_bounds(z, 0, r)[1] < north]
+    rows = [r for r in rows if _tile_bounds(z, 0, r)[3] > south]
+    seen = []
+    for x in cols:
+        for y in rows:
+            r = client.get(f"/api/layers/companies/tiles/{z}/{x}/{y}.bin?v={v}")
+            assert r.status_code == 200 and "immutable" in r.headers["Cache-Control"]
+            head, points = _tile_points(r.data)
+            assert head["tile"] == [z, x, y] and head["version"] == v
+            w, s, e, n = _tile_bounds(z, x, y)
+            for index, px, py, code in points:
+                # the point the whole payload has at that position, in this tile
+                assert (px, py, code) == (xs[index], ys[index], whole["c"][index])
+                assert w <= px / scale < e and s <= py / scale < n
+            seen += [p[0] for p in points]
+    # each located point in exactly one tile; the commune-level ones in none
+    assert sorted(seen) == list(range(whole["located"]))
+    assert len(cols) * len(rows) > 4 and whole["located"] < whole["count"]
+
+
+def test_layer_tile_of_a_coarser_level_holds_its_four_children(app, client):
+    app.config["INLINE_MAX_FEATURES"] = 5
+    v = client.get("/api/layers/companies.points").get_json()["version"]
+    url = f"/api/layers/companies/tiles/{{}}/{{}}/{{}}.bin?v={v}"
+    x, y = 8464, 5745  # level 14: Temis, in the north-west of the city
+    children = []
+    for dx in (0, 1):
+        for dy in (0, 1):
+            children += _tile_points(
+                client.get(url.format(15, 2 * x + dx, 2 * y + dy)).data
+            )[1]
+    _head, parent = _tile_points(client.get(url.format(14, x, y)).data)
+    assert parent and sorted(children) == parent
+
+
+def test_layer_tile_of_an_old_version_is_gone_and_a_bad_tile_not_found(
+    app, client, store
+):
+    app.config["INLINE_MAX_FEATURES"] = 5
+    v = client.get("/api/layers/companies.points").get_json()["version"]
+    tile = "/api/layers/companies/tiles/13/4233/2873.bin"
+    assert client.get(f"{tile}?v={v}").status_code == 200
+    store.update("companies", "smartesting", {"name": "Smartesting SAS"})
+    gone = client.get(f"{tile}?v={v}")
+    assert gone.status_code == 410 and "reload" in gone.json["error"]
+    assert client.get(tile).headers["Cache-Control"] == "no-cache"
+    for bad in ("9/132/89", "17/67731/45971", "13/8192/2873", "13/4233/8192"):
+        assert client.get(f"/api/layers/companies/tiles/{bad}.bin").status_code == 404
+    assert client.get("/api/layers/fibre/tiles/13/4233/2873.bin").status_code == 404

@@ -159,6 +159,9 @@ def _routes(app):
         "token": "an-upload-token-of-the-wizard",
         "unknown": "nothing/here",
         "cid": "1",
+        "z": "13",
+        "x": "4232",
+        "y": "2872",
     }
     for rule in app.url_map.iter_rules():
         path = rule.rule
@@ -185,6 +188,7 @@ PUBLIC_GET = {
     "api.place_here",
     "api.layer_points_binary",  # the compact points as bytes (issue 12)
     "api.layer_overview",  # counts per cell of a very large layer (issue 21)
+    "api.layer_tile",  # the points of one tile of it (issue 21)
     "auth.login",
     "public.download",
     "public.data",

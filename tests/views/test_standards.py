@@ -87,6 +87,9 @@ def test_catchment_area_is_wound_counterclockwise(client, store):
 PUBLIC_READS = [
     "/api/layers",
     "/api/layers/coworking.geojson",
+    "/api/layers/coworking.bin",
+    "/api/layers/coworking.overview",
+    "/api/layers/coworking/tiles/13/4232/2872.bin",
     "/api/search?q=numerique",
     "/api/places?q=battant",
     "/api/openapi.json",
@@ -97,6 +100,7 @@ PUBLIC_READS = [
 ]
 PUBLIC_ERRORS = [
     "/api/layers/nope.geojson",
+    "/api/layers/coworking/tiles/9/0/0.bin",
     "/api/search",
     "/api/places/here?lat=1&lon=1",
     "/ogc/collections/nope",
