@@ -828,7 +828,8 @@
      The points come in chunks: the whole layer at once, or one chunk per tile
      (addChunk). A layer shown as an overview draws its grid cells (``cells``,
      weighted by their counts) below ``overviewZoom`` (every zoom when null), its
-     chunks from there on. While it draws the cells, the biggest ones in view are
+     chunks from there on, once the cells in view count at most ``pointsInView``
+     points (always from ``pointsZoom``). While it draws the cells, the biggest ones in view are
      also buttons (KEYS of them, named by ``cellLabel``): Tab reaches them, Enter or
      Space zooms in, as a click on their circle does. */
   var CELL = 44, ALL_AT = 18, KEYS = 8;
@@ -844,6 +845,9 @@
       this.cells = data.weights ? pointChunk(data) : null;
       this.chunks = data.weights ? [] : [pointChunk(data)];
       this.overviewZoom = null;
+      this.pointsInView = Infinity;
+      this.pointsZoom = Infinity;
+      this.cellSize = 0.01;
       this.overview = !!data.weights;
       this.badges = L.layerGroup();
       this.styles = styles;
@@ -886,12 +890,27 @@
       L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
       var ctx = canvas.getContext("2d");
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-      this.overview = !!this.cells && (this.overviewZoom === null || map.getZoom() < this.overviewZoom);
+      var zoom = map.getZoom();
+      this.overview = !!this.cells && (this.overviewZoom === null || zoom < this.overviewZoom
+        || (zoom < this.pointsZoom && this._countInView(map) > this.pointsInView));
       this._drawn = this.overview ? [this.cells] : this.chunks;
       this.items = this._group(map, size);
       this._paint(ctx);
       this._drawKeys(map, size);
       this.fire("redraw");
+    },
+    /* The points in view, by the overview's counts: each cell (a square of
+       ``cellSize`` degrees holding its drawn position) counts for the share of
+       its area in view, as if its points were spread evenly. */
+    _countInView: function (map) {
+      var b = map.getBounds(), c = this.cells, d = this.cellSize, n = 0;
+      var w = b.getWest(), e = b.getEast(), s = b.getSouth(), nn = b.getNorth();
+      for (var i = 0; i < c.count; i++) {
+        var x0 = Math.floor(c.lngs[i] / d) * d, y0 = Math.floor(c.lats[i] / d) * d;
+        var dx = Math.min(e, x0 + d) - Math.max(w, x0), dy = Math.min(nn, y0 + d) - Math.max(s, y0);
+        if (dx > 0 && dy > 0) n += c.weights[i] * (dx / d) * (dy / d);
+      }
+      return n;
     },
     /* Group the points in view by cell (every point alone from zoom ALL_AT on). */
     _group: function (map, size) {
@@ -1087,7 +1106,12 @@
                                 remoteStyles(cfg, data.categories));
     var zoom = cfg.remote.overviewZoom || 13;
     entry.tiled = !!(cfg.remote.tiles && window.TextDecoder);
-    if (entry.tiled) layer.overviewZoom = zoom;
+    if (entry.tiled) {
+      layer.overviewZoom = zoom;
+      layer.pointsInView = cfg.remote.pointsInView || Infinity;
+      layer.pointsZoom = cfg.remote.tileZooms[1];
+      layer.cellSize = cfg.remote.overviewCell || layer.cellSize;
+    }
     layer.cellLabel = function (it) {
       return tr(i18n, "cellLabel", { n: it.n.toLocaleString(i18n.locale), title: cfg.title,
                                      where: whereInView(map, i18n, it) });

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from ..layers import REGISTRY
 from ..maps import build_map, split_rendered
-from ..maps.compact import TILE_ZOOMS
+from ..maps.compact import OVERVIEW_CELL, TILE_ZOOMS
 from ..maps.options import MapOptions
 from ..maps.tiles import TileConfig
 from .http import site
@@ -125,8 +125,14 @@ def map_parts(
     return split_rendered(m)
 
 
-# from this zoom level on, a layer shown as an overview loads its points
+# from this zoom level on, a layer shown as an overview loads its points...
 OVERVIEW_ZOOM = 13
+# ...once the view holds at most this many of them (by the overview's counts, as a
+# whole layer of that many is drawn as an overview: OVERVIEW_MIN_FEATURES), and
+# always at the finest tile level: a phone opening on a million companies at zoom
+# 13 had 680,000 of them in view, 1.5 MB of tiles to load on a slow link, for
+# circles of counts that the overview draws from 1.3 kB
+POINTS_IN_VIEW = 200_000
 
 
 def remote_source(name: str, version: int) -> dict:
@@ -149,6 +155,8 @@ def remote_source(name: str, version: int) -> dict:
             "api.layer_tile", name=name, z=0, x=0, y=0, v=version
         ).replace("/tiles/0/0/0.bin?", "/tiles/{z}/{x}/{y}.bin?")
         source["tileZooms"] = [OVERVIEW_ZOOM, TILE_ZOOMS[-1]]
+        source["pointsInView"] = POINTS_IN_VIEW
+        source["overviewCell"] = OVERVIEW_CELL
     return source
 
 

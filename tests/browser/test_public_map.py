@@ -459,3 +459,37 @@ def test_an_overview_circle_is_named_in_french(watched, live_server, app):
     label = page.locator(".mapapp-cell-key").first.get_attribute("aria-label")
     assert "éléments de « Entreprises du numérique »" in label
     assert "de la vue : zoomer" in label
+
+
+def test_an_overview_stays_while_the_view_holds_too_many_points(
+    watched, live_server, app, monkeypatch
+):
+    """From the overview zoom, the points are loaded only once the view holds at
+    most POINTS_IN_VIEW of them (by the overview's counts): a phone opening on a
+    city of a million points stayed light. At the finest tile level they are
+    always loaded."""
+    from mapapp.views import mappage
+
+    app.config["INLINE_MAX_FEATURES"] = 5
+    app.config["OVERVIEW_MIN_FEATURES"] = 5
+    monkeypatch.setattr(mappage, "POINTS_IN_VIEW", 3)
+    app.extensions["mapapp.site"].clear_caches()
+    asked = []
+    watched.page.on("request", lambda r: asked.append(r.url))
+    page = open_map(
+        watched,
+        live_server.url + "/?lang=en&zoom=13&center=47.2378%2C6.0241&layers=companies",
+    )
+    group = "window.mapapp.map._mapapp.layers.companies.group"
+    in_view = page.evaluate(f"() => {group}._countInView(window.mapapp.map)")
+    assert in_view > 3
+    assert page.evaluate(f"() => {group}.overview")
+    page.wait_for_timeout(500)
+    assert not any("/tiles/" in u or ".bin?" in u for u in asked)
+    # at the finest tile level, the points of the tiles in view
+    page.evaluate("() => window.mapapp.map.setZoom(16, {animate: false})")
+    page.wait_for_function(
+        f"() => !{group}.overview && {group}.chunks.some(c => c.count > 0)"
+    )
+    assert any("/tiles/16/" in u for u in asked)
+    assert watched.errors == [] and watched.outside == []
