@@ -195,6 +195,10 @@ def test_no_endpoint_answers_5xx(fuzzed, data):
                 "fmt": st.sampled_from(FORMATS) | segment,
                 "index": st.integers(-5, 2**70),
                 "cid": st.integers(-5, 2**70),
+                # a tile's level and numbers (integer routes: any int, huge ones too)
+                "z": st.integers(-5, 40) | st.integers(-5, 2**70),
+                "x": st.integers(-5, 2**70),
+                "y": st.integers(-5, 2**70),
                 "token": segment,
             }.get(n, segment),
             label=n,
@@ -320,6 +324,7 @@ def test_every_route_is_fuzzed_and_the_store_stays_sound(fuzzed):
     """Runs after the generated requests (module order): the store is intact."""
     known = {"name", "fid", "fmt", "index", "package", "filename", "token", "unknown"}
     known |= {"cid"}  # a contribution's number (an integer route: any int is fuzzed)
+    known |= {"z", "x", "y"}  # a map tile's level and numbers (integers too)
     for rule in fuzzed["app"].url_map.iter_rules():
         assert set(re.findall(r"<(?:[^:>]+:)?([^>]+)>", rule.rule)) <= known, rule.rule
     assert fuzzed["store"].check() == []
