@@ -19,9 +19,10 @@ attack's own requests got.
 
 The store is prepared in a temporary folder and thrown away, or with ``--keep DIR``
 prepared in DIR once (a million companies take about 7 minutes) and reused by the
-next runs, with the zip bomb; the attacks' edits stay in it. The servers' instance
-folder (caches, downloads, uploads) is a new temporary one for each run either way,
-so no run starts on what a previous one built.
+next runs, with the zip bomb; the attacks' edits stay in it. Each server's instance
+folder (caches, downloads, uploads, the files of map data it keeps) is a new
+temporary one, so no server starts on what a previous one built (with
+``--one-server``, one for the whole run).
 """
 
 from __future__ import annotations
@@ -647,6 +648,12 @@ def main() -> None:
                 if server is None or not a.one_server:
                     if server is not None:
                         server.close()
+                    # a new instance folder for each server: the map data, list
+                    # index and downloads another one kept on disk are not found
+                    # (each attack meets the builds of a first start)
+                    instance = Path(tmp) / f"instance-{name}"
+                    instance.mkdir()
+                    env["MAPAPP_INSTANCE_PATH"] = str(instance)
                     server, port = Server(env, folder, made, port), port + 1
                 time.sleep(a.pause)
                 print(server.play(name, a.seconds), flush=True)

@@ -27,6 +27,8 @@ from __future__ import annotations
 import copy
 import ctypes
 import errno
+import heapq
+import logging
 import os
 import resource
 import sys
@@ -40,6 +42,8 @@ from waitress.task import WSGITask
 from waitress.wasyncore import _DISCONNECTED
 
 from .limits import MAX_JSON_BODY
+
+log = logging.getLogger(__name__)
 
 THREADS = 8
 CONNECTION_LIMIT = 1000
@@ -66,14 +70,17 @@ OUTBUF_HIGH_WATERMARK = 1 << 40
 TURN_BYTES = 64 * 1024  # what one connection may send per turn of the main loop
 SEND_CHUNK = 64 * 1024  # read from a response file at once
 # A refusal (503: the server is busy building or sending, a query ran out of time)
-# is sent this long after it is decided. A client told to come back (Retry-After)
-# that asks again at once, over and over, had its refusals cost the server nothing
-# but its own time: 200 such clients asked 600 times a second while a million
-# companies' map data was built, and the server's threads, busy refusing them,
-# answered /healthz after 456 ms (p99). Held here, each such client asks at most
-# about once a second; the hold takes no thread (the main loop keeps the response
-# until its time), and a browser that honours Retry-After loses nothing.
-REFUSAL_HOLD_S = 1.0
+# is sent this long after it is decided (or after its Retry-After, if shorter). A
+# client told to come back (Retry-After) that asks again at once, over and over,
+# had its refusals cost the server nothing but its own time: 200 such clients
+# asked 600 times a second while a million companies' map data was built, and
+# the server's threads, busy refusing them, answered /healthz after 456 ms (p99);
+# held 1 s, after up to 198 ms; held 2 s (and the loop woken when a hold ends),
+# after 114-131 ms. Held here,
+# each such client asks at most about once every two seconds; the hold takes no
+# thread (the main loop keeps the response until its time), and a browser that
+# honours Retry-After loses nothing.
+REFUSAL_HOLD_S = 2.0
 
 MALLOC_ARENAS = 2  # glibc's memory pools for the server's threads (default: 8 per core)
 
@@ -165,9 +172,59 @@ class HoldingTask(WSGITask):
     def write(self, data):
         if not self.wrote_header and self.status[:3] == "503":
             hold = getattr(self.channel, "hold", None)
-            if hold is not None:
-                hold(REFUSAL_HOLD_S)  # before any byte of it is queued
+            if hold is not None:  # before any byte of it is queued
+                hold(min(REFUSAL_HOLD_S, _retry_after(self.response_headers)))
         super().write(data)
+
+
+class _Waker:
+    """Wakes a server's main loop when a hold ends (otherwise it would sleep in its
+    poll until the next event, or a second): one thread for every hold."""
+
+    def __init__(self):
+        self._due: list[tuple[float, int, object]] = []
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def at(self, when: float, server) -> None:
+        with self._changed:
+            heapq.heappush(self._due, (when, id(server), server))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="mapapp-waker", daemon=True
+                )
+                self._thread.start()
+            self._changed.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._due:
+                    self._changed.wait()
+                when, _, server = self._due[0]
+                left = when - time.monotonic()
+                if left > 0:
+                    self._changed.wait(left)
+                    continue
+                heapq.heappop(self._due)
+            try:
+                server.pull_trigger()
+            except Exception:  # a server closed meanwhile: nothing to wake
+                log.debug("no loop to wake", exc_info=True)
+
+
+_WAKER = _Waker()
+
+
+def _retry_after(headers) -> float:
+    """A response's Retry-After in seconds (at least 1; inf when absent or a date)."""
+    for name, value in headers:
+        if name.lower() == "retry-after":
+            try:
+                return max(1.0, float(value))
+            except ValueError:
+                break
+    return float("inf")
 
 
 class BoundedChannel(HTTPChannel):
@@ -197,10 +254,11 @@ class BoundedChannel(HTTPChannel):
     def hold(self, seconds: float) -> None:
         """Send nothing on this connection for ``seconds`` (a refusal's hold)."""
         self._held_until = time.monotonic() + seconds
+        _WAKER.at(self._held_until, self.server)
 
     def writable(self):
         # held: not polled for writing (the loop would turn without sending);
-        # the loop's next wake (an event, or its one-second poll timeout) sends
+        # the waker wakes the loop when the hold ends, and it sends
         if self._held_until and time.monotonic() < self._held_until:
             return False
         self._held_until = 0.0

@@ -369,6 +369,9 @@ def app(environ, start_response):
     if environ["PATH_INFO"] == "/busy":
         start_response("503 Service Unavailable", [("Retry-After", "5")])
         return [b"come back later"]
+    if environ["PATH_INFO"] == "/soon":  # held no longer than its Retry-After
+        start_response("503 Service Unavailable", [("Retry-After", "1")])
+        return [b"in a second"]
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"ok"]
 
@@ -420,7 +423,10 @@ def test_a_refusal_is_held_back_without_holding_a_thread():
             t.join()
         assert [r[:2] for r in refused] == [(503, b"come back later")] * 5
         hold = server.REFUSAL_HOLD_S
-        assert all(hold <= r[2] < hold + 2.5 for r in refused), refused
+        assert all(hold <= r[2] < hold + 0.5 for r in refused), refused
+        status, body, seconds = call("/soon")
+        assert (status, body) == (503, b"in a second")
+        assert 1 <= seconds < 1.5
     finally:
         proc.kill()
         proc.wait()
