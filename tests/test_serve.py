@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -204,6 +205,27 @@ def test_at_the_connection_limit_slow_connections_make_room(tmp_path, seed_dir):
         stop(proc)
 
 
+@contextlib.contextmanager
+def _sending_channel():
+    """(a BoundedChannel over one end of a socket pair, the other end to read
+    from), both closed after."""
+    from waitress.adjustments import Adjustments
+
+    mine, theirs = socket.socketpair()
+    try:
+        mine.setblocking(False)
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        yield (
+            server.BoundedChannel(
+                _Server(), mine, ("127.0.0.1", 1), Adjustments(), map={}
+            ),
+            theirs,
+        )
+    finally:
+        mine.close()
+        theirs.close()
+
+
 class _Server:
     """What a waitress channel asks of its server while it sends."""
 
@@ -220,17 +242,9 @@ def test_large_responses_never_hold_a_thread_and_share_the_main_loop():
     TURN_BYTES per turn (fifty such clients kept it from /healthz for seconds)."""
     import threading
 
-    from waitress.adjustments import Adjustments
-
     options = server.waitress_options()
     assert options["outbuf_high_watermark"] >= 1 << 40
-    mine, theirs = socket.socketpair()
-    try:
-        mine.setblocking(False)
-        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        channel = server.BoundedChannel(
-            _Server(), mine, ("127.0.0.1", 1), Adjustments(), map={}
-        )
+    with _sending_channel() as (channel, theirs):
         assert channel.sendbuf_len >= server.SEND_CHUNK
         body = b"x" * (4 * server.TURN_BYTES)
         channel._turn_left = server.TURN_BYTES  # a turn of the main loop
@@ -245,9 +259,6 @@ def test_large_responses_never_hold_a_thread_and_share_the_main_loop():
         worker.start()
         worker.join()
         assert sent_from_thread == [0]  # a worker thread leaves it to the loop
-    finally:
-        mine.close()
-        theirs.close()
 
 
 @pytest.mark.parametrize("where", ["disk", "memory"])
@@ -260,7 +271,6 @@ def test_response_files_are_sent_without_copies_a_share_per_turn(
     and after them the next response's."""
     import io
 
-    from waitress.adjustments import Adjustments
     from waitress.buffers import ReadOnlyFileBasedBuffer
 
     from mapapp.views.http import _Sent
@@ -286,13 +296,7 @@ def test_response_files_are_sent_without_copies_a_share_per_turn(
         "read",
         lambda *a: calls.__setitem__("read", calls["read"] + 1) or real_read(*a),
     )
-    mine, theirs = socket.socketpair()
-    try:
-        mine.setblocking(False)
-        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        channel = server.BoundedChannel(
-            _Server(), mine, ("127.0.0.1", 1), Adjustments(), map={}
-        )
+    with _sending_channel() as (channel, theirs):
         body = ReadOnlyFileBasedBuffer(file)
         body.prepare()
         channel.outbufs = [body, *channel.outbufs]
@@ -310,9 +314,6 @@ def test_response_files_are_sent_without_copies_a_share_per_turn(
         assert calls["read"] == 0
         assert calls["sendfile"] == (turns if where == "disk" else 0)
         assert file.closed  # its turn given back once sent
-    finally:
-        mine.close()
-        theirs.close()
 
 
 def test_at_the_limit_a_young_half_sent_connection_makes_room():
