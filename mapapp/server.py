@@ -302,7 +302,8 @@ class BoundedChannel(HTTPChannel):
         clients downloaded a layer."""
         if isinstance(outbuf, ReadOnlyFileBasedBuffer):
             file = outbuf.file
-            fd, memory = _file_descriptor(file), getattr(file, "memory", None)
+            memory = getattr(file, "memory", None)
+            fd = None if memory is not None else _file_descriptor(file)
             if fd is not None or memory is not None:
                 if not self._may_send():
                     return 0

@@ -170,9 +170,10 @@ class Store(ABC):
         column a chunk holds no value of may have another dtype (its values are
         the same: :func:`~mapapp.values.plain_column`).
         Backends without chunked reads give the slices of one read."""
-        frame = self.read(layer, published_only=published_only, columns=columns)
-        for start in range(0, len(frame), size):
-            yield frame.iloc[start : start + size].reset_index(drop=True)
+        _version, chunks = self.read_versioned_chunks(
+            layer, published_only=published_only, columns=columns, size=size
+        )
+        return chunks
 
     def read_versioned_chunks(
         self,

@@ -404,17 +404,6 @@ class SqlStore(AddressTable, Store):
             ).fetchall()
         return self._frame(spec, cols, rows)
 
-    def read_chunks(
-        self,
-        layer: str,
-        published_only: bool = False,
-        columns: list[str] | None = None,
-        size: int = 50_000,
-    ) -> Iterator[gpd.GeoDataFrame]:
-        chunks = self._chunks(layer, published_only, columns, size)
-        next(chunks)  # the version
-        yield from chunks
-
     def read_versioned_chunks(
         self,
         layer: str,
